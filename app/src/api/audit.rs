@@ -1,0 +1,12 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{AuditPage, AuditQuery};
+
+#[server(endpoint = "audit/events")]
+pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::AuditView).await?;
+    crate::service::audit_trail::page(&guard::pool()?, caller.org_id, &query).await
+}

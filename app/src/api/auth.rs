@@ -1,0 +1,73 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::CurrentUser;
+
+/// The signed-in user, or `None`: answers only about the caller themselves.
+#[server(endpoint = "auth/me")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    use crate::api::guard;
+    Ok(guard::current_caller().await?.map(|c| c.to_current_user()))
+}
+
+/// Public by necessity: the one way in. Throttled per email.
+#[server(endpoint = "auth/login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::guard::{self, SessionAuth, SESSION_KEY};
+    use crate::service::sign_in::sign_in;
+
+    let pool = guard::pool()?;
+    let session = guard::session().await?;
+    let signed_in = sign_in(&pool, &email, password, &guard::request_origin()).await?;
+    // A new session id at sign-in, so that an id planted before it is worthless.
+    session.cycle_id().await?;
+    let now = chrono::Utc::now();
+    session
+        .insert(
+            SESSION_KEY,
+            SessionAuth {
+                org_id: signed_in.org_id,
+                principal_id: signed_in.principal_id,
+                session_ref: signed_in.session_ref,
+                signed_in_at: now,
+                last_seen: now,
+            },
+        )
+        .await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::signed_in().await?;
+    crate::service::sign_in::sign_out(&guard::pool()?, &caller).await?;
+    guard::session().await?.flush().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Only paths on this site are followed after sign-in.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/audit?page=2")), "/audit?page=2");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,8 @@
+//! Server functions, one file per area. Each begins by checking who is calling.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+#[cfg(feature = "ssr")]
+pub mod guard;

@@ -1,0 +1,72 @@
+//! Widgets shared by several pages.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A problem, said plainly. Internal errors show only their reference.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let (title, class) = match &error {
+        AppError::Forbidden => ("Not available to you", "notice notice-warn"),
+        AppError::Unauthenticated => ("Signed out", "notice notice-warn"),
+        AppError::Internal { .. } => ("Something went wrong", "notice notice-error"),
+        _ => ("That did not work", "notice notice-error"),
+    };
+    let hint = matches!(error, AppError::Forbidden).then_some(
+        "Your console roles do not include this. Ask a Governance admin if you need it.",
+    );
+    let sign_in = matches!(error, AppError::Unauthenticated);
+    view! {
+        <div class=class role="alert">
+            <strong>{title}</strong>
+            <p>{error.to_string()}</p>
+            {hint.map(|h| view! { <p class="muted">{h}</p> })}
+            {sign_in.then(|| view! { <p><a href="/login" rel="external">"Sign in again"</a></p> })}
+        </div>
+    }
+}
+
+/// The message of a form field, if the last attempt was refused because of it.
+#[component]
+pub fn FieldError(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.field_message(field)).map(
+            |message| view! { <p class="field-error" id=format!("{field}-error")>{message}</p> },
+        )
+    }
+}
+
+/// A form-level message for errors that are not about one field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Invalid { .. }))
+            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+    }
+}
+
+/// A big figure with its label.
+#[component]
+pub fn Stat(
+    label: &'static str,
+    value: i64,
+    #[prop(optional)] hint: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="stat">
+            <span class="stat-value">{value}</span>
+            <span class="stat-label">{label}</span>
+            {(!hint.is_empty()).then(|| view! { <span class="stat-hint">{hint}</span> })}
+        </div>
+    }
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

@@ -1,0 +1,95 @@
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Tx;
+use crate::model::AuditEvent;
+
+/// Who is acting, and from where: attached to every audit event.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub org_id: Uuid,
+    pub principal_id: Option<Uuid>,
+    pub label: String,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<String>,
+    pub target_label: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub reason: Option<String>,
+}
+
+pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (org_id, actor_principal_id, actor_label, action, target_type, \
+         target_id, target_label, before, after, reason, source_ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, $12)",
+    )
+    .bind(actor.org_id)
+    .bind(actor.principal_id)
+    .bind(&actor.label)
+    .bind(change.action)
+    .bind(change.target_type)
+    .bind(change.target_id)
+    .bind(change.target_label)
+    .bind(change.before)
+    .bind(change.after)
+    .bind(change.reason)
+    .bind(actor.source_ip.as_deref())
+    .bind(actor.user_agent.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Filters already parsed and checked by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+const SELECT_EVENTS: &str = "SELECT id, occurred_at, actor_principal_id, actor_label, action, target_type, \
+     target_id, target_label, before, after, reason, host(source_ip) AS source_ip, user_agent \
+     FROM audit_events \
+     WHERE org_id = $1 \
+       AND ($2::text IS NULL OR actor_label ILIKE '%' || $2 || '%') \
+       AND ($3::text IS NULL OR action ILIKE $3 || '%') \
+       AND ($4::text IS NULL OR target_label ILIKE '%' || $4 || '%' OR target_type = $4 OR target_id = $4) \
+       AND ($5::timestamptz IS NULL OR occurred_at >= $5) \
+       AND ($6::timestamptz IS NULL OR occurred_at < $6) \
+     ORDER BY occurred_at DESC, id DESC \
+     LIMIT $7 OFFSET $8";
+
+/// Newest first; `limit` rows after skipping `offset`.
+pub async fn list(
+    pool: &PgPool,
+    org_id: Uuid,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<AuditEvent>> {
+    sqlx::query_as::<_, AuditEvent>(SELECT_EVENTS)
+        .bind(org_id)
+        .bind(filter.actor.as_deref())
+        .bind(filter.action.as_deref())
+        .bind(filter.target.as_deref())
+        .bind(filter.from)
+        .bind(filter.until)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,201 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Tx;
+use crate::domain::effective::GrantedPermission;
+use crate::domain::sign_in_throttle::ThrottleState;
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct Credential {
+    pub org_id: Uuid,
+    pub principal_id: Uuid,
+    pub display_name: String,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+pub async fn credential_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<Credential>> {
+    sqlx::query_as::<_, Credential>(
+        "SELECT c.org_id, c.principal_id, p.display_name, c.password_hash, p.status = 'active' AS active \
+         FROM console_credentials c JOIN principals p ON p.org_id = c.org_id AND p.id = c.principal_id \
+         WHERE c.email = $1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Reads the throttle row of an email and locks it until the transaction ends, so
+/// that concurrent attempts for one email are counted one after another.
+pub async fn throttle_for_update(
+    tx: &mut Tx<'_>,
+    email_key: &str,
+) -> sqlx::Result<Option<ThrottleState>> {
+    sqlx::query("INSERT INTO sign_in_throttle (email_key) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(email_key)
+        .execute(&mut **tx)
+        .await?;
+    let row: (i32, DateTime<Utc>, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT failures, last_failure_at, locked_until FROM sign_in_throttle WHERE email_key = $1 FOR UPDATE",
+    )
+    .bind(email_key)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((row.0 > 0).then_some(ThrottleState {
+        failures: row.0,
+        last_failure_at: row.1,
+        locked_until: row.2,
+    }))
+}
+
+pub async fn save_throttle(
+    tx: &mut Tx<'_>,
+    email_key: &str,
+    state: &ThrottleState,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sign_in_throttle SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE email_key = $1",
+    )
+    .bind(email_key)
+    .bind(state.failures)
+    .bind(state.last_failure_at)
+    .bind(state.locked_until)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_throttle(tx: &mut Tx<'_>, email_key: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sign_in_throttle WHERE email_key = $1")
+        .bind(email_key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn start_session(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    session_ref: &str,
+    principal_id: Uuid,
+    source_ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO console_sessions (org_id, session_id, principal_id, source_ip, user_agent) \
+         VALUES ($1, $2, $3, $4::inet, $5)",
+    )
+    .bind(org_id)
+    .bind(session_ref)
+    .bind(principal_id)
+    .bind(source_ip)
+    .bind(user_agent)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE console_credentials SET last_sign_in_at = now() WHERE org_id = $1 AND principal_id = $2")
+        .bind(org_id)
+        .bind(principal_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE principals SET last_activity_at = now() WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(principal_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn end_session(tx: &mut Tx<'_>, org_id: Uuid, session_ref: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE console_sessions SET ended_at = now() WHERE org_id = $1 AND session_id = $2 AND ended_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(session_ref)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The signed-in principal as the console knows them, if the session is still live
+/// and the principal still active.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionPrincipal {
+    pub display_name: String,
+    pub email: String,
+    pub organisation: String,
+}
+
+pub async fn live_session_principal(
+    pool: &PgPool,
+    org_id: Uuid,
+    session_ref: &str,
+    principal_id: Uuid,
+) -> sqlx::Result<Option<SessionPrincipal>> {
+    sqlx::query_as::<_, SessionPrincipal>(
+        "SELECT p.display_name, c.email, o.name AS organisation \
+         FROM console_sessions s \
+         JOIN principals p ON p.org_id = s.org_id AND p.id = s.principal_id \
+         JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \
+         JOIN organisations o ON o.id = s.org_id \
+         WHERE s.org_id = $1 AND s.session_id = $2 AND s.principal_id = $3 \
+           AND s.ended_at IS NULL AND p.status = 'active'",
+    )
+    .bind(org_id)
+    .bind(session_ref)
+    .bind(principal_id)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ConsoleGrantRow {
+    grant_id: Uuid,
+    account_id: Option<Uuid>,
+    valid_from: DateTime<Utc>,
+    valid_until: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    permission: String,
+    bundle: String,
+}
+
+/// Every permission of the console application reached through the principal's
+/// unrevoked grants, with the role or permission-set names that carry them.
+pub async fn console_grants(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal_id: Uuid,
+) -> sqlx::Result<Vec<(GrantedPermission, String)>> {
+    let rows = sqlx::query_as::<_, ConsoleGrantRow>(
+        "SELECT g.id AS grant_id, g.account_id, g.valid_from, g.valid_until, g.revoked_at, \
+                p.resource || '.' || p.action AS permission, coalesce(r.name, ps.name) AS bundle \
+         FROM grants g \
+         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+         LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
+         LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id AND psp.permission_set_id = g.permission_set_id \
+         JOIN permissions p ON p.org_id = g.org_id AND p.id = coalesce(rp.permission_id, psp.permission_id) \
+         JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id AND a.is_console \
+         WHERE g.org_id = $1 AND g.principal_id = $2 AND g.revoked_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                GrantedPermission {
+                    grant_id: r.grant_id,
+                    account_id: r.account_id,
+                    valid_from: r.valid_from,
+                    valid_until: r.valid_until,
+                    revoked_at: r.revoked_at,
+                    permission: r.permission,
+                },
+                r.bundle,
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,10 @@
+//! Everything that touches PostgreSQL. Functions take a pool or a transaction; a change
+//! and its audit event always share one transaction.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod console_catalogue;
+pub mod dashboard;
+
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;

@@ -1,0 +1,301 @@
+//! Gatehouse governs its own console like any other application: these are the
+//! console's permissions and the five console roles built from them.
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the console application in every organisation's catalogue.
+pub const CONSOLE_APPLICATION: &str = "Gatehouse Console";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ConsolePermission {
+    DashboardView,
+    AccountsView,
+    AccountsManage,
+    PrincipalsView,
+    PrincipalsManage,
+    RolesView,
+    RolesManage,
+    GrantsAssign,
+    RequestsCreate,
+    RequestsApprove,
+    ConsentView,
+    ConsentManage,
+    DsrManage,
+    AuditView,
+    AuditExport,
+    ReportsView,
+}
+
+/// How a permission appears in the catalogue: resource, action, risk and whether it is
+/// a high-impact action.
+pub struct PermissionSpec {
+    pub resource: &'static str,
+    pub action: &'static str,
+    pub risk: &'static str,
+    pub high_impact: bool,
+    pub description: &'static str,
+}
+
+impl ConsolePermission {
+    pub const ALL: [ConsolePermission; 16] = [
+        Self::DashboardView,
+        Self::AccountsView,
+        Self::AccountsManage,
+        Self::PrincipalsView,
+        Self::PrincipalsManage,
+        Self::RolesView,
+        Self::RolesManage,
+        Self::GrantsAssign,
+        Self::RequestsCreate,
+        Self::RequestsApprove,
+        Self::ConsentView,
+        Self::ConsentManage,
+        Self::DsrManage,
+        Self::AuditView,
+        Self::AuditExport,
+        Self::ReportsView,
+    ];
+
+    pub fn spec(self) -> PermissionSpec {
+        use ConsolePermission::*;
+        let (resource, action, risk, high_impact, description) = match self {
+            DashboardView => (
+                "dashboard",
+                "view",
+                "low",
+                false,
+                "See the console's home figures",
+            ),
+            AccountsView => ("accounts", "view", "low", false, "See client accounts"),
+            AccountsManage => (
+                "accounts",
+                "manage",
+                "medium",
+                false,
+                "Create and edit client accounts",
+            ),
+            PrincipalsView => (
+                "principals",
+                "view",
+                "low",
+                false,
+                "See people, bots and agents",
+            ),
+            PrincipalsManage => (
+                "principals",
+                "manage",
+                "high",
+                true,
+                "Onboard, edit, suspend and offboard principals",
+            ),
+            RolesView => ("roles", "view", "low", false, "See the role matrix"),
+            RolesManage => (
+                "roles",
+                "manage",
+                "high",
+                true,
+                "Edit roles, permissions and permission sets",
+            ),
+            GrantsAssign => (
+                "grants",
+                "assign",
+                "critical",
+                true,
+                "Grant and revoke access directly",
+            ),
+            RequestsCreate => ("requests", "create", "low", false, "Request access"),
+            RequestsApprove => (
+                "requests",
+                "approve",
+                "high",
+                true,
+                "Approve or deny access requests",
+            ),
+            ConsentView => ("consent", "view", "medium", false, "See consent histories"),
+            ConsentManage => (
+                "consent",
+                "manage",
+                "high",
+                true,
+                "Record consent changes and settings",
+            ),
+            DsrManage => (
+                "dsr",
+                "manage",
+                "high",
+                true,
+                "Handle data-subject requests",
+            ),
+            AuditView => ("audit", "view", "medium", false, "Read the audit trail"),
+            AuditExport => ("audit", "export", "high", true, "Export the audit trail"),
+            ReportsView => (
+                "reports",
+                "view",
+                "low",
+                false,
+                "See access-hygiene reports",
+            ),
+        };
+        PermissionSpec {
+            resource,
+            action,
+            risk,
+            high_impact,
+            description,
+        }
+    }
+
+    /// The catalogue key, `resource.action`.
+    pub fn key(self) -> String {
+        let spec = self.spec();
+        format!("{}.{}", spec.resource, spec.action)
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsoleRole {
+    GovernanceAdmin,
+    Approver,
+    DataProtectionOfficer,
+    Auditor,
+    Member,
+}
+
+impl ConsoleRole {
+    pub const ALL: [ConsoleRole; 5] = [
+        Self::GovernanceAdmin,
+        Self::Approver,
+        Self::DataProtectionOfficer,
+        Self::Auditor,
+        Self::Member,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GovernanceAdmin => "Governance admin",
+            Self::Approver => "Approver",
+            Self::DataProtectionOfficer => "Data Protection Officer",
+            Self::Auditor => "Auditor",
+            Self::Member => "Member",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::GovernanceAdmin => {
+                "Defines the role matrix, onboards and offboards, runs reviews"
+            }
+            Self::Approver => "Works the pending-approvals queue",
+            Self::DataProtectionOfficer => {
+                "Reviews consent histories and handles data-subject requests"
+            }
+            Self::Auditor => "Reads everything, changes nothing",
+            Self::Member => "Requests access and follows their requests",
+        }
+    }
+
+    pub fn permissions(self) -> Vec<ConsolePermission> {
+        use ConsolePermission::*;
+        match self {
+            Self::GovernanceAdmin => vec![
+                DashboardView,
+                AccountsView,
+                AccountsManage,
+                PrincipalsView,
+                PrincipalsManage,
+                RolesView,
+                RolesManage,
+                GrantsAssign,
+                RequestsCreate,
+                RequestsApprove,
+                AuditView,
+                AuditExport,
+                ReportsView,
+            ],
+            Self::Approver => vec![
+                DashboardView,
+                AccountsView,
+                PrincipalsView,
+                RolesView,
+                RequestsCreate,
+                RequestsApprove,
+                ReportsView,
+            ],
+            Self::DataProtectionOfficer => vec![
+                DashboardView,
+                AccountsView,
+                RequestsCreate,
+                ConsentView,
+                ConsentManage,
+                DsrManage,
+                AuditView,
+            ],
+            Self::Auditor => vec![
+                DashboardView,
+                AccountsView,
+                PrincipalsView,
+                RolesView,
+                ConsentView,
+                AuditView,
+                AuditExport,
+                ReportsView,
+            ],
+            Self::Member => vec![DashboardView, RequestsCreate],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_round_trip() {
+        let mut keys: Vec<String> = ConsolePermission::ALL.iter().map(|p| p.key()).collect();
+        for p in ConsolePermission::ALL {
+            assert_eq!(ConsolePermission::from_key(&p.key()), Some(p));
+        }
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), ConsolePermission::ALL.len());
+    }
+
+    #[test]
+    fn auditor_changes_nothing() {
+        let writes = [
+            ConsolePermission::AccountsManage,
+            ConsolePermission::PrincipalsManage,
+            ConsolePermission::RolesManage,
+            ConsolePermission::GrantsAssign,
+            ConsolePermission::RequestsApprove,
+            ConsolePermission::ConsentManage,
+            ConsolePermission::DsrManage,
+        ];
+        let auditor = ConsoleRole::Auditor.permissions();
+        for w in writes {
+            assert!(!auditor.contains(&w), "auditor must not hold {w:?}");
+        }
+    }
+
+    #[test]
+    fn member_cannot_read_the_audit_trail_or_manage() {
+        let member = ConsoleRole::Member.permissions();
+        assert!(!member.contains(&ConsolePermission::AuditView));
+        assert!(!member.contains(&ConsolePermission::AccountsManage));
+        assert!(member.contains(&ConsolePermission::RequestsCreate));
+    }
+
+    #[test]
+    fn only_the_admin_assigns_grants() {
+        for role in ConsoleRole::ALL {
+            let assigns = role
+                .permissions()
+                .contains(&ConsolePermission::GrantsAssign);
+            assert_eq!(assigns, role == ConsoleRole::GovernanceAdmin, "{role:?}");
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure rules: no database, no web types. Each rule is a plain function with unit tests.
+
+pub mod console;
+pub mod effective;
+pub mod sign_in_throttle;
+pub mod validation;

@@ -1,0 +1,181 @@
+//! Parse, don't validate: the constructors below are the only way to get these values,
+//! and their errors are sentences a person can act on.
+
+use crate::error::AppError;
+
+/// A normalised (trimmed, lower-case) email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(AppError::invalid(field, "Enter an email address."));
+        }
+        if email.len() > 254 {
+            return Err(AppError::invalid(
+                field,
+                "That email address is too long (254 characters at most).",
+            ));
+        }
+        let valid = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !email.chars().any(char::is_whitespace)
+            }
+            None => false,
+        };
+        if !valid {
+            return Err(AppError::invalid(
+                field,
+                "Enter an email address like name@example.com.",
+            ));
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new console password: long enough to resist guessing, short enough to hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+impl NewPassword {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        let chars = raw.chars().count();
+        if chars < PASSWORD_MIN_CHARS {
+            return Err(AppError::invalid(
+                field,
+                format!("Use at least {PASSWORD_MIN_CHARS} characters for the password."),
+            ));
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(AppError::invalid(
+                field,
+                format!("Use at most {PASSWORD_MAX_CHARS} characters for the password."),
+            ));
+        }
+        Ok(NewPassword(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+/// A short, human name: trimmed, non-empty, bounded, single line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(field: &str, what: &str, raw: &str, max_chars: usize) -> Result<Self, AppError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(AppError::invalid(field, format!("Enter {article} {what}.")));
+        }
+        if name.chars().count() > max_chars {
+            return Err(AppError::invalid(
+                field,
+                format!("The {what} is too long ({max_chars} characters at most)."),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                field,
+                format!("The {what} must be a single line of text."),
+            ));
+        }
+        Ok(Name(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised() {
+        assert_eq!(
+            Email::parse("email", "  Ada@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn bad_emails_are_refused_with_the_field_named() {
+        for raw in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@.com",
+        ] {
+            let err = Email::parse("email", raw).unwrap_err();
+            assert!(
+                err.field_message("email").is_some(),
+                "{raw:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn password_length_bounds() {
+        assert!(NewPassword::parse("password", "short").is_err());
+        assert!(NewPassword::parse("password", &"x".repeat(PASSWORD_MIN_CHARS)).is_ok());
+        assert!(NewPassword::parse("password", &"x".repeat(PASSWORD_MAX_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn password_debug_hides_the_secret() {
+        let p = NewPassword::parse("password", "correct horse battery").unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            Name::parse("name", "account name", "  Acme  ", 10)
+                .unwrap()
+                .as_str(),
+            "Acme"
+        );
+        let err = Name::parse("name", "account name", "", 10).unwrap_err();
+        assert_eq!(
+            err.field_message("name").as_deref(),
+            Some("Enter an account name.")
+        );
+        assert!(Name::parse("name", "account name", "x".repeat(11).as_str(), 10).is_err());
+        assert!(Name::parse("name", "account name", "a\nb", 10).is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The one error type every server function returns. Its messages are written for the
+//! person in front of the browser; internal causes are logged on the server and only a
+//! reference travels to the client.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("You do not have permission to do this.")]
+    Forbidden,
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    SignInRefused(String),
+    #[error("The request could not be understood: {0}")]
+    BadRequest(String),
+    #[error("Something went wrong on our side. If it happens again, quote reference {reference}.")]
+    Internal { reference: String },
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The message for a given form field, if this error is about that field.
+    pub fn field_message(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status that goes with this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::SignInRefused(_) => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::BadRequest(_) => 400,
+            AppError::Internal { .. } => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::Deserialization(m)
+            | ServerFnErrorErr::MissingArg(m) => AppError::BadRequest(m),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::BadRequest(
+                "the server could not be reached; check your connection and try again".into(),
+            ),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl AppError {
+    /// Logs the cause (on the server) and returns an error that carries only a reference.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        tracing::error!(%reference, error = %cause, "internal error");
+        AppError::Internal { reference }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::internal(e)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        AppError::internal(e)
+    }
+}

@@ -1,0 +1,106 @@
+//! Gatehouse: the access-governance console. Routes, the HTML shell and the modules
+//! behind them.
+
+pub mod api;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::auth::{whoami, Login, Logout};
+use crate::error::AppError;
+use crate::model::CurrentUser;
+use crate::pages::{
+    accounts::AccountsPage, audit::AuditPage, home::HomePage, layout::ConsoleLayout,
+    login::LoginPage, not_found::NotFound,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user and the actions that change who that is.
+#[derive(Clone, Copy)]
+pub struct UserSession {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+}
+
+/// The current user, once the session resource has loaded.
+pub fn use_current_user() -> Option<CurrentUser> {
+    use_context::<UserSession>()
+        .and_then(|s| s.user.get())
+        .and_then(|r| r.ok())
+        .flatten()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| whoami(),
+    );
+    provide_context(UserSession {
+        user,
+        login,
+        logout,
+    });
+    // Effects run only in the browser, once the page is hydrated: mark it, so that
+    // people and tests can tell the page is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=ConsoleLayout>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("accounts") view=AccountsPage />
+                    <Route path=path!("audit") view=AuditPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,139 @@
+//! Types shared by the server and the browser.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::console::ConsolePermission;
+
+/// The signed-in console user, as the browser sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub principal_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub organisation: String,
+    pub roles: Vec<String>,
+    pub permissions: Vec<ConsolePermission>,
+}
+
+impl CurrentUser {
+    pub fn can(&self, permission: ConsolePermission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    pub region: String,
+    pub created_at: DateTime<Utc>,
+    pub principals: i64,
+    pub active_grants: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_principal_id: Option<Uuid>,
+    pub actor_label: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub target_label: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Filters of the audit trail, as typed into the page's form (and its query string).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub target: String,
+    /// First day included, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub from: String,
+    /// Last day included, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: u32,
+}
+
+impl AuditQuery {
+    /// The query string that reproduces these filters (used by links and the export).
+    pub fn to_query_string(&self, page: Option<u32>) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![];
+        for (key, value) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !value.trim().is_empty() {
+                pairs.push((key, value.trim().to_string()));
+            }
+        }
+        if let Some(page) = page.filter(|p| *p > 0) {
+            pairs.push(("page", page.to_string()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+pub const AUDIT_PAGE_SIZE: u32 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub page: u32,
+    pub has_next: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DashboardSummary {
+    pub accounts: i64,
+    pub applications: i64,
+    pub humans: i64,
+    pub non_humans: i64,
+    pub active_grants: i64,
+    pub time_bound_grants: i64,
+    pub dormant_principals: i64,
+    pub past_end_date: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_query_string_skips_empty_filters_and_encodes() {
+        let q = AuditQuery {
+            actor: "ada lovelace".into(),
+            action: "".into(),
+            target: "a&b".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.to_query_string(Some(2)),
+            "actor=ada+lovelace&target=a%26b&page=2"
+        );
+        assert_eq!(
+            q.to_query_string(Some(0)),
+            "actor=ada+lovelace&target=a%26b"
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! One file per page.
+
+pub mod accounts;
+pub mod audit;
+pub mod home;
+pub mod layout;
+pub mod login;
+pub mod not_found;

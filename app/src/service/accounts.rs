@@ -1,0 +1,46 @@
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::domain::validation::Name;
+use crate::error::AppError;
+use crate::model::Account;
+
+pub async fn create_account(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    region: &str,
+) -> Result<Account, AppError> {
+    let name = Name::parse("name", "account name", name, 100)?;
+    let region = Name::parse("region", "region", region, 40)?;
+    let mut tx = pool.begin().await?;
+    let Some(account) =
+        db::accounts::insert(&mut tx, actor.org_id, name.as_str(), region.as_str()).await?
+    else {
+        return Err(AppError::invalid(
+            "name",
+            format!(
+                "An account named \u{201c}{}\u{201d} already exists.",
+                name.as_str()
+            ),
+        ));
+    };
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "account.created",
+            target_type: "account",
+            target_id: Some(account.id.to_string()),
+            target_label: account.name.clone(),
+            before: None,
+            after: Some(json!({ "name": account.name, "region": account.region })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}

@@ -1,0 +1,9 @@
+//! Use cases: each does one thing inside one transaction, writes its audit event in
+//! that same transaction, and is called alike from server functions, HTTP handlers
+//! and the command line.
+
+pub mod accounts;
+pub mod admin;
+pub mod audit_trail;
+pub mod passwords;
+pub mod sign_in;

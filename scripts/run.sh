@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds and runs the console on http://127.0.0.1:3000, with the embedded database
+# (unless DATABASE_URL is set) and the demo organisation on first start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+cargo leptos build --release
+exec target/release/gatehouse serve --demo-if-empty

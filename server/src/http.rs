@@ -1,0 +1,270 @@
+//! The HTTP surface: pages, server functions, the audit export, and the middleware in
+//! front of them (sessions, sign-in for pages, cross-origin refusal, security headers).
+
+use std::net::SocketAddr;
+
+use app::api::guard::{caller_from_session, RequestOrigin, ServerState, SessionAuth, SESSION_KEY};
+use app::domain::console::ConsolePermission;
+use app::error::AppError;
+use app::model::AuditQuery;
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use sqlx::PgPool;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::Config;
+
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    /// The configured public origin, accepted on state-changing requests.
+    pub public_origin: Option<String>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> Router {
+    let state = AppState {
+        leptos_options,
+        pool: pool.clone(),
+        public_origin: config.public_url.clone(),
+    };
+    let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
+    let context = move || provide_context(ServerState { pool: pool.clone() });
+
+    Router::new()
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .route("/audit/export.csv", get(export_audit_csv))
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&state, generate_route_list(App), context, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(require_sign_in_for_pages))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_origin_writes,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request) -> Response {
+    let pool = state.pool.clone();
+    let response = handle_server_fns_with_context(
+        move || provide_context(ServerState { pool: pool.clone() }),
+        request,
+    )
+    .await
+    .into_response();
+    with_error_status(response).await
+}
+
+/// Server-function errors leave the framework as 500s; give each the status its
+/// `AppError` stands for (401, 403, 422…), so that only real faults are 500s.
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn error_response(error: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, error.to_string()).into_response()
+}
+
+/// `GET /audit/export.csv?actor=…&action=…&target=…&from=…&to=…`: the filtered trail.
+async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let Some(session) = parts.extensions.get::<Session>().cloned() else {
+        return error_response(AppError::Unauthenticated);
+    };
+    let caller =
+        match caller_from_session(&state.pool, &session, RequestOrigin::from_parts(&parts)).await {
+            Ok(Some(caller)) => caller,
+            Ok(None) => return error_response(AppError::Unauthenticated),
+            Err(e) => return error_response(e),
+        };
+    if !caller.can(ConsolePermission::AuditExport) {
+        return error_response(AppError::Forbidden);
+    }
+    let query: AuditQuery = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
+        Ok(q) => q,
+        Err(e) => return error_response(AppError::BadRequest(e.to_string())),
+    };
+    match app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &query).await {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"audit-trail.csv\"",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+/// Pages need a signed-in session: anonymous visitors go to `/login`, with the page
+/// they wanted kept for afterwards. Assets, server functions and the sign-in page pass.
+async fn require_sign_in_for_pages(session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if request.method() != Method::GET || !is_page(path) {
+        return next.run(request).await;
+    }
+    let fresh = session
+        .get::<SessionAuth>(SESSION_KEY)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|auth| auth.is_fresh(chrono::Utc::now()));
+    if fresh {
+        return next.run(request).await;
+    }
+    let wanted = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let query = serde_urlencoded::to_string([("next", wanted)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+fn is_page(path: &str) -> bool {
+    let last_segment = path.rsplit('/').next().unwrap_or("");
+    !(path == "/login"
+        || path == "/healthz"
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || last_segment.contains('.'))
+}
+
+/// State-changing requests must come from this site: browsers say where a request
+/// comes from in `Sec-Fetch-Site` and `Origin`, and both are checked when present.
+async fn refuse_cross_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return cross_origin_refused();
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let same_host = !host.is_empty()
+            && (origin == format!("http://{host}") || origin == format!("https://{host}"));
+        let public = state.public_origin.as_deref() == Some(origin);
+        if !(same_host || public) {
+            return cross_origin_refused();
+        }
+    }
+    next.run(request).await
+}
+
+fn cross_origin_refused() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "Requests that change data must come from the Gatehouse console itself.",
+    )
+        .into_response()
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(router: Router, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

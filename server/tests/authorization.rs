@@ -1,0 +1,217 @@
+//! Deny by default: every server function, called anonymously or by a signed-in user
+//! without the console permission it needs, is refused and changes nothing.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{spawn_demo, TestApp};
+
+/// One row per server function: (path, a valid body, status for an anonymous call,
+/// status for a signed-in user who holds no console role). A server function without
+/// a row fails `every_server_function_has_a_row`.
+const CASES: &[(&str, &str, u16, u16)] = &[
+    // Answers only about the caller: null for anonymous.
+    ("/api/auth/me", "", 200, 200),
+    // The way in: public, and refuses wrong credentials.
+    (
+        "/api/auth/login",
+        "email=nobody%40northwind.example&password=wrong-password",
+        401,
+        401,
+    ),
+    // Ending one's own session needs only to be signed in.
+    ("/api/auth/logout", "", 401, 200),
+    ("/api/dashboard/summary", "", 401, 403),
+    ("/api/accounts/list", "", 401, 403),
+    (
+        "/api/accounts/create",
+        "name=Intruder+Ltd&region=EU",
+        401,
+        403,
+    ),
+    ("/api/audit/events", "query[page]=0", 401, 403),
+];
+
+/// Tables that refused calls may legitimately touch: failed sign-ins are counted.
+const MAY_CHANGE: &[&str] = &["sign_in_throttle"];
+
+#[test]
+fn every_server_function_has_a_row() {
+    // Link the app so that its server functions are registered.
+    let _ = app::App;
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let covered: BTreeSet<String> = CASES.iter().map(|(path, ..)| path.to_string()).collect();
+    assert!(!registered.is_empty());
+    assert_eq!(
+        registered, covered,
+        "each server function needs a row in CASES"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn anonymous_calls_are_refused_and_change_nothing(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let before = app.snapshot(MAY_CHANGE).await;
+    let anonymous = common::client();
+    for (path, body, expected, _) in CASES {
+        let response = app.call(&anonymous, path, body).await;
+        assert_eq!(response.status().as_u16(), *expected, "anonymous {path}");
+    }
+    assert_eq!(app.snapshot(MAY_CHANGE).await, before);
+    assert_no_accounts_named(&app, "Intruder Ltd").await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn calls_without_the_permission_are_refused_and_change_nothing(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let no_roles = app
+        .user_without_roles("norole@northwind.example", "a long test password")
+        .await;
+    let before = app.snapshot(MAY_CHANGE).await;
+    for (path, body, _, expected) in CASES
+        .iter()
+        .filter(|(path, ..)| *path != "/api/auth/logout")
+    {
+        let response = app.call(&no_roles, path, body).await;
+        assert_eq!(response.status().as_u16(), *expected, "no-role user {path}");
+        if *expected == 403 {
+            let error: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(
+                error,
+                serde_json::json!("Forbidden"),
+                "{path} answers with the Forbidden error"
+            );
+        }
+    }
+    assert_eq!(app.snapshot(MAY_CHANGE).await, before);
+    assert_no_accounts_named(&app, "Intruder Ltd").await;
+
+    let (_, _, _, expected) = CASES
+        .iter()
+        .find(|(path, ..)| *path == "/api/auth/logout")
+        .unwrap();
+    assert_eq!(
+        app.call(&no_roles, "/api/auth/logout", "")
+            .await
+            .status()
+            .as_u16(),
+        *expected
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_member_reaches_only_what_members_may(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let member = app.demo_client("member@northwind.example").await;
+    // (path, body, status): a Member sees the home figures and nothing administrative.
+    for (path, body, expected) in [
+        ("/api/dashboard/summary", "", 200),
+        ("/api/accounts/list", "", 403),
+        ("/api/accounts/create", "name=Intruder+Ltd&region=EU", 403),
+        ("/api/audit/events", "query[page]=0", 403),
+    ] {
+        assert_eq!(
+            app.call(&member, path, body).await.status().as_u16(),
+            expected,
+            "member {path}"
+        );
+    }
+    let auditor = app.demo_client("auditor@northwind.example").await;
+    for (path, body, expected) in [
+        ("/api/accounts/list", "", 200),
+        ("/api/accounts/create", "name=Intruder+Ltd&region=EU", 403),
+        ("/api/audit/events", "query[page]=0", 200),
+    ] {
+        assert_eq!(
+            app.call(&auditor, path, body).await.status().as_u16(),
+            expected,
+            "auditor {path}"
+        );
+    }
+    assert_no_accounts_named(&app, "Intruder Ltd").await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_audit_export_is_refused_without_the_permission(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let anonymous = common::client();
+    let response = anonymous
+        .get(app.url("/audit/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let member = app.demo_client("member@northwind.example").await;
+    let response = member
+        .get(app.url("/audit/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let exports: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'audit.exported'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(exports, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_send_anonymous_visitors_to_sign_in(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let anonymous = common::client();
+    for path in ["/", "/audit", "/accounts", "/no-such-page"] {
+        let response = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with("/login?next="), "{path} → {location}");
+    }
+    let login = anonymous.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn writes_from_another_origin_are_refused(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let body = "name=Cross+Site+Co&region=EU";
+    for (header, value) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = admin
+            .post(app.url("/api/accounts/create"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(header, value)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{header}: {value}");
+    }
+    assert_no_accounts_named(&app, "Cross Site Co").await;
+
+    // The same request from the console's own origin goes through.
+    let response = admin
+        .post(app.url("/api/accounts/create"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", app.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+async fn assert_no_accounts_named(app: &TestApp, name: &str) {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE name = $1")
+        .bind(name)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "no account named {name} may exist");
+}

@@ -1,0 +1,180 @@
+//! Starts the real application on a free port against the test's own database.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use gatehouse_server::config::Config;
+use gatehouse_server::{database, demo, http};
+use leptos::config::LeptosOptions;
+use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
+use serde_json::Value;
+use sqlx::PgPool;
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+}
+
+pub async fn spawn(pool: PgPool) -> TestApp {
+    spawn_with(pool, None).await
+}
+
+pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
+    database::migrate(&pool).await.expect("migrations apply");
+    let config = Config {
+        database_url: None,
+        data_dir: ".data".into(),
+        public_url: public_url.map(str::to_string),
+    };
+    let options = LeptosOptions::builder()
+        .output_name("gatehouse")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .build();
+    let router = http::router(pool.clone(), &config, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        pool,
+    }
+}
+
+/// Spawns the app with the demo organisation loaded.
+pub async fn spawn_demo(pool: PgPool) -> TestApp {
+    let app = spawn(pool).await;
+    demo::load(&app.pool).await.expect("demo loads");
+    app
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("gatehouse-tests")
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function with a form-encoded body, as the browser does.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
+        self.call(client, "/api/auth/login", &body).await
+    }
+
+    /// A client signed in as one of the demo's console users.
+    pub async fn demo_client(&self, email: &str) -> reqwest::Client {
+        let client = client();
+        let response = self.sign_in(&client, email, demo::PASSWORD).await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "sign-in as {email}: {}",
+            response.status()
+        );
+        client
+    }
+
+    pub async fn json(&self, client: &reqwest::Client, path: &str, body: &str) -> (u16, Value) {
+        let response = self.call(client, path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// A principal who may sign in but holds no console role at all.
+    pub async fn user_without_roles(&self, email: &str, password: &str) -> reqwest::Client {
+        app::service::admin::create_admin(
+            &self.pool,
+            app::service::admin::NewAdmin {
+                email,
+                password,
+                display_name: Some("No Roles"),
+                organisation: None,
+            },
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE grants SET revoked_at = now(), revoke_reason = 'test: no console role' \
+             WHERE principal_id = (SELECT principal_id FROM console_credentials WHERE email = $1)",
+        )
+        .bind(email)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        let client = client();
+        assert!(self
+            .sign_in(&client, email, password)
+            .await
+            .status()
+            .is_success());
+        client
+    }
+
+    /// Count and content hash of every application table, to prove nothing changed.
+    pub async fn snapshot(&self, except: &[&str]) -> Vec<(String, i64, String)> {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        let mut out = vec![];
+        for table in tables.into_iter().filter(|t| !except.contains(&t.as_str())) {
+            let (count, hash): (i64, Option<String>) = sqlx::query_as(&format!(
+                "SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
+            ))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            out.push((table, count, hash.unwrap_or_default()));
+        }
+        out
+    }
+}
+
+/// The value of the session cookie a response sets, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v: &HeaderValue| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{}=", http::SESSION_COOKIE)))
+        .map(str::to_string)
+}
