@@ -52,14 +52,6 @@ pub struct UserSession {
     pub logout: ServerAction<Logout>,
 }
 
-/// The current user, once the session resource has loaded.
-pub fn use_current_user() -> Option<CurrentUser> {
-    use_context::<UserSession>()
-        .and_then(|s| s.user.get())
-        .and_then(|r| r.ok())
-        .flatten()
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -53,13 +53,13 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
+    // Server functions (registered by `leptos_routes_with_context` under /api) and
+    // pages both receive the server state through this context.
+    // Server functions (registered under /api by `leptos_routes_with_context`) and
+    // pages both receive the server state through this context.
     let context = move || provide_context(ServerState { pool: pool.clone() });
 
     Router::new()
-        .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
-        )
         .route("/audit/export.csv", get(export_audit_csv))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
@@ -67,6 +67,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(require_sign_in_for_pages))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
@@ -77,20 +78,10 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, request: Request) -> Response {
-    let pool = state.pool.clone();
-    let response = handle_server_fns_with_context(
-        move || provide_context(ServerState { pool: pool.clone() }),
-        request,
-    )
-    .await
-    .into_response();
-    with_error_status(response).await
-}
-
 /// Server-function errors leave the framework as 500s; give each the status its
 /// `AppError` stands for (401, 403, 422…), so that only real faults are 500s.
-async fn with_error_status(response: Response) -> Response {
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response
             .headers()

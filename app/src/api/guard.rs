@@ -210,3 +210,32 @@ pub async fn authorize(permission: ConsolePermission) -> Result<Caller, AppError
         Err(AppError::Forbidden)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session_at(signed_in: DateTime<Utc>, last_seen: DateTime<Utc>) -> SessionAuth {
+        SessionAuth {
+            org_id: Uuid::nil(),
+            principal_id: Uuid::nil(),
+            session_ref: String::new(),
+            signed_in_at: signed_in,
+            last_seen,
+        }
+    }
+
+    #[test]
+    fn sessions_end_after_thirty_idle_minutes() {
+        let now = Utc::now();
+        assert!(session_at(now - Duration::hours(1), now - Duration::minutes(29)).is_fresh(now));
+        assert!(!session_at(now - Duration::hours(1), now - Duration::minutes(30)).is_fresh(now));
+    }
+
+    #[test]
+    fn sessions_end_after_twelve_hours_however_busy() {
+        let now = Utc::now();
+        assert!(session_at(now - Duration::hours(11), now).is_fresh(now));
+        assert!(!session_at(now - Duration::hours(12), now).is_fresh(now));
+    }
+}

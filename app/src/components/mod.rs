@@ -2,7 +2,24 @@
 
 use leptos::prelude::*;
 
+use crate::domain::console::ConsolePermission;
 use crate::error::AppError;
+use crate::UserSession;
+
+/// Renders its children only for a signed-in user who holds `permission`.
+#[component]
+pub fn IfPermitted(permission: ConsolePermission, children: ChildrenFn) -> impl IntoView {
+    let session = expect_context::<UserSession>();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let permitted = session.user.await.ok().flatten().is_some_and(|u| u.can(permission));
+                permitted.then(|| children.read_value()())
+            })}
+        </Transition>
+    }
+}
 
 /// A problem, said plainly. Internal errors show only their reference.
 #[component]

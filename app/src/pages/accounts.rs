@@ -2,20 +2,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::accounts::{list_accounts, CreateAccount};
-use crate::components::{ErrorNotice, FieldError, FormError};
+use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted};
 use crate::domain::console::ConsolePermission;
-use crate::use_current_user;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let create = ServerAction::<CreateAccount>::new();
     let accounts = Resource::new(move || create.version().get(), |_| list_accounts());
-    let can_manage = use_current_user().is_some_and(|u| u.can(ConsolePermission::AccountsManage));
     view! {
         <Title text="Accounts" />
         <h1>"Client accounts"</h1>
         <p class="muted">"Grants are scoped to these accounts: brands, clients and regions of the agency."</p>
-        {can_manage.then(|| view! { <NewAccountForm create /> })}
+        <IfPermitted permission=ConsolePermission::AccountsManage>
+            <NewAccountForm create />
+        </IfPermitted>
         <Transition fallback=|| view! { <p class="loading">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
                 match accounts.await {

@@ -4,10 +4,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::audit_events;
-use crate::components::{format_time, ErrorNotice, FieldError};
+use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted};
 use crate::domain::console::ConsolePermission;
 use crate::model::{AuditEvent, AuditQuery};
-use crate::use_current_user;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -25,7 +24,6 @@ pub fn AuditPage() -> impl IntoView {
         }
     });
     let events = Resource::new(move || query.get(), audit_events);
-    let can_export = use_current_user().is_some_and(|u| u.can(ConsolePermission::AuditExport));
     let error = Signal::derive(move || events.get().and_then(|r| r.err()));
     let value = move |f: fn(&AuditQuery) -> String| move || f(&query.read());
 
@@ -58,12 +56,12 @@ pub fn AuditPage() -> impl IntoView {
             </div>
             <button type="submit" class="btn">"Filter"</button>
             <a class="btn btn-quiet" href="/audit">"Clear"</a>
-            {can_export.then(|| view! {
+            <IfPermitted permission=ConsolePermission::AuditExport>
                 <a class="btn btn-quiet" rel="external" download="audit-trail.csv"
                     href=move || format!("/audit/export.csv?{}", query.read().to_query_string(None))>
                     "Export CSV"
                 </a>
-            })}
+            </IfPermitted>
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading events…"</p> }>
             {move || Suspend::new(async move {

@@ -3,24 +3,25 @@ use leptos_meta::Title;
 
 use crate::api::dashboard::load_dashboard;
 use crate::components::{ErrorNotice, Stat};
-use crate::use_current_user;
+use crate::UserSession;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let summary = Resource::new(|| (), |_| load_dashboard());
-    let user = use_current_user();
-    let greeting = user
-        .as_ref()
-        .map(|u| u.display_name.clone())
-        .unwrap_or_default();
-    let roles = user.map(|u| u.roles).unwrap_or_default();
+    let session = expect_context::<UserSession>();
     view! {
         <Title text="Home" />
-        <h1>"Welcome, " {greeting}</h1>
-        <p class="muted">
-            "Your console roles: "
-            {if roles.is_empty() { "none".to_string() } else { roles.join(", ") }}
-        </p>
+        <Transition fallback=|| view! { <h1>"Welcome"</h1> }>
+            {move || Suspend::new(async move {
+                session.user.await.ok().flatten().map(|user| {
+                    let roles = if user.roles.is_empty() { "none".to_string() } else { user.roles.join(", ") };
+                    view! {
+                        <h1>"Welcome, " {user.display_name}</h1>
+                        <p class="muted">"Your console roles: " {roles}</p>
+                    }
+                })
+            })}
+        </Transition>
         <Suspense fallback=|| view! { <p class="loading">"Loading figures…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {

@@ -19,6 +19,7 @@ pub struct NewAdmin<'a> {
     pub organisation: Option<&'a str>,
 }
 
+#[derive(Debug)]
 pub struct CreatedAdmin {
     pub org_id: Uuid,
     pub organisation: String,

@@ -1,0 +1,122 @@
+//! The demo organisation and the administrator created from the command line.
+
+mod common;
+
+use app::service::admin::{create_admin, NewAdmin};
+use gatehouse_server::demo;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_demo_is_a_realistic_agency_and_loads_only_once(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let summary = demo::load(&app.pool).await.unwrap();
+    let scalar = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(summary.principals >= 60);
+    assert!(scalar("SELECT count(*) FROM accounts").await >= 4);
+    assert_eq!(
+        scalar("SELECT count(DISTINCT region) FROM accounts").await,
+        2
+    );
+    assert_eq!(scalar("SELECT count(*) FROM applications").await, 3);
+    assert!(scalar("SELECT count(*) FROM roles r JOIN applications a ON a.id = r.application_id WHERE NOT a.is_console").await >= 8);
+    assert!(scalar("SELECT count(*) FROM permission_sets").await >= 2);
+    assert!(scalar("SELECT count(*) FROM permissions WHERE high_impact").await >= 8);
+    assert!(scalar("SELECT count(*) FROM principals WHERE kind IN ('ai_agent', 'bot')").await >= 3);
+    assert!(scalar("SELECT count(*) FROM principals WHERE kind = 'integration'").await >= 1);
+    assert_eq!(
+        scalar("SELECT count(*) FROM principals WHERE kind <> 'human' AND owner_id IS NULL").await,
+        0
+    );
+    assert!(scalar("SELECT count(*) FROM principals WHERE employment_type = 'contractor' AND end_date < current_date").await >= 1);
+    assert!(scalar("SELECT count(*) FROM principals WHERE employment_type = 'contractor' AND end_date >= current_date").await >= 1);
+    assert!(
+        scalar("SELECT count(*) FROM principals WHERE employment_type = 'client_user'").await >= 4
+    );
+    assert!(
+        scalar("SELECT count(*) FROM grants WHERE valid_until < now()").await >= 1,
+        "expired grants"
+    );
+    assert!(
+        scalar("SELECT count(*) FROM grants WHERE valid_until > now()").await >= 1,
+        "time-bound grants"
+    );
+    assert!(scalar("SELECT count(*) FROM principals WHERE last_activity_at < now() - interval '90 days' OR last_activity_at IS NULL").await >= 1);
+    assert_eq!(
+        scalar("SELECT count(*) FROM audit_events WHERE action = 'demo.loaded'").await,
+        1
+    );
+
+    let again = demo::load(&app.pool).await.unwrap_err();
+    assert!(
+        again.to_string().contains("only into an empty database"),
+        "{again}"
+    );
+    assert_eq!(scalar("SELECT count(*) FROM organisations").await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn create_admin_makes_a_governance_admin_who_can_sign_in(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let new = |email| NewAdmin {
+        email,
+        password: "a long admin password",
+        display_name: Some("Ada Admin"),
+        organisation: Some("Acme Group"),
+    };
+    let created = create_admin(&app.pool, new("ada@acme.example"))
+        .await
+        .unwrap();
+    assert_eq!(created.organisation, "Acme Group");
+
+    let client = common::client();
+    assert!(app
+        .sign_in(&client, "ada@acme.example", "a long admin password")
+        .await
+        .status()
+        .is_success());
+    let (status, me) = app.json(&client, "/api/auth/me", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["roles"], serde_json::json!(["Governance admin"]));
+    // The admin may create accounts, and the creation is audited.
+    let (status, _) = app
+        .json(
+            &client,
+            "/api/accounts/create",
+            "name=First+Client&region=EU",
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let duplicate = create_admin(&app.pool, new("ADA@acme.example"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        duplicate.field_message("email").as_deref(),
+        Some("ada@acme.example already has an account.")
+    );
+    let short = create_admin(
+        &app.pool,
+        NewAdmin {
+            password: "short",
+            ..new("bob@acme.example")
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(short.field_message("password").is_some());
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_events ORDER BY id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        actions[..3],
+        ["organisation.created", "principal.created", "grant.created"]
+    );
+}
