@@ -21,6 +21,7 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 step "Test database"
 cargo build -p server
 pg_dir=.data/test-postgres
+target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true
 rm -rf "$pg_dir"
 base_url=$(target/debug/gatehouse database start --data-dir "$pg_dir")
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT

@@ -1,6 +1,9 @@
 //! Gatehouse: the access-governance console. Routes, the HTML shell and the modules
 //! behind them.
 
+// Leptos views are deeply nested types; the release WASM build needs the room.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]

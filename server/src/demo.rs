@@ -361,6 +361,87 @@ const FUNCTIONS: [(&str, &str); 7] = [
     ("Billing Specialist", "Billing Specialist"),
 ];
 
+enum BotAccess {
+    Role(&'static str),
+    PermissionSet(&'static str),
+}
+
+/// A non-human identity of the demo; `owner_lead` and `account` index the team
+/// leads and the accounts.
+struct DemoBot {
+    kind: &'static str,
+    name: &'static str,
+    external_id: &'static str,
+    owner_lead: usize,
+    access: BotAccess,
+    account: Option<usize>,
+    until_in_days: Option<i64>,
+    active_days_ago: Option<i64>,
+}
+
+const BOTS: [DemoBot; 6] = [
+    DemoBot {
+        kind: "ai_agent",
+        name: "Support Copilot",
+        external_id: "agent:support-copilot",
+        owner_lead: 0,
+        access: BotAccess::Role("Support Agent"),
+        account: Some(0),
+        until_in_days: None,
+        active_days_ago: Some(0),
+    },
+    DemoBot {
+        kind: "ai_agent",
+        name: "Lead Scoring Agent",
+        external_id: "agent:lead-scoring",
+        owner_lead: 3,
+        access: BotAccess::Role("Analyst"),
+        account: None,
+        until_in_days: None,
+        active_days_ago: Some(1),
+    },
+    DemoBot {
+        kind: "bot",
+        name: "WhatsApp Order Bot",
+        external_id: "bot:whatsapp-orders",
+        owner_lead: 4,
+        access: BotAccess::Role("Conversation Agent"),
+        account: Some(0),
+        until_in_days: None,
+        active_days_ago: Some(0),
+    },
+    DemoBot {
+        kind: "bot",
+        name: "Instagram DM Bot",
+        external_id: "bot:instagram-dm",
+        owner_lead: 4,
+        access: BotAccess::Role("Conversation Agent"),
+        account: Some(3),
+        until_in_days: None,
+        active_days_ago: Some(95),
+    },
+    DemoBot {
+        kind: "integration",
+        name: "Shopify Sync",
+        external_id: "integration:shopify",
+        owner_lead: 1,
+        access: BotAccess::PermissionSet("Integration Maintenance"),
+        account: Some(0),
+        until_in_days: Some(30),
+        active_days_ago: Some(0),
+    },
+    DemoBot {
+        kind: "integration",
+        name: "Warehouse Export",
+        external_id: "integration:warehouse",
+        owner_lead: 2,
+        access: BotAccess::PermissionSet("Contact Export"),
+        account: Some(2),
+        until_in_days: Some(-5),
+        active_days_ago: None,
+    },
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("the database already holds the organisation \u{201c}{0}\u{201d}; the demo loads only into an empty database")]
@@ -927,116 +1008,33 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
     }
 
     // Non-human identities, each with a human owner.
-    let bots: [(
-        &str,
-        &str,
-        &str,
-        usize,
-        &str,
-        Option<&str>,
-        Option<usize>,
-        Option<i64>,
-        Option<i64>,
-    ); 6] = [
-        (
-            "ai_agent",
-            "Support Copilot",
-            "agent:support-copilot",
-            0,
-            "Support Agent",
-            None,
-            Some(0),
-            None,
-            Some(0),
-        ),
-        (
-            "ai_agent",
-            "Lead Scoring Agent",
-            "agent:lead-scoring",
-            3,
-            "Analyst",
-            None,
-            None,
-            None,
-            Some(1),
-        ),
-        (
-            "bot",
-            "WhatsApp Order Bot",
-            "bot:whatsapp-orders",
-            4,
-            "Conversation Agent",
-            None,
-            Some(0),
-            None,
-            Some(0),
-        ),
-        (
-            "bot",
-            "Instagram DM Bot",
-            "bot:instagram-dm",
-            4,
-            "Conversation Agent",
-            None,
-            Some(3),
-            None,
-            Some(95),
-        ),
-        (
-            "integration",
-            "Shopify Sync",
-            "integration:shopify",
-            1,
-            "",
-            Some("Integration Maintenance"),
-            Some(0),
-            Some(30),
-            Some(0),
-        ),
-        (
-            "integration",
-            "Warehouse Export",
-            "integration:warehouse",
-            2,
-            "",
-            Some("Contact Export"),
-            Some(2),
-            Some(-5),
-            None,
-        ),
-    ];
-    for (kind, name, external_id, owner, role, set, account, until, active_days_ago) in bots {
+    for bot in BOTS {
         let id = loader
             .principal(NewPrincipal {
-                kind,
-                name: name.to_string(),
+                kind: bot.kind,
+                name: bot.name.to_string(),
                 email: None,
-                external_id: Some(external_id.to_string()),
+                external_id: Some(bot.external_id.to_string()),
                 employment: None,
                 title: "",
                 manager: None,
-                owner: Some(leads[owner]),
+                owner: Some(leads[bot.owner_lead]),
                 end_date: None,
-                last_activity: active_days_ago.and_then(days_ago),
+                last_activity: bot.active_days_ago.and_then(days_ago),
             })
             .await?;
-        let account = account.map(|a| accounts[a]);
+        let account = bot.account.map(|a| accounts[a]);
         if let Some(a) = account {
             loader.assign(id, a).await?;
         }
-        let reason = format!("{name} needs this to run");
-        match set {
-            Some(set) => {
-                loader
-                    .grant(id, None, Some(sets[set]), account, 45, until, &reason)
-                    .await?
-            }
-            None => {
-                loader
-                    .grant(id, Some(roles[role]), None, account, 100, until, &reason)
-                    .await?
-            }
+        let reason = format!("{} needs this to run", bot.name);
+        let (role, set) = match bot.access {
+            BotAccess::Role(role) => (Some(roles[role]), None),
+            BotAccess::PermissionSet(set) => (None, Some(sets[set])),
         };
+        loader
+            .grant(id, role, set, account, 60, bot.until_in_days, &reason)
+            .await?;
     }
 
     // One revoked grant, as a trail of a past decision.

@@ -220,8 +220,13 @@ fn cross_origin_refused() -> Response {
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {
+    // Pages and API answers carry personal data: no cache may keep them.
+    let private = is_page(request.uri().path()) || request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

@@ -95,6 +95,7 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
     view! {
+        <div class="table-wrap">
         <table class="table audit">
             <thead>
                 <tr>
@@ -111,6 +112,7 @@ fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
                 {events.into_iter().map(|e| view! { <AuditRow event=e /> }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 
