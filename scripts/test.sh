@@ -35,5 +35,8 @@ step "Release build"
 cargo leptos build --release
 
 step "End-to-end tests (Chromium)"
-export E2E_DATABASE_URL="${base_url/\/postgres?//gatehouse_e2e?}"
+# The same cluster, another (new) database: swap the URL's database name.
+without_query="${base_url%%\?*}"
+export E2E_DATABASE_URL="${without_query%/*}/gatehouse_e2e?${base_url#*\?}"
+echo "E2E database: $E2E_DATABASE_URL"
 (cd end2end && npx playwright test)
