@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
     accounts::AccountsPage, audit::AuditPage, home::HomePage, layout::ConsoleLayout,
-    login::LoginPage, not_found::NotFound,
+    login::LoginPage, not_found::NotFound, roles::RolesPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("accounts") view=AccountsPage />
+                    <Route path=path!("roles") view=RolesPage />
                     <Route path=path!("audit") view=AuditPage />
                 </ParentRoute>
             </Routes>

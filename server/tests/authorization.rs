@@ -31,6 +31,11 @@ const CASES: &[(&str, &str, u16, u16)] = &[
         403,
     ),
     ("/api/audit/events", "query[page]=0", 401, 403),
+    ("/api/roles/matrix", "", 401, 403),
+    ("/api/roles/set-permission", "kind=Role&bundle=00000000-0000-0000-0000-000000000001&permission=00000000-0000-0000-0000-000000000002&granted=true", 401, 403),
+    ("/api/roles/create", "kind=Role&application=00000000-0000-0000-0000-000000000001&name=Intruder&description=", 401, 403),
+    ("/api/roles/update", "kind=Role&bundle=00000000-0000-0000-0000-000000000001&name=Intruder&description=", 401, 403),
+    ("/api/roles/delete", "kind=Role&bundle=00000000-0000-0000-0000-000000000001", 401, 403),
 ];
 
 /// Tables that refused calls may legitimately touch: failed sign-ins are counted.
@@ -124,6 +129,12 @@ async fn a_member_reaches_only_what_members_may(pool: sqlx::PgPool) {
         ("/api/accounts/list", "", 200),
         ("/api/accounts/create", "name=Intruder+Ltd&region=EU", 403),
         ("/api/audit/events", "query[page]=0", 200),
+        ("/api/roles/matrix", "", 200),
+        (
+            "/api/roles/delete",
+            "kind=Role&bundle=00000000-0000-0000-0000-000000000001",
+            403,
+        ),
     ] {
         assert_eq!(
             app.call(&auditor, path, body).await.status().as_u16(),

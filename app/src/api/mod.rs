@@ -6,3 +6,4 @@ pub mod auth;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod guard;
+pub mod roles;

@@ -2,5 +2,6 @@
 
 pub mod console;
 pub mod effective;
+pub mod role_matrix;
 pub mod sign_in_throttle;
 pub mod validation;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod roles;
+
 use crate::domain::console::ConsolePermission;
 
 /// The signed-in console user, as the browser sees them.

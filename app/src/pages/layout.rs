@@ -8,6 +8,7 @@ use crate::UserSession;
 /// Navigation entries and the console permission each needs.
 const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
     ("/", "Home", ConsolePermission::DashboardView),
+    ("/roles", "Role matrix", ConsolePermission::RolesView),
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
 ];

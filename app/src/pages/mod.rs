@@ -6,3 +6,4 @@ pub mod home;
 pub mod layout;
 pub mod login;
 pub mod not_found;
+pub mod roles;

@@ -6,4 +6,5 @@ pub mod accounts;
 pub mod admin;
 pub mod audit_trail;
 pub mod passwords;
+pub mod roles;
 pub mod sign_in;

@@ -1,0 +1,309 @@
+//! Shaping the role matrix: roles and permission sets, and which permissions they hold.
+//! The console's own bundles are defined by the product and are read-only here.
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::db::roles::BundleRow;
+use crate::db::Tx;
+use crate::domain::role_matrix::{overloaded_roles, RoleLoad};
+use crate::domain::validation::Name;
+use crate::error::AppError;
+use crate::model::roles::{BundleKind, MatrixBundle, RoleMatrix};
+
+pub async fn matrix(
+    pool: &PgPool,
+    org_id: Uuid,
+    application: Option<Uuid>,
+) -> Result<RoleMatrix, AppError> {
+    let applications = db::roles::applications(pool, org_id).await?;
+    let chosen = match application {
+        Some(id) => applications.iter().find(|a| a.id == id),
+        None => applications.first(),
+    };
+    let Some(application) = chosen.cloned() else {
+        return Err(AppError::NotFound("There is no such application.".into()));
+    };
+    let permissions = db::roles::permissions(pool, org_id, application.id).await?;
+    let mut roles = db::roles::bundles(pool, org_id, application.id, BundleKind::Role).await?;
+    let permission_sets =
+        db::roles::bundles(pool, org_id, application.id, BundleKind::PermissionSet).await?;
+    mark_overloaded(&mut roles);
+    Ok(RoleMatrix {
+        role_cells: db::roles::cells(pool, org_id, application.id, BundleKind::Role).await?,
+        set_cells: db::roles::cells(pool, org_id, application.id, BundleKind::PermissionSet)
+            .await?,
+        applications,
+        application,
+        permissions,
+        roles,
+        permission_sets,
+    })
+}
+
+fn mark_overloaded(roles: &mut [MatrixBundle]) {
+    let loads: Vec<RoleLoad> = roles
+        .iter()
+        .map(|r| RoleLoad {
+            permissions: r.permissions,
+            high_impact: r.high_impact,
+        })
+        .collect();
+    for (role, overload) in roles.iter_mut().zip(overloaded_roles(&loads)) {
+        role.overloaded = overload.map(|o| o.reason);
+    }
+}
+
+async fn editable_bundle(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    kind: BundleKind,
+    id: Uuid,
+) -> Result<BundleRow, AppError> {
+    let bundle = db::roles::bundle_for_update(tx, org_id, kind, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("That {} no longer exists.", kind.noun())))?;
+    if bundle.is_console {
+        return Err(AppError::Conflict(
+            "The console's own roles are defined by Gatehouse and cannot be edited here.".into(),
+        ));
+    }
+    Ok(bundle)
+}
+
+fn target_type(kind: BundleKind) -> &'static str {
+    match kind {
+        BundleKind::Role => "role",
+        BundleKind::PermissionSet => "permission_set",
+    }
+}
+
+/// Ticks (`granted`) or clears one cell of the matrix. Returns the cell's new state.
+pub async fn set_permission(
+    pool: &PgPool,
+    actor: &Actor,
+    kind: BundleKind,
+    bundle_id: Uuid,
+    permission_id: Uuid,
+    granted: bool,
+) -> Result<bool, AppError> {
+    let mut tx = pool.begin().await?;
+    let bundle = editable_bundle(&mut tx, actor.org_id, kind, bundle_id).await?;
+    let permission = db::roles::permission_in_application(
+        &mut tx,
+        actor.org_id,
+        bundle.application_id,
+        permission_id,
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::NotFound(format!(
+            "That permission is not part of this {}'s application.",
+            kind.noun()
+        ))
+    })?;
+    if db::roles::set_cell(
+        &mut tx,
+        actor.org_id,
+        kind,
+        bundle_id,
+        permission_id,
+        granted,
+    )
+    .await?
+    {
+        let verb = if granted {
+            "permission_added"
+        } else {
+            "permission_removed"
+        };
+        db::audit::record(
+            &mut tx,
+            actor,
+            Change {
+                action: &format!("{}.{verb}", target_type(kind)),
+                target_type: target_type(kind),
+                target_id: Some(bundle_id.to_string()),
+                target_label: format!("{} \u{2192} {}", bundle.name, permission.key()),
+                before: Some(json!({ "permission": permission.key(), "held": !granted })),
+                after: Some(json!({ "permission": permission.key(), "held": granted, "high_impact": permission.high_impact })),
+                reason: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(granted)
+}
+
+pub async fn create_bundle(
+    pool: &PgPool,
+    actor: &Actor,
+    kind: BundleKind,
+    application_id: Uuid,
+    name: &str,
+    description: &str,
+) -> Result<Uuid, AppError> {
+    let name = Name::parse("name", &format!("{} name", kind.noun()), name, 80)?;
+    let description = description.trim();
+    let mut tx = pool.begin().await?;
+    let console: Option<bool> =
+        sqlx::query_scalar("SELECT is_console FROM applications WHERE org_id = $1 AND id = $2")
+            .bind(actor.org_id)
+            .bind(application_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match console {
+        None => return Err(AppError::NotFound("There is no such application.".into())),
+        Some(true) => {
+            return Err(AppError::Conflict(
+                "The console's own roles are defined by Gatehouse.".into(),
+            ));
+        }
+        Some(false) => {}
+    }
+    let (table, _, _) = db::roles::tables(kind);
+    let id: Option<Uuid> = sqlx::query_scalar(&format!(
+        "INSERT INTO {table} (org_id, id, application_id, name, description) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, application_id, name) DO NOTHING RETURNING id"
+    ))
+    .bind(actor.org_id)
+    .bind(Uuid::new_v4())
+    .bind(application_id)
+    .bind(name.as_str())
+    .bind(description)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(AppError::invalid(
+            "name",
+            format!(
+                "This application already has a {} named \u{201c}{}\u{201d}.",
+                kind.noun(),
+                name.as_str()
+            ),
+        ));
+    };
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: &format!("{}.created", target_type(kind)),
+            target_type: target_type(kind),
+            target_id: Some(id.to_string()),
+            target_label: name.as_str().to_string(),
+            before: None,
+            after: Some(json!({ "name": name.as_str(), "description": description })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_bundle(
+    pool: &PgPool,
+    actor: &Actor,
+    kind: BundleKind,
+    id: Uuid,
+    name: &str,
+    description: &str,
+) -> Result<(), AppError> {
+    let name = Name::parse("name", &format!("{} name", kind.noun()), name, 80)?;
+    let description = description.trim();
+    let mut tx = pool.begin().await?;
+    let bundle = editable_bundle(&mut tx, actor.org_id, kind, id).await?;
+    let (table, _, _) = db::roles::tables(kind);
+    let taken: bool = sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE org_id = $1 AND application_id = $2 AND name = $3 AND id <> $4)"
+    ))
+    .bind(actor.org_id)
+    .bind(bundle.application_id)
+    .bind(name.as_str())
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Err(AppError::invalid(
+            "name",
+            format!(
+                "This application already has a {} named \u{201c}{}\u{201d}.",
+                kind.noun(),
+                name.as_str()
+            ),
+        ));
+    }
+    sqlx::query(&format!(
+        "UPDATE {table} SET name = $3, description = $4 WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(actor.org_id)
+    .bind(id)
+    .bind(name.as_str())
+    .bind(description)
+    .execute(&mut *tx)
+    .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: &format!("{}.updated", target_type(kind)),
+            target_type: target_type(kind),
+            target_id: Some(id.to_string()),
+            target_label: name.as_str().to_string(),
+            before: Some(json!({ "name": bundle.name, "description": bundle.description })),
+            after: Some(json!({ "name": name.as_str(), "description": description })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a bundle that no grant references; otherwise says how many do.
+pub async fn delete_bundle(
+    pool: &PgPool,
+    actor: &Actor,
+    kind: BundleKind,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let bundle = editable_bundle(&mut tx, actor.org_id, kind, id).await?;
+    let grants = db::roles::grant_count(&mut tx, actor.org_id, kind, id).await?;
+    if grants > 0 {
+        return Err(AppError::Conflict(format!(
+            "\u{201c}{}\u{201d} cannot be deleted: {grants} grant{} still hold{} it (expired and revoked ones count, as the record of who had it). Revoke and replace them first.",
+            bundle.name,
+            if grants == 1 { "" } else { "s" },
+            if grants == 1 { "s" } else { "" },
+        )));
+    }
+    let (table, _, _) = db::roles::tables(kind);
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(actor.org_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: &format!("{}.deleted", target_type(kind)),
+            target_type: target_type(kind),
+            target_id: Some(id.to_string()),
+            target_label: bundle.name.clone(),
+            before: Some(json!({ "name": bundle.name, "description": bundle.description })),
+            after: None,
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+test("an admin toggles a matrix cell; it stays after reload and is on the audit trail", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Role matrix" }).click();
+  await expect(page.getByRole("heading", { name: "Role matrix" })).toBeVisible();
+  await page.getByRole("link", { name: "Acme CRM" }).click();
+
+  const cell = page.getByRole("checkbox", { name: "Analyst holds billing.view" });
+  await expect(cell).not.toBeChecked();
+  await cell.check();
+  await expect(cell).toBeChecked();
+
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole("checkbox", { name: "Analyst holds billing.view" })).toBeChecked({ timeout: 1000 });
+  }).toPass();
+
+  await page.goto("/audit?action=role.permission_added");
+  const row = page.locator("table.audit tbody tr").filter({ hasText: "Analyst → billing.view" });
+  await expect(row).toHaveCount(1);
+});
+
+test("deleting a role that grants still hold is refused with the count", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/roles");
+  await page.getByRole("link", { name: "Acme CRM" }).click();
+  await page.getByRole("button", { name: "Delete Client Viewer" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be deleted" })).toContainText(/\d+ grants? still holds? it/);
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds reports.view" })).toBeChecked();
+});
+
+test("a Member cannot reach the role matrix", async ({ page }) => {
+  await signIn(page, "member");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Role matrix" })).toHaveCount(0);
+  await page.goto("/roles");
+  await expect(page.getByText("Not available to you")).toBeVisible();
+  await expect(page.locator("table.matrix")).toHaveCount(0);
+});
+
+test("an Auditor reads the matrix but cannot change it", async ({ page }) => {
+  await signIn(page, "auditor");
+  await page.goto("/roles");
+  await page.getByRole("link", { name: "Acme CRM" }).click();
+  await expect(page.getByRole("checkbox", { name: "CRM Admin holds contacts.export" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: /^Create role/ })).toHaveCount(0);
+});
