@@ -24,8 +24,14 @@ use crate::api::auth::{whoami, Login, Logout};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
-    accounts::AccountsPage, audit::AuditPage, home::HomePage, layout::ConsoleLayout,
-    login::LoginPage, not_found::NotFound, roles::RolesPage,
+    accounts::AccountsPage,
+    audit::AuditPage,
+    home::HomePage,
+    layout::ConsoleLayout,
+    login::LoginPage,
+    not_found::NotFound,
+    principals::{PrincipalPage, PrincipalsPage},
+    roles::RolesPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +93,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("accounts") view=AccountsPage />
                     <Route path=path!("roles") view=RolesPage />
+                    <Route path=path!("principals") view=PrincipalsPage />
+                    <Route path=path!("principals/:id") view=PrincipalPage />
                     <Route path=path!("audit") view=AuditPage />
                 </ParentRoute>
             </Routes>

@@ -20,6 +20,14 @@ test("an admin toggles a matrix cell; it stays after reload and is on the audit 
   await page.goto("/audit?action=role.permission_added");
   const row = page.locator("table.audit tbody tr").filter({ hasText: "Analyst → billing.view" });
   await expect(row).toHaveCount(1);
+
+  // The Lead Scoring Agent holds Analyst on every account: it now has billing.view.
+  await page.goto("/principals?search=Lead+Scoring");
+  await page.getByRole("link", { name: "Lead Scoring Agent" }).click();
+  await expect(page.getByRole("heading", { name: "Lead Scoring Agent" })).toBeVisible();
+  const effective = page.locator("table.effective tbody tr").filter({ hasText: "billing.view" });
+  await expect(effective).toHaveCount(1);
+  await expect(effective).toContainText("Analyst");
 });
 
 test("deleting a role that grants still hold is refused with the count", async ({ page }) => {

@@ -6,4 +6,5 @@ pub mod auth;
 pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod guard;
+pub mod principals;
 pub mod roles;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod console_catalogue;
 pub mod dashboard;
+pub mod principals;
 pub mod roles;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;

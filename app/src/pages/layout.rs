@@ -9,6 +9,11 @@ use crate::UserSession;
 const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
     ("/", "Home", ConsolePermission::DashboardView),
     ("/roles", "Role matrix", ConsolePermission::RolesView),
+    (
+        "/principals",
+        "Principals",
+        ConsolePermission::PrincipalsView,
+    ),
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
 ];

@@ -6,4 +6,5 @@ pub mod home;
 pub mod layout;
 pub mod login;
 pub mod not_found;
+pub mod principals;
 pub mod roles;

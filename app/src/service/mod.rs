@@ -6,5 +6,6 @@ pub mod accounts;
 pub mod admin;
 pub mod audit_trail;
 pub mod passwords;
+pub mod principals;
 pub mod roles;
 pub mod sign_in;

@@ -1,0 +1,150 @@
+//! Reading principals: the list with its filters, and one principal's grants and
+//! effective permissions.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::principals::PrincipalFilter;
+use crate::domain::effective::{effective_permissions, grant_in_force};
+use crate::error::AppError;
+use crate::model::principals::{
+    EffectiveRow, GrantRow, PrincipalDetail, PrincipalPage, PrincipalQuery, PRINCIPALS_PAGE_SIZE,
+};
+
+/// Days without activity after which a principal counts as dormant in the list filter.
+pub const DORMANT_AFTER_DAYS: i64 = 90;
+
+fn one_of(field: &str, raw: &str, allowed: &[&str]) -> Result<Option<String>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if allowed.contains(&raw) {
+        Ok(Some(raw.to_string()))
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("Choose one of: {}.", allowed.join(", ")),
+        ))
+    }
+}
+
+pub fn parse_query(q: &PrincipalQuery) -> Result<PrincipalFilter, AppError> {
+    let search = q.search.trim();
+    Ok(PrincipalFilter {
+        search: (!search.is_empty()).then(|| search.chars().take(100).collect()),
+        kind: one_of(
+            "kind",
+            &q.kind,
+            &["human", "ai_agent", "bot", "integration"],
+        )?,
+        status: one_of("status", &q.status, &["active", "suspended", "offboarded"])?,
+        account: match q.account.trim() {
+            "" => None,
+            raw => {
+                Some(Uuid::parse_str(raw).map_err(|_| {
+                    AppError::invalid("account", "Choose an account from the list.")
+                })?)
+            }
+        },
+        dormant_before: match q.dormant.trim() {
+            "" => None,
+            "yes" => Some(Utc::now() - Duration::days(DORMANT_AFTER_DAYS)),
+            _ => return Err(AppError::invalid("dormant", "Use yes or leave it empty.")),
+        },
+    })
+}
+
+pub async fn list(
+    pool: &PgPool,
+    org_id: Uuid,
+    q: &PrincipalQuery,
+) -> Result<PrincipalPage, AppError> {
+    let filter = parse_query(q)?;
+    let sort = one_of("sort", &q.sort, &["name", "last_activity", "end_date"])?.unwrap_or_default();
+    let size = i64::from(PRINCIPALS_PAGE_SIZE);
+    let mut rows = db::principals::list(
+        pool,
+        org_id,
+        &filter,
+        &sort,
+        size + 1,
+        i64::from(q.page) * size,
+    )
+    .await?;
+    let has_next = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    Ok(PrincipalPage {
+        rows,
+        page: q.page,
+        has_next,
+    })
+}
+
+pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDetail, AppError> {
+    let principal = db::principals::one(pool, org_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?;
+    let now = Utc::now();
+    let grants = db::principals::grants(pool, org_id, id).await?;
+    let (current_grants, other_grants): (Vec<GrantRow>, Vec<GrantRow>) = grants
+        .into_iter()
+        .partition(|g| grant_in_force(g.valid_from, g.valid_until, g.revoked_at, now));
+
+    let granted = db::principals::granted_permissions(pool, org_id, id).await?;
+    let effective = effective_permissions(&granted, now);
+    let ids: Vec<Uuid> = effective
+        .iter()
+        .filter_map(|e| Uuid::parse_str(&e.permission).ok())
+        .collect();
+    let labels: HashMap<Uuid, (String, String, bool)> =
+        db::principals::permission_labels(pool, org_id, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, app, key, high)| (id, (app, key, high)))
+            .collect();
+    let accounts: HashMap<Uuid, String> = db::accounts::list(pool, org_id)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let bundles: HashMap<Uuid, String> = current_grants
+        .iter()
+        .map(|g| (g.id, g.bundle.clone()))
+        .collect();
+    let mut rows: Vec<EffectiveRow> = effective
+        .into_iter()
+        .filter_map(|e| {
+            let (application, permission, high_impact) =
+                labels.get(&Uuid::parse_str(&e.permission).ok()?)?.clone();
+            Some(EffectiveRow {
+                application,
+                account: e.account_id.and_then(|a| accounts.get(&a).cloned()),
+                permission,
+                high_impact,
+                sources: e
+                    .grant_ids
+                    .iter()
+                    .filter_map(|g| bundles.get(g).cloned())
+                    .collect(),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.application, &a.account, &a.permission).cmp(&(
+            &b.application,
+            &b.account,
+            &b.permission,
+        ))
+    });
+    Ok(PrincipalDetail {
+        principal,
+        current_grants,
+        other_grants,
+        effective: rows,
+    })
+}

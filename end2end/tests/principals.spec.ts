@@ -1,0 +1,26 @@
+import { expect, test } from "@playwright/test";
+import { signIn } from "./helpers";
+
+test("an approver filters principals and opens one with grants and effective permissions", async ({ page }) => {
+  await signIn(page, "approver");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Principals" }).click();
+  await expect(page.locator("table.principals tbody tr")).toHaveCount(50);
+  await page.getByLabel("Kind").selectOption("integration");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/kind=integration/);
+  await expect(page.locator("table.principals tbody tr")).toHaveCount(2);
+
+  await page.getByRole("link", { name: "Warehouse Export" }).click();
+  await expect(page.getByRole("heading", { name: "Warehouse Export" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Grants in force" })).toBeVisible();
+  // Its only grant expired: it shows apart, and gives nothing now.
+  await expect(page.locator("table.grants")).toHaveCount(1);
+  await expect(page.locator("table.grants")).toContainText("Contact Export");
+  await expect(page.locator("table.effective tbody tr")).toHaveCount(0);
+});
+
+test("a Member cannot list principals", async ({ page }) => {
+  await signIn(page, "member");
+  await page.goto("/principals");
+  await expect(page.getByText("Not available to you")).toBeVisible();
+});
