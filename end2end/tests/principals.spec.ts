@@ -24,3 +24,24 @@ test("a Member cannot list principals", async ({ page }) => {
   await page.goto("/principals");
   await expect(page.getByText("Not available to you")).toBeVisible();
 });
+
+test("an admin grants a permission set with a reason, sees it take effect, then revokes it", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/principals?search=member%40northwind");
+  await page.getByRole("link", { name: "Priya Nair" }).click();
+  await expect(page.getByRole("heading", { name: "Priya Nair" })).toBeVisible();
+  const refunds = page.locator("table.effective tbody tr").filter({ hasText: "refunds.issue" });
+  await expect(refunds).toHaveCount(0);
+
+  await page.getByLabel("Role or permission set").selectOption({ label: "Acme CRM — Refund Authority (permission set)" });
+  await page.getByLabel("Account", { exact: true }).selectOption({ label: "Acme Retail" });
+  await page.getByLabel("Reason", { exact: true }).fill("Holiday refund peak cover");
+  await page.getByRole("button", { name: "Grant", exact: true }).click();
+  await expect(refunds).toHaveCount(1);
+  await expect(refunds).toContainText("Refund Authority");
+
+  await page.getByLabel("Reason to revoke Refund Authority on Acme Retail").fill("Peak is over now");
+  await page.locator("table.grants tr").filter({ hasText: "Refund Authority" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(refunds).toHaveCount(0);
+  await expect(page.locator("table.grants").last()).toContainText("Peak is over now");
+});

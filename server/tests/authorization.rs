@@ -33,6 +33,8 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/audit/events", "query[page]=0", 401, 403),
     ("/api/roles/matrix", "", 401, 403),
     ("/api/principals/list", "query[page]=0", 401, 403),
+    ("/api/grants/create", "principal=00000000-0000-0000-0000-000000000001&bundle=00000000-0000-0000-0000-000000000002&account=&until=&reason=Intruder+wants+in", 401, 403),
+    ("/api/grants/revoke", "grant=00000000-0000-0000-0000-000000000001&reason=Intruder+wants+out", 401, 403),
     ("/api/principals/detail", "principal=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/roles/set-permission", "kind=Role&bundle=00000000-0000-0000-0000-000000000001&permission=00000000-0000-0000-0000-000000000002&granted=true", 401, 403),
     ("/api/roles/create", "kind=Role&application=00000000-0000-0000-0000-000000000001&name=Intruder&description=", 401, 403),

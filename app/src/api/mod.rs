@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod principals;

@@ -3,7 +3,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::effective::GrantedPermission;
-use crate::model::principals::{GrantRow, PrincipalRow};
+use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 
 /// Filters already checked by the caller.
 #[derive(Debug, Clone, Default)]
@@ -131,6 +131,20 @@ pub async fn permission_labels(
     )
     .bind(org_id)
     .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn grantable(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<GrantableBundle>> {
+    sqlx::query_as::<_, GrantableBundle>(
+        "SELECT b.id, b.kind, a.name AS application, b.name FROM ( \
+           SELECT org_id, id, application_id, name, 'role' AS kind FROM roles WHERE org_id = $1 \
+           UNION ALL \
+           SELECT org_id, id, application_id, name, 'permission set' FROM permission_sets WHERE org_id = $1) b \
+         JOIN applications a ON a.org_id = b.org_id AND a.id = b.application_id \
+         ORDER BY a.is_console, a.name, b.kind, b.name",
+    )
+    .bind(org_id)
     .fetch_all(pool)
     .await
 }

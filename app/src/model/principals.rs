@@ -92,4 +92,18 @@ pub struct PrincipalDetail {
     /// Expired, not yet valid, or revoked.
     pub other_grants: Vec<GrantRow>,
     pub effective: Vec<EffectiveRow>,
+    /// What may be granted: roles and permission sets, labelled with their application.
+    pub grantable: Vec<GrantableBundle>,
+    /// Accounts a grant may be scoped to: (id, name).
+    pub accounts: Vec<(Uuid, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct GrantableBundle {
+    pub id: Uuid,
+    /// "role" or "permission set".
+    pub kind: String,
+    pub application: String,
+    pub name: String,
 }

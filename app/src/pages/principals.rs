@@ -4,9 +4,11 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{list_principals, load_principal};
-use crate::components::{format_time, ErrorNotice, FieldError};
-use crate::model::principals::{GrantRow, PrincipalQuery, PrincipalRow};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::domain::console::ConsolePermission;
+use crate::model::principals::{GrantRow, GrantableBundle, PrincipalQuery, PrincipalRow};
 
 fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -169,9 +171,12 @@ pub fn PrincipalPage() -> impl IntoView {
             .get("id")
             .and_then(|id| Uuid::parse_str(&id).ok())
     });
+    let grant = ServerAction::<GrantAccess>::new();
+    let revoke = ServerAction::<RevokeGrant>::new();
+    let session = expect_context::<crate::UserSession>();
     let detail = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), grant.version().get(), revoke.version().get()),
+        |(id, ..)| async move {
             match id {
                 Some(id) => load_principal(id).await,
                 None => Err(crate::error::AppError::NotFound(
@@ -183,6 +188,7 @@ pub fn PrincipalPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let can_assign = session.user.await.ok().flatten().is_some_and(|u| u.can(ConsolePermission::GrantsAssign));
                 match detail.await {
                     Ok(d) => {
                         let p = d.principal;
@@ -218,9 +224,10 @@ pub fn PrincipalPage() -> impl IntoView {
                                 </table>
                             </div>
                             <h2>"Grants in force"</h2>
-                            <GrantTable grants=d.current_grants />
+                            <GrantTable grants=d.current_grants revoke=can_assign.then_some(revoke) />
+                            {can_assign.then(|| view! { <GrantForm principal=p.id grant grantable=d.grantable.clone() accounts=d.accounts.clone() /> })}
                             <h2>"Expired, future and revoked grants"</h2>
-                            <GrantTable grants=d.other_grants />
+                            <GrantTable grants=d.other_grants revoke=None />
                         }
                         .into_any()
                     }
@@ -232,15 +239,66 @@ pub fn PrincipalPage() -> impl IntoView {
 }
 
 #[component]
-fn GrantTable(grants: Vec<GrantRow>) -> impl IntoView {
+fn GrantForm(
+    principal: Uuid,
+    grant: ServerAction<GrantAccess>,
+    grantable: Vec<GrantableBundle>,
+    accounts: Vec<(Uuid, String)>,
+) -> impl IntoView {
+    let error = Signal::derive(move || grant.value().get().and_then(|r| r.err()));
+    let bundles = grantable
+        .into_iter()
+        .map(|b| view! { <option value=b.id.to_string()>{format!("{} — {} ({})", b.application, b.name, b.kind)}</option> })
+        .collect_view();
+    let accounts = accounts
+        .into_iter()
+        .map(|(id, name)| view! { <option value=id.to_string()>{name}</option> })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>"Grant access"</h2>
+            <ActionForm action=grant attr:class="form form-inline">
+                <input type="hidden" name="principal" value=principal.to_string() />
+                <div class="field">
+                    <label for="g-bundle">"Role or permission set"</label>
+                    <select id="g-bundle" name="bundle">{bundles}</select>
+                    <FieldError error field="bundle" />
+                </div>
+                <div class="field">
+                    <label for="g-account">"Account"</label>
+                    <select id="g-account" name="account"><option value="">"All accounts"</option>{accounts}</select>
+                    <FieldError error field="account" />
+                </div>
+                <div class="field">
+                    <label for="g-until">"Until"</label>
+                    <input id="g-until" name="until" type="date" />
+                    <FieldError error field="until" />
+                </div>
+                <div class="field">
+                    <label for="g-reason">"Reason"</label>
+                    <input id="g-reason" name="reason" required minlength="10" placeholder="why this access is needed" />
+                    <FieldError error field="reason" />
+                </div>
+                <button type="submit" class="btn btn-primary">"Grant"</button>
+            </ActionForm>
+            <FormError error />
+        </section>
+    }
+}
+
+#[component]
+fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) -> impl IntoView {
     if grants.is_empty() {
         return view! { <p class="empty">"None."</p> }.into_any();
     }
+    let revoke_error =
+        Signal::derive(move || revoke.and_then(|r| r.value().get()).and_then(|r| r.err()));
     let rows = grants
         .into_iter()
         .map(|g| {
             let conditions = (g.conditions.as_object().is_some_and(|o| !o.is_empty())).then(|| g.conditions.to_string());
             let revoked = g.revoked_at.map(|t| format!("revoked {} — {}", format_time(t), g.revoke_reason.clone().unwrap_or_default()));
+            let bundle_label = format!("{} on {}", g.bundle, g.account.clone().unwrap_or_else(|| "all accounts".into()));
             view! {
                 <tr>
                     <td>{g.bundle}<div class="muted small">{g.bundle_kind} " · " {g.application}</div></td>
@@ -251,6 +309,18 @@ fn GrantTable(grants: Vec<GrantRow>) -> impl IntoView {
                     <td>{g.granted_by.unwrap_or_default()}</td>
                     <td>{g.reason}{revoked.map(|r| view! { <div class="muted small">{r}</div> })}</td>
                     <td class="small">{g.source_request_id.map(|r| r.to_string()).unwrap_or_default()}</td>
+                    {revoke.map(|action| {
+                        let label = format!("Reason to revoke {}", bundle_label);
+                        view! {
+                            <td>
+                                <ActionForm action=action attr:class="form form-inline">
+                                    <input type="hidden" name="grant" value=g.id.to_string() />
+                                    <input name="reason" required minlength="10" placeholder="reason" aria-label=label />
+                                    <button type="submit" class="btn btn-danger">"Revoke"</button>
+                                </ActionForm>
+                            </td>
+                        }
+                    })}
                 </tr>
             }
         })
@@ -258,10 +328,13 @@ fn GrantTable(grants: Vec<GrantRow>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table grants">
-                <thead><tr><th>"Role / set"</th><th>"Account"</th><th>"From"</th><th>"Until"</th><th>"Conditions"</th><th>"Granted by"</th><th>"Reason"</th><th>"Request"</th></tr></thead>
+                <thead><tr><th>"Role / set"</th><th>"Account"</th><th>"From"</th><th>"Until"</th><th>"Conditions"</th><th>"Granted by"</th><th>"Reason"</th><th>"Request"</th>
+                    {revoke.map(|_| view! { <th></th> })}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
+        <FieldError error=revoke_error field="reason" />
+        <FormError error=revoke_error />
     }
     .into_any()
 }

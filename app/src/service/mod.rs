@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit_trail;
+pub mod grants;
 pub mod passwords;
 pub mod principals;
 pub mod roles;

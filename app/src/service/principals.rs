@@ -107,11 +107,12 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
             .into_iter()
             .map(|(id, app, key, high)| (id, (app, key, high)))
             .collect();
-    let accounts: HashMap<Uuid, String> = db::accounts::list(pool, org_id)
+    let account_list: Vec<(Uuid, String)> = db::accounts::list(pool, org_id)
         .await?
         .into_iter()
         .map(|a| (a.id, a.name))
         .collect();
+    let accounts: HashMap<Uuid, String> = account_list.iter().cloned().collect();
     let bundles: HashMap<Uuid, String> = current_grants
         .iter()
         .map(|g| (g.id, g.bundle.clone()))
@@ -146,5 +147,7 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
         current_grants,
         other_grants,
         effective: rows,
+        grantable: db::principals::grantable(pool, org_id).await?,
+        accounts: account_list,
     })
 }

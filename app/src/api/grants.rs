@@ -1,0 +1,37 @@
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Grants a role or permission set directly; an empty `account` means every account,
+/// an empty `until` no end date.
+#[server(endpoint = "grants/create")]
+pub async fn grant_access(
+    principal: Uuid,
+    bundle: Uuid,
+    account: String,
+    until: String,
+    reason: String,
+) -> Result<Uuid, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    crate::service::grants::grant(
+        &guard::pool()?,
+        &caller.actor(),
+        principal,
+        bundle,
+        &account,
+        &until,
+        &reason,
+    )
+    .await
+}
+
+#[server(endpoint = "grants/revoke")]
+pub async fn revoke_grant(grant: Uuid, reason: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    crate::service::grants::revoke(&guard::pool()?, &caller.actor(), grant, &reason).await
+}
