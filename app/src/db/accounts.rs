@@ -17,6 +17,14 @@ pub async fn list(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<Account>> {
         .await
 }
 
+/// (id, name) of every account, by name: for pickers and labels.
+pub async fn names(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, name FROM accounts WHERE org_id = $1 ORDER BY name")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await
+}
+
 /// Inserts an account; `None` when the organisation already has one of that name.
 pub async fn insert(
     tx: &mut Tx<'_>,

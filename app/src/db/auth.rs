@@ -150,12 +150,8 @@ pub async fn live_session_principal(
 
 #[derive(Debug, sqlx::FromRow)]
 struct ConsoleGrantRow {
-    grant_id: Uuid,
-    account_id: Option<Uuid>,
-    valid_from: DateTime<Utc>,
-    valid_until: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    permission: String,
+    #[sqlx(flatten)]
+    granted: GrantedPermission,
     bundle: String,
 }
 
@@ -182,20 +178,5 @@ pub async fn console_grants(
     .bind(principal_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                GrantedPermission {
-                    grant_id: r.grant_id,
-                    account_id: r.account_id,
-                    valid_from: r.valid_from,
-                    valid_until: r.valid_until,
-                    revoked_at: r.revoked_at,
-                    permission: r.permission,
-                },
-                r.bundle,
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.granted, r.bundle)).collect())
 }

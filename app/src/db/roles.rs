@@ -48,10 +48,9 @@ pub async fn bundles(
     kind: BundleKind,
 ) -> sqlx::Result<Vec<MatrixBundle>> {
     let (table, link, column) = tables(kind);
-    let grant_column = column;
     sqlx::query_as::<_, MatrixBundle>(&format!(
         "SELECT b.id, b.name, b.description, \
-           (SELECT count(DISTINCT g.principal_id) FROM grants g WHERE g.org_id = b.org_id AND g.{grant_column} = b.id \
+           (SELECT count(DISTINCT g.principal_id) FROM grants g WHERE g.org_id = b.org_id AND g.{column} = b.id \
               AND g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now())) AS members, \
            (SELECT count(*) FROM {link} l WHERE l.org_id = b.org_id AND l.{column} = b.id) AS permissions, \
            (SELECT count(*) FROM {link} l JOIN permissions p ON p.org_id = l.org_id AND p.id = l.permission_id \

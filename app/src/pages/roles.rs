@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::api::roles::{
     load_role_matrix, set_bundle_permission, CreateBundle, DeleteBundle, UpdateBundle,
 };
-use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted};
+use crate::components::{ErrorNotice, FieldError, FormError};
 use crate::domain::console::ConsolePermission;
 use crate::model::roles::{BundleKind, MatrixPermission, RoleMatrix};
 use crate::UserSession;
@@ -262,11 +262,7 @@ fn MatrixView(
             </table>
         </div>
         <Compare bundles=bundles.get_value() ticks permissions=permissions.get_value() kind />
-        {editable.then(|| view! {
-            <IfPermitted permission=ConsolePermission::RolesManage>
-                <ManageBundles kind application=app.id bundles=bundles.get_value() create update delete />
-            </IfPermitted>
-        })}
+        {editable.then(|| view! { <ManageBundles kind application=app.id bundles=bundles.get_value() create update delete /> })}
     }
 }
 

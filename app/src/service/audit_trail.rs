@@ -64,10 +64,8 @@ pub async fn page(
 ) -> Result<AuditPage, AppError> {
     let filter = parse_query(q)?;
     let size = i64::from(AUDIT_PAGE_SIZE);
-    let mut events =
-        db::audit::list(pool, org_id, &filter, size + 1, i64::from(q.page) * size).await?;
-    let has_next = events.len() as i64 > size;
-    events.truncate(size as usize);
+    let rows = db::audit::list(pool, org_id, &filter, size + 1, i64::from(q.page) * size).await?;
+    let (events, has_next) = super::split_page(rows, size as usize);
     Ok(AuditPage {
         events,
         page: q.page,

@@ -10,3 +10,11 @@ pub mod passwords;
 pub mod principals;
 pub mod roles;
 pub mod sign_in;
+
+/// Pages are read one row longer than they show: the extra row only says whether a
+/// next page exists. Returns the rows to show and that answer.
+pub fn split_page<T>(mut rows: Vec<T>, size: usize) -> (Vec<T>, bool) {
+    let has_next = rows.len() > size;
+    rows.truncate(size);
+    (rows, has_next)
+}

@@ -67,7 +67,7 @@ pub async fn list(
     let filter = parse_query(q)?;
     let sort = one_of("sort", &q.sort, &["name", "last_activity", "end_date"])?.unwrap_or_default();
     let size = i64::from(PRINCIPALS_PAGE_SIZE);
-    let mut rows = db::principals::list(
+    let rows = db::principals::list(
         pool,
         org_id,
         &filter,
@@ -76,8 +76,7 @@ pub async fn list(
         i64::from(q.page) * size,
     )
     .await?;
-    let has_next = rows.len() as i64 > size;
-    rows.truncate(size as usize);
+    let (rows, has_next) = super::split_page(rows, size as usize);
     Ok(PrincipalPage {
         rows,
         page: q.page,
@@ -107,11 +106,7 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
             .into_iter()
             .map(|(id, app, key, high)| (id, (app, key, high)))
             .collect();
-    let account_list: Vec<(Uuid, String)> = db::accounts::list(pool, org_id)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.name))
-        .collect();
+    let account_list = db::accounts::names(pool, org_id).await?;
     let accounts: HashMap<Uuid, String> = account_list.iter().cloned().collect();
     let bundles: HashMap<Uuid, String> = current_grants
         .iter()

@@ -74,6 +74,17 @@ async fn editable_bundle(
     Ok(bundle)
 }
 
+fn name_taken(kind: BundleKind, name: &Name) -> AppError {
+    AppError::invalid(
+        "name",
+        format!(
+            "This application already has a {} named \u{201c}{}\u{201d}.",
+            kind.noun(),
+            name.as_str()
+        ),
+    )
+}
+
 fn target_type(kind: BundleKind) -> &'static str {
     match kind {
         BundleKind::Role => "role",
@@ -178,14 +189,7 @@ pub async fn create_bundle(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
-        return Err(AppError::invalid(
-            "name",
-            format!(
-                "This application already has a {} named \u{201c}{}\u{201d}.",
-                kind.noun(),
-                name.as_str()
-            ),
-        ));
+        return Err(name_taken(kind, &name));
     };
     db::audit::record(
         &mut tx,
@@ -228,14 +232,7 @@ pub async fn update_bundle(
     .fetch_one(&mut *tx)
     .await?;
     if taken {
-        return Err(AppError::invalid(
-            "name",
-            format!(
-                "This application already has a {} named \u{201c}{}\u{201d}.",
-                kind.noun(),
-                name.as_str()
-            ),
-        ));
+        return Err(name_taken(kind, &name));
     }
     sqlx::query(&format!(
         "UPDATE {table} SET name = $3, description = $4 WHERE org_id = $1 AND id = $2"
