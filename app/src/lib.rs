@@ -24,13 +24,8 @@ use crate::api::auth::{whoami, Login, Logout};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
-    accounts::AccountsPage,
-    audit::AuditPage,
-    home::HomePage,
-    layout::ConsoleLayout,
-    login::LoginPage,
-    not_found::NotFound,
-    principals::{PrincipalPage, PrincipalsPage},
+    accounts::AccountsPage, audit::AuditPage, home::HomePage, layout::ConsoleLayout,
+    login::LoginPage, not_found::NotFound, principal::PrincipalPage, principals::PrincipalsPage,
     roles::RolesPage,
 };
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { hydrated, signIn, users } from "./helpers";
 
 test("an approver filters principals and opens one with grants and effective permissions", async ({ page }) => {
   await signIn(page, "approver");
@@ -44,4 +44,53 @@ test("an admin grants a permission set with a reason, sees it take effect, then 
   await page.locator("table.grants tr").filter({ hasText: "Refund Authority" }).getByRole("button", { name: "Revoke" }).click();
   await expect(refunds).toHaveCount(0);
   await expect(page.locator("table.grants").last()).toContainText("Peak is over now");
+});
+
+test("an admin edits a contractor's details, suspends them and reactivates them", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/principals?search=contractor1%40");
+  await expect(page.locator("table.principals tbody tr")).toHaveCount(1);
+  await page.locator("table.principals tbody a").first().click();
+  await expect(page.getByRole("heading", { name: "Details" })).toBeVisible();
+
+  await page.getByLabel("Job title").fill("Senior chatbot consultant");
+  await page.getByLabel("Manager's email").fill("no-such-person@northwind.example");
+  await page.getByRole("button", { name: "Save details" }).click();
+  await expect(page.locator("#responsible-error")).toContainText("No one in the organisation has the email");
+
+  await page.getByLabel("Manager's email").fill(users.admin.email);
+  await page.getByRole("button", { name: "Save details" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(page.locator("dl.facts")).toContainText("Senior chatbot consultant");
+  await expect(page.locator("dl.facts")).toContainText(users.admin.name);
+
+  await page.getByLabel("Reason to suspend").fill("Contract paused pending review");
+  await page.getByRole("button", { name: "Suspend" }).click();
+  await expect(page.getByText("Suspended: cannot sign in to the console")).toBeVisible();
+  await page.getByLabel("Reason to reactivate").fill("Review done, contract resumes");
+  await page.getByRole("button", { name: "Reactivate" }).click();
+  await expect(page.getByText("Suspended: cannot sign in to the console")).toHaveCount(0);
+  await expect(page.locator("dl.facts")).toContainText("active");
+
+  await page.goto("/audit?action=principal.suspended");
+  await expect(page.locator("table.audit tbody tr").filter({ hasText: "Contract paused pending review" })).toHaveCount(1);
+});
+
+test("the principals list filters by account", async ({ page }) => {
+  await signIn(page, "auditor");
+  await page.goto("/principals");
+  await hydrated(page);
+  await page.getByLabel("Account").selectOption({ label: "Acme Retail" });
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/account=/);
+  const accounts = page.locator("table.principals tbody tr td:nth-child(6)");
+  await expect(accounts.first()).toBeVisible();
+  for (const text of await accounts.allTextContents()) {
+    expect(text).toContain("Acme Retail");
+  }
+  // The editing forms are for Governance admins only.
+  await page.locator("table.principals tbody a").first().click();
+  await expect(page.locator("table.effective")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Save details" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Suspend" })).toHaveCount(0);
 });

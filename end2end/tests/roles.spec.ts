@@ -54,3 +54,19 @@ test("an Auditor reads the matrix but cannot change it", async ({ page }) => {
   await expect(page.getByRole("checkbox", { name: "CRM Admin holds contacts.export" })).toBeDisabled();
   await expect(page.getByRole("button", { name: /^Create role/ })).toHaveCount(0);
 });
+
+test("the matrix turns round: roles as rows, permissions as columns", async ({ page }) => {
+  await signIn(page, "auditor");
+  await page.goto("/roles");
+  await page.getByRole("link", { name: "Acme CRM" }).click();
+  await page.getByRole("link", { name: "Roles as rows" }).click();
+  await expect(page).toHaveURL(/layout=bundles-as-rows/);
+  await expect(page.getByRole("rowheader").filter({ hasText: "Client Viewer" })).toBeVisible();
+  await expect(page.getByRole("columnheader").filter({ hasText: "reports.view" })).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds reports.view" })).toBeChecked();
+  await page.getByLabel("Resource").selectOption("billing");
+  await expect(page.getByRole("columnheader").filter({ hasText: "reports.view" })).toHaveCount(0);
+  await page.getByRole("link", { name: "Permissions as rows" }).click();
+  await expect(page.getByRole("rowheader").filter({ hasText: "Client Viewer" })).toHaveCount(0);
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds billing.view" })).toBeVisible();
+});

@@ -19,3 +19,67 @@ pub async fn load_principal(principal: Uuid) -> Result<PrincipalDetail, AppError
     let caller = guard::authorize(ConsolePermission::PrincipalsView).await?;
     crate::service::principals::detail(&guard::pool()?, caller.org_id, principal).await
 }
+
+/// Saves a principal's attributes; `responsible` is the email of the manager (people)
+/// or owner (bots, agents, integrations). Answers whether anything changed.
+#[server(endpoint = "principals/update")]
+pub async fn update_principal(
+    principal: Uuid,
+    display_name: String,
+    job_title: String,
+    employment_type: String,
+    responsible: String,
+    end_date: String,
+) -> Result<bool, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    use crate::service::principal_admin::{update, RawEdit};
+    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    let raw = RawEdit {
+        display_name: &display_name,
+        job_title: &job_title,
+        employment_type: &employment_type,
+        responsible: &responsible,
+        end_date: &end_date,
+    };
+    update(&guard::pool()?, &caller.actor(), principal, &raw).await
+}
+
+/// `status` is `suspended` or `active` (reactivate).
+#[server(endpoint = "principals/status")]
+pub async fn set_principal_status(
+    principal: Uuid,
+    status: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    crate::service::principal_admin::set_status(
+        &guard::pool()?,
+        &caller.actor(),
+        principal,
+        &status,
+        &reason,
+    )
+    .await
+}
+
+#[server(endpoint = "principals/account")]
+pub async fn set_principal_account(
+    principal: Uuid,
+    account: Uuid,
+    assigned: bool,
+) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    crate::service::principal_admin::set_account(
+        &guard::pool()?,
+        &caller.actor(),
+        principal,
+        account,
+        assigned,
+    )
+    .await
+}

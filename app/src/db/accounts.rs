@@ -50,3 +50,12 @@ pub async fn insert(
         .await
         .map(Some)
 }
+
+/// The name of one account, if it belongs to the organisation.
+pub async fn name(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM accounts WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}

@@ -1,7 +1,8 @@
-use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::Tx;
 use crate::domain::effective::GrantedPermission;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 
@@ -15,18 +16,25 @@ pub struct PrincipalFilter {
     pub dormant_before: Option<DateTime<Utc>>,
 }
 
-const SELECT_PRINCIPALS: &str = "SELECT p.id, p.kind::text AS kind, p.display_name, p.email, p.external_id, p.status::text AS status, \
-       p.employment_type::text AS employment_type, p.job_title, coalesce(m.display_name, o.display_name) AS responsible, \
-       (SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM principal_accounts pa \
-          JOIN accounts a ON a.org_id = pa.org_id AND a.id = pa.account_id \
-          WHERE pa.org_id = p.org_id AND pa.principal_id = p.id) AS accounts, \
-       p.last_activity_at, p.end_date \
-     FROM principals p \
-     LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
-     LEFT JOIN principals o ON o.org_id = p.org_id AND o.id = p.owner_id \
-     WHERE p.org_id = $1";
+/// The list's columns, over `source`: the principals table or one page of it, as `p`.
+fn select_principals(source: &str) -> String {
+    format!(
+        "SELECT p.id, p.kind::text AS kind, p.display_name, p.email, p.external_id, p.status::text AS status, \
+           p.employment_type::text AS employment_type, p.job_title, coalesce(m.display_name, o.display_name) AS responsible, \
+           coalesce(m.email, o.email) AS responsible_email, \
+           (SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM principal_accounts pa \
+              JOIN accounts a ON a.org_id = pa.org_id AND a.id = pa.account_id \
+              WHERE pa.org_id = p.org_id AND pa.principal_id = p.id) AS accounts, \
+           p.last_activity_at, p.end_date \
+         FROM {source} p \
+         LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
+         LEFT JOIN principals o ON o.org_id = p.org_id AND o.id = p.owner_id"
+    )
+}
 
-/// One page of principals; `sort` is one of the known column names.
+/// One page of principals; `sort` is one of the known column names. Only the filters
+/// in use reach the SQL, and the page is chosen first, so that names and accounts are
+/// looked up for its rows only.
 pub async fn list(
     pool: &PgPool,
     org_id: Uuid,
@@ -40,35 +48,63 @@ pub async fn list(
         "end_date" => "p.end_date NULLS LAST, p.id",
         _ => "p.display_name, p.id",
     };
-    sqlx::query_as::<_, PrincipalRow>(&format!(
-        "{SELECT_PRINCIPALS} \
-           AND ($2::text IS NULL OR p.display_name ILIKE '%' || $2 || '%' OR p.email ILIKE '%' || $2 || '%' \
-                OR p.external_id ILIKE '%' || $2 || '%') \
-           AND ($3::text IS NULL OR p.kind::text = $3) \
-           AND ($4::text IS NULL OR p.status::text = $4) \
-           AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM principal_accounts pa WHERE pa.org_id = p.org_id \
-                AND pa.principal_id = p.id AND pa.account_id = $5)) \
-           AND ($6::timestamptz IS NULL OR p.last_activity_at IS NULL OR p.last_activity_at < $6) \
-         ORDER BY {order} LIMIT $7 OFFSET $8"
-    ))
-    .bind(org_id)
-    .bind(filter.search.as_deref())
-    .bind(filter.kind.as_deref())
-    .bind(filter.status.as_deref())
-    .bind(filter.account)
-    .bind(filter.dormant_before)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
+    let mut q = QueryBuilder::<Postgres>::new(
+        "WITH page AS (SELECT p.* FROM principals p WHERE p.org_id = ",
+    );
+    q.push_bind(org_id);
+    if let Some(search) = &filter.search {
+        let pattern = format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q.push(" AND (p.display_name ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR p.email ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR p.external_id ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if let Some(kind) = &filter.kind {
+        q.push(" AND p.kind = ")
+            .push_bind(kind)
+            .push("::principal_kind");
+    }
+    if let Some(status) = &filter.status {
+        q.push(" AND p.status = ")
+            .push_bind(status)
+            .push("::principal_status");
+    }
+    if let Some(account) = filter.account {
+        q.push(" AND EXISTS (SELECT 1 FROM principal_accounts pa WHERE pa.org_id = p.org_id AND pa.principal_id = p.id AND pa.account_id = ")
+            .push_bind(account)
+            .push(")");
+    }
+    if let Some(before) = filter.dormant_before {
+        q.push(" AND (p.last_activity_at IS NULL OR p.last_activity_at < ")
+            .push_bind(before)
+            .push(")");
+    }
+    q.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset)
+        .push(format!(") {} ORDER BY {order}", select_principals("page")));
+    q.build_query_as::<PrincipalRow>().fetch_all(pool).await
 }
 
 pub async fn one(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<PrincipalRow>> {
-    sqlx::query_as::<_, PrincipalRow>(&format!("{SELECT_PRINCIPALS} AND p.id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as::<_, PrincipalRow>(&format!(
+        "{} WHERE p.org_id = $1 AND p.id = $2",
+        select_principals("principals")
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn grants(
@@ -147,4 +183,165 @@ pub async fn grantable(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<Grantabl
     .bind(org_id)
     .fetch_all(pool)
     .await
+}
+
+pub async fn assigned_accounts(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal_id: Uuid,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT a.id, a.name FROM principal_accounts pa JOIN accounts a ON a.org_id = pa.org_id AND a.id = pa.account_id \
+         WHERE pa.org_id = $1 AND pa.principal_id = $2 ORDER BY a.name",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A principal's editable attributes, locked for the rest of the transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Editable {
+    pub kind: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub employment_type: Option<String>,
+    pub status: String,
+    pub responsible_id: Option<Uuid>,
+    pub responsible_email: Option<String>,
+    pub end_date: Option<NaiveDate>,
+}
+
+pub async fn editable_for_update(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Editable>> {
+    sqlx::query_as::<_, Editable>(
+        "SELECT p.kind::text AS kind, p.display_name, p.job_title, p.employment_type::text AS employment_type, \
+                p.status::text AS status, coalesce(p.manager_id, p.owner_id) AS responsible_id, \
+                r.email AS responsible_email, p.end_date \
+         FROM principals p LEFT JOIN principals r ON r.org_id = p.org_id AND r.id = coalesce(p.manager_id, p.owner_id) \
+         WHERE p.org_id = $1 AND p.id = $2 FOR UPDATE OF p",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The person with this email: (id, kind).
+pub async fn by_email(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    email: &str,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, kind::text FROM principals WHERE org_id = $1 AND email = $2")
+        .bind(org_id)
+        .bind(email)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Whether `principal` is `manager` or appears above it in its chain of managers.
+pub async fn manages_through(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    principal: Uuid,
+    manager: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE chain (id) AS ( \
+           SELECT $3::uuid \
+           UNION SELECT p.manager_id FROM principals p JOIN chain c ON p.org_id = $1 AND p.id = c.id \
+           WHERE p.manager_id IS NOT NULL) \
+         SELECT EXISTS (SELECT 1 FROM chain WHERE id = $2)",
+    )
+    .bind(org_id)
+    .bind(principal)
+    .bind(manager)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn update_attributes(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    edit: &Editable,
+) -> sqlx::Result<()> {
+    let (manager, owner) = if edit.kind == "human" {
+        (edit.responsible_id, None)
+    } else {
+        (None, edit.responsible_id)
+    };
+    sqlx::query(
+        "UPDATE principals SET display_name = $3, job_title = $4, employment_type = $5::employment_type, \
+                manager_id = $6, owner_id = $7, end_date = $8 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(&edit.display_name)
+    .bind(&edit.job_title)
+    .bind(edit.employment_type.as_deref())
+    .bind(manager)
+    .bind(owner)
+    .bind(edit.end_date)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the status; suspending or offboarding also ends every live console session.
+/// Answers how many sessions were ended.
+pub async fn set_status(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    status: &str,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "UPDATE principals SET status = $3::principal_status WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(status)
+    .execute(&mut **tx)
+    .await?;
+    if status == "active" {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "UPDATE console_sessions SET ended_at = now() WHERE org_id = $1 AND principal_id = $2 AND ended_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Assigns or unassigns an account; answers whether anything changed.
+pub async fn set_account(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    principal_id: Uuid,
+    account_id: Uuid,
+    assigned: bool,
+) -> sqlx::Result<bool> {
+    let sql = if assigned {
+        "INSERT INTO principal_accounts (org_id, principal_id, account_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM principal_accounts WHERE org_id = $1 AND principal_id = $2 AND account_id = $3"
+    };
+    Ok(sqlx::query(sql)
+        .bind(org_id)
+        .bind(principal_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        > 0)
 }

@@ -52,10 +52,12 @@ pub async fn bundles(
         "SELECT b.id, b.name, b.description, \
            (SELECT count(DISTINCT g.principal_id) FROM grants g WHERE g.org_id = b.org_id AND g.{column} = b.id \
               AND g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now())) AS members, \
-           (SELECT count(*) FROM {link} l WHERE l.org_id = b.org_id AND l.{column} = b.id) AS permissions, \
-           (SELECT count(*) FROM {link} l JOIN permissions p ON p.org_id = l.org_id AND p.id = l.permission_id \
-              WHERE l.org_id = b.org_id AND l.{column} = b.id AND p.high_impact) AS high_impact \
-         FROM {table} b WHERE b.org_id = $1 AND b.application_id = $2 ORDER BY b.name"
+           coalesce(c.permissions, 0) AS permissions, coalesce(c.high_impact, 0) AS high_impact \
+         FROM {table} b \
+         LEFT JOIN (SELECT l.{column} AS id, count(*) AS permissions, count(*) FILTER (WHERE p.high_impact) AS high_impact \
+                      FROM {link} l JOIN permissions p ON p.org_id = l.org_id AND p.id = l.permission_id \
+                     WHERE l.org_id = $1 AND p.application_id = $2 GROUP BY l.{column}) c ON c.id = b.id \
+         WHERE b.org_id = $1 AND b.application_id = $2 ORDER BY b.name"
     ))
     .bind(org_id)
     .bind(application_id)

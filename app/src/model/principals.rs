@@ -43,6 +43,7 @@ pub struct PrincipalRow {
     pub job_title: String,
     /// The manager, or the owner of a non-human principal.
     pub responsible: Option<String>,
+    pub responsible_email: Option<String>,
     pub accounts: Option<String>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub end_date: Option<NaiveDate>,
@@ -53,6 +54,8 @@ pub struct PrincipalPage {
     pub rows: Vec<PrincipalRow>,
     pub page: u32,
     pub has_next: bool,
+    /// Every account, for the account filter: (id, name).
+    pub accounts: Vec<(Uuid, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +99,8 @@ pub struct PrincipalDetail {
     pub grantable: Vec<GrantableBundle>,
     /// Accounts a grant may be scoped to: (id, name).
     pub accounts: Vec<(Uuid, String)>,
+    /// Accounts the principal is assigned to serve: (id, name).
+    pub assigned_accounts: Vec<(Uuid, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,5 +6,6 @@ pub mod home;
 pub mod layout;
 pub mod login;
 pub mod not_found;
+pub mod principal;
 pub mod principals;
 pub mod roles;

@@ -1,6 +1,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys::HtmlInputElement;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
@@ -12,6 +14,22 @@ use crate::components::{ErrorNotice, FieldError, FormError};
 use crate::domain::console::ConsolePermission;
 use crate::model::roles::{BundleKind, MatrixPermission, RoleMatrix};
 use crate::UserSession;
+
+/// Value of the `layout` query parameter that puts bundles in rows.
+const TRANSPOSED: &str = "bundles-as-rows";
+
+fn matrix_href(app_id: Uuid, kind: BundleKind, transposed: bool) -> String {
+    let tab = match kind {
+        BundleKind::Role => "roles",
+        BundleKind::PermissionSet => "sets",
+    };
+    let layout = if transposed {
+        format!("&layout={TRANSPOSED}")
+    } else {
+        String::new()
+    };
+    format!("/roles?app={app_id}&tab={tab}{layout}")
+}
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
@@ -26,6 +44,8 @@ pub fn RolesPage() -> impl IntoView {
         Some("sets") => BundleKind::PermissionSet,
         _ => BundleKind::Role,
     });
+    // Roles as rows and permissions as columns, instead of the other way round.
+    let transposed = Memo::new(move |_| query.read().get("layout").as_deref() == Some(TRANSPOSED));
     let create = ServerAction::<CreateBundle>::new();
     let update = ServerAction::<UpdateBundle>::new();
     let delete = ServerAction::<DeleteBundle>::new();
@@ -50,7 +70,7 @@ pub fn RolesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let can_manage = session.user.await.ok().flatten().is_some_and(|u| u.can(ConsolePermission::RolesManage));
                 match matrix.await {
-                    Ok(m) => view! { <MatrixView matrix=m kind=kind.get() can_manage create update delete /> }.into_any(),
+                    Ok(m) => view! { <MatrixView matrix=m kind=kind.get() transposed can_manage create update delete /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -62,6 +82,7 @@ pub fn RolesPage() -> impl IntoView {
 fn MatrixView(
     matrix: RoleMatrix,
     kind: BundleKind,
+    transposed: Memo<bool>,
     can_manage: bool,
     create: ServerAction<CreateBundle>,
     update: ServerAction<UpdateBundle>,
@@ -69,13 +90,8 @@ fn MatrixView(
 ) -> impl IntoView {
     let app = matrix.application.clone();
     let editable = can_manage && !app.is_console;
-    let tab_href = move |app_id: Uuid, kind: BundleKind| {
-        let tab = match kind {
-            BundleKind::Role => "roles",
-            BundleKind::PermissionSet => "sets",
-        };
-        format!("/roles?app={app_id}&tab={tab}")
-    };
+    let tab_href =
+        move |app_id: Uuid, kind: BundleKind| move || matrix_href(app_id, kind, transposed.get());
     let app_tabs = matrix
         .applications
         .iter()
@@ -111,28 +127,71 @@ fn MatrixView(
             .collect::<HashSet<(Uuid, Uuid)>>(),
     );
     let cell_error = RwSignal::new(None::<String>);
-    let toggle = Action::new(
-        move |&(bundle, permission, granted): &(Uuid, Uuid, bool)| async move {
-            (
-                bundle,
-                permission,
-                granted,
-                set_bundle_permission(kind, bundle, permission, granted).await,
-            )
-        },
-    );
+    // A cell is named by its bundle's and permission's positions in the matrix.
+    let ids = move |b: usize, p: usize| {
+        Some((
+            bundles.with_value(|v| v.get(b).map(|x| x.id))?,
+            permissions.with_value(|v| v.get(p).map(|x| x.id))?,
+        ))
+    };
+    let toggle = Action::new(move |&(b, p, granted): &(usize, usize, bool)| async move {
+        let result = match ids(b, p) {
+            Some((bundle, permission)) => {
+                set_bundle_permission(kind, bundle, permission, granted).await
+            }
+            None => Ok(granted),
+        };
+        (b, p, granted, result)
+    });
     Effect::new(move |_| {
-        if let Some((bundle, permission, granted, Err(e))) = toggle.value().get() {
+        if let Some((b, p, granted, Err(e))) = toggle.value().get() {
+            let Some(cell) = ids(b, p) else { return };
             ticks.update(|t| {
                 if granted {
-                    t.remove(&(bundle, permission));
+                    t.remove(&cell);
                 } else {
-                    t.insert((bundle, permission));
+                    t.insert(cell);
                 }
             });
+            if let Some(input) = document()
+                .query_selector(&format!("input[data-b=\"{b}\"][data-p=\"{p}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            {
+                input.set_checked(!granted);
+            }
             cell_error.set(Some(e.to_string()));
         }
     });
+    // One listener for the whole table: cells are plain markup, cheap to render.
+    let on_cell_change = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let index = |name: &str| {
+            input
+                .get_attribute(name)
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        let (Some(b), Some(p)) = (index("data-b"), index("data-p")) else {
+            return;
+        };
+        let Some(cell) = ids(b, p) else { return };
+        let granted = input.checked();
+        cell_error.set(None);
+        ticks.update(|t| {
+            if granted {
+                t.insert(cell);
+            } else {
+                t.remove(&cell);
+            }
+        });
+        toggle.dispatch((b, p, granted));
+    };
 
     let search = RwSignal::new(String::new());
     let risk = RwSignal::new(String::new());
@@ -151,79 +210,128 @@ fn MatrixView(
             && (resource.get().is_empty() || resource.get() == p.resource)
     };
 
-    let header = move || {
-        bundles
-            .get_value()
-            .into_iter()
-            .map(|b| {
-                let id = b.id;
-                let count = move || ticks.with(|t| t.iter().filter(|(bid, _)| *bid == id).count());
-                let high = move || {
-                    ticks.with(|t| t.iter().filter(|(bid, pid)| *bid == id && high_impact.with_value(|h| h.get(pid).copied().unwrap_or(false))).count())
-                };
-                view! {
-                    <th class="bundle" title=b.description.clone()>
-                        <span class="bundle-name">{b.name.clone()}</span>
-                        <span class="bundle-figures">
-                            {b.members} " members · " {count} " perms · " <span class="hi">{high} " high-impact"</span>
-                        </span>
-                        {b.overloaded.clone().map(|why| {
-                            let title = why.clone();
-                            view! { <span class="badge badge-warn" title=title>"Overloaded: " {why}</span> }
-                        })}
-                    </th>
-                }
+    // What a bundle's heading shows: name, live counts and the overload mark.
+    let bundle_heading = move |b: crate::model::roles::MatrixBundle| {
+        let id = b.id;
+        let count = move || ticks.with(|t| t.iter().filter(|(bid, _)| *bid == id).count());
+        let high = move || {
+            ticks.with(|t| {
+                t.iter()
+                    .filter(|(bid, pid)| {
+                        *bid == id
+                            && high_impact.with_value(|h| h.get(pid).copied().unwrap_or(false))
+                    })
+                    .count()
             })
-            .collect_view()
+        };
+        view! {
+            <th class="bundle" scope=move || if transposed.get() { "row" } else { "col" } title=b.description.clone()>
+                <span class="bundle-name">{b.name.clone()}</span>
+                <span class="bundle-figures">
+                    {b.members} " members · " {count} " perms · " <span class="hi">{high} " high-impact"</span>
+                </span>
+                {b.overloaded.clone().map(|why| {
+                    let title = why.clone();
+                    view! { <span class="badge badge-warn" title=title>"Overloaded: " {why}</span> }
+                })}
+            </th>
+        }
+    };
+    // Rows are rebuilt when the filters or the layout change, not on every toggle: the
+    // clicked checkbox already shows its new state.
+    let cell = move |b: usize,
+                     bundle: &crate::model::roles::MatrixBundle,
+                     p: usize,
+                     permission: &MatrixPermission| {
+        let held = ticks.with_untracked(|t| t.contains(&(bundle.id, permission.id)));
+        let label = format!("{} holds {}", bundle.name, permission.key());
+        view! {
+            <td class="cell">
+                <input type="checkbox" data-b=b data-p=p aria-label=label checked=held disabled=!editable />
+            </td>
+        }
+    };
+    let shown_permissions = move || {
+        permissions.with_value(|all| {
+            all.iter()
+                .enumerate()
+                .filter(|(_, p)| shown(p))
+                .map(|(i, p)| (i, p.clone()))
+                .collect::<Vec<_>>()
+        })
     };
 
-    let rows = move || {
-        let mut last_resource = String::new();
-        permissions
+    // Permissions in rows, grouped by resource; bundles in columns. With hundreds of
+    // permissions and dozens of roles this is thousands of cells of plain markup, so the
+    // body is written as one string.
+    let by_permission = move || {
+        let shown = shown_permissions();
+        let body = bundles
+            .with_value(|bs| ticks.with_untracked(|t| permission_rows(&shown, bs, t, editable)));
+        view! {
+            <thead><tr><th>"Permission"</th><th>"Risk"</th>{bundles.get_value().into_iter().map(bundle_heading).collect_view()}</tr></thead>
+            <tbody inner_html=body></tbody>
+        }
+    };
+
+    // Bundles in rows; permissions in columns under their resource.
+    let by_bundle = move || {
+        let shown = shown_permissions();
+        let mut groups: Vec<(String, usize)> = Vec::new();
+        for (_, p) in &shown {
+            match groups.last_mut() {
+                Some((resource, n)) if *resource == p.resource => *n += 1,
+                _ => groups.push((p.resource.clone(), 1)),
+            }
+        }
+        let columns = shown
+            .iter()
+            .map(|(_, p)| view! {
+                <th class="perm-col" scope="col" title=p.description.clone()>
+                    <code>{p.key()}</code>
+                    {p.high_impact.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}
+                    <span class=format!("risk risk-{}", p.risk)>{p.risk.clone()}</span>
+                </th>
+            })
+            .collect_view();
+        let rows = bundles
             .get_value()
             .into_iter()
-            .filter(|p| shown(p))
-            .map(|p| {
-                let group = (p.resource != last_resource).then(|| {
-                    last_resource = p.resource.clone();
-                    let span = bundles.with_value(|b| b.len()) + 2;
-                    view! { <tr class="group"><th colspan=span>{p.resource.clone()}</th></tr> }
-                });
-                let pid = p.id;
-                let cells = bundles
-                    .get_value()
-                    .into_iter()
-                    .map(|b| {
-                        let bid = b.id;
-                        let label = format!("{} holds {}", b.name, p.key());
-                        let held = move || ticks.with(|t| t.contains(&(bid, pid)));
-                        view! {
-                            <td class="cell">
-                                <input type="checkbox" aria-label=label prop:checked=held disabled=!editable
-                                    on:change=move |ev| {
-                                        let granted = event_target_checked(&ev);
-                                        cell_error.set(None);
-                                        ticks.update(|t| { if granted { t.insert((bid, pid)); } else { t.remove(&(bid, pid)); } });
-                                        toggle.dispatch((bid, pid, granted));
-                                    } />
-                            </td>
-                        }
-                    })
+            .enumerate()
+            .map(|(bi, b)| {
+                let cells = shown
+                    .iter()
+                    .map(|(pi, p)| cell(bi, &b, *pi, p))
                     .collect_view();
-                view! {
-                    {group}
-                    <tr>
-                        <td class="perm">
-                            <code>{p.key()}</code>
-                            {p.high_impact.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}
-                            <span class="muted small">" " {p.description.clone()}</span>
-                        </td>
-                        <td><span class=format!("risk risk-{}", p.risk)>{p.risk.clone()}</span></td>
-                        {cells}
-                    </tr>
-                }
+                view! { <tr>{bundle_heading(b)}{cells}</tr> }
             })
-            .collect_view()
+            .collect_view();
+        view! {
+            <thead>
+                <tr class="group"><th rowspan="2">{kind.noun()}</th>
+                    {groups.into_iter().map(|(resource, n)| view! { <th colspan=n>{resource}</th> }).collect_view()}
+                </tr>
+                <tr>{columns}</tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        }
+    };
+    let matrix_table = move || {
+        if transposed.get() {
+            by_bundle().into_any()
+        } else {
+            by_permission().into_any()
+        }
+    };
+    let layout_href = move || matrix_href(app.id, kind, !transposed.get());
+    let layout_label = move || {
+        if transposed.get() {
+            "Permissions as rows"
+        } else if kind == BundleKind::Role {
+            "Roles as rows"
+        } else {
+            "Permission sets as rows"
+        }
     };
 
     view! {
@@ -253,17 +361,65 @@ fn MatrixView(
                     <option value="critical">"critical"</option>
                 </select>
             </div>
+            <a class="btn btn-quiet" href=layout_href>{layout_label}</a>
         </div>
         {move || cell_error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
         <div class="table-wrap">
-            <table class="table matrix">
-                <thead><tr><th>"Permission"</th><th>"Risk"</th>{header}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <table class="table matrix" class:transposed=transposed on:change=on_cell_change>{matrix_table}</table>
         </div>
         <Compare bundles=bundles.get_value() ticks permissions=permissions.get_value() kind />
         {editable.then(|| view! { <ManageBundles kind application=app.id bundles=bundles.get_value() create update delete /> })}
     }
+}
+
+/// The body of the matrix with permissions in rows: a group row per resource, then per
+/// permission its key, flags, description, risk and one checkbox per bundle (named by
+/// positions, for the table's change listener).
+fn permission_rows(
+    shown: &[(usize, MatrixPermission)],
+    bundles: &[crate::model::roles::MatrixBundle],
+    ticks: &HashSet<(Uuid, Uuid)>,
+    editable: bool,
+) -> String {
+    use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+    use std::fmt::Write;
+    let mut html = String::with_capacity(shown.len() * (bundles.len() + 2) * 120);
+    let mut resource = None;
+    for (pi, p) in shown {
+        let key = p.key();
+        if resource != Some(&p.resource) {
+            resource = Some(&p.resource);
+            let _ = write!(
+                html,
+                "<tr class=\"group\"><th colspan=\"{}\">{}</th></tr>",
+                bundles.len() + 2,
+                text(&p.resource)
+            );
+        }
+        let _ = write!(html, "<tr><td class=\"perm\"><code>{}</code>", text(&key));
+        if p.high_impact {
+            html.push_str("<span class=\"badge badge-risk\">high impact</span>");
+        }
+        let _ = write!(
+            html,
+            "<span class=\"muted small\"> {}</span></td><td><span class=\"risk risk-{}\">{}</span></td>",
+            text(&p.description),
+            attr(&p.risk),
+            text(&p.risk)
+        );
+        for (bi, b) in bundles.iter().enumerate() {
+            let _ = write!(
+                html,
+                "<td class=\"cell\"><input type=\"checkbox\" data-b=\"{bi}\" data-p=\"{pi}\" aria-label=\"{} holds {}\"{}{}></td>",
+                attr(&b.name),
+                attr(&key),
+                if ticks.contains(&(b.id, p.id)) { " checked" } else { "" },
+                if editable { "" } else { " disabled" }
+            );
+        }
+        html.push_str("</tr>");
+    }
+    html
 }
 
 /// Two bundles side by side: what one holds that the other lacks.
@@ -400,5 +556,44 @@ fn ManageBundles(
             <FormError error=delete_error />
             <table class="table"><tbody>{rows}</tbody></table>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::roles::MatrixBundle;
+
+    #[test]
+    fn matrix_rows_escape_names_and_show_ticks() {
+        let permission = MatrixPermission {
+            id: Uuid::from_u128(1),
+            resource: "contacts".into(),
+            action: "export".into(),
+            risk: "high".into(),
+            high_impact: true,
+            description: "Export <all> contacts".into(),
+        };
+        let bundle = |id: u128, name: &str| MatrixBundle {
+            id: Uuid::from_u128(id),
+            name: name.into(),
+            description: String::new(),
+            members: 0,
+            permissions: 0,
+            high_impact: 0,
+            overloaded: None,
+        };
+        let bundles = [bundle(10, "Sales \"A\" & Co"), bundle(11, "Viewer")];
+        let ticks = HashSet::from([(Uuid::from_u128(10), Uuid::from_u128(1))]);
+        let html = permission_rows(&[(4, permission)], &bundles, &ticks, false);
+        assert!(html.contains("Export &lt;all&gt; contacts"), "{html}");
+        assert!(html.contains(
+            r#"data-b="0" data-p="4" aria-label="Sales &quot;A&quot; &amp; Co holds contacts.export" checked disabled>"#
+        ), "{html}");
+        assert!(
+            html.contains(r#"aria-label="Viewer holds contacts.export" disabled>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("<tr class=\"group\">").count(), 1);
     }
 }

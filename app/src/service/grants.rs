@@ -118,14 +118,9 @@ pub async fn grant(
     let account_name = match account_id {
         None => None,
         Some(id) => Some(
-            sqlx::query_scalar::<_, String>(
-                "SELECT name FROM accounts WHERE org_id = $1 AND id = $2",
-            )
-            .bind(actor.org_id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::invalid("account", "Choose an account from the list."))?,
+            db::accounts::name(&mut tx, actor.org_id, id)
+                .await?
+                .ok_or_else(|| AppError::invalid("account", "Choose an account from the list."))?,
         ),
     };
     let id = Uuid::new_v4();

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit_trail;
 pub mod grants;
 pub mod passwords;
+pub mod principal_admin;
 pub mod principals;
 pub mod roles;
 pub mod sign_in;

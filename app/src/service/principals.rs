@@ -81,6 +81,7 @@ pub async fn list(
         rows,
         page: q.page,
         has_next,
+        accounts: db::accounts::names(pool, org_id).await?,
     })
 }
 
@@ -144,5 +145,6 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
         effective: rows,
         grantable: db::principals::grantable(pool, org_id).await?,
         accounts: account_list,
+        assigned_accounts: db::principals::assigned_accounts(pool, org_id, id).await?,
     })
 }

@@ -36,7 +36,7 @@ pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            http::without_nagle(listener),
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
