@@ -24,8 +24,15 @@ use crate::api::auth::{whoami, Login, Logout};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
-    accounts::AccountsPage, audit::AuditPage, home::HomePage, layout::ConsoleLayout,
-    login::LoginPage, not_found::NotFound, principal::PrincipalPage, principals::PrincipalsPage,
+    accounts::AccountsPage,
+    audit::AuditPage,
+    home::HomePage,
+    layout::ConsoleLayout,
+    login::LoginPage,
+    not_found::NotFound,
+    principal::PrincipalPage,
+    principals::PrincipalsPage,
+    requests::{ApprovalsPage, RequestsPage},
     roles::RolesPage,
 };
 
@@ -90,6 +97,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("roles") view=RolesPage />
                     <Route path=path!("principals") view=PrincipalsPage />
                     <Route path=path!("principals/:id") view=PrincipalPage />
+                    <Route path=path!("requests") view=RequestsPage />
+                    <Route path=path!("approvals") view=ApprovalsPage />
                     <Route path=path!("audit") view=AuditPage />
                 </ParentRoute>
             </Routes>

@@ -519,6 +519,19 @@ impl Loader<'_, '_> {
         Ok(())
     }
 
+    /// Makes `principal` one of the account's managers (who decide its requests).
+    async fn manage(&mut self, principal: Uuid, account: Uuid) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO account_managers (org_id, account_id, principal_id) VALUES ($1, $2, $3)",
+        )
+        .bind(self.org)
+        .bind(account)
+        .bind(principal)
+        .execute(&mut **self.tx)
+        .await?;
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn grant(
         &mut self,
@@ -813,7 +826,13 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
             )
             .await?;
         loader.assign(id, accounts[i]).await?;
+        loader.manage(id, accounts[i]).await?;
         leads.push(id);
+    }
+    // The Governance admin and the console's approver answer for every account.
+    for account in &accounts {
+        loader.manage(console_ids[0], *account).await?;
+        loader.manage(console_ids[1], *account).await?;
     }
 
     // Employees by job function, each serving one or two accounts.

@@ -8,4 +8,5 @@ pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod principals;
+pub mod requests;
 pub mod roles;

@@ -6,7 +6,9 @@ pub mod audit;
 pub mod auth;
 pub mod console_catalogue;
 pub mod dashboard;
+pub mod grants;
 pub mod principals;
+pub mod requests;
 pub mod roles;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;

@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod effective;
+pub mod requests;
 pub mod role_matrix;
 pub mod sign_in_throttle;
 pub mod validation;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod principals;
+pub mod requests;
 pub mod roles;
 
 use crate::domain::console::ConsolePermission;

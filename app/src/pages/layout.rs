@@ -15,6 +15,12 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         ConsolePermission::PrincipalsView,
     ),
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
+    ("/requests", "Requests", ConsolePermission::RequestsCreate),
+    (
+        "/approvals",
+        "Approvals",
+        ConsolePermission::RequestsApprove,
+    ),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
 ];
 

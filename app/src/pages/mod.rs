@@ -8,4 +8,5 @@ pub mod login;
 pub mod not_found;
 pub mod principal;
 pub mod principals;
+pub mod requests;
 pub mod roles;

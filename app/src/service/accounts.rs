@@ -1,8 +1,11 @@
 use serde_json::json;
 use sqlx::PgPool;
 
+use uuid::Uuid;
+
 use crate::db;
 use crate::db::audit::{Actor, Change};
+use crate::db::Tx;
 use crate::domain::validation::Name;
 use crate::error::AppError;
 use crate::model::Account;
@@ -43,4 +46,25 @@ pub async fn create_account(
     .await?;
     tx.commit().await?;
     Ok(account)
+}
+
+/// An account picked on a form: empty means every account.
+pub fn parse_choice(raw: &str) -> Result<Option<Uuid>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => Uuid::parse_str(raw)
+            .map(Some)
+            .map_err(|_| unknown_account()),
+    }
+}
+
+/// The name of a picked account, which must belong to the organisation.
+pub async fn picked_name(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> Result<String, AppError> {
+    db::accounts::name(tx, org_id, id)
+        .await?
+        .ok_or_else(unknown_account)
+}
+
+fn unknown_account() -> AppError {
+    AppError::invalid("account", "Choose an account from the list.")
 }

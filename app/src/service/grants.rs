@@ -56,13 +56,7 @@ pub async fn grant(
     reason: &str,
 ) -> Result<Uuid, AppError> {
     let reason = parse_reason(reason)?;
-    let account_id = match account.trim() {
-        "" => None,
-        raw => Some(
-            Uuid::parse_str(raw)
-                .map_err(|_| AppError::invalid("account", "Choose an account from the list."))?,
-        ),
-    };
+    let account_id = super::accounts::parse_choice(account)?;
     let until = parse_end_date(until, Utc::now().date_naive())?;
     let mut tx = pool.begin().await?;
     let principal: Option<(String, String)> =
@@ -79,23 +73,18 @@ pub async fn grant(
             "{principal_name} has been offboarded; access cannot be granted."
         )));
     }
-    let bundle: Option<(bool, String, String, Option<i32>, bool)> = sqlx::query_as(
-        "SELECT b.is_role, b.name, a.name, a.max_grant_days, a.allow_no_end FROM ( \
-           SELECT org_id, id, application_id, name, true AS is_role FROM roles \
-           UNION ALL SELECT org_id, id, application_id, name, false FROM permission_sets) b \
-         JOIN applications a ON a.org_id = b.org_id AND a.id = b.application_id WHERE b.org_id = $1 AND b.id = $2",
-    )
-    .bind(actor.org_id)
-    .bind(bundle_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((is_role, bundle_name, application, max_days, allow_no_end)) = bundle else {
+    let Some(bundle) = db::grants::bundle(&mut tx, actor.org_id, bundle_id).await? else {
         return Err(AppError::invalid(
             "bundle",
             "Choose a role or permission set from the list.",
         ));
     };
-    let kind = if is_role {
+    let (application, max_days, allow_no_end) = (
+        &bundle.application,
+        bundle.max_grant_days,
+        bundle.allow_no_end,
+    );
+    let kind = if bundle.is_role {
         BundleKind::Role
     } else {
         BundleKind::PermissionSet
@@ -117,33 +106,25 @@ pub async fn grant(
     }
     let account_name = match account_id {
         None => None,
-        Some(id) => Some(
-            db::accounts::name(&mut tx, actor.org_id, id)
-                .await?
-                .ok_or_else(|| AppError::invalid("account", "Choose an account from the list."))?,
-        ),
+        Some(id) => Some(super::accounts::picked_name(&mut tx, actor.org_id, id).await?),
     };
-    let id = Uuid::new_v4();
     let valid_until =
         until.map(|d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
-    let (role_id, set_id) = match kind {
-        BundleKind::Role => (Some(bundle_id), None),
-        BundleKind::PermissionSet => (None, Some(bundle_id)),
-    };
-    sqlx::query(
-        "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, granted_by, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    let (role_id, permission_set_id) = bundle.columns(bundle_id);
+    let id = db::grants::insert(
+        &mut tx,
+        actor.org_id,
+        &db::grants::NewGrant {
+            principal_id,
+            role_id,
+            permission_set_id,
+            account_id,
+            valid_until,
+            granted_by: actor.principal_id,
+            reason: &reason,
+            source_request_id: None,
+        },
     )
-    .bind(actor.org_id)
-    .bind(id)
-    .bind(principal_id)
-    .bind(role_id)
-    .bind(set_id)
-    .bind(account_id)
-    .bind(valid_until)
-    .bind(actor.principal_id)
-    .bind(&reason)
-    .execute(&mut *tx)
     .await?;
     db::audit::record(
         &mut tx,
@@ -152,10 +133,10 @@ pub async fn grant(
             action: "grant.created",
             target_type: "grant",
             target_id: Some(id.to_string()),
-            target_label: format!("{principal_name} \u{2192} {bundle_name}"),
+            target_label: format!("{principal_name} \u{2192} {}", bundle.name),
             before: None,
             after: Some(json!({
-                "principal": principal_name, kind.noun(): bundle_name, "application": application,
+                "principal": principal_name, kind.noun(): bundle.name, "application": application,
                 "account": account_name, "valid_until": valid_until,
             })),
             reason: Some(reason),

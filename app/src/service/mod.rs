@@ -9,6 +9,7 @@ pub mod grants;
 pub mod passwords;
 pub mod principal_admin;
 pub mod principals;
+pub mod requests;
 pub mod roles;
 pub mod sign_in;
 

@@ -283,9 +283,7 @@ pub async fn set_account(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let principal = locked(&mut tx, actor.org_id, principal_id).await?;
-    let account = db::accounts::name(&mut tx, actor.org_id, account_id)
-        .await?
-        .ok_or_else(|| AppError::invalid("account", "Choose an account from the list."))?;
+    let account = super::accounts::picked_name(&mut tx, actor.org_id, account_id).await?;
     if !db::principals::set_account(&mut tx, actor.org_id, principal_id, account_id, assigned)
         .await?
     {

@@ -1,0 +1,73 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Tx;
+
+/// A grant to write: exactly one of `role_id` and `permission_set_id`.
+#[derive(Debug, Clone)]
+pub struct NewGrant<'a> {
+    pub principal_id: Uuid,
+    pub role_id: Option<Uuid>,
+    pub permission_set_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub granted_by: Option<Uuid>,
+    pub reason: &'a str,
+    pub source_request_id: Option<Uuid>,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx::Result<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
+                             granted_by, reason, source_request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(grant.principal_id)
+    .bind(grant.role_id)
+    .bind(grant.permission_set_id)
+    .bind(grant.account_id)
+    .bind(grant.valid_until)
+    .bind(grant.granted_by)
+    .bind(grant.reason)
+    .bind(grant.source_request_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// A role or permission set with its application's grant rules.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Bundle {
+    pub is_role: bool,
+    pub name: String,
+    pub application: String,
+    pub max_grant_days: Option<i32>,
+    pub allow_no_end: bool,
+}
+
+impl Bundle {
+    /// (role_id, permission_set_id) for a grant of this bundle.
+    pub fn columns(&self, id: Uuid) -> (Option<Uuid>, Option<Uuid>) {
+        if self.is_role {
+            (Some(id), None)
+        } else {
+            (None, Some(id))
+        }
+    }
+}
+
+pub async fn bundle(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Bundle>> {
+    sqlx::query_as::<_, Bundle>(
+        "SELECT b.is_role, b.name, a.name AS application, a.max_grant_days, a.allow_no_end FROM ( \
+           SELECT org_id, id, application_id, name, true AS is_role FROM roles \
+           UNION ALL SELECT org_id, id, application_id, name, false FROM permission_sets) b \
+         JOIN applications a ON a.org_id = b.org_id AND a.id = b.application_id WHERE b.org_id = $1 AND b.id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}

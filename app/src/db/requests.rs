@@ -1,0 +1,172 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Tx;
+use crate::domain::requests::ApproverScope;
+use crate::model::requests::RequestRow;
+
+const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.principal_id, pr.display_name AS principal, \
+       pr.kind::text AS principal_kind, pr.status::text AS principal_status, pr.end_date AS principal_end_date, \
+       pr.last_activity_at AS principal_last_activity, coalesce(ro.name, ps.name) AS bundle, \
+       CASE WHEN r.role_id IS NOT NULL THEN 'role' ELSE 'permission set' END AS bundle_kind, \
+       ap.name AS application, ac.name AS account, \
+       CASE WHEN r.duration_days = 1 THEN '1 day' WHEN r.duration_days IS NOT NULL THEN r.duration_days || ' days' \
+            WHEN r.valid_until IS NOT NULL THEN 'until ' || to_char(r.valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD') \
+            ELSE 'no end' END AS duration, \
+       r.justification, r.status::text AS status, r.approvals_needed, r.created_at, r.decided_at, r.decision_comment, \
+       ARRAY(SELECT dp.display_name || ': ' || CASE WHEN d.approved THEN 'approved' ELSE 'denied' END \
+                    || CASE WHEN d.comment <> '' THEN ' \u{2014} ' || d.comment ELSE '' END \
+             FROM request_decisions d JOIN principals dp ON dp.org_id = d.org_id AND dp.id = d.approver_id \
+             WHERE d.org_id = r.org_id AND d.request_id = r.id ORDER BY d.step) AS decisions \
+     FROM access_requests r \
+     JOIN principals rq ON rq.org_id = r.org_id AND rq.id = r.requester_id \
+     JOIN principals pr ON pr.org_id = r.org_id AND pr.id = r.principal_id \
+     LEFT JOIN roles ro ON ro.org_id = r.org_id AND ro.id = r.role_id \
+     LEFT JOIN permission_sets ps ON ps.org_id = r.org_id AND ps.id = r.permission_set_id \
+     JOIN applications ap ON ap.org_id = r.org_id AND ap.id = coalesce(ro.application_id, ps.application_id) \
+     LEFT JOIN accounts ac ON ac.org_id = r.org_id AND ac.id = r.account_id";
+
+/// Requests made by or for a principal, newest first.
+pub async fn mine(pool: &PgPool, org_id: Uuid, principal: Uuid) -> sqlx::Result<Vec<RequestRow>> {
+    sqlx::query_as::<_, RequestRow>(&format!(
+        "{SELECT_REQUESTS} WHERE r.org_id = $1 AND (r.requester_id = $2 OR r.principal_id = $2) \
+         ORDER BY r.created_at DESC LIMIT 200"
+    ))
+    .bind(org_id)
+    .bind(principal)
+    .fetch_all(pool)
+    .await
+}
+
+/// Pending requests this approver may decide, oldest first: within their scope, not
+/// their own nor for themselves, and not a step they already approved.
+pub async fn queue(
+    pool: &PgPool,
+    org_id: Uuid,
+    approver: Uuid,
+    scope: &ApproverScope,
+) -> sqlx::Result<Vec<RequestRow>> {
+    sqlx::query_as::<_, RequestRow>(&format!(
+        "{SELECT_REQUESTS} WHERE r.org_id = $1 AND r.status = 'pending' \
+           AND r.requester_id <> $2 AND r.principal_id <> $2 \
+           AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
+           AND ($3 OR r.account_id = ANY($4)) \
+           AND (r.account_id = ANY($5) OR coalesce(r.role_id, r.permission_set_id) = ANY($6)) \
+         ORDER BY r.created_at, r.id LIMIT 200"
+    ))
+    .bind(org_id)
+    .bind(approver)
+    .bind(scope.approves_everywhere)
+    .bind(&scope.approves_on)
+    .bind(&scope.manages)
+    .bind(&scope.owns)
+    .fetch_all(pool)
+    .await
+}
+
+/// The accounts a principal manages and the bundles they own: (manages, owns).
+pub async fn answers_for(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal: Uuid,
+) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let manages = sqlx::query_scalar(
+        "SELECT account_id FROM account_managers WHERE org_id = $1 AND principal_id = $2",
+    )
+    .bind(org_id)
+    .bind(principal)
+    .fetch_all(pool)
+    .await?;
+    let owns = sqlx::query_scalar(
+        "SELECT id FROM roles WHERE org_id = $1 AND owner_id = $2 \
+         UNION ALL SELECT id FROM permission_sets WHERE org_id = $1 AND owner_id = $2",
+    )
+    .bind(org_id)
+    .bind(principal)
+    .fetch_all(pool)
+    .await?;
+    Ok((manages, owns))
+}
+
+/// Principals someone may request for: themselves, and those they manage or own.
+pub async fn requestable_principals(
+    pool: &PgPool,
+    org_id: Uuid,
+    me: Uuid,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, display_name FROM principals WHERE org_id = $1 AND status <> 'offboarded' \
+           AND (id = $2 OR manager_id = $2 OR owner_id = $2) \
+         ORDER BY id <> $2, display_name",
+    )
+    .bind(org_id)
+    .bind(me)
+    .fetch_all(pool)
+    .await
+}
+
+/// A bundle's permissions: (id, key, high impact).
+pub async fn bundle_permissions(
+    pool: &PgPool,
+    org_id: Uuid,
+    bundle: Uuid,
+) -> sqlx::Result<Vec<(Uuid, String, bool)>> {
+    sqlx::query_as(
+        "SELECT p.id, p.resource || '.' || p.action, p.high_impact FROM permissions p \
+         WHERE p.org_id = $1 AND p.id IN ( \
+           SELECT permission_id FROM role_permissions WHERE org_id = $1 AND role_id = $2 \
+           UNION SELECT permission_id FROM permission_set_permissions WHERE org_id = $1 AND permission_set_id = $2) \
+         ORDER BY 2",
+    )
+    .bind(org_id)
+    .bind(bundle)
+    .fetch_all(pool)
+    .await
+}
+
+/// A request's facts needed to decide it, locked until the transaction ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Locked {
+    pub requester_id: Uuid,
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub principal_status: String,
+    pub role_id: Option<Uuid>,
+    pub permission_set_id: Option<Uuid>,
+    pub bundle: String,
+    pub account_id: Option<Uuid>,
+    pub status: String,
+    pub approvals_needed: i16,
+    pub duration_days: Option<i32>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub justification: String,
+}
+
+pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
+    sqlx::query_as::<_, Locked>(
+        "SELECT r.requester_id, r.principal_id, p.display_name AS principal, p.status::text AS principal_status, \
+                r.role_id, r.permission_set_id, coalesce(ro.name, ps.name) AS bundle, r.account_id, \
+                r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification \
+         FROM access_requests r \
+         JOIN principals p ON p.org_id = r.org_id AND p.id = r.principal_id \
+         LEFT JOIN roles ro ON ro.org_id = r.org_id AND ro.id = r.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = r.org_id AND ps.id = r.permission_set_id \
+         WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE OF r",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Approvers of the steps approved so far, in order.
+pub async fn approvers(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT approver_id FROM request_decisions WHERE org_id = $1 AND request_id = $2 AND approved ORDER BY step",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await
+}

@@ -1,0 +1,351 @@
+//! Access-request rules: how long access may be asked for, who may decide, and how
+//! many approvers a request needs.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Durations offered on the request form, in days.
+pub const DURATION_PRESETS: [u32; 4] = [1, 7, 30, 90];
+/// Shortest justification accepted.
+pub const MIN_JUSTIFICATION_CHARS: usize = 20;
+
+/// How long the requested access should last once approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestedDuration {
+    /// From the moment of approval.
+    Days(u32),
+    /// Until the start (UTC) of that day.
+    Until(NaiveDate),
+    NoEnd,
+}
+
+impl RequestedDuration {
+    /// `choice` is a preset number of days, `date` (then `until` is `YYYY-MM-DD`) or `none`.
+    pub fn parse(choice: &str, until: &str, today: NaiveDate) -> Result<Self, AppError> {
+        match choice.trim() {
+            "none" => Ok(Self::NoEnd),
+            "date" => {
+                let raw = until.trim();
+                let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map_err(|_| AppError::invalid("until", "Enter the end date as YYYY-MM-DD."))?;
+                if date <= today {
+                    return Err(AppError::invalid(
+                        "until",
+                        "The end date must be after today.",
+                    ));
+                }
+                Ok(Self::Until(date))
+            }
+            days => match days.parse::<u32>() {
+                Ok(n) if DURATION_PRESETS.contains(&n) => Ok(Self::Days(n)),
+                _ => Err(AppError::invalid(
+                    "duration",
+                    "Choose 1, 7, 30 or 90 days, an end date, or no end.",
+                )),
+            },
+        }
+    }
+
+    /// Applies the application's rules: an optional cap in days and whether access may
+    /// be open-ended.
+    pub fn check(
+        self,
+        today: NaiveDate,
+        max_days: Option<i32>,
+        allow_no_end: bool,
+        application: &str,
+    ) -> Result<Self, AppError> {
+        let days = match self {
+            Self::NoEnd if !allow_no_end => {
+                return Err(AppError::invalid(
+                    "duration",
+                    format!("{application} needs an end date on every grant."),
+                ))
+            }
+            Self::NoEnd => return Ok(self),
+            Self::Days(n) => i64::from(n),
+            Self::Until(date) => (date - today).num_days(),
+        };
+        match max_days {
+            Some(max) if days > i64::from(max) => Err(AppError::invalid(
+                "duration",
+                format!("{application} grants last at most {max} days."),
+            )),
+            _ => Ok(self),
+        }
+    }
+
+    /// When access granted at `approved_at` ends.
+    pub fn ends(self, approved_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Days(n) => Some(approved_at + chrono::Duration::days(i64::from(n))),
+            Self::Until(date) => Some(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?)),
+            Self::NoEnd => None,
+        }
+    }
+
+    /// As stored: (duration_days, valid_until).
+    pub fn columns(self) -> (Option<i32>, Option<DateTime<Utc>>) {
+        match self {
+            Self::Days(n) => (Some(n as i32), None),
+            Self::Until(_) => (None, self.ends(Utc::now())),
+            Self::NoEnd => (None, None),
+        }
+    }
+
+    /// Back from the stored columns.
+    pub fn from_columns(days: Option<i32>, until: Option<DateTime<Utc>>) -> Self {
+        match (days, until) {
+            (Some(n), _) => Self::Days(n.max(1) as u32),
+            (None, Some(t)) => Self::Until(t.date_naive()),
+            (None, None) => Self::NoEnd,
+        }
+    }
+}
+
+pub fn parse_justification(raw: &str) -> Result<String, AppError> {
+    let text = raw.trim();
+    if text.chars().count() < MIN_JUSTIFICATION_CHARS {
+        return Err(AppError::invalid(
+            "justification",
+            format!("Explain why in at least {MIN_JUSTIFICATION_CHARS} characters: the approver decides on it."),
+        ));
+    }
+    Ok(text.chars().take(2000).collect())
+}
+
+/// A request that adds a high-impact permission needs a second, different approver.
+pub fn approvals_needed(adds_high_impact: bool) -> i16 {
+    if adds_high_impact {
+        2
+    } else {
+        1
+    }
+}
+
+/// Where someone may decide: the accounts on which they hold the Approver console
+/// permission (or all), the accounts they manage and the bundles they own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApproverScope {
+    pub approves_everywhere: bool,
+    pub approves_on: Vec<Uuid>,
+    pub manages: Vec<Uuid>,
+    pub owns: Vec<Uuid>,
+}
+
+impl ApproverScope {
+    /// An approver for the account who also answers for it (its manager) or for what
+    /// is asked (the bundle's owner). A request for every account needs the owner with
+    /// approval rights everywhere.
+    pub fn covers(&self, account: Option<Uuid>, bundle: Uuid) -> bool {
+        let approver_here =
+            self.approves_everywhere || account.is_some_and(|a| self.approves_on.contains(&a));
+        let answers_for =
+            account.is_some_and(|a| self.manages.contains(&a)) || self.owns.contains(&bundle);
+        approver_here && answers_for
+    }
+}
+
+/// The people around one request, and what has been decided so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionContext {
+    pub approver: Uuid,
+    pub requester: Uuid,
+    pub principal: Uuid,
+    pub covered: bool,
+    /// Approvers of the steps already approved.
+    pub approved_by: Vec<Uuid>,
+    pub approvals_needed: i16,
+}
+
+/// What a decision does to the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Step 1 of 2 approved: a second approver is needed.
+    AwaitsSecondApprover,
+    Approved,
+    Denied,
+}
+
+/// Checks that this approver may decide now, and says what the decision leads to.
+/// The step being decided is `approved_by.len() + 1`.
+pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Outcome, AppError> {
+    if ctx.approver == ctx.requester {
+        return Err(AppError::Conflict(
+            "Nobody decides their own request: another approver must.".into(),
+        ));
+    }
+    if ctx.approver == ctx.principal {
+        return Err(AppError::Conflict(
+            "Nobody decides a request for their own access: another approver must.".into(),
+        ));
+    }
+    if !ctx.covered {
+        return Err(AppError::Forbidden);
+    }
+    if ctx.approved_by.contains(&ctx.approver) {
+        return Err(AppError::Conflict(
+            "You approved the first step; the second must come from a different approver.".into(),
+        ));
+    }
+    if !approve {
+        if comment.trim().is_empty() {
+            return Err(AppError::invalid(
+                "comment",
+                "Say why you deny it: the requester sees your reason.",
+            ));
+        }
+        return Ok(Outcome::Denied);
+    }
+    if ctx.approved_by.len() + 1 >= ctx.approvals_needed as usize {
+        Ok(Outcome::Approved)
+    } else {
+        Ok(Outcome::AwaitsSecondApprover)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn durations_are_presets_dates_or_no_end() {
+        let today = day(2026, 6, 1);
+        assert_eq!(
+            RequestedDuration::parse("7", "", today).unwrap(),
+            RequestedDuration::Days(7)
+        );
+        assert_eq!(
+            RequestedDuration::parse("date", "2026-06-15", today).unwrap(),
+            RequestedDuration::Until(day(2026, 6, 15))
+        );
+        assert_eq!(
+            RequestedDuration::parse("none", "", today).unwrap(),
+            RequestedDuration::NoEnd
+        );
+        for (choice, until, field) in [
+            ("5", "", "duration"),
+            ("date", "2026-06-01", "until"),
+            ("date", "soon", "until"),
+        ] {
+            let error = RequestedDuration::parse(choice, until, today).unwrap_err();
+            assert!(error.field_message(field).is_some(), "{choice} {until}");
+        }
+    }
+
+    #[test]
+    fn applications_cap_durations_and_may_forbid_no_end() {
+        let today = day(2026, 6, 1);
+        let capped = |d: RequestedDuration| d.check(today, Some(30), false, "Acme CRM");
+        assert!(capped(RequestedDuration::Days(30)).is_ok());
+        assert!(capped(RequestedDuration::Days(90)).is_err());
+        assert!(capped(RequestedDuration::Until(day(2026, 7, 1))).is_ok());
+        assert!(capped(RequestedDuration::Until(day(2026, 7, 2))).is_err());
+        let open = capped(RequestedDuration::NoEnd).unwrap_err();
+        assert!(open.to_string().contains("needs an end date"), "{open}");
+        assert!(RequestedDuration::NoEnd
+            .check(today, None, true, "Chatbot Builder")
+            .is_ok());
+    }
+
+    #[test]
+    fn durations_end_from_the_approval() {
+        let approved = Utc.with_ymd_and_hms(2026, 6, 1, 15, 30, 0).unwrap();
+        assert_eq!(
+            RequestedDuration::Days(7).ends(approved),
+            Some(Utc.with_ymd_and_hms(2026, 6, 8, 15, 30, 0).unwrap())
+        );
+        assert_eq!(
+            RequestedDuration::Until(day(2026, 6, 20)).ends(approved),
+            Some(Utc.with_ymd_and_hms(2026, 6, 20, 0, 0, 0).unwrap())
+        );
+        assert_eq!(RequestedDuration::NoEnd.ends(approved), None);
+        let (days, until) = RequestedDuration::Days(30).columns();
+        assert_eq!(
+            RequestedDuration::from_columns(days, until),
+            RequestedDuration::Days(30)
+        );
+    }
+
+    #[test]
+    fn approvers_answer_for_the_account_or_the_bundle() {
+        let (account, other, bundle) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let manager = ApproverScope {
+            approves_on: vec![account],
+            manages: vec![account],
+            ..Default::default()
+        };
+        assert!(manager.covers(Some(account), bundle));
+        assert!(!manager.covers(Some(other), bundle));
+        assert!(
+            !manager.covers(None, bundle),
+            "every account needs the bundle's owner"
+        );
+        let owner = ApproverScope {
+            approves_everywhere: true,
+            owns: vec![bundle],
+            ..Default::default()
+        };
+        assert!(owner.covers(Some(other), bundle));
+        assert!(owner.covers(None, bundle));
+        let not_approver = ApproverScope {
+            manages: vec![account],
+            owns: vec![bundle],
+            ..Default::default()
+        };
+        assert!(!not_approver.covers(Some(account), bundle));
+    }
+
+    fn ctx(approver: u128, needed: i16, approved_by: &[u128]) -> DecisionContext {
+        DecisionContext {
+            approver: Uuid::from_u128(approver),
+            requester: Uuid::from_u128(10),
+            principal: Uuid::from_u128(11),
+            covered: true,
+            approved_by: approved_by.iter().map(|&a| Uuid::from_u128(a)).collect(),
+            approvals_needed: needed,
+        }
+    }
+
+    #[test]
+    fn nobody_decides_their_own_request_or_access() {
+        assert!(decide(&ctx(10, 1, &[]), true, "").is_err());
+        assert!(decide(&ctx(11, 1, &[]), true, "").is_err());
+        let outside = DecisionContext {
+            covered: false,
+            ..ctx(1, 1, &[])
+        };
+        assert_eq!(decide(&outside, true, ""), Err(AppError::Forbidden));
+    }
+
+    #[test]
+    fn high_impact_requests_take_two_different_approvers() {
+        assert_eq!(approvals_needed(true), 2);
+        assert_eq!(approvals_needed(false), 1);
+        assert_eq!(
+            decide(&ctx(1, 2, &[]), true, ""),
+            Ok(Outcome::AwaitsSecondApprover)
+        );
+        assert!(decide(&ctx(1, 2, &[1]), true, "").is_err());
+        assert_eq!(decide(&ctx(2, 2, &[1]), true, ""), Ok(Outcome::Approved));
+        assert_eq!(decide(&ctx(1, 1, &[]), true, ""), Ok(Outcome::Approved));
+    }
+
+    #[test]
+    fn a_denial_needs_a_reason() {
+        assert!(decide(&ctx(1, 1, &[]), false, "  ")
+            .unwrap_err()
+            .field_message("comment")
+            .is_some());
+        assert_eq!(
+            decide(&ctx(1, 2, &[]), false, "Not on this account"),
+            Ok(Outcome::Denied)
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Access requests as the browser receives them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::principals::GrantableBundle;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct RequestRow {
+    pub id: Uuid,
+    pub requester: String,
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub principal_kind: String,
+    pub principal_status: String,
+    pub principal_end_date: Option<NaiveDate>,
+    pub principal_last_activity: Option<DateTime<Utc>>,
+    pub bundle: String,
+    pub bundle_kind: String,
+    pub application: String,
+    pub account: Option<String>,
+    pub duration: String,
+    pub justification: String,
+    pub status: String,
+    pub approvals_needed: i16,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_comment: Option<String>,
+    /// "name: approved|denied — comment" per step decided so far.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub decisions: Vec<String>,
+}
+
+/// What the request form offers: whom one may ask for, what and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestOptions {
+    /// The caller first, then the people and non-human principals they manage or own.
+    pub principals: Vec<(Uuid, String)>,
+    pub bundles: Vec<GrantableBundle>,
+    pub accounts: Vec<(Uuid, String)>,
+}
+
+/// What a grant would add to the principal's effective permissions right now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestPreview {
+    /// Permission keys it adds, with whether each is high-impact.
+    pub adds: Vec<(String, bool)>,
+    /// How many of the bundle's permissions the principal already holds there.
+    pub already_held: usize,
+    pub approvals_needed: i16,
+}

@@ -1,0 +1,374 @@
+//! Asking for access and deciding on it. Approval creates the grant in the same
+//! transaction as the decision and its audit events; the request row is locked while
+//! it is decided, so two approvers at the same moment make one decision.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::domain::effective::effective_permissions;
+use crate::domain::requests::{
+    approvals_needed, decide as rule, parse_justification, ApproverScope, DecisionContext, Outcome,
+    RequestedDuration,
+};
+use crate::error::AppError;
+use crate::model::requests::{RequestOptions, RequestPreview};
+
+pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOptions, AppError> {
+    Ok(RequestOptions {
+        principals: db::requests::requestable_principals(pool, org_id, me).await?,
+        bundles: db::principals::grantable(pool, org_id).await?,
+        accounts: db::accounts::names(pool, org_id).await?,
+    })
+}
+
+/// The name of a principal `me` may ask for: themselves, or one they manage or own.
+pub async fn requestable(
+    pool: &PgPool,
+    org_id: Uuid,
+    me: Uuid,
+    principal: Uuid,
+) -> Result<String, AppError> {
+    db::requests::requestable_principals(pool, org_id, me)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == principal)
+        .map(|(_, name)| name)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "principal",
+                "You can ask only for yourself or for people and bots you manage or own.",
+            )
+        })
+}
+
+/// What granting `bundle` on `account` would add to the principal's permissions now.
+pub async fn preview(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal: Uuid,
+    bundle: Uuid,
+    account: Option<Uuid>,
+) -> Result<RequestPreview, AppError> {
+    let wanted = db::requests::bundle_permissions(pool, org_id, bundle).await?;
+    let granted = db::principals::granted_permissions(pool, org_id, principal).await?;
+    let held: HashSet<String> = effective_permissions(&granted, Utc::now())
+        .into_iter()
+        .filter(|e| e.account_id.is_none() || (account.is_some() && e.account_id == account))
+        .map(|e| e.permission)
+        .collect();
+    let adds: Vec<(String, bool)> = wanted
+        .iter()
+        .filter(|(id, ..)| !held.contains(&id.to_string()))
+        .map(|(_, key, high)| (key.clone(), *high))
+        .collect();
+    Ok(RequestPreview {
+        already_held: wanted.len() - adds.len(),
+        approvals_needed: approvals_needed(adds.iter().any(|(_, high)| *high)),
+        adds,
+    })
+}
+
+/// The form's fields, as sent.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub principal: Uuid,
+    pub bundle: Uuid,
+    pub account: &'a str,
+    pub duration: &'a str,
+    pub until: &'a str,
+    pub justification: &'a str,
+}
+
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    me: Uuid,
+    new: &NewRequest<'_>,
+) -> Result<Uuid, AppError> {
+    let org_id = actor.org_id;
+    let justification = parse_justification(new.justification)?;
+    let account = super::accounts::parse_choice(new.account)?;
+    let today = Utc::now().date_naive();
+    let duration = RequestedDuration::parse(new.duration, new.until, today)?;
+    let principal_name = requestable(pool, org_id, me, new.principal).await?;
+    let preview = preview(pool, org_id, new.principal, new.bundle, account).await?;
+    let mut tx = pool.begin().await?;
+    let Some(bundle) = db::grants::bundle(&mut tx, org_id, new.bundle).await? else {
+        return Err(AppError::invalid(
+            "bundle",
+            "Choose a role or permission set from the list.",
+        ));
+    };
+    let duration = duration.check(
+        today,
+        bundle.max_grant_days,
+        bundle.allow_no_end,
+        &bundle.application,
+    )?;
+    let account_name = match account {
+        None => None,
+        Some(id) => Some(super::accounts::picked_name(&mut tx, org_id, id).await?),
+    };
+    if preview.adds.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "{principal_name} already holds everything {} gives there.",
+            bundle.name
+        )));
+    }
+    let id = Uuid::new_v4();
+    let (role_id, permission_set_id) = bundle.columns(new.bundle);
+    let (duration_days, valid_until) = duration.columns();
+    sqlx::query(
+        "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
+                                      justification, duration_days, valid_until, approvals_needed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(me)
+    .bind(new.principal)
+    .bind(role_id)
+    .bind(permission_set_id)
+    .bind(account)
+    .bind(&justification)
+    .bind(duration_days)
+    .bind(valid_until)
+    .bind(preview.approvals_needed)
+    .execute(&mut *tx)
+    .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "request.created",
+            target_type: "access_request",
+            target_id: Some(id.to_string()),
+            target_label: format!("{principal_name} \u{2192} {}", bundle.name),
+            before: None,
+            after: Some(json!({
+                "principal": principal_name, "bundle": bundle.name, "application": bundle.application,
+                "account": account_name, "duration_days": duration_days, "valid_until": valid_until,
+                "adds": preview.adds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                "approvals_needed": preview.approvals_needed,
+            })),
+            reason: Some(justification),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Where `principal` may decide requests.
+pub async fn approver_scope(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal: Uuid,
+) -> Result<ApproverScope, AppError> {
+    let granted: Vec<_> = db::auth::console_grants(pool, org_id, principal)
+        .await?
+        .into_iter()
+        .map(|(g, _)| g)
+        .collect();
+    let mut scope = ApproverScope::default();
+    for e in effective_permissions(&granted, Utc::now())
+        .into_iter()
+        .filter(|e| e.permission == "requests.approve")
+    {
+        match e.account_id {
+            None => scope.approves_everywhere = true,
+            Some(account) => scope.approves_on.push(account),
+        }
+    }
+    (scope.manages, scope.owns) = db::requests::answers_for(pool, org_id, principal).await?;
+    Ok(scope)
+}
+
+/// Approves or denies; answers the resulting status.
+pub async fn decide(
+    pool: &PgPool,
+    actor: &Actor,
+    me: Uuid,
+    request_id: Uuid,
+    approve: bool,
+    comment: &str,
+) -> Result<String, AppError> {
+    let org_id = actor.org_id;
+    let comment: String = comment.trim().chars().take(1000).collect();
+    let scope = approver_scope(pool, org_id, me).await?;
+    let mut tx = pool.begin().await?;
+    let Some(request) = db::requests::lock(&mut tx, org_id, request_id).await? else {
+        return Err(AppError::NotFound("There is no such request.".into()));
+    };
+    if request.status != "pending" {
+        return Err(AppError::Conflict(format!(
+            "This request is already {}.",
+            request.status
+        )));
+    }
+    let bundle_id = request
+        .role_id
+        .or(request.permission_set_id)
+        .unwrap_or_default();
+    let approved_by = db::requests::approvers(&mut tx, org_id, request_id).await?;
+    let step = approved_by.len() as i16 + 1;
+    let outcome = rule(
+        &DecisionContext {
+            approver: me,
+            requester: request.requester_id,
+            principal: request.principal_id,
+            covered: scope.covers(request.account_id, bundle_id),
+            approved_by,
+            approvals_needed: request.approvals_needed,
+        },
+        approve,
+        &comment,
+    )?;
+    sqlx::query(
+        "INSERT INTO request_decisions (org_id, request_id, step, approver_id, approved, comment) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org_id)
+    .bind(request_id)
+    .bind(step)
+    .bind(me)
+    .bind(approve)
+    .bind(&comment)
+    .execute(&mut *tx)
+    .await?;
+    let label = format!("{} \u{2192} {}", request.principal, request.bundle);
+    let (action, status, grant_id) = match outcome {
+        Outcome::AwaitsSecondApprover => ("request.approved_step", "pending", None),
+        Outcome::Denied => ("request.denied", "denied", None),
+        Outcome::Approved => {
+            if request.principal_status == "offboarded" {
+                return Err(AppError::Conflict(format!(
+                    "{} has been offboarded; access cannot be granted.",
+                    request.principal
+                )));
+            }
+            let now = Utc::now();
+            let valid_until =
+                RequestedDuration::from_columns(request.duration_days, request.valid_until)
+                    .ends(now);
+            if valid_until.is_some_and(|until| until <= now) {
+                return Err(AppError::Conflict(
+                    "The requested end date has passed; ask for a new request.".into(),
+                ));
+            }
+            let grant = db::grants::insert(
+                &mut tx,
+                org_id,
+                &db::grants::NewGrant {
+                    principal_id: request.principal_id,
+                    role_id: request.role_id,
+                    permission_set_id: request.permission_set_id,
+                    account_id: request.account_id,
+                    valid_until,
+                    granted_by: Some(me),
+                    reason: &request.justification,
+                    source_request_id: Some(request_id),
+                },
+            )
+            .await?;
+            db::audit::record(
+                &mut tx,
+                actor,
+                Change {
+                    action: "grant.created",
+                    target_type: "grant",
+                    target_id: Some(grant.to_string()),
+                    target_label: label.clone(),
+                    before: None,
+                    after: Some(json!({
+                        "principal": request.principal, "bundle": request.bundle,
+                        "account_id": request.account_id, "valid_until": valid_until,
+                        "request": request_id,
+                    })),
+                    reason: Some(request.justification.clone()),
+                },
+            )
+            .await?;
+            ("request.approved", "approved", Some(grant))
+        }
+    };
+    if status != "pending" {
+        sqlx::query(
+            "UPDATE access_requests SET status = $3::request_status, decided_at = now(), \
+                    decision_comment = nullif($4, ''), grant_id = $5 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(request_id)
+        .bind(status)
+        .bind(&comment)
+        .bind(grant_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action,
+            target_type: "access_request",
+            target_id: Some(request_id.to_string()),
+            target_label: label,
+            before: Some(json!({ "status": "pending" })),
+            after: Some(json!({ "status": status, "step": step, "grant": grant_id })),
+            reason: (!comment.is_empty()).then_some(comment),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(status.to_string())
+}
+
+/// The requester withdraws a pending request.
+pub async fn cancel(
+    pool: &PgPool,
+    actor: &Actor,
+    me: Uuid,
+    request_id: Uuid,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let request = db::requests::lock(&mut tx, actor.org_id, request_id)
+        .await?
+        .filter(|r| r.requester_id == me)
+        .ok_or_else(|| AppError::NotFound("There is no such request of yours.".into()))?;
+    if request.status != "pending" {
+        return Err(AppError::Conflict(format!(
+            "This request is already {}.",
+            request.status
+        )));
+    }
+    sqlx::query(
+        "UPDATE access_requests SET status = 'cancelled', decided_at = now() WHERE org_id = $1 AND id = $2",
+    )
+    .bind(actor.org_id)
+    .bind(request_id)
+    .execute(&mut *tx)
+    .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "request.cancelled",
+            target_type: "access_request",
+            target_id: Some(request_id.to_string()),
+            target_label: format!("{} \u{2192} {}", request.principal, request.bundle),
+            before: Some(json!({ "status": "pending" })),
+            after: Some(json!({ "status": "cancelled" })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
