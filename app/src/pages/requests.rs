@@ -56,15 +56,17 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
     let bundle = RwSignal::new(options.bundles.first().map(|b| b.id));
     let account = RwSignal::new(String::new());
     let duration = RwSignal::new("30".to_string());
-    let preview = Resource::new(
-        move || (principal.get(), bundle.get(), account.get()),
-        |(principal, bundle, account)| async move {
+    // Follows the form's fields in the browser only: it is created inside the page's
+    // Suspend, where the server has no request context to call with.
+    let preview = LocalResource::new(move || {
+        let (principal, bundle, account) = (principal.get(), bundle.get(), account.get());
+        async move {
             match (principal, bundle) {
                 (Some(p), Some(b)) => Some(preview_request(p, b, account).await),
                 _ => None,
             }
-        },
-    );
+        }
+    });
     let parse = |ev: leptos::ev::Event| Uuid::parse_str(&event_target_value(&ev)).ok();
     let principals = options
         .principals
