@@ -6,7 +6,9 @@
 //! Run with `make bench` (which starts the database); it reads DATABASE_URL and
 //! creates and replaces the database `gatehouse_bench` on that server.
 
-#[path = "../tests/common/mod.rs"]
+// The benchmark uses only part of the integration tests' helpers.
+#[allow(dead_code)]
+#[path = "../tests/integration/common.rs"]
 mod common;
 
 use std::str::FromStr;

@@ -1,11 +1,9 @@
 //! Deny by default: every server function, called anonymously or by a signed-in user
 //! without the console permission it needs, is refused and changes nothing.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{spawn_demo, TestApp};
+use crate::common::{spawn_demo, TestApp};
 
 /// One row per server function: (path, a valid body, status for an anonymous call,
 /// status for a signed-in user who holds no console role). A server function without
@@ -74,7 +72,7 @@ fn every_server_function_has_a_row() {
 async fn anonymous_calls_are_refused_and_change_nothing(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let before = app.snapshot(MAY_CHANGE).await;
-    let anonymous = common::client();
+    let anonymous = crate::common::client();
     for (path, body, expected, _) in CASES {
         let response = app.call(&anonymous, path, body).await;
         assert_eq!(response.status().as_u16(), *expected, "anonymous {path}");
@@ -162,7 +160,7 @@ async fn a_member_reaches_only_what_members_may(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_audit_export_is_refused_without_the_permission(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let anonymous = common::client();
+    let anonymous = crate::common::client();
     let response = anonymous
         .get(app.url("/audit/export.csv"))
         .send()
@@ -187,7 +185,7 @@ async fn the_audit_export_is_refused_without_the_permission(pool: sqlx::PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn pages_send_anonymous_visitors_to_sign_in(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let anonymous = common::client();
+    let anonymous = crate::common::client();
     for path in ["/", "/audit", "/accounts", "/no-such-page"] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303, "{path}");

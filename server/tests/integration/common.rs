@@ -1,5 +1,4 @@
 //! Starts the real application on a free port against the test's own database.
-#![allow(dead_code)]
 
 use std::net::SocketAddr;
 

@@ -1,9 +1,7 @@
 //! Granting and revoking directly: reasons, end dates, application rules, audit events,
 //! and the effective permissions following at once.
 
-mod common;
-
-use common::{spawn_demo, TestApp};
+use crate::common::{spawn_demo, TestApp};
 use serde_json::Value;
 
 async fn scalar_id(app: &TestApp, sql: &str) -> uuid::Uuid {

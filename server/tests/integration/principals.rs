@@ -1,8 +1,6 @@
 //! Principals: the filtered list and one principal's grants and effective permissions.
 
-mod common;
-
-use common::spawn_demo;
+use crate::common::spawn_demo;
 use serde_json::Value;
 
 #[sqlx::test(migrations = "../migrations")]

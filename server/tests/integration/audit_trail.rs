@@ -1,9 +1,7 @@
 //! The audit trail: written with every change, append-only in the database itself,
 //! readable and exportable by those who may.
 
-mod common;
-
-use common::spawn_demo;
+use crate::common::spawn_demo;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_database_refuses_to_change_or_remove_audit_events(pool: sqlx::PgPool) {

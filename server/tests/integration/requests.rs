@@ -1,9 +1,7 @@
 //! Access requests: asking, deciding (one or two approvers), denial reasons, no
 //! self-approval, cancellation, and exactly one decision under concurrent approvers.
 
-mod common;
-
-use common::{spawn_demo, TestApp};
+use crate::common::{spawn_demo, TestApp};
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -1,9 +1,7 @@
 //! Signing in and out: one refusal message, throttling, session rotation, server-side
 //! sign-out, cookie attributes, and the audit events of it all.
 
-mod common;
-
-use common::{session_cookie, spawn_demo, spawn_with};
+use crate::common::{session_cookie, spawn_demo, spawn_with};
 use gatehouse_server::demo;
 
 const REFUSED: &str = "That email and password do not match an active account.";
@@ -23,7 +21,7 @@ async fn refusal(response: reqwest::Response) -> (u16, String) {
 #[sqlx::test(migrations = "../migrations")]
 async fn wrong_password_and_unknown_email_get_the_same_answer(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let client = common::client();
+    let client = crate::common::client();
     let wrong = refusal(
         app.sign_in(&client, "admin@northwind.example", "not-the-password")
             .await,
@@ -53,7 +51,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(pool: sqlx::PgPool
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_input_is_refused_on_its_field(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let client = common::client();
+    let client = crate::common::client();
     let (status, body) = app
         .json(&client, "/api/auth/login", "email=not-an-email&password=x")
         .await;
@@ -76,7 +74,7 @@ async fn bad_input_is_refused_on_its_field(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn repeated_failures_lock_the_email_even_when_it_is_unknown(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let client = common::client();
+    let client = crate::common::client();
     for email in ["member@northwind.example", "ghost@northwind.example"] {
         for _ in 0..app::domain::sign_in_throttle::LOCK_AFTER {
             let (status, message) =
@@ -102,7 +100,7 @@ async fn repeated_failures_lock_the_email_even_when_it_is_unknown(pool: sqlx::Pg
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_in_rotates_the_session_and_sign_out_ends_it_on_the_server(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let client = common::client();
+    let client = crate::common::client();
     let first = app
         .sign_in(&client, "admin@northwind.example", demo::PASSWORD)
         .await;
@@ -128,7 +126,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it_on_the_server(pool: sq
         .status()
         .is_success());
     // Replaying the old cookie after sign-out gets nothing.
-    let replay = common::client();
+    let replay = crate::common::client();
     let response = replay
         .post(app.url("/api/accounts/list"))
         .header("cookie", cookie_pair)
@@ -170,7 +168,7 @@ async fn a_suspended_principal_cannot_sign_in_and_loses_live_sessions(pool: sqlx
     );
     let (status, message) = refusal(
         app.sign_in(
-            &common::client(),
+            &crate::common::client(),
             "approver@northwind.example",
             demo::PASSWORD,
         )
@@ -184,7 +182,11 @@ async fn a_suspended_principal_cannot_sign_in_and_loses_live_sessions(pool: sqlx
 async fn cookies_are_http_only_same_site_and_secure_behind_https(pool: sqlx::PgPool) {
     let app = spawn_demo(pool.clone()).await;
     let response = app
-        .sign_in(&common::client(), "admin@northwind.example", demo::PASSWORD)
+        .sign_in(
+            &crate::common::client(),
+            "admin@northwind.example",
+            demo::PASSWORD,
+        )
         .await;
     let cookie = session_cookie(response.headers()).unwrap();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
@@ -193,7 +195,11 @@ async fn cookies_are_http_only_same_site_and_secure_behind_https(pool: sqlx::PgP
 
     let https = spawn_with(pool, Some("https://gatehouse.example.com")).await;
     let response = https
-        .sign_in(&common::client(), "admin@northwind.example", demo::PASSWORD)
+        .sign_in(
+            &crate::common::client(),
+            "admin@northwind.example",
+            demo::PASSWORD,
+        )
         .await;
     let cookie = session_cookie(response.headers()).unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");

@@ -1,9 +1,7 @@
 //! The role matrix: reading it, toggling cells, and shaping roles and permission sets,
 //! each change in one transaction with its audit event.
 
-mod common;
-
-use common::{spawn_demo, TestApp};
+use crate::common::{spawn_demo, TestApp};
 use serde_json::Value;
 
 async fn id_of(app: &TestApp, sql: &str) -> String {

@@ -1,13 +1,11 @@
 //! The demo organisation and the administrator created from the command line.
 
-mod common;
-
 use app::service::admin::{create_admin, NewAdmin};
 use gatehouse_server::demo;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_demo_is_a_realistic_agency_and_loads_only_once(pool: sqlx::PgPool) {
-    let app = common::spawn(pool).await;
+    let app = crate::common::spawn(pool).await;
     let summary = demo::load(&app.pool).await.unwrap();
     let scalar = |sql: &'static str| {
         let pool = app.pool.clone();
@@ -63,7 +61,7 @@ async fn the_demo_is_a_realistic_agency_and_loads_only_once(pool: sqlx::PgPool) 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn create_admin_makes_a_governance_admin_who_can_sign_in(pool: sqlx::PgPool) {
-    let app = common::spawn(pool).await;
+    let app = crate::common::spawn(pool).await;
     let new = |email| NewAdmin {
         email,
         password: "a long admin password",
@@ -75,7 +73,7 @@ async fn create_admin_makes_a_governance_admin_who_can_sign_in(pool: sqlx::PgPoo
         .unwrap();
     assert_eq!(created.organisation, "Acme Group");
 
-    let client = common::client();
+    let client = crate::common::client();
     assert!(app
         .sign_in(&client, "ada@acme.example", "a long admin password")
         .await

@@ -1,9 +1,7 @@
 //! Changing principals: attributes, account assignments, suspension and reactivation,
 //! each with its audit event, and refusals that say what to fix.
 
-mod common;
-
-use common::{spawn_demo, TestApp};
+use crate::common::{spawn_demo, TestApp};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -233,7 +231,7 @@ async fn suspension_ends_sessions_at_once_and_reactivation_lets_them_back(pool: 
     .await
     .unwrap();
     assert!(grants > 0, "grants are kept for review");
-    let again = common::client();
+    let again = crate::common::client();
     assert_eq!(
         app.sign_in(
             &again,

@@ -1,0 +1,14 @@
+//! Integration tests: each test gets its own PostgreSQL database and starts the real
+//! application on a loopback port. One test binary for all of them keeps linking cheap.
+
+mod common;
+
+mod audit_trail;
+mod authorization;
+mod cli;
+mod grants;
+mod principal_admin;
+mod principals;
+mod requests;
+mod roles;
+mod sign_in;
