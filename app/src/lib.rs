@@ -34,6 +34,8 @@ use crate::pages::{
     principals::PrincipalsPage,
     requests::{ApprovalsPage, RequestsPage},
     roles::RolesPage,
+    sod::SodPage,
+    webhooks::WebhooksPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -99,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("principals/:id") view=PrincipalPage />
                     <Route path=path!("requests") view=RequestsPage />
                     <Route path=path!("approvals") view=ApprovalsPage />
+                    <Route path=path!("sod") view=SodPage />
+                    <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("audit") view=AuditPage />
                 </ParentRoute>
             </Routes>

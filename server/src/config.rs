@@ -13,7 +13,13 @@ pub struct Config {
     /// `GATEHOUSE_PUBLIC_URL`, the address people use (e.g. `https://gatehouse.example.com`).
     /// Cookies are marked Secure when it is https, and its origin is accepted on writes.
     pub public_url: Option<String>,
+    /// `GATEHOUSE_REQUEST_EXPIRY_DAYS`, default 30: pending requests older than this
+    /// expire.
+    pub request_expiry_days: u32,
 }
+
+/// Pending requests expire after this many days unless configured otherwise.
+pub const DEFAULT_REQUEST_EXPIRY_DAYS: u32 = 30;
 
 impl Config {
     pub fn from_env() -> Self {
@@ -25,6 +31,18 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(".data")),
             public_url: non_empty("GATEHOUSE_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_string()),
+            request_expiry_days: non_empty("GATEHOUSE_REQUEST_EXPIRY_DAYS")
+                .map(|v| match v.trim().parse::<u32>() {
+                    Ok(days) if (1..=3650).contains(&days) => days,
+                    _ => {
+                        tracing::warn!(
+                            value = %v,
+                            "GATEHOUSE_REQUEST_EXPIRY_DAYS must be a number of days from 1 to 3650; using {DEFAULT_REQUEST_EXPIRY_DAYS}"
+                        );
+                        DEFAULT_REQUEST_EXPIRY_DAYS
+                    }
+                })
+                .unwrap_or(DEFAULT_REQUEST_EXPIRY_DAYS),
         }
     }
 

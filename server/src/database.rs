@@ -41,9 +41,19 @@ pub async fn open(config: &Config) -> anyhow::Result<Database> {
     })
 }
 
+/// Applies the migrations, then brings every organisation's console catalogue up to
+/// the permissions this version of Gatehouse defines.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     PostgresStore::new(pool.clone()).migrate().await?;
+    let organisations: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM organisations")
+        .fetch_all(pool)
+        .await?;
+    for org in organisations {
+        let mut tx = pool.begin().await?;
+        app::db::console_catalogue::ensure(&mut tx, org).await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 

@@ -6,3 +6,4 @@ pub mod database;
 pub mod demo;
 pub mod embedded_pg;
 pub mod http;
+pub mod jobs;

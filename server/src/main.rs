@@ -91,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let options = leptos_options();
             let addr = options.site_addr;
             tokio::spawn(tower_sessions_sqlx_store_cleanup(db.pool.clone()));
+            gatehouse_server::jobs::spawn(&db.pool, &config);
             let served = http::serve(http::router(db.pool.clone(), &config, options), addr).await;
             db.pool.close().await;
             if let Some(embedded) = db.started_embedded {

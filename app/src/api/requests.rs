@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::requests::{RequestOptions, RequestPreview, RequestRow};
+use crate::model::requests::{
+    ApprovalQueue, BulkOutcome, RequestOptions, RequestPreview, RequestRow,
+};
 
 #[server(endpoint = "requests/form")]
 pub async fn load_request_form() -> Result<RequestOptions, AppError> {
@@ -76,15 +78,74 @@ pub async fn cancel_request(request: Uuid) -> Result<(), AppError> {
     .await
 }
 
+/// The approver's queue. Each filter may be empty (any): `application` and `account`
+/// are ids, `risk` a level, `requester` part of a name.
 #[server(endpoint = "approvals/queue")]
-pub async fn approval_queue() -> Result<Vec<RequestRow>, AppError> {
+pub async fn load_approval_queue(
+    #[server(default)] application: String,
+    #[server(default)] account: String,
+    #[server(default)] risk: String,
+    #[server(default)] requester: String,
+) -> Result<ApprovalQueue, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    use crate::domain::requests::RISK_LEVELS;
+    use crate::model::requests::QueueFilter;
+    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let id = |field: &str, raw: &str| -> Result<Option<Uuid>, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        Uuid::parse_str(raw)
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "Choose from the list."))
+    };
+    let risk = risk.trim();
+    if !risk.is_empty() && !RISK_LEVELS.contains(&risk) {
+        return Err(AppError::invalid(
+            "risk",
+            "Choose a risk level from the list.",
+        ));
+    }
+    let filter = QueueFilter {
+        application: id("application", &application)?,
+        account: id("account", &account)?,
+        risk: (!risk.is_empty()).then(|| risk.to_string()),
+        requester: Some(requester.trim().to_string()).filter(|r| !r.is_empty()),
+    };
+    crate::service::requests::queue(&guard::pool()?, caller.org_id, caller.principal_id, &filter)
+        .await
+}
+
+/// How many requests wait for the caller (the navigation's badge).
+#[server(endpoint = "approvals/count")]
+pub async fn approval_count() -> Result<i64, AppError> {
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
-    let pool = guard::pool()?;
-    let scope =
-        crate::service::requests::approver_scope(&pool, caller.org_id, caller.principal_id).await?;
-    Ok(crate::db::requests::queue(&pool, caller.org_id, caller.principal_id, &scope).await?)
+    crate::service::requests::waiting(&guard::pool()?, caller.org_id, caller.principal_id).await
+}
+
+/// Approves or denies several low-risk requests at once (a denial needs a comment).
+#[server(endpoint = "approvals/decide-many")]
+pub async fn decide_requests(
+    #[server(default)] requests: Vec<Uuid>,
+    approve: bool,
+    #[server(default)] comment: String,
+) -> Result<BulkOutcome, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    crate::service::requests::decide_many(
+        &guard::pool()?,
+        &caller.actor(),
+        caller.principal_id,
+        &requests,
+        approve,
+        &comment,
+    )
+    .await
 }
 
 /// Approves (`approve` true) or denies (with a comment); answers the request's status.

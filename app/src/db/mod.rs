@@ -6,9 +6,19 @@ pub mod audit;
 pub mod auth;
 pub mod console_catalogue;
 pub mod dashboard;
+pub mod expiry;
 pub mod grants;
 pub mod principals;
 pub mod requests;
 pub mod roles;
+pub mod sod;
+pub mod webhooks;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
+
+/// Text made safe to put inside an ILIKE pattern: its wildcards match themselves.
+pub fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

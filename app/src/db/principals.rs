@@ -53,13 +53,7 @@ pub async fn list(
     );
     q.push_bind(org_id);
     if let Some(search) = &filter.search {
-        let pattern = format!(
-            "%{}%",
-            search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", super::like_escape(search));
         q.push(" AND (p.display_name ILIKE ")
             .push_bind(pattern.clone())
             .push(" OR p.email ILIKE ")

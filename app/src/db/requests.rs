@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::Tx;
 use crate::domain::requests::ApproverScope;
-use crate::model::requests::RequestRow;
+use crate::model::requests::{QueueFilter, RequestRow};
 
 const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.principal_id, pr.display_name AS principal, \
        pr.kind::text AS principal_kind, pr.status::text AS principal_status, pr.end_date AS principal_end_date, \
@@ -15,6 +15,9 @@ const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.prin
             WHEN r.valid_until IS NOT NULL THEN 'until ' || to_char(r.valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD') \
             ELSE 'no end' END AS duration, \
        r.justification, r.status::text AS status, r.approvals_needed, r.created_at, r.decided_at, r.decision_comment, \
+       r.risk::text AS risk, r.high_impact, \
+       ARRAY(SELECT (c->>'rule') || ' (' || replace(c->>'mode', '_', ' ') || ')' \
+             FROM jsonb_array_elements(r.sod_conflicts) c) AS sod_conflicts, \
        ARRAY(SELECT dp.display_name || ': ' || CASE WHEN d.approved THEN 'approved' ELSE 'denied' END \
                     || CASE WHEN d.comment <> '' THEN ' \u{2014} ' || d.comment ELSE '' END \
              FROM request_decisions d JOIN principals dp ON dp.org_id = d.org_id AND dp.id = d.approver_id \
@@ -39,21 +42,33 @@ pub async fn mine(pool: &PgPool, org_id: Uuid, principal: Uuid) -> sqlx::Result<
     .await
 }
 
-/// Pending requests this approver may decide, oldest first: within their scope, not
-/// their own nor for themselves, and not a step they already approved.
+/// Pending requests an approver may decide: within their scope ($3 everywhere, $4
+/// accounts approved on, $5 accounts managed, $6 bundles owned), not their own nor for
+/// themselves, and not a step they already approved.
+const WAITING_FOR: &str = "r.org_id = $1 AND r.status = 'pending' \
+       AND r.requester_id <> $2 AND r.principal_id <> $2 \
+       AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
+       AND ($3 OR r.account_id = ANY($4)) \
+       AND (r.account_id = ANY($5) OR coalesce(r.role_id, r.permission_set_id) = ANY($6))";
+
+/// The queue, oldest first, filtered; at most `limit` rows.
 pub async fn queue(
     pool: &PgPool,
     org_id: Uuid,
     approver: Uuid,
     scope: &ApproverScope,
+    filter: &QueueFilter,
+    limit: i64,
 ) -> sqlx::Result<Vec<RequestRow>> {
+    let requester = filter
+        .requester
+        .as_deref()
+        .map(|t| format!("%{}%", super::like_escape(t)));
     sqlx::query_as::<_, RequestRow>(&format!(
-        "{SELECT_REQUESTS} WHERE r.org_id = $1 AND r.status = 'pending' \
-           AND r.requester_id <> $2 AND r.principal_id <> $2 \
-           AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
-           AND ($3 OR r.account_id = ANY($4)) \
-           AND (r.account_id = ANY($5) OR coalesce(r.role_id, r.permission_set_id) = ANY($6)) \
-         ORDER BY r.created_at, r.id LIMIT 200"
+        "{SELECT_REQUESTS} WHERE {WAITING_FOR} \
+           AND ($7::uuid IS NULL OR ap.id = $7) AND ($8::uuid IS NULL OR r.account_id = $8) \
+           AND ($9::text IS NULL OR r.risk::text = $9) AND ($10::text IS NULL OR rq.display_name ILIKE $10) \
+         ORDER BY r.created_at, r.id LIMIT $11"
     ))
     .bind(org_id)
     .bind(approver)
@@ -61,7 +76,43 @@ pub async fn queue(
     .bind(&scope.approves_on)
     .bind(&scope.manages)
     .bind(&scope.owns)
+    .bind(filter.application)
+    .bind(filter.account)
+    .bind(filter.risk.as_deref())
+    .bind(requester)
+    .bind(limit)
     .fetch_all(pool)
+    .await
+}
+
+/// Requests by id (any status).
+pub async fn by_ids(pool: &PgPool, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<RequestRow>> {
+    sqlx::query_as::<_, RequestRow>(&format!(
+        "{SELECT_REQUESTS} WHERE r.org_id = $1 AND r.id = ANY($2)"
+    ))
+    .bind(org_id)
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many requests wait for this approver.
+pub async fn waiting_count(
+    pool: &PgPool,
+    org_id: Uuid,
+    approver: Uuid,
+    scope: &ApproverScope,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM access_requests r WHERE {WAITING_FOR}"
+    ))
+    .bind(org_id)
+    .bind(approver)
+    .bind(scope.approves_everywhere)
+    .bind(&scope.approves_on)
+    .bind(&scope.manages)
+    .bind(&scope.owns)
+    .fetch_one(pool)
     .await
 }
 
@@ -106,14 +157,14 @@ pub async fn requestable_principals(
     .await
 }
 
-/// A bundle's permissions: (id, key, high impact).
+/// A bundle's permissions: (id, key, high impact, risk level).
 pub async fn bundle_permissions(
     pool: &PgPool,
     org_id: Uuid,
     bundle: Uuid,
-) -> sqlx::Result<Vec<(Uuid, String, bool)>> {
+) -> sqlx::Result<Vec<(Uuid, String, bool, String)>> {
     sqlx::query_as(
-        "SELECT p.id, p.resource || '.' || p.action, p.high_impact FROM permissions p \
+        "SELECT p.id, p.resource || '.' || p.action, p.high_impact, p.risk::text FROM permissions p \
          WHERE p.org_id = $1 AND p.id IN ( \
            SELECT permission_id FROM role_permissions WHERE org_id = $1 AND role_id = $2 \
            UNION SELECT permission_id FROM permission_set_permissions WHERE org_id = $1 AND permission_set_id = $2) \

@@ -24,6 +24,7 @@ pub enum ConsolePermission {
     AuditView,
     AuditExport,
     ReportsView,
+    IntegrationsManage,
 }
 
 /// How a permission appears in the catalogue: resource, action, risk and whether it is
@@ -37,7 +38,7 @@ pub struct PermissionSpec {
 }
 
 impl ConsolePermission {
-    pub const ALL: [ConsolePermission; 16] = [
+    pub const ALL: [ConsolePermission; 17] = [
         Self::DashboardView,
         Self::AccountsView,
         Self::AccountsManage,
@@ -54,6 +55,7 @@ impl ConsolePermission {
         Self::AuditView,
         Self::AuditExport,
         Self::ReportsView,
+        Self::IntegrationsManage,
     ];
 
     pub fn spec(self) -> PermissionSpec {
@@ -135,6 +137,13 @@ impl ConsolePermission {
                 false,
                 "See access-hygiene reports",
             ),
+            IntegrationsManage => (
+                "integrations",
+                "manage",
+                "high",
+                true,
+                "Configure webhooks and application tokens",
+            ),
         };
         PermissionSpec {
             resource,
@@ -215,6 +224,7 @@ impl ConsoleRole {
                 AuditView,
                 AuditExport,
                 ReportsView,
+                IntegrationsManage,
             ],
             Self::Approver => vec![
                 DashboardView,

@@ -5,4 +5,6 @@ pub mod effective;
 pub mod requests;
 pub mod role_matrix;
 pub mod sign_in_throttle;
+pub mod sod;
 pub mod validation;
+pub mod webhooks;

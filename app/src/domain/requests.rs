@@ -116,13 +116,23 @@ pub fn parse_justification(raw: &str) -> Result<String, AppError> {
     Ok(text.chars().take(2000).collect())
 }
 
-/// A request that adds a high-impact permission needs a second, different approver.
-pub fn approvals_needed(adds_high_impact: bool) -> i16 {
-    if adds_high_impact {
-        2
-    } else {
-        1
-    }
+/// Risk levels from least to most sensitive.
+pub const RISK_LEVELS: [&str; 4] = ["low", "medium", "high", "critical"];
+
+/// The most sensitive of the given risk levels ("low" when there are none).
+pub fn highest_risk<'a>(levels: impl IntoIterator<Item = &'a str>) -> &'static str {
+    levels
+        .into_iter()
+        .filter_map(|l| RISK_LEVELS.iter().position(|r| *r == l))
+        .max()
+        .map_or(RISK_LEVELS[0], |i| RISK_LEVELS[i])
+}
+
+/// One approver, plus one more when the request adds a high-impact permission and one
+/// more when it meets a separation-of-duties rule that asks for an extra approval. Each
+/// step is decided by a different approver.
+pub fn approvals_needed(adds_high_impact: bool, sod_extra_approval: bool) -> i16 {
+    1 + i16::from(adds_high_impact) + i16::from(sod_extra_approval)
 }
 
 /// Where someone may decide: the accounts on which they hold the Approver console
@@ -163,8 +173,8 @@ pub struct DecisionContext {
 /// What a decision does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Step 1 of 2 approved: a second approver is needed.
-    AwaitsSecondApprover,
+    /// A step approved, more to go: the next needs another approver.
+    AwaitsNextApprover,
     Approved,
     Denied,
 }
@@ -187,7 +197,7 @@ pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Out
     }
     if ctx.approved_by.contains(&ctx.approver) {
         return Err(AppError::Conflict(
-            "You approved the first step; the second must come from a different approver.".into(),
+            "You approved an earlier step; the next must come from a different approver.".into(),
         ));
     }
     if !approve {
@@ -202,7 +212,7 @@ pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Out
     if ctx.approved_by.len() + 1 >= ctx.approvals_needed as usize {
         Ok(Outcome::Approved)
     } else {
-        Ok(Outcome::AwaitsSecondApprover)
+        Ok(Outcome::AwaitsNextApprover)
     }
 }
 
@@ -326,15 +336,34 @@ mod tests {
 
     #[test]
     fn high_impact_requests_take_two_different_approvers() {
-        assert_eq!(approvals_needed(true), 2);
-        assert_eq!(approvals_needed(false), 1);
+        assert_eq!(approvals_needed(true, false), 2);
+        assert_eq!(approvals_needed(false, false), 1);
         assert_eq!(
             decide(&ctx(1, 2, &[]), true, ""),
-            Ok(Outcome::AwaitsSecondApprover)
+            Ok(Outcome::AwaitsNextApprover)
         );
         assert!(decide(&ctx(1, 2, &[1]), true, "").is_err());
         assert_eq!(decide(&ctx(2, 2, &[1]), true, ""), Ok(Outcome::Approved));
         assert_eq!(decide(&ctx(1, 1, &[]), true, ""), Ok(Outcome::Approved));
+    }
+
+    #[test]
+    fn a_request_is_as_risky_as_its_most_sensitive_permission() {
+        assert_eq!(highest_risk(["low", "critical", "medium"]), "critical");
+        assert_eq!(highest_risk(["medium", "low"]), "medium");
+        assert_eq!(highest_risk([]), "low");
+    }
+
+    #[test]
+    fn an_extra_approval_rule_adds_a_third_different_approver() {
+        assert_eq!(approvals_needed(false, true), 2);
+        assert_eq!(approvals_needed(true, true), 3);
+        assert_eq!(
+            decide(&ctx(2, 3, &[1]), true, ""),
+            Ok(Outcome::AwaitsNextApprover)
+        );
+        assert!(decide(&ctx(3, 3, &[1, 3]), true, "").is_err());
+        assert_eq!(decide(&ctx(4, 3, &[1, 3]), true, ""), Ok(Outcome::Approved));
     }
 
     #[test]

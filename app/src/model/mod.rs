@@ -7,6 +7,8 @@ use uuid::Uuid;
 pub mod principals;
 pub mod requests;
 pub mod roles;
+pub mod sod;
+pub mod webhooks;
 
 use crate::domain::console::ConsolePermission;
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::sod::Conflict;
 use crate::model::principals::GrantableBundle;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,51 @@ pub struct RequestRow {
     /// "name: approved|denied — comment" per step decided so far.
     #[cfg_attr(feature = "ssr", sqlx(default))]
     pub decisions: Vec<String>,
+    /// The risk level of the most sensitive permission it adds.
+    pub risk: String,
+    pub high_impact: bool,
+    /// "Rule name (mode)" for each separation-of-duties rule it meets.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub sod_conflicts: Vec<String>,
+}
+
+impl RequestRow {
+    /// Low-risk requests may be decided in bulk: one approval, nothing high-impact,
+    /// at most medium risk, no separation-of-duties conflict.
+    pub fn low_risk(&self) -> bool {
+        self.approvals_needed == 1
+            && !self.high_impact
+            && matches!(self.risk.as_str(), "low" | "medium")
+            && self.sod_conflicts.is_empty()
+    }
+}
+
+/// The approvals queue's filters; empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFilter {
+    pub application: Option<Uuid>,
+    pub account: Option<Uuid>,
+    pub risk: Option<String>,
+    /// Part of the requester's name.
+    pub requester: Option<String>,
+}
+
+/// The queue as the approver sees it, with what the filters may choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalQueue {
+    pub rows: Vec<RequestRow>,
+    /// Requests waiting for this approver, whatever the filters.
+    pub total: i64,
+    pub applications: Vec<(Uuid, String)>,
+    pub accounts: Vec<(Uuid, String)>,
+}
+
+/// What a bulk decision did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub decided: usize,
+    /// (request, why it was left undecided).
+    pub refused: Vec<(Uuid, String)>,
 }
 
 /// What the request form offers: whom one may ask for, what and where.
@@ -50,4 +96,8 @@ pub struct RequestPreview {
     /// How many of the bundle's permissions the principal already holds there.
     pub already_held: usize,
     pub approvals_needed: i16,
+    /// The risk level of the most sensitive permission it adds.
+    pub risk: String,
+    /// Separation-of-duties rules it would break, blocks first.
+    pub conflicts: Vec<Conflict>,
 }

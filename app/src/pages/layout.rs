@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
+use crate::api::requests::approval_count;
 use crate::domain::console::ConsolePermission;
 use crate::UserSession;
 
@@ -21,7 +22,13 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Approvals",
         ConsolePermission::RequestsApprove,
     ),
+    ("/sod", "Separation of duties", ConsolePermission::RolesView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
+    (
+        "/webhooks",
+        "Webhooks",
+        ConsolePermission::IntegrationsManage,
+    ),
 ];
 
 /// The signed-in frame: the navigation the user may use, who they are, and the page.
@@ -49,7 +56,10 @@ pub fn ConsoleLayout() -> impl IntoView {
                                 let links = NAVIGATION
                                     .iter()
                                     .filter(|(_, _, needs)| user.can(*needs))
-                                    .map(|(href, label, _)| view! { <li><A href=*href exact=true>{*label}</A></li> })
+                                    .map(|(href, label, _)| {
+                                        let badge = (*href == "/approvals").then(|| view! { <WaitingBadge /> });
+                                        view! { <li><A href=*href exact=true>{*label}{badge}</A></li> }
+                                    })
                                     .collect_view();
                                 view! {
                                     <p class="org">{user.organisation}</p>
@@ -87,5 +97,24 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </main>
             </div>
         </div>
+    }
+}
+
+/// How many requests wait for the signed-in approver, refreshed on every navigation.
+#[component]
+fn WaitingBadge() -> impl IntoView {
+    let location = use_location();
+    let waiting = Resource::new(
+        move || location.pathname.get(),
+        |_| async move { approval_count().await.ok().filter(|n| *n > 0) },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                waiting.await.map(|n| view! {
+                    <span class="count" aria-label=format!("{n} waiting")>{n}</span>
+                })
+            })}
+        </Transition>
     }
 }

@@ -10,3 +10,5 @@ pub mod principal;
 pub mod principals;
 pub mod requests;
 pub mod roles;
+pub mod sod;
+pub mod webhooks;

@@ -5,12 +5,15 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use crate::api::requests::{
-    approval_queue, load_request_form, my_requests, preview_request, CancelRequest, DecideRequest,
-    RequestAccess,
+    load_approval_queue, load_request_form, my_requests, preview_request, CancelRequest,
+    DecideRequest, DecideRequests, RequestAccess,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError};
-use crate::domain::requests::{DURATION_PRESETS, MIN_JUSTIFICATION_CHARS};
+use crate::domain::requests::{DURATION_PRESETS, MIN_JUSTIFICATION_CHARS, RISK_LEVELS};
+use crate::domain::sod::SodMode;
 use crate::model::requests::{RequestOptions, RequestRow};
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
@@ -144,15 +147,32 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                                 let adds = p.adds.into_iter().map(|(key, high)| view! {
                                     <li><code>{key}</code>{high.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}</li>
                                 }).collect_view();
-                                let two_step = (p.approvals_needed > 1).then(|| view! {
-                                    <p class="notice notice-warn">"Adds high-impact permissions: two different approvers must approve."</p>
+                                let steps = (p.approvals_needed > 1).then(|| view! {
+                                    <p class="notice notice-warn">{format!("{} different approvers must approve: it adds high-impact permissions or meets a separation-of-duties rule that asks for another approval.", p.approvals_needed)}</p>
+                                });
+                                let conflicts = (!p.conflicts.is_empty()).then(|| {
+                                    let items = p.conflicts.iter().map(|c| {
+                                        let effect = match c.mode {
+                                            SodMode::Block => "it will be refused",
+                                            SodMode::ExtraApproval => "one more approver is needed",
+                                            SodMode::Record => "recorded for the approvers",
+                                        };
+                                        view! { <li><strong>{c.rule.clone()}</strong>" — "{effect}</li> }
+                                    }).collect_view();
+                                    view! {
+                                        <div class="notice notice-error sod">
+                                            <strong>"Separation-of-duties conflicts"</strong>
+                                            <ul>{items}</ul>
+                                        </div>
+                                    }
                                 });
                                 view! {
                                     <div class="preview">
                                         <h3>"What it adds"</h3>
                                         <ul class="adds">{adds}</ul>
-                                        <p class="muted small">{p.already_held} " of its permissions are already held there."</p>
-                                        {two_step}
+                                        <p class="muted small">{p.already_held} " of its permissions are already held there. Risk: " {p.risk.clone()} "."</p>
+                                        {steps}
+                                        {conflicts}
                                     </div>
                                 }.into_any()
                             }
@@ -169,26 +189,204 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
     }
 }
 
+/// The keyboard's reach in the queue: the rows in order, and which one is current.
+#[derive(Clone, Copy)]
+struct QueueKeys {
+    ids: RwSignal<Vec<Uuid>>,
+    current: RwSignal<usize>,
+}
+
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let decide = ServerAction::<DecideRequest>::new();
-    let queue = Resource::new(move || decide.version().get(), |_| approval_queue());
+    let bulk = ServerAction::<DecideRequests>::new();
+    let params = use_query_map();
+    let filters = Memo::new(move |_| {
+        let p = params.read();
+        let get = |k: &str| p.get(k).unwrap_or_default();
+        (
+            get("application"),
+            get("account"),
+            get("risk"),
+            get("requester"),
+        )
+    });
+    let queue = Resource::new(
+        move || (filters.get(), decide.version().get(), bulk.version().get()),
+        |((application, account, risk, requester), _, _)| {
+            load_approval_queue(application, account, risk, requester)
+        },
+    );
     let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
+    let bulk_error = Signal::derive(move || bulk.value().get().and_then(|r| r.err()));
+    let keys = QueueKeys {
+        ids: RwSignal::new(Vec::new()),
+        current: RwSignal::new(0),
+    };
+    let selected = RwSignal::new(Vec::<Uuid>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(q)) = queue.get() {
+            keys.ids.set(q.rows.iter().map(|r| r.id).collect());
+            keys.current.set(0);
+            selected.set(Vec::new());
+        }
+    });
+    let _keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
+        on_queue_key(&ev, keys, decide);
+    });
+    let chosen = move |field: &'static str, value: String| {
+        let p = params.read_untracked();
+        p.get(field).unwrap_or_default() == value
+    };
     view! {
         <Title text="Approvals" />
         <h1>"Pending approvals"</h1>
-        <p class="muted">"Requests you may decide, oldest first. A request that adds high-impact permissions needs two different approvers."</p>
+        <p class="muted">"Requests you may decide, oldest first. High-impact requests need two different approvers, and a separation-of-duties rule may ask for one more. Keyboard: " <kbd>"j"</kbd> " / " <kbd>"k"</kbd> " move, " <kbd>"a"</kbd> " approve, " <kbd>"d"</kbd> " deny."</p>
         <FieldError error field="comment" />
         <FormError error />
         <Transition fallback=|| view! { <p class="loading">"Loading the queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
-                    Ok(rows) if rows.is_empty() => view! { <p class="empty">"Nothing waits for you."</p> }.into_any(),
-                    Ok(rows) => view! { <RequestTable rows cancel=None decide=Some(decide) /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(q) => {
+                        let applications = q.applications.into_iter().map(|(id, name)| {
+                            let id = id.to_string();
+                            view! { <option value=id.clone() selected=chosen("application", id)>{name}</option> }
+                        }).collect_view();
+                        let accounts = q.accounts.into_iter().map(|(id, name)| {
+                            let id = id.to_string();
+                            view! { <option value=id.clone() selected=chosen("account", id)>{name}</option> }
+                        }).collect_view();
+                        let risks = RISK_LEVELS.iter().map(|r| view! {
+                            <option value=*r selected=chosen("risk", r.to_string())>{*r}</option>
+                        }).collect_view();
+                        let requester = params.read_untracked().get("requester").unwrap_or_default();
+                        let shown = q.rows.len();
+                        let body = if q.rows.is_empty() {
+                            view! { <p class="empty">{if q.total == 0 { "Nothing waits for you." } else { "No request matches these filters." }}</p> }.into_any()
+                        } else {
+                            view! {
+                                <BulkBar bulk selected />
+                                <RequestTable rows=q.rows cancel=None decide=Some(decide) keys selected />
+                            }.into_any()
+                        };
+                        view! {
+                            <Form method="GET" action="" attr:class="form form-inline filters">
+                                <div class="field">
+                                    <label for="q-application">"Application"</label>
+                                    <select id="q-application" name="application"><option value="">"All"</option>{applications}</select>
+                                </div>
+                                <div class="field">
+                                    <label for="q-account">"Account"</label>
+                                    <select id="q-account" name="account"><option value="">"All"</option>{accounts}</select>
+                                </div>
+                                <div class="field">
+                                    <label for="q-risk">"Risk"</label>
+                                    <select id="q-risk" name="risk"><option value="">"Any"</option>{risks}</select>
+                                </div>
+                                <div class="field">
+                                    <label for="q-requester">"Requester"</label>
+                                    <input id="q-requester" name="requester" value=requester placeholder="name" />
+                                </div>
+                                <button type="submit" class="btn">"Filter"</button>
+                            </Form>
+                            <p class="muted small" role="status">{format!("{shown} shown of {} waiting for you.", q.total)}</p>
+                            <FormError error=bulk_error />
+                            <FieldError error=bulk_error field="comment" />
+                            {move || bulk.value().get().and_then(|r| r.ok()).map(|o| view! {
+                                <p class="notice notice-ok" role="status">
+                                    {format!("{} decided.", o.decided)}
+                                    {o.refused.into_iter().map(|(_, why)| view! { <span class="small">" " {why}</span> }).collect_view()}
+                                </p>
+                            })}
+                            {body}
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
+    }
+}
+
+/// j / k move through the queue, a approves the current request, d asks for a reason
+/// and denies it. Keys typed into a field are the field's.
+fn on_queue_key(
+    ev: &leptos::ev::KeyboardEvent,
+    keys: QueueKeys,
+    decide: ServerAction<DecideRequest>,
+) {
+    use wasm_bindgen::JsCast;
+    let typing = ev
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        return;
+    }
+    let ids = keys.ids.get_untracked();
+    if ids.is_empty() {
+        return;
+    }
+    let current = keys.current.get_untracked().min(ids.len() - 1);
+    let focus = |index: usize| {
+        keys.current.set(index);
+        if let Some(row) = document()
+            .get_element_by_id(&format!("request-{}", ids[index]))
+            .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = row.focus();
+        }
+    };
+    match ev.key().as_str() {
+        "j" => focus((current + 1).min(ids.len() - 1)),
+        "k" => focus(current.saturating_sub(1)),
+        "a" => {
+            decide.dispatch(DecideRequest {
+                request: ids[current],
+                approve: true,
+                comment: String::new(),
+            });
+        }
+        "d" => {
+            let reason = window()
+                .prompt_with_message(
+                    "Why do you deny this request? The requester sees your reason.",
+                )
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if !reason.trim().is_empty() {
+                decide.dispatch(DecideRequest {
+                    request: ids[current],
+                    approve: false,
+                    comment: reason,
+                });
+            }
+        }
+        _ => return,
+    }
+    ev.prevent_default();
+}
+
+/// Decides the selected low-risk requests at once.
+#[component]
+fn BulkBar(bulk: ServerAction<DecideRequests>, selected: RwSignal<Vec<Uuid>>) -> impl IntoView {
+    let comment = RwSignal::new(String::new());
+    let send = move |approve: bool| {
+        bulk.dispatch(DecideRequests {
+            requests: selected.get_untracked(),
+            approve,
+            comment: comment.get_untracked(),
+        });
+    };
+    view! {
+        <div class="bulk form form-inline" class:hidden=move || selected.read().is_empty()>
+            <span>{move || format!("{} low-risk selected", selected.read().len())}</span>
+            <input aria-label="Comment for the selected requests" placeholder="comment (needed to deny)"
+                prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev)) />
+            <button type="button" class="btn btn-primary" on:click=move |_| send(true)>"Approve selected"</button>
+            <button type="button" class="btn btn-danger" on:click=move |_| send(false)>"Deny selected"</button>
+        </div>
     }
 }
 
@@ -197,16 +395,45 @@ fn RequestTable(
     rows: Vec<RequestRow>,
     cancel: Option<ServerAction<CancelRequest>>,
     decide: Option<ServerAction<DecideRequest>>,
+    #[prop(optional)] keys: Option<QueueKeys>,
+    #[prop(optional)] selected: Option<RwSignal<Vec<Uuid>>>,
 ) -> impl IntoView {
     let rows = rows
         .into_iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(index, r)| {
             let id = r.id.to_string();
             let pending = r.status == "pending";
             let step = (r.approvals_needed > 1).then(|| {
-                let done = r.decisions.len();
-                format!("step {} of 2", (done + 1).min(2))
+                let done = r.decisions.len() as i16;
+                format!("step {} of {}", (done + 1).min(r.approvals_needed), r.approvals_needed)
             });
+            let request_id = r.id;
+            let pick = selected.map(|selected| {
+                let label = format!("Select the request for {} ({})", r.principal, r.bundle);
+                if r.low_risk() {
+                    view! {
+                        <input type="checkbox" aria-label=label
+                            prop:checked=move || selected.read().contains(&request_id)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                selected.update(|s| {
+                                    s.retain(|x| *x != request_id);
+                                    if on { s.push(request_id); }
+                                });
+                            } />
+                    }.into_any()
+                } else {
+                    view! { <span class="muted small" title="Only low-risk requests are decided in bulk">"—"</span> }.into_any()
+                }
+            });
+            let risk = view! {
+                <span class=format!("risk risk-{}", r.risk)>{r.risk.clone()}</span>
+                {r.high_impact.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}
+                {(!r.sod_conflicts.is_empty()).then(|| view! {
+                    <div class="badge badge-warn sod">"SoD: " {r.sod_conflicts.join(", ")}</div>
+                })}
+            };
             let facts = [
                 (r.principal_status != "active").then(|| r.principal_status.clone()),
                 r.principal_end_date
@@ -240,10 +467,12 @@ fn RequestTable(
                     </ActionForm>
                 }
             });
+            let current = move || keys.is_some_and(|k| k.current.get() == index);
             view! {
-                <tr>
+                <tr id=format!("request-{request_id}") tabindex=keys.map(|_| "-1") class:current=current>
+                    {pick.map(|p| view! { <td>{p}</td> })}
                     <td>{r.principal.clone()}<div class="muted small">{r.principal_kind.replace('_', " ")} {(!facts.is_empty()).then(|| view! { <span class="badge badge-warn">{facts}</span> })}</div></td>
-                    <td>{r.bundle.clone()}<div class="muted small">{r.bundle_kind.clone()} " · " {r.application.clone()}</div></td>
+                    <td>{r.bundle.clone()}<div class="muted small">{r.bundle_kind.clone()} " · " {r.application.clone()}</div><div class="small">{risk}</div></td>
                     <td>{r.account.clone().unwrap_or_else(|| "All accounts".into())}</td>
                     <td class="nowrap">{r.duration.clone()}</td>
                     <td>{r.justification.clone()}<div class="muted small">"asked by " {r.requester.clone()} " · " {format_time(r.created_at)}</div></td>
@@ -261,7 +490,7 @@ fn RequestTable(
     view! {
         <div class="table-wrap">
             <table class="table requests">
-                <thead><tr><th>"For"</th><th>"What"</th><th>"Account"</th><th>"How long"</th><th>"Why"</th><th>"Status"</th>
+                <thead><tr>{selected.map(|_| view! { <th><span class="sr-only">"Select"</span></th> })}<th>"For"</th><th>"What"</th><th>"Account"</th><th>"How long"</th><th>"Why"</th><th>"Status"</th>
                     {(cancel.is_some() || decide.is_some()).then(|| view! { <th></th> })}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit_trail;
+pub mod expiry;
 pub mod grants;
 pub mod passwords;
 pub mod principal_admin;
@@ -12,6 +13,8 @@ pub mod principals;
 pub mod requests;
 pub mod roles;
 pub mod sign_in;
+pub mod sod;
+pub mod webhooks;
 
 /// Pages are read one row longer than they show: the extra row only says whether a
 /// next page exists. Returns the rows to show and that answer.

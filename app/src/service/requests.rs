@@ -13,11 +13,14 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::domain::effective::effective_permissions;
 use crate::domain::requests::{
-    approvals_needed, decide as rule, parse_justification, ApproverScope, DecisionContext, Outcome,
-    RequestedDuration,
+    approvals_needed, decide as rule, highest_risk, parse_justification, ApproverScope,
+    DecisionContext, Outcome, RequestedDuration,
 };
+use crate::domain::sod::{refusal, SodMode};
 use crate::error::AppError;
-use crate::model::requests::{RequestOptions, RequestPreview};
+use crate::model::requests::{
+    ApprovalQueue, BulkOutcome, QueueFilter, RequestOptions, RequestPreview,
+};
 
 pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOptions, AppError> {
     Ok(RequestOptions {
@@ -47,7 +50,8 @@ pub async fn requestable(
         })
 }
 
-/// What granting `bundle` on `account` would add to the principal's permissions now.
+/// What granting `bundle` on `account` would add to the principal's permissions now,
+/// and the separation-of-duties rules it would break.
 pub async fn preview(
     pool: &PgPool,
     org_id: Uuid,
@@ -57,20 +61,30 @@ pub async fn preview(
 ) -> Result<RequestPreview, AppError> {
     let wanted = db::requests::bundle_permissions(pool, org_id, bundle).await?;
     let granted = db::principals::granted_permissions(pool, org_id, principal).await?;
+    let conflicts = {
+        let mut conn = pool.acquire().await?;
+        super::sod::conflicts(&mut conn, org_id, principal, bundle, account).await?
+    };
     let held: HashSet<String> = effective_permissions(&granted, Utc::now())
         .into_iter()
         .filter(|e| e.account_id.is_none() || (account.is_some() && e.account_id == account))
         .map(|e| e.permission)
         .collect();
-    let adds: Vec<(String, bool)> = wanted
+    let adding: Vec<_> = wanted
         .iter()
         .filter(|(id, ..)| !held.contains(&id.to_string()))
-        .map(|(_, key, high)| (key.clone(), *high))
         .collect();
+    let high_impact = adding.iter().any(|(_, _, high, _)| *high);
+    let extra = conflicts.iter().any(|c| c.mode == SodMode::ExtraApproval);
     Ok(RequestPreview {
-        already_held: wanted.len() - adds.len(),
-        approvals_needed: approvals_needed(adds.iter().any(|(_, high)| *high)),
-        adds,
+        already_held: wanted.len() - adding.len(),
+        approvals_needed: approvals_needed(high_impact, extra),
+        risk: highest_risk(adding.iter().map(|(.., risk)| risk.as_str())).to_string(),
+        adds: adding
+            .iter()
+            .map(|(_, key, high, _)| (key.clone(), *high))
+            .collect(),
+        conflicts,
     })
 }
 
@@ -121,13 +135,22 @@ pub async fn create(
             bundle.name
         )));
     }
+    if let Some(refused) = refusal(&preview.conflicts) {
+        return Err(refused);
+    }
+    let conflicts = json!(preview
+        .conflicts
+        .iter()
+        .map(|c| json!({ "rule": c.rule, "mode": c.mode.as_str(), "account": c.account }))
+        .collect::<Vec<_>>());
     let id = Uuid::new_v4();
     let (role_id, permission_set_id) = bundle.columns(new.bundle);
     let (duration_days, valid_until) = duration.columns();
     sqlx::query(
         "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
-                                      justification, duration_days, valid_until, approvals_needed) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                      justification, duration_days, valid_until, approvals_needed, risk, \
+                                      high_impact, sod_conflicts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14)",
     )
     .bind(org_id)
     .bind(id)
@@ -140,6 +163,9 @@ pub async fn create(
     .bind(duration_days)
     .bind(valid_until)
     .bind(preview.approvals_needed)
+    .bind(&preview.risk)
+    .bind(preview.adds.iter().any(|(_, high)| *high))
+    .bind(&conflicts)
     .execute(&mut *tx)
     .await?;
     db::audit::record(
@@ -155,10 +181,24 @@ pub async fn create(
                 "principal": principal_name, "bundle": bundle.name, "application": bundle.application,
                 "account": account_name, "duration_days": duration_days, "valid_until": valid_until,
                 "adds": preview.adds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-                "approvals_needed": preview.approvals_needed,
+                "approvals_needed": preview.approvals_needed, "risk": preview.risk,
+                "sod_conflicts": conflicts,
             })),
-            reason: Some(justification),
+            reason: Some(justification.clone()),
         },
+    )
+    .await?;
+    db::webhooks::enqueue(
+        &mut tx,
+        org_id,
+        "request.created",
+        json!({
+            "request_id": id, "principal_id": new.principal, "principal": principal_name,
+            "bundle": bundle.name, "application": bundle.application, "account_id": account,
+            "account": account_name, "duration_days": duration_days, "valid_until": valid_until,
+            "justification": justification, "risk": preview.risk,
+            "approvals_needed": preview.approvals_needed, "sod_conflicts": conflicts,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -188,6 +228,92 @@ pub async fn approver_scope(
     }
     (scope.manages, scope.owns) = db::requests::answers_for(pool, org_id, principal).await?;
     Ok(scope)
+}
+
+/// Rows the queue page shows at most.
+pub const QUEUE_PAGE: i64 = 100;
+
+/// The approver's queue, filtered, with what the filters may choose from.
+pub async fn queue(
+    pool: &PgPool,
+    org_id: Uuid,
+    me: Uuid,
+    filter: &QueueFilter,
+) -> Result<ApprovalQueue, AppError> {
+    let scope = approver_scope(pool, org_id, me).await?;
+    let (rows, total, applications, accounts) = tokio::try_join!(
+        db::requests::queue(pool, org_id, me, &scope, filter, QUEUE_PAGE),
+        db::requests::waiting_count(pool, org_id, me, &scope),
+        db::roles::applications(pool, org_id),
+        db::accounts::names(pool, org_id),
+    )?;
+    Ok(ApprovalQueue {
+        rows,
+        total,
+        applications: applications
+            .into_iter()
+            .filter(|a| !a.is_console)
+            .map(|a| (a.id, a.name))
+            .collect(),
+        accounts,
+    })
+}
+
+/// How many requests wait for this approver (the navigation's badge).
+pub async fn waiting(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<i64, AppError> {
+    let scope = approver_scope(pool, org_id, me).await?;
+    Ok(db::requests::waiting_count(pool, org_id, me, &scope).await?)
+}
+
+/// Decides several low-risk requests alike, each in its own transaction; one that is
+/// not low-risk, or that cannot be decided, is left as it is and said why.
+pub async fn decide_many(
+    pool: &PgPool,
+    actor: &Actor,
+    me: Uuid,
+    requests: &[Uuid],
+    approve: bool,
+    comment: &str,
+) -> Result<BulkOutcome, AppError> {
+    if requests.is_empty() {
+        return Err(AppError::invalid(
+            "requests",
+            "Select the requests to decide.",
+        ));
+    }
+    if requests.len() > QUEUE_PAGE as usize {
+        return Err(AppError::invalid(
+            "requests",
+            format!("Decide at most {QUEUE_PAGE} requests at once."),
+        ));
+    }
+    if !approve && comment.trim().is_empty() {
+        return Err(AppError::invalid(
+            "comment",
+            "Say why you deny them: the requesters see your reason.",
+        ));
+    }
+    let low_risk: Vec<Uuid> = db::requests::by_ids(pool, actor.org_id, requests)
+        .await?
+        .into_iter()
+        .filter(|r| r.low_risk())
+        .map(|r| r.id)
+        .collect();
+    let mut outcome = BulkOutcome::default();
+    for &id in requests {
+        if !low_risk.contains(&id) {
+            outcome
+                .refused
+                .push((id, "Not low-risk: decide it on its own.".to_string()));
+            continue;
+        }
+        match decide(pool, actor, me, id, approve, comment).await {
+            Ok(_) => outcome.decided += 1,
+            Err(AppError::Internal { reference }) => return Err(AppError::Internal { reference }),
+            Err(e) => outcome.refused.push((id, e.to_string())),
+        }
+    }
+    Ok(outcome)
 }
 
 /// Approves or denies; answers the resulting status.
@@ -244,7 +370,7 @@ pub async fn decide(
     .await?;
     let label = format!("{} \u{2192} {}", request.principal, request.bundle);
     let (action, status, grant_id) = match outcome {
-        Outcome::AwaitsSecondApprover => ("request.approved_step", "pending", None),
+        Outcome::AwaitsNextApprover => ("request.approved_step", "pending", None),
         Outcome::Denied => ("request.denied", "denied", None),
         Outcome::Approved => {
             if request.principal_status == "offboarded" {
@@ -261,6 +387,18 @@ pub async fn decide(
                 return Err(AppError::Conflict(
                     "The requested end date has passed; ask for a new request.".into(),
                 ));
+            }
+            // A block rule made, or access granted, since the request was made.
+            let conflicts = super::sod::conflicts(
+                &mut tx,
+                org_id,
+                request.principal_id,
+                bundle_id,
+                request.account_id,
+            )
+            .await?;
+            if let Some(refused) = refusal(&conflicts) {
+                return Err(refused);
             }
             let grant = db::grants::insert(
                 &mut tx,
@@ -322,10 +460,24 @@ pub async fn decide(
             target_label: label,
             before: Some(json!({ "status": "pending" })),
             after: Some(json!({ "status": status, "step": step, "grant": grant_id })),
-            reason: (!comment.is_empty()).then_some(comment),
+            reason: (!comment.is_empty()).then_some(comment.clone()),
         },
     )
     .await?;
+    if status != "pending" {
+        db::webhooks::enqueue(
+            &mut tx,
+            org_id,
+            "request.decided",
+            json!({
+                "request_id": request_id, "status": status, "principal_id": request.principal_id,
+                "principal": request.principal, "bundle": request.bundle,
+                "account_id": request.account_id, "decided_by": me, "comment": comment,
+                "grant_id": grant_id,
+            }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(status.to_string())
 }

@@ -282,6 +282,20 @@ pub async fn delete_bundle(
             if grants == 1 { "s" } else { "" },
         )));
     }
+    let (requests, rules): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM access_requests WHERE org_id = $1 AND (role_id = $2 OR permission_set_id = $2)), \
+                (SELECT count(*) FROM sod_rules WHERE org_id = $1 AND conflicting_role_id = $2)",
+    )
+    .bind(actor.org_id)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if requests > 0 || rules > 0 {
+        return Err(AppError::Conflict(format!(
+            "\u{201c}{}\u{201d} cannot be deleted: {requests} access request(s) and {rules} separation-of-duties rule(s) name it.",
+            bundle.name
+        )));
+    }
     let (table, _, _) = db::roles::tables(kind);
     sqlx::query(&format!(
         "DELETE FROM {table} WHERE org_id = $1 AND id = $2"

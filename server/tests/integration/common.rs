@@ -24,6 +24,7 @@ pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
         database_url: None,
         data_dir: ".data".into(),
         public_url: public_url.map(str::to_string),
+        request_expiry_days: gatehouse_server::config::DEFAULT_REQUEST_EXPIRY_DAYS,
     };
     let options = LeptosOptions::builder()
         .output_name("gatehouse")

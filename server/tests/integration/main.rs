@@ -11,4 +11,7 @@ mod principal_admin;
 mod principals;
 mod requests;
 mod roles;
+mod scheduled;
 mod sign_in;
+mod sod;
+mod webhooks;

@@ -5,12 +5,12 @@ use crate::common::{spawn_demo, TestApp};
 use serde_json::Value;
 use uuid::Uuid;
 
-async fn id_of(app: &TestApp, sql: &str) -> Uuid {
+pub(crate) async fn id_of(app: &TestApp, sql: &str) -> Uuid {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
 }
 
 /// A role of a governed application with or without high-impact permissions.
-async fn role(app: &TestApp, high_impact: bool) -> Uuid {
+pub(crate) async fn role(app: &TestApp, high_impact: bool) -> Uuid {
     sqlx::query_scalar(
         "SELECT r.id FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
          WHERE NOT a.is_console AND $1 = EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p \
@@ -24,11 +24,11 @@ async fn role(app: &TestApp, high_impact: bool) -> Uuid {
     .unwrap()
 }
 
-async fn acme(app: &TestApp) -> Uuid {
+pub(crate) async fn acme(app: &TestApp) -> Uuid {
     id_of(app, "SELECT id FROM accounts WHERE name = 'Acme Retail'").await
 }
 
-async fn principal(app: &TestApp, email: &str) -> Uuid {
+pub(crate) async fn principal(app: &TestApp, email: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM principals WHERE email = $1")
         .bind(email)
         .fetch_one(&app.pool)
@@ -36,7 +36,7 @@ async fn principal(app: &TestApp, email: &str) -> Uuid {
         .unwrap()
 }
 
-async fn ask(
+pub(crate) async fn ask(
     app: &TestApp,
     client: &reqwest::Client,
     principal: Uuid,
@@ -49,11 +49,11 @@ async fn ask(
     app.json(client, "/api/requests/create", &body).await
 }
 
-fn request_id(value: &Value) -> Uuid {
+pub(crate) fn request_id(value: &Value) -> Uuid {
     Uuid::parse_str(value.as_str().unwrap()).unwrap()
 }
 
-async fn status_of(app: &TestApp, request: Uuid) -> String {
+pub(crate) async fn status_of(app: &TestApp, request: Uuid) -> String {
     sqlx::query_scalar("SELECT status::text FROM access_requests WHERE id = $1")
         .bind(request)
         .fetch_one(&app.pool)
@@ -61,7 +61,7 @@ async fn status_of(app: &TestApp, request: Uuid) -> String {
         .unwrap()
 }
 
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     client: &reqwest::Client,
     request: Uuid,
@@ -102,7 +102,7 @@ async fn a_member_asks_and_an_approver_grants_in_one_step(pool: sqlx::PgPool) {
     assert_eq!(status, 403, "a member is no approver");
     let (_, queue) = app.json(&approver, "/api/approvals/queue", "").await;
     assert!(
-        queue
+        queue["rows"]
             .as_array()
             .unwrap()
             .iter()
@@ -155,7 +155,7 @@ async fn nobody_decides_their_own_request_and_high_impact_takes_two(pool: sqlx::
     assert_eq!(status, 200, "{created}");
     let request = request_id(&created);
     let (_, queue) = app.json(&approver, "/api/approvals/queue", "").await;
-    assert!(!queue
+    assert!(!queue["rows"]
         .as_array()
         .unwrap()
         .iter()

@@ -1,0 +1,220 @@
+//! Outbound webhooks: endpoints a Governance admin configures, and the delivery of the
+//! events queued for them (signed, retried with backoff, given up after a while).
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::db::webhooks::Due;
+use crate::domain::webhooks::{parse_events, parse_url, retry_delay, signature, MAX_ATTEMPTS};
+use crate::error::AppError;
+use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
+
+/// How long one delivery may take before it counts as failed.
+pub const DELIVERY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
+
+pub async fn overview(pool: &PgPool, org_id: Uuid) -> Result<WebhooksOverview, AppError> {
+    let (webhooks, deliveries) = tokio::try_join!(
+        db::webhooks::list(pool, org_id),
+        db::webhooks::recent_deliveries(pool, org_id)
+    )?;
+    Ok(WebhooksOverview {
+        webhooks,
+        deliveries,
+    })
+}
+
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    url: &str,
+    events: &[String],
+) -> Result<CreatedWebhook, AppError> {
+    let url = parse_url(url)?;
+    let events = parse_events(events)?;
+    let secret = format!(
+        "whsec_{}{}",
+        Uuid::new_v4().simple(),
+        Uuid::new_v4().simple()
+    );
+    let mut tx = pool.begin().await?;
+    let id = db::webhooks::insert(
+        &mut tx,
+        actor.org_id,
+        &url,
+        &secret,
+        &events,
+        actor.principal_id,
+    )
+    .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "webhook.created",
+            target_type: "webhook",
+            target_id: Some(id.to_string()),
+            target_label: url.clone(),
+            before: None,
+            after: Some(json!({ "url": url, "events": events })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedWebhook { id, secret })
+}
+
+pub async fn set_active(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    active: bool,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let url = db::webhooks::set_active(&mut tx, actor.org_id, id, active)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "That endpoint is gone or already {}.",
+                if active { "on" } else { "off" }
+            ))
+        })?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: if active {
+                "webhook.enabled"
+            } else {
+                "webhook.disabled"
+            },
+            target_type: "webhook",
+            target_id: Some(id.to_string()),
+            target_label: url,
+            before: Some(json!({ "active": !active })),
+            after: Some(json!({ "active": active })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a delivery that was given up once more, from its first attempt.
+pub async fn retry(pool: &PgPool, actor: &Actor, delivery: Uuid) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let (event, url) = db::webhooks::retry(&mut tx, actor.org_id, delivery)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict("Only a delivery that was given up can be sent again.".into())
+        })?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "webhook.delivery_retried",
+            target_type: "webhook_delivery",
+            target_id: Some(delivery.to_string()),
+            target_label: format!("{event} \u{2192} {url}"),
+            before: Some(json!({ "status": "failed" })),
+            after: Some(json!({ "status": "pending" })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The HTTP client deliveries are sent with.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryRound {
+    pub delivered: usize,
+    pub failed_attempts: usize,
+    pub given_up: usize,
+}
+
+/// Sends the deliveries due at `now` (at most `limit`), all at once.
+pub async fn deliver_due(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<DeliveryRound, AppError> {
+    let lease = Duration::from_std(DELIVERY_TIMEOUT).unwrap_or_default() * 6;
+    let due = db::webhooks::claim_due(pool, now, lease, limit).await?;
+    let mut sending = tokio::task::JoinSet::new();
+    for delivery in due {
+        let client = client.clone();
+        sending.spawn(async move {
+            let answer = send(&client, &delivery).await;
+            (delivery, answer)
+        });
+    }
+    let mut round = DeliveryRound::default();
+    while let Some(sent) = sending.join_next().await {
+        let Ok((delivery, answer)) = sent else {
+            continue;
+        };
+        let (delivered, response) = match answer {
+            Ok(status) => (status.is_success(), format!("HTTP {}", status.as_u16())),
+            Err(e) => (false, describe(&e)),
+        };
+        let retry_at = (!delivered && delivery.attempts < MAX_ATTEMPTS)
+            .then(|| Utc::now() + retry_delay(delivery.attempts));
+        db::webhooks::record_attempt(pool, &delivery, delivered, &response, retry_at).await?;
+        match (delivered, retry_at) {
+            (true, _) => round.delivered += 1,
+            (false, Some(_)) => round.failed_attempts += 1,
+            (false, None) => round.given_up += 1,
+        }
+    }
+    Ok(round)
+}
+
+async fn send(client: &reqwest::Client, delivery: &Due) -> reqwest::Result<reqwest::StatusCode> {
+    let body = serde_json::to_vec(&delivery.payload).unwrap_or_default();
+    let timestamp = Utc::now().timestamp();
+    let response = client
+        .post(&delivery.url)
+        .header("content-type", "application/json")
+        .header("x-gatehouse-event", &delivery.event)
+        .header("x-gatehouse-delivery", delivery.id.to_string())
+        .header("x-gatehouse-timestamp", timestamp.to_string())
+        .header(
+            "x-gatehouse-signature",
+            signature(&delivery.secret, timestamp, &body),
+        )
+        .body(body)
+        .send()
+        .await?;
+    Ok(response.status())
+}
+
+/// Why an endpoint could not be reached, in words an admin can act on.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("no answer within {} seconds", DELIVERY_TIMEOUT.as_secs())
+    } else if e.is_connect() {
+        "could not connect to the endpoint".into()
+    } else {
+        "the request failed before an answer came".into()
+    }
+}

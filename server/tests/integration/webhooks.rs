@@ -1,0 +1,192 @@
+//! Outbound webhooks against a local receiver: signed JSON, a failed delivery retried
+//! after its backoff, given up after the last attempt, sent again from the console.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{Duration, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::common::spawn_demo;
+use crate::requests::{acme, ask, principal, request_id, role};
+
+/// What the receiver got: (headers, body); it answers 500 to the first `fail_first` calls.
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    fail_first: usize,
+}
+
+async fn start_receiver(fail_first: usize) -> (String, Receiver) {
+    let receiver = Receiver {
+        fail_first,
+        ..Default::default()
+    };
+    let state = receiver.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move {
+                let mut calls = state.calls.lock().unwrap();
+                calls.push((headers, body));
+                if calls.len() <= state.fail_first {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, receiver)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers.get(name).unwrap().to_str().unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let member = app.demo_client("member@northwind.example").await;
+    let (url, receiver) = start_receiver(1).await;
+
+    let body = serde_urlencoded::to_string([
+        ("url", url.as_str()),
+        ("events[0]", "request.created"),
+        ("events[1]", "request.decided"),
+    ])
+    .unwrap();
+    let (status, created) = app.json(&admin, "/api/webhooks/create", &body).await;
+    assert_eq!(status, 200, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert!(secret.len() >= 64, "a long random secret");
+
+    let me = principal(&app, "member@northwind.example").await;
+    let (status, asked) = ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
+    assert_eq!(status, 200, "{asked}");
+    let request = request_id(&asked);
+
+    let client = app::service::webhooks::client();
+    let first = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+        .await
+        .unwrap();
+    assert_eq!((first.delivered, first.failed_attempts), (0, 1));
+    let (attempts, response, next): (i32, String, chrono::DateTime<Utc>) =
+        sqlx::query_as("SELECT attempts, last_response, next_attempt_at FROM webhook_deliveries")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((attempts, response.as_str()), (1, "HTTP 500"));
+    assert!(next > Utc::now() + Duration::seconds(20), "backs off");
+    // Not due yet: nothing is sent.
+    let early = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+        .await
+        .unwrap();
+    assert_eq!(early, Default::default());
+
+    let second = app::service::webhooks::deliver_due(
+        &app.pool,
+        &client,
+        Utc::now() + Duration::seconds(31),
+        50,
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.delivered, 1);
+    let calls = receiver.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    let (headers, body) = &calls[1];
+    assert_eq!(header(headers, "x-gatehouse-event"), "request.created");
+    assert_eq!(header(headers, "content-type"), "application/json");
+    let timestamp = header(headers, "x-gatehouse-timestamp");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(header(headers, "x-gatehouse-signature"), expected);
+    let event: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(event["type"], "request.created");
+    assert_eq!(event["data"]["request_id"], request.to_string());
+    assert_eq!(event["data"]["principal"], "Priya Nair");
+
+    let (status, overview) = app.json(&admin, "/api/webhooks/overview", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(overview["deliveries"][0]["status"], "delivered");
+    assert_eq!(overview["webhooks"][0]["delivered"], 1);
+    // The secret is never sent back.
+    assert!(!overview.to_string().contains(&secret));
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, _) = app.json(&approver, "/api/webhooks/overview", "").await;
+    assert_eq!(status, 403, "webhooks are for Governance admins");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_delivery_is_given_up_and_can_be_sent_again(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let member = app.demo_client("member@northwind.example").await;
+    let (url, receiver) = start_receiver(usize::MAX).await;
+    let body =
+        serde_urlencoded::to_string([("url", url.as_str()), ("events[0]", "request.created")])
+            .unwrap();
+    let (status, _) = app.json(&admin, "/api/webhooks/create", &body).await;
+    assert_eq!(status, 200);
+    let me = principal(&app, "member@northwind.example").await;
+    ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
+    // Seven attempts already failed: the eighth is the last.
+    sqlx::query("UPDATE webhook_deliveries SET attempts = 7")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let client = app::service::webhooks::client();
+    let round = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+        .await
+        .unwrap();
+    assert_eq!(round.given_up, 1);
+    let (id, status): (Uuid, String) =
+        sqlx::query_as("SELECT id, status::text FROM webhook_deliveries")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert_eq!(receiver.calls.lock().unwrap().len(), 1);
+
+    let (status, _) = app
+        .json(&admin, "/api/webhooks/retry", &format!("delivery={id}"))
+        .await;
+    assert_eq!(status, 200);
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status::text, attempts FROM webhook_deliveries")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("pending", 0));
+    let (status, again) = app
+        .json(&admin, "/api/webhooks/retry", &format!("delivery={id}"))
+        .await;
+    assert_eq!(status, 409, "only a failed delivery: {again}");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('webhook.created', 'webhook.delivery_retried')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+
+    let (status, refused) = app
+        .json(
+            &admin,
+            "/api/webhooks/create",
+            "url=ftp%3A%2F%2Fexample.com&events[0]=request.created",
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+}
