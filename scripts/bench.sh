@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks a large organisation against a private PostgreSQL, with optimised builds.
-# Prints a table of p50/p95 response times (see server/benches/large_org.rs).
+# Prints tables of p50/p95 response times (see server/benches/large_org.rs and
+# server/benches/approvals.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,4 +11,4 @@ target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || tru
 DATABASE_URL=$(target/debug/gatehouse database start --data-dir "$pg_dir")
 export DATABASE_URL
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT
-cargo bench -p server --bench large_org
+cargo bench -p server --bench large_org --bench approvals

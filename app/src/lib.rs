@@ -26,6 +26,7 @@ use crate::model::CurrentUser;
 use crate::pages::{
     accounts::AccountsPage,
     audit::AuditPage,
+    expiring::ExpiringPage,
     home::HomePage,
     layout::ConsoleLayout,
     login::LoginPage,
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("principals/:id") view=PrincipalPage />
                     <Route path=path!("requests") view=RequestsPage />
                     <Route path=path!("approvals") view=ApprovalsPage />
+                    <Route path=path!("access/expiring") view=ExpiringPage />
                     <Route path=path!("sod") view=SodPage />
                     <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("audit") view=AuditPage />

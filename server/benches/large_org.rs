@@ -10,19 +10,17 @@
 #[allow(dead_code)]
 #[path = "../tests/integration/common.rs"]
 mod common;
+mod support;
 
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Executor, PgPool};
+use sqlx::PgPool;
+use support::{call, fresh_database, load_organisation, measure, SAMPLES, WARM_UP};
 use uuid::Uuid;
 
 const DATABASE: &str = "gatehouse_bench";
 const ADMIN: &str = "bench-admin@bench.example";
 const PASSWORD: &str = "bench password long enough";
-const WARM_UP: usize = 10;
-const SAMPLES: usize = 200;
 
 /// The organisation's data, generated in SQL; `$1` is the organisation.
 const LOAD: &[(&str, &str)] = &[
@@ -104,9 +102,15 @@ const LOAD: &[(&str, &str)] = &[
 async fn main() {
     let url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL names the PostgreSQL server to benchmark on (make bench sets it)");
-    let pool = fresh_database(&url).await;
+    let pool = fresh_database(&url, DATABASE).await;
     let loaded = Instant::now();
-    let org = load(&pool).await;
+    let (org, _) = load_organisation(
+        &pool,
+        (ADMIN, PASSWORD, "Bench Admin"),
+        "Large Organisation",
+        LOAD,
+    )
+    .await;
     println!(
         "Loaded the organisation in {:.1} s: {}",
         loaded.elapsed().as_secs_f64(),
@@ -247,91 +251,6 @@ async fn main() {
     println!(
         "{WARM_UP} warm-up requests, then {SAMPLES} timed ones each, one at a time, over loopback."
     );
-}
-
-async fn call(client: &reqwest::Client, url: &str, body: String) -> usize {
-    let response = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "{url}");
-    response.bytes().await.unwrap().len()
-}
-
-/// Times `SAMPLES` requests after `WARM_UP` untimed ones and prints a table row.
-async fn measure<F, Fut>(operation: &str, request: &str, mut send: F)
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = usize>,
-{
-    for i in 0..WARM_UP {
-        send(i).await;
-    }
-    let mut times: Vec<Duration> = Vec::with_capacity(SAMPLES);
-    let mut bytes = 0;
-    for i in WARM_UP..WARM_UP + SAMPLES {
-        let started = Instant::now();
-        bytes = send(i).await;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
-    println!(
-        "| {operation} ({} kB) | `{request}` | {:.1} | {:.1} | {:.1} |",
-        bytes / 1024,
-        ms(at(0.50)),
-        ms(at(0.95)),
-        ms(*times.last().unwrap())
-    );
-}
-
-async fn fresh_database(url: &str) -> PgPool {
-    let server = PgConnectOptions::from_str(url).expect("DATABASE_URL is a PostgreSQL URL");
-    let mut admin = server.clone().database("postgres").connect().await.unwrap();
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {DATABASE}").as_str())
-        .await
-        .unwrap();
-    PgPoolOptions::new()
-        .max_connections(20)
-        .connect_with(server.database(DATABASE))
-        .await
-        .unwrap()
-}
-
-async fn load(pool: &PgPool) -> Uuid {
-    gatehouse_server::database::migrate(pool).await.unwrap();
-    let created = app::service::admin::create_admin(
-        pool,
-        app::service::admin::NewAdmin {
-            email: ADMIN,
-            password: PASSWORD,
-            display_name: Some("Bench Admin"),
-            organisation: Some("Large Organisation"),
-        },
-    )
-    .await
-    .unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    for (what, sql) in LOAD {
-        sqlx::query(sql)
-            .bind(created.org_id)
-            .execute(&mut *tx)
-            .await
-            .unwrap_or_else(|e| panic!("loading {what}: {e}"));
-    }
-    tx.commit().await.unwrap();
-    // As autovacuum leaves a settled database: statistics and visibility map up to date.
-    sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
-    created.org_id
 }
 
 async fn counts(pool: &PgPool, org: Uuid) -> String {

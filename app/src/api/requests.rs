@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::requests::{
-    ApprovalQueue, BulkOutcome, RequestOptions, RequestPreview, RequestRow,
+    ApprovalQueue, BulkOutcome, ExpiringGrant, RequestOptions, RequestPreview, RequestRow,
 };
 
 #[server(endpoint = "requests/form")]
@@ -167,4 +167,24 @@ pub async fn decide_request(
         &comment,
     )
     .await
+}
+
+/// Grants ending within `days` (7 or 30) on the accounts and bundles the caller approves.
+#[server(endpoint = "access/expiring")]
+pub async fn load_expiring_grants(days: i32) -> Result<Vec<ExpiringGrant>, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    crate::service::requests::expiring(&guard::pool()?, caller.org_id, caller.principal_id, days)
+        .await
+}
+
+/// Asks for an ending grant to go on; another approver decides the request.
+#[server(endpoint = "access/renew")]
+pub async fn renew_grant(grant: Uuid) -> Result<Uuid, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    crate::service::requests::renew(&guard::pool()?, &caller.actor(), caller.principal_id, grant)
+        .await
 }

@@ -71,3 +71,37 @@ pub async fn bundle(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Opt
     .fetch_optional(&mut **tx)
     .await
 }
+
+/// A grant's facts for a renewal, locked until the transaction ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ending {
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub role_id: Option<Uuid>,
+    pub permission_set_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub reason: String,
+    pub in_force: bool,
+    pub renewal_pending: bool,
+}
+
+pub async fn ending_for_update(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Ending>> {
+    sqlx::query_as::<_, Ending>(
+        "SELECT g.principal_id, p.display_name AS principal, g.role_id, g.permission_set_id, g.account_id, \
+                g.valid_until, g.reason, \
+                (g.revoked_at IS NULL AND g.expired_at IS NULL AND g.valid_from <= now() AND p.status = 'active') AS in_force, \
+                EXISTS (SELECT 1 FROM access_requests r WHERE r.org_id = g.org_id AND r.renews_grant_id = g.id \
+                          AND r.status = 'pending') AS renewal_pending \
+         FROM grants g JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+         WHERE g.org_id = $1 AND g.id = $2 FOR UPDATE OF g",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}

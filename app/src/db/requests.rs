@@ -1,10 +1,12 @@
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use super::Tx;
 use crate::domain::requests::ApproverScope;
-use crate::model::requests::{QueueFilter, RequestRow};
+use crate::model::requests::{ExpiringGrant, QueueFilter, RequestRow};
 
 const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.principal_id, pr.display_name AS principal, \
        pr.kind::text AS principal_kind, pr.status::text AS principal_status, pr.end_date AS principal_end_date, \
@@ -42,14 +44,43 @@ pub async fn mine(pool: &PgPool, org_id: Uuid, principal: Uuid) -> sqlx::Result<
     .await
 }
 
-/// Pending requests an approver may decide: within their scope ($3 everywhere, $4
-/// accounts approved on, $5 accounts managed, $6 bundles owned), not their own nor for
-/// themselves, and not a step they already approved.
-const WAITING_FOR: &str = "r.org_id = $1 AND r.status = 'pending' \
-       AND r.requester_id <> $2 AND r.principal_id <> $2 \
-       AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
-       AND ($3 OR r.account_id = ANY($4)) \
-       AND (r.account_id = ANY($5) OR coalesce(r.role_id, r.permission_set_id) = ANY($6))";
+/// Rows of `alias` (a request or a grant) within an approver's scope: $3 approves
+/// everywhere, $4 accounts approved on, $5 accounts managed, $6 bundles owned.
+pub fn in_scope(alias: &str) -> String {
+    format!(
+        "($3 OR {alias}.account_id = ANY($4)) \
+         AND ({alias}.account_id = ANY($5) OR coalesce({alias}.role_id, {alias}.permission_set_id) = ANY($6))"
+    )
+}
+
+/// Binds $1 to $6 of `in_scope` and `waiting_for`: the organisation, the approver
+/// and their scope.
+trait BindScope<'q> {
+    fn bind_scope(self, org_id: Uuid, approver: Uuid, scope: &'q ApproverScope) -> Self;
+}
+
+impl<'q, O> BindScope<'q> for QueryAs<'q, Postgres, O, PgArguments> {
+    fn bind_scope(self, org_id: Uuid, approver: Uuid, scope: &'q ApproverScope) -> Self {
+        self.bind(org_id)
+            .bind(approver)
+            .bind(scope.approves_everywhere)
+            .bind(&scope.approves_on)
+            .bind(&scope.manages)
+            .bind(&scope.owns)
+    }
+}
+
+/// Pending requests an approver ($2) may decide: within their scope, not their own nor
+/// for themselves, and not a step they already approved.
+fn waiting_for() -> String {
+    format!(
+        "r.org_id = $1 AND r.status = 'pending' \
+         AND r.requester_id <> $2 AND r.principal_id <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM request_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
+         AND {}",
+        in_scope("r")
+    )
+}
 
 /// The queue, oldest first, filtered; at most `limit` rows.
 pub async fn queue(
@@ -65,17 +96,13 @@ pub async fn queue(
         .as_deref()
         .map(|t| format!("%{}%", super::like_escape(t)));
     sqlx::query_as::<_, RequestRow>(&format!(
-        "{SELECT_REQUESTS} WHERE {WAITING_FOR} \
+        "{SELECT_REQUESTS} WHERE {} \
            AND ($7::uuid IS NULL OR ap.id = $7) AND ($8::uuid IS NULL OR r.account_id = $8) \
            AND ($9::text IS NULL OR r.risk::text = $9) AND ($10::text IS NULL OR rq.display_name ILIKE $10) \
-         ORDER BY r.created_at, r.id LIMIT $11"
+         ORDER BY r.created_at, r.id LIMIT $11",
+        waiting_for()
     ))
-    .bind(org_id)
-    .bind(approver)
-    .bind(scope.approves_everywhere)
-    .bind(&scope.approves_on)
-    .bind(&scope.manages)
-    .bind(&scope.owns)
+    .bind_scope(org_id, approver, scope)
     .bind(filter.application)
     .bind(filter.account)
     .bind(filter.risk.as_deref())
@@ -103,17 +130,14 @@ pub async fn waiting_count(
     approver: Uuid,
     scope: &ApproverScope,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM access_requests r WHERE {WAITING_FOR}"
+    let (count,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM access_requests r WHERE {}",
+        waiting_for()
     ))
-    .bind(org_id)
-    .bind(approver)
-    .bind(scope.approves_everywhere)
-    .bind(&scope.approves_on)
-    .bind(&scope.manages)
-    .bind(&scope.owns)
+    .bind_scope(org_id, approver, scope)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok(count)
 }
 
 /// The accounts a principal manages and the bundles they own: (manages, owns).
@@ -219,5 +243,82 @@ pub async fn approvers(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<
     .bind(org_id)
     .bind(id)
     .fetch_all(&mut **tx)
+    .await
+}
+
+/// A new pending request's columns.
+pub struct NewRequest<'a> {
+    pub id: Uuid,
+    pub requester: Uuid,
+    pub principal: Uuid,
+    pub role_id: Option<Uuid>,
+    pub permission_set_id: Option<Uuid>,
+    pub account: Option<Uuid>,
+    pub justification: &'a str,
+    pub duration_days: Option<i32>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub approvals_needed: i16,
+    pub risk: &'a str,
+    pub high_impact: bool,
+    pub sod_conflicts: &'a serde_json::Value,
+    pub renews_grant: Option<Uuid>,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
+                                      justification, duration_days, valid_until, approvals_needed, risk, \
+                                      high_impact, sod_conflicts, renews_grant_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14, $15)",
+    )
+    .bind(org_id)
+    .bind(new.id)
+    .bind(new.requester)
+    .bind(new.principal)
+    .bind(new.role_id)
+    .bind(new.permission_set_id)
+    .bind(new.account)
+    .bind(new.justification)
+    .bind(new.duration_days)
+    .bind(new.valid_until)
+    .bind(new.approvals_needed)
+    .bind(new.risk)
+    .bind(new.high_impact)
+    .bind(new.sod_conflicts)
+    .bind(new.renews_grant)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Grants in force ending within `days`, within an approver's scope, soonest first.
+pub async fn expiring(
+    pool: &PgPool,
+    org_id: Uuid,
+    approver: Uuid,
+    scope: &ApproverScope,
+    days: i32,
+) -> sqlx::Result<Vec<ExpiringGrant>> {
+    sqlx::query_as::<_, ExpiringGrant>(&format!(
+        "SELECT g.id, g.principal_id, p.display_name AS principal, p.kind::text AS principal_kind, \
+                coalesce(ro.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, \
+                g.valid_until, g.reason, \
+                EXISTS (SELECT 1 FROM access_requests r WHERE r.org_id = g.org_id AND r.renews_grant_id = g.id \
+                          AND r.status = 'pending') AS renewal_pending \
+         FROM grants g \
+         JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+         LEFT JOIN roles ro ON ro.org_id = g.org_id AND ro.id = g.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+         JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(ro.application_id, ps.application_id) \
+         LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
+         WHERE g.org_id = $1 AND g.principal_id <> $2 AND g.revoked_at IS NULL AND g.expired_at IS NULL \
+           AND g.valid_until > now() AND g.valid_until <= now() + make_interval(days => $7) AND NOT ap.is_console \
+           AND {} \
+         ORDER BY g.valid_until, g.id LIMIT 500",
+        in_scope("g")
+    ))
+    .bind_scope(org_id, approver, scope)
+    .bind(days)
+    .fetch_all(pool)
     .await
 }

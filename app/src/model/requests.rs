@@ -101,3 +101,19 @@ pub struct RequestPreview {
     /// Separation-of-duties rules it would break, blocks first.
     pub conflicts: Vec<Conflict>,
 }
+
+/// A grant ending soon, as an approver sees it on the expiring-access page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ExpiringGrant {
+    pub id: Uuid,
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub principal_kind: String,
+    pub bundle: String,
+    pub application: String,
+    pub account: Option<String>,
+    pub valid_until: DateTime<Utc>,
+    pub reason: String,
+    pub renewal_pending: bool,
+}

@@ -22,6 +22,11 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Approvals",
         ConsolePermission::RequestsApprove,
     ),
+    (
+        "/access/expiring",
+        "Expiring access",
+        ConsolePermission::RequestsApprove,
+    ),
     ("/sod", "Separation of duties", ConsolePermission::RolesView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
     (
@@ -37,6 +42,23 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
 pub fn ConsoleLayout() -> impl IntoView {
     let session = expect_context::<UserSession>();
     let location = use_location();
+    // Made here, with the request's context, not inside the navigation's suspense.
+    let waiting = Resource::new(
+        move || location.pathname.get(),
+        move |_| async move {
+            let approver = session
+                .user
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|u| u.can(ConsolePermission::RequestsApprove));
+            if approver {
+                approval_count().await.ok().filter(|n| *n > 0)
+            } else {
+                None
+            }
+        },
+    );
     let sign_in_again = move || {
         let next = location.pathname.get_untracked();
         let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
@@ -51,13 +73,17 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </a>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match session.user.await {
+                        let user = session.user.await;
+                        let waiting = waiting.await;
+                        match user {
                             Ok(Some(user)) => {
                                 let links = NAVIGATION
                                     .iter()
                                     .filter(|(_, _, needs)| user.can(*needs))
                                     .map(|(href, label, _)| {
-                                        let badge = (*href == "/approvals").then(|| view! { <WaitingBadge /> });
+                                        let badge = waiting.filter(|_| *href == "/approvals").map(|n| view! {
+                                            <span class="count" aria-label=format!("{n} waiting")>{n}</span>
+                                        });
                                         view! { <li><A href=*href exact=true>{*label}{badge}</A></li> }
                                     })
                                     .collect_view();
@@ -97,24 +123,5 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </main>
             </div>
         </div>
-    }
-}
-
-/// How many requests wait for the signed-in approver, refreshed on every navigation.
-#[component]
-fn WaitingBadge() -> impl IntoView {
-    let location = use_location();
-    let waiting = Resource::new(
-        move || location.pathname.get(),
-        |_| async move { approval_count().await.ok().filter(|n| *n > 0) },
-    );
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                waiting.await.map(|n| view! {
-                    <span class="count" aria-label=format!("{n} waiting")>{n}</span>
-                })
-            })}
-        </Transition>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod expiring;
 pub mod home;
 pub mod layout;
 pub mod login;

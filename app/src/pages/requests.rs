@@ -60,7 +60,10 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
     let account = RwSignal::new(String::new());
     let duration = RwSignal::new("30".to_string());
     // Follows the form's fields in the browser only: it is created inside the page's
-    // Suspend, where the server has no request context to call with.
+    // Suspend, where the server has no request context to call with. It appears once
+    // the page is hydrated, so that server and browser render the same markup first.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let preview = LocalResource::new(move || {
         let (principal, bundle, account) = (principal.get(), bundle.get(), account.get());
         async move {
@@ -140,6 +143,7 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                         placeholder="What you need it for, and why this duration"></textarea>
                     <FieldError error field="justification" />
                 </div>
+                {move || hydrated.get().then(|| view! {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match preview.await {
@@ -181,6 +185,7 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                         }
                     })}
                 </Transition>
+                })}
                 <button type="submit" class="btn btn-primary">"Send request"</button>
                 {move || sent().then(|| view! { <span class="muted" role="status">" Sent: it is in the approvers' queue."</span> })}
             </ActionForm>
@@ -231,9 +236,10 @@ pub fn ApprovalsPage() -> impl IntoView {
             selected.set(Vec::new());
         }
     });
-    let _keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
+    let keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
         on_queue_key(&ev, keys, decide);
     });
+    on_cleanup(move || keyboard.remove());
     let chosen = move |field: &'static str, value: String| {
         let p = params.read_untracked();
         p.get(field).unwrap_or_default() == value

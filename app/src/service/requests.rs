@@ -19,7 +19,7 @@ use crate::domain::requests::{
 use crate::domain::sod::{refusal, SodMode};
 use crate::error::AppError;
 use crate::model::requests::{
-    ApprovalQueue, BulkOutcome, QueueFilter, RequestOptions, RequestPreview,
+    ApprovalQueue, BulkOutcome, ExpiringGrant, QueueFilter, RequestOptions, RequestPreview,
 };
 
 pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOptions, AppError> {
@@ -146,59 +146,40 @@ pub async fn create(
     let id = Uuid::new_v4();
     let (role_id, permission_set_id) = bundle.columns(new.bundle);
     let (duration_days, valid_until) = duration.columns();
-    sqlx::query(
-        "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
-                                      justification, duration_days, valid_until, approvals_needed, risk, \
-                                      high_impact, sod_conflicts) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14)",
-    )
-    .bind(org_id)
-    .bind(id)
-    .bind(me)
-    .bind(new.principal)
-    .bind(role_id)
-    .bind(permission_set_id)
-    .bind(account)
-    .bind(&justification)
-    .bind(duration_days)
-    .bind(valid_until)
-    .bind(preview.approvals_needed)
-    .bind(&preview.risk)
-    .bind(preview.adds.iter().any(|(_, high)| *high))
-    .bind(&conflicts)
-    .execute(&mut *tx)
-    .await?;
-    db::audit::record(
+    db::requests::insert(
         &mut tx,
-        actor,
-        Change {
-            action: "request.created",
-            target_type: "access_request",
-            target_id: Some(id.to_string()),
-            target_label: format!("{principal_name} \u{2192} {}", bundle.name),
-            before: None,
-            after: Some(json!({
-                "principal": principal_name, "bundle": bundle.name, "application": bundle.application,
-                "account": account_name, "duration_days": duration_days, "valid_until": valid_until,
-                "adds": preview.adds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-                "approvals_needed": preview.approvals_needed, "risk": preview.risk,
-                "sod_conflicts": conflicts,
-            })),
-            reason: Some(justification.clone()),
+        org_id,
+        &db::requests::NewRequest {
+            id,
+            requester: me,
+            principal: new.principal,
+            role_id,
+            permission_set_id,
+            account,
+            justification: &justification,
+            duration_days,
+            valid_until,
+            approvals_needed: preview.approvals_needed,
+            risk: &preview.risk,
+            high_impact: preview.adds.iter().any(|(_, high)| *high),
+            sod_conflicts: &conflicts,
+            renews_grant: None,
         },
     )
     .await?;
-    db::webhooks::enqueue(
+    announce_created(
         &mut tx,
-        org_id,
-        "request.created",
+        actor,
+        id,
         json!({
-            "request_id": id, "principal_id": new.principal, "principal": principal_name,
-            "bundle": bundle.name, "application": bundle.application, "account_id": account,
-            "account": account_name, "duration_days": duration_days, "valid_until": valid_until,
-            "justification": justification, "risk": preview.risk,
-            "approvals_needed": preview.approvals_needed, "sod_conflicts": conflicts,
+            "principal_id": new.principal, "principal": principal_name, "bundle": bundle.name,
+            "application": bundle.application, "account_id": account, "account": account_name,
+            "duration_days": duration_days, "valid_until": valid_until,
+            "adds": preview.adds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            "approvals_needed": preview.approvals_needed, "risk": preview.risk,
+            "sod_conflicts": conflicts,
         }),
+        &justification,
     )
     .await?;
     tx.commit().await?;
@@ -228,6 +209,144 @@ pub async fn approver_scope(
     }
     (scope.manages, scope.owns) = db::requests::answers_for(pool, org_id, principal).await?;
     Ok(scope)
+}
+
+/// Records a new request's audit event and queues its `request.created` webhook event,
+/// both carrying `details` (which names the principal and the bundle).
+async fn announce_created(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    details: serde_json::Value,
+    justification: &str,
+) -> Result<(), AppError> {
+    let label = format!(
+        "{} \u{2192} {}",
+        details["principal"].as_str().unwrap_or_default(),
+        details["bundle"].as_str().unwrap_or_default()
+    );
+    db::audit::record(
+        tx,
+        actor,
+        Change {
+            action: "request.created",
+            target_type: "access_request",
+            target_id: Some(id.to_string()),
+            target_label: label,
+            before: None,
+            after: Some(details.clone()),
+            reason: Some(justification.to_string()),
+        },
+    )
+    .await?;
+    let mut event = details;
+    event["request_id"] = json!(id);
+    event["justification"] = json!(justification);
+    db::webhooks::enqueue(tx, actor.org_id, "request.created", event).await?;
+    Ok(())
+}
+
+/// Grants ending within `days` (7 or 30) in the approver's scope.
+pub async fn expiring(
+    pool: &PgPool,
+    org_id: Uuid,
+    me: Uuid,
+    days: i32,
+) -> Result<Vec<ExpiringGrant>, AppError> {
+    if ![7, 30].contains(&days) {
+        return Err(AppError::invalid("days", "Choose 7 or 30 days."));
+    }
+    let scope = approver_scope(pool, org_id, me).await?;
+    Ok(db::requests::expiring(pool, org_id, me, &scope, days).await?)
+}
+
+/// Asks for a grant ending within 30 days to go on: a request for the same principal,
+/// role or permission set and account, for 30 days (or the application's cap), which
+/// another approver decides.
+pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Result<Uuid, AppError> {
+    let org_id = actor.org_id;
+    let scope = approver_scope(pool, org_id, me).await?;
+    let mut tx = pool.begin().await?;
+    let Some(ending) = db::grants::ending_for_update(&mut tx, org_id, grant).await? else {
+        return Err(AppError::NotFound("There is no such grant.".into()));
+    };
+    let bundle_id = ending
+        .role_id
+        .or(ending.permission_set_id)
+        .unwrap_or_default();
+    if !scope.covers(ending.account_id, bundle_id) || ending.principal_id == me {
+        return Err(AppError::Forbidden);
+    }
+    let now = Utc::now();
+    let Some(until) = ending
+        .valid_until
+        .filter(|u| *u > now && *u <= now + chrono::Duration::days(30))
+        .filter(|_| ending.in_force)
+    else {
+        return Err(AppError::Conflict(
+            "Only a grant in force that ends within 30 days can be renewed here.".into(),
+        ));
+    };
+    if ending.renewal_pending {
+        return Err(AppError::Conflict(
+            "A renewal of this grant is already waiting for an approver.".into(),
+        ));
+    }
+    let Some(bundle) = db::grants::bundle(&mut tx, org_id, bundle_id).await? else {
+        return Err(AppError::NotFound(
+            "That role or permission set is gone.".into(),
+        ));
+    };
+    let days = bundle.max_grant_days.unwrap_or(30).clamp(1, 30);
+    let permissions = db::requests::bundle_permissions(pool, org_id, bundle_id).await?;
+    let high_impact = permissions.iter().any(|(_, _, high, _)| *high);
+    let risk = highest_risk(permissions.iter().map(|(.., risk)| risk.as_str()));
+    let justification: String = format!(
+        "Renewal of the grant ending {}, first given for: {}",
+        until.format("%Y-%m-%d"),
+        ending.reason
+    )
+    .chars()
+    .take(2000)
+    .collect();
+    let id = Uuid::new_v4();
+    let no_conflicts = json!([]);
+    db::requests::insert(
+        &mut tx,
+        org_id,
+        &db::requests::NewRequest {
+            id,
+            requester: me,
+            principal: ending.principal_id,
+            role_id: ending.role_id,
+            permission_set_id: ending.permission_set_id,
+            account: ending.account_id,
+            justification: &justification,
+            duration_days: Some(days),
+            valid_until: None,
+            approvals_needed: approvals_needed(high_impact, false),
+            risk,
+            high_impact,
+            sod_conflicts: &no_conflicts,
+            renews_grant: Some(grant),
+        },
+    )
+    .await?;
+    announce_created(
+        &mut tx,
+        actor,
+        id,
+        json!({
+            "principal_id": ending.principal_id, "principal": ending.principal, "bundle": bundle.name,
+            "application": bundle.application, "account_id": ending.account_id, "duration_days": days,
+            "approvals_needed": approvals_needed(high_impact, false), "risk": risk,
+            "renews_grant_id": grant,
+        }),
+        &justification,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Rows the queue page shows at most.

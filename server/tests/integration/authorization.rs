@@ -45,6 +45,8 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/approvals/queue", "", 401, 403),
     ("/api/approvals/decide", "request=00000000-0000-0000-0000-000000000001&approve=true&comment=", 401, 403),
     ("/api/approvals/count", "", 401, 403),
+    ("/api/access/expiring", "days=7", 401, 403),
+    ("/api/access/renew", "grant=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/approvals/decide-many", "requests[0]=00000000-0000-0000-0000-000000000001&approve=true&comment=", 401, 403),
     ("/api/sod/overview", "", 401, 403),
     ("/api/sod/create", "name=Intruder&description=&permission=00000000-0000-0000-0000-000000000001&conflicting=permission%3A00000000-0000-0000-0000-000000000002&mode=record", 401, 403),

@@ -66,7 +66,10 @@ async fn two_instances_expire_each_grant_and_request_once(pool: sqlx::PgPool) {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!((a.grants_expired + b.grants_expired) as i64, due);
     assert_eq!(a.requests_expired + b.requests_expired, 1);
-    assert_eq!((a.grants_announced + b.grants_announced) as i64, ending_soon);
+    assert_eq!(
+        (a.grants_announced + b.grants_announced) as i64,
+        ending_soon
+    );
 
     let audited: Vec<(String, i64)> = sqlx::query_as(
         "SELECT target_id, count(*) FROM audit_events WHERE action = 'grant.expired' GROUP BY target_id",
@@ -135,4 +138,82 @@ async fn an_ended_grant_stops_counting_before_the_job_runs(pool: sqlx::PgPool) {
     };
     assert!(!has("current_grants"), "an ended grant is not in force");
     assert!(has("other_grants"), "it is shown apart");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_approver_sees_grants_ending_and_asks_for_one_renewal(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let approver = app.demo_client("approver@northwind.example").await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let me = principal(&app, "member@northwind.example").await;
+    let bundle = role(&app, false).await;
+    let acme = acme(&app).await;
+    let ending: Uuid = sqlx::query_scalar(
+        "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, valid_from, valid_until, reason) \
+         SELECT org_id, gen_random_uuid(), id, $2, $3, now() - interval '20 days', now() + interval '5 days', \
+                'Quarterly reporting for Acme' FROM principals WHERE id = $1 RETURNING id",
+    )
+    .bind(me)
+    .bind(bundle)
+    .bind(acme)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let later = grant(&app, me, bundle, -1, 20).await;
+    // On Acme, which the approver manages: a grant for every account is its owner's to renew.
+    sqlx::query("UPDATE grants SET account_id = $1 WHERE id = $2")
+        .bind(acme)
+        .bind(later)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let (status, week) = app.json(&approver, "/api/access/expiring", "days=7").await;
+    assert_eq!(status, 200, "{week}");
+    let listed = |list: &serde_json::Value, id: Uuid| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == id.to_string())
+    };
+    assert!(listed(&week, ending));
+    assert!(!listed(&week, later), "ends in 20 days");
+    let (_, month) = app.json(&approver, "/api/access/expiring", "days=30").await;
+    assert!(listed(&month, later));
+    let (status, _) = app.json(&approver, "/api/access/expiring", "days=9").await;
+    assert_eq!(status, 422);
+
+    let (status, renewal) = app
+        .json(&approver, "/api/access/renew", &format!("grant={ending}"))
+        .await;
+    assert_eq!(status, 200, "{renewal}");
+    let request = request_id(&renewal);
+    let (renews, days, justification): (Option<Uuid>, Option<i32>, String) = sqlx::query_as(
+        "SELECT renews_grant_id, duration_days, justification FROM access_requests WHERE id = $1",
+    )
+    .bind(request)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(renews, Some(ending));
+    assert!(days.is_some_and(|d| (1..=30).contains(&d)));
+    assert!(justification.contains("Quarterly reporting for Acme"));
+    let (status, again) = app
+        .json(&approver, "/api/access/renew", &format!("grant={ending}"))
+        .await;
+    assert_eq!(status, 409, "one renewal at a time: {again}");
+    let (_, week) = app.json(&approver, "/api/access/expiring", "days=7").await;
+    let row = week
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == ending.to_string())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["renewal_pending"], true);
+    // The one who asked does not decide it; another approver does.
+    let (status, _) = crate::requests::decide(&app, &approver, request, true, "").await;
+    assert_eq!(status, 409);
+    let (status, outcome) = crate::requests::decide(&app, &admin, request, true, "").await;
+    assert_eq!((status, outcome.as_str()), (200, Some("approved")));
 }

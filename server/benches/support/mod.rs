@@ -1,0 +1,113 @@
+//! What the benchmarks share: timing a request repeatedly, posting a form, a fresh
+//! database.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor, PgPool};
+use uuid::Uuid;
+
+pub const WARM_UP: usize = 10;
+pub const SAMPLES: usize = 200;
+
+/// Posts a form and answers the size of the 200 answer.
+pub async fn call(client: &reqwest::Client, url: &str, body: String) -> usize {
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.bytes().await.unwrap().len()
+}
+
+/// Times `SAMPLES` requests after `WARM_UP` untimed ones and prints a table row.
+pub async fn measure<F, Fut>(operation: &str, request: &str, mut send: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    for i in 0..WARM_UP {
+        send(i).await;
+    }
+    let mut times: Vec<Duration> = Vec::with_capacity(SAMPLES);
+    let mut bytes = 0;
+    for i in WARM_UP..WARM_UP + SAMPLES {
+        let started = Instant::now();
+        bytes = send(i).await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    println!(
+        "| {operation} ({} kB) | `{request}` | {:.1} | {:.1} | {:.1} |",
+        bytes / 1024,
+        ms(at(0.50)),
+        ms(at(0.95)),
+        ms(*times.last().unwrap())
+    );
+}
+
+/// Drops and creates `database` on the server `url` names; answers a pool on it.
+pub async fn fresh_database(url: &str, database: &str) -> PgPool {
+    let server = PgConnectOptions::from_str(url).expect("DATABASE_URL is a PostgreSQL URL");
+    let mut admin = server.clone().database("postgres").connect().await.unwrap();
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    PgPoolOptions::new()
+        .max_connections(20)
+        .connect_with(server.database(database))
+        .await
+        .unwrap()
+}
+
+/// Migrates, creates the organisation with its Governance admin, runs the generating
+/// statements (each given the organisation as `$1`) in one transaction and leaves the
+/// database as autovacuum would: statistics and visibility map up to date. Answers
+/// (organisation, admin).
+pub async fn load_organisation(
+    pool: &PgPool,
+    admin: (&str, &str, &str),
+    organisation: &str,
+    statements: &[(&str, &str)],
+) -> (Uuid, Uuid) {
+    let (email, password, name) = admin;
+    gatehouse_server::database::migrate(pool).await.unwrap();
+    let created = app::service::admin::create_admin(
+        pool,
+        app::service::admin::NewAdmin {
+            email,
+            password,
+            display_name: Some(name),
+            organisation: Some(organisation),
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    for (what, sql) in statements {
+        sqlx::query(sql)
+            .bind(created.org_id)
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("loading {what}: {e}"));
+    }
+    tx.commit().await.unwrap();
+    sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
+    let admin_id = sqlx::query_scalar("SELECT id FROM principals WHERE email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (created.org_id, admin_id)
+}
