@@ -9,14 +9,15 @@ CREATE INDEX grants_ending ON grants (valid_until)
     WHERE valid_until IS NOT NULL AND expired_at IS NULL AND revoked_at IS NULL;
 
 -- A request's risk is that of the most sensitive permission it adds; the conflicts with
--- separation-of-duties rules are recorded when it is made; a renewal names the grant
--- it renews. A "needs an extra approval"
+-- separation-of-duties rules and the permissions it adds are recorded when it is made;
+-- a renewal names the grant it renews. A "needs an extra approval"
 -- conflict adds a step, so a request may need up to three approvers.
 ALTER TABLE access_requests
     ADD COLUMN risk           risk_level NOT NULL DEFAULT 'low',
     ADD COLUMN high_impact    boolean NOT NULL DEFAULT false,
     ADD COLUMN sod_conflicts  jsonb NOT NULL DEFAULT '[]'::jsonb CHECK (jsonb_typeof(sod_conflicts) = 'array'),
     ADD COLUMN renews_grant_id uuid,
+    ADD COLUMN adds           text[] NOT NULL DEFAULT '{}',
     ADD CONSTRAINT access_requests_renews FOREIGN KEY (org_id, renews_grant_id) REFERENCES grants (org_id, id),
     DROP CONSTRAINT access_requests_approvals_needed_check,
     ADD CONSTRAINT access_requests_approvals_needed_check CHECK (approvals_needed BETWEEN 1 AND 3);

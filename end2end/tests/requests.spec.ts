@@ -20,6 +20,9 @@ test("a member asks for access, an approver grants it, and it shows on the princ
   await approver.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Approvals" }).click();
   const item = approver.locator("table.requests tbody tr").filter({ hasText: "Priya Nair" }).filter({ hasText: "Evergreen Foods" });
   await expect(item).toContainText("Reviewing Evergreen's quarterly results");
+  await item.locator("summary").click();
+  await expect(item.locator("details")).toContainText("Holds now");
+  await expect(item.locator("details code").filter({ hasText: "reports.view" })).toBeVisible();
   await item.getByRole("button", { name: "Approve" }).click();
   await expect(item).toHaveCount(0);
 

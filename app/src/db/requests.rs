@@ -20,6 +20,15 @@ const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.prin
        r.risk::text AS risk, r.high_impact, \
        ARRAY(SELECT (c->>'rule') || ' (' || replace(c->>'mode', '_', ' ') || ')' \
              FROM jsonb_array_elements(r.sod_conflicts) c) AS sod_conflicts, \
+       r.adds, \
+       ARRAY(SELECT coalesce(gr.name, gs.name) || ' \u{b7} ' || coalesce(ga.name, 'all accounts') \
+             FROM grants g \
+             LEFT JOIN roles gr ON gr.org_id = g.org_id AND gr.id = g.role_id \
+             LEFT JOIN permission_sets gs ON gs.org_id = g.org_id AND gs.id = g.permission_set_id \
+             LEFT JOIN accounts ga ON ga.org_id = g.org_id AND ga.id = g.account_id \
+             WHERE g.org_id = r.org_id AND g.principal_id = r.principal_id AND g.revoked_at IS NULL \
+               AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now()) \
+             ORDER BY 1 LIMIT 50) AS current_access, \
        ARRAY(SELECT dp.display_name || ': ' || CASE WHEN d.approved THEN 'approved' ELSE 'denied' END \
                     || CASE WHEN d.comment <> '' THEN ' \u{2014} ' || d.comment ELSE '' END \
              FROM request_decisions d JOIN principals dp ON dp.org_id = d.org_id AND dp.id = d.approver_id \
@@ -262,14 +271,16 @@ pub struct NewRequest<'a> {
     pub high_impact: bool,
     pub sod_conflicts: &'a serde_json::Value,
     pub renews_grant: Option<Uuid>,
+    /// Keys of the permissions it adds.
+    pub adds: Vec<String>,
 }
 
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
                                       justification, duration_days, valid_until, approvals_needed, risk, \
-                                      high_impact, sod_conflicts, renews_grant_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14, $15)",
+                                      high_impact, sod_conflicts, renews_grant_id, adds) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14, $15, $16)",
     )
     .bind(org_id)
     .bind(new.id)
@@ -286,6 +297,7 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx
     .bind(new.high_impact)
     .bind(new.sod_conflicts)
     .bind(new.renews_grant)
+    .bind(&new.adds)
     .execute(&mut **tx)
     .await?;
     Ok(())

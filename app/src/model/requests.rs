@@ -38,6 +38,12 @@ pub struct RequestRow {
     /// "Rule name (mode)" for each separation-of-duties rule it meets.
     #[cfg_attr(feature = "ssr", sqlx(default))]
     pub sod_conflicts: Vec<String>,
+    /// Keys of the permissions it adds, as when it was made.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub adds: Vec<String>,
+    /// The principal's grants in force now: "Role · Account".
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub current_access: Vec<String>,
 }
 
 impl RequestRow {

@@ -474,6 +474,24 @@ fn RequestTable(
                 }
             });
             let current = move || keys.is_some_and(|k| k.current.get() == index);
+            // What an approver weighs: what the principal holds now and what this adds.
+            let details = decide.map(|_| {
+                let holds = if r.current_access.is_empty() {
+                    view! { <li class="muted">"nothing"</li> }.into_any()
+                } else {
+                    r.current_access.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view().into_any()
+                };
+                let adds = r.adds.iter().map(|k| view! { <li><code>{k.clone()}</code></li> }).collect_view();
+                view! {
+                    <details class="small">
+                        <summary>{format!("Holds {} grant(s); adds {} permission(s)", r.current_access.len(), r.adds.len())}</summary>
+                        <div class="columns">
+                            <div><strong>"Holds now"</strong><ul>{holds}</ul></div>
+                            <div><strong>"Adds"</strong><ul>{adds}</ul></div>
+                        </div>
+                    </details>
+                }
+            });
             view! {
                 <tr id=format!("request-{request_id}") tabindex=keys.map(|_| "-1") class:current=current>
                     {pick.map(|p| view! { <td>{p}</td> })}
@@ -481,7 +499,8 @@ fn RequestTable(
                     <td>{r.bundle.clone()}<div class="muted small">{r.bundle_kind.clone()} " · " {r.application.clone()}</div><div class="small">{risk}</div></td>
                     <td>{r.account.clone().unwrap_or_else(|| "All accounts".into())}</td>
                     <td class="nowrap">{r.duration.clone()}</td>
-                    <td>{r.justification.clone()}<div class="muted small">"asked by " {r.requester.clone()} " · " {format_time(r.created_at)}</div></td>
+                    <td>{r.justification.clone()}<div class="muted small">"asked by " {r.requester.clone()} " · " {format_time(r.created_at)}</div>
+                        {details}</td>
                     <td>
                         <span class=format!("status status-{}", r.status)>{r.status.clone()}</span>
                         {step.map(|s| view! { <div class="muted small">{s}</div> })}

@@ -164,6 +164,7 @@ pub async fn create(
             high_impact: preview.adds.iter().any(|(_, high)| *high),
             sod_conflicts: &conflicts,
             renews_grant: None,
+            adds: preview.adds.iter().map(|(k, _)| k.clone()).collect(),
         },
     )
     .await?;
@@ -329,6 +330,7 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
             high_impact,
             sod_conflicts: &no_conflicts,
             renews_grant: Some(grant),
+            adds: Vec::new(),
         },
     )
     .await?;

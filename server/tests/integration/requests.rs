@@ -101,14 +101,37 @@ async fn a_member_asks_and_an_approver_grants_in_one_step(pool: sqlx::PgPool) {
     let (status, _) = decide(&app, &member, request, true, "").await;
     assert_eq!(status, 403, "a member is no approver");
     let (_, queue) = app.json(&approver, "/api/approvals/queue", "").await;
-    assert!(
-        queue["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == request.to_string()),
-        "{queue}"
-    );
+    let row = queue["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == request.to_string())
+        .cloned()
+        .unwrap_or_else(|| panic!("in the queue: {queue}"));
+    // The approver sees what it adds (as previewed) and what the member holds now.
+    let previewed: Vec<&str> = preview["adds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[0].as_str().unwrap())
+        .collect();
+    let added: Vec<&str> = row["adds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(added, previewed);
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM grants WHERE principal_id = $1 AND revoked_at IS NULL \
+           AND valid_from <= now() AND (valid_until IS NULL OR valid_until > now())",
+    )
+    .bind(me)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(row["current_access"].as_array().unwrap().len() as i64, held);
+    assert_eq!(row["risk"], preview["risk"]);
 
     let (status, outcome) = decide(&app, &approver, request, true, "Fine for the campaign").await;
     assert_eq!(status, 200, "{outcome}");
