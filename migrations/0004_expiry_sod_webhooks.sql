@@ -24,8 +24,10 @@ ALTER TABLE access_requests
 ALTER TABLE request_decisions
     DROP CONSTRAINT request_decisions_step_check,
     ADD CONSTRAINT request_decisions_step_check CHECK (step BETWEEN 1 AND 3);
+-- The queue reads pending requests oldest first (ties by id); the job, across organisations.
+DROP INDEX access_requests_pending;
+CREATE INDEX access_requests_pending ON access_requests (org_id, created_at, id) WHERE status = 'pending';
 CREATE INDEX access_requests_pending_all ON access_requests (created_at) WHERE status = 'pending';
-CREATE INDEX request_decisions_by_approver ON request_decisions (org_id, approver_id);
 CREATE INDEX access_requests_renewals ON access_requests (org_id, renews_grant_id) WHERE renews_grant_id IS NOT NULL;
 
 -- Separation of duties: one principal must not hold both sides on the same account.

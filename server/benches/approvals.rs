@@ -216,7 +216,7 @@ async fn add_ended_grants(pool: &PgPool, org: Uuid) {
         "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, valid_from, valid_until, reason) \
          SELECT $1, gen_random_uuid(), md5('queue-principal-' || (n % 5000))::uuid, md5('queue-role-' || (n % 20))::uuid, \
                 md5('queue-account-' || (n % 50))::uuid, now() - interval '60 days', \
-                now() - make_interval(days => 1 + n % 30), 'Generated ended grant' \
+                now() - make_interval(days => (1 + n % 30)::int), 'Generated ended grant' \
          FROM generate_series(1, $2) n",
     )
     .bind(org)

@@ -104,11 +104,21 @@ pub async fn queue(
         .requester
         .as_deref()
         .map(|t| format!("%{}%", super::like_escape(t)));
+    // The page is chosen on the requests alone, walking the pending index oldest first;
+    // names and details are joined for its rows only.
     sqlx::query_as::<_, RequestRow>(&format!(
-        "{SELECT_REQUESTS} WHERE {} \
-           AND ($7::uuid IS NULL OR ap.id = $7) AND ($8::uuid IS NULL OR r.account_id = $8) \
-           AND ($9::text IS NULL OR r.risk::text = $9) AND ($10::text IS NULL OR rq.display_name ILIKE $10) \
-         ORDER BY r.created_at, r.id LIMIT $11",
+        "WITH page AS ( \
+           SELECT r.org_id, r.id FROM access_requests r WHERE {} \
+             AND ($7::uuid IS NULL OR coalesce(r.role_id, r.permission_set_id) IN ( \
+                   SELECT id FROM roles WHERE org_id = $1 AND application_id = $7 \
+                   UNION ALL SELECT id FROM permission_sets WHERE org_id = $1 AND application_id = $7)) \
+             AND ($8::uuid IS NULL OR r.account_id = $8) \
+             AND ($9::text IS NULL OR r.risk = $9::risk_level) \
+             AND ($10::text IS NULL OR r.requester_id IN ( \
+                   SELECT id FROM principals WHERE org_id = $1 AND display_name ILIKE $10)) \
+           ORDER BY r.created_at, r.id LIMIT $11) \
+         {SELECT_REQUESTS} JOIN page ON page.org_id = r.org_id AND page.id = r.id \
+         ORDER BY r.created_at, r.id",
         waiting_for()
     ))
     .bind_scope(org_id, approver, scope)

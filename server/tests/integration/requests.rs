@@ -365,3 +365,63 @@ async fn fifty_concurrent_decisions_make_one_decision_and_one_grant(pool: sqlx::
     let status = status_of(&app, request).await;
     assert_eq!(grants, if status == "approved" { 1 } else { 0 }, "{status}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_queue_filters_and_counts(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let member = app.demo_client("member@northwind.example").await;
+    let approver = app.demo_client("approver@northwind.example").await;
+    let me = principal(&app, "member@northwind.example").await;
+    let account = acme(&app).await;
+    for high in [false, true] {
+        let (status, created) = ask(&app, &member, me, role(&app, high).await, account).await;
+        assert_eq!(status, 200, "{created}");
+    }
+    let (_, all) = app.json(&approver, "/api/approvals/queue", "").await;
+    let (_, count) = app.json(&approver, "/api/approvals/count", "").await;
+    assert_eq!(all["total"], count);
+    assert!(count.as_i64().unwrap() >= 2);
+
+    for risk in ["low", "medium", "high", "critical"] {
+        let (status, only) = app
+            .json(&approver, "/api/approvals/queue", &format!("risk={risk}"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(only["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["risk"] == risk));
+    }
+    let (application, name): (Uuid, String) = sqlx::query_as(
+        "SELECT a.id, a.name FROM roles r JOIN applications a ON a.id = r.application_id WHERE r.id = $1",
+    )
+    .bind(role(&app, false).await)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (_, by_application) = app
+        .json(
+            &approver,
+            "/api/approvals/queue",
+            &format!("application={application}&requester=priya"),
+        )
+        .await;
+    let rows = by_application["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows
+        .iter()
+        .all(|r| r["application"] == name.as_str() && r["requester"] == "Priya Nair"));
+    let (_, nobody) = app
+        .json(
+            &approver,
+            "/api/approvals/queue",
+            "requester=no+such+person",
+        )
+        .await;
+    assert!(nobody["rows"].as_array().unwrap().is_empty());
+    let (status, refused) = app
+        .json(&approver, "/api/approvals/queue", "risk=extreme")
+        .await;
+    assert_eq!(status, 422, "{refused}");
+}
