@@ -125,7 +125,7 @@ async fn main() {
         }
     };
     measure(
-        "Approvals queue data (oldest 100)",
+        "Approvals queue data (oldest 50)",
         "POST /api/approvals/queue",
         post("/api/approvals/queue", String::new()),
     )

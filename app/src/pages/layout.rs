@@ -42,23 +42,6 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
 pub fn ConsoleLayout() -> impl IntoView {
     let session = expect_context::<UserSession>();
     let location = use_location();
-    // Made here, with the request's context, not inside the navigation's suspense.
-    let waiting = Resource::new(
-        move || location.pathname.get(),
-        move |_| async move {
-            let approver = session
-                .user
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|u| u.can(ConsolePermission::RequestsApprove));
-            if approver {
-                approval_count().await.ok().filter(|n| *n > 0)
-            } else {
-                None
-            }
-        },
-    );
     let sign_in_again = move || {
         let next = location.pathname.get_untracked();
         let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
@@ -73,17 +56,13 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </a>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let user = session.user.await;
-                        let waiting = waiting.await;
-                        match user {
+                        match session.user.await {
                             Ok(Some(user)) => {
                                 let links = NAVIGATION
                                     .iter()
                                     .filter(|(_, _, needs)| user.can(*needs))
                                     .map(|(href, label, _)| {
-                                        let badge = waiting.filter(|_| *href == "/approvals").map(|n| view! {
-                                            <span class="count" aria-label=format!("{n} waiting")>{n}</span>
-                                        });
+                                        let badge = (*href == "/approvals").then(|| view! { <WaitingBadge /> });
                                         view! { <li><A href=*href exact=true>{*label}{badge}</A></li> }
                                     })
                                     .collect_view();
@@ -123,5 +102,25 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </main>
             </div>
         </div>
+    }
+}
+
+/// How many requests wait for the signed-in approver. Asked by the browser once the
+/// page is live and on every navigation, so that no page waits for it on the server.
+#[component]
+fn WaitingBadge() -> impl IntoView {
+    let location = use_location();
+    let waiting = RwSignal::new(None::<i64>);
+    // Effects run only in the browser.
+    Effect::new(move |_| {
+        location.pathname.track();
+        leptos::task::spawn_local(async move {
+            waiting.set(approval_count().await.ok().filter(|n| *n > 0));
+        });
+    });
+    move || {
+        waiting.get().map(|n| {
+            view! { <span class="count" aria-label=format!("{n} waiting")>{n}</span> }
+        })
     }
 }

@@ -352,7 +352,7 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
 }
 
 /// Rows the queue page shows at most.
-pub const QUEUE_PAGE: i64 = 100;
+pub const QUEUE_PAGE: i64 = 50;
 
 /// The approver's queue, filtered, with what the filters may choose from.
 pub async fn queue(
