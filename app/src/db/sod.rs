@@ -197,6 +197,30 @@ pub async fn delete(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Opt
         .await
 }
 
+/// How a rule's side reads ("Application: resource.action" or "role Application: Name"),
+/// or None when the organisation has no such permission or role.
+pub async fn label(pool: &PgPool, org_id: Uuid, side: Holding) -> sqlx::Result<Option<String>> {
+    let (sql, id) = match side {
+        Holding::Permission(id) => (
+            "SELECT a.name || ': ' || p.resource || '.' || p.action FROM permissions p \
+             JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id \
+             WHERE p.org_id = $1 AND p.id = $2",
+            id,
+        ),
+        Holding::Role(id) => (
+            "SELECT 'role ' || a.name || ': ' || r.name FROM roles r \
+             JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+             WHERE r.org_id = $1 AND r.id = $2",
+            id,
+        ),
+    };
+    sqlx::query_scalar(sql)
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Permissions and roles a rule may name: (id, label) each, by application.
 pub async fn choices(
     pool: &PgPool,

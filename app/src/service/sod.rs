@@ -90,19 +90,14 @@ pub async fn create(pool: &PgPool, actor: &Actor, form: &RuleForm<'_>) -> Result
             "A permission cannot conflict with itself: choose another one.",
         ));
     }
-    let (permissions, roles) = db::sod::choices(pool, actor.org_id).await?;
-    let label = |list: &[(Uuid, String)], id: Uuid| {
-        list.iter().find(|(i, _)| *i == id).map(|(_, l)| l.clone())
-    };
-    let permission_label = label(&permissions, permission)
+    let permission_label = db::sod::label(pool, actor.org_id, Holding::Permission(permission))
+        .await?
         .ok_or_else(|| AppError::invalid("permission", "Choose a permission from the list."))?;
-    let conflicting_label = match conflicting {
-        Holding::Permission(id) => label(&permissions, id),
-        Holding::Role(id) => label(&roles, id).map(|l| format!("role {l}")),
-    }
-    .ok_or_else(|| {
-        AppError::invalid("conflicting", "Choose a permission or role from the list.")
-    })?;
+    let conflicting_label = db::sod::label(pool, actor.org_id, conflicting)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid("conflicting", "Choose a permission or role from the list.")
+        })?;
     let mut tx = pool.begin().await?;
     let id = db::sod::insert(
         &mut tx,
