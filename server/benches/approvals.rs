@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Instant;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use support::{call, fresh_database, load_organisation, measure, SAMPLES, WARM_UP};
 use uuid::Uuid;
@@ -193,11 +193,15 @@ async fn main() {
     println!();
     println!("| Expiry job round | grants expired | audit events | seconds |");
     println!("|---|---:|---:|---:|");
+    // Each round runs as if the job had been stopped for a day, in which 100,000 grants
+    // ended; the rounds follow each other a day apart.
+    let start = Utc::now();
     for round in 1..=3 {
-        add_ended_grants(&pool, org).await;
+        let now = start + Duration::days(round);
+        add_ended_grants(&pool, org, now - Duration::days(1), now).await;
         let audit_before = audit_events(&pool).await;
         let started = Instant::now();
-        let done = app::service::expiry::run(&pool, Utc::now(), Duration::days(30))
+        let done = app::service::expiry::run(&pool, now, Duration::days(30))
             .await
             .unwrap();
         let seconds = started.elapsed().as_secs_f64();
@@ -210,17 +214,19 @@ async fn main() {
     }
 }
 
-/// 100,000 grants that ended yesterday or earlier and are not yet marked expired.
-async fn add_ended_grants(pool: &PgPool, org: Uuid) {
+/// 100,000 grants that ran for 60 days and ended between `from` (excluded) and `to`.
+async fn add_ended_grants(pool: &PgPool, org: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) {
     sqlx::query(
         "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, valid_from, valid_until, reason) \
          SELECT $1, gen_random_uuid(), md5('queue-principal-' || (n % 5000))::uuid, md5('queue-role-' || (n % 20))::uuid, \
-                md5('queue-account-' || (n % 50))::uuid, now() - interval '60 days', \
-                now() - make_interval(days => (1 + n % 30)::int), 'Generated ended grant' \
+                md5('queue-account-' || (n % 50))::uuid, $4 - interval '60 days', $3 + ($4 - $3) * n / $2, \
+                'Generated ended grant' \
          FROM generate_series(1, $2) n",
     )
     .bind(org)
     .bind(EXPIRED_GRANTS)
+    .bind(from)
+    .bind(to)
     .execute(pool)
     .await
     .unwrap();

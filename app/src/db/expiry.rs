@@ -1,39 +1,97 @@
 //! The scheduled job's statements. Each takes a batch of due rows with `FOR UPDATE SKIP
-//! LOCKED`, so two instances running at once share the work and never do a row twice;
-//! a row's change, its audit event and its webhook events are one statement.
+//! LOCKED` (ended grants: the organisation's cursor), so two instances running at once
+//! share the work and never do a row twice; a row's change, its audit event and its
+//! webhook events are one transaction.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// How the job signs its audit events.
 pub const JOB_ACTOR: &str = "Gatehouse (scheduled job)";
 
-/// Marks up to `limit` grants past their end as expired; answers how many.
-pub async fn expire_grants(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "WITH due AS ( \
-           SELECT org_id, id FROM grants \
-           WHERE valid_until <= $1 AND expired_at IS NULL AND revoked_at IS NULL \
-           ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED), \
-         ended AS ( \
-           UPDATE grants g SET expired_at = $1 FROM due WHERE g.org_id = due.org_id AND g.id = due.id \
-           RETURNING g.org_id, g.id, g.principal_id, g.role_id, g.permission_set_id, g.account_id, g.valid_until) \
-         INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, before, after) \
-         SELECT e.org_id, $3, 'grant.expired', 'grant', e.id::text, \
-                p.display_name || ' \u{2192} ' || coalesce(r.name, ps.name), \
-                jsonb_build_object('valid_until', e.valid_until), \
-                jsonb_build_object('expired_at', $1::timestamptz, 'account_id', e.account_id) \
-         FROM ended e \
-         JOIN principals p ON p.org_id = e.org_id AND p.id = e.principal_id \
-         LEFT JOIN roles r ON r.org_id = e.org_id AND r.id = e.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = e.org_id AND ps.id = e.permission_set_id",
+/// The organisations whose ended grants the job walks, each given a cursor at the
+/// beginning of time the first time it is seen.
+pub async fn organisations_with_cursor(pool: &PgPool) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "WITH added AS ( \
+           INSERT INTO grant_expiry_cursors (org_id, ended_through, last_grant_id) \
+           SELECT id, '-infinity', '00000000-0000-0000-0000-000000000000' FROM organisations \
+           ON CONFLICT (org_id) DO NOTHING) \
+         SELECT id FROM organisations ORDER BY id",
     )
+    .fetch_all(pool)
+    .await
+}
+
+/// What one step of the walk over an organisation's ended grants did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryStep {
+    /// Another instance is walking this organisation's grants right now.
+    Busy,
+    /// The cursor passed `passed` grants (revoked ones included), of which `expired`
+    /// were marked expired with their audit event.
+    Done { passed: u64, expired: u64 },
+}
+
+/// Moves the organisation's cursor over up to `limit` grants that ended by `now`, in the
+/// order they ended, writing one `grant.expired` audit event for each one not revoked;
+/// cursor and events are one transaction, the cursor row its lock.
+pub async fn expire_grants(
+    pool: &PgPool,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<ExpiryStep> {
+    let mut tx = pool.begin().await?;
+    let locked: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM grant_expiry_cursors WHERE org_id = $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(org_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if locked.is_none() {
+        return Ok(ExpiryStep::Busy);
+    }
+    let (passed, expired): (i64, i64) = sqlx::query_as(
+        "WITH due AS ( \
+           SELECT g.org_id, g.id, g.principal_id, g.role_id, g.permission_set_id, g.account_id, g.valid_until, \
+                  g.revoked_at \
+           FROM grants g \
+           WHERE g.org_id = $1 AND g.valid_until IS NOT NULL AND g.valid_until <= $2 \
+             AND (g.valid_until, g.id) > ( \
+                   (SELECT ended_through FROM grant_expiry_cursors WHERE org_id = $1), \
+                   (SELECT last_grant_id FROM grant_expiry_cursors WHERE org_id = $1)) \
+           ORDER BY g.valid_until, g.id LIMIT $3), \
+         audited AS ( \
+           INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, before, after) \
+           SELECT e.org_id, $4, 'grant.expired', 'grant', e.id::text, \
+                  p.display_name || ' \u{2192} ' || coalesce(r.name, ps.name), \
+                  jsonb_build_object('valid_until', e.valid_until), \
+                  jsonb_build_object('expired_at', $2::timestamptz, 'account_id', e.account_id) \
+           FROM due e \
+           JOIN principals p ON p.org_id = e.org_id AND p.id = e.principal_id \
+           LEFT JOIN roles r ON r.org_id = e.org_id AND r.id = e.role_id \
+           LEFT JOIN permission_sets ps ON ps.org_id = e.org_id AND ps.id = e.permission_set_id \
+           WHERE e.revoked_at IS NULL \
+           RETURNING 1), \
+         moved AS ( \
+           UPDATE grant_expiry_cursors c SET ended_through = last.valid_until, last_grant_id = last.id \
+           FROM (SELECT valid_until, id FROM due ORDER BY valid_until DESC, id DESC LIMIT 1) last \
+           WHERE c.org_id = $1 RETURNING 1) \
+         SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM audited)",
+    )
+    .bind(org_id)
     .bind(now)
     .bind(limit)
     .bind(JOB_ACTOR)
-    .execute(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(done.rows_affected())
+    tx.commit().await?;
+    Ok(ExpiryStep::Done {
+        passed: passed as u64,
+        expired: expired as u64,
+    })
 }
 
 /// Expires up to `limit` requests pending since before `now - max_age`; answers how many.
@@ -87,7 +145,7 @@ pub async fn announce_ending_grants(
     sqlx::query_scalar(
         "WITH due AS ( \
            SELECT org_id, id FROM grants \
-           WHERE valid_until > $1 AND valid_until <= $1 + $2 AND expired_at IS NULL AND revoked_at IS NULL \
+           WHERE valid_until > $1 AND valid_until <= $1 + $2 AND revoked_at IS NULL \
              AND ending_notified_at IS NULL \
            ORDER BY valid_until LIMIT $3 FOR UPDATE SKIP LOCKED), \
          marked AS ( \

@@ -94,7 +94,8 @@ pub async fn ending_for_update(
     sqlx::query_as::<_, Ending>(
         "SELECT g.principal_id, p.display_name AS principal, g.role_id, g.permission_set_id, g.account_id, \
                 g.valid_until, g.reason, \
-                (g.revoked_at IS NULL AND g.expired_at IS NULL AND g.valid_from <= now() AND p.status = 'active') AS in_force, \
+                (g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now()) \
+                 AND p.status = 'active') AS in_force, \
                 EXISTS (SELECT 1 FROM access_requests r WHERE r.org_id = g.org_id AND r.renews_grant_id = g.id \
                           AND r.status = 'pending') AS renewal_pending \
          FROM grants g JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \

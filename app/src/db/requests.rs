@@ -333,7 +333,7 @@ pub async fn expiring(
          LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
          JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(ro.application_id, ps.application_id) \
          LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
-         WHERE g.org_id = $1 AND g.principal_id <> $2 AND g.revoked_at IS NULL AND g.expired_at IS NULL \
+         WHERE g.org_id = $1 AND g.principal_id <> $2 AND g.revoked_at IS NULL \
            AND g.valid_until > now() AND g.valid_until <= now() + make_interval(days => $7) AND NOT ap.is_console \
            AND {} \
          ORDER BY g.valid_until, g.id LIMIT 500",

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use crate::db;
+use crate::db::expiry::ExpiryStep;
 use crate::error::AppError;
 
 /// Rows changed per statement: large enough to be quick, small enough to keep each
@@ -31,7 +32,7 @@ pub async fn run(
 ) -> Result<ExpiryRound, AppError> {
     let notice = Duration::days(ENDING_NOTICE_DAYS);
     let mut round = ExpiryRound {
-        grants_expired: drain(|| db::expiry::expire_grants(pool, now, BATCH)).await?,
+        grants_expired: expire_grants(pool, now).await?,
         requests_expired: drain(|| async move {
             let n = db::expiry::expire_requests(pool, now, request_max_age, BATCH).await?;
             Ok(n as u64)
@@ -46,6 +47,26 @@ pub async fn run(
     };
     round.sign_in_failures_forgotten = db::expiry::forget_old_sign_in_failures(pool, now).await?;
     Ok(round)
+}
+
+/// Walks every organisation's grants that ended by `now`; an organisation another
+/// instance is walking is left to it.
+async fn expire_grants(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let mut expired = 0;
+    for org_id in db::expiry::organisations_with_cursor(pool).await? {
+        loop {
+            match db::expiry::expire_grants(pool, org_id, now, BATCH).await? {
+                ExpiryStep::Busy => break,
+                ExpiryStep::Done { passed, expired: n } => {
+                    expired += n;
+                    if passed < BATCH as u64 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(expired)
 }
 
 /// Repeats a batch until a batch comes back short; answers the rows done in all.

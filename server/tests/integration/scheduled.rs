@@ -40,6 +40,15 @@ async fn two_instances_expire_each_grant_and_request_once(pool: sqlx::PgPool) {
     }
     let ending = grant(&app, me, bundle, -1, 3).await;
     let later = grant(&app, me, bundle, -1, 20).await;
+    let revoked = grant(&app, me, bundle, -10, -1).await;
+    sqlx::query(
+        "UPDATE grants SET revoked_at = valid_until - interval '1 day', revoke_reason = 'Left early' \
+         WHERE id = $1",
+    )
+    .bind(revoked)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     sqlx::query("UPDATE access_requests SET created_at = now() - interval '31 days' WHERE id = $1")
         .bind(stale)
         .execute(&app.pool)
@@ -51,7 +60,7 @@ async fn two_instances_expire_each_grant_and_request_once(pool: sqlx::PgPool) {
     let (due, ending_soon): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE valid_until <= $1), \
                 count(*) FILTER (WHERE valid_until > $1 AND valid_until <= $1 + interval '7 days') \
-         FROM grants WHERE expired_at IS NULL AND revoked_at IS NULL",
+         FROM grants WHERE revoked_at IS NULL",
     )
     .bind(now)
     .fetch_one(&app.pool)
@@ -79,13 +88,14 @@ async fn two_instances_expire_each_grant_and_request_once(pool: sqlx::PgPool) {
     .unwrap();
     assert_eq!(audited.len() as i64, due);
     assert!(audited.iter().all(|(_, n)| *n == 1), "one event per grant");
-    let unmarked: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM grants WHERE id = ANY($1) AND expired_at IS NULL")
-            .bind(&ended)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert_eq!(unmarked, 0);
+    let ours = ended.iter().map(Uuid::to_string).collect::<Vec<_>>();
+    let marked = audited.iter().filter(|(id, _)| ours.contains(id)).count();
+    assert_eq!(marked, ended.len(), "each of our ended grants is marked");
+    let revoked = revoked.to_string();
+    assert!(
+        !audited.iter().any(|(id, _)| *id == revoked),
+        "a grant revoked before its end did not expire"
+    );
     let (actor, label): (String, String) = sqlx::query_as(
         "SELECT actor_label, target_label FROM audit_events WHERE action = 'grant.expired' LIMIT 1",
     )
