@@ -26,6 +26,7 @@ use crate::model::CurrentUser;
 use crate::pages::{
     accounts::AccountsPage,
     audit::AuditPage,
+    dormant::DormantPage,
     expiring::ExpiringPage,
     home::HomePage,
     layout::ConsoleLayout,
@@ -36,6 +37,7 @@ use crate::pages::{
     requests::{ApprovalsPage, RequestsPage},
     roles::RolesPage,
     sod::SodPage,
+    tokens::TokensPage,
     webhooks::WebhooksPage,
 };
 
@@ -105,7 +107,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("access/expiring") view=ExpiringPage />
                     <Route path=path!("sod") view=SodPage />
                     <Route path=path!("webhooks") view=WebhooksPage />
+                    <Route path=path!("tokens") view=TokensPage />
                     <Route path=path!("audit") view=AuditPage />
+                    <Route path=path!("reports/dormant") view=DormantPage />
                 </ParentRoute>
             </Routes>
         </Router>

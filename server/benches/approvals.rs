@@ -16,7 +16,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
-use support::{call, fresh_database, load_organisation, measure, SAMPLES, WARM_UP};
+use support::{
+    bench_database, call, get, load_organisation, measure, serve_signed_in, SAMPLES, WARM_UP,
+};
 use uuid::Uuid;
 
 const DATABASE: &str = "gatehouse_bench_queue";
@@ -64,9 +66,7 @@ const LOAD: &[(&str, &str)] = &[
 
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL names the PostgreSQL server to benchmark on (make bench sets it)");
-    let pool = fresh_database(&url, DATABASE).await;
+    let pool = bench_database(DATABASE).await;
     let loaded = Instant::now();
     let (org, approver) = load_organisation(
         &pool,
@@ -90,14 +90,7 @@ async fn main() {
         loaded.elapsed().as_secs_f64()
     );
 
-    let app = common::spawn(pool.clone()).await;
-    let client = common::client();
-    let response = app.sign_in(&client, ADMIN, PASSWORD).await;
-    assert!(
-        response.status().is_success(),
-        "sign-in: {}",
-        response.status()
-    );
+    let (app, client) = serve_signed_in(&pool, ADMIN, PASSWORD).await;
     let (_, queue) = app.json(&client, "/api/approvals/queue", "").await;
     assert_eq!(
         queue["total"], PENDING,
@@ -110,11 +103,7 @@ async fn main() {
     let page_url = app.url("/approvals");
     measure("Approvals queue page (SSR)", "GET /approvals", |_| {
         let (client, url) = (client.clone(), page_url.clone());
-        async move {
-            let response = client.get(url).send().await.unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            response.bytes().await.unwrap().len()
-        }
+        async move { get(&client, &url).await }
     })
     .await;
     let post = |path: &'static str, body: String| {

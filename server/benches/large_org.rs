@@ -15,7 +15,9 @@ mod support;
 use std::time::Instant;
 
 use sqlx::PgPool;
-use support::{call, fresh_database, load_organisation, measure, SAMPLES, WARM_UP};
+use support::{
+    bench_database, call, get, load_organisation, measure, serve_signed_in, SAMPLES, WARM_UP,
+};
 use uuid::Uuid;
 
 const DATABASE: &str = "gatehouse_bench";
@@ -100,9 +102,7 @@ const LOAD: &[(&str, &str)] = &[
 
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL names the PostgreSQL server to benchmark on (make bench sets it)");
-    let pool = fresh_database(&url, DATABASE).await;
+    let pool = bench_database(DATABASE).await;
     let loaded = Instant::now();
     let (org, _) = load_organisation(
         &pool,
@@ -117,14 +117,7 @@ async fn main() {
         counts(&pool, org).await
     );
 
-    let app = common::spawn(pool.clone()).await;
-    let client = common::client();
-    let response = app.sign_in(&client, ADMIN, PASSWORD).await;
-    assert!(
-        response.status().is_success(),
-        "sign-in: {}",
-        response.status()
-    );
+    let (app, client) = serve_signed_in(&pool, ADMIN, PASSWORD).await;
 
     let application: Uuid = sqlx::query_scalar(
         "SELECT id FROM applications WHERE org_id = $1 AND name = 'Bench App 1'",
@@ -155,11 +148,7 @@ async fn main() {
         let (client, url) = (client.clone(), app.url(&path));
         move |_: usize| {
             let (client, url) = (client.clone(), url.clone());
-            async move {
-                let response = client.get(url).send().await.unwrap();
-                assert_eq!(response.status().as_u16(), 200);
-                response.bytes().await.unwrap().len()
-            }
+            async move { get(&client, &url).await }
         }
     };
     let post = |path: &'static str, body: String| {

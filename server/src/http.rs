@@ -5,17 +5,23 @@ use axum::serve::{ListenerExt, TapIo};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 
-use app::api::guard::{caller_from_session, RequestOrigin, ServerState, SessionAuth, SESSION_KEY};
+use app::api::guard::{
+    caller_from_session, Caller, RequestOrigin, ServerState, SessionAuth, SESSION_KEY,
+};
 use app::domain::console::ConsolePermission;
 use app::error::AppError;
+use app::model::reports::DormantQuery;
 use app::model::AuditQuery;
 use app::{shell, App};
 use axum::body::Body;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRef, Request, State};
+use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -55,14 +61,17 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
-    // Server functions (registered by `leptos_routes_with_context` under /api) and
-    // pages both receive the server state through this context.
     // Server functions (registered under /api by `leptos_routes_with_context`) and
     // pages both receive the server state through this context.
     let context = move || provide_context(ServerState { pool: pool.clone() });
 
     Router::new()
         .route("/audit/export.csv", get(export_audit_csv))
+        .route("/reports/dormant.csv", get(export_dormant_csv))
+        .route(
+            "/api/v1/activity",
+            post(ingest_activity).layer(DefaultBodyLimit::max(ACTIVITY_BODY_LIMIT)),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
@@ -108,40 +117,124 @@ fn error_response(error: AppError) -> Response {
     (status, error.to_string()).into_response()
 }
 
+/// The signed-in caller of a plain HTTP route, or the answer refusing the request.
+async fn session_caller(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    permission: ConsolePermission,
+) -> Result<Caller, Response> {
+    let Some(session) = parts.extensions.get::<Session>().cloned() else {
+        return Err(error_response(AppError::Unauthenticated));
+    };
+    match caller_from_session(&state.pool, &session, RequestOrigin::from_parts(parts)).await {
+        Ok(Some(caller)) if caller.can(permission) => Ok(caller),
+        Ok(Some(_)) => Err(error_response(AppError::Forbidden)),
+        Ok(None) => Err(error_response(AppError::Unauthenticated)),
+        Err(e) => Err(error_response(e)),
+    }
+}
+
+fn csv_download(filename: &str, csv: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
 /// `GET /audit/export.csv?actor=…&action=…&target=…&from=…&to=…`: the filtered trail.
 async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(session) = parts.extensions.get::<Session>().cloned() else {
-        return error_response(AppError::Unauthenticated);
+    let caller = match session_caller(&state, &parts, ConsolePermission::AuditExport).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
     };
-    let caller =
-        match caller_from_session(&state.pool, &session, RequestOrigin::from_parts(&parts)).await {
-            Ok(Some(caller)) => caller,
-            Ok(None) => return error_response(AppError::Unauthenticated),
-            Err(e) => return error_response(e),
-        };
-    if !caller.can(ConsolePermission::AuditExport) {
-        return error_response(AppError::Forbidden);
-    }
     let query: AuditQuery = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
         Ok(q) => q,
         Err(e) => return error_response(AppError::BadRequest(e.to_string())),
     };
     match app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &query).await {
-        Ok(csv) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"audit-trail.csv\"",
-                ),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            csv,
-        )
-            .into_response(),
+        Ok(csv) => csv_download("audit-trail.csv", csv),
         Err(e) => error_response(e),
     }
+}
+
+/// `GET /reports/dormant.csv?days=…&kind=…`: the filtered dormant report, every row.
+async fn export_dormant_csv(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let caller = match session_caller(&state, &parts, ConsolePermission::ReportsView).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let query: DormantQuery = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
+        Ok(q) => q,
+        Err(e) => return error_response(AppError::BadRequest(e.to_string())),
+    };
+    match app::service::reports::dormant_csv(&state.pool, &caller.actor(), &query).await {
+        Ok(csv) => csv_download("dormant-principals.csv", csv),
+        Err(e) => error_response(e),
+    }
+}
+
+/// A full batch of 1,000 events with long ids fits well within this.
+const ACTIVITY_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// `POST /api/v1/activity` with `Authorization: Bearer <application token>`: a batch of
+/// activity events; the answer reports each event (see the README).
+async fn ingest_activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    let caller = match app::service::tokens::authenticate(&state.pool, authorization).await {
+        Ok(caller) => caller,
+        Err(AppError::Unauthenticated) => {
+            let mut response = api_error(
+                StatusCode::UNAUTHORIZED,
+                "Send a valid application token: Authorization: Bearer gtk_\u{2026} (a Governance admin \
+                 makes one under API tokens; it may have expired or been revoked).",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+        Err(e) => return api_error_from(e),
+    };
+    let body: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                &format!("The body is not JSON: {e}."),
+            )
+        }
+    };
+    match app::service::activity::ingest(&state.pool, caller, &body).await {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// Errors of the `/api/v1` endpoints: `{"error": "…"}` with the fitting status.
+fn api_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn api_error_from(error: AppError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    api_error(status, &error.to_string())
 }
 
 /// Pages need a signed-in session: anonymous visitors go to `/login`, with the page

@@ -8,7 +8,9 @@ pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod principals;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod sod;
+pub mod tokens;
 pub mod webhooks;

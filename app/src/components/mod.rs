@@ -87,3 +87,23 @@ pub fn Stat(
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
+
+/// Links to the pages before and after `page` (counted from 0), addressed by `href`.
+#[component]
+pub fn Pager(
+    page: u32,
+    has_next: bool,
+    href: impl Fn(u32) -> String + 'static,
+    #[prop(default = "← Previous")] previous: &'static str,
+    #[prop(default = "Next →")] next: &'static str,
+) -> impl IntoView {
+    let before = (page > 0).then(|| href(page - 1));
+    let after = has_next.then(|| href(page + 1));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {before.map(|h| view! { <a href=h>{previous}</a> })}
+            <span>"Page " {page + 1}</span>
+            {after.map(|h| view! { <a href=h>{next}</a> })}
+        </nav>
+    }
+}

@@ -2,6 +2,7 @@
 //! and its audit event always share one transaction.
 
 pub mod accounts;
+pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod console_catalogue;
@@ -9,9 +10,11 @@ pub mod dashboard;
 pub mod expiry;
 pub mod grants;
 pub mod principals;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod sod;
+pub mod tokens;
 pub mod webhooks;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;

@@ -1,7 +1,9 @@
 //! Pure rules: no database, no web types. Each rule is a plain function with unit tests.
 
+pub mod activity;
 pub mod console;
 pub mod effective;
+pub mod reports;
 pub mod requests;
 pub mod role_matrix;
 pub mod sign_in_throttle;

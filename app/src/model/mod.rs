@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod principals;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod sod;
+pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::console::ConsolePermission;

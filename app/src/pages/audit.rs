@@ -4,7 +4,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::audit_events;
-use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted};
+use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted, Pager};
 use crate::domain::console::ConsolePermission;
 use crate::model::{AuditEvent, AuditQuery};
 
@@ -68,19 +68,14 @@ pub fn AuditPage() -> impl IntoView {
                 match events.await {
                     Ok(page) => {
                         let q = query.get_untracked();
-                        let newer = (page.page > 0).then(|| format!("/audit?{}", q.to_query_string(Some(page.page - 1))));
-                        let older = page.has_next.then(|| format!("/audit?{}", q.to_query_string(Some(page.page + 1))));
+                        let href = move |n: u32| format!("/audit?{}", q.to_query_string(Some(n)));
                         view! {
                             {if page.events.is_empty() {
                                 view! { <p class="empty">"No events match these filters."</p> }.into_any()
                             } else {
                                 view! { <AuditTable events=page.events /> }.into_any()
                             }}
-                            <nav class="pager" aria-label="Pages">
-                                {newer.map(|href| view! { <a href=href>"← Newer"</a> })}
-                                <span>"Page " {page.page + 1}</span>
-                                {older.map(|href| view! { <a href=href>"Older →"</a> })}
-                            </nav>
+                            <Pager page=page.page has_next=page.has_next href previous="← Newer" next="Older →" />
                         }
                         .into_any()
                     }

@@ -28,10 +28,20 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         ConsolePermission::RequestsApprove,
     ),
     ("/sod", "Separation of duties", ConsolePermission::RolesView),
+    (
+        "/reports/dormant",
+        "Dormant principals",
+        ConsolePermission::ReportsView,
+    ),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
     (
         "/webhooks",
         "Webhooks",
+        ConsolePermission::IntegrationsManage,
+    ),
+    (
+        "/tokens",
+        "API tokens",
         ConsolePermission::IntegrationsManage,
     ),
 ];

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod dormant;
 pub mod expiring;
 pub mod home;
 pub mod layout;
@@ -12,4 +13,5 @@ pub mod principals;
 pub mod requests;
 pub mod roles;
 pub mod sod;
+pub mod tokens;
 pub mod webhooks;

@@ -4,7 +4,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::principals::list_principals;
-use crate::components::{ErrorNotice, FieldError};
+use crate::components::{ErrorNotice, FieldError, Pager};
 use crate::model::principals::{PrincipalQuery, PrincipalRow};
 
 pub(crate) fn kind_label(kind: &str) -> &'static str {
@@ -131,8 +131,6 @@ pub fn PrincipalsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
-                        let newer = (p.page > 0).then(|| page_href(p.page - 1));
-                        let older = p.has_next.then(|| page_href(p.page + 1));
                         let rows = p.rows.into_iter().map(|r| {
                             let activity = last_activity(&r);
                             view! {
@@ -159,11 +157,7 @@ pub fn PrincipalsPage() -> impl IntoView {
                                     <tbody>{rows}</tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                {newer.map(|href| view! { <a href=href>"← Previous"</a> })}
-                                <span>"Page " {p.page + 1}</span>
-                                {older.map(|href| view! { <a href=href>"Next →"</a> })}
-                            </nav>
+                            <Pager page=p.page has_next=p.has_next href=page_href />
                         }
                         .into_any()
                     }

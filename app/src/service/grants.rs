@@ -155,6 +155,19 @@ pub async fn revoke(
 ) -> Result<(), AppError> {
     let reason = parse_reason(reason)?;
     let mut tx = pool.begin().await?;
+    revoke_in(&mut tx, actor, grant_id, &reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes a grant inside the caller's transaction, with its audit event; `reason` has
+/// passed [`parse_reason`].
+pub async fn revoke_in(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    grant_id: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
     let grant: Option<(String, String, Option<chrono::DateTime<Utc>>)> = sqlx::query_as(
         "SELECT p.display_name, coalesce(r.name, ps.name), g.revoked_at FROM grants g \
          JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
@@ -164,7 +177,7 @@ pub async fn revoke(
     )
     .bind(actor.org_id)
     .bind(grant_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some((principal, bundle, revoked_at)) = grant else {
         return Err(AppError::NotFound("There is no such grant.".into()));
@@ -178,11 +191,11 @@ pub async fn revoke(
         .bind(actor.org_id)
         .bind(grant_id)
         .bind(actor.principal_id)
-        .bind(&reason)
-        .execute(&mut *tx)
+        .bind(reason)
+        .execute(&mut **tx)
         .await?;
     db::audit::record(
-        &mut tx,
+        tx,
         actor,
         Change {
             action: "grant.revoked",
@@ -191,11 +204,10 @@ pub async fn revoke(
             target_label: format!("{principal} \u{2192} {bundle}"),
             before: Some(json!({ "revoked": false })),
             after: Some(json!({ "revoked": true })),
-            reason: Some(reason),
+            reason: Some(reason.to_string()),
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! and the command line.
 
 pub mod accounts;
+pub mod activity;
 pub mod admin;
 pub mod audit_trail;
 pub mod expiry;
@@ -10,10 +11,12 @@ pub mod grants;
 pub mod passwords;
 pub mod principal_admin;
 pub mod principals;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod sign_in;
 pub mod sod;
+pub mod tokens;
 pub mod webhooks;
 
 /// Pages are read one row longer than they show: the extra row only says whether a

@@ -232,14 +232,27 @@ pub async fn set_status(
     status: &str,
     reason: &str,
 ) -> Result<(), AppError> {
+    let reason = parse_reason(reason)?;
+    let mut tx = pool.begin().await?;
+    set_status_in(&mut tx, actor, principal_id, status, &reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_status`] inside the caller's transaction; `reason` has passed [`parse_reason`].
+pub async fn set_status_in(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    principal_id: Uuid,
+    status: &str,
+    reason: &str,
+) -> Result<(), AppError> {
     let (action, verb) = match status {
         "suspended" => ("principal.suspended", "suspended"),
         "active" => ("principal.reactivated", "active"),
         _ => return Err(AppError::invalid("status", "Choose suspend or reactivate.")),
     };
-    let reason = parse_reason(reason)?;
-    let mut tx = pool.begin().await?;
-    let current = locked(&mut tx, actor.org_id, principal_id).await?;
+    let current = locked(tx, actor.org_id, principal_id).await?;
     let name = &current.display_name;
     if current.status == "offboarded" {
         return Err(AppError::Conflict(format!(
@@ -254,9 +267,9 @@ pub async fn set_status(
             "You cannot suspend yourself; ask another Governance admin.".into(),
         ));
     }
-    let ended = db::principals::set_status(&mut tx, actor.org_id, principal_id, status).await?;
+    let ended = db::principals::set_status(tx, actor.org_id, principal_id, status).await?;
     db::audit::record(
-        &mut tx,
+        tx,
         actor,
         Change {
             action,
@@ -265,11 +278,10 @@ pub async fn set_status(
             target_label: name.clone(),
             before: Some(json!({ "status": current.status })),
             after: Some(json!({ "status": status, "sessions_ended": ended })),
-            reason: Some(reason),
+            reason: Some(reason.to_string()),
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -37,11 +37,7 @@ pub async fn create(
 ) -> Result<CreatedWebhook, AppError> {
     let url = parse_url(url)?;
     let events = parse_events(events)?;
-    let secret = format!(
-        "whsec_{}{}",
-        Uuid::new_v4().simple(),
-        Uuid::new_v4().simple()
-    );
+    let secret = crate::service::tokens::random_secret("whsec_");
     let mut tx = pool.begin().await?;
     let id = db::webhooks::insert(
         &mut tx,

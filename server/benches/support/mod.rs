@@ -11,6 +11,13 @@ use uuid::Uuid;
 pub const WARM_UP: usize = 10;
 pub const SAMPLES: usize = 200;
 
+/// Gets a page and answers the size of the 200 answer.
+pub async fn get(client: &reqwest::Client, url: &str) -> usize {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.bytes().await.unwrap().len()
+}
+
 /// Posts a form and answers the size of the 200 answer.
 pub async fn call(client: &reqwest::Client, url: &str, body: String) -> usize {
     let response = client
@@ -50,6 +57,30 @@ where
         ms(at(0.95)),
         ms(*times.last().unwrap())
     );
+}
+
+/// Starts the real server on `pool` and signs in; answers it and the signed-in client.
+pub async fn serve_signed_in(
+    pool: &PgPool,
+    email: &str,
+    password: &str,
+) -> (crate::common::TestApp, reqwest::Client) {
+    let app = crate::common::spawn(pool.clone()).await;
+    let client = crate::common::client();
+    let response = app.sign_in(&client, email, password).await;
+    assert!(
+        response.status().is_success(),
+        "sign-in: {}",
+        response.status()
+    );
+    (app, client)
+}
+
+/// A fresh `database` on the server DATABASE_URL names (`make bench` sets it).
+pub async fn bench_database(database: &str) -> PgPool {
+    let url = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL names the PostgreSQL server to benchmark on (make bench sets it)");
+    fresh_database(&url, database).await
 }
 
 /// Drops and creates `database` on the server `url` names; answers a pool on it.

@@ -55,6 +55,11 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/webhooks/create", "url=http%3A%2F%2F127.0.0.1%3A9%2Fsteal&events[0]=request.created", 401, 403),
     ("/api/webhooks/set-active", "webhook=00000000-0000-0000-0000-000000000001&active=false", 401, 403),
     ("/api/webhooks/retry", "delivery=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/tokens/overview", "", 401, 403),
+    ("/api/tokens/create", "application=00000000-0000-0000-0000-000000000001&name=Intruder&until=", 401, 403),
+    ("/api/tokens/revoke", "token=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/reports/dormant", "query[page]=0", 401, 403),
+    ("/api/reports/act", "action=suspend&reason=Intruder+locks+you+out&principals[0]=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/roles/set-permission", "kind=Role&bundle=00000000-0000-0000-0000-000000000001&permission=00000000-0000-0000-0000-000000000002&granted=true", 401, 403),
     ("/api/roles/create", "kind=Role&application=00000000-0000-0000-0000-000000000001&name=Intruder&description=", 401, 403),
     ("/api/roles/update", "kind=Role&bundle=00000000-0000-0000-0000-000000000001&name=Intruder&description=", 401, 403),
@@ -169,27 +174,22 @@ async fn a_member_reaches_only_what_members_may(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn the_audit_export_is_refused_without_the_permission(pool: sqlx::PgPool) {
+async fn csv_exports_are_refused_without_the_permission(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let anonymous = crate::common::client();
-    let response = anonymous
-        .get(app.url("/audit/export.csv"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 401);
     let member = app.demo_client("member@northwind.example").await;
-    let response = member
-        .get(app.url("/audit/export.csv"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 403);
-    let exports: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'audit.exported'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    for path in ["/audit/export.csv", "/reports/dormant.csv"] {
+        let response = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "anonymous {path}");
+        let response = member.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "member {path}");
+    }
+    let exports: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('audit.exported', 'report.exported')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(exports, 0);
 }
 

@@ -3,12 +3,14 @@
 
 mod common;
 
+mod activity;
 mod audit_trail;
 mod authorization;
 mod cli;
 mod grants;
 mod principal_admin;
 mod principals;
+mod reports;
 mod requests;
 mod roles;
 mod scheduled;

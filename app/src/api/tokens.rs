@@ -1,0 +1,35 @@
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::model::tokens::{CreatedToken, TokensOverview};
+
+#[server(endpoint = "tokens/overview")]
+pub async fn load_tokens() -> Result<TokensOverview, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    crate::service::tokens::overview(&guard::pool()?, caller.org_id).await
+}
+
+/// Answers the new token, shown this once.
+#[server(endpoint = "tokens/create")]
+pub async fn create_token(
+    application: Uuid,
+    name: String,
+    #[server(default)] until: String,
+) -> Result<CreatedToken, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    crate::service::tokens::create(&guard::pool()?, &caller.actor(), application, &name, &until)
+        .await
+}
+
+#[server(endpoint = "tokens/revoke")]
+pub async fn revoke_token(token: Uuid) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    crate::service::tokens::revoke(&guard::pool()?, &caller.actor(), token).await
+}

@@ -1,0 +1,58 @@
+//! Reports, as the browser receives them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The dormant report's filters, as they appear in the page address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DormantQuery {
+    /// Window in days; empty for the default.
+    #[serde(default)]
+    pub days: String,
+    /// `human`, `ai_agent`, `bot`, `integration`, or empty for every kind.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub page: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DormantRow {
+    pub id: Uuid,
+    pub display_name: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub employment_type: Option<String>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub end_date: Option<NaiveDate>,
+    /// The manager, or the owner of a non-human principal.
+    pub responsible: Option<String>,
+    /// Grants in force now, and the roles and permission sets they give.
+    pub grants: i64,
+    pub bundles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DormantReport {
+    pub days: i32,
+    pub now: DateTime<Utc>,
+    /// Dormant principals per kind (every kind, whatever the kind filter).
+    pub by_kind: Vec<(String, i64)>,
+    /// Rows matching the filters.
+    pub total: i64,
+    pub page: u32,
+    pub rows: Vec<DormantRow>,
+    pub has_next: bool,
+}
+
+/// What happened to a selection acted on from a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub done: usize,
+    /// Principals left alone, each with why.
+    pub skipped: Vec<String>,
+}

@@ -1,0 +1,224 @@
+//! Access-hygiene reports: the dormant report (page, CSV of the filtered view) and the
+//! actions taken on a selection from it, each selection one transaction.
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::db::reports::DormantFilter;
+use crate::domain::reports::{dormancy, parse_window};
+use crate::error::AppError;
+use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, DormantRow};
+use crate::service::grants::{parse_reason, revoke_in};
+use crate::service::principal_admin::set_status_in;
+use crate::service::split_page;
+
+pub const PAGE_SIZE: usize = 50;
+/// Principals one action may take at once.
+pub const MAX_SELECTION: usize = 200;
+
+const KINDS: [&str; 4] = ["human", "ai_agent", "bot", "integration"];
+
+fn parse_kind(raw: &str) -> Result<&str, AppError> {
+    let kind = raw.trim();
+    if kind.is_empty() || KINDS.contains(&kind) {
+        Ok(kind)
+    } else {
+        Err(AppError::invalid(
+            "kind",
+            "Choose a kind of principal from the list.",
+        ))
+    }
+}
+
+pub async fn dormant(
+    pool: &PgPool,
+    org_id: Uuid,
+    q: &DormantQuery,
+) -> Result<DormantReport, AppError> {
+    let days = parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?;
+    let filter = DormantFilter {
+        now: Utc::now(),
+        days,
+        kind: parse_kind(&q.kind)?,
+    };
+    let by_kind = db::reports::dormant_by_kind(pool, org_id, &filter).await?;
+    let total = by_kind
+        .iter()
+        .filter(|(kind, _)| filter.kind.is_empty() || kind == filter.kind)
+        .map(|(_, n)| n)
+        .sum();
+    let offset = i64::from(q.page) * PAGE_SIZE as i64;
+    let rows =
+        db::reports::dormant(pool, org_id, &filter, Some(PAGE_SIZE as i64 + 1), offset).await?;
+    let (rows, has_next) = split_page(rows, PAGE_SIZE);
+    Ok(DormantReport {
+        days,
+        now: filter.now,
+        by_kind,
+        total,
+        page: q.page,
+        rows,
+        has_next,
+    })
+}
+
+/// The whole filtered report as CSV; the export is audited.
+pub async fn dormant_csv(
+    pool: &PgPool,
+    actor: &Actor,
+    q: &DormantQuery,
+) -> Result<String, AppError> {
+    let days = parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?;
+    let filter = DormantFilter {
+        now: Utc::now(),
+        days,
+        kind: parse_kind(&q.kind)?,
+    };
+    let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
+    let csv = dormant_to_csv(&rows, &filter)?;
+    let mut tx = pool.begin().await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "report.exported",
+            target_type: "report",
+            target_id: Some("dormant".into()),
+            target_label: "dormant principals".into(),
+            before: None,
+            after: Some(json!({ "days": days, "kind": filter.kind, "rows": rows.len() })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(csv)
+}
+
+fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record([
+        "principal_id",
+        "name",
+        "kind",
+        "email",
+        "external_id",
+        "employment_type",
+        "why",
+        "last_activity_utc",
+        "end_date",
+        "manager_or_owner",
+        "grants_in_force",
+        "roles_and_permission_sets",
+    ])
+    .map_err(AppError::internal)?;
+    for r in rows {
+        let why = dormancy(
+            filter.now,
+            filter.days,
+            r.last_activity_at,
+            r.created_at,
+            r.end_date,
+        )
+        .map(|d| d.label())
+        .unwrap_or_default();
+        w.write_record([
+            r.id.to_string(),
+            r.display_name.clone(),
+            r.kind.clone(),
+            r.email.clone().unwrap_or_default(),
+            r.external_id.clone().unwrap_or_default(),
+            r.employment_type.clone().unwrap_or_default(),
+            why.to_string(),
+            r.last_activity_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            r.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            r.responsible.clone().unwrap_or_default(),
+            r.grants.to_string(),
+            r.bundles.join("; "),
+        ])
+        .map_err(AppError::internal)?;
+    }
+    let bytes = w.into_inner().map_err(AppError::internal)?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+/// What may be done to a selection from the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    /// Suspend: sessions end at once, grants stay for review.
+    Suspend,
+    /// Revoke every grant in force.
+    RevokeGrants,
+}
+
+impl BulkAction {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "suspend" => Ok(BulkAction::Suspend),
+            "revoke_grants" => Ok(BulkAction::RevokeGrants),
+            _ => Err(AppError::invalid(
+                "action",
+                "Choose suspend or revoke all grants.",
+            )),
+        }
+    }
+}
+
+/// Applies `action` to the selected principals in one transaction, each change with its
+/// audit event. Principals already suspended (or offboarded) are skipped with the reason.
+pub async fn act(
+    pool: &PgPool,
+    actor: &Actor,
+    action: BulkAction,
+    principals: &[Uuid],
+    reason: &str,
+) -> Result<BulkOutcome, AppError> {
+    if principals.is_empty() {
+        return Err(AppError::invalid(
+            "principals",
+            "Select at least one principal.",
+        ));
+    }
+    if principals.len() > MAX_SELECTION {
+        return Err(AppError::invalid(
+            "principals",
+            format!("Select at most {MAX_SELECTION} principals at once."),
+        ));
+    }
+    let reason = parse_reason(reason)?;
+    let mut ids = principals.to_vec();
+    ids.sort();
+    ids.dedup();
+    let mut tx = pool.begin().await?;
+    let mut outcome = BulkOutcome {
+        done: 0,
+        skipped: Vec::new(),
+    };
+    match action {
+        BulkAction::Suspend => {
+            for id in ids {
+                match set_status_in(&mut tx, actor, id, "suspended", &reason).await {
+                    Ok(()) => outcome.done += 1,
+                    Err(AppError::Conflict(why)) => outcome.skipped.push(why),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        BulkAction::RevokeGrants => {
+            for grant in
+                db::reports::grants_in_force_for_update(&mut tx, actor.org_id, &ids).await?
+            {
+                revoke_in(&mut tx, actor, grant, &reason).await?;
+                outcome.done += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
