@@ -35,6 +35,7 @@ use crate::pages::{
     principal::PrincipalPage,
     principals::PrincipalsPage,
     requests::{ApprovalsPage, RequestsPage},
+    reviews::{ReviewPage, ReviewsPage},
     roles::RolesPage,
     sod::SodPage,
     tokens::TokensPage,
@@ -110,6 +111,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tokens") view=TokensPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("reports/dormant") view=DormantPage />
+                    <Route path=path!("reviews") view=ReviewsPage />
+                    <Route path=path!("reviews/:id") view=ReviewPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,7 +1,8 @@
 //! Loads 100,000 principals and 5,000,000 activity events into a fresh database and
 //! reports p50/p95 response times of the dormant report (page, data, filtered), then
-//! the sustained rate of activity ingestion: batches of 1,000 new events posted with an
-//! application token over loopback HTTP, one client at a time and two at once.
+//! the time to start an access review over 50,000 grants and to read its first page,
+//! and the sustained rate of activity ingestion: batches of 1,000 new events posted with
+//! an application token over loopback HTTP by one, two and four clients at once.
 //!
 //! Run with `make bench` (which starts the database); it reads DATABASE_URL and
 //! creates and replaces the database `gatehouse_bench_activity` on that server.
@@ -26,6 +27,8 @@ const EVENTS: i64 = 5_000_000;
 /// Batches sent per ingestion run, of `BATCH` events each.
 const BATCHES: usize = 100;
 const BATCH: usize = 1_000;
+/// Grants of the Review App, each a review item.
+const REVIEWED_GRANTS: i64 = 50_000;
 
 /// The organisation's data (`PRINCIPALS` principals with two grants each, `EVENTS`
 /// events), generated in SQL; `$1` is the organisation. One principal in twelve is non-human (owned by a person); one in twenty never active; contractors
@@ -66,6 +69,13 @@ const LOAD: &[(&str, &str)] = &[
                md5('activity-permission-' || (n % 300))::uuid, md5('activity-account-' || (n % 50))::uuid, \
                now() - make_interval(days => 200 + n % 100) \
         FROM generate_series(1, 5000000) n"),
+    ("review application", "INSERT INTO applications (org_id, id, name, description) \
+        VALUES ($1, md5('review-app')::uuid, 'Review App', 'Generated')"),
+    ("review role", "INSERT INTO roles (org_id, id, application_id, name, description) \
+        VALUES ($1, md5('review-role')::uuid, md5('review-app')::uuid, 'Reviewed Role', 'Generated')"),
+    ("grants to review", "INSERT INTO grants (org_id, id, principal_id, role_id, reason) \
+        SELECT $1, gen_random_uuid(), md5('activity-principal-' || n)::uuid, md5('review-role')::uuid, 'Generated grant' \
+        FROM generate_series(0, 49999) n"),
     ("permission use", "INSERT INTO permission_usage (org_id, principal_id, permission_id, account_id, last_used_at) \
         SELECT org_id, principal_id, permission_id, account_id, max(occurred_at) FROM activity_events \
         GROUP BY org_id, principal_id, permission_id, account_id"),
@@ -143,6 +153,48 @@ async fn main() {
     )
     .await;
 
+    println!();
+    println!("| Access review started over the Review App | items | seconds | target |");
+    println!("|---|---:|---:|---:|");
+    let review_app: uuid::Uuid = sqlx::query_scalar("SELECT md5('review-app')::uuid")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let due = (Utc::now().date_naive() + Duration::days(14)).to_string();
+    let mut campaign = String::new();
+    for round in 1..=3 {
+        let started = Instant::now();
+        let (status, made) = app
+            .json(
+                &client,
+                "/api/reviews/create",
+                &format!("name=Review+{round}&application={review_app}&account=&due_on={due}&undecided=keep"),
+            )
+            .await;
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(status, 200, "{made}");
+        assert_eq!(made["items"], REVIEWED_GRANTS);
+        println!(
+            "| campaign {round} | {} | {seconds:.2} | 5 |",
+            made["items"]
+        );
+        campaign = made["id"].as_str().unwrap().to_string();
+    }
+    println!();
+    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
+    println!("|---|---|---:|---:|---:|");
+    let body = format!("campaign={campaign}");
+    let detail_url = app.url("/api/reviews/detail");
+    measure(
+        "Review campaign, first 100 of 50,000 items",
+        "POST /api/reviews/detail",
+        |_| {
+            let (client, url, body) = (client.clone(), detail_url.clone(), body.clone());
+            async move { call(&client, &url, body).await }
+        },
+    )
+    .await;
+
     let application: uuid::Uuid = sqlx::query_scalar("SELECT md5('activity-app')::uuid")
         .fetch_one(&pool)
         .await
@@ -161,7 +213,7 @@ async fn main() {
     println!("| Ingestion | clients | batches x events | seconds | events/s |");
     println!("|---|---:|---:|---:|---:|");
     let mut sent = 0usize;
-    for clients in [1usize, 2] {
+    for clients in [1usize, 2, 4] {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..clients {

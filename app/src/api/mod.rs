@@ -10,6 +10,7 @@ pub mod guard;
 pub mod principals;
 pub mod reports;
 pub mod requests;
+pub mod reviews;
 pub mod roles;
 pub mod sod;
 pub mod tokens;

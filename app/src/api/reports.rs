@@ -12,8 +12,8 @@ pub async fn load_dormant_report(query: DormantQuery) -> Result<DormantReport, A
     crate::service::reports::dormant(&guard::pool()?, caller.org_id, &query).await
 }
 
-/// `action` is `suspend` (needs principals.manage) or `revoke_grants` (needs
-/// grants.assign).
+/// `action` is `suspend` (needs principals.manage), `revoke_grants` or `review` (open
+/// an access review of the selection's grants; both need grants.assign).
 #[server(endpoint = "reports/act")]
 pub async fn act_on_principals(
     action: String,
@@ -24,6 +24,18 @@ pub async fn act_on_principals(
     use crate::domain::console::ConsolePermission;
     use crate::service::reports::{act, BulkAction};
     let caller = guard::authorize(ConsolePermission::ReportsView).await?;
+    if action == "review" {
+        if !caller.can(ConsolePermission::GrantsAssign) {
+            return Err(AppError::Forbidden);
+        }
+        return crate::service::reviews::review_selection(
+            &guard::pool()?,
+            &caller,
+            &principals,
+            &reason,
+        )
+        .await;
+    }
     let action = BulkAction::parse(&action)?;
     let needed = match action {
         BulkAction::Suspend => ConsolePermission::PrincipalsManage,

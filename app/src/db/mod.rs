@@ -12,6 +12,7 @@ pub mod grants;
 pub mod principals;
 pub mod reports;
 pub mod requests;
+pub mod reviews;
 pub mod roles;
 pub mod sod;
 pub mod tokens;

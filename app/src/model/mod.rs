@@ -7,6 +7,7 @@ use uuid::Uuid;
 pub mod principals;
 pub mod reports;
 pub mod requests;
+pub mod reviews;
 pub mod roles;
 pub mod sod;
 pub mod tokens;

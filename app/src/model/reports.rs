@@ -55,4 +55,6 @@ pub struct BulkOutcome {
     pub done: usize,
     /// Principals left alone, each with why.
     pub skipped: Vec<String>,
+    /// The review campaign opened for the selection.
+    pub campaign: Option<Uuid>,
 }

@@ -135,6 +135,7 @@ pub fn DormantPage() -> impl IntoView {
                                         <select id="d-action" name="action">
                                             <option value="suspend">"Suspend (ends sessions, keeps grants for review)"</option>
                                             <option value="revoke_grants">"Revoke all their grants"</option>
+                                            <option value="review">"Open an access review of their grants"</option>
                                         </select>
                                     </div>
                                     <div class="field">
@@ -154,7 +155,10 @@ pub fn DormantPage() -> impl IntoView {
         <FieldError error=act_error field="principals" />
         {move || act.value().get().and_then(|r| r.ok()).map(|o| view! {
             <div class="notice notice-ok" role="status">
-                {format!("Done for {}.", o.done)}
+                {match o.campaign {
+                    Some(id) => view! { {format!("Review opened with {} items. ", o.done)}<A href=format!("/reviews/{id}")>"Open it"</A> }.into_any(),
+                    None => format!("Done for {}.", o.done).into_any(),
+                }}
                 {(!o.skipped.is_empty()).then(|| view! {
                     <ul>{o.skipped.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
                 })}

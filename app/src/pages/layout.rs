@@ -33,6 +33,11 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Dormant principals",
         ConsolePermission::ReportsView,
     ),
+    (
+        "/reviews",
+        "Access reviews",
+        ConsolePermission::DashboardView,
+    ),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
     (
         "/webhooks",

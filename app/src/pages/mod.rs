@@ -11,6 +11,7 @@ pub mod not_found;
 pub mod principal;
 pub mod principals;
 pub mod requests;
+pub mod reviews;
 pub mod roles;
 pub mod sod;
 pub mod tokens;

@@ -13,6 +13,7 @@ pub mod principal_admin;
 pub mod principals;
 pub mod reports;
 pub mod requests;
+pub mod reviews;
 pub mod roles;
 pub mod sign_in;
 pub mod sod;

@@ -45,15 +45,14 @@ pub async fn dormant(
         days,
         kind: parse_kind(&q.kind)?,
     };
-    let by_kind = db::reports::dormant_by_kind(pool, org_id, &filter).await?;
+    let offset = i64::from(q.page) * PAGE_SIZE as i64;
+    let (by_kind, rows) =
+        db::reports::dormant(pool, org_id, &filter, Some(PAGE_SIZE as i64 + 1), offset).await?;
     let total = by_kind
         .iter()
         .filter(|(kind, _)| filter.kind.is_empty() || kind == filter.kind)
         .map(|(_, n)| n)
         .sum();
-    let offset = i64::from(q.page) * PAGE_SIZE as i64;
-    let rows =
-        db::reports::dormant(pool, org_id, &filter, Some(PAGE_SIZE as i64 + 1), offset).await?;
     let (rows, has_next) = split_page(rows, PAGE_SIZE);
     Ok(DormantReport {
         days,
@@ -78,7 +77,7 @@ pub async fn dormant_csv(
         days,
         kind: parse_kind(&q.kind)?,
     };
-    let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
+    let (_, rows) = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
     let csv = dormant_to_csv(&rows, &filter)?;
     let mut tx = pool.begin().await?;
     db::audit::record(
@@ -199,6 +198,7 @@ pub async fn act(
     let mut outcome = BulkOutcome {
         done: 0,
         skipped: Vec::new(),
+        campaign: None,
     };
     match action {
         BulkAction::Suspend => {

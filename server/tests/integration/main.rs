@@ -12,6 +12,7 @@ mod principal_admin;
 mod principals;
 mod reports;
 mod requests;
+mod reviews;
 mod roles;
 mod scheduled;
 mod sign_in;

@@ -1,0 +1,322 @@
+use chrono::NaiveDate;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::audit::Actor;
+use super::Tx;
+use crate::model::reviews::{CampaignRow, Choice, ReviewItemRow, ReviewerProgress};
+
+const CAMPAIGNS: &str = "SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, \
+            cb.display_name AS created_by, c.created_at, c.closed_at, \
+            count(i.grant_id) AS items, count(i.decision) AS decided, \
+            count(*) FILTER (WHERE i.decision = 'revoke') AS to_revoke, \
+            count(*) FILTER (WHERE i.reviewer_id = $2) AS mine, \
+            count(i.decision) FILTER (WHERE i.reviewer_id = $2) AS mine_decided \
+     FROM review_campaigns c \
+     LEFT JOIN principals cb ON cb.org_id = c.org_id AND cb.id = c.created_by \
+     LEFT JOIN review_items i ON i.org_id = c.org_id AND i.campaign_id = c.id";
+
+/// Campaigns the caller may see: all of them (`all`), or those with items for them.
+pub async fn campaigns(
+    pool: &PgPool,
+    org_id: Uuid,
+    caller: Uuid,
+    all: bool,
+) -> sqlx::Result<Vec<CampaignRow>> {
+    sqlx::query_as::<_, CampaignRow>(&format!(
+        "{CAMPAIGNS} WHERE c.org_id = $1 AND ($3 OR EXISTS ( \
+           SELECT 1 FROM review_items x WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.reviewer_id = $2)) \
+         GROUP BY c.org_id, c.id, cb.display_name \
+         ORDER BY c.closed_at IS NOT NULL, c.closed_at DESC, c.due_on, c.name"
+    ))
+    .bind(org_id)
+    .bind(caller)
+    .bind(all)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn campaign(
+    pool: &PgPool,
+    org_id: Uuid,
+    caller: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(CampaignRow, Value)>> {
+    let row = sqlx::query_as::<_, CampaignRow>(&format!(
+        "{CAMPAIGNS} WHERE c.org_id = $1 AND c.id = $3 GROUP BY c.org_id, c.id, cb.display_name"
+    ))
+    .bind(org_id)
+    .bind(caller)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let scope: Value =
+        sqlx::query_scalar("SELECT scope FROM review_campaigns WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+    Ok(Some((row, scope)))
+}
+
+pub async fn choices(pool: &PgPool, org_id: Uuid, sql: &str) -> sqlx::Result<Vec<Choice>> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(sql).bind(org_id).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| Choice { id, name })
+        .collect())
+}
+
+/// What a campaign covers; empty lists and `None` mean "any".
+pub struct Scope<'a> {
+    pub application: Option<Uuid>,
+    pub account: Option<Uuid>,
+    pub kinds: &'a [String],
+    pub principals: &'a [Uuid],
+}
+
+pub struct NewCampaign<'a> {
+    pub name: &'a str,
+    pub scope: Scope<'a>,
+    pub scope_json: Value,
+    /// Empty: each principal's manager or owner; otherwise these people.
+    pub reviewers: &'a [Uuid],
+    pub due_on: NaiveDate,
+    pub undecided: &'a str,
+    pub created_by: Uuid,
+}
+
+/// Creates the campaign and freezes its items: every grant in force now within the
+/// scope, each given its reviewer. Answers (id, items); None when the name is taken.
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    c: &NewCampaign<'_>,
+) -> sqlx::Result<Option<(Uuid, i64)>> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, created_by) \
+         VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, $6::review_decision, $7) \
+         ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(c.name)
+    .bind(&c.scope_json)
+    .bind(if c.reviewers.is_empty() { "managers" } else { "named" })
+    .bind(c.due_on)
+    .bind(c.undecided)
+    .bind(c.created_by)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    // A named reviewer never gets their own grants while another is named; with
+    // managers, the creator takes principals who answer to nobody.
+    let items = sqlx::query(
+        "WITH scoped AS ( \
+           SELECT g.org_id, g.id, g.principal_id, p.manager_id, p.owner_id, \
+                  mod(abs(hashtext(g.principal_id::text)::bigint), greatest(cardinality($4::uuid[]), 1))::int AS h \
+           FROM grants g \
+           JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+           LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+           LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+           WHERE g.org_id = $1 AND g.revoked_at IS NULL AND g.valid_from <= now() \
+             AND (g.valid_until IS NULL OR g.valid_until > now()) AND p.status <> 'offboarded' \
+             AND ($5::uuid IS NULL OR coalesce(r.application_id, ps.application_id) = $5) \
+             AND ($6::uuid IS NULL OR g.account_id = $6 OR g.account_id IS NULL) \
+             AND (cardinality($7::text[]) = 0 OR p.kind::text = ANY($7)) \
+             AND (cardinality($8::uuid[]) = 0 OR g.principal_id = ANY($8))) \
+         INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, reviewer_id) \
+         SELECT org_id, $2, id, principal_id, \
+                CASE WHEN cardinality($4) = 0 THEN coalesce(manager_id, owner_id, $3) \
+                     WHEN ($4)[1 + h] <> principal_id THEN ($4)[1 + h] \
+                     WHEN cardinality($4) > 1 THEN ($4)[1 + (h + 1) % cardinality($4)] \
+                     ELSE $3 END \
+         FROM scoped",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(c.created_by)
+    .bind(c.reviewers)
+    .bind(c.scope.application)
+    .bind(c.scope.account)
+    .bind(c.scope.kinds)
+    .bind(c.scope.principals)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(Some((id, items as i64)))
+}
+
+pub async fn progress(
+    pool: &PgPool,
+    org_id: Uuid,
+    campaign: Uuid,
+) -> sqlx::Result<Vec<ReviewerProgress>> {
+    sqlx::query_as::<_, ReviewerProgress>(
+        "SELECT rv.display_name AS reviewer, count(*) AS items, count(i.decision) AS decided \
+         FROM review_items i JOIN principals rv ON rv.org_id = i.org_id AND rv.id = i.reviewer_id \
+         WHERE i.org_id = $1 AND i.campaign_id = $2 GROUP BY rv.id, rv.display_name ORDER BY rv.display_name",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .fetch_all(pool)
+    .await
+}
+
+/// A page of items, undecided first; only `reviewer`'s when given.
+pub async fn items(
+    pool: &PgPool,
+    org_id: Uuid,
+    campaign: Uuid,
+    reviewer: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<ReviewItemRow>> {
+    sqlx::query_as::<_, ReviewItemRow>(
+        "SELECT i.grant_id, i.principal_id, p.display_name AS principal, p.kind::text AS principal_kind, \
+                coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, g.valid_until, \
+                p.last_activity_at, \
+                (SELECT max(u.last_used_at) FROM permission_usage u \
+                 WHERE u.org_id = g.org_id AND u.principal_id = g.principal_id \
+                   AND (g.account_id IS NULL OR u.account_id = g.account_id) \
+                   AND u.permission_id IN ( \
+                     SELECT rp.permission_id FROM role_permissions rp WHERE rp.org_id = g.org_id AND rp.role_id = g.role_id \
+                     UNION ALL \
+                     SELECT pp.permission_id FROM permission_set_permissions pp \
+                     WHERE pp.org_id = g.org_id AND pp.permission_set_id = g.permission_set_id)) AS last_used_at, \
+                i.reviewer_id, rv.display_name AS reviewer, i.decision::text AS decision, i.reason, \
+                db.display_name AS decided_by, i.outcome \
+         FROM review_items i \
+         JOIN grants g ON g.org_id = i.org_id AND g.id = i.grant_id \
+         JOIN principals p ON p.org_id = i.org_id AND p.id = i.principal_id \
+         JOIN principals rv ON rv.org_id = i.org_id AND rv.id = i.reviewer_id \
+         LEFT JOIN principals db ON db.org_id = i.org_id AND db.id = i.decided_by \
+         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+         JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
+         LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
+         WHERE i.org_id = $1 AND i.campaign_id = $2 AND ($3::uuid IS NULL OR i.reviewer_id = $3) \
+         ORDER BY i.decision IS NOT NULL, p.display_name, bundle, i.grant_id LIMIT $4 OFFSET $5",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .bind(reviewer)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records `decision` on the caller's undecided or decided items of an open campaign
+/// (never on their own grants), each with an audit event; answers how many.
+pub async fn decide(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    reviewer: Uuid,
+    campaign: Uuid,
+    grants: &[Uuid],
+    decision: &str,
+    reason: Option<&str>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "WITH decided AS ( \
+           UPDATE review_items i SET decision = $5::review_decision, reason = $6, decided_by = $3, decided_at = now() \
+           FROM review_campaigns c \
+           WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.grant_id = ANY($4) AND i.reviewer_id = $3 \
+             AND i.principal_id <> $3 AND c.org_id = i.org_id AND c.id = i.campaign_id AND c.closed_at IS NULL \
+           RETURNING i.grant_id, i.principal_id, c.name AS campaign), \
+         audited AS ( \
+           INSERT INTO audit_events (org_id, actor_principal_id, actor_label, action, target_type, target_id, \
+                                     target_label, after, reason, source_ip, user_agent) \
+           SELECT $1, $3, $7, 'review.decided', 'grant', d.grant_id::text, \
+                  p.display_name || ' \u{2192} ' || coalesce(r.name, ps.name), \
+                  jsonb_build_object('campaign', d.campaign, 'decision', $5), $6, $8::inet, $9 \
+           FROM decided d \
+           JOIN grants g ON g.org_id = $1 AND g.id = d.grant_id \
+           JOIN principals p ON p.org_id = $1 AND p.id = d.principal_id \
+           LEFT JOIN roles r ON r.org_id = $1 AND r.id = g.role_id \
+           LEFT JOIN permission_sets ps ON ps.org_id = $1 AND ps.id = g.permission_set_id \
+           RETURNING 1) \
+         SELECT count(*) FROM audited",
+    )
+    .bind(actor.org_id)
+    .bind(campaign)
+    .bind(reviewer)
+    .bind(grants)
+    .bind(decision)
+    .bind(reason)
+    .bind(&actor.label)
+    .bind(actor.source_ip.as_deref())
+    .bind(actor.user_agent.as_deref())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The open campaign, locked for closing: (name, rule for undecided items).
+pub async fn open_for_update(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(String, String, bool)>> {
+    sqlx::query_as(
+        "SELECT name, undecided::text, closed_at IS NOT NULL FROM review_campaigns \
+         WHERE org_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Each item's final decision (its own, or the campaign's rule), whether its grant is
+/// still in force, and the reviewer's reason; the grants are locked.
+pub async fn closing_items(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    campaign: Uuid,
+) -> sqlx::Result<Vec<(Uuid, String, bool, Option<String>)>> {
+    sqlx::query_as(
+        "SELECT i.grant_id, coalesce(i.decision, c.undecided)::text, \
+                g.revoked_at IS NULL AND (g.valid_until IS NULL OR g.valid_until > now()), i.reason \
+         FROM review_items i \
+         JOIN review_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id \
+         JOIN grants g ON g.org_id = i.org_id AND g.id = i.grant_id \
+         WHERE i.org_id = $1 AND i.campaign_id = $2 ORDER BY i.grant_id FOR UPDATE OF g",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Records what closing did to each item and closes the campaign.
+pub async fn close(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    campaign: Uuid,
+    closed_by: Uuid,
+    grants: &[Uuid],
+    outcomes: &[&str],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE review_items i SET outcome = o.outcome \
+         FROM unnest($3::uuid[], $4::text[]) AS o(grant_id, outcome) \
+         WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.grant_id = o.grant_id",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .bind(grants)
+    .bind(outcomes)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE review_campaigns SET closed_at = now(), closed_by = $3 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .bind(closed_by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Access-review campaigns and their items, as the browser receives them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CampaignRow {
+    pub id: Uuid,
+    pub name: String,
+    pub due_on: NaiveDate,
+    /// `keep` or `revoke`: what closing does with undecided items.
+    pub undecided: String,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub items: i64,
+    pub decided: i64,
+    pub to_revoke: i64,
+    /// Items assigned to the caller, and how many of them are decided.
+    pub mine: i64,
+    pub mine_decided: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewsOverview {
+    pub campaigns: Vec<CampaignRow>,
+    /// Whether the caller may start and close campaigns (and so the choices below).
+    pub can_manage: bool,
+    pub applications: Vec<Choice>,
+    pub accounts: Vec<Choice>,
+    /// People who can sign in to the console, to be named as reviewers.
+    pub people: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ReviewItemRow {
+    pub grant_id: Uuid,
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub principal_kind: String,
+    pub bundle: String,
+    pub application: String,
+    pub account: Option<String>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    /// The last time the principal used any permission of this grant (on its account).
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub reviewer_id: Uuid,
+    pub reviewer: String,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub outcome: Option<String>,
+    /// Separation-of-duties rules the principal breaks now.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub sod: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ReviewerProgress {
+    pub reviewer: String,
+    pub items: i64,
+    pub decided: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDetail {
+    pub campaign: CampaignRow,
+    pub scope: String,
+    pub reviewers: Vec<ReviewerProgress>,
+    pub items: Vec<ReviewItemRow>,
+    pub page: u32,
+    pub has_next: bool,
+    /// Only the caller's items are listed.
+    pub mine_only: bool,
+    pub can_manage: bool,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedCampaign {
+    pub id: Uuid,
+    pub items: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedCampaign {
+    pub revoked: i64,
+    pub kept: i64,
+    /// Grants revoked or ended before the campaign closed.
+    pub gone: i64,
+}
