@@ -29,6 +29,9 @@ CREATE TABLE review_items (
     campaign_id   uuid NOT NULL,
     grant_id      uuid NOT NULL,
     principal_id  uuid NOT NULL,
+    -- Who and what, as they were named when the campaign started (the list's order).
+    principal_label text NOT NULL,
+    bundle_label  text NOT NULL,
     reviewer_id   uuid NOT NULL,
     decision      review_decision,
     reason        text,
@@ -42,4 +45,7 @@ CREATE TABLE review_items (
     FOREIGN KEY (org_id, reviewer_id) REFERENCES principals (org_id, id),
     CHECK (decision IS DISTINCT FROM 'revoke' OR length(trim(reason)) > 0)
 );
-CREATE INDEX review_items_by_reviewer ON review_items (org_id, reviewer_id, campaign_id);
+-- A campaign's items in list order, all of them or one reviewer's.
+CREATE INDEX review_items_in_order ON review_items (org_id, campaign_id, principal_label, bundle_label, grant_id);
+CREATE INDEX review_items_by_reviewer
+    ON review_items (org_id, campaign_id, reviewer_id, principal_label, bundle_label, grant_id);

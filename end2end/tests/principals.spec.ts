@@ -3,7 +3,7 @@ import { hydrated, signIn, users } from "./helpers";
 
 test("an approver filters principals and opens one with grants and effective permissions", async ({ page }) => {
   await signIn(page, "approver");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Principals" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Principals", exact: true }).click();
   await expect(page.locator("table.principals tbody tr")).toHaveCount(50);
   await page.getByLabel("Kind").selectOption("integration");
   await page.getByRole("button", { name: "Filter" }).click();

@@ -23,42 +23,41 @@ impl DormantFilter<'_> {
     }
 }
 
-/// Dormant principals per kind (ignoring the kind filter) and one page of the report
-/// (`limit` rows from `offset`; `None`: all of it), grouped by kind, the longest quiet
-/// first. The principals are read once for both; grants for the rows of the page only.
+/// Dormant principals per kind, ignoring the kind filter.
+pub async fn dormant_by_kind(
+    pool: &PgPool,
+    org_id: Uuid,
+    filter: &DormantFilter<'_>,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(&format!(
+        "SELECT p.kind::text, count(*) FROM principals p WHERE {DORMANT} GROUP BY p.kind ORDER BY p.kind"
+    ))
+    .bind(org_id)
+    .bind(filter.now)
+    .bind(filter.since())
+    .bind("")
+    .fetch_all(pool)
+    .await
+}
+
+/// One page of the report (`limit` rows from `offset`; `None`: all of it), grouped by
+/// kind, the longest quiet first; grants are read for the rows of the page only.
 pub async fn dormant(
     pool: &PgPool,
     org_id: Uuid,
     filter: &DormantFilter<'_>,
     limit: Option<i64>,
     offset: i64,
-) -> sqlx::Result<(Vec<(String, i64)>, Vec<DormantRow>)> {
-    // The matching principals are read once into a table of this transaction; the counts
-    // and the page come from it.
-    let mut tx = pool.begin().await?;
-    sqlx::query(&format!(
-        "CREATE TEMPORARY TABLE dormant ON COMMIT DROP AS \
-         SELECT p.id, p.kind, p.last_activity_at, p.display_name FROM principals p WHERE {DORMANT}"
-    ))
-    .bind(org_id)
-    .bind(filter.now)
-    .bind(filter.since())
-    .bind("")
-    .execute(&mut *tx)
-    .await?;
-    let by_kind =
-        sqlx::query_as("SELECT kind::text, count(*) FROM dormant GROUP BY kind ORDER BY kind")
-            .fetch_all(&mut *tx)
-            .await?;
-    let rows = sqlx::query_as::<_, DormantRow>(
+) -> sqlx::Result<Vec<DormantRow>> {
+    sqlx::query_as::<_, DormantRow>(&format!(
         "WITH page AS ( \
-           SELECT d.id FROM dormant d WHERE ($2 = '' OR d.kind::text = $2) \
-           ORDER BY d.kind, d.last_activity_at NULLS FIRST, d.display_name, d.id LIMIT $4 OFFSET $5) \
+           SELECT p.* FROM principals p WHERE {DORMANT} \
+           ORDER BY p.kind, p.last_activity_at NULLS FIRST, p.display_name, p.id LIMIT $5 OFFSET $6) \
          SELECT p.id, p.display_name, p.kind::text AS kind, p.email, p.external_id, \
                 p.employment_type::text AS employment_type, p.last_activity_at, p.created_at, p.end_date, \
                 coalesce(m.display_name, o.display_name) AS responsible, \
-                coalesce(g.grants, 0) AS grants, coalesce(g.bundles, '{}') AS bundles \
-         FROM page JOIN principals p ON p.org_id = $1 AND p.id = page.id \
+                coalesce(g.grants, 0) AS grants, coalesce(g.bundles, '{{}}') AS bundles \
+         FROM page p \
          LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
          LEFT JOIN principals o ON o.org_id = p.org_id AND o.id = p.owner_id \
          LEFT JOIN LATERAL ( \
@@ -67,18 +66,17 @@ pub async fn dormant(
            LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
            LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
            WHERE g.org_id = p.org_id AND g.principal_id = p.id AND g.revoked_at IS NULL \
-             AND g.valid_from <= $3 AND (g.valid_until IS NULL OR g.valid_until > $3)) g ON true \
-         ORDER BY p.kind, p.last_activity_at NULLS FIRST, p.display_name, p.id",
-    )
+             AND g.valid_from <= $2 AND (g.valid_until IS NULL OR g.valid_until > $2)) g ON true \
+         ORDER BY p.kind, p.last_activity_at NULLS FIRST, p.display_name, p.id"
+    ))
     .bind(org_id)
-    .bind(filter.kind)
     .bind(filter.now)
+    .bind(filter.since())
+    .bind(filter.kind)
     .bind(limit)
     .bind(offset)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((by_kind, rows))
+    .fetch_all(pool)
+    .await
 }
 
 /// Grants in force of the given principals, locked, for revoking them all.

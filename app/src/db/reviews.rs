@@ -114,7 +114,8 @@ pub async fn insert(
     // managers, the creator takes principals who answer to nobody.
     let items = sqlx::query(
         "WITH scoped AS ( \
-           SELECT g.org_id, g.id, g.principal_id, p.manager_id, p.owner_id, \
+           SELECT g.org_id, g.id, g.principal_id, p.manager_id, p.owner_id, p.display_name, \
+                  coalesce(r.name, ps.name) AS bundle, \
                   mod(abs(hashtext(g.principal_id::text)::bigint), greatest(cardinality($4::uuid[]), 1))::int AS h \
            FROM grants g \
            JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
@@ -126,8 +127,9 @@ pub async fn insert(
              AND ($6::uuid IS NULL OR g.account_id = $6 OR g.account_id IS NULL) \
              AND (cardinality($7::text[]) = 0 OR p.kind::text = ANY($7)) \
              AND (cardinality($8::uuid[]) = 0 OR g.principal_id = ANY($8))) \
-         INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, reviewer_id) \
-         SELECT org_id, $2, id, principal_id, \
+         INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, \
+                                   reviewer_id) \
+         SELECT org_id, $2, id, principal_id, display_name, bundle, \
                 CASE WHEN cardinality($4) = 0 THEN coalesce(manager_id, owner_id, $3) \
                      WHEN ($4)[1 + h] <> principal_id THEN ($4)[1 + h] \
                      WHEN cardinality($4) > 1 THEN ($4)[1 + (h + 1) % cardinality($4)] \
@@ -154,9 +156,10 @@ pub async fn progress(
     campaign: Uuid,
 ) -> sqlx::Result<Vec<ReviewerProgress>> {
     sqlx::query_as::<_, ReviewerProgress>(
-        "SELECT rv.display_name AS reviewer, count(*) AS items, count(i.decision) AS decided \
-         FROM review_items i JOIN principals rv ON rv.org_id = i.org_id AND rv.id = i.reviewer_id \
-         WHERE i.org_id = $1 AND i.campaign_id = $2 GROUP BY rv.id, rv.display_name ORDER BY rv.display_name",
+        "SELECT rv.display_name AS reviewer, x.items, x.decided FROM ( \
+           SELECT reviewer_id, count(*) AS items, count(decision) AS decided FROM review_items \
+           WHERE org_id = $1 AND campaign_id = $2 GROUP BY reviewer_id) x \
+         JOIN principals rv ON rv.org_id = $1 AND rv.id = x.reviewer_id ORDER BY rv.display_name",
     )
     .bind(org_id)
     .bind(campaign)
@@ -164,7 +167,7 @@ pub async fn progress(
     .await
 }
 
-/// A page of items, undecided first; only `reviewer`'s when given.
+/// A page of items in list order (principal, then role or set); only `reviewer`'s when given.
 pub async fn items(
     pool: &PgPool,
     org_id: Uuid,
@@ -174,8 +177,12 @@ pub async fn items(
     offset: i64,
 ) -> sqlx::Result<Vec<ReviewItemRow>> {
     sqlx::query_as::<_, ReviewItemRow>(
-        "SELECT i.grant_id, i.principal_id, p.display_name AS principal, p.kind::text AS principal_kind, \
-                coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, g.valid_until, \
+        "WITH page AS ( \
+           SELECT * FROM review_items \
+           WHERE org_id = $1 AND campaign_id = $2 AND ($3::uuid IS NULL OR reviewer_id = $3) \
+           ORDER BY principal_label, bundle_label, grant_id LIMIT $4 OFFSET $5) \
+         SELECT i.grant_id, i.principal_id, i.principal_label AS principal, p.kind::text AS principal_kind, \
+                i.bundle_label AS bundle, ap.name AS application, ac.name AS account, g.valid_until, \
                 p.last_activity_at, \
                 (SELECT max(u.last_used_at) FROM permission_usage u \
                  WHERE u.org_id = g.org_id AND u.principal_id = g.principal_id \
@@ -187,7 +194,7 @@ pub async fn items(
                      WHERE pp.org_id = g.org_id AND pp.permission_set_id = g.permission_set_id)) AS last_used_at, \
                 i.reviewer_id, rv.display_name AS reviewer, i.decision::text AS decision, i.reason, \
                 db.display_name AS decided_by, i.outcome \
-         FROM review_items i \
+         FROM page i \
          JOIN grants g ON g.org_id = i.org_id AND g.id = i.grant_id \
          JOIN principals p ON p.org_id = i.org_id AND p.id = i.principal_id \
          JOIN principals rv ON rv.org_id = i.org_id AND rv.id = i.reviewer_id \
@@ -196,8 +203,7 @@ pub async fn items(
          LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
          JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
          LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
-         WHERE i.org_id = $1 AND i.campaign_id = $2 AND ($3::uuid IS NULL OR i.reviewer_id = $3) \
-         ORDER BY i.decision IS NOT NULL, p.display_name, bundle, i.grant_id LIMIT $4 OFFSET $5",
+         ORDER BY i.principal_label, i.bundle_label, i.grant_id",
     )
     .bind(org_id)
     .bind(campaign)

@@ -46,8 +46,11 @@ pub async fn dormant(
         kind: parse_kind(&q.kind)?,
     };
     let offset = i64::from(q.page) * PAGE_SIZE as i64;
-    let (by_kind, rows) =
-        db::reports::dormant(pool, org_id, &filter, Some(PAGE_SIZE as i64 + 1), offset).await?;
+    // Both read every principal; on two connections they run side by side.
+    let (by_kind, rows) = tokio::try_join!(
+        db::reports::dormant_by_kind(pool, org_id, &filter),
+        db::reports::dormant(pool, org_id, &filter, Some(PAGE_SIZE as i64 + 1), offset),
+    )?;
     let total = by_kind
         .iter()
         .filter(|(kind, _)| filter.kind.is_empty() || kind == filter.kind)
@@ -77,7 +80,7 @@ pub async fn dormant_csv(
         days,
         kind: parse_kind(&q.kind)?,
     };
-    let (_, rows) = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
+    let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
     let csv = dormant_to_csv(&rows, &filter)?;
     let mut tx = pool.begin().await?;
     db::audit::record(
