@@ -14,10 +14,7 @@ use app::model::reports::DormantQuery;
 use app::model::AuditQuery;
 use app::{shell, App};
 use axum::body::Body;
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRef, Request, State};
-use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,10 +65,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
     Router::new()
         .route("/audit/export.csv", get(export_audit_csv))
         .route("/reports/dormant.csv", get(export_dormant_csv))
-        .route(
-            "/api/v1/activity",
-            post(ingest_activity).layer(DefaultBodyLimit::max(ACTIVITY_BODY_LIMIT)),
-        )
+        .route("/api/v1/activity", post(ingest_activity))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
@@ -188,12 +182,10 @@ const ACTIVITY_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// `POST /api/v1/activity` with `Authorization: Bearer <application token>`: a batch of
 /// activity events; the answer reports each event (see the README).
-async fn ingest_activity(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let authorization = headers
+async fn ingest_activity(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let authorization = parts
+        .headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
     let caller = match app::service::tokens::authenticate(&state.pool, authorization).await {
@@ -210,6 +202,13 @@ async fn ingest_activity(
             return response;
         }
         Err(e) => return api_error_from(e),
+    };
+    // The body is read only once the caller is known.
+    let Ok(body) = axum::body::to_bytes(body, ACTIVITY_BODY_LIMIT).await else {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The body is larger than 2 MB; send fewer events per batch.",
+        );
     };
     let body: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(body) => body,

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::reports::{load_dormant_report, ActOnPrincipals};
 use crate::components::{ErrorNotice, FieldError, FormError, Pager};
 use crate::domain::reports::{dormancy, WINDOWS};
+use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::DormantQuery;
 use crate::pages::principals::kind_label;
 
@@ -68,7 +69,7 @@ pub fn DormantPage() -> impl IntoView {
                 <label for="d-kind">"Kind"</label>
                 <select id="d-kind" name="kind">
                     <option value="">"All"</option>
-                    {["human", "ai_agent", "bot", "integration"].into_iter().map(|k| view! {
+                    {PRINCIPAL_KINDS.into_iter().map(|k| view! {
                         <option value=k selected=move || query.read().kind == k>{kind_label(k)}</option>
                     }).collect_view()}
                 </select>

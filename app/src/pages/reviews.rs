@@ -11,6 +11,7 @@ use crate::api::reviews::{
     load_review, load_reviews, CloseReview, CreateReview, DecideReviewItems,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
+use crate::model::principals::PRINCIPAL_KINDS;
 use crate::pages::principals::kind_label;
 
 fn bar(done: i64, of: i64) -> impl IntoView {
@@ -55,7 +56,7 @@ pub fn ReviewsPage() -> impl IntoView {
                             let people = o.people.into_iter().map(|p| view! {
                                 <label class="check"><input type="checkbox" name="reviewers[]" value=p.id.to_string() />{p.name}</label>
                             }).collect_view();
-                            let kinds = ["human", "ai_agent", "bot", "integration"].into_iter().map(|k| view! {
+                            let kinds = PRINCIPAL_KINDS.into_iter().map(|k| view! {
                                 <label class="check"><input type="checkbox" name="kinds[]" value=k />{kind_label(k)}</label>
                             }).collect_view();
                             view! {

@@ -13,6 +13,7 @@ use crate::domain::effective::{effective_permissions, grant_in_force};
 use crate::error::AppError;
 use crate::model::principals::{
     EffectiveRow, GrantRow, PrincipalDetail, PrincipalPage, PrincipalQuery, PRINCIPALS_PAGE_SIZE,
+    PRINCIPAL_KINDS,
 };
 
 /// Days without activity after which a principal counts as dormant in the list filter.
@@ -37,11 +38,7 @@ pub fn parse_query(q: &PrincipalQuery) -> Result<PrincipalFilter, AppError> {
     let search = q.search.trim();
     Ok(PrincipalFilter {
         search: (!search.is_empty()).then(|| search.chars().take(100).collect()),
-        kind: one_of(
-            "kind",
-            &q.kind,
-            &["human", "ai_agent", "bot", "integration"],
-        )?,
+        kind: one_of("kind", &q.kind, &PRINCIPAL_KINDS)?,
         status: one_of("status", &q.status, &["active", "suspended", "offboarded"])?,
         account: match q.account.trim() {
             "" => None,

@@ -11,6 +11,7 @@ use crate::db::audit::{Actor, Change};
 use crate::db::reports::DormantFilter;
 use crate::domain::reports::{dormancy, parse_window};
 use crate::error::AppError;
+use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, DormantRow};
 use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::principal_admin::set_status_in;
@@ -20,18 +21,20 @@ pub const PAGE_SIZE: usize = 50;
 /// Principals one action may take at once.
 pub const MAX_SELECTION: usize = 200;
 
-const KINDS: [&str; 4] = ["human", "ai_agent", "bot", "integration"];
-
-fn parse_kind(raw: &str) -> Result<&str, AppError> {
-    let kind = raw.trim();
-    if kind.is_empty() || KINDS.contains(&kind) {
-        Ok(kind)
-    } else {
-        Err(AppError::invalid(
+/// The report's filter from its query, as of now.
+fn filter(q: &DormantQuery) -> Result<DormantFilter<'_>, AppError> {
+    let kind = q.kind.trim();
+    if !(kind.is_empty() || PRINCIPAL_KINDS.contains(&kind)) {
+        return Err(AppError::invalid(
             "kind",
             "Choose a kind of principal from the list.",
-        ))
+        ));
     }
+    Ok(DormantFilter {
+        now: Utc::now(),
+        days: parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?,
+        kind,
+    })
 }
 
 pub async fn dormant(
@@ -39,12 +42,8 @@ pub async fn dormant(
     org_id: Uuid,
     q: &DormantQuery,
 ) -> Result<DormantReport, AppError> {
-    let days = parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?;
-    let filter = DormantFilter {
-        now: Utc::now(),
-        days,
-        kind: parse_kind(&q.kind)?,
-    };
+    let filter = filter(q)?;
+    let days = filter.days;
     let offset = i64::from(q.page) * PAGE_SIZE as i64;
     // Both read every principal; on two connections they run side by side.
     let (by_kind, rows) = tokio::try_join!(
@@ -74,12 +73,8 @@ pub async fn dormant_csv(
     actor: &Actor,
     q: &DormantQuery,
 ) -> Result<String, AppError> {
-    let days = parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?;
-    let filter = DormantFilter {
-        now: Utc::now(),
-        days,
-        kind: parse_kind(&q.kind)?,
-    };
+    let filter = filter(q)?;
+    let days = filter.days;
     let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
     let csv = dormant_to_csv(&rows, &filter)?;
     let mut tx = pool.begin().await?;
@@ -172,15 +167,8 @@ impl BulkAction {
     }
 }
 
-/// Applies `action` to the selected principals in one transaction, each change with its
-/// audit event. Principals already suspended (or offboarded) are skipped with the reason.
-pub async fn act(
-    pool: &PgPool,
-    actor: &Actor,
-    action: BulkAction,
-    principals: &[Uuid],
-    reason: &str,
-) -> Result<BulkOutcome, AppError> {
+/// A selection from a report: at least one principal, at most [`MAX_SELECTION`].
+pub fn check_selection(principals: &[Uuid]) -> Result<(), AppError> {
     if principals.is_empty() {
         return Err(AppError::invalid(
             "principals",
@@ -193,6 +181,19 @@ pub async fn act(
             format!("Select at most {MAX_SELECTION} principals at once."),
         ));
     }
+    Ok(())
+}
+
+/// Applies `action` to the selected principals in one transaction, each change with its
+/// audit event. Principals already suspended (or offboarded) are skipped with the reason.
+pub async fn act(
+    pool: &PgPool,
+    actor: &Actor,
+    action: BulkAction,
+    principals: &[Uuid],
+    reason: &str,
+) -> Result<BulkOutcome, AppError> {
+    check_selection(principals)?;
     let reason = parse_reason(reason)?;
     let mut ids = principals.to_vec();
     ids.sort();

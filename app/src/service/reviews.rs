@@ -15,6 +15,7 @@ use crate::db::audit::{Actor, Change};
 use crate::db::reviews::{NewCampaign, Scope};
 use crate::domain::console::ConsolePermission;
 use crate::error::AppError;
+use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::BulkOutcome;
 use crate::model::reviews::{CampaignDetail, ClosedCampaign, CreatedCampaign, ReviewsOverview};
 use crate::service::grants::{parse_reason, revoke_in};
@@ -23,7 +24,6 @@ use crate::service::split_page;
 pub const PAGE_SIZE: usize = 100;
 /// Items one bulk decision may take.
 pub const MAX_BULK: usize = 500;
-const KINDS: [&str; 4] = ["human", "ai_agent", "bot", "integration"];
 
 /// Who starts, sees all of and closes campaigns.
 fn manages(caller: &Caller) -> bool {
@@ -100,7 +100,11 @@ pub async fn create(
             "Name the campaign (up to 120 characters), for example \u{201c}Q4 CRM access review\u{201d}.",
         ));
     }
-    if let Some(kind) = form.kinds.iter().find(|k| !KINDS.contains(&k.as_str())) {
+    if let Some(kind) = form
+        .kinds
+        .iter()
+        .find(|k| !PRINCIPAL_KINDS.contains(&k.as_str()))
+    {
         return Err(AppError::invalid(
             "kinds",
             format!("\u{201c}{kind}\u{201d} is not a kind of principal."),
@@ -182,12 +186,7 @@ pub async fn review_selection(
     principals: &[Uuid],
     reason: &str,
 ) -> Result<BulkOutcome, AppError> {
-    if principals.is_empty() {
-        return Err(AppError::invalid(
-            "principals",
-            "Select at least one principal.",
-        ));
-    }
+    crate::service::reports::check_selection(principals)?;
     let reason = parse_reason(reason)?;
     let now = Utc::now();
     let name = format!("{} ({})", reason, now.format("%Y-%m-%d %H:%M"));
@@ -232,15 +231,14 @@ fn scope_label(scope: &serde_json::Value, names: &HashMap<String, String>) -> St
     let mut parts = Vec::new();
     parts.push(named("application").unwrap_or_else(|| "every application".into()));
     parts.push(named("account").map_or("every account".into(), |a| format!("account {a}")));
-    let kinds = scope["kinds"].as_array().map(|k| k.len()).unwrap_or(0);
-    if kinds > 0 {
-        let list: Vec<&str> = scope["kinds"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|k| k.as_str())
-            .collect();
-        parts.push(list.join(", ").replace('_', " "));
+    let kinds: Vec<&str> = scope["kinds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str())
+        .collect();
+    if !kinds.is_empty() {
+        parts.push(kinds.join(", ").replace('_', " "));
     }
     let chosen = scope["principals"].as_array().map(|p| p.len()).unwrap_or(0);
     if chosen > 0 {
