@@ -21,6 +21,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::auth::{whoami, Login, Logout};
+use crate::domain::hygiene::Hygiene;
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
@@ -29,6 +30,7 @@ use crate::pages::{
     dormant::DormantPage,
     expiring::ExpiringPage,
     home::HomePage,
+    hygiene::{HygienePage, ReportsPage},
     layout::ConsoleLayout,
     login::LoginPage,
     not_found::NotFound,
@@ -110,7 +112,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("tokens") view=TokensPage />
                     <Route path=path!("audit") view=AuditPage />
+                    <Route path=path!("reports") view=ReportsPage />
                     <Route path=path!("reports/dormant") view=DormantPage />
+                    <Route path=path!("reports/expiring") view=|| view! { <HygienePage report=Hygiene::Expiring /> } />
+                    <Route path=path!("reports/overloaded-roles") view=|| view! { <HygienePage report=Hygiene::OverloadedRoles /> } />
+                    <Route path=path!("reports/overreach") view=|| view! { <HygienePage report=Hygiene::Overreach /> } />
+                    <Route path=path!("reports/client-bleed") view=|| view! { <HygienePage report=Hygiene::ClientBleed /> } />
+                    <Route path=path!("reports/sod-violations") view=|| view! { <HygienePage report=Hygiene::SodViolations /> } />
                     <Route path=path!("reviews") view=ReviewsPage />
                     <Route path=path!("reviews/:id") view=ReviewPage />
                 </ParentRoute>

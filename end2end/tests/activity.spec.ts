@@ -44,7 +44,8 @@ test("activity sent with curl takes a bot out of the dormant report", async ({ p
 test("a dormant integration is suspended from the report, and approvers only read it", async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, "admin");
-  await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dormant principals" }).click();
+  await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Reports" }).click();
+  await admin.locator(".report-list").getByRole("link", { name: "Dormant principals" }).click();
   await hydrated(admin);
   await admin.getByLabel("Kind").selectOption("integration");
   await admin.getByRole("button", { name: "Show" }).click();

@@ -9,8 +9,9 @@ use app::api::guard::{
     caller_from_session, Caller, RequestOrigin, ServerState, SessionAuth, SESSION_KEY,
 };
 use app::domain::console::ConsolePermission;
+use app::domain::hygiene::Hygiene;
 use app::error::AppError;
-use app::model::reports::DormantQuery;
+use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
 use app::{shell, App};
 use axum::body::Body;
@@ -62,7 +63,18 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
     // pages both receive the server state through this context.
     let context = move || provide_context(ServerState { pool: pool.clone() });
 
+    let reports = Hygiene::ALL
+        .into_iter()
+        .fold(Router::new(), |router, report| {
+            router.route(
+                &format!("/reports/{}.csv", report.slug()),
+                get(move |State(state): State<AppState>, request: Request| {
+                    export_report_csv(report, state, request)
+                }),
+            )
+        });
     Router::new()
+        .merge(reports)
         .route("/audit/export.csv", get(export_audit_csv))
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/api/v1/activity", post(ingest_activity))
@@ -143,38 +155,79 @@ fn csv_download(filename: &str, csv: String) -> Response {
         .into_response()
 }
 
-/// `GET /audit/export.csv?actor=…&action=…&target=…&from=…&to=…`: the filtered trail.
-async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Response {
+/// A CSV download of a filtered view: the caller must be signed in and hold
+/// `permission`; the filters come from the query string.
+async fn csv_export<Q, Fut>(
+    state: AppState,
+    request: Request,
+    permission: ConsolePermission,
+    filename: &str,
+    export: impl FnOnce(AppState, Caller, Q) -> Fut,
+) -> Response
+where
+    Q: serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
     let (parts, _) = request.into_parts();
-    let caller = match session_caller(&state, &parts, ConsolePermission::AuditExport).await {
+    let caller = match session_caller(&state, &parts, permission).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    let query: AuditQuery = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
+    let query: Q = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
         Ok(q) => q,
         Err(e) => return error_response(AppError::BadRequest(e.to_string())),
     };
-    match app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &query).await {
-        Ok(csv) => csv_download("audit-trail.csv", csv),
+    match export(state, caller, query).await {
+        Ok(csv) => csv_download(filename, csv),
         Err(e) => error_response(e),
     }
 }
 
+/// `GET /audit/export.csv?actor=…&action=…&target=…&from=…&to=…`: the filtered trail.
+async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Response {
+    let export = |state: AppState, caller: Caller, q: AuditQuery| async move {
+        app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &q).await
+    };
+    csv_export(
+        state,
+        request,
+        ConsolePermission::AuditExport,
+        "audit-trail.csv",
+        export,
+    )
+    .await
+}
+
 /// `GET /reports/dormant.csv?days=…&kind=…`: the filtered dormant report, every row.
 async fn export_dormant_csv(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let caller = match session_caller(&state, &parts, ConsolePermission::ReportsView).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
+    let export = |state: AppState, caller: Caller, q: DormantQuery| async move {
+        app::service::reports::dormant_csv(&state.pool, &caller.actor(), &q).await
     };
-    let query: DormantQuery = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
-        Ok(q) => q,
-        Err(e) => return error_response(AppError::BadRequest(e.to_string())),
+    csv_export(
+        state,
+        request,
+        ConsolePermission::ReportsView,
+        "dormant-principals.csv",
+        export,
+    )
+    .await
+}
+
+/// `GET /reports/{report}.csv?days=…&application=…&kind=…`: a hygiene report's filtered
+/// view, every row.
+async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -> Response {
+    let export = move |state: AppState, caller: Caller, q: ReportQuery| async move {
+        app::service::hygiene::csv(&state.pool, &caller.actor(), report, &q).await
     };
-    match app::service::reports::dormant_csv(&state.pool, &caller.actor(), &query).await {
-        Ok(csv) => csv_download("dormant-principals.csv", csv),
-        Err(e) => error_response(e),
-    }
+    let filename = format!("{}.csv", report.slug());
+    csv_export(
+        state,
+        request,
+        ConsolePermission::ReportsView,
+        &filename,
+        export,
+    )
+    .await
 }
 
 /// A full batch of 1,000 events with long ids fits well within this.

@@ -1,9 +1,10 @@
-//! Work the server does on its own, on a timer: the expiry round every minute and the
-//! webhook deliveries every few seconds. Both are safe with several instances running.
+//! Work the server does on its own, on a timer: the expiry round every minute, the
+//! webhook deliveries every few seconds and the home page's daily snapshots (looked for
+//! at start and every hour). All are safe with several instances running.
 
 use std::time::Duration;
 
-use app::service::{expiry, webhooks};
+use app::service::{dashboard, expiry, webhooks};
 use chrono::Utc;
 use sqlx::PgPool;
 use tokio::time::{interval, MissedTickBehavior};
@@ -12,6 +13,7 @@ use crate::config::Config;
 
 const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 const DELIVERIES_EVERY: Duration = Duration::from_secs(5);
+const SNAPSHOTS_EVERY: Duration = Duration::from_secs(3600);
 /// Deliveries sent at once per round.
 const DELIVERIES_PER_ROUND: i64 = 50;
 
@@ -19,6 +21,7 @@ pub fn spawn(pool: &PgPool, config: &Config) {
     let max_age = chrono::Duration::days(i64::from(config.request_expiry_days));
     tokio::spawn(expiry_rounds(pool.clone(), max_age));
     tokio::spawn(delivery_rounds(pool.clone()));
+    tokio::spawn(snapshot_rounds(pool.clone()));
 }
 
 async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
@@ -54,6 +57,19 @@ async fn delivery_rounds(pool: PgPool) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "webhook delivery round failed"),
+        }
+    }
+}
+
+async fn snapshot_rounds(pool: PgPool) {
+    let mut tick = interval(SNAPSHOTS_EVERY);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match dashboard::take_snapshots(&pool, Utc::now()).await {
+            Ok(0) => {}
+            Ok(taken) => tracing::info!(organisations = taken, "daily snapshots taken"),
+            Err(e) => tracing::warn!(error = %e, "daily snapshots failed; trying again next hour"),
         }
     }
 }

@@ -8,5 +8,5 @@ pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::DashboardView).await?;
-    Ok(crate::db::dashboard::summary(&guard::pool()?, caller.org_id).await?)
+    crate::service::dashboard::load(&guard::pool()?, caller.org_id).await
 }

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::domain::hygiene::Hygiene;
 use crate::error::AppError;
-use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport};
+use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, ReportQuery, ReportTable};
 
 #[server(endpoint = "reports/dormant")]
 pub async fn load_dormant_report(query: DormantQuery) -> Result<DormantReport, AppError> {
@@ -52,4 +53,22 @@ pub async fn act_on_principals(
         &reason,
     )
     .await
+}
+
+/// One page of a hygiene report (`domain::hygiene::Hygiene`).
+#[server(endpoint = "reports/hygiene")]
+pub async fn load_report(report: Hygiene, query: ReportQuery) -> Result<ReportTable, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::ReportsView).await?;
+    crate::service::hygiene::page(&guard::pool()?, caller.org_id, report, &query).await
+}
+
+/// Sets the organisation's limit of client accounts per principal (client bleed).
+#[server(endpoint = "reports/account-limit")]
+pub async fn set_client_account_limit(limit: String) -> Result<i32, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::AccountsManage).await?;
+    crate::service::hygiene::set_account_limit(&guard::pool()?, &caller.actor(), &limit).await
 }

@@ -107,3 +107,110 @@ pub fn Pager(
         </nav>
     }
 }
+
+const CHART_WIDTH: f64 = 240.0;
+const CHART_HEIGHT: f64 = 60.0;
+const CHART_PAD: f64 = 4.0;
+
+/// The points of a line through `values`, spread over the chart's width, the smallest
+/// value at the bottom and the largest at the top (a flat line sits in the middle).
+pub fn chart_points(values: &[i64]) -> Vec<(f64, f64)> {
+    let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else {
+        return Vec::new();
+    };
+    let span = (max - min) as f64;
+    let step = if values.len() > 1 {
+        (CHART_WIDTH - 2.0 * CHART_PAD) / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let x = if values.len() > 1 {
+                CHART_PAD + step * i as f64
+            } else {
+                CHART_WIDTH / 2.0
+            };
+            let y = if span == 0.0 {
+                CHART_HEIGHT / 2.0
+            } else {
+                CHART_HEIGHT
+                    - CHART_PAD
+                    - (v - min) as f64 / span * (CHART_HEIGHT - 2.0 * CHART_PAD)
+            };
+            (x, y)
+        })
+        .collect()
+}
+
+/// A small line chart of one figure over days, drawn as SVG on the server.
+#[component]
+pub fn TrendChart(
+    title: &'static str,
+    days: Vec<chrono::NaiveDate>,
+    values: Vec<i64>,
+) -> impl IntoView {
+    let points = chart_points(&values);
+    let line = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let last = points.last().copied();
+    let (min, max) = (
+        values.iter().min().copied().unwrap_or(0),
+        values.iter().max().copied().unwrap_or(0),
+    );
+    let span = match (days.first(), days.last()) {
+        (Some(first), Some(last)) if first != last => format!("{first} to {last}"),
+        (Some(day), _) => format!("{day} (the first day recorded)"),
+        _ => "no days recorded yet".to_string(),
+    };
+    let label = format!(
+        "{title}: {} on {} days, lowest {min}, highest {max}, now {}",
+        span,
+        values.len(),
+        values.last().copied().unwrap_or(0)
+    );
+    let described = label.clone();
+    view! {
+        <figure class="trend">
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") role="img" aria-label=described>
+                <title>{label}</title>
+                <polyline points=line fill="none" stroke="currentColor" stroke-width="2" />
+                {last.map(|(x, y)| view! { <circle cx=format!("{x:.1}") cy=format!("{y:.1}") r="3" fill="currentColor" /> })}
+            </svg>
+            <p class="muted small">{span}{format!(" · low {min}, high {max}")}</p>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_points_span_the_width_and_put_the_largest_on_top() {
+        let p = chart_points(&[10, 30, 20]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0], (CHART_PAD, CHART_HEIGHT - CHART_PAD));
+        assert_eq!(p[1], (CHART_WIDTH / 2.0, CHART_PAD));
+        assert_eq!(p[2].0, CHART_WIDTH - CHART_PAD);
+        assert_eq!(p[2].1, CHART_HEIGHT / 2.0);
+    }
+
+    #[test]
+    fn flat_and_single_values_sit_in_the_middle() {
+        assert_eq!(
+            chart_points(&[5]),
+            [(CHART_WIDTH / 2.0, CHART_HEIGHT / 2.0)]
+        );
+        assert!(chart_points(&[7, 7])
+            .iter()
+            .all(|&(_, y)| y == CHART_HEIGHT / 2.0));
+        assert!(chart_points(&[]).is_empty());
+    }
+}

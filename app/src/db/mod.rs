@@ -9,6 +9,7 @@ pub mod console_catalogue;
 pub mod dashboard;
 pub mod expiry;
 pub mod grants;
+pub mod hygiene;
 pub mod principals;
 pub mod reports;
 pub mod requests;

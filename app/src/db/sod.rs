@@ -5,10 +5,9 @@ use super::Tx;
 use crate::domain::sod::{Holding, Rule, SodMode};
 use crate::model::sod::{SodRuleRow, SodViolation};
 
-/// Grants in force now, as (account, permission) and (account, role) pairs: the
-/// relation both the rule list and the violation report read.
-const HELD_NOW: &str = "held AS ( \
-       SELECT g.org_id, g.principal_id, g.account_id, coalesce(rp.permission_id, psp.permission_id) AS permission_id, \
+/// Grants in force now, as (principal, account, permission) and (principal, account,
+/// role) rows: the relation the rule checks and the violation reports read.
+pub(super) const HELD_NOW: &str = "SELECT g.org_id, g.principal_id, g.account_id, coalesce(rp.permission_id, psp.permission_id) AS permission_id, \
               NULL::uuid AS role_id \
        FROM grants g \
        LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
@@ -19,7 +18,7 @@ const HELD_NOW: &str = "held AS ( \
        UNION ALL \
        SELECT g.org_id, g.principal_id, g.account_id, NULL, g.role_id FROM grants g \
        WHERE g.org_id = $1 AND g.role_id IS NOT NULL AND g.revoked_at IS NULL AND g.valid_from <= now() \
-         AND (g.valid_until IS NULL OR g.valid_until > now()))";
+         AND (g.valid_until IS NULL OR g.valid_until > now())";
 
 #[derive(sqlx::FromRow)]
 struct RuleColumns {
@@ -62,7 +61,7 @@ pub async fn held(
     principal: Uuid,
 ) -> sqlx::Result<Vec<(Option<Uuid>, Holding)>> {
     let rows: Vec<(Option<Uuid>, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(&format!(
-        "WITH {HELD_NOW} SELECT DISTINCT account_id, permission_id, role_id FROM held WHERE principal_id = $2"
+        "WITH held AS ({HELD_NOW}) SELECT DISTINCT account_id, permission_id, role_id FROM held WHERE principal_id = $2"
     ))
     .bind(org_id)
     .bind(principal)
@@ -124,19 +123,23 @@ pub async fn list(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<SodRuleRow>> 
     .await
 }
 
-/// Principals who hold both sides of a rule on the same account right now.
+/// Each (rule, principal, account) broken in `held`: the principal holds the rule's
+/// permission and its conflicting permission or role on the same account (or one of
+/// them on every account).
+pub(super) const BROKEN: &str = "SELECT DISTINCT s.id AS rule_id, x.principal_id, \
+       CASE WHEN x.account_id IS NULL THEN y.account_id ELSE x.account_id END AS account_id \
+     FROM sod_rules s \
+     JOIN held x ON x.permission_id = s.permission_id \
+     JOIN held y ON y.principal_id = x.principal_id \
+                AND (x.account_id IS NULL OR y.account_id IS NULL OR x.account_id = y.account_id) \
+                AND (y.permission_id = s.conflicting_permission_id OR y.role_id = s.conflicting_role_id) \
+     WHERE s.org_id = $1";
+
+/// Principals who hold both sides of a rule on the same account right now (the first
+/// 500; the hygiene report pages through all of them).
 pub async fn violations(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<SodViolation>> {
     sqlx::query_as::<_, SodViolation>(&format!(
-        "WITH {HELD_NOW}, \
-         broken AS ( \
-           SELECT DISTINCT s.id AS rule_id, x.principal_id, \
-                  CASE WHEN x.account_id IS NULL THEN y.account_id ELSE x.account_id END AS account_id \
-           FROM sod_rules s \
-           JOIN held x ON x.permission_id = s.permission_id \
-           JOIN held y ON y.principal_id = x.principal_id \
-                      AND (x.account_id IS NULL OR y.account_id IS NULL OR x.account_id = y.account_id) \
-                      AND (y.permission_id = s.conflicting_permission_id OR y.role_id = s.conflicting_role_id) \
-           WHERE s.org_id = $1) \
+        "WITH held AS ({HELD_NOW}), broken AS ({BROKEN}) \
          SELECT b.rule_id, s.name AS rule, s.mode::text AS mode, b.principal_id, p.display_name AS principal, \
                 p.kind::text AS principal_kind, ac.name AS account \
          FROM broken b \
@@ -146,6 +149,23 @@ pub async fn violations(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<SodViol
          ORDER BY s.name, p.display_name, ac.name NULLS FIRST LIMIT 500"
     ))
     .bind(org_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The rules each of `principals` breaks now, as (principal, rule name), by principal.
+pub async fn broken_by(
+    pool: &PgPool,
+    org_id: Uuid,
+    principals: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(&format!(
+        "WITH held AS (SELECT * FROM ({HELD_NOW}) h WHERE h.principal_id = ANY($2)), broken AS ({BROKEN}) \
+         SELECT DISTINCT b.principal_id, s.name FROM broken b \
+         JOIN sod_rules s ON s.org_id = $1 AND s.id = b.rule_id ORDER BY 1, 2"
+    ))
+    .bind(org_id)
+    .bind(principals)
     .fetch_all(pool)
     .await
 }

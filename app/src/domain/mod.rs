@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod console;
 pub mod effective;
+pub mod hygiene;
 pub mod reports;
 pub mod requests;
 pub mod role_matrix;

@@ -122,6 +122,19 @@ pub struct DashboardSummary {
     pub time_bound_grants: i64,
     pub dormant_principals: i64,
     pub past_end_date: i64,
+    pub pending_requests: i64,
+    /// The figures as they stood each day, oldest first (the last 90 days).
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub trend: Vec<DailySnapshot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DailySnapshot {
+    pub day: chrono::NaiveDate,
+    pub dormant_principals: i64,
+    pub pending_requests: i64,
+    pub active_grants: i64,
 }
 
 #[cfg(test)]

@@ -58,3 +58,63 @@ pub struct BulkOutcome {
     /// The review campaign opened for the selection.
     pub campaign: Option<Uuid>,
 }
+
+/// A hygiene report's filters, as they appear in the page address; each report reads
+/// the ones it offers (`domain::hygiene::Hygiene`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    /// Window in days; empty for the report's default.
+    #[serde(default)]
+    pub days: String,
+    /// Application id, or empty for every application.
+    #[serde(default)]
+    pub application: String,
+    /// Kind of principal, or empty for every kind.
+    #[serde(default)]
+    pub kind: String,
+    /// Overloaded roles: `all` lists every role, not only the overloaded ones.
+    #[serde(default)]
+    pub show: String,
+    #[serde(default)]
+    pub page: u32,
+}
+
+/// One cell of a report table; `href` makes it a link in the page (the CSV has the text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            href: None,
+        }
+    }
+
+    pub fn principal(id: Uuid, name: impl Into<String>) -> Self {
+        Cell {
+            text: name.into(),
+            href: Some(format!("/principals/{id}")),
+        }
+    }
+}
+
+/// One page of a hygiene report, ready to show as a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Rows matching the filters.
+    pub total: i64,
+    pub page: u32,
+    pub has_next: bool,
+    /// The window applied, for reports that have one.
+    pub days: Option<i32>,
+    /// Applications to filter by, for reports that offer it.
+    pub applications: Vec<(Uuid, String)>,
+    /// Client bleed: the organisation's limit of client accounts per principal.
+    pub account_limit: Option<i32>,
+}

@@ -10,9 +10,9 @@ use leptos_router::hooks::use_query_map;
 use crate::api::reports::{load_dormant_report, ActOnPrincipals};
 use crate::components::{ErrorNotice, FieldError, FormError, Pager};
 use crate::domain::reports::{dormancy, WINDOWS};
-use crate::model::principals::PRINCIPAL_KINDS;
+use crate::model::principals::{kind_label, PRINCIPAL_KINDS};
 use crate::model::reports::DormantQuery;
-use crate::pages::principals::kind_label;
+use crate::pages::hygiene::ReportTabs;
 
 fn query_string(q: &DormantQuery, page: Option<u32>) -> String {
     let pairs: Vec<(&str, String)> = [("days", q.days.clone()), ("kind", q.kind.clone())]
@@ -56,6 +56,7 @@ pub fn DormantPage() -> impl IntoView {
         .collect_view();
     view! {
         <Title text="Dormant principals" />
+        <ReportTabs />
         <h1>"Dormant principals"</h1>
         <p class="muted">"People and non-human principals with no activity within the window (from the governed systems' activity and console sign-ins), never active, or past their end date, with the access they still hold."</p>
         <Form method="GET" action="" attr:class="form form-inline filters">

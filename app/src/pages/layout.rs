@@ -28,11 +28,7 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         ConsolePermission::RequestsApprove,
     ),
     ("/sod", "Separation of duties", ConsolePermission::RolesView),
-    (
-        "/reports/dormant",
-        "Dormant principals",
-        ConsolePermission::ReportsView,
-    ),
+    ("/reports", "Reports", ConsolePermission::ReportsView),
     (
         "/reviews",
         "Access reviews",

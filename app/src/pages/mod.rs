@@ -5,6 +5,7 @@ pub mod audit;
 pub mod dormant;
 pub mod expiring;
 pub mod home;
+pub mod hygiene;
 pub mod layout;
 pub mod login;
 pub mod not_found;

@@ -6,13 +6,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::principals::{kind_label, last_activity};
+use super::principals::last_activity;
 use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError};
 use crate::domain::console::ConsolePermission;
+use crate::model::principals::kind_label;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 
 #[component]

@@ -5,17 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::principals::list_principals;
 use crate::components::{ErrorNotice, FieldError, Pager};
-use crate::model::principals::{PrincipalQuery, PrincipalRow};
-
-pub(crate) fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "human" => "Person",
-        "ai_agent" => "AI agent",
-        "bot" => "Bot",
-        "integration" => "Integration",
-        _ => "Other",
-    }
-}
+use crate::model::principals::{kind_label, PrincipalQuery, PrincipalRow};
 
 pub(crate) fn last_activity(row: &PrincipalRow) -> String {
     row.last_activity_at

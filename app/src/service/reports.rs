@@ -77,6 +77,25 @@ pub async fn dormant_csv(
     let days = filter.days;
     let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
     let csv = dormant_to_csv(&rows, &filter)?;
+    audit_export(
+        pool,
+        actor,
+        "dormant",
+        "dormant principals",
+        json!({ "days": days, "kind": filter.kind, "rows": rows.len() }),
+    )
+    .await?;
+    Ok(csv)
+}
+
+/// Records that `actor` exported report `id` (`after`: its filters and row count).
+pub async fn audit_export(
+    pool: &PgPool,
+    actor: &Actor,
+    id: &str,
+    label: &str,
+    after: serde_json::Value,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     db::audit::record(
         &mut tx,
@@ -84,16 +103,16 @@ pub async fn dormant_csv(
         Change {
             action: "report.exported",
             target_type: "report",
-            target_id: Some("dormant".into()),
-            target_label: "dormant principals".into(),
+            target_id: Some(id.into()),
+            target_label: label.into(),
             before: None,
-            after: Some(json!({ "days": days, "kind": filter.kind, "rows": rows.len() })),
+            after: Some(after),
             reason: None,
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(csv)
+    Ok(())
 }
 
 fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<String, AppError> {

@@ -276,14 +276,16 @@ pub async fn detail(
     let offset = i64::from(page) * PAGE_SIZE as i64;
     let rows = db::reviews::items(pool, org, id, reviewer, PAGE_SIZE as i64 + 1, offset).await?;
     let (mut items, has_next) = split_page(rows, PAGE_SIZE);
+    let mut on_page: Vec<Uuid> = items.iter().map(|i| i.principal_id).collect();
+    on_page.sort();
+    on_page.dedup();
     let mut broken: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for v in db::sod::violations(pool, org).await? {
-        broken.entry(v.principal_id).or_default().push(v.rule);
+    for (principal, rule) in db::sod::broken_by(pool, org, &on_page).await? {
+        broken.entry(principal).or_default().push(rule);
     }
     for item in &mut items {
         if let Some(rules) = broken.get(&item.principal_id) {
             item.sod = rules.clone();
-            item.sod.dedup();
         }
     }
     Ok(CampaignDetail {

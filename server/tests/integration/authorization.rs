@@ -60,6 +60,8 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/tokens/revoke", "token=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/reports/dormant", "query[page]=0", 401, 403),
     ("/api/reports/act", "action=suspend&reason=Intruder+locks+you+out&principals[0]=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/reports/hygiene", "report=client_bleed&query[page]=0", 401, 403),
+    ("/api/reports/account-limit", "limit=1000", 401, 403),
     ("/api/reviews/overview", "", 401, 403),
     ("/api/reviews/create", "name=Intruder&application=&account=&due_on=2099-01-01&undecided=keep", 401, 403),
     ("/api/reviews/detail", "campaign=00000000-0000-0000-0000-000000000001", 401, 403),
@@ -183,7 +185,15 @@ async fn csv_exports_are_refused_without_the_permission(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let anonymous = crate::common::client();
     let member = app.demo_client("member@northwind.example").await;
-    for path in ["/audit/export.csv", "/reports/dormant.csv"] {
+    for path in [
+        "/audit/export.csv",
+        "/reports/dormant.csv",
+        "/reports/expiring.csv",
+        "/reports/overloaded-roles.csv",
+        "/reports/overreach.csv",
+        "/reports/client-bleed.csv",
+        "/reports/sod-violations.csv",
+    ] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "anonymous {path}");
         let response = member.get(app.url(path)).send().await.unwrap();
