@@ -168,7 +168,9 @@ async fn main() {
             .json(
                 &client,
                 "/api/reviews/create",
-                &format!("name=Review+{round}&application={review_app}&account=&due_on={due}&undecided=keep"),
+                &format!(
+                    "name=Review+{round}&application={review_app}&due_on={due}&undecided=keep"
+                ),
             )
             .await;
         let seconds = started.elapsed().as_secs_f64();

@@ -17,12 +17,13 @@ pub async fn load_reviews() -> Result<ReviewsOverview, AppError> {
     crate::service::reviews::overview(&guard::pool()?, &caller).await
 }
 
-/// `application` and `account` are ids or empty for any.
+/// `application` is an id or empty for any; no `accounts` or `roles`: every one.
 #[server(endpoint = "reviews/create")]
 pub async fn create_review(
     name: String,
     #[server(default)] application: String,
-    #[server(default)] account: String,
+    #[server(default)] accounts: Vec<Uuid>,
+    #[server(default)] roles: Vec<Uuid>,
     #[server(default)] kinds: Vec<String>,
     #[server(default)] principals: Vec<Uuid>,
     #[server(default)] reviewers: Vec<Uuid>,
@@ -42,7 +43,8 @@ pub async fn create_review(
     let form = CampaignForm {
         name: &name,
         application: id(&application, "application")?,
-        account: id(&account, "account")?,
+        accounts: &accounts,
+        roles: &roles,
         kinds: &kinds,
         principals: &principals,
         reviewers: &reviewers,

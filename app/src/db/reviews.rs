@@ -72,7 +72,10 @@ pub async fn choices(pool: &PgPool, org_id: Uuid, sql: &str) -> sqlx::Result<Vec
 /// What a campaign covers; empty lists and `None` mean "any".
 pub struct Scope<'a> {
     pub application: Option<Uuid>,
-    pub account: Option<Uuid>,
+    /// Accounts (none: every account); grants on every account are always in scope.
+    pub accounts: &'a [Uuid],
+    /// Roles (none: every role and permission set).
+    pub roles: &'a [Uuid],
     pub kinds: &'a [String],
     pub principals: &'a [Uuid],
 }
@@ -124,7 +127,8 @@ pub async fn insert(
            WHERE g.org_id = $1 AND g.revoked_at IS NULL AND g.valid_from <= now() \
              AND (g.valid_until IS NULL OR g.valid_until > now()) AND p.status <> 'offboarded' \
              AND ($5::uuid IS NULL OR coalesce(r.application_id, ps.application_id) = $5) \
-             AND ($6::uuid IS NULL OR g.account_id = $6 OR g.account_id IS NULL) \
+             AND (cardinality($6::uuid[]) = 0 OR g.account_id = ANY($6) OR g.account_id IS NULL) \
+             AND (cardinality($9::uuid[]) = 0 OR g.role_id = ANY($9)) \
              AND (cardinality($7::text[]) = 0 OR p.kind::text = ANY($7)) \
              AND (cardinality($8::uuid[]) = 0 OR g.principal_id = ANY($8))) \
          INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, \
@@ -141,9 +145,10 @@ pub async fn insert(
     .bind(c.created_by)
     .bind(c.reviewers)
     .bind(c.scope.application)
-    .bind(c.scope.account)
+    .bind(c.scope.accounts)
     .bind(c.scope.kinds)
     .bind(c.scope.principals)
+    .bind(c.scope.roles)
     .execute(&mut **tx)
     .await?
     .rows_affected();

@@ -36,6 +36,8 @@ pub struct ReviewsOverview {
     pub can_manage: bool,
     pub applications: Vec<Choice>,
     pub accounts: Vec<Choice>,
+    /// Roles, each named with its application.
+    pub roles: Vec<Choice>,
     /// People who can sign in to the console, to be named as reviewers.
     pub people: Vec<Choice>,
 }

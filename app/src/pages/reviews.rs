@@ -53,6 +53,7 @@ pub fn ReviewsPage() -> impl IntoView {
                         let form = o.can_manage.then(|| {
                             let applications = o.applications.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view();
                             let accounts = o.accounts.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view();
+                            let roles = o.roles.into_iter().map(|r| view! { <option value=r.id.to_string()>{r.name}</option> }).collect_view();
                             let people = o.people.into_iter().map(|p| view! {
                                 <label class="check"><input type="checkbox" name="reviewers[]" value=p.id.to_string() />{p.name}</label>
                             }).collect_view();
@@ -74,8 +75,12 @@ pub fn ReviewsPage() -> impl IntoView {
                                                 <select id="rv-app" name="application"><option value="">"Every application"</option>{applications}</select>
                                             </div>
                                             <div class="field">
-                                                <label for="rv-account">"Account"</label>
-                                                <select id="rv-account" name="account"><option value="">"Every account"</option>{accounts}</select>
+                                                <label for="rv-accounts">"Accounts (none chosen: every account)"</label>
+                                                <select id="rv-accounts" name="accounts[]" multiple size="4">{accounts}</select>
+                                            </div>
+                                            <div class="field">
+                                                <label for="rv-roles">"Roles (none chosen: every role and permission set)"</label>
+                                                <select id="rv-roles" name="roles[]" multiple size="4">{roles}</select>
                                             </div>
                                         </div>
                                         <fieldset class="field">

@@ -40,7 +40,7 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
     let campaigns =
         db::reviews::campaigns(pool, org, caller.principal_id, reads_all(caller)).await?;
     let can_manage = manages(caller);
-    let (applications, accounts, people) = if can_manage {
+    let (applications, accounts, roles, people) = if can_manage {
         (
             db::reviews::choices(
                 pool,
@@ -52,6 +52,14 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
                 pool,
                 org,
                 "SELECT id, name FROM accounts WHERE org_id = $1 ORDER BY name",
+            )
+            .await?,
+            db::reviews::choices(
+                pool,
+                org,
+                "SELECT r.id, a.name || ' \u{b7} ' || r.name FROM roles r \
+                 JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+                 WHERE r.org_id = $1 ORDER BY a.is_console, a.name, r.name",
             )
             .await?,
             db::reviews::choices(
@@ -71,6 +79,7 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
         can_manage,
         applications,
         accounts,
+        roles,
         people,
     })
 }
@@ -79,7 +88,8 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
 pub struct CampaignForm<'a> {
     pub name: &'a str,
     pub application: Option<Uuid>,
-    pub account: Option<Uuid>,
+    pub accounts: &'a [Uuid],
+    pub roles: &'a [Uuid],
     pub kinds: &'a [String],
     pub principals: &'a [Uuid],
     pub reviewers: &'a [Uuid],
@@ -125,7 +135,8 @@ pub async fn create(
     reviewers.dedup();
     let scope_json = json!({
         "application": form.application,
-        "account": form.account,
+        "accounts": form.accounts,
+        "roles": form.roles,
         "kinds": form.kinds,
         "principals": form.principals,
         "reviewers": reviewers,
@@ -134,7 +145,8 @@ pub async fn create(
         name,
         scope: Scope {
             application: form.application,
-            account: form.account,
+            accounts: form.accounts,
+            roles: form.roles,
             kinds: form.kinds,
             principals: form.principals,
         },
@@ -194,7 +206,8 @@ pub async fn review_selection(
     let form = CampaignForm {
         name: &name,
         application: None,
-        account: None,
+        accounts: &[],
+        roles: &[],
         kinds: &[],
         principals,
         reviewers: &[],
@@ -230,7 +243,33 @@ fn scope_label(scope: &serde_json::Value, names: &HashMap<String, String>) -> St
     };
     let mut parts = Vec::new();
     parts.push(named("application").unwrap_or_else(|| "every application".into()));
-    parts.push(named("account").map_or("every account".into(), |a| format!("account {a}")));
+    let listed = |key: &str| -> Vec<String> {
+        scope[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str())
+            .map(|id| names.get(id).cloned().unwrap_or_else(|| id.to_string()))
+            .collect()
+    };
+    // Campaigns started before several accounts could be chosen name one "account".
+    let accounts = match named("account") {
+        Some(one) => vec![one],
+        None => listed("accounts"),
+    };
+    parts.push(match accounts.len() {
+        0 => "every account".into(),
+        1 => format!("account {}", accounts[0]),
+        _ => format!("accounts {}", accounts.join(", ")),
+    });
+    let roles = listed("roles");
+    if !roles.is_empty() {
+        parts.push(format!(
+            "role{} {}",
+            if roles.len() > 1 { "s" } else { "" },
+            roles.join(", ")
+        ));
+    }
     let kinds: Vec<&str> = scope["kinds"]
         .as_array()
         .into_iter()
@@ -266,7 +305,8 @@ pub async fn detail(
     let names: HashMap<String, String> = db::reviews::choices(
         pool,
         org,
-        "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1",
+        "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1 \
+         UNION ALL SELECT id, name FROM roles WHERE org_id = $1",
     )
     .await?
     .into_iter()

@@ -63,7 +63,7 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/reports/hygiene", "report=client_bleed&query[page]=0", 401, 403),
     ("/api/reports/account-limit", "limit=1000", 401, 403),
     ("/api/reviews/overview", "", 401, 403),
-    ("/api/reviews/create", "name=Intruder&application=&account=&due_on=2099-01-01&undecided=keep", 401, 403),
+    ("/api/reviews/create", "name=Intruder&application=&due_on=2099-01-01&undecided=keep", 401, 403),
     ("/api/reviews/detail", "campaign=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/reviews/decide", "campaign=00000000-0000-0000-0000-000000000001&decision=keep&reason=&grants[0]=00000000-0000-0000-0000-000000000002", 401, 403),
     ("/api/reviews/close", "campaign=00000000-0000-0000-0000-000000000001", 401, 403),

@@ -62,7 +62,7 @@ async fn a_campaign_is_frozen_decided_and_closed_in_one_go(pool: sqlx::PgPool) {
     // Members may not start campaigns; bad input is named.
     let start = |name: &str, undecided: &str| {
         format!(
-            "name={name}&application={crm}&account=&reviewers[0]={admin_id}&reviewers[1]={approver_id}\
+            "name={name}&application={crm}&reviewers[0]={admin_id}&reviewers[1]={approver_id}\
              &due_on={due}&undecided={undecided}"
         )
     };
@@ -373,4 +373,70 @@ async fn a_failed_close_revokes_nothing(pool: sqlx::PgPool) {
             .await
             .unwrap();
     assert!(!closed);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_campaign_may_be_scoped_to_roles_and_several_accounts(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    // The two roles and two accounts holding the most grants in force on one account.
+    let busiest: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT role_id, account_id FROM grants WHERE role_id IS NOT NULL AND account_id IS NOT NULL \
+           AND revoked_at IS NULL AND (valid_until IS NULL OR valid_until > now()) \
+         GROUP BY role_id, account_id ORDER BY count(*) DESC, role_id, account_id LIMIT 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let (roles, accounts): (Vec<Uuid>, Vec<Uuid>) = busiest.into_iter().unzip();
+    let due = (chrono::Utc::now().date_naive() + chrono::Duration::days(7)).to_string();
+    let mut body = format!("name=Scoped&due_on={due}&undecided=keep");
+    for (i, r) in roles.iter().enumerate() {
+        body.push_str(&format!("&roles[{i}]={r}"));
+    }
+    for (i, a) in accounts.iter().enumerate() {
+        body.push_str(&format!("&accounts[{i}]={a}"));
+    }
+    let (status, made) = app.json(&admin, "/api/reviews/create", &body).await;
+    assert_eq!(status, 200, "{made}");
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM grants g JOIN principals p ON p.id = g.principal_id \
+         WHERE g.role_id = ANY($1) AND (g.account_id = ANY($2) OR g.account_id IS NULL) \
+           AND g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now()) \
+           AND p.status <> 'offboarded'",
+    )
+    .bind(&roles)
+    .bind(&accounts)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(made["items"], expected);
+    let campaign = Uuid::parse_str(made["id"].as_str().unwrap()).unwrap();
+    let outside: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM review_items i JOIN grants g ON g.id = i.grant_id \
+         WHERE i.campaign_id = $1 AND (g.role_id IS NULL OR NOT g.role_id = ANY($2) \
+           OR (g.account_id IS NOT NULL AND NOT g.account_id = ANY($3)))",
+    )
+    .bind(campaign)
+    .bind(&roles)
+    .bind(&accounts)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        outside, 0,
+        "every item is within the chosen roles and accounts"
+    );
+    let (_, detail) = app
+        .json(
+            &admin,
+            "/api/reviews/detail",
+            &format!("campaign={campaign}"),
+        )
+        .await;
+    let scope = detail["scope"].as_str().unwrap();
+    assert!(
+        scope.contains("accounts ") && scope.contains("roles "),
+        "{scope}"
+    );
 }
