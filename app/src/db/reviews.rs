@@ -37,28 +37,32 @@ pub async fn campaigns(
     .await
 }
 
+/// One campaign and its scope, without its counts (the caller sums them from
+/// [`progress`], which reads the items once).
 pub async fn campaign(
     pool: &PgPool,
     org_id: Uuid,
-    caller: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<(CampaignRow, Value)>> {
-    let row = sqlx::query_as::<_, CampaignRow>(&format!(
-        "{CAMPAIGNS} WHERE c.org_id = $1 AND c.id = $3 GROUP BY c.org_id, c.id, cb.display_name"
-    ))
+    #[derive(sqlx::FromRow)]
+    struct Header {
+        #[sqlx(flatten)]
+        row: CampaignRow,
+        scope: Value,
+    }
+    let header = sqlx::query_as::<_, Header>(
+        "SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, cb.display_name AS created_by, \
+                c.created_at, c.closed_at, 0::bigint AS items, 0::bigint AS decided, 0::bigint AS to_revoke, \
+                0::bigint AS mine, 0::bigint AS mine_decided, c.scope \
+         FROM review_campaigns c \
+         LEFT JOIN principals cb ON cb.org_id = c.org_id AND cb.id = c.created_by \
+         WHERE c.org_id = $1 AND c.id = $2",
+    )
     .bind(org_id)
-    .bind(caller)
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let scope: Value =
-        sqlx::query_scalar("SELECT scope FROM review_campaigns WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(id)
-            .fetch_one(pool)
-            .await?;
-    Ok(Some((row, scope)))
+    Ok(header.map(|h| (h.row, h.scope)))
 }
 
 pub async fn choices(pool: &PgPool, org_id: Uuid, sql: &str) -> sqlx::Result<Vec<Choice>> {
@@ -161,8 +165,9 @@ pub async fn progress(
     campaign: Uuid,
 ) -> sqlx::Result<Vec<ReviewerProgress>> {
     sqlx::query_as::<_, ReviewerProgress>(
-        "SELECT rv.display_name AS reviewer, x.items, x.decided FROM ( \
-           SELECT reviewer_id, count(*) AS items, count(decision) AS decided FROM review_items \
+        "SELECT x.reviewer_id, rv.display_name AS reviewer, x.items, x.decided, x.to_revoke FROM ( \
+           SELECT reviewer_id, count(*) AS items, count(decision) AS decided, \
+                  count(*) FILTER (WHERE decision = 'revoke') AS to_revoke FROM review_items \
            WHERE org_id = $1 AND campaign_id = $2 GROUP BY reviewer_id) x \
          JOIN principals rv ON rv.org_id = $1 AND rv.id = x.reviewer_id ORDER BY rv.display_name",
     )

@@ -70,9 +70,11 @@ pub struct ReviewItemRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ReviewerProgress {
+    pub reviewer_id: Uuid,
     pub reviewer: String,
     pub items: i64,
     pub decided: i64,
+    pub to_revoke: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -295,26 +295,38 @@ pub async fn detail(
 ) -> Result<CampaignDetail, AppError> {
     let org = caller.org_id;
     let not_found = || AppError::NotFound("There is no such review campaign.".into());
-    let (campaign, scope) = db::reviews::campaign(pool, org, caller.principal_id, id)
-        .await?
-        .ok_or_else(not_found)?;
+    let (header, reviewers) = tokio::try_join!(
+        db::reviews::campaign(pool, org, id),
+        db::reviews::progress(pool, org, id)
+    )?;
+    let (mut campaign, scope) = header.ok_or_else(not_found)?;
+    for r in &reviewers {
+        campaign.items += r.items;
+        campaign.decided += r.decided;
+        campaign.to_revoke += r.to_revoke;
+        if r.reviewer_id == caller.principal_id {
+            (campaign.mine, campaign.mine_decided) = (r.items, r.decided);
+        }
+    }
     if !reads_all(caller) && campaign.mine == 0 {
         return Err(not_found());
     }
     let mine_only = mine_only || !reads_all(caller);
-    let names: HashMap<String, String> = db::reviews::choices(
-        pool,
-        org,
-        "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1 \
-         UNION ALL SELECT id, name FROM roles WHERE org_id = $1",
-    )
-    .await?
-    .into_iter()
-    .map(|c| (c.id.to_string(), c.name))
-    .collect();
     let reviewer = mine_only.then_some(caller.principal_id);
     let offset = i64::from(page) * PAGE_SIZE as i64;
-    let rows = db::reviews::items(pool, org, id, reviewer, PAGE_SIZE as i64 + 1, offset).await?;
+    let (names, rows) = tokio::try_join!(
+        db::reviews::choices(
+            pool,
+            org,
+            "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1 \
+             UNION ALL SELECT id, name FROM roles WHERE org_id = $1",
+        ),
+        db::reviews::items(pool, org, id, reviewer, PAGE_SIZE as i64 + 1, offset)
+    )?;
+    let names: HashMap<String, String> = names
+        .into_iter()
+        .map(|c| (c.id.to_string(), c.name))
+        .collect();
     let (mut items, has_next) = split_page(rows, PAGE_SIZE);
     let mut on_page: Vec<Uuid> = items.iter().map(|i| i.principal_id).collect();
     on_page.sort();
@@ -330,7 +342,7 @@ pub async fn detail(
     }
     Ok(CampaignDetail {
         scope: scope_label(&scope, &names),
-        reviewers: db::reviews::progress(pool, org, id).await?,
+        reviewers,
         campaign,
         items,
         page,
