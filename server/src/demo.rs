@@ -1076,6 +1076,24 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
         .execute(&mut **loader.tx)
         .await?;
 
+    // Made-up history for the home page's trends: 89 days drifting towards today's
+    // figures (today's own snapshot is taken by the server).
+    sqlx::query(
+        "WITH today AS (SELECT \
+           (SELECT count(*) FROM grants WHERE org_id = $1 AND revoked_at IS NULL \
+              AND (valid_until IS NULL OR valid_until > now())) AS grants, \
+           (SELECT count(*) FROM access_requests WHERE org_id = $1 AND status = 'pending') AS pending, \
+           (SELECT count(*) FROM principals WHERE org_id = $1 AND status = 'active' \
+              AND (last_activity_at IS NULL OR last_activity_at < now() - interval '90 days')) AS dormant) \
+         INSERT INTO daily_snapshots (org_id, day, dormant_principals, pending_requests, active_grants) \
+         SELECT $1, current_date - n, greatest(dormant + n / 15 - n % 3, 0), greatest(pending + n % 5 - 2, 0), \
+                greatest(grants - n / 6 + n % 4, 0) \
+         FROM today, generate_series(1, 89) n",
+    )
+    .bind(org)
+    .execute(&mut **loader.tx)
+    .await?;
+
     let summary = DemoSummary {
         org_id: org,
         accounts: accounts.len(),

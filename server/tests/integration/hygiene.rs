@@ -486,6 +486,12 @@ async fn sod_violations_report_agrees_with_the_rules_page_and_exports(pool: sqlx
 async fn daily_snapshots_are_taken_once_and_draw_the_trend(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let auditor = app.demo_client("auditor@northwind.example").await;
+    let (_, demo) = app.json(&auditor, "/api/dashboard/summary", "").await;
+    assert_eq!(
+        demo["trend"].as_array().unwrap().len(),
+        89,
+        "the demo's made-up history"
+    );
     sqlx::query("DELETE FROM daily_snapshots")
         .execute(&app.pool)
         .await
