@@ -978,7 +978,7 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
                     id,
                     Some(roles[role]),
                     None,
-                    Some(accounts[0]),
+                    Some(accounts[(i + 2) % accounts.len()]),
                     150,
                     None,
                     "Earlier engagement",
@@ -1084,10 +1084,10 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
               AND (valid_until IS NULL OR valid_until > now())) AS grants, \
            (SELECT count(*) FROM access_requests WHERE org_id = $1 AND status = 'pending') AS pending, \
            (SELECT count(*) FROM principals WHERE org_id = $1 AND status = 'active' \
-              AND (last_activity_at IS NULL OR last_activity_at < now() - interval '90 days')) AS dormant) \
+              AND (end_date < current_date OR last_activity_at < now() - interval '90 days' \
+                   OR (last_activity_at IS NULL AND created_at < now() - interval '90 days'))) AS dormant) \
          INSERT INTO daily_snapshots (org_id, day, dormant_principals, pending_requests, active_grants) \
-         SELECT $1, current_date - n, greatest(dormant + n / 15 - n % 3, 0), greatest(pending + n % 5 - 2, 0), \
-                greatest(grants - n / 6 + n % 4, 0) \
+         SELECT $1, current_date - n, dormant + n / 12, pending + (n / 9) % 3, greatest(grants - n / 5, 0) \
          FROM today, generate_series(1, 89) n",
     )
     .bind(org)

@@ -108,6 +108,7 @@ fn SodRules(
                         <tbody>{violation_rows}</tbody>
                     </table>
                 </div>
+                <p class="muted">"Up to 500 are shown here; "<a href="/reports/sod-violations">"the violations report"</a>" lists every one, with filters and CSV."</p>
             }.into_any()
         }}
     }
