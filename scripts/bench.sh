@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks a large organisation against a private PostgreSQL, with optimised builds.
-# Prints tables of p50/p95 response times (see server/benches/large_org.rs and
-# server/benches/approvals.rs).
+# Prints tables of p50/p95 response times and rates (see server/benches/large_org.rs,
+# server/benches/approvals.rs and server/benches/activity.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
