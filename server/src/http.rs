@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 use app::api::guard::{
     caller_from_session, Caller, RequestOrigin, ServerState, SessionAuth, SESSION_KEY,
 };
+use app::db::tokens::TokenCaller;
 use app::domain::console::ConsolePermission;
 use app::domain::hygiene::Hygiene;
 use app::error::AppError;
@@ -78,6 +79,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         .route("/audit/export.csv", get(export_audit_csv))
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/api/v1/activity", post(ingest_activity))
+        .route("/api/v1/consent-events", post(ingest_consent))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
@@ -231,11 +233,14 @@ async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -
 }
 
 /// A full batch of 1,000 events with long ids fits well within this.
-const ACTIVITY_BODY_LIMIT: usize = 2 * 1024 * 1024;
+const BATCH_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// `POST /api/v1/activity` with `Authorization: Bearer <application token>`: a batch of
-/// activity events; the answer reports each event (see the README).
-async fn ingest_activity(State(state): State<AppState>, request: Request) -> Response {
+/// The caller and body of a `/api/v1` batch: an application token checked before the
+/// body is read, then a JSON body of at most 2 MB; or the answer refusing it.
+async fn token_batch(
+    state: &AppState,
+    request: Request,
+) -> Result<(TokenCaller, serde_json::Value), Response> {
     let (parts, body) = request.into_parts();
     let authorization = parts
         .headers
@@ -252,27 +257,46 @@ async fn ingest_activity(State(state): State<AppState>, request: Request) -> Res
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
+            return Err(response);
         }
-        Err(e) => return api_error_from(e),
+        Err(e) => return Err(api_error_from(e)),
     };
-    // The body is read only once the caller is known.
-    let Ok(body) = axum::body::to_bytes(body, ACTIVITY_BODY_LIMIT).await else {
-        return api_error(
+    let Ok(body) = axum::body::to_bytes(body, BATCH_BODY_LIMIT).await else {
+        return Err(api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The body is larger than 2 MB; send fewer events per batch.",
-        );
+        ));
     };
-    let body: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(body) => body,
-        Err(e) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                &format!("The body is not JSON: {e}."),
-            )
-        }
+    match serde_json::from_slice(&body) {
+        Ok(body) => Ok((caller, body)),
+        Err(e) => Err(api_error(
+            StatusCode::BAD_REQUEST,
+            &format!("The body is not JSON: {e}."),
+        )),
+    }
+}
+
+/// `POST /api/v1/activity` with `Authorization: Bearer <application token>`: a batch of
+/// activity events; the answer reports each event (see the README).
+async fn ingest_activity(State(state): State<AppState>, request: Request) -> Response {
+    let (caller, body) = match token_batch(&state, request).await {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
     };
     match app::service::activity::ingest(&state.pool, caller, &body).await {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// `POST /api/v1/consent-events`, authenticated the same way: a batch of consent events,
+/// each answered likewise (see the README).
+async fn ingest_consent(State(state): State<AppState>, request: Request) -> Response {
+    let (caller, body) = match token_batch(&state, request).await {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
+    };
+    match app::service::consent::ingest(&state.pool, caller, &body).await {
         Ok(report) => axum::Json(report).into_response(),
         Err(e) => api_error_from(e),
     }

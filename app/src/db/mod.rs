@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod auth;
+pub mod consent;
 pub mod console_catalogue;
 pub mod dashboard;
 pub mod expiry;

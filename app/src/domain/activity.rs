@@ -84,6 +84,40 @@ pub fn batch(body: &Value) -> Result<&[Value], String> {
     Ok(events)
 }
 
+/// Checks each event of a batch with `parse`: answers an outcome for every event
+/// (`recorded` until the database says otherwise, `rejected` with the reason, or
+/// `duplicate` for an id that came earlier in the batch) and the well-formed events
+/// with their positions.
+pub fn screen<T>(
+    values: &[Value],
+    parse: impl Fn(&Value) -> Result<T, String>,
+    id: impl Fn(&T) -> &str,
+) -> (Vec<EventOutcome>, Vec<(usize, T)>) {
+    let mut outcomes = Vec::with_capacity(values.len());
+    let mut events = Vec::with_capacity(values.len());
+    let mut ids = std::collections::HashSet::with_capacity(values.len());
+    for (index, value) in values.iter().enumerate() {
+        let outcome = |status, error| EventOutcome {
+            index,
+            id: event_id(value),
+            status,
+            error,
+        };
+        match parse(value) {
+            Err(error) => outcomes.push(outcome(EventStatus::Rejected, Some(error))),
+            Ok(event) if !ids.insert(id(&event).to_string()) => outcomes.push(outcome(
+                EventStatus::Duplicate,
+                Some("The same id came earlier in this batch.".into()),
+            )),
+            Ok(event) => {
+                outcomes.push(outcome(EventStatus::Recorded, None));
+                events.push((index, event));
+            }
+        }
+    }
+    (outcomes, events)
+}
+
 /// The event's id as reported back, when it has a usable one.
 pub fn event_id(value: &Value) -> Option<String> {
     match value.get("id")? {

@@ -1,6 +1,7 @@
 //! Pure rules: no database, no web types. Each rule is a plain function with unit tests.
 
 pub mod activity;
+pub mod consent;
 pub mod console;
 pub mod effective;
 pub mod hygiene;

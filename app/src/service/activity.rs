@@ -2,20 +2,18 @@
 //! an answer (recorded, duplicate, or rejected with the reason), and a bad event never
 //! stops the others.
 
-use std::collections::HashSet;
-
 use chrono::Utc;
 use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::db;
 use crate::db::tokens::TokenCaller;
-use crate::domain::activity::{self, BatchReport, EventOutcome, EventStatus};
+use crate::domain::activity::{self, BatchReport, EventStatus};
 use crate::error::AppError;
 
-/// Concurrent batches touching the same principals may deadlock; PostgreSQL then
-/// aborts one, which is tried again this many times.
-const ATTEMPTS: usize = 3;
+/// Concurrent batches touching the same rows may deadlock; PostgreSQL then aborts one,
+/// which is tried again this many times.
+pub(crate) const ATTEMPTS: usize = 3;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -24,30 +22,10 @@ pub async fn ingest(
 ) -> Result<BatchReport, AppError> {
     let values = activity::batch(body).map_err(|m| AppError::invalid("events", m))?;
     let now = Utc::now();
-    let mut outcomes: Vec<EventOutcome> = Vec::with_capacity(values.len());
-    let mut events = Vec::with_capacity(values.len());
-    let mut positions = Vec::with_capacity(values.len());
-    let mut ids = HashSet::with_capacity(values.len());
-    for (index, value) in values.iter().enumerate() {
-        let outcome = |status, error| EventOutcome {
-            index,
-            id: activity::event_id(value),
-            status,
-            error,
-        };
-        match activity::parse_event(value, now) {
-            Err(error) => outcomes.push(outcome(EventStatus::Rejected, Some(error))),
-            Ok(event) if !ids.insert(event.id.clone()) => outcomes.push(outcome(
-                EventStatus::Duplicate,
-                Some("The same id came earlier in this batch.".into()),
-            )),
-            Ok(event) => {
-                outcomes.push(outcome(EventStatus::Recorded, None));
-                positions.push(index);
-                events.push(event);
-            }
-        }
-    }
+    let (mut outcomes, screened) =
+        activity::screen(values, |v| activity::parse_event(v, now), |e| e.id.as_str());
+    let (positions, events): (Vec<usize>, Vec<activity::ActivityEvent>) =
+        screened.into_iter().unzip();
     if !events.is_empty() {
         let recorded = record(pool, caller, &events).await?;
         for row in recorded {
@@ -106,7 +84,7 @@ async fn record(
     }
 }
 
-fn is_deadlock(error: &sqlx::Error) -> bool {
+pub(crate) fn is_deadlock(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .and_then(|e| e.code())

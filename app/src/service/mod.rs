@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activity;
 pub mod admin;
 pub mod audit_trail;
+pub mod consent;
 pub mod dashboard;
 pub mod expiry;
 pub mod grants;

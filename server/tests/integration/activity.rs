@@ -24,9 +24,18 @@ pub(crate) async fn crm_token(app: &TestApp) -> String {
 }
 
 pub(crate) async fn send(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut request = crate::common::client()
-        .post(app.url("/api/v1/activity"))
-        .json(body);
+    post_batch(app, "/api/v1/activity", token, body).await
+}
+
+/// Posts a batch to an `/api/v1` endpoint with the token, if any; answers the status
+/// and the JSON answer.
+pub(crate) async fn post_batch(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    let mut request = crate::common::client().post(app.url(path)).json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }

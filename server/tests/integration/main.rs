@@ -7,6 +7,7 @@ mod activity;
 mod audit_trail;
 mod authorization;
 mod cli;
+mod consent;
 mod grants;
 mod hygiene;
 mod principal_admin;

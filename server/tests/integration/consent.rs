@@ -1,0 +1,253 @@
+//! Consent events sent with an application token: each answered, stored once, refused
+//! without a token; the history is append-only and the current state always agrees with
+//! the state derived from it.
+
+use app::domain::consent::{current_state, ConsentStatus, HistoryEntry};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::activity::{crm_token, post_batch};
+use crate::common::{spawn_demo, TestApp};
+
+const PATH: &str = "/api/v1/consent-events";
+
+fn event(
+    id: &str,
+    subject: &str,
+    account: &str,
+    channel: &str,
+    purpose: &str,
+    status: &str,
+    at: DateTime<Utc>,
+) -> Value {
+    json!({"id": id, "subject": subject, "email": format!("{subject}@Example.com"), "name": "Ana Silva",
+           "country": "PT", "account": account, "channel": channel, "purpose": purpose, "status": status,
+           "lawful_basis": "consent", "method": "chatbot", "source": "Chatbot Builder",
+           "notice_version": "2026-10", "notice_sha256": "ab".repeat(32), "language": "pt-PT",
+           "jurisdiction": "EU", "at": at.to_rfc3339(), "evidence": {"message_id": format!("wamid.{id}")}})
+}
+
+fn statuses(report: &Value) -> Vec<String> {
+    report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn first_account(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT name FROM accounts ORDER BY name LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Every subject's stored state, and the state derived from its whole history, as
+/// (subject, channel, purpose, status) rows.
+async fn stored_and_derived(
+    app: &TestApp,
+) -> (
+    Vec<(Uuid, String, String, String)>,
+    Vec<(Uuid, String, String, String)>,
+) {
+    let stored: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT subject_id, channel, purpose, status::text FROM consent_state ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let history: Vec<(Uuid, String, String, String, DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT subject_id, channel, purpose, status::text, occurred_at, seq FROM consent_events ORDER BY seq",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut subjects: Vec<Uuid> = history.iter().map(|h| h.0).collect();
+    subjects.sort();
+    subjects.dedup();
+    let mut derived = Vec::new();
+    for subject in subjects {
+        let entries: Vec<HistoryEntry> = history
+            .iter()
+            .filter(|h| h.0 == subject)
+            .map(|h| HistoryEntry {
+                channel: h.1.clone(),
+                purpose: h.2.clone(),
+                status: ConsentStatus::parse(&h.3).unwrap(),
+                at: h.4,
+                seq: h.5,
+            })
+            .collect();
+        for ((channel, purpose), e) in current_state(&entries) {
+            derived.push((subject, channel, purpose, e.status.as_str().to_string()));
+        }
+    }
+    (stored, derived)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn consent_events_are_answered_one_by_one_and_stored_once(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let account = first_account(&app).await;
+    let t = Utc::now() - Duration::days(3);
+    let batch = json!({"events": [
+        event("c1", "s-1", &account, "email", "marketing", "granted", t),
+        event("c2", "s-1", &account, "email", "marketing", "withdrawn", t + Duration::hours(1)),
+        event("c3", "s-1", &account, "sms", "analytics", "granted", t),
+        event("c4", "s-2", "No Such Client", "email", "marketing", "granted", t),
+        event("c5", "s-2", &account, "email", "loyalty", "granted", t),
+        event("c6", "s-2", &account, "fax", "marketing", "granted", t),
+        event("c1", "s-1", &account, "email", "marketing", "granted", t),
+    ]});
+    let (status, report) = post_batch(&app, PATH, Some(&token), &batch).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        statuses(&report),
+        [
+            "recorded",
+            "recorded",
+            "recorded",
+            "rejected",
+            "rejected",
+            "rejected",
+            "duplicate"
+        ]
+    );
+    let errors: Vec<&str> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["error"].as_str().unwrap_or(""))
+        .collect();
+    assert!(errors[3].contains("No Such Client"), "{}", errors[3]);
+    assert!(
+        errors[4].contains("loyalty") && errors[4].contains("not a purpose"),
+        "{}",
+        errors[4]
+    );
+    assert!(errors[5].contains("\"channel\""), "{}", errors[5]);
+    assert_eq!(
+        (report["recorded"].as_i64(), report["rejected"].as_i64()),
+        (Some(3), Some(3))
+    );
+
+    // Sent again: nothing new.
+    let (_, again) = post_batch(&app, PATH, Some(&token), &batch).await;
+    assert_eq!(
+        &statuses(&again)[..3],
+        ["duplicate", "duplicate", "duplicate"]
+    );
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 3);
+
+    // A grant older than the withdrawal arrives late: kept in the history, the state stays.
+    let late = json!({"events": [event("c0", "s-1", &account, "email", "marketing", "granted", t - Duration::days(1))]});
+    let (_, late) = post_batch(&app, PATH, Some(&token), &late).await;
+    assert_eq!(statuses(&late), ["recorded"]);
+    let email: String = sqlx::query_scalar(
+        "SELECT s.status::text FROM consent_state s JOIN data_subjects d ON d.id = s.subject_id \
+         WHERE d.external_id = 's-1' AND s.channel = 'email' AND s.purpose = 'marketing'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(email, "withdrawn");
+    let (stored, derived) = stored_and_derived(&app).await;
+    assert_eq!(stored, derived);
+
+    // The subject as the system described it; the organisation's own purpose is taken once added.
+    let subject: (String, String, String) =
+        sqlx::query_as("SELECT email, name, country FROM data_subjects WHERE external_id = 's-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        subject,
+        ("s-1@example.com".into(), "Ana Silva".into(), "PT".into())
+    );
+    sqlx::query("INSERT INTO consent_purposes (org_id, key, label) SELECT id, 'loyalty', 'Loyalty programme' FROM organisations")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let loyalty =
+        json!({"events": [event("c5b", "s-2", &account, "email", "loyalty", "granted", t)]});
+    let (_, loyalty) = post_batch(&app, PATH, Some(&token), &loyalty).await;
+    assert_eq!(statuses(&loyalty), ["recorded"]);
+
+    // The history is never rewritten.
+    for statement in [
+        "UPDATE consent_events SET status = 'granted'",
+        "DELETE FROM consent_events",
+    ] {
+        let refused = sqlx::query(statement).execute(&app.pool).await.unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn consent_events_need_a_token(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let account = first_account(&app).await;
+    let batch = json!({"events": [event("x1", "s-9", &account, "email", "marketing", "granted", Utc::now())]});
+    for token in [None, Some("gtk_not-a-real-token")] {
+        let (status, answer) = post_batch(&app, PATH, token, &batch).await;
+        assert_eq!(status, 401, "{answer}");
+        assert!(answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("application token"));
+    }
+    let token = crm_token(&app).await;
+    let (status, answer) = post_batch(&app, PATH, Some(&token), &json!({"events": []})).await;
+    assert_eq!(status, 422, "{answer}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_state_agrees_with_the_history_whatever_the_order_and_concurrency(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let account = first_account(&app).await;
+    let base = Utc::now() - Duration::days(10);
+    let statuses = ["granted", "withdrawn", "refused"];
+    // 240 events over 4 subjects x 2 channels x 2 purposes, on 12 distinct instants (so
+    // many ties), in an order unrelated to their times.
+    let events: Vec<Value> = (0..240)
+        .map(|n: i64| {
+            let at = base + Duration::hours((n * 7) % 12);
+            event(
+                &format!("r{n}"),
+                &format!("s-{}", n % 4),
+                &account,
+                ["email", "whatsapp"][(n / 4 % 2) as usize],
+                ["marketing", "ai_processing"][(n / 8 % 2) as usize],
+                statuses[((n * 5) % 3) as usize],
+                at,
+            )
+        })
+        .collect();
+    let batches: Vec<Value> = events.chunks(60).map(|c| json!({"events": c})).collect();
+    let sent = futures::future::join_all(
+        batches
+            .iter()
+            .map(|b| post_batch(&app, PATH, Some(&token), b)),
+    )
+    .await;
+    for (status, report) in &sent {
+        assert_eq!(*status, 200, "{report}");
+        assert_eq!(report["recorded"], 60, "{report}");
+    }
+    let (stored, derived) = stored_and_derived(&app).await;
+    assert_eq!(stored.len(), 16);
+    assert_eq!(stored, derived);
+}
