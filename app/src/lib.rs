@@ -27,6 +27,7 @@ use crate::model::CurrentUser;
 use crate::pages::{
     accounts::AccountsPage,
     audit::AuditPage,
+    consent::{ConsentPage, SubjectPage},
     dormant::DormantPage,
     expiring::ExpiringPage,
     home::HomePage,
@@ -119,6 +120,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/overreach") view=|| view! { <HygienePage report=Hygiene::Overreach /> } />
                     <Route path=path!("reports/client-bleed") view=|| view! { <HygienePage report=Hygiene::ClientBleed /> } />
                     <Route path=path!("reports/sod-violations") view=|| view! { <HygienePage report=Hygiene::SodViolations /> } />
+                    <Route path=path!("consent") view=ConsentPage />
+                    <Route path=path!("consent/:id") view=SubjectPage />
                     <Route path=path!("reviews") view=ReviewsPage />
                     <Route path=path!("reviews/:id") view=ReviewPage />
                 </ParentRoute>

@@ -14,9 +14,10 @@ use app::domain::hygiene::Hygiene;
 use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
+use app::service::consent::ProofFormat;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -77,6 +78,14 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
     Router::new()
         .merge(reports)
         .route("/audit/export.csv", get(export_audit_csv))
+        .route(
+            "/consent/{subject}/proof.json",
+            get(|state, path, request| export_proof(state, path, request, ProofFormat::Json)),
+        )
+        .route(
+            "/consent/{subject}/proof.csv",
+            get(|state, path, request| export_proof(state, path, request, ProofFormat::Csv)),
+        )
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/api/v1/activity", post(ingest_activity))
         .route("/api/v1/consent-events", post(ingest_consent))
@@ -142,17 +151,18 @@ async fn session_caller(
     }
 }
 
-fn csv_download(filename: &str, csv: String) -> Response {
+/// A file to save: `body` as `filename`, never cached.
+fn attachment(content_type: &str, filename: &str, body: String) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        csv,
+        body,
     )
         .into_response()
 }
@@ -180,7 +190,7 @@ where
         Err(e) => return error_response(AppError::BadRequest(e.to_string())),
     };
     match export(state, caller, query).await {
-        Ok(csv) => csv_download(filename, csv),
+        Ok(csv) => attachment("text/csv; charset=utf-8", filename, csv),
         Err(e) => error_response(e),
     }
 }
@@ -234,6 +244,37 @@ async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -
 
 /// A full batch of 1,000 events with long ids fits well within this.
 const BATCH_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// `GET /consent/{subject}/proof.json` (or `.csv`): the subject's consent proof, every
+/// event with every field; the export is audited.
+async fn export_proof(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    request: Request,
+    format: ProofFormat,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let caller = match session_caller(&state, &parts, ConsolePermission::ConsentView).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let Ok(subject) = uuid::Uuid::parse_str(&subject) else {
+        return error_response(AppError::NotFound("There is no such data subject.".into()));
+    };
+    match app::service::consent::proof(&state.pool, &caller.actor(), subject, format).await {
+        Ok(body) => {
+            let (content_type, name) = match format {
+                ProofFormat::Json => ("application/json", format!("consent-proof-{subject}.json")),
+                ProofFormat::Csv => (
+                    "text/csv; charset=utf-8",
+                    format!("consent-proof-{subject}.csv"),
+                ),
+            };
+            attachment(content_type, &name, body)
+        }
+        Err(e) => error_response(e),
+    }
+}
 
 /// The caller and body of a `/api/v1` batch: an application token checked before the
 /// body is read, then a JSON body of at most 2 MB; or the answer refusing it.

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod consent;
 pub mod dashboard;
 pub mod grants;
 #[cfg(feature = "ssr")]

@@ -6,6 +6,21 @@ use uuid::Uuid;
 
 use super::Tx;
 use crate::domain::consent::{ConsentEvent, BUILT_IN_PURPOSES};
+use crate::model::consent::{ConsentCell, ConsentEventRow, SubjectAccess, SubjectRow};
+
+/// A status's weight between events at the same instant (`ConsentStatus::precedence`).
+const PRECEDENCE: &str =
+    "(CASE status WHEN 'withdrawn' THEN 2 WHEN 'refused' THEN 1 ELSE 0 END)::smallint";
+
+/// Moves each channel and purpose's state to the event in `standing` (one per key, with
+/// its `precedence`) when it supersedes the standing one (`domain::consent::order_key`).
+const MOVE_STATE: &str = "INSERT INTO consent_state AS cs \
+       (org_id, subject_id, channel, purpose, status, precedence, occurred_at, seq, event_id) \
+     SELECT $1, subject_id, channel, purpose, status, precedence, occurred_at, seq, id FROM standing \
+     ON CONFLICT (org_id, subject_id, channel, purpose) DO UPDATE \
+       SET status = excluded.status, precedence = excluded.precedence, occurred_at = excluded.occurred_at, \
+           seq = excluded.seq, event_id = excluded.event_id \
+       WHERE (excluded.occurred_at, excluded.precedence, excluded.seq) > (cs.occurred_at, cs.precedence, cs.seq)";
 
 /// What the database knows of one event of a batch, by its position.
 #[derive(Debug, sqlx::FromRow)]
@@ -74,7 +89,7 @@ pub async fn record(
     let accounts: Vec<Uuid> = events.iter().map(|(_, a)| *a).collect();
     let at: Vec<DateTime<Utc>> = events.iter().map(|(e, _)| e.at).collect();
     let evidence: Vec<serde_json::Value> = events.iter().map(|(e, _)| e.evidence.clone()).collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "WITH e AS ( \
            SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], \
                                 $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
@@ -102,19 +117,12 @@ pub async fn record(
            ON CONFLICT DO NOTHING \
            RETURNING id, seq, subject_id, channel, purpose, status, occurred_at, source_event_id), \
          standing AS ( \
-           SELECT DISTINCT ON (subject_id, channel, purpose) i.*, \
-                  (CASE i.status WHEN 'withdrawn' THEN 2 WHEN 'refused' THEN 1 ELSE 0 END)::smallint AS precedence \
+           SELECT DISTINCT ON (subject_id, channel, purpose) i.*, {PRECEDENCE} AS precedence \
            FROM inserted i \
            ORDER BY subject_id, channel, purpose, occurred_at DESC, precedence DESC, seq DESC), \
-         moved AS ( \
-           INSERT INTO consent_state AS cs (org_id, subject_id, channel, purpose, status, precedence, occurred_at, seq, event_id) \
-           SELECT $1, subject_id, channel, purpose, status, precedence, occurred_at, seq, id FROM standing \
-           ON CONFLICT (org_id, subject_id, channel, purpose) DO UPDATE \
-             SET status = excluded.status, precedence = excluded.precedence, occurred_at = excluded.occurred_at, \
-                 seq = excluded.seq, event_id = excluded.event_id \
-             WHERE (excluded.occurred_at, excluded.precedence, excluded.seq) > (cs.occurred_at, cs.precedence, cs.seq)) \
-         SELECT source_event_id FROM inserted",
-    )
+         moved AS ({MOVE_STATE}) \
+         SELECT source_event_id FROM inserted"
+    ))
     .bind(org_id)
     .bind(application_id)
     .bind(text(|e| &e.id))
@@ -137,5 +145,147 @@ pub async fn record(
     .bind(evidence)
     .bind(recorded_by)
     .fetch_all(&mut **tx)
+    .await
+}
+
+const SUBJECT: &str = "SELECT d.id, a.name AS account, d.external_id, d.email, d.name, d.country, d.pseudonymised_at \
+     FROM data_subjects d JOIN accounts a ON a.org_id = d.org_id AND a.id = d.account_id";
+
+/// Subjects whose email or external id is `term`, or whose name starts with it; by
+/// name, `limit` from `offset`.
+pub async fn search(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    term: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<SubjectRow>> {
+    sqlx::query_as(&format!(
+        "{SUBJECT} WHERE d.org_id = $1 AND (d.email = lower($2) OR d.external_id = $2 \
+           OR lower(d.name) LIKE lower($3) || '%') \
+         ORDER BY d.name, d.external_id, d.id LIMIT $4 OFFSET $5"
+    ))
+    .bind(org_id)
+    .bind(term)
+    .bind(super::like_escape(term))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn subject(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<SubjectRow>> {
+    sqlx::query_as(&format!("{SUBJECT} WHERE d.org_id = $1 AND d.id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn state(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    subject: Uuid,
+) -> sqlx::Result<Vec<ConsentCell>> {
+    sqlx::query_as(
+        "SELECT channel, purpose, status::text AS status, occurred_at FROM consent_state \
+         WHERE org_id = $1 AND subject_id = $2 ORDER BY channel, purpose",
+    )
+    .bind(org_id)
+    .bind(subject)
+    .fetch_all(pool)
+    .await
+}
+
+/// The subject's whole history, newest first.
+pub async fn history(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    subject: Uuid,
+) -> sqlx::Result<Vec<ConsentEventRow>> {
+    sqlx::query_as(
+        "SELECT e.id, e.seq, e.channel, e.purpose, e.status::text AS status, e.lawful_basis, e.method, \
+                e.source_system, e.notice_version, e.notice_sha256, e.language, e.jurisdiction, e.occurred_at, \
+                e.recorded_at, coalesce(a.name, p.display_name, e.recorded_by_label) AS recorded_by, \
+                e.source_event_id, e.evidence, e.reason \
+         FROM consent_events e \
+         LEFT JOIN applications a ON a.org_id = e.org_id AND a.id = e.application_id \
+         LEFT JOIN principals p ON p.org_id = e.org_id AND p.id = e.recorded_by \
+         WHERE e.org_id = $1 AND e.subject_id = $2 ORDER BY e.occurred_at DESC, e.seq DESC",
+    )
+    .bind(org_id)
+    .bind(subject)
+    .fetch_all(pool)
+    .await
+}
+
+/// Console views, exports and changes of the subject, from the audit trail, newest first.
+pub async fn accesses(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    subject: Uuid,
+) -> sqlx::Result<Vec<SubjectAccess>> {
+    sqlx::query_as(
+        "SELECT occurred_at, actor_label AS actor, action FROM audit_events \
+         WHERE org_id = $1 AND target_type = 'data_subject' AND target_id = $2 \
+         ORDER BY occurred_at DESC, id DESC LIMIT 200",
+    )
+    .bind(org_id)
+    .bind(subject.to_string())
+    .fetch_all(pool)
+    .await
+}
+
+/// The organisation's own purposes.
+pub async fn purposes(pool: &sqlx::PgPool, org_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT key FROM consent_purposes WHERE org_id = $1 ORDER BY key")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// A DPO's event, recorded by hand with a reason; the state moves as for reported events.
+pub async fn record_by_hand(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    subject: Uuid,
+    e: &ConsentEvent,
+    recorded_by: (Uuid, &str),
+    reason: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(&format!(
+        "WITH inserted AS ( \
+           INSERT INTO consent_events (org_id, id, subject_id, channel, purpose, status, lawful_basis, method, \
+                                       source_system, notice_version, notice_sha256, language, jurisdiction, \
+                                       occurred_at, recorded_by, recorded_by_label, evidence, reason) \
+           VALUES ($1, gen_random_uuid(), $2, $3, $4, $5::consent_status, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                   $15, $16, $17) \
+           RETURNING id, seq, subject_id, channel, purpose, status, occurred_at), \
+         standing AS (SELECT i.*, {PRECEDENCE} AS precedence FROM inserted i), \
+         moved AS ({MOVE_STATE}) \
+         SELECT id FROM inserted"
+    ))
+    .bind(org_id)
+    .bind(subject)
+    .bind(&e.channel)
+    .bind(&e.purpose)
+    .bind(e.status.as_str())
+    .bind(&e.lawful_basis)
+    .bind(&e.method)
+    .bind(&e.source)
+    .bind(&e.notice_version)
+    .bind(&e.notice_sha256)
+    .bind(&e.language)
+    .bind(&e.jurisdiction)
+    .bind(e.at)
+    .bind(recorded_by.0)
+    .bind(recorded_by.1)
+    .bind(&e.evidence)
+    .bind(reason)
+    .fetch_one(&mut **tx)
     .await
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod consent;
 pub mod principals;
 pub mod reports;
 pub mod requests;

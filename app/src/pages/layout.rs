@@ -34,6 +34,7 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Access reviews",
         ConsolePermission::DashboardView,
     ),
+    ("/consent", "Consent", ConsolePermission::ConsentView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
     (
         "/webhooks",

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod consent;
 pub mod dormant;
 pub mod expiring;
 pub mod home;

@@ -1,6 +1,7 @@
-//! Recording consent events sent with an application token: every event gets an answer
-//! (recorded, duplicate, or rejected with the reason), and a bad event never stops the
-//! others.
+//! Consent histories: events sent with an application token (every event gets an
+//! answer — recorded, duplicate, or rejected with the reason — and a bad event never
+//! stops the others), and the DPO's console: search, the subject page, the proof export
+//! and events recorded by hand, every look and change audited.
 
 use std::collections::HashSet;
 
@@ -8,12 +9,19 @@ use chrono::Utc;
 use serde_json::Value;
 use sqlx::PgPool;
 
+use uuid::Uuid;
+
 use crate::db;
+use crate::db::audit::{Actor, Change};
 use crate::db::tokens::TokenCaller;
 use crate::domain::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
-use crate::domain::consent::{parse_event, ConsentEvent};
+use crate::domain::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
 use crate::error::AppError;
+use crate::model::consent::{
+    ConsentEventRow, SubjectDetail, SubjectRow, SubjectSearch, SUBJECTS_PAGE_SIZE,
+};
 use crate::service::activity::{is_deadlock, ATTEMPTS};
+use crate::service::split_page;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -91,6 +99,282 @@ async fn record(
             }
         }
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Subjects matching an email, an external id or the start of a name.
+pub async fn search(
+    pool: &PgPool,
+    org_id: Uuid,
+    term: &str,
+    page: u32,
+) -> Result<SubjectSearch, AppError> {
+    let term = term.trim();
+    if term.chars().count() < 2 {
+        return Err(AppError::invalid(
+            "q",
+            "Type at least two characters: an email, an external id or the start of a name.",
+        ));
+    }
+    let size = i64::from(SUBJECTS_PAGE_SIZE);
+    let rows = db::consent::search(pool, org_id, term, size + 1, i64::from(page) * size).await?;
+    let (rows, has_next) = split_page(rows, SUBJECTS_PAGE_SIZE as usize);
+    Ok(SubjectSearch {
+        rows,
+        page,
+        has_next,
+    })
+}
+
+/// Records that `actor` looked at, exported or changed the subject.
+async fn audit_subject(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    subject: &SubjectRow,
+    action: &'static str,
+    after: Option<Value>,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    db::audit::record(
+        tx,
+        actor,
+        Change {
+            action,
+            target_type: "data_subject",
+            target_id: Some(subject.id.to_string()),
+            target_label: format!("{} in {}", subject.external_id, subject.account),
+            before: None,
+            after,
+            reason,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn find(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<SubjectRow, AppError> {
+    db::consent::subject(pool, org_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such data subject.".into()))
+}
+
+/// The subject page; the look is audited first, so it shows among the accesses.
+pub async fn detail(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    can_record: bool,
+) -> Result<SubjectDetail, AppError> {
+    let subject = find(pool, actor.org_id, id).await?;
+    let mut tx = pool.begin().await?;
+    audit_subject(&mut tx, actor, &subject, "data_subject.viewed", None, None).await?;
+    tx.commit().await?;
+    let org = actor.org_id;
+    let (state, events, accesses, own) = tokio::try_join!(
+        db::consent::state(pool, org, id),
+        db::consent::history(pool, org, id),
+        db::consent::accesses(pool, org, id),
+        db::consent::purposes(pool, org),
+    )?;
+    let mut purposes: Vec<String> = BUILT_IN_PURPOSES.iter().map(|p| p.to_string()).collect();
+    for p in own
+        .into_iter()
+        .chain(events.iter().map(|e| e.purpose.clone()))
+    {
+        if !purposes.contains(&p) {
+            purposes.push(p);
+        }
+    }
+    Ok(SubjectDetail {
+        subject,
+        channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
+        purposes,
+        state,
+        events,
+        accesses,
+        can_record,
+    })
+}
+
+/// The subject's consent proof: the subject and every event with every field, oldest
+/// first, as JSON or CSV; the export is audited.
+pub async fn proof(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    format: ProofFormat,
+) -> Result<String, AppError> {
+    let subject = find(pool, actor.org_id, id).await?;
+    let mut events = db::consent::history(pool, actor.org_id, id).await?;
+    events.reverse();
+    let body = match format {
+        ProofFormat::Json => serde_json::to_string_pretty(&serde_json::json!({
+            "subject": subject,
+            "exported_at": Utc::now(),
+            "events": events,
+        }))
+        .map_err(AppError::internal)?,
+        ProofFormat::Csv => proof_csv(&subject, &events)?,
+    };
+    let mut tx = pool.begin().await?;
+    let after = serde_json::json!({ "format": format.name(), "events": events.len() });
+    audit_subject(
+        &mut tx,
+        actor,
+        &subject,
+        "data_subject.exported",
+        Some(after),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(body)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofFormat {
+    Json,
+    Csv,
+}
+
+impl ProofFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofFormat::Json => "json",
+            ProofFormat::Csv => "csv",
+        }
+    }
+}
+
+fn proof_csv(subject: &SubjectRow, events: &[ConsentEventRow]) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record([
+        "subject_id",
+        "account",
+        "subject_external_id",
+        "event_id",
+        "occurred_at_utc",
+        "recorded_at_utc",
+        "channel",
+        "purpose",
+        "status",
+        "lawful_basis",
+        "method",
+        "source_system",
+        "notice_version",
+        "notice_sha256",
+        "language",
+        "jurisdiction",
+        "recorded_by",
+        "source_event_id",
+        "reason",
+        "evidence",
+    ])
+    .map_err(AppError::internal)?;
+    for e in events {
+        w.write_record([
+            subject.id.to_string(),
+            subject.account.clone(),
+            subject.external_id.clone(),
+            e.id.to_string(),
+            e.occurred_at.to_rfc3339(),
+            e.recorded_at.to_rfc3339(),
+            e.channel.clone(),
+            e.purpose.clone(),
+            e.status.clone(),
+            e.lawful_basis.clone(),
+            e.method.clone(),
+            e.source_system.clone(),
+            e.notice_version.clone(),
+            e.notice_sha256.clone(),
+            e.language.clone(),
+            e.jurisdiction.clone(),
+            e.recorded_by.clone(),
+            e.source_event_id.clone().unwrap_or_default(),
+            e.reason.clone().unwrap_or_default(),
+            e.evidence.to_string(),
+        ])
+        .map_err(AppError::internal)?;
+    }
+    let bytes = w.into_inner().map_err(AppError::internal)?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+/// A DPO's event, as the form sends it.
+pub struct HandEvent<'a> {
+    pub channel: &'a str,
+    pub purpose: &'a str,
+    pub status: &'a str,
+    pub lawful_basis: &'a str,
+    pub method: &'a str,
+    pub notice_version: &'a str,
+    pub notice_sha256: &'a str,
+    pub language: &'a str,
+    pub jurisdiction: &'a str,
+}
+
+/// Records an event by hand (now, with a reason), the state and the audit event in one
+/// transaction.
+pub async fn record_by_hand(
+    pool: &PgPool,
+    actor: &Actor,
+    recorder: Uuid,
+    subject: Uuid,
+    form: &HandEvent<'_>,
+    reason: &str,
+) -> Result<(), AppError> {
+    let subject = find(pool, actor.org_id, subject).await?;
+    if subject.pseudonymised_at.is_some() {
+        return Err(AppError::Conflict(
+            "This subject was erased; their history stays as proof and takes no new events.".into(),
+        ));
+    }
+    let reason = crate::service::grants::parse_reason(reason)?;
+    let now = Utc::now();
+    let value = serde_json::json!({
+        "id": "by-hand", "subject": subject.external_id, "account": subject.account,
+        "channel": form.channel, "purpose": form.purpose, "status": form.status,
+        "lawful_basis": form.lawful_basis, "method": form.method, "source": "Gatehouse console",
+        "notice_version": form.notice_version, "notice_sha256": form.notice_sha256,
+        "language": form.language, "jurisdiction": form.jurisdiction, "at": now.to_rfc3339(),
+    });
+    let event = parse_event(&value, now).map_err(|m| AppError::invalid("event", m))?;
+    let known: HashSet<String> = db::consent::purposes(pool, actor.org_id)
+        .await?
+        .into_iter()
+        .collect();
+    if !(BUILT_IN_PURPOSES.contains(&event.purpose.as_str()) || known.contains(&event.purpose)) {
+        return Err(AppError::invalid(
+            "purpose",
+            format!(
+                "\u{201c}{}\u{201d} is not a purpose of this organisation.",
+                event.purpose
+            ),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let id = db::consent::record_by_hand(
+        &mut tx,
+        actor.org_id,
+        subject.id,
+        &event,
+        (recorder, &actor.label),
+        &reason,
+    )
+    .await?;
+    let after = serde_json::json!({
+        "event": id, "channel": event.channel, "purpose": event.purpose, "status": event.status.as_str(),
+    });
+    audit_subject(
+        &mut tx,
+        actor,
+        &subject,
+        "consent.recorded",
+        Some(after),
+        Some(reason),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -60,6 +60,9 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/tokens/revoke", "token=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/reports/dormant", "query[page]=0", 401, 403),
     ("/api/reports/act", "action=suspend&reason=Intruder+locks+you+out&principals[0]=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/consent/search", "q=ana", 401, 403),
+    ("/api/consent/subject", "subject=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/consent/record", "subject=00000000-0000-0000-0000-000000000001&channel=email&purpose=marketing&status=granted&lawful_basis=consent&method=api&notice_version=1&notice_sha256=00&language=en&jurisdiction=EU&reason=Intruder+records+consent", 401, 403),
     ("/api/reports/hygiene", "report=client_bleed&query[page]=0", 401, 403),
     ("/api/reports/account-limit", "limit=1000", 401, 403),
     ("/api/reviews/overview", "", 401, 403),
@@ -193,6 +196,8 @@ async fn csv_exports_are_refused_without_the_permission(pool: sqlx::PgPool) {
         "/reports/overreach.csv",
         "/reports/client-bleed.csv",
         "/reports/sod-violations.csv",
+        "/consent/00000000-0000-0000-0000-000000000001/proof.json",
+        "/consent/00000000-0000-0000-0000-000000000001/proof.csv",
     ] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "anonymous {path}");

@@ -251,3 +251,176 @@ async fn the_state_agrees_with_the_history_whatever_the_order_and_concurrency(po
     assert_eq!(stored.len(), 16);
     assert_eq!(stored, derived);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_dpo_finds_a_subject_reads_and_exports_the_proof_and_records_by_hand(
+    pool: sqlx::PgPool,
+) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let account = first_account(&app).await;
+    let t = Utc::now() - Duration::days(2);
+    let batch = json!({"events": [
+        event("p1", "ana-1", &account, "email", "marketing", "granted", t),
+        event("p2", "ana-1", &account, "email", "marketing", "withdrawn", t + Duration::hours(1)),
+        event("p3", "ana-1", &account, "whatsapp", "ai_processing", "granted", t),
+    ]});
+    let (status, _) = post_batch(&app, PATH, Some(&token), &batch).await;
+    assert_eq!(status, 200);
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let auditor = app.demo_client("auditor@northwind.example").await;
+
+    for q in ["ANA-1@example.com", "ana-1", "ana s"] {
+        let (status, found) = app
+            .json(
+                &dpo,
+                "/api/consent/search",
+                &format!("q={}", q.replace(' ', "+")),
+            )
+            .await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(found["rows"].as_array().unwrap().len(), 1, "{q}: {found}");
+    }
+    let (status, short) = app.json(&dpo, "/api/consent/search", "q=a").await;
+    assert_eq!(status, 422, "{short}");
+    let (_, found) = app.json(&dpo, "/api/consent/search", "q=ana-1").await;
+    let subject = found["rows"][0]["id"].as_str().unwrap().to_string();
+
+    let (status, page) = app
+        .json(&dpo, "/api/consent/subject", &format!("subject={subject}"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let state = page["state"].as_array().unwrap();
+    assert_eq!(state.len(), 2);
+    assert!(state.iter().any(|c| c["channel"] == "email"
+        && c["purpose"] == "marketing"
+        && c["status"] == "withdrawn"));
+    assert_eq!(page["events"].as_array().unwrap().len(), 3);
+    assert_eq!(page["events"][0]["status"], "withdrawn", "newest first");
+    assert_eq!(
+        page["accesses"][0]["action"], "data_subject.viewed",
+        "the look itself is on record"
+    );
+    assert_eq!(page["can_record"], true);
+
+    // The proof, in both formats; each export is audited.
+    let json_proof: Value = dpo
+        .get(app.url(&format!("/consent/{subject}/proof.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events = json_proof["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0]["source_event_id"], "p1", "oldest first");
+    for field in [
+        "lawful_basis",
+        "method",
+        "source_system",
+        "notice_version",
+        "notice_sha256",
+        "language",
+        "jurisdiction",
+        "recorded_by",
+    ] {
+        assert!(
+            events[0][field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field}"
+        );
+    }
+    assert_eq!(events[0]["evidence"]["message_id"], "wamid.p1");
+    let csv = dpo
+        .get(app.url(&format!("/consent/{subject}/proof.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.starts_with("subject_id,account,subject_external_id,event_id,occurred_at_utc"));
+
+    // An Auditor reads but may not record; a DPO records with a reason.
+    let form = |reason: &str| {
+        format!(
+            "subject={subject}&channel=email&purpose=marketing&status=granted&lawful_basis=consent&method=paper_form\
+             &notice_version=2026-11&notice_sha256={}&language=en&jurisdiction=EU&reason={}",
+            "cd".repeat(32),
+            reason.replace(' ', "+")
+        )
+    };
+    let (status, _) = app
+        .json(
+            &auditor,
+            "/api/consent/subject",
+            &format!("subject={subject}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .json(
+            &auditor,
+            "/api/consent/record",
+            &form("Signed form received today"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, e) = app.json(&dpo, "/api/consent/record", &form("")).await;
+    assert_eq!(status, 422, "{e}");
+    let (status, e) = app
+        .json(
+            &dpo,
+            "/api/consent/record",
+            &form("Signed form received today"),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+    let (_, page) = app
+        .json(&dpo, "/api/consent/subject", &format!("subject={subject}"))
+        .await;
+    assert!(page["state"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["channel"] == "email"
+            && c["purpose"] == "marketing"
+            && c["status"] == "granted"));
+    assert_eq!(page["events"][0]["reason"], "Signed form received today");
+    assert_eq!(page["events"][0]["recorded_by"], "Ingrid Larsen");
+    let actions: Vec<&str> = page["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "data_subject.viewed",
+        "data_subject.exported",
+        "consent.recorded",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "data_subject.exported")
+            .count(),
+        2
+    );
+    let (stored, derived) = stored_and_derived(&app).await;
+    assert_eq!(stored, derived);
+
+    // Approvers and members do not reach the console.
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, _) = app.json(&approver, "/api/consent/search", "q=ana-1").await;
+    assert_eq!(status, 403);
+    let member = app.demo_client("member@northwind.example").await;
+    let response = member
+        .get(app.url(&format!("/consent/{subject}/proof.json")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}

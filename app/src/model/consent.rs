@@ -1,0 +1,84 @@
+//! Consent histories as the browser receives them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const SUBJECTS_PAGE_SIZE: u32 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SubjectRow {
+    pub id: Uuid,
+    pub account: String,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub pseudonymised_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectSearch {
+    pub rows: Vec<SubjectRow>,
+    pub page: u32,
+    pub has_next: bool,
+}
+
+/// One consent event, every field of the proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ConsentEventRow {
+    pub id: Uuid,
+    pub seq: i64,
+    pub channel: String,
+    pub purpose: String,
+    pub status: String,
+    pub lawful_basis: String,
+    pub method: String,
+    pub source_system: String,
+    pub notice_version: String,
+    pub notice_sha256: String,
+    pub language: String,
+    pub jurisdiction: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    /// The application (by name) or the person who recorded it.
+    pub recorded_by: String,
+    pub source_event_id: Option<String>,
+    pub evidence: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+/// The standing status of one channel and purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ConsentCell {
+    pub channel: String,
+    pub purpose: String,
+    pub status: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Someone's look at, export of, or change to the subject in the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SubjectAccess {
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectDetail {
+    pub subject: SubjectRow,
+    pub channels: Vec<String>,
+    /// Built-in purposes, then the organisation's, then any other in the history.
+    pub purposes: Vec<String>,
+    pub state: Vec<ConsentCell>,
+    /// Newest first.
+    pub events: Vec<ConsentEventRow>,
+    pub accesses: Vec<SubjectAccess>,
+    /// Whether the caller may record an event by hand.
+    pub can_record: bool,
+}

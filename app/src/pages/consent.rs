@@ -1,0 +1,251 @@
+//! The DPO's consent console: finding a data subject (`/consent`) and their page
+//! (`/consent/{id}`) with the current channel × purpose grid, the full history, who looked
+//! at or exported them, the proof export, and events recorded by hand.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+use crate::api::consent::{load_subject, search_subjects, RecordConsent};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
+use crate::domain::consent::{LAWFUL_BASES, METHODS};
+use crate::model::consent::{ConsentCell, SubjectDetail};
+
+fn label(key: &str) -> String {
+    key.replace('_', " ")
+}
+
+#[component]
+pub fn ConsentPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        (
+            p.get("q").unwrap_or_default(),
+            p.get("page").and_then(|v| v.parse().ok()).unwrap_or(0u32),
+        )
+    });
+    let found = Resource::new(
+        move || query.get(),
+        |(q, page)| async move {
+            if q.trim().is_empty() {
+                None
+            } else {
+                Some(search_subjects(q, page).await)
+            }
+        },
+    );
+    let error = Signal::derive(move || found.get().flatten().and_then(|r| r.err()));
+    view! {
+        <Title text="Consent" />
+        <h1>"Consent"</h1>
+        <p class="muted">"Find a data subject by email, by their id in the sending system, or by the start of their name."</p>
+        <Form method="GET" action="" attr:class="form form-inline filters">
+            <div class="field">
+                <label for="c-q">"Email, external id or name"</label>
+                <input id="c-q" name="q" type="search" required minlength="2" prop:value=move || query.read().0.clone() />
+                <FieldError error field="q" />
+            </div>
+            <button type="submit" class="btn">"Search"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match found.await {
+                    None => ().into_any(),
+                    Some(Err(e)) if e.field_message("q").is_some() => ().into_any(),
+                    Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    Some(Ok(s)) if s.rows.is_empty() => view! { <p class="empty">"No data subject matches."</p> }.into_any(),
+                    Some(Ok(s)) => {
+                        let q = query.get_untracked().0;
+                        let href = move |n: u32| {
+                            format!("/consent?{}", serde_urlencoded::to_string([("q", q.clone()), ("page", n.to_string())]).unwrap_or_default())
+                        };
+                        let rows = s.rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td><A href=format!("/consent/{}", r.id)>{r.name.clone().unwrap_or_else(|| "(no name)".into())}</A></td>
+                                <td>{r.email.clone().unwrap_or_default()}</td>
+                                <td><code>{r.external_id.clone()}</code></td>
+                                <td>{r.account.clone()}</td>
+                                <td>{r.country.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <div class="table-wrap">
+                                <table class="table subjects">
+                                    <thead><tr><th>"Name"</th><th>"Email"</th><th>"External id"</th><th>"Account"</th><th>"Country"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                            <Pager page=s.page has_next=s.has_next href />
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn cell(state: &[ConsentCell], channel: &str, purpose: &str) -> impl IntoView {
+    match state
+        .iter()
+        .find(|c| c.channel == channel && c.purpose == purpose)
+    {
+        Some(c) => view! {
+            <td><span class=format!("tag consent-{}", c.status)>{c.status.clone()}</span>
+                <div class="muted small">{c.occurred_at.format("%Y-%m-%d").to_string()}</div></td>
+        }
+        .into_any(),
+        None => view! { <td class="muted">"—"</td> }.into_any(),
+    }
+}
+
+fn options(values: &[&'static str]) -> impl IntoView {
+    values
+        .iter()
+        .map(|v| view! { <option value=*v>{label(v)}</option> })
+        .collect_view()
+}
+
+#[component]
+fn RecordForm(d: SubjectDetail, record: ServerAction<RecordConsent>) -> impl IntoView {
+    let error = Signal::derive(move || record.value().get().and_then(|r| r.err()));
+    let channels = d
+        .channels
+        .iter()
+        .map(|c| view! { <option value=c.clone()>{label(c)}</option> })
+        .collect_view();
+    let purposes = d
+        .purposes
+        .iter()
+        .map(|p| view! { <option value=p.clone()>{label(p)}</option> })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>"Record an event by hand"</h2>
+            <p class="muted">"For consent given or withdrawn outside the connected systems (a letter, a call). It is dated now and kept with your name and reason."</p>
+            <ActionForm action=record attr:class="form">
+                <input type="hidden" name="subject" value=d.subject.id.to_string() />
+                <div class="form-inline">
+                    <div class="field"><label for="h-channel">"Channel"</label><select id="h-channel" name="channel">{channels}</select></div>
+                    <div class="field"><label for="h-purpose">"Purpose"</label><select id="h-purpose" name="purpose">{purposes}</select></div>
+                    <div class="field"><label for="h-status">"Status"</label>
+                        <select id="h-status" name="status">{options(&["withdrawn", "granted", "refused"])}</select></div>
+                    <div class="field"><label for="h-basis">"Lawful basis"</label><select id="h-basis" name="lawful_basis">{options(&LAWFUL_BASES)}</select></div>
+                    <div class="field"><label for="h-method">"How it was collected"</label><select id="h-method" name="method">{options(&METHODS)}</select></div>
+                </div>
+                <div class="form-inline">
+                    <div class="field"><label for="h-version">"Notice version"</label><input id="h-version" name="notice_version" required /></div>
+                    <div class="field"><label for="h-hash">"SHA-256 of the notice text"</label><input id="h-hash" name="notice_sha256" required size="66" /></div>
+                    <div class="field"><label for="h-language">"Language"</label><input id="h-language" name="language" required value="en" size="6" /></div>
+                    <div class="field"><label for="h-jurisdiction">"Jurisdiction"</label><input id="h-jurisdiction" name="jurisdiction" required value="EU" size="6" /></div>
+                </div>
+                <div class="field">
+                    <label for="h-reason">"Reason"</label>
+                    <input id="h-reason" name="reason" required minlength="10" placeholder="Letter of 2026-11-20 asking to stop marketing" />
+                    <FieldError error field="reason" />
+                </div>
+                <FieldError error field="event" />
+                <FieldError error field="purpose" />
+                <FormError error />
+                <button type="submit" class="btn btn-primary">"Record"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn SubjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| Uuid::parse_str(&id).ok())
+    });
+    let record = ServerAction::<RecordConsent>::new();
+    let detail = Resource::new(
+        move || (id.get(), record.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => load_subject(id).await,
+                None => Err(crate::error::AppError::NotFound(
+                    "There is no such data subject.".into(),
+                )),
+            }
+        },
+    );
+    view! {
+        <Title text="Data subject" />
+        <Transition fallback=|| view! { <p class="loading">"Loading the subject…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(d) => {
+                        let s = d.subject.clone();
+                        let grid = d.purposes.iter().map(|p| {
+                            let cells = d.channels.iter().map(|c| cell(&d.state, c, p)).collect_view();
+                            view! { <tr><th scope="row">{label(p)}</th>{cells}</tr> }
+                        }).collect_view();
+                        let heads = d.channels.iter().map(|c| view! { <th>{label(c)}</th> }).collect_view();
+                        let events = d.events.iter().map(|e| view! {
+                            <tr>
+                                <td class="nowrap">{format_time(e.occurred_at)}</td>
+                                <td>{label(&e.channel)}</td>
+                                <td>{label(&e.purpose)}</td>
+                                <td><span class=format!("tag consent-{}", e.status)>{e.status.clone()}</span></td>
+                                <td>{label(&e.lawful_basis)}<div class="muted small">{label(&e.method)}</div></td>
+                                <td>{e.recorded_by.clone()}<div class="muted small">{e.source_system.clone()}</div></td>
+                                <td>{e.notice_version.clone()}<div class="muted small"><code>{e.notice_sha256[..12].to_string()}"…"</code></div></td>
+                                <td>{format!("{} · {}", e.language, e.jurisdiction)}</td>
+                                <td class="small">{e.reason.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view();
+                        let accesses = d.accesses.iter().map(|a| view! {
+                            <tr><td class="nowrap">{format_time(a.occurred_at)}</td><td>{a.actor.clone()}</td><td>{label(&a.action.replace('.', " "))}</td></tr>
+                        }).collect_view();
+                        let form = d.can_record.then(|| view! { <RecordForm d=d.clone() record /> });
+                        view! {
+                            <h1>{s.name.clone().unwrap_or_else(|| s.external_id.clone())}</h1>
+                            <p class="muted">{format!("{} · {} · id {} in {}", s.email.clone().unwrap_or_default(), s.country.clone().unwrap_or_default(), s.external_id, s.account)}</p>
+                            {s.pseudonymised_at.map(|at| view! {
+                                <p class="notice notice-warn">{format!("Erased on {}: the history below is kept as pseudonymised proof.", format_time(at))}</p>
+                            })}
+                            <p>
+                                <a href=format!("/consent/{}/proof.json", s.id) rel="external" download="">"Consent proof (JSON)"</a>" · "
+                                <a href=format!("/consent/{}/proof.csv", s.id) rel="external" download="">"Consent proof (CSV)"</a>
+                            </p>
+                            <h2>"Current consent"</h2>
+                            <div class="table-wrap">
+                                <table class="table consent-grid">
+                                    <thead><tr><th>"Purpose"</th>{heads}</tr></thead>
+                                    <tbody>{grid}</tbody>
+                                </table>
+                            </div>
+                            {form}
+                            {move || record.value().get().and_then(|r| r.ok()).map(|_| view! {
+                                <p class="notice notice-ok" role="status">"Recorded."</p>
+                            })}
+                            <h2>"History"</h2>
+                            <div class="table-wrap">
+                                <table class="table consent-history">
+                                    <thead><tr><th>"When (UTC)"</th><th>"Channel"</th><th>"Purpose"</th><th>"Status"</th><th>"Basis and method"</th>
+                                        <th>"Recorded by"</th><th>"Notice"</th><th>"Language · jurisdiction"</th><th>"Reason"</th></tr></thead>
+                                    <tbody>{events}</tbody>
+                                </table>
+                            </div>
+                            <h2>"Console access"</h2>
+                            <div class="table-wrap">
+                                <table class="table subject-access">
+                                    <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th></tr></thead>
+                                    <tbody>{accesses}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
