@@ -27,7 +27,10 @@ CREATE TABLE data_subjects (
     UNIQUE (org_id, account_id, external_id),
     FOREIGN KEY (org_id, account_id) REFERENCES accounts (org_id, id)
 );
+-- The DPO finds subjects by email, by external id, or by the start of the name.
 CREATE INDEX data_subjects_by_email ON data_subjects (org_id, email);
+CREATE INDEX data_subjects_by_external_id ON data_subjects (org_id, external_id);
+CREATE INDEX data_subjects_by_name ON data_subjects (org_id, lower(name) COLLATE "C");
 
 -- Events come from an application (with its event id, once) or are recorded by hand
 -- by a DPO (with a reason). `seq` orders recording.

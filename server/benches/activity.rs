@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use support::{bench_database, call, get, load_organisation, measure, serve_signed_in};
+use support::{bench_database, call, get, ingest, load_organisation, measure, serve_signed_in};
 
 const DATABASE: &str = "gatehouse_bench_activity";
 const ADMIN: &str = "activity-admin@bench.example";
@@ -216,44 +216,15 @@ async fn main() {
     println!("|---|---:|---:|---:|---:|");
     let mut sent = 0usize;
     for clients in [1usize, 2, 4] {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let (url, token) = (app.url("/api/v1/activity"), token.clone());
-            let first = sent + c * BATCHES;
-            tasks.push(tokio::spawn(async move {
-                let http = reqwest::Client::new();
-                for b in 0..BATCHES {
-                    let body = batch(first + b);
-                    let response = http
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status().as_u16(), 200);
-                    let report: Value = response.json().await.unwrap();
-                    assert_eq!(report["recorded"], BATCH, "{}", report["events"][0]);
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        sent += clients * BATCHES;
-        let seconds = started.elapsed().as_secs_f64();
-        let events = clients * BATCHES * BATCH;
-        println!(
-            "| {} | {clients} | {} x {BATCH} | {seconds:.2} | {:.0} |",
-            if clients == 1 {
-                "one client"
-            } else {
-                "clients at once"
-            },
-            clients * BATCHES,
-            events as f64 / seconds
-        );
+        sent += ingest(
+            &app.url("/api/v1/activity"),
+            &token,
+            sent,
+            clients,
+            BATCHES,
+            batch,
+        )
+        .await;
     }
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM activity_events WHERE org_id = $1")
         .bind(org)

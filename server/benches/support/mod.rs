@@ -142,3 +142,59 @@ pub async fn load_organisation(
         .unwrap();
     (created.org_id, admin_id)
 }
+
+/// Posts `batches` batches per client from `clients` clients at once (client `c` sends
+/// batches `first + c * batches ..`, made by `batch`), each answered 200 with every event
+/// recorded; prints a table row and answers how many batches were sent.
+// Only the benchmarks that ingest (activity, consent) use it; each benchmark is its own crate.
+#[allow(dead_code)]
+pub async fn ingest(
+    url: &str,
+    token: &str,
+    first: usize,
+    clients: usize,
+    batches: usize,
+    batch: fn(usize) -> serde_json::Value,
+) -> usize {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let mut size = 0;
+    for c in 0..clients {
+        let (url, token) = (url.to_string(), token.to_string());
+        let from = first + c * batches;
+        size = batch(from)["events"].as_array().map_or(0, Vec::len);
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for b in 0..batches {
+                let body = batch(from + b);
+                let expected = body["events"].as_array().map_or(0, Vec::len);
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                let report: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(report["recorded"], expected, "{}", report["events"][0]);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let events = clients * batches * size;
+    println!(
+        "| {} | {clients} | {} x {size} | {seconds:.2} | {:.0} |",
+        if clients == 1 {
+            "one client"
+        } else {
+            "clients at once"
+        },
+        clients * batches,
+        events as f64 / seconds
+    );
+    clients * batches
+}
