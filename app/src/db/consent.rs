@@ -71,7 +71,8 @@ pub async fn resolve(
 }
 
 /// Records events whose account and purpose are known (`accounts[i]` is event `i`'s),
-/// in one statement: their subjects are created or brought up to date, the events are
+/// in one statement: their subjects are created, or brought up to date where the event
+/// says something new about them (an unchanged subject's row is left alone), the events are
 /// stored once per (application, event id), and each channel and purpose's state moves
 /// to the standing event. Answers the ids of the events stored by this call.
 pub async fn record(
@@ -97,14 +98,29 @@ pub async fn record(
              WITH ORDINALITY AS e(event_id, subject, email, name, country, account_id, channel, purpose, status, \
                                   lawful_basis, method, source, notice_version, notice_sha256, language, \
                                   jurisdiction, at, evidence, ord)), \
-         subjects AS ( \
+         named AS ( \
+           SELECT DISTINCT ON (account_id, subject) account_id, subject, email, name, country \
+           FROM e ORDER BY account_id, subject, at DESC, ord DESC), \
+         known AS ( \
+           SELECT d.id, d.account_id, d.external_id FROM named n \
+           JOIN data_subjects d ON d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject), \
+         changed AS ( \
+           UPDATE data_subjects d SET email = coalesce(n.email, d.email), name = coalesce(n.name, d.name), \
+                  country = coalesce(n.country, d.country) \
+           FROM named n \
+           WHERE d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject \
+             AND ((n.email IS NOT NULL AND n.email IS DISTINCT FROM d.email) \
+               OR (n.name IS NOT NULL AND n.name IS DISTINCT FROM d.name) \
+               OR (n.country IS NOT NULL AND n.country IS DISTINCT FROM d.country))), \
+         added AS ( \
            INSERT INTO data_subjects AS d (org_id, id, account_id, external_id, email, name, country) \
-           SELECT DISTINCT ON (account_id, subject) $1, gen_random_uuid(), account_id, subject, email, name, country \
-           FROM e ORDER BY account_id, subject, at DESC, ord DESC \
+           SELECT $1, gen_random_uuid(), n.account_id, n.subject, n.email, n.name, n.country FROM named n \
+           WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.account_id = n.account_id AND k.external_id = n.subject) \
            ON CONFLICT (org_id, account_id, external_id) DO UPDATE \
              SET email = coalesce(excluded.email, d.email), name = coalesce(excluded.name, d.name), \
                  country = coalesce(excluded.country, d.country) \
            RETURNING d.id, d.account_id, d.external_id), \
+         subjects AS (SELECT * FROM known UNION ALL SELECT * FROM added), \
          inserted AS ( \
            INSERT INTO consent_events (org_id, id, subject_id, application_id, source_event_id, channel, purpose, \
                                        status, lawful_basis, method, source_system, notice_version, notice_sha256, \

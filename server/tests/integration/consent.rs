@@ -171,6 +171,21 @@ async fn consent_events_are_answered_one_by_one_and_stored_once(pool: sqlx::PgPo
         subject,
         ("s-1@example.com".into(), "Ana Silva".into(), "PT".into())
     );
+    // A later event with a new email brings the subject up to date; one without leaves it.
+    let mut moved = event("c8", "s-1", &account, "sms", "analytics", "granted", t);
+    moved["email"] = json!("ana.new@example.com");
+    let mut quiet = event("c9", "s-1", &account, "sms", "analytics", "granted", t);
+    quiet["email"] = Value::Null;
+    let (_, answer) = post_batch(&app, PATH, Some(&token), &json!({"events": [moved]})).await;
+    assert_eq!(statuses(&answer), ["recorded"]);
+    let (_, answer) = post_batch(&app, PATH, Some(&token), &json!({"events": [quiet]})).await;
+    assert_eq!(statuses(&answer), ["recorded"]);
+    let email: String =
+        sqlx::query_scalar("SELECT email FROM data_subjects WHERE external_id = 's-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(email, "ana.new@example.com");
     sqlx::query("INSERT INTO consent_purposes (org_id, key, label) SELECT id, 'loyalty', 'Loyalty programme' FROM organisations")
         .execute(&app.pool)
         .await
