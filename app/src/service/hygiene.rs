@@ -135,7 +135,7 @@ async fn build(
                         vec![
                             Cell {
                                 text: r.role,
-                                href: Some(format!("/roles?application={}", r.application_id)),
+                                href: Some(format!("/roles?app={}", r.application_id)),
                             },
                             Cell::text(r.application),
                             count(r.permissions),
