@@ -29,6 +29,7 @@ use crate::pages::{
     audit::AuditPage,
     consent::{ConsentPage, SubjectPage},
     dormant::DormantPage,
+    dsr::{DsrPage, DsrRequestPage},
     expiring::ExpiringPage,
     home::HomePage,
     hygiene::{HygienePage, ReportsPage},
@@ -122,6 +123,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/sod-violations") view=|| view! { <HygienePage report=Hygiene::SodViolations /> } />
                     <Route path=path!("consent") view=ConsentPage />
                     <Route path=path!("consent/:id") view=SubjectPage />
+                    <Route path=path!("dsr") view=DsrPage />
+                    <Route path=path!("dsr/:id") view=DsrRequestPage />
                     <Route path=path!("reviews") view=ReviewsPage />
                     <Route path=path!("reviews/:id") view=ReviewPage />
                 </ParentRoute>

@@ -88,6 +88,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         )
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/api/v1/activity", post(ingest_activity))
+        .route("/dsr/{request}/export.json", get(export_access))
         .route("/api/v1/consent-events", post(ingest_consent))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
@@ -261,7 +262,9 @@ async fn export_proof(
     let Ok(subject) = uuid::Uuid::parse_str(&subject) else {
         return error_response(AppError::NotFound("There is no such data subject.".into()));
     };
-    match app::service::consent::proof(&state.pool, &caller.actor(), subject, format).await {
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    match app::service::consent::proof(&state.pool, &caller.actor(), &scope, subject, format).await
+    {
         Ok(body) => {
             let (content_type, name) = match format {
                 ProofFormat::Json => ("application/json", format!("consent-proof-{subject}.json")),
@@ -272,6 +275,34 @@ async fn export_proof(
             };
             attachment(content_type, &name, body)
         }
+        Err(e) => error_response(e),
+    }
+}
+
+/// `GET /dsr/{request}/export.json`: everything held about the subject of an access
+/// request that is in progress; the download is audited and noted on the request.
+async fn export_access(
+    State(state): State<AppState>,
+    Path(request_id): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let caller = match session_caller(&state, &parts, ConsolePermission::DsrManage).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&request_id) else {
+        return error_response(AppError::NotFound(
+            "There is no such data-subject request.".into(),
+        ));
+    };
+    let scope = caller.accounts(ConsolePermission::DsrManage);
+    match app::service::dsr::access_export(&state.pool, &caller.actor(), &scope, id).await {
+        Ok(body) => attachment(
+            "application/json",
+            &format!("access-export-{id}.json"),
+            body,
+        ),
         Err(e) => error_response(e),
     }
 }

@@ -16,7 +16,8 @@ pub async fn search_subjects(
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::ConsentView).await?;
-    crate::service::consent::search(&guard::pool()?, caller.org_id, &q, page).await
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    crate::service::consent::search(&guard::pool()?, caller.org_id, &scope, &q, page).await
 }
 
 /// The subject page; each look is audited.
@@ -24,9 +25,14 @@ pub async fn search_subjects(
 pub async fn load_subject(subject: Uuid) -> Result<SubjectDetail, AppError> {
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
+    use crate::service::consent::{detail, SubjectRights};
     let caller = guard::authorize(ConsolePermission::ConsentView).await?;
-    let can_record = caller.can(ConsolePermission::ConsentManage);
-    crate::service::consent::detail(&guard::pool()?, &caller.actor(), subject, can_record).await
+    let rights = SubjectRights {
+        record: caller.can(ConsolePermission::ConsentManage),
+        open_request: caller.can(ConsolePermission::DsrManage),
+    };
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    detail(&guard::pool()?, &caller.actor(), &scope, subject, rights).await
 }
 
 #[server(endpoint = "consent/record")]
@@ -61,7 +67,10 @@ pub async fn record_consent(
     record_by_hand(
         &guard::pool()?,
         &caller.actor(),
-        caller.principal_id,
+        (
+            &caller.accounts(ConsolePermission::ConsentManage),
+            caller.principal_id,
+        ),
         subject,
         &form,
         &reason,

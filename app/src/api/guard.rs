@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::Actor;
-use crate::domain::console::ConsolePermission;
+use crate::domain::console::{AccountScope, ConsolePermission};
 use crate::domain::effective::{effective_permissions, grant_in_force};
 use crate::error::AppError;
 use crate::model::CurrentUser;
@@ -82,12 +82,24 @@ pub struct Caller {
     pub organisation: String,
     pub roles: Vec<String>,
     pub permissions: Vec<ConsolePermission>,
+    /// Each permission with the account its grant reaches (`None`: every account).
+    pub reach: Vec<(ConsolePermission, Option<Uuid>)>,
     pub origin: RequestOrigin,
 }
 
 impl Caller {
     pub fn can(&self, permission: ConsolePermission) -> bool {
         self.permissions.contains(&permission)
+    }
+
+    /// The accounts `permission` reaches for the caller.
+    pub fn accounts(&self, permission: ConsolePermission) -> AccountScope {
+        AccountScope::of(
+            self.reach
+                .iter()
+                .filter(|(p, _)| *p == permission)
+                .map(|(_, account)| *account),
+        )
     }
 
     pub fn actor(&self) -> Actor {
@@ -151,10 +163,11 @@ pub async fn caller_from_session(
     roles.sort();
     roles.dedup();
     let granted: Vec<_> = granted.into_iter().map(|(g, _)| g).collect();
-    let mut permissions: Vec<ConsolePermission> = effective_permissions(&granted, now)
+    let reach: Vec<(ConsolePermission, Option<Uuid>)> = effective_permissions(&granted, now)
         .iter()
-        .filter_map(|e| ConsolePermission::from_key(&e.permission))
+        .filter_map(|e| ConsolePermission::from_key(&e.permission).map(|p| (p, e.account_id)))
         .collect();
+    let mut permissions: Vec<ConsolePermission> = reach.iter().map(|(p, _)| *p).collect();
     permissions.sort();
     permissions.dedup();
 
@@ -167,6 +180,7 @@ pub async fn caller_from_session(
         organisation: who.organisation,
         roles,
         permissions,
+        reach,
         origin,
     }))
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod consent;
 pub mod dashboard;
+pub mod dsr;
 pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;

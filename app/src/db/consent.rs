@@ -164,15 +164,16 @@ pub async fn record(
     .await
 }
 
-const SUBJECT: &str = "SELECT d.id, a.name AS account, d.external_id, d.email, d.name, d.country, d.pseudonymised_at \
+const SUBJECT: &str = "SELECT d.id, d.account_id, a.name AS account, d.external_id, d.email, d.name, d.country, d.pseudonymised_at \
      FROM data_subjects d JOIN accounts a ON a.org_id = d.org_id AND a.id = d.account_id";
 
-/// Subjects whose email or external id is `term`, or whose name starts with it; by
-/// name, `limit` from `offset`. The name's start is a range of the index on lower-case
+/// Subjects within `accounts` (`None`: all) whose email or external id is `term`, or
+/// whose name starts with it; by name, `limit` from `offset`. The name's start is a range of the index on lower-case
 /// names (byte order), which a prepared statement's generic plan can use, unlike LIKE.
 pub async fn search(
     pool: &sqlx::PgPool,
     org_id: Uuid,
+    accounts: Option<&[Uuid]>,
     term: &str,
     limit: i64,
     offset: i64,
@@ -182,6 +183,7 @@ pub async fn search(
     sqlx::query_as(&format!(
         "{SUBJECT} WHERE d.org_id = $1 AND (d.email = lower($2) OR d.external_id = $2 \
            OR (lower(d.name) COLLATE \"C\" >= $3 AND lower(d.name) COLLATE \"C\" < $4)) \
+           AND ($7::uuid[] IS NULL OR d.account_id = ANY($7)) \
          ORDER BY d.name, d.external_id, d.id LIMIT $5 OFFSET $6"
     ))
     .bind(org_id)
@@ -190,6 +192,7 @@ pub async fn search(
     .bind(to)
     .bind(limit)
     .bind(offset)
+    .bind(accounts)
     .fetch_all(pool)
     .await
 }

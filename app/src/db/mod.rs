@@ -8,6 +8,7 @@ pub mod auth;
 pub mod consent;
 pub mod console_catalogue;
 pub mod dashboard;
+pub mod dsr;
 pub mod expiry;
 pub mod grants;
 pub mod hygiene;

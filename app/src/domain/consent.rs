@@ -1,10 +1,9 @@
-//! Consent: what a consent event carries and how each is checked, the rule that derives
-//! the current state of each channel and purpose from the history, and the due date of
-//! a data-subject request.
+//! Consent: what a consent event carries and how each is checked, and the rule that
+//! derives the current state of each channel and purpose from the history.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -41,8 +40,6 @@ pub const METHODS: [&str; 9] = [
     "in_person",
     "paper_form",
 ];
-/// Days a data-subject request may take, unless the organisation sets otherwise.
-pub const DEFAULT_RESPONSE_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -280,12 +277,6 @@ pub fn parse_event(value: &Value, now: DateTime<Utc>) -> Result<ConsentEvent, St
     })
 }
 
-/// When a data-subject request received on `received` must be answered: `days` later,
-/// plus any extension granted.
-pub fn due_on(received: NaiveDate, days: i64, extension_days: i64) -> NaiveDate {
-    received + Duration::days(days + extension_days)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,19 +349,6 @@ mod tests {
             current_state(&same)[&("email".into(), "marketing".into())].seq,
             7,
             "then the one recorded last"
-        );
-    }
-
-    #[test]
-    fn due_dates_count_calendar_days_and_extensions() {
-        let received: NaiveDate = "2026-01-31".parse().unwrap();
-        assert_eq!(
-            due_on(received, DEFAULT_RESPONSE_DAYS, 0).to_string(),
-            "2026-03-02"
-        );
-        assert_eq!(
-            due_on(received, DEFAULT_RESPONSE_DAYS, 60).to_string(),
-            "2026-05-01"
         );
     }
 

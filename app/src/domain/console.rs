@@ -259,6 +259,45 @@ impl ConsoleRole {
     }
 }
 
+/// The accounts a console permission reaches: every account of the organisation, or
+/// only those its grants name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountScope {
+    Every,
+    Only(Vec<uuid::Uuid>),
+}
+
+impl AccountScope {
+    /// From the account of each grant of the permission (`None`: every account).
+    pub fn of(accounts: impl IntoIterator<Item = Option<uuid::Uuid>>) -> Self {
+        let mut only = Vec::new();
+        for account in accounts {
+            match account {
+                None => return AccountScope::Every,
+                Some(id) => only.push(id),
+            }
+        }
+        only.sort();
+        only.dedup();
+        AccountScope::Only(only)
+    }
+
+    pub fn allows(&self, account: uuid::Uuid) -> bool {
+        match self {
+            AccountScope::Every => true,
+            AccountScope::Only(ids) => ids.contains(&account),
+        }
+    }
+
+    /// For a query: `None` for every account.
+    pub fn ids(&self) -> Option<&[uuid::Uuid]> {
+        match self {
+            AccountScope::Every => None,
+            AccountScope::Only(ids) => Some(ids),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +346,20 @@ mod tests {
                 .contains(&ConsolePermission::GrantsAssign);
             assert_eq!(assigns, role == ConsoleRole::GovernanceAdmin, "{role:?}");
         }
+    }
+
+    #[test]
+    fn an_organisation_wide_grant_reaches_every_account() {
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let only = AccountScope::of([Some(b), Some(a), Some(b)]);
+        assert_eq!(only, AccountScope::Only(vec![a, b]));
+        assert!(only.allows(a) && !only.allows(uuid::Uuid::from_u128(3)));
+        assert_eq!(AccountScope::of([Some(a), None]), AccountScope::Every);
+        assert!(AccountScope::Every.allows(uuid::Uuid::from_u128(3)));
+        assert_eq!(
+            AccountScope::of([]).ids(),
+            Some(&[][..]),
+            "no grant reaches nothing"
+        );
     }
 }

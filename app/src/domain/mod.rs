@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod consent;
 pub mod console;
+pub mod dsr;
 pub mod effective;
 pub mod hygiene;
 pub mod reports;

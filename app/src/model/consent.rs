@@ -10,6 +10,7 @@ pub const SUBJECTS_PAGE_SIZE: u32 = 50;
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SubjectRow {
     pub id: Uuid,
+    pub account_id: Uuid,
     pub account: String,
     pub external_id: String,
     pub email: Option<String>,
@@ -79,6 +80,10 @@ pub struct SubjectDetail {
     /// Newest first.
     pub events: Vec<ConsentEventRow>,
     pub accesses: Vec<SubjectAccess>,
+    /// Their data-subject requests, newest first.
+    pub requests: Vec<crate::model::dsr::DsrRow>,
     /// Whether the caller may record an event by hand.
     pub can_record: bool,
+    /// Whether the caller may open a data-subject request.
+    pub can_open_request: bool,
 }

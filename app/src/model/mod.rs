@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub mod consent;
+pub mod dsr;
 pub mod principals;
 pub mod reports;
 pub mod requests;

@@ -5,13 +5,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::consent::{load_subject, search_subjects, RecordConsent};
+use crate::api::dsr::OpenRequest;
 use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
 use crate::domain::consent::{LAWFUL_BASES, METHODS};
+use crate::domain::dsr::{DsrKind, ARRIVED_BY};
 use crate::model::consent::{ConsentCell, SubjectDetail};
+use crate::pages::dsr::request_rows;
 
 fn label(key: &str) -> String {
     key.replace('_', " ")
@@ -156,6 +159,35 @@ fn RecordForm(d: SubjectDetail, record: ServerAction<RecordConsent>) -> impl Int
 }
 
 #[component]
+fn OpenRequestForm(subject: Uuid, open: ServerAction<OpenRequest>) -> impl IntoView {
+    let error = Signal::derive(move || open.value().get().and_then(|r| r.err()));
+    let kinds = DsrKind::ALL
+        .iter()
+        .map(|k| view! { <option value=k.as_str()>{k.label()}</option> })
+        .collect_view();
+    let today = chrono::Utc::now().date_naive().to_string();
+    view! {
+        <section class="card">
+            <h2>"Open a data-subject request"</h2>
+            <ActionForm action=open attr:class="form">
+                <input type="hidden" name="subject" value=subject.to_string() />
+                <div class="form-inline">
+                    <div class="field"><label for="d-kind">"Kind"</label><select id="d-kind" name="kind">{kinds}</select></div>
+                    <div class="field"><label for="d-received">"Received on"</label>
+                        <input id="d-received" name="received_on" type="date" required value=today.clone() max=today />
+                        <FieldError error field="received_on" /></div>
+                    <div class="field"><label for="d-arrived">"Arrived by"</label><select id="d-arrived" name="arrived_by">{options(&ARRIVED_BY)}</select></div>
+                </div>
+                <div class="field"><label for="d-details">"Details"</label>
+                    <textarea id="d-details" name="details" rows="2" placeholder="What they asked, in their words"></textarea></div>
+                <FormError error />
+                <button type="submit" class="btn btn-primary">"Open the request"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
 pub fn SubjectPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| {
@@ -165,6 +197,13 @@ pub fn SubjectPage() -> impl IntoView {
             .and_then(|id| Uuid::parse_str(&id).ok())
     });
     let record = ServerAction::<RecordConsent>::new();
+    let open = ServerAction::<OpenRequest>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(request)) = open.value().get() {
+            navigate(&format!("/dsr/{request}"), Default::default());
+        }
+    });
     let detail = Resource::new(
         move || (id.get(), record.version().get()),
         |(id, _)| async move {
@@ -206,6 +245,19 @@ pub fn SubjectPage() -> impl IntoView {
                             <tr><td class="nowrap">{format_time(a.occurred_at)}</td><td>{a.actor.clone()}</td><td>{label(&a.action.replace('.', " "))}</td></tr>
                         }).collect_view();
                         let form = d.can_record.then(|| view! { <RecordForm d=d.clone() record /> });
+                        let open_form = d.can_open_request.then(|| view! { <OpenRequestForm subject=d.subject.id open /> });
+                        let requests = if d.requests.is_empty() {
+                            view! { <p class="empty">"No data-subject request."</p> }.into_any()
+                        } else {
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="table subject-requests">
+                                        <thead><tr><th>"Request"</th><th>"Kind"</th><th>"Received"</th><th>"Due"</th><th>"Status"</th></tr></thead>
+                                        <tbody>{request_rows(&d.requests, false)}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        };
                         view! {
                             <h1>{s.name.clone().unwrap_or_else(|| s.external_id.clone())}</h1>
                             <p class="muted">{format!("{} · {} · id {} in {}", s.email.clone().unwrap_or_default(), s.country.clone().unwrap_or_default(), s.external_id, s.account)}</p>
@@ -235,6 +287,9 @@ pub fn SubjectPage() -> impl IntoView {
                                     <tbody>{events}</tbody>
                                 </table>
                             </div>
+                            <h2>"Data-subject requests"</h2>
+                            {requests}
+                            {open_form}
                             <h2>"Console access"</h2>
                             <div class="table-wrap">
                                 <table class="table subject-access">

@@ -35,6 +35,7 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         ConsolePermission::DashboardView,
     ),
     ("/consent", "Consent", ConsolePermission::ConsentView),
+    ("/dsr", "Subject requests", ConsolePermission::ConsentView),
     ("/audit", "Audit trail", ConsolePermission::AuditView),
     (
         "/webhooks",

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod consent;
 pub mod dormant;
+pub mod dsr;
 pub mod expiring;
 pub mod home;
 pub mod hygiene;

@@ -16,6 +16,7 @@ use crate::db::audit::{Actor, Change};
 use crate::db::tokens::TokenCaller;
 use crate::domain::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
 use crate::domain::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
+use crate::domain::console::AccountScope;
 use crate::error::AppError;
 use crate::model::consent::{
     ConsentEventRow, SubjectDetail, SubjectRow, SubjectSearch, SUBJECTS_PAGE_SIZE,
@@ -107,6 +108,7 @@ async fn record(
 pub async fn search(
     pool: &PgPool,
     org_id: Uuid,
+    scope: &AccountScope,
     term: &str,
     page: u32,
 ) -> Result<SubjectSearch, AppError> {
@@ -118,7 +120,15 @@ pub async fn search(
         ));
     }
     let size = i64::from(SUBJECTS_PAGE_SIZE);
-    let rows = db::consent::search(pool, org_id, term, size + 1, i64::from(page) * size).await?;
+    let rows = db::consent::search(
+        pool,
+        org_id,
+        scope.ids(),
+        term,
+        size + 1,
+        i64::from(page) * size,
+    )
+    .await?;
     let (rows, has_next) = split_page(rows, SUBJECTS_PAGE_SIZE as usize);
     Ok(SubjectSearch {
         rows,
@@ -153,29 +163,46 @@ async fn audit_subject(
     Ok(())
 }
 
-async fn find(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<SubjectRow, AppError> {
+/// A subject within the caller's accounts; one outside them is as good as absent.
+pub async fn find(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+    id: Uuid,
+) -> Result<SubjectRow, AppError> {
     db::consent::subject(pool, org_id, id)
         .await?
+        .filter(|s| scope.allows(s.account_id))
         .ok_or_else(|| AppError::NotFound("There is no such data subject.".into()))
+}
+
+/// What the caller may do on a subject's page.
+#[derive(Debug, Clone, Copy)]
+pub struct SubjectRights {
+    pub record: bool,
+    pub open_request: bool,
 }
 
 /// The subject page; the look is audited first, so it shows among the accesses.
 pub async fn detail(
     pool: &PgPool,
     actor: &Actor,
+    scope: &AccountScope,
     id: Uuid,
-    can_record: bool,
+    rights: SubjectRights,
 ) -> Result<SubjectDetail, AppError> {
-    let subject = find(pool, actor.org_id, id).await?;
+    let subject = find(pool, actor.org_id, scope, id).await?;
+    let erased = subject.pseudonymised_at.is_some();
     let mut tx = pool.begin().await?;
     audit_subject(&mut tx, actor, &subject, "data_subject.viewed", None, None).await?;
     tx.commit().await?;
     let org = actor.org_id;
-    let (state, events, accesses, own) = tokio::try_join!(
+    let (state, events, accesses, own, requests) = tokio::try_join!(
         db::consent::state(pool, org, id),
         db::consent::history(pool, org, id),
         db::consent::accesses(pool, org, id),
         db::consent::purposes(pool, org),
+        db::dsr::for_subject(pool, org, id),
     )?;
     let mut purposes: Vec<String> = BUILT_IN_PURPOSES.iter().map(|p| p.to_string()).collect();
     for p in own
@@ -193,7 +220,9 @@ pub async fn detail(
         state,
         events,
         accesses,
-        can_record,
+        requests: crate::service::dsr::with_urgency(requests, Utc::now().date_naive()),
+        can_record: rights.record,
+        can_open_request: rights.open_request && !erased,
     })
 }
 
@@ -202,10 +231,11 @@ pub async fn detail(
 pub async fn proof(
     pool: &PgPool,
     actor: &Actor,
+    scope: &AccountScope,
     id: Uuid,
     format: ProofFormat,
 ) -> Result<String, AppError> {
-    let subject = find(pool, actor.org_id, id).await?;
+    let subject = find(pool, actor.org_id, scope, id).await?;
     let mut events = db::consent::history(pool, actor.org_id, id).await?;
     events.reverse();
     let body = match format {
@@ -319,12 +349,12 @@ pub struct HandEvent<'a> {
 pub async fn record_by_hand(
     pool: &PgPool,
     actor: &Actor,
-    recorder: Uuid,
+    (scope, recorder): (&AccountScope, Uuid),
     subject: Uuid,
     form: &HandEvent<'_>,
     reason: &str,
 ) -> Result<(), AppError> {
-    let subject = find(pool, actor.org_id, subject).await?;
+    let subject = find(pool, actor.org_id, scope, subject).await?;
     if subject.pseudonymised_at.is_some() {
         return Err(AppError::Conflict(
             "This subject was erased; their history stays as proof and takes no new events.".into(),

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit_trail;
 pub mod consent;
 pub mod dashboard;
+pub mod dsr;
 pub mod expiry;
 pub mod grants;
 pub mod hygiene;

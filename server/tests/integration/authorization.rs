@@ -63,6 +63,14 @@ const CASES: &[(&str, &str, u16, u16)] = &[
     ("/api/consent/search", "q=ana", 401, 403),
     ("/api/consent/subject", "subject=00000000-0000-0000-0000-000000000001", 401, 403),
     ("/api/consent/record", "subject=00000000-0000-0000-0000-000000000001&channel=email&purpose=marketing&status=granted&lawful_basis=consent&method=api&notice_version=1&notice_sha256=00&language=en&jurisdiction=EU&reason=Intruder+records+consent", 401, 403),
+    ("/api/dsr/list", "", 401, 403),
+    ("/api/dsr/detail", "id=00000000-0000-0000-0000-000000000001", 401, 403),
+    ("/api/dsr/open", "subject=00000000-0000-0000-0000-000000000001&kind=erasure&received_on=2026-01-01&arrived_by=email", 401, 403),
+    ("/api/dsr/step", "id=00000000-0000-0000-0000-000000000001&step=reject&note=Intruder+rejects+it", 401, 403),
+    ("/api/dsr/extend", "id=00000000-0000-0000-0000-000000000001&to=2099-01-01&reason=Intruder+delays+it", 401, 403),
+    ("/api/dsr/rectify", "id=00000000-0000-0000-0000-000000000001&email=intruder%40evil.example", 401, 403),
+    ("/api/dsr/erase", "id=00000000-0000-0000-0000-000000000001&confirm=DSR-1", 401, 403),
+    ("/api/dsr/response-days", "days=90", 401, 403),
     ("/api/reports/hygiene", "report=client_bleed&query[page]=0", 401, 403),
     ("/api/reports/account-limit", "limit=1000", 401, 403),
     ("/api/reviews/overview", "", 401, 403),
@@ -198,6 +206,7 @@ async fn csv_exports_are_refused_without_the_permission(pool: sqlx::PgPool) {
         "/reports/sod-violations.csv",
         "/consent/00000000-0000-0000-0000-000000000001/proof.json",
         "/consent/00000000-0000-0000-0000-000000000001/proof.csv",
+        "/dsr/00000000-0000-0000-0000-000000000001/export.json",
     ] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 401, "anonymous {path}");

@@ -12,7 +12,7 @@ use crate::common::{spawn_demo, TestApp};
 
 const PATH: &str = "/api/v1/consent-events";
 
-fn event(
+pub fn event(
     id: &str,
     subject: &str,
     account: &str,
@@ -37,7 +37,7 @@ fn statuses(report: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn first_account(app: &TestApp) -> String {
+pub async fn first_account(app: &TestApp) -> String {
     sqlx::query_scalar("SELECT name FROM accounts ORDER BY name LIMIT 1")
         .fetch_one(&app.pool)
         .await

@@ -8,6 +8,7 @@ mod audit_trail;
 mod authorization;
 mod cli;
 mod consent;
+mod dsr;
 mod grants;
 mod hygiene;
 mod principal_admin;

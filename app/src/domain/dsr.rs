@@ -1,0 +1,338 @@
+//! Data-subject requests: their kinds and statuses, the steps between statuses, due dates
+//! and extensions, and which requests stand out as overdue or due soon.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Days a request may take, unless the organisation sets otherwise.
+pub const DEFAULT_RESPONSE_DAYS: i64 = 30;
+/// The most the organisation may set.
+pub const MAX_RESPONSE_DAYS: i64 = 90;
+/// How much later than first due a request may be extended to (GDPR Article 12(3):
+/// two further months).
+pub const MAX_EXTENSION_DAYS: i64 = 60;
+/// Open requests due within this many days stand out.
+pub const DUE_SOON_DAYS: i64 = 7;
+/// How a request may reach the organisation.
+pub const ARRIVED_BY: [&str; 7] = [
+    "email",
+    "web_form",
+    "letter",
+    "phone",
+    "in_person",
+    "chatbot",
+    "preference_centre",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(
+    feature = "ssr",
+    sqlx(type_name = "dsr_kind", rename_all = "snake_case")
+)]
+pub enum DsrKind {
+    Access,
+    Rectification,
+    Erasure,
+    Restriction,
+    Objection,
+}
+
+impl DsrKind {
+    pub const ALL: [DsrKind; 5] = [
+        DsrKind::Access,
+        DsrKind::Rectification,
+        DsrKind::Erasure,
+        DsrKind::Restriction,
+        DsrKind::Objection,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsrKind::Access => "access",
+            DsrKind::Rectification => "rectification",
+            DsrKind::Erasure => "erasure",
+            DsrKind::Restriction => "restriction",
+            DsrKind::Objection => "objection",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DsrKind::Access => "Access",
+            DsrKind::Rectification => "Rectification",
+            DsrKind::Erasure => "Erasure",
+            DsrKind::Restriction => "Restriction of processing",
+            DsrKind::Objection => "Objection",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(
+    feature = "ssr",
+    sqlx(type_name = "dsr_status", rename_all = "snake_case")
+)]
+pub enum DsrStatus {
+    Received,
+    IdentityVerified,
+    InProgress,
+    Completed,
+    Rejected,
+}
+
+impl DsrStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsrStatus::Received => "received",
+            DsrStatus::IdentityVerified => "identity_verified",
+            DsrStatus::InProgress => "in_progress",
+            DsrStatus::Completed => "completed",
+            DsrStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DsrStatus::Received => "Received",
+            DsrStatus::IdentityVerified => "Identity verified",
+            DsrStatus::InProgress => "In progress",
+            DsrStatus::Completed => "Completed",
+            DsrStatus::Rejected => "Rejected",
+        }
+    }
+
+    pub fn is_closed(self) -> bool {
+        matches!(self, DsrStatus::Completed | DsrStatus::Rejected)
+    }
+}
+
+/// A step the DPO takes with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DsrStep {
+    VerifyIdentity,
+    Start,
+    /// Done through what the kind asks for (export, correction, erasure, or a note).
+    Complete,
+    Reject,
+}
+
+impl DsrStep {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "verify_identity" => Some(DsrStep::VerifyIdentity),
+            "start" => Some(DsrStep::Start),
+            "complete" => Some(DsrStep::Complete),
+            "reject" => Some(DsrStep::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// Where `step` takes a request that is `from`: received → identity verified → in
+/// progress → completed; rejected from any open status. Closed requests stay closed.
+pub fn next_status(from: DsrStatus, step: DsrStep) -> Result<DsrStatus, String> {
+    use DsrStatus::*;
+    if from.is_closed() {
+        return Err(format!(
+            "This request is {} and cannot change any more.",
+            from.label().to_lowercase()
+        ));
+    }
+    match (from, step) {
+        (Received, DsrStep::VerifyIdentity) => Ok(IdentityVerified),
+        (IdentityVerified, DsrStep::Start) => Ok(InProgress),
+        (InProgress, DsrStep::Complete) => Ok(Completed),
+        (_, DsrStep::Reject) => Ok(Rejected),
+        (Received, _) => Err("Verify the requester's identity first.".into()),
+        (IdentityVerified, _) => Err("Start work on the request first.".into()),
+        (InProgress, _) => Err("Work on this request has started already.".into()),
+        (Completed | Rejected, _) => unreachable!("closed requests are refused above"),
+    }
+}
+
+/// When a request received on `received` must be answered.
+pub fn due_on(received: NaiveDate, response_days: i64) -> NaiveDate {
+    received + Duration::days(response_days)
+}
+
+/// Checks an extension of a request first due on `due` to `to`: later than it is now due
+/// (`current`, the first due date or an earlier extension's), and at most
+/// `MAX_EXTENSION_DAYS` after the first due date.
+pub fn check_extension(due: NaiveDate, current: NaiveDate, to: NaiveDate) -> Result<(), String> {
+    if to <= current {
+        return Err(format!(
+            "An extension must move the due date past {current}."
+        ));
+    }
+    let latest = due + Duration::days(MAX_EXTENSION_DAYS);
+    if to > latest {
+        return Err(format!(
+            "A request may be extended by {MAX_EXTENSION_DAYS} days at most: to {latest} at the latest."
+        ));
+    }
+    Ok(())
+}
+
+/// The date a request was received: `YYYY-MM-DD`, not in the future.
+pub fn parse_received(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let day: NaiveDate = raw
+        .trim()
+        .parse()
+        .map_err(|_| "Give the date it was received as YYYY-MM-DD.".to_string())?;
+    if day > today {
+        return Err("A request cannot have been received in the future.".into());
+    }
+    Ok(day)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Closed,
+    Overdue,
+    DueSoon,
+    #[default]
+    OnTime,
+}
+
+impl Urgency {
+    pub fn label(self) -> &'static str {
+        match self {
+            Urgency::Closed => "",
+            Urgency::Overdue => "overdue",
+            Urgency::DueSoon => "due soon",
+            Urgency::OnTime => "on time",
+        }
+    }
+}
+
+/// An open request past its due date is overdue (due today is not yet); one due within
+/// `DUE_SOON_DAYS` is due soon.
+pub fn urgency(status: DsrStatus, due: NaiveDate, today: NaiveDate) -> Urgency {
+    if status.is_closed() {
+        Urgency::Closed
+    } else if due < today {
+        Urgency::Overdue
+    } else if due <= today + Duration::days(DUE_SOON_DAYS) {
+        Urgency::DueSoon
+    } else {
+        Urgency::OnTime
+    }
+}
+
+/// What an erased subject is called from then on: random, so nothing about them can be
+/// worked back from it.
+pub fn pseudonym(random: uuid::Uuid) -> String {
+    format!("erased-{}", &random.simple().to_string()[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DsrStatus::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_dates_count_calendar_days() {
+        assert_eq!(
+            due_on(day("2026-01-31"), DEFAULT_RESPONSE_DAYS),
+            day("2026-03-02")
+        );
+        assert_eq!(due_on(day("2026-12-20"), 14), day("2027-01-03"));
+    }
+
+    #[test]
+    fn extensions_move_forward_by_two_months_at_most() {
+        let due = day("2026-03-02");
+        assert!(check_extension(due, due, day("2026-05-01")).is_ok());
+        let err = check_extension(due, due, day("2026-05-02")).unwrap_err();
+        assert!(err.contains("2026-05-01"), "{err}");
+        assert!(check_extension(due, due, due).is_err(), "not a move");
+        assert!(
+            check_extension(due, day("2026-04-01"), day("2026-03-20")).is_err(),
+            "not back"
+        );
+        assert!(check_extension(due, day("2026-04-01"), day("2026-04-15")).is_ok());
+    }
+
+    #[test]
+    fn statuses_move_in_order_and_closed_ones_stay() {
+        assert_eq!(
+            next_status(Received, DsrStep::VerifyIdentity),
+            Ok(IdentityVerified)
+        );
+        assert_eq!(
+            next_status(IdentityVerified, DsrStep::Start),
+            Ok(InProgress)
+        );
+        assert_eq!(next_status(InProgress, DsrStep::Complete), Ok(Completed));
+        assert!(next_status(Received, DsrStep::Start).is_err());
+        assert!(next_status(Received, DsrStep::Complete).is_err());
+        assert!(next_status(IdentityVerified, DsrStep::Complete).is_err());
+        assert!(next_status(InProgress, DsrStep::VerifyIdentity).is_err());
+        for open in [Received, IdentityVerified, InProgress] {
+            assert_eq!(next_status(open, DsrStep::Reject), Ok(Rejected));
+        }
+        for closed in [Completed, Rejected] {
+            for step in [
+                DsrStep::VerifyIdentity,
+                DsrStep::Start,
+                DsrStep::Complete,
+                DsrStep::Reject,
+            ] {
+                assert!(next_status(closed, step).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn overdue_is_after_the_due_day_and_due_soon_within_a_week() {
+        let today = day("2026-11-27");
+        assert_eq!(
+            urgency(InProgress, day("2026-11-26"), today),
+            Urgency::Overdue
+        );
+        assert_eq!(urgency(Received, today, today), Urgency::DueSoon);
+        assert_eq!(
+            urgency(Received, day("2026-12-04"), today),
+            Urgency::DueSoon
+        );
+        assert_eq!(urgency(Received, day("2026-12-05"), today), Urgency::OnTime);
+        assert_eq!(
+            urgency(Completed, day("2026-01-01"), today),
+            Urgency::Closed
+        );
+        assert_eq!(urgency(Rejected, day("2026-01-01"), today), Urgency::Closed);
+    }
+
+    #[test]
+    fn received_dates_are_not_in_the_future() {
+        let today = day("2026-11-27");
+        assert_eq!(parse_received(" 2026-11-20 ", today), Ok(day("2026-11-20")));
+        assert_eq!(parse_received("2026-11-27", today), Ok(today));
+        assert!(parse_received("2026-11-28", today).is_err());
+        assert!(parse_received("27/11/2026", today).is_err());
+    }
+
+    #[test]
+    fn kinds_round_trip_and_pseudonyms_carry_nothing_of_the_subject() {
+        for k in DsrKind::ALL {
+            assert_eq!(DsrKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(DsrKind::parse("deletion"), None);
+        let p = pseudonym(uuid::Uuid::from_u128(0xabcdef));
+        assert!(p.starts_with("erased-") && p.len() == 19, "{p}");
+    }
+}
