@@ -27,7 +27,7 @@ use crate::model::CurrentUser;
 use crate::pages::{
     accounts::AccountsPage,
     audit::AuditPage,
-    consent::{ConsentPage, SubjectPage},
+    consent::{AccountConsentPage, ConsentPage, SubjectPage},
     dormant::DormantPage,
     dsr::{DsrPage, DsrRequestPage},
     expiring::ExpiringPage,
@@ -123,6 +123,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/sod-violations") view=|| view! { <HygienePage report=Hygiene::SodViolations /> } />
                     <Route path=path!("consent") view=ConsentPage />
                     <Route path=path!("consent/:id") view=SubjectPage />
+                    <Route path=path!("consent/accounts/:id") view=AccountConsentPage />
                     <Route path=path!("dsr") view=DsrPage />
                     <Route path=path!("dsr/:id") view=DsrRequestPage />
                     <Route path=path!("reviews") view=ReviewsPage />

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { hydrated, signIn } from "./helpers";
 
-test("consent sent with curl shows on the subject's page, and a DPO records a withdrawal by hand", async ({ browser }) => {
+test("consent sent with curl shows on the subject's page; a DPO records a withdrawal by hand, then erases the subject on request", async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, "admin");
   await admin.goto("/tokens");
@@ -57,4 +57,34 @@ test("consent sent with curl shows on the subject's page, and a DPO records a wi
   await expect(dpo.getByRole("status")).toContainText("Recorded.");
   await expect(grid.getByRole("row", { name: /^marketing/ })).toContainText("withdrawn");
   await expect(dpo.locator("table.consent-history tbody tr").first()).toContainText("Customer phoned to stop WhatsApp offers");
+
+  // She asks to be erased: the request is opened from her page and carried out.
+  await dpo.getByLabel("Kind").selectOption("erasure");
+  await dpo.getByLabel("Details").fill("Email from rita.sousa@example.com: please delete everything about me");
+  await dpo.getByRole("button", { name: "Open the request" }).click();
+  await expect(dpo).toHaveURL(/\/dsr\/[0-9a-f-]{36}$/);
+  await hydrated(dpo);
+  const heading = dpo.getByRole("heading", { level: 1 });
+  await expect(heading).toHaveText(/^DSR-\d+ · Erasure$/);
+  const number = ((await heading.textContent()) ?? "").split(" ")[0];
+  await dpo.getByRole("button", { name: "Identity verified" }).click();
+  await dpo.getByRole("button", { name: "Start work" }).click();
+  await dpo.getByLabel(`Type ${number} to confirm`).fill(number);
+  await dpo.getByRole("button", { name: "Erase the subject" }).click();
+  await expect(dpo.locator("section.outcome")).toContainText(/Erased: the subject is now erased-[0-9a-f]{12}\./);
+  await expect(dpo.locator("p").filter({ hasText: "Completed" }).first()).toBeVisible();
+
+  // Her page keeps the history as pseudonymised proof; her name and email are gone.
+  await dpo.getByRole("link", { name: /^erased-/ }).click();
+  await hydrated(dpo);
+  await expect(dpo.getByRole("heading", { level: 1 })).toHaveText(/^erased-[0-9a-f]{12}$/);
+  await expect(dpo.locator(".notice-warn")).toContainText("pseudonymised proof");
+  await expect(dpo.locator("table.consent-history tbody tr")).toHaveCount(2);
+  await expect(dpo.locator("table.subject-requests")).toContainText("Completed");
+  await expect(dpo.locator("main")).not.toContainText("Rita Sousa");
+  await expect(dpo.locator("main")).not.toContainText("rita.sousa@example.com");
+  await dpo.goto("/consent?q=rita.sousa%40example.com");
+  await expect(dpo.getByText("No data subject matches.")).toBeVisible();
+  await dpo.goto("/dsr?show=closed");
+  await expect(dpo.locator("table.requests-list")).toContainText(number);
 });

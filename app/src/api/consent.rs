@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::consent::{SubjectDetail, SubjectSearch};
+use crate::model::consent::{
+    AccountConsent, AccountRef, PurposeList, SubjectDetail, SubjectSearch,
+};
 
 #[server(endpoint = "consent/search")]
 pub async fn search_subjects(
@@ -76,4 +78,53 @@ pub async fn record_consent(
         &reason,
     )
     .await
+}
+
+#[server(endpoint = "consent/accounts")]
+pub async fn consent_accounts() -> Result<Vec<AccountRef>, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    crate::service::consent::accounts(&guard::pool()?, caller.org_id, &scope).await
+}
+
+/// One account's consent figures and who may export or message its contacts.
+#[server(endpoint = "consent/account")]
+pub async fn load_account_consent(
+    account: Uuid,
+    #[server(default)] channel: String,
+    #[server(default)] purpose: String,
+) -> Result<AccountConsent, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::ConsolePermission;
+    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    let pool = guard::pool()?;
+    crate::service::consent::account(&pool, caller.org_id, &scope, account, (&channel, &purpose))
+        .await
+}
+
+#[server(endpoint = "consent/purposes")]
+pub async fn consent_purposes() -> Result<PurposeList, AppError> {
+    use crate::api::guard;
+    use crate::domain::console::{AccountScope, ConsolePermission};
+    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    let purposes = crate::service::consent::purposes(&guard::pool()?, caller.org_id).await?;
+    Ok(PurposeList {
+        purposes,
+        can_add: caller.accounts(ConsolePermission::ConsentManage) == AccountScope::Every,
+    })
+}
+
+/// Adds a purpose of the organisation's own: for DPOs of every account.
+#[server(endpoint = "consent/add-purpose")]
+pub async fn add_purpose(key: String, label: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::domain::console::{AccountScope, ConsolePermission};
+    let caller = guard::authorize(ConsolePermission::ConsentManage).await?;
+    if caller.accounts(ConsolePermission::ConsentManage) != AccountScope::Every {
+        return Err(AppError::Forbidden);
+    }
+    crate::service::consent::add_purpose(&guard::pool()?, &caller.actor(), &key, &label).await
 }

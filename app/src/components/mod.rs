@@ -118,6 +118,11 @@ pub fn chart_points(values: &[i64]) -> Vec<(f64, f64)> {
     let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else {
         return Vec::new();
     };
+    chart_points_within(values, min, max)
+}
+
+/// As `chart_points`, on a scale from `min` to `max` (several lines on one chart share it).
+pub fn chart_points_within(values: &[i64], min: i64, max: i64) -> Vec<(f64, f64)> {
     let span = (max - min) as f64;
     let step = if values.len() > 1 {
         (CHART_WIDTH - 2.0 * CHART_PAD) / (values.len() - 1) as f64
@@ -145,6 +150,76 @@ pub fn chart_points(values: &[i64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+fn polyline(points: &[(f64, f64)]) -> String {
+    points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lines of figures per month on one scale from zero, drawn as SVG on the server, with
+/// the figures themselves in a table beneath.
+#[component]
+pub fn MonthlyChart(
+    title: String,
+    months: Vec<chrono::NaiveDate>,
+    series: Vec<(&'static str, &'static str, Vec<i64>)>,
+) -> impl IntoView {
+    let max = series
+        .iter()
+        .flat_map(|(_, _, v)| v.iter().copied())
+        .max()
+        .unwrap_or(0);
+    let lines = series
+        .iter()
+        .map(|(name, class, values)| {
+            let points = polyline(&chart_points_within(values, 0, max.max(1)));
+            view! { <polyline class=*class points=points fill="none" stroke="currentColor" stroke-width="2"><title>{*name}</title></polyline> }
+        })
+        .collect_view();
+    let summary = series
+        .iter()
+        .map(|(name, _, v)| format!("{name} {}", v.iter().sum::<i64>()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let span = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("{} to {}", a.format("%b %Y"), b.format("%b %Y")),
+        _ => String::new(),
+    };
+    let label = format!("{title}, {span}: {summary}; highest month {max}");
+    let described = label.clone();
+    let heads = months
+        .iter()
+        .map(|m| view! { <th scope="col">{m.format("%b %y").to_string()}</th> })
+        .collect_view();
+    let rows = series
+        .iter()
+        .map(|(name, class, values)| {
+            let cells = values
+                .iter()
+                .map(|v| view! { <td class="num">{*v}</td> })
+                .collect_view();
+            view! { <tr><th scope="row"><span class=format!("key {class}")></span>{*name}</th>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <figure class="trend monthly">
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") role="img" aria-label=described>
+                <title>{label}</title>
+                {lines}
+            </svg>
+            <div class="table-wrap">
+                <table class="table monthly-figures">
+                    <thead><tr><th></th>{heads}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </figure>
+    }
+}
+
 /// A small line chart of one figure over days, drawn as SVG on the server.
 #[component]
 pub fn TrendChart(
@@ -153,11 +228,7 @@ pub fn TrendChart(
     values: Vec<i64>,
 ) -> impl IntoView {
     let points = chart_points(&values);
-    let line = points
-        .iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let line = polyline(&points);
     let last = points.last().copied();
     let (min, max) = (
         values.iter().min().copied().unwrap_or(0),
@@ -200,6 +271,13 @@ mod tests {
         assert_eq!(p[1], (CHART_WIDTH / 2.0, CHART_PAD));
         assert_eq!(p[2].0, CHART_WIDTH - CHART_PAD);
         assert_eq!(p[2].1, CHART_HEIGHT / 2.0);
+    }
+
+    #[test]
+    fn lines_on_one_scale_put_half_the_highest_halfway_up() {
+        let p = chart_points_within(&[0, 5], 0, 10);
+        assert_eq!(p[0].1, CHART_HEIGHT - CHART_PAD);
+        assert_eq!(p[1].1, CHART_HEIGHT / 2.0);
     }
 
     #[test]

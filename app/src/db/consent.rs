@@ -312,3 +312,121 @@ pub async fn record_by_hand(
     .fetch_one(&mut **tx)
     .await
 }
+
+/// The accounts within `accounts` (`None`: all), by name.
+pub async fn accounts(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    accounts: Option<&[Uuid]>,
+) -> sqlx::Result<Vec<crate::model::consent::AccountRef>> {
+    sqlx::query_as(
+        "SELECT id, name FROM accounts WHERE org_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY name",
+    )
+    .bind(org_id)
+    .bind(accounts)
+    .fetch_all(pool)
+    .await
+}
+
+/// Opt-ins and withdrawals in the account's history per month since `since`, on one
+/// channel and purpose (empty: any), as (first day of the month, granted, withdrawn).
+pub async fn monthly(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    account: Uuid,
+    since: DateTime<Utc>,
+    (channel, purpose): (&str, &str),
+) -> sqlx::Result<Vec<(chrono::NaiveDate, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT (date_trunc('month', e.occurred_at AT TIME ZONE 'UTC'))::date AS month, \
+                count(*) FILTER (WHERE e.status = 'granted'), count(*) FILTER (WHERE e.status = 'withdrawn') \
+         FROM consent_events e JOIN data_subjects d ON d.org_id = e.org_id AND d.id = e.subject_id \
+         WHERE e.org_id = $1 AND d.account_id = $2 AND e.occurred_at >= $3 \
+           AND ($4 = '' OR e.channel = $4) AND ($5 = '' OR e.purpose = $5) \
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(org_id)
+    .bind(account)
+    .bind(since)
+    .bind(channel)
+    .bind(purpose)
+    .fetch_all(pool)
+    .await
+}
+
+/// The account's subjects, and those whose marketing consent stands withdrawn on at
+/// least one channel.
+pub async fn withdrawn_marketing(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    account: Uuid,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS ( \
+                  SELECT 1 FROM consent_state s WHERE s.org_id = d.org_id AND s.subject_id = d.id \
+                    AND s.purpose = 'marketing' AND s.status = 'withdrawn')) \
+         FROM data_subjects d WHERE d.org_id = $1 AND d.account_id = $2",
+    )
+    .bind(org_id)
+    .bind(account)
+    .fetch_one(pool)
+    .await
+}
+
+/// Active principals whose grants in force reach the account (or every account) with a
+/// permission that exports or messages contacts (`domain::consent::CONTACT_ACTIONS`).
+pub async fn contact_holders(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    account: Uuid,
+) -> sqlx::Result<Vec<crate::model::consent::ContactHolder>> {
+    sqlx::query_as(&format!(
+        "WITH held AS ({}) \
+         SELECT p.id AS principal_id, p.display_name AS principal, p.kind::text AS kind, \
+                array_agg(DISTINCT ap.name || ': ' || pm.resource || '.' || pm.action) AS permissions, \
+                bool_or(h.account_id IS NULL) AS organisation_wide \
+         FROM held h \
+         JOIN permissions pm ON pm.org_id = h.org_id AND pm.id = h.permission_id \
+         JOIN applications ap ON ap.org_id = pm.org_id AND ap.id = pm.application_id \
+         JOIN principals p ON p.org_id = h.org_id AND p.id = h.principal_id AND p.status = 'active' \
+         WHERE (h.account_id IS NULL OR h.account_id = $2) AND pm.action = ANY($3) \
+         GROUP BY p.id, p.display_name, p.kind ORDER BY p.kind, p.display_name, p.id",
+        super::sod::HELD_NOW
+    ))
+    .bind(org_id)
+    .bind(account)
+    .bind(&crate::domain::consent::CONTACT_ACTIONS[..])
+    .fetch_all(pool)
+    .await
+}
+
+/// The organisation's own purposes with their labels.
+pub async fn own_purposes(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+) -> sqlx::Result<Vec<crate::model::consent::Purpose>> {
+    sqlx::query_as(
+        "SELECT key, label, false AS built_in FROM consent_purposes WHERE org_id = $1 ORDER BY key",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Adds a purpose; answers false when the organisation has it already.
+pub async fn add_purpose(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    key: &str,
+    label: &str,
+) -> sqlx::Result<bool> {
+    let added = sqlx::query(
+        "INSERT INTO consent_purposes (org_id, key, label) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(key)
+    .bind(label)
+    .execute(&mut **tx)
+    .await?;
+    Ok(added.rows_affected() == 1)
+}

@@ -277,6 +277,15 @@ pub fn parse_event(value: &Value, now: DateTime<Utc>) -> Result<ConsentEvent, St
     })
 }
 
+/// Actions by which a permission takes contacts' data out of a system or reaches them
+/// with messages: whoever holds one is beside the withdrawn subjects on an account's
+/// consent page.
+pub const CONTACT_ACTIONS: [&str; 5] = ["export", "send", "message", "broadcast", "publish"];
+
+pub fn reaches_contacts(action: &str) -> bool {
+    CONTACT_ACTIONS.contains(&action)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +396,15 @@ mod tests {
         assert!(with("evidence", json!("screenshot")).contains("JSON object"));
         assert!(with("subject", json!("")).contains("\"subject\" is missing"));
         assert!(with("email", json!("nobody")).contains("not an email"));
+    }
+
+    #[test]
+    fn exporting_and_messaging_reach_contacts() {
+        for action in ["export", "send", "publish"] {
+            assert!(reaches_contacts(action), "{action}");
+        }
+        for action in ["view", "edit", "draft", "delete", "exports"] {
+            assert!(!reaches_contacts(action), "{action}");
+        }
     }
 }

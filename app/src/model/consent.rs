@@ -87,3 +87,58 @@ pub struct SubjectDetail {
     /// Whether the caller may open a data-subject request.
     pub can_open_request: bool,
 }
+
+/// Someone who may export or message the contacts of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ContactHolder {
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub kind: String,
+    /// As "Application: resource.action".
+    pub permissions: Vec<String>,
+    /// Held on every account of the organisation rather than this one alone.
+    pub organisation_wide: bool,
+}
+
+/// Consent in one account: opt-ins and withdrawals month by month, and who may export
+/// or message its contacts beside how many have withdrawn marketing consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountConsent {
+    pub account_id: Uuid,
+    pub account: String,
+    pub channel: String,
+    pub purpose: String,
+    pub channels: Vec<String>,
+    pub purposes: Vec<String>,
+    /// First day of each month, oldest first.
+    pub months: Vec<chrono::NaiveDate>,
+    pub opt_ins: Vec<i64>,
+    pub withdrawals: Vec<i64>,
+    pub subjects: i64,
+    pub withdrawn_marketing: i64,
+    pub holders: Vec<ContactHolder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AccountRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A purpose consent is asked for: built in, or the organisation's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Purpose {
+    pub key: String,
+    pub label: String,
+    pub built_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurposeList {
+    pub purposes: Vec<Purpose>,
+    /// Whether the caller may add the organisation's own.
+    pub can_add: bool,
+}

@@ -8,12 +8,18 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
-use crate::api::consent::{load_subject, search_subjects, RecordConsent};
+use crate::api::consent::{
+    consent_accounts, consent_purposes, load_account_consent, load_subject, search_subjects,
+    AddPurpose, RecordConsent,
+};
 use crate::api::dsr::OpenRequest;
-use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
+use crate::components::{
+    format_time, ErrorNotice, FieldError, FormError, MonthlyChart, Pager, Stat,
+};
 use crate::domain::consent::{LAWFUL_BASES, METHODS};
 use crate::domain::dsr::{DsrKind, ARRIVED_BY};
-use crate::model::consent::{ConsentCell, SubjectDetail};
+use crate::model::consent::{AccountConsent, ConsentCell, SubjectDetail};
+use crate::model::principals::kind_label;
 use crate::pages::dsr::request_rows;
 
 fn label(key: &str) -> String {
@@ -41,6 +47,7 @@ pub fn ConsentPage() -> impl IntoView {
         },
     );
     let error = Signal::derive(move || found.get().flatten().and_then(|r| r.err()));
+    let accounts = Resource::new(|| (), |_| consent_accounts());
     view! {
         <Title text="Consent" />
         <h1>"Consent"</h1>
@@ -87,6 +94,52 @@ pub fn ConsentPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Purposes />
+        <h2>"Consent by account"</h2>
+        <p class="muted">"Opt-ins and withdrawals over the last year, and who may export or message each account's contacts."</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                accounts.await.map(|list| {
+                    let links = list.into_iter().map(|a| view! {
+                        <li><A href=format!("/consent/accounts/{}", a.id)>{a.name}</A></li>
+                    }).collect_view();
+                    view! { <ul class="account-links">{links}</ul> }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// The purposes consent is asked for; a DPO adds the organisation's own.
+#[component]
+fn Purposes() -> impl IntoView {
+    let add = ServerAction::<AddPurpose>::new();
+    let list = Resource::new(move || add.version().get(), |_| consent_purposes());
+    let error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
+    view! {
+        <h2>"Purposes"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                list.await.map(|l| {
+                    let items = l.purposes.into_iter().map(|p| view! {
+                        <li><code>{p.key.clone()}</code>" — "{p.label}{p.built_in.then_some(" (built in)")}</li>
+                    }).collect_view();
+                    let form = l.can_add.then(|| view! {
+                        <ActionForm action=add attr:class="form form-inline">
+                            <div class="field"><label for="p-key">"New purpose key"</label>
+                                <input id="p-key" name="key" required pattern="[a-z][a-z0-9_]*" placeholder="loyalty_programme" />
+                                <FieldError error field="key" /></div>
+                            <div class="field"><label for="p-label">"Label"</label>
+                                <input id="p-label" name="label" required placeholder="Loyalty programme" />
+                                <FieldError error field="label" /></div>
+                            <button type="submit" class="btn">"Add purpose"</button>
+                            <FormError error />
+                        </ActionForm>
+                    });
+                    view! { <ul class="purposes">{items}</ul>{form} }
+                })
+            })}
+        </Suspense>
     }
 }
 
@@ -260,7 +313,8 @@ pub fn SubjectPage() -> impl IntoView {
                         };
                         view! {
                             <h1>{s.name.clone().unwrap_or_else(|| s.external_id.clone())}</h1>
-                            <p class="muted">{format!("{} · {} · id {} in {}", s.email.clone().unwrap_or_default(), s.country.clone().unwrap_or_default(), s.external_id, s.account)}</p>
+                            <p class="muted">{format!("{} · {} · id {} in ", s.email.clone().unwrap_or_default(), s.country.clone().unwrap_or_default(), s.external_id)}
+                                <A href=format!("/consent/accounts/{}", s.account_id)>{s.account.clone()}</A></p>
                             {s.pseudonymised_at.map(|at| view! {
                                 <p class="notice notice-warn">{format!("Erased on {}: the history below is kept as pseudonymised proof.", format_time(at))}</p>
                             })}
@@ -297,6 +351,122 @@ pub fn SubjectPage() -> impl IntoView {
                                     <tbody>{accesses}</tbody>
                                 </table>
                             </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn holders_table(a: &AccountConsent) -> impl IntoView {
+    if a.holders.is_empty() {
+        return view! { <p class="empty">"Nobody may export or message this account's contacts."</p> }.into_any();
+    }
+    let rows = a
+        .holders
+        .iter()
+        .map(|h| {
+            let name = h.principal.clone();
+            let reach = if h.organisation_wide {
+                "every account"
+            } else {
+                "this account"
+            };
+            view! {
+                <tr>
+                    <td><A href=format!("/principals/{}", h.principal_id)>{name}</A></td>
+                    <td>{kind_label(&h.kind)}</td>
+                    <td>{h.permissions.join(", ")}</td>
+                    <td>{reach}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table contact-holders">
+                <thead><tr><th>"Who"</th><th>"Kind"</th><th>"Permissions"</th><th>"Held on"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// `/consent/accounts/{id}`: one account's consent over the last year and who may reach
+/// its contacts.
+#[component]
+pub fn AccountConsentPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = Memo::new(move |_| {
+        let q = query.read();
+        (
+            params
+                .read()
+                .get("id")
+                .and_then(|id| Uuid::parse_str(&id).ok()),
+            q.get("channel").unwrap_or_default(),
+            q.get("purpose").unwrap_or_default(),
+        )
+    });
+    let data = Resource::new(
+        move || key.get(),
+        |(id, channel, purpose)| async move {
+            match id {
+                Some(id) => load_account_consent(id, channel, purpose).await,
+                None => Err(crate::error::AppError::NotFound(
+                    "There is no such account.".into(),
+                )),
+            }
+        },
+    );
+    view! {
+        <Title text="Consent by account" />
+        <Transition fallback=|| view! { <p class="loading">"Loading the account…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(a) => {
+                        let channels = a.channels.iter().map(|c| view! {
+                            <option value=c.clone() selected=a.channel == *c>{label(c)}</option>
+                        }).collect_view();
+                        let purposes = a.purposes.iter().map(|p| view! {
+                            <option value=p.clone() selected=a.purpose == *p>{label(p)}</option>
+                        }).collect_view();
+                        let on = match (a.channel.as_str(), a.purpose.as_str()) {
+                            ("", "") => "every channel and purpose".to_string(),
+                            ("", p) => format!("{} on every channel", label(p)),
+                            (c, "") => format!("every purpose by {}", label(c)),
+                            (c, p) => format!("{} by {}", label(p), label(c)),
+                        };
+                        let holders = holders_table(&a);
+                        view! {
+                            <h1>{format!("Consent in {}", a.account)}</h1>
+                            <div class="stats">
+                                <Stat label="Data subjects" value=a.subjects />
+                                <Stat label="Withdrew marketing" value=a.withdrawn_marketing hint="on at least one channel, as things stand" />
+                                <Stat label="May export or message them" value=a.holders.len() as i64 />
+                            </div>
+                            <Form method="GET" action="" attr:class="form form-inline filters">
+                                <div class="field"><label for="a-channel">"Channel"</label>
+                                    <select id="a-channel" name="channel"><option value="">"Any"</option>{channels}</select></div>
+                                <div class="field"><label for="a-purpose">"Purpose"</label>
+                                    <select id="a-purpose" name="purpose"><option value="">"Any"</option>{purposes}</select></div>
+                                <button type="submit" class="btn">"Show"</button>
+                            </Form>
+                            <MonthlyChart
+                                title=format!("Opt-ins and withdrawals, {on}")
+                                months=a.months.clone()
+                                series=vec![("Opt-ins", "line-in", a.opt_ins.clone()), ("Withdrawals", "line-out", a.withdrawals.clone())]
+                            />
+                            <h2>"Who may export or message these contacts"</h2>
+                            <p class="muted">{format!(
+                                "People, agents and integrations whose access in force includes exporting or messaging ({}), beside the {} of {} subjects who have withdrawn marketing consent.",
+                                crate::domain::consent::CONTACT_ACTIONS.join(", "), a.withdrawn_marketing, a.subjects
+                            )}</p>
+                            {holders}
                         }.into_any()
                     }
                 }

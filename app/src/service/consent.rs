@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -19,7 +19,8 @@ use crate::domain::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANN
 use crate::domain::console::AccountScope;
 use crate::error::AppError;
 use crate::model::consent::{
-    ConsentEventRow, SubjectDetail, SubjectRow, SubjectSearch, SUBJECTS_PAGE_SIZE,
+    AccountConsent, AccountRef, ConsentEventRow, Purpose, SubjectDetail, SubjectRow, SubjectSearch,
+    SUBJECTS_PAGE_SIZE,
 };
 use crate::service::activity::{is_deadlock, ATTEMPTS};
 use crate::service::split_page;
@@ -407,4 +408,153 @@ pub async fn record_by_hand(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Months the account's chart covers, this one included.
+pub const CHART_MONTHS: u32 = 12;
+
+/// The accounts whose consent the caller may see.
+pub async fn accounts(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+) -> Result<Vec<AccountRef>, AppError> {
+    Ok(db::consent::accounts(pool, org_id, scope.ids()).await?)
+}
+
+/// The first day of each of the `n` months up to the one `today` is in, oldest first.
+pub fn last_months(today: chrono::NaiveDate, n: u32) -> Vec<chrono::NaiveDate> {
+    let this = today.with_day(1).unwrap_or(today);
+    (0..n)
+        .rev()
+        .filter_map(|back| this.checked_sub_months(chrono::Months::new(back)))
+        .collect()
+}
+
+/// One account's consent: opt-ins and withdrawals per month on a channel and purpose
+/// (empty: all), its subjects and those who withdrew marketing, and who may export or
+/// message its contacts.
+pub async fn account(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+    account_id: Uuid,
+    (channel, purpose): (&str, &str),
+) -> Result<AccountConsent, AppError> {
+    let not_found = || AppError::NotFound("There is no such account.".into());
+    if !scope.allows(account_id) {
+        return Err(not_found());
+    }
+    let channel = channel.trim();
+    if !(channel.is_empty() || CHANNELS.contains(&channel)) {
+        return Err(AppError::invalid("channel", "Choose one of the channels."));
+    }
+    let account = db::consent::accounts(pool, org_id, Some(&[account_id]))
+        .await?
+        .pop()
+        .ok_or_else(not_found)?;
+    let months = last_months(Utc::now().date_naive(), CHART_MONTHS);
+    let since = months[0].and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let purpose = purpose.trim();
+    let (monthly, (subjects, withdrawn_marketing), holders, own) = tokio::try_join!(
+        db::consent::monthly(pool, org_id, account_id, since, (channel, purpose)),
+        db::consent::withdrawn_marketing(pool, org_id, account_id),
+        db::consent::contact_holders(pool, org_id, account_id),
+        db::consent::purposes(pool, org_id),
+    )?;
+    let figure = |pick: fn(&(chrono::NaiveDate, i64, i64)) -> i64| -> Vec<i64> {
+        months
+            .iter()
+            .map(|m| monthly.iter().find(|r| r.0 == *m).map(pick).unwrap_or(0))
+            .collect()
+    };
+    let mut purposes: Vec<String> = BUILT_IN_PURPOSES.iter().map(|p| p.to_string()).collect();
+    purposes.extend(own);
+    Ok(AccountConsent {
+        account_id,
+        account: account.name,
+        channel: channel.to_string(),
+        purpose: purpose.to_string(),
+        channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
+        purposes,
+        opt_ins: figure(|r| r.1),
+        withdrawals: figure(|r| r.2),
+        months,
+        subjects,
+        withdrawn_marketing,
+        holders,
+    })
+}
+
+/// The built-in purposes, then the organisation's own.
+pub async fn purposes(pool: &PgPool, org_id: Uuid) -> Result<Vec<Purpose>, AppError> {
+    let mut all: Vec<Purpose> = BUILT_IN_PURPOSES
+        .iter()
+        .map(|k| Purpose {
+            key: k.to_string(),
+            label: k.replace('_', " "),
+            built_in: true,
+        })
+        .collect();
+    all.extend(db::consent::own_purposes(pool, org_id).await?);
+    Ok(all)
+}
+
+/// Adds a purpose of the organisation's own, audited.
+pub async fn add_purpose(
+    pool: &PgPool,
+    actor: &Actor,
+    key: &str,
+    label: &str,
+) -> Result<(), AppError> {
+    let key = key.trim();
+    if !crate::domain::consent::is_purpose_key(key) {
+        return Err(AppError::invalid(
+            "key",
+            "A purpose key is lower-case letters, digits and underscores, starting with a letter (60 at most), such as loyalty_programme.",
+        ));
+    }
+    let label = crate::domain::validation::Name::parse("label", "label", label, 120)?;
+    if BUILT_IN_PURPOSES.contains(&key) {
+        return Err(AppError::invalid(
+            "key",
+            "That purpose is built in already.",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    if !db::consent::add_purpose(&mut tx, actor.org_id, key, label.as_str()).await? {
+        return Err(AppError::invalid(
+            "key",
+            "The organisation has that purpose already.",
+        ));
+    }
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "consent_purpose.created",
+            target_type: "consent_purpose",
+            target_id: Some(key.to_string()),
+            target_label: label.as_str().to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "key": key, "label": label.as_str() })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_covers_the_months_up_to_this_one() {
+        let months = last_months("2026-02-14".parse().unwrap(), 12);
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0].to_string(), "2025-03-01");
+        assert_eq!(months[11].to_string(), "2026-02-01");
+    }
 }

@@ -439,3 +439,159 @@ async fn the_dpo_finds_a_subject_reads_and_exports_the_proof_and_records_by_hand
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_account_shows_opt_ins_withdrawals_and_who_may_reach_its_contacts(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let account = first_account(&app).await;
+    let t = Utc::now() - Duration::minutes(30);
+    let batch = json!({"events": [
+        event("m1", "m-1", &account, "email", "marketing", "granted", t),
+        event("m2", "m-2", &account, "email", "marketing", "granted", t),
+        event("m3", "m-2", &account, "email", "marketing", "withdrawn", t + Duration::minutes(5)),
+        event("m4", "m-2", &account, "sms", "analytics", "withdrawn", t),
+    ]});
+    let (status, _) = post_batch(&app, PATH, Some(&token), &batch).await;
+    assert_eq!(status, 200);
+    let account_id: Uuid = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+        .bind(&account)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let dpo = app.demo_client("dpo@northwind.example").await;
+
+    let (status, all) = app
+        .json(
+            &dpo,
+            "/api/consent/account",
+            &format!("account={account_id}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        (
+            all["subjects"].as_i64(),
+            all["withdrawn_marketing"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(all["months"].as_array().unwrap().len(), 12);
+    let total = |v: &Value, f: &str| -> i64 {
+        v[f].as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!((total(&all, "opt_ins"), total(&all, "withdrawals")), (2, 2));
+    let (_, sms) = app
+        .json(
+            &dpo,
+            "/api/consent/account",
+            &format!("account={account_id}&channel=sms"),
+        )
+        .await;
+    assert_eq!((total(&sms, "opt_ins"), total(&sms, "withdrawals")), (0, 1));
+    let holders = all["holders"].as_array().unwrap();
+    assert!(!holders.is_empty(), "{all}");
+    for h in holders {
+        for p in h["permissions"].as_array().unwrap() {
+            let action = p.as_str().unwrap().rsplit('.').next().unwrap();
+            assert!(
+                app::domain::consent::reaches_contacts(action),
+                "{p} does not reach contacts"
+            );
+        }
+    }
+    let (status, fax) = app
+        .json(
+            &dpo,
+            "/api/consent/account",
+            &format!("account={account_id}&channel=fax"),
+        )
+        .await;
+    assert_eq!(status, 422, "{fax}");
+
+    // The organisation's own purposes: added once, by a DPO; then events may use them.
+    let (status, _) = app
+        .json(
+            &dpo,
+            "/api/consent/add-purpose",
+            "key=loyalty&label=Loyalty+programme",
+        )
+        .await;
+    assert_eq!(status, 200);
+    for body in [
+        "key=loyalty&label=Again",
+        "key=Loyalty+Club&label=Bad+key",
+        "key=marketing&label=Built+in",
+    ] {
+        let (status, refused) = app.json(&dpo, "/api/consent/add-purpose", body).await;
+        assert_eq!(status, 422, "{body}: {refused}");
+    }
+    let auditor = app.demo_client("auditor@northwind.example").await;
+    let (status, _) = app
+        .json(
+            &auditor,
+            "/api/consent/add-purpose",
+            "key=surveys&label=Surveys",
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (_, purposes) = app.json(&auditor, "/api/consent/purposes", "").await;
+    assert_eq!(purposes["can_add"], false);
+    let keys: Vec<&str> = purposes["purposes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "marketing",
+            "personalisation",
+            "analytics",
+            "ai_processing",
+            "loyalty"
+        ]
+    );
+    let loyalty =
+        json!({"events": [event("m5", "m-1", &account, "email", "loyalty", "granted", t)]});
+    let (_, answer) = post_batch(&app, PATH, Some(&token), &loyalty).await;
+    assert_eq!(statuses(&answer), ["recorded"]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_consent_page_lists_purposes_and_accounts_when_rendered_on_the_server(
+    pool: sqlx::PgPool,
+) {
+    let app = spawn_demo(pool).await;
+    let account = first_account(&app).await;
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let page = dpo.get(app.url("/consent")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("ai_processing"),
+        "purposes are listed: {html}"
+    );
+    assert!(html.contains(&account), "accounts are listed");
+    assert!(html.contains("Add purpose"), "a DPO may add a purpose");
+    for path in [
+        "/consent?q=nobody%40example.com",
+        "/dsr?show=closed",
+        "/dsr",
+    ] {
+        let html = dpo
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("went wrong"), "{path}: {html}");
+    }
+}
