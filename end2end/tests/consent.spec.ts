@@ -87,4 +87,18 @@ test("consent sent with curl shows on the subject's page; a DPO records a withdr
   await expect(dpo.getByText("No data subject matches.")).toBeVisible();
   await dpo.goto("/dsr?show=closed");
   await expect(dpo.locator("table.requests-list")).toContainText(number);
+
+  // The demo's own requests: the overdue one stands out.
+  await dpo.goto("/dsr");
+  await expect(dpo.locator("tr.urgency-row-overdue")).toHaveCount(1);
+  await expect(dpo.locator("tr.urgency-row-overdue")).toContainText("overdue");
+  await expect(dpo.locator("tr.urgency-row-duesoon")).toContainText("due soon");
+
+  // An account's consent over the year, drawn on the server.
+  await dpo.goto("/consent");
+  await dpo.getByRole("link", { name: "Bluebird Telecom" }).click();
+  await expect(dpo.getByRole("heading", { level: 1 })).toHaveText("Consent in Bluebird Telecom");
+  await expect(dpo.locator(".stat").filter({ hasText: "Data subjects" })).toContainText("24");
+  await expect(dpo.locator("figure.monthly svg polyline")).toHaveCount(2);
+  await expect(dpo.locator("table.monthly-figures tbody tr")).toHaveCount(2);
 });

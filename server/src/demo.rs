@@ -1094,6 +1094,8 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
     .execute(&mut **loader.tx)
     .await?;
 
+    let subjects = consent_history(loader.tx, org, &accounts, chatbot, now).await?;
+
     let summary = DemoSummary {
         org_id: org,
         accounts: accounts.len(),
@@ -1116,13 +1118,185 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
             target_id: Some(org.to_string()),
             target_label: ORGANISATION.into(),
             before: None,
-            after: Some(json!({ "accounts": summary.accounts, "principals": summary.principals, "grants": summary.grants })),
+            after: Some(json!({ "accounts": summary.accounts, "principals": summary.principals, "grants": summary.grants,
+                                "data_subjects": subjects })),
             reason: Some("Demo organisation".into()),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Consent histories of two accounts' customers over the last year, as the chatbot and
+/// preference centre reported them, and three data-subject requests in hand: one
+/// overdue, one due soon, one answered. Answers the number of data subjects.
+async fn consent_history(
+    tx: &mut Tx<'_>,
+    org: Uuid,
+    accounts: &[Uuid],
+    chatbot: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, DemoError> {
+    use app::domain::consent::{parse_event, ConsentEvent};
+    use app::domain::dsr::{due_on, DsrKind, DsrStatus, DEFAULT_RESPONSE_DAYS};
+    use sha2::{Digest, Sha256};
+
+    const SUBJECTS: usize = 40;
+    let notice = |text: &str| hex::encode(Sha256::digest(text.as_bytes()));
+    let notices = [
+        (
+            "2025-09",
+            notice("We would like to send you offers and news. Reply STOP at any time."),
+        ),
+        (
+            "2026-06",
+            notice(
+                "May we send you offers and news, and tailor them to you? Reply STOP at any time.",
+            ),
+        ),
+    ];
+    let mut events = vec![];
+    for i in 0..SUBJECTS {
+        let (first, last) = (FIRST[(i + 7) % FIRST.len()], LAST[(i * 7 + 3) % LAST.len()]);
+        let telecom = i < 24;
+        let (account, channels, countries) = if telecom {
+            (
+                "Bluebird Telecom",
+                ["sms", "whatsapp"],
+                ["PT", "ES", "DE", "FR", "IE"],
+            )
+        } else {
+            (
+                "Evergreen Foods",
+                ["email", "messenger"],
+                ["IE", "NL", "SE", "DK", "FI"],
+            )
+        };
+        let start = now
+            - Duration::days(30 * (i as i64 % 12) + (i as i64 % 7) + 1)
+            - Duration::hours(i as i64);
+        let (version, hash) = &notices[usize::from(start > now - Duration::days(150))];
+        let mut event = |k: usize,
+                         channel: &str,
+                         purpose: &str,
+                         status: &str,
+                         at: DateTime<Utc>| {
+            if at >= now {
+                return;
+            }
+            let value = json!({
+                "id": format!("demo-{i}-{k}"), "subject": format!("cust-{}", 1000 + i),
+                "email": email_for(first, last, "mail.example"), "name": format!("{first} {last}"),
+                "country": countries[i % countries.len()], "account": account, "channel": channel,
+                "purpose": purpose, "status": status, "lawful_basis": "consent",
+                "method": if telecom { "chatbot" } else { "preference_centre" },
+                "source": if telecom { "Chatbot Builder" } else { "Preference centre" },
+                "notice_version": version, "notice_sha256": hash, "language": "en",
+                "jurisdiction": "EU", "at": at.to_rfc3339(),
+                "evidence": { "flow": "welcome", "message_id": format!("demo.{i}.{k}") },
+            });
+            if let Ok(e) = parse_event(&value, now) {
+                events.push(e);
+            }
+        };
+        event(0, channels[0], "marketing", "granted", start);
+        event(1, channels[0], "analytics", "granted", start);
+        if i % 2 == 0 {
+            event(2, channels[0], "personalisation", "granted", start);
+        }
+        if i % 3 == 0 {
+            event(3, channels[0], "ai_processing", "refused", start);
+        }
+        if i % 5 == 2 {
+            event(
+                4,
+                channels[1],
+                "marketing",
+                "granted",
+                start + Duration::days(5),
+            );
+        }
+        if i % 4 == 1 {
+            event(
+                5,
+                channels[0],
+                "marketing",
+                "withdrawn",
+                start + Duration::days(20 + i as i64),
+            );
+        }
+    }
+    let named: Vec<(&ConsentEvent, Uuid)> = events
+        .iter()
+        .map(|e| {
+            let account = if e.account == "Bluebird Telecom" {
+                accounts[1]
+            } else {
+                accounts[4]
+            };
+            (e, account)
+        })
+        .collect();
+    db::consent::record(tx, org, chatbot, "demo import", &named).await?;
+
+    let dpo: Uuid = sqlx::query_scalar(
+        "SELECT principal_id FROM console_credentials WHERE org_id = $1 AND email = 'dpo@northwind.example'",
+    )
+    .bind(org)
+    .fetch_one(&mut **tx)
+    .await?;
+    let today = now.date_naive();
+    let requests = [
+        (
+            1,
+            DsrKind::Access,
+            33,
+            "email",
+            "Asks for a copy of everything held about them.",
+            DsrStatus::IdentityVerified,
+        ),
+        (
+            5,
+            DsrKind::Erasure,
+            25,
+            "chatbot",
+            "Closing their contract; asks to be forgotten.",
+            DsrStatus::InProgress,
+        ),
+        (
+            26,
+            DsrKind::Objection,
+            50,
+            "letter",
+            "Objects to profiling for offers.",
+            DsrStatus::Completed,
+        ),
+    ];
+    for (subject, kind, days_ago, arrived_by, details, status) in requests {
+        let subject_id: Uuid = sqlx::query_scalar(
+            "SELECT id FROM data_subjects WHERE org_id = $1 AND external_id = $2",
+        )
+        .bind(org)
+        .bind(format!("cust-{}", 1000 + subject))
+        .fetch_one(&mut **tx)
+        .await?;
+        let received_on = today - Duration::days(days_ago);
+        let request = db::dsr::NewRequest {
+            subject: subject_id,
+            kind,
+            received_on,
+            due_on: due_on(received_on, DEFAULT_RESPONSE_DAYS),
+            arrived_by,
+            details,
+        };
+        let (id, _) = db::dsr::open(tx, org, &request, (dpo, "Demo DPO")).await?;
+        let outcome = (status == DsrStatus::Completed).then(
+            || json!({ "note": "Profiling for offers switched off in the CRM and the chatbot." }),
+        );
+        db::dsr::set_status(tx, org, id, status, None, outcome.as_ref()).await?;
+    }
+    Ok(SUBJECTS)
 }
 
 fn email_for(first: &str, last: &str, domain: &str) -> String {

@@ -50,6 +50,19 @@ async fn the_demo_is_a_realistic_agency_and_loads_only_once(pool: sqlx::PgPool) 
         scalar("SELECT count(*) FROM audit_events WHERE action = 'demo.loaded'").await,
         1
     );
+    // Customers with consent histories and requests in hand for the DPO.
+    assert_eq!(scalar("SELECT count(*) FROM data_subjects").await, 40);
+    assert!(scalar("SELECT count(*) FROM consent_events").await >= 100);
+    assert!(scalar("SELECT count(*) FROM consent_state WHERE status = 'withdrawn'").await >= 5);
+    assert_eq!(
+        scalar("SELECT count(*) FROM data_subject_requests WHERE closed_at IS NULL").await,
+        2
+    );
+    assert_eq!(
+        scalar("SELECT count(*) FROM data_subject_requests WHERE closed_at IS NULL AND due_on < current_date").await,
+        1,
+        "one overdue"
+    );
 
     let again = demo::load(&app.pool).await.unwrap_err();
     assert!(
