@@ -57,6 +57,7 @@ test("consent sent with curl shows on the subject's page; a DPO records a withdr
   await expect(dpo.getByRole("status")).toContainText("Recorded.");
   await expect(grid.getByRole("row", { name: /^marketing/ })).toContainText("withdrawn");
   await expect(dpo.locator("table.consent-history tbody tr").first()).toContainText("Customer phoned to stop WhatsApp offers");
+  await expect(dpo.locator("ol.timeline")).toContainText("marketing on whatsapp: withdrawn (Ingrid Larsen)");
 
   // She asks to be erased: the request is opened from her page and carried out.
   await dpo.getByLabel("Kind").selectOption("erasure");

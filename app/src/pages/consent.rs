@@ -211,6 +211,55 @@ fn RecordForm(d: SubjectDetail, record: ServerAction<RecordConsent>) -> impl Int
     }
 }
 
+/// One line of a subject's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub what: &'static str,
+    pub text: String,
+}
+
+/// Consent events, data-subject requests (on the day received) and console accesses,
+/// newest first; at the same instant, the order they are listed in.
+pub fn timeline(d: &SubjectDetail) -> Vec<TimelineEntry> {
+    let mut entries: Vec<TimelineEntry> = d
+        .events
+        .iter()
+        .map(|e| TimelineEntry {
+            at: e.occurred_at,
+            what: "Consent",
+            text: format!(
+                "{} on {}: {} ({})",
+                label(&e.purpose),
+                label(&e.channel),
+                e.status,
+                e.recorded_by
+            ),
+        })
+        .chain(d.requests.iter().map(|r| TimelineEntry {
+            at: r.received_on.and_time(chrono::NaiveTime::MIN).and_utc(),
+            what: "Request",
+            text: format!(
+                "DSR-{} {} received by {}: {}",
+                r.number,
+                r.kind.label().to_lowercase(),
+                r.arrived_by.replace('_', " "),
+                r.status.label().to_lowercase()
+            ),
+        }))
+        .chain(d.accesses.iter().map(|a| TimelineEntry {
+            at: a.occurred_at,
+            what: "Console",
+            text: format!("{}: {}", a.actor, label(&a.action.replace('.', " "))),
+        }))
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    entries
+}
+
+/// How many timeline lines the page shows; the sections below have every detail.
+const TIMELINE_LINES: usize = 40;
+
 #[component]
 fn OpenRequestForm(subject: Uuid, open: ServerAction<OpenRequest>) -> impl IntoView {
     let error = Signal::derive(move || open.value().get().and_then(|r| r.err()));
@@ -297,6 +346,12 @@ pub fn SubjectPage() -> impl IntoView {
                         let accesses = d.accesses.iter().map(|a| view! {
                             <tr><td class="nowrap">{format_time(a.occurred_at)}</td><td>{a.actor.clone()}</td><td>{label(&a.action.replace('.', " "))}</td></tr>
                         }).collect_view();
+                        let entries = timeline(&d);
+                        let more = entries.len().saturating_sub(TIMELINE_LINES);
+                        let lines = entries.into_iter().take(TIMELINE_LINES).map(|t| view! {
+                            <li><time class="muted small nowrap">{format_time(t.at)}</time>" "
+                                <span class=format!("tag timeline-{}", t.what.to_lowercase())>{t.what}</span>" "{t.text}</li>
+                        }).collect_view();
                         let form = d.can_record.then(|| view! { <RecordForm d=d.clone() record /> });
                         let open_form = d.can_open_request.then(|| view! { <OpenRequestForm subject=d.subject.id open /> });
                         let requests = if d.requests.is_empty() {
@@ -333,7 +388,10 @@ pub fn SubjectPage() -> impl IntoView {
                             {move || record.value().get().and_then(|r| r.ok()).map(|_| view! {
                                 <p class="notice notice-ok" role="status">"Recorded."</p>
                             })}
-                            <h2>"History"</h2>
+                            <h2>"Timeline"</h2>
+                            <ol class="timeline">{lines}</ol>
+                            {(more > 0).then(|| view! { <p class="muted small">{format!("{more} earlier lines: see the sections below.")}</p> })}
+                            <h2>"Consent history"</h2>
                             <div class="table-wrap">
                                 <table class="table consent-history">
                                     <thead><tr><th>"When (UTC)"</th><th>"Channel"</th><th>"Purpose"</th><th>"Status"</th><th>"Basis and method"</th>
@@ -472,5 +530,87 @@ pub fn AccountConsentPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dsr::{DsrKind, DsrStatus, Urgency};
+    use crate::model::consent::{ConsentEventRow, SubjectAccess, SubjectRow};
+    use crate::model::dsr::DsrRow;
+
+    fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_timeline_merges_events_requests_and_accesses_newest_first() {
+        let subject = SubjectRow {
+            id: Uuid::nil(),
+            account_id: Uuid::nil(),
+            account: "Acme".into(),
+            external_id: "c-1".into(),
+            email: None,
+            name: None,
+            country: None,
+            pseudonymised_at: None,
+        };
+        let event = ConsentEventRow {
+            id: Uuid::nil(),
+            seq: 1,
+            channel: "sms".into(),
+            purpose: "marketing".into(),
+            status: "withdrawn".into(),
+            lawful_basis: "consent".into(),
+            method: "chatbot".into(),
+            source_system: "Bot".into(),
+            notice_version: "1".into(),
+            notice_sha256: "ab".repeat(32),
+            language: "en".into(),
+            jurisdiction: "EU".into(),
+            occurred_at: at("2026-11-02T10:00:00Z"),
+            recorded_at: at("2026-11-02T10:00:01Z"),
+            recorded_by: "Chatbot Builder".into(),
+            source_event_id: None,
+            evidence: serde_json::json!({}),
+            reason: None,
+        };
+        let request = DsrRow {
+            id: Uuid::nil(),
+            number: 7,
+            kind: DsrKind::Erasure,
+            status: DsrStatus::Received,
+            subject_id: Uuid::nil(),
+            subject: "c-1".into(),
+            account: "Acme".into(),
+            received_on: "2026-11-03".parse().unwrap(),
+            arrived_by: "web_form".into(),
+            due: "2026-12-03".parse().unwrap(),
+            extended: false,
+            urgency: Urgency::OnTime,
+        };
+        let access = SubjectAccess {
+            occurred_at: at("2026-11-01T09:00:00Z"),
+            actor: "Ingrid".into(),
+            action: "data_subject.viewed".into(),
+        };
+        let d = SubjectDetail {
+            subject,
+            channels: vec![],
+            purposes: vec![],
+            state: vec![],
+            events: vec![event],
+            accesses: vec![access],
+            requests: vec![request],
+            can_record: false,
+            can_open_request: false,
+        };
+        let t = timeline(&d);
+        let what: Vec<&str> = t.iter().map(|e| e.what).collect();
+        assert_eq!(what, ["Request", "Consent", "Console"]);
+        assert_eq!(t[0].text, "DSR-7 erasure received by web form: received");
+        assert_eq!(t[1].text, "marketing on sms: withdrawn (Chatbot Builder)");
+        assert_eq!(t[2].text, "Ingrid: data subject viewed");
     }
 }
