@@ -84,6 +84,17 @@ pub fn Stat(
     }
 }
 
+/// The page's `:id` route parameter as a UUID (`None` when it is not one).
+pub fn use_id_param() -> Memo<Option<uuid::Uuid>> {
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| uuid::Uuid::parse_str(&id).ok())
+    })
+}
+
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }

@@ -263,14 +263,6 @@ pub async fn accesses(
     .await
 }
 
-/// The organisation's own purposes.
-pub async fn purposes(pool: &sqlx::PgPool, org_id: Uuid) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT key FROM consent_purposes WHERE org_id = $1 ORDER BY key")
-        .bind(org_id)
-        .fetch_all(pool)
-        .await
-}
-
 /// A DPO's event, recorded by hand with a reason; the state moves as for reported events.
 pub async fn record_by_hand(
     tx: &mut Tx<'_>,

@@ -14,7 +14,7 @@ use crate::api::consent::{
 };
 use crate::api::dsr::OpenRequest;
 use crate::components::{
-    format_time, ErrorNotice, FieldError, FormError, MonthlyChart, Pager, Stat,
+    format_time, use_id_param, ErrorNotice, FieldError, FormError, MonthlyChart, Pager, Stat,
 };
 use crate::domain::consent::{LAWFUL_BASES, METHODS};
 use crate::domain::dsr::{DsrKind, ARRIVED_BY};
@@ -291,13 +291,7 @@ fn OpenRequestForm(subject: Uuid, open: ServerAction<OpenRequest>) -> impl IntoV
 
 #[component]
 pub fn SubjectPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| Uuid::parse_str(&id).ok())
-    });
+    let id = use_id_param();
     let record = ServerAction::<RecordConsent>::new();
     let open = ServerAction::<OpenRequest>::new();
     let navigate = use_navigate();

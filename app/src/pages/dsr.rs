@@ -5,14 +5,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::api::dsr::{
     list_requests, load_request, EraseSubject, ExtendRequest, RectifySubject, RequestStep,
     SetResponseDays,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager, Stat};
+use crate::components::{
+    format_time, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat,
+};
 use crate::domain::dsr::{DsrKind, DsrStatus, Urgency};
 use crate::model::dsr::{DsrDetail, DsrRow};
 
@@ -284,13 +286,7 @@ const STEPS: [DsrStatus; 4] = [
 
 #[component]
 pub fn DsrRequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| Uuid::parse_str(&id).ok())
-    });
+    let id = use_id_param();
     let step = ServerAction::<RequestStep>::new();
     let extend = ServerAction::<ExtendRequest>::new();
     let rectify = ServerAction::<RectifySubject>::new();

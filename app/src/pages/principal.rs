@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::principals::last_activity;
@@ -11,20 +10,14 @@ use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, use_id_param, ErrorNotice, FieldError, FormError};
 use crate::domain::console::ConsolePermission;
 use crate::model::principals::kind_label;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 
 #[component]
 pub fn PrincipalPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| Uuid::parse_str(&id).ok())
-    });
+    let id = use_id_param();
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeGrant>::new();
     let edit = ServerAction::<UpdatePrincipal>::new();

@@ -138,6 +138,11 @@ pub async fn search(
     })
 }
 
+/// The subject as the audit trail names them: their external id in their account.
+pub fn subject_label(subject: &SubjectRow) -> String {
+    format!("{} in {}", subject.external_id, subject.account)
+}
+
 /// Records that `actor` looked at, exported or changed the subject.
 async fn audit_subject(
     tx: &mut db::Tx<'_>,
@@ -154,7 +159,7 @@ async fn audit_subject(
             action,
             target_type: "data_subject",
             target_id: Some(subject.id.to_string()),
-            target_label: format!("{} in {}", subject.external_id, subject.account),
+            target_label: subject_label(subject),
             before: None,
             after,
             reason,
@@ -202,16 +207,13 @@ pub async fn detail(
         db::consent::state(pool, org, id),
         db::consent::history(pool, org, id),
         db::consent::accesses(pool, org, id),
-        db::consent::purposes(pool, org),
+        db::consent::own_purposes(pool, org),
         db::dsr::for_subject(pool, org, id),
     )?;
-    let mut purposes: Vec<String> = BUILT_IN_PURPOSES.iter().map(|p| p.to_string()).collect();
-    for p in own
-        .into_iter()
-        .chain(events.iter().map(|e| e.purpose.clone()))
-    {
-        if !purposes.contains(&p) {
-            purposes.push(p);
+    let mut purposes = purpose_keys(own);
+    for p in events.iter().map(|e| &e.purpose) {
+        if !purposes.contains(p) {
+            purposes.push(p.clone());
         }
     }
     Ok(SubjectDetail {
@@ -371,11 +373,8 @@ pub async fn record_by_hand(
         "language": form.language, "jurisdiction": form.jurisdiction, "at": now.to_rfc3339(),
     });
     let event = parse_event(&value, now).map_err(|m| AppError::invalid("event", m))?;
-    let known: HashSet<String> = db::consent::purposes(pool, actor.org_id)
-        .await?
-        .into_iter()
-        .collect();
-    if !(BUILT_IN_PURPOSES.contains(&event.purpose.as_str()) || known.contains(&event.purpose)) {
+    let known = purpose_keys(db::consent::own_purposes(pool, actor.org_id).await?);
+    if !known.contains(&event.purpose) {
         return Err(AppError::invalid(
             "purpose",
             format!(
@@ -460,7 +459,7 @@ pub async fn account(
         db::consent::monthly(pool, org_id, account_id, since, (channel, purpose)),
         db::consent::withdrawn_marketing(pool, org_id, account_id),
         db::consent::contact_holders(pool, org_id, account_id),
-        db::consent::purposes(pool, org_id),
+        db::consent::own_purposes(pool, org_id),
     )?;
     let figure = |pick: fn(&(chrono::NaiveDate, i64, i64)) -> i64| -> Vec<i64> {
         months
@@ -468,15 +467,13 @@ pub async fn account(
             .map(|m| monthly.iter().find(|r| r.0 == *m).map(pick).unwrap_or(0))
             .collect()
     };
-    let mut purposes: Vec<String> = BUILT_IN_PURPOSES.iter().map(|p| p.to_string()).collect();
-    purposes.extend(own);
     Ok(AccountConsent {
         account_id,
         account: account.name,
         channel: channel.to_string(),
         purpose: purpose.to_string(),
         channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
-        purposes,
+        purposes: purpose_keys(own),
         opt_ins: figure(|r| r.1),
         withdrawals: figure(|r| r.2),
         months,
@@ -484,6 +481,15 @@ pub async fn account(
         withdrawn_marketing,
         holders,
     })
+}
+
+/// The keys of the built-in purposes, then of the organisation's own.
+fn purpose_keys(own: Vec<Purpose>) -> Vec<String> {
+    BUILT_IN_PURPOSES
+        .iter()
+        .map(|k| k.to_string())
+        .chain(own.into_iter().map(|p| p.key))
+        .collect()
 }
 
 /// The built-in purposes, then the organisation's own.

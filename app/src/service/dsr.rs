@@ -21,7 +21,7 @@ use crate::domain::dsr::{
 use crate::domain::validation::{Email, Name};
 use crate::error::AppError;
 use crate::model::dsr::{DsrDetail, DsrList, DsrRow, DSR_PAGE_SIZE};
-use crate::service::consent::find;
+use crate::service::consent::{find, subject_label};
 use crate::service::grants::parse_reason;
 use crate::service::split_page;
 
@@ -461,7 +461,7 @@ pub async fn access_export(
             action: "data_subject.exported",
             target_type: "data_subject",
             target_id: Some(subject.id.to_string()),
-            target_label: format!("{} in {}", subject.external_id, subject.account),
+            target_label: subject_label(&subject),
             before: None,
             after: Some(json!({ "format": "access_export", "request": label(r.number, r.kind), "sha256": sha256 })),
             reason: None,
@@ -540,7 +540,7 @@ pub async fn rectify(
         action: "data_subject.rectified",
         target_type: "data_subject",
         target_id: Some(subject.id.to_string()),
-        target_label: format!("{} in {}", subject.external_id, subject.account),
+        target_label: subject_label(&subject),
         before: Some(before),
         after: Some(after),
         reason: Some(label(r.number, r.kind)),
