@@ -18,7 +18,9 @@ use std::time::Instant;
 use app::domain::consent::{BUILT_IN_PURPOSES, CHANNELS};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use support::{bench_database, call, get, ingest, load_organisation, measure, serve_signed_in};
+use support::{
+    bench_database, call, get, ingestion_rounds, load_organisation, measure, serve_signed_in,
+};
 
 const DATABASE: &str = "gatehouse_bench_consent";
 const DPO: &str = "consent-dpo@bench.example";
@@ -146,31 +148,15 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let (status, made) = app
-        .json(
-            &client,
-            "/api/tokens/create",
-            &format!("application={application}&name=Bench+consent&until="),
-        )
-        .await;
-    assert_eq!(status, 200, "{made}");
-    let token = made["token"].as_str().unwrap().to_string();
-
-    println!();
-    println!("| Ingestion | clients | batches x events | seconds | events/s |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut sent = 0usize;
-    for clients in [1usize, 2, 4] {
-        sent += ingest(
-            &app.url("/api/v1/consent-events"),
-            &token,
-            sent,
-            clients,
-            BATCHES,
-            batch,
-        )
-        .await;
-    }
+    let sent = ingestion_rounds(
+        &app,
+        &client,
+        (application, "Bench consent"),
+        "/api/v1/consent-events",
+        BATCHES,
+        batch,
+    )
+    .await;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events WHERE org_id = $1")
         .bind(org)
         .fetch_one(&pool)

@@ -143,12 +143,46 @@ pub async fn load_organisation(
     (created.org_id, admin_id)
 }
 
+/// Makes a token for `application` (named `token_name`) as the signed-in admin, then
+/// posts `batches` batches to `path` from one, two and four clients at once in turn,
+/// printing a table row for each; answers how many batches were sent in all.
+// Only the benchmarks that ingest (activity, consent) use it; each benchmark is its own crate.
+#[allow(dead_code)]
+pub async fn ingestion_rounds(
+    app: &crate::common::TestApp,
+    client: &reqwest::Client,
+    (application, token_name): (uuid::Uuid, &str),
+    path: &str,
+    batches: usize,
+    batch: fn(usize) -> serde_json::Value,
+) -> usize {
+    let (status, made) = app
+        .json(
+            client,
+            "/api/tokens/create",
+            &format!(
+                "application={application}&name={}&until=",
+                token_name.replace(' ', "+")
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let token = made["token"].as_str().unwrap().to_string();
+    println!();
+    println!("| Ingestion | clients | batches x events | seconds | events/s |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut sent = 0usize;
+    for clients in [1usize, 2, 4] {
+        sent += ingest(&app.url(path), &token, sent, clients, batches, batch).await;
+    }
+    sent
+}
+
 /// Posts `batches` batches per client from `clients` clients at once (client `c` sends
 /// batches `first + c * batches ..`, made by `batch`), each answered 200 with every event
 /// recorded; prints a table row and answers how many batches were sent.
-// Only the benchmarks that ingest (activity, consent) use it; each benchmark is its own crate.
 #[allow(dead_code)]
-pub async fn ingest(
+async fn ingest(
     url: &str,
     token: &str,
     first: usize,
