@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks a large organisation against a private PostgreSQL, with optimised builds.
 # Prints tables of p50/p95 response times and rates (see server/benches/large_org.rs,
-# server/benches/approvals.rs, server/benches/activity.rs and server/benches/consent.rs).
+# server/benches/approvals.rs, server/benches/activity.rs, server/benches/consent.rs) and a
+# load test of 200 clients at once (server/benches/load.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,4 +12,4 @@ target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || tru
 DATABASE_URL=$(target/debug/gatehouse database start --data-dir "$pg_dir")
 export DATABASE_URL
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT
-cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent
+cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench load

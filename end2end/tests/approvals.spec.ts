@@ -103,10 +103,15 @@ test("webhook endpoints are for Governance admins, and the secret is shown once"
   await signIn(admin, "admin");
   await admin.goto("/webhooks");
   await hydrated(admin);
+  // Internal addresses are refused next to the field: no probing the server's network.
   await admin.getByLabel("Address").fill("http://127.0.0.1:9/gatehouse");
   await admin.getByRole("button", { name: "Add endpoint" }).click();
+  await expect(admin.getByText(/127\.0\.0\.1 is a private, loopback or link-local address/)).toBeVisible();
+  await expect(admin.locator("code.secret")).toHaveCount(0);
+  await admin.getByLabel("Address").fill("https://203.0.113.9/gatehouse");
+  await admin.getByRole("button", { name: "Add endpoint" }).click();
   await expect(admin.locator("code.secret")).toHaveText(/^whsec_[0-9a-f]{64}$/);
-  await expect(admin.locator("table.webhooks tbody tr").filter({ hasText: "127.0.0.1:9" })).toContainText("on");
+  await expect(admin.locator("table.webhooks tbody tr").filter({ hasText: "203.0.113.9" })).toContainText("on");
   await admin.reload();
   await expect(admin.locator("code.secret")).toHaveCount(0);
 

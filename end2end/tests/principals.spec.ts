@@ -25,7 +25,7 @@ test("a Member cannot list principals", async ({ page }) => {
   await expect(page.getByText("Not available to you")).toBeVisible();
 });
 
-test("an admin grants a permission set with a reason, sees it take effect, then revokes it", async ({ page }) => {
+test("an admin grants a role with a reason, sees it take effect, then revokes it; high-impact access goes to approvers", async ({ page }) => {
   await signIn(page, "admin");
   await page.goto("/principals?search=member%40northwind");
   await page.getByRole("link", { name: "Priya Nair" }).click();
@@ -33,17 +33,31 @@ test("an admin grants a permission set with a reason, sees it take effect, then 
   const refunds = page.locator("table.effective tbody tr").filter({ hasText: "refunds.issue" });
   await expect(refunds).toHaveCount(0);
 
+  // High-impact access is not one admin's to give: it becomes a request.
   await page.getByLabel("Role or permission set").selectOption({ label: "Acme CRM — Refund Authority (permission set)" });
   await page.getByLabel("Account", { exact: true }).selectOption({ label: "Acme Retail" });
-  await page.getByLabel("Reason", { exact: true }).fill("Holiday refund peak cover");
+  await page.getByLabel("Reason", { exact: true }).fill("Holiday refund peak cover for the team");
   await page.getByRole("button", { name: "Grant", exact: true }).click();
-  await expect(refunds).toHaveCount(1);
-  await expect(refunds).toContainText("Refund Authority");
-
-  await page.getByLabel("Reason to revoke Refund Authority on Acme Retail").fill("Peak is over now");
-  await page.locator("table.grants tr").filter({ hasText: "Refund Authority" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByRole("status")).toContainText("Sent for approval: Refund Authority adds high-impact permissions");
+  await expect(page.getByRole("status")).toContainText("2 approvers other than you");
   await expect(refunds).toHaveCount(0);
-  await expect(page.locator("table.grants").last()).toContainText("Peak is over now");
+
+  // Low-risk access is granted at once.
+  const handover = page.locator("table.effective tbody tr").filter({ hasText: "conversations.handover" });
+  await expect(handover).toHaveCount(0);
+  const until = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByLabel("Role or permission set").selectOption({ label: "Chatbot Builder — Conversation Agent (role)" });
+  await page.getByLabel("Account", { exact: true }).selectOption({ label: "Acme Retail" });
+  await page.getByLabel("Until").fill(until);
+  await page.getByLabel("Reason", { exact: true }).fill("Covering the chat handover queue");
+  await page.getByRole("button", { name: "Grant", exact: true }).click();
+  await expect(handover).toHaveCount(1);
+  await expect(handover).toContainText("Conversation Agent");
+
+  await page.getByLabel("Reason to revoke Conversation Agent on Acme Retail").fill("Queue is staffed again");
+  await page.locator("table.grants tr").filter({ hasText: "Conversation Agent" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(handover).toHaveCount(0);
+  await expect(page.locator("table.grants").last()).toContainText("Queue is staffed again");
 });
 
 test("an admin edits a contractor's details, suspends them and reactivates them", async ({ page }) => {

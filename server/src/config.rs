@@ -6,8 +6,12 @@ use leptos::config::LeptosOptions;
 /// Settings read from the environment. None is required.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `DATABASE_URL`; without it a private PostgreSQL runs under `data_dir`.
+    /// `DATABASE_URL`; without it a private PostgreSQL runs under `data_dir`. Its user
+    /// owns the schema: it applies the migrations.
     pub database_url: Option<String>,
+    /// `GATEHOUSE_APP_DATABASE_URL`: how the server connects as the runtime role
+    /// `gatehouse_app` to serve. Without it, the owner's connections switch to that role.
+    pub app_database_url: Option<String>,
     /// `GATEHOUSE_DATA_DIR`, default `.data` in the working directory.
     pub data_dir: PathBuf,
     /// `GATEHOUSE_PUBLIC_URL`, the address people use (e.g. `https://gatehouse.example.com`).
@@ -16,6 +20,9 @@ pub struct Config {
     /// `GATEHOUSE_REQUEST_EXPIRY_DAYS`, default 30: pending requests older than this
     /// expire.
     pub request_expiry_days: u32,
+    /// `GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE=true` lets webhooks go to private, loopback and
+    /// link-local addresses (a receiver on the organisation's own network). Off by default.
+    pub allow_private_webhooks: bool,
 }
 
 /// Pending requests expire after this many days unless configured otherwise.
@@ -26,6 +33,7 @@ impl Config {
         let non_empty = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
         Config {
             database_url: non_empty("DATABASE_URL"),
+            app_database_url: non_empty("GATEHOUSE_APP_DATABASE_URL"),
             data_dir: non_empty("GATEHOUSE_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".data")),
@@ -43,14 +51,51 @@ impl Config {
                     }
                 })
                 .unwrap_or(DEFAULT_REQUEST_EXPIRY_DAYS),
+            allow_private_webhooks: non_empty("GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE")
+                .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
         }
     }
 
-    pub fn secure_cookies(&self) -> bool {
+    pub fn webhook_destinations(&self) -> app::domain::webhooks::Destinations {
+        app::domain::webhooks::Destinations {
+            allow_private: self.allow_private_webhooks,
+        }
+    }
+
+    /// People reach the console over https.
+    pub fn is_https(&self) -> bool {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     }
+
+    /// Cookies are `Secure` unless the console serves plain http on loopback (a
+    /// developer's machine), where browsers would not send them back.
+    pub fn secure_cookies(&self, listening: SocketAddr) -> bool {
+        match self.public_url.as_deref() {
+            Some(url) if url.starts_with("https://") => true,
+            Some(url) => !is_loopback_url(url),
+            None => !listening.ip().is_loopback(),
+        }
+    }
+}
+
+/// `http://localhost…`, `http://127.…` or `http://[::1]…`.
+fn is_loopback_url(url: &str) -> bool {
+    let host = url
+        .trim_start_matches("http://")
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = host
+        .rsplit_once(':')
+        .filter(|(h, port)| !h.is_empty() && port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Leptos' site settings: from `LEPTOS_*` variables when cargo-leptos sets them, else
@@ -78,4 +123,37 @@ pub fn leptos_options() -> LeptosOptions {
         options.site_addr = addr;
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(public_url: Option<&str>) -> Config {
+        Config {
+            database_url: None,
+            app_database_url: None,
+            data_dir: ".data".into(),
+            public_url: public_url.map(str::to_string),
+            request_expiry_days: DEFAULT_REQUEST_EXPIRY_DAYS,
+            allow_private_webhooks: false,
+        }
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_plain_http_on_loopback() {
+        let loopback: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let everywhere: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert!(!config(None).secure_cookies(loopback));
+        assert!(config(None).secure_cookies(everywhere));
+        assert!(config(Some("https://gatehouse.example.com")).secure_cookies(loopback));
+        assert!(config(Some("http://gatehouse.example.com")).secure_cookies(everywhere));
+        for local in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000/",
+            "http://[::1]:3000",
+        ] {
+            assert!(!config(Some(local)).secure_cookies(everywhere), "{local}");
+        }
+    }
 }

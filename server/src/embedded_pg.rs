@@ -67,8 +67,13 @@ impl EmbeddedPostgres {
 
     /// The connection URL of a database in this cluster.
     pub fn url(&self, database: &str) -> String {
+        self.url_as("postgres", database)
+    }
+
+    /// The connection URL of a database in this cluster, as `user`.
+    pub fn url_as(&self, user: &str, database: &str) -> String {
         format!(
-            "postgres://postgres@localhost/{database}?host={}",
+            "postgres://{user}@localhost/{database}?host={}",
             self.socket_dir().display()
         )
     }

@@ -11,6 +11,10 @@ use app::api::guard::{
 use app::db::tokens::TokenCaller;
 use app::domain::console::ConsolePermission;
 use app::domain::hygiene::Hygiene;
+use app::domain::validation::{
+    forbidden_character, forbidden_character_message, forbidden_in_json,
+};
+use app::domain::web_security;
 use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
@@ -41,6 +45,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// The configured public origin, accepted on state-changing requests.
     pub public_origin: Option<String>,
+    /// Served over https: browsers are told to use nothing else.
+    pub https: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -50,20 +56,28 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> Router {
+    let leptos_options_addr = leptos_options.site_addr;
     let state = AppState {
         leptos_options,
         pool: pool.clone(),
         public_origin: config.public_url.clone(),
+        https: config.is_https(),
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
+        .with_secure(config.secure_cookies(leptos_options_addr))
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(30)));
     // Server functions (registered under /api by `leptos_routes_with_context`) and
     // pages both receive the server state through this context.
-    let context = move || provide_context(ServerState { pool: pool.clone() });
+    let webhook_destinations = config.webhook_destinations();
+    let context = move || {
+        provide_context(ServerState {
+            pool: pool.clone(),
+            webhook_destinations,
+        })
+    };
 
     let reports = Hygiene::ALL
         .into_iter()
@@ -88,7 +102,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         )
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/api/v1/activity", post(ingest_activity))
-        .route("/dsr/{request}/export.json", get(export_access))
+        .route("/dsr/{request}/export.json", post(export_access))
         .route("/api/v1/consent-events", post(ingest_consent))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
@@ -97,13 +111,17 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::from_fn(screen_input))
         .layer(middleware::from_fn(require_sign_in_for_pages))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_origin_writes,
         ))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -127,6 +145,88 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Most a server function's arguments may weigh; every form of the console is far
+/// smaller.
+pub const SERVER_FN_BODY_LIMIT: usize = 256 * 1024;
+
+/// One net under every input: text holding NUL or another control character is
+/// refused before it reaches any handler (PostgreSQL cannot store NUL, and the others
+/// only hide what a value says), and server-function bodies have a size limit. Looks at
+/// the query string of every request and at the body of server functions; the
+/// `/api/v1` batches are screened event by event instead.
+async fn screen_input(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let refuse = |error: AppError| {
+        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
+        if server_fn {
+            (status, axum::Json(error)).into_response()
+        } else if path.starts_with("/api/v1/") {
+            api_error(status, &error.to_string())
+        } else {
+            (status, error.to_string()).into_response()
+        }
+    };
+    if let Some(error) = request
+        .uri()
+        .query()
+        .and_then(|q| forbidden_in_form(q.as_bytes()))
+    {
+        return refuse(error);
+    }
+    if !(server_fn && request.method() == Method::POST) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, SERVER_FN_BODY_LIMIT).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(AppError::BadRequest(format!(
+                "the request is larger than {} kB; send less at once",
+                SERVER_FN_BODY_LIMIT / 1024
+            ))),
+        )
+            .into_response();
+    };
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let problem = if json {
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| forbidden_in_json(&v))
+            .map(|(field, c)| AppError::invalid(&field, forbidden_character_message(&field, c)))
+    } else {
+        forbidden_in_form(&bytes)
+    };
+    if let Some(error) = problem {
+        return refuse(error);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The first field of a form-encoded text (a body or a query string) holding a
+/// forbidden character, as the error naming it (`query[target]` is the field `target`).
+fn forbidden_in_form(bytes: &[u8]) -> Option<AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
+    pairs.iter().find_map(|(key, value)| {
+        let c = forbidden_character(key).or_else(|| forbidden_character(value))?;
+        let field = key
+            .rsplit('[')
+            .next()
+            .unwrap_or(key)
+            .trim_end_matches(']')
+            .to_string();
+        Some(AppError::invalid(
+            &field,
+            forbidden_character_message(&field, c),
+        ))
+    })
 }
 
 fn error_response(error: AppError) -> Response {
@@ -199,7 +299,8 @@ where
 /// `GET /audit/export.csv?actor=…&action=…&target=…&from=…&to=…`: the filtered trail.
 async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Response {
     let export = |state: AppState, caller: Caller, q: AuditQuery| async move {
-        app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &q).await
+        let scope = caller.accounts(ConsolePermission::AuditExport);
+        app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &scope, &q).await
     };
     csv_export(
         state,
@@ -279,8 +380,9 @@ async fn export_proof(
     }
 }
 
-/// `GET /dsr/{request}/export.json`: everything held about the subject of an access
-/// request that is in progress; the download is audited and noted on the request.
+/// `POST /dsr/{request}/export.json`: everything held about the subject of an access
+/// request that is in progress; the download is audited and noted on the request (a
+/// change of state, so never on a GET).
 async fn export_access(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
@@ -462,11 +564,28 @@ fn cross_origin_refused() -> Response {
         .into_response()
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // Pages and API answers carry personal data: no cache may keep them.
     let private = is_page(request.uri().path()) || request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Pages set their own policy, with the nonce of their scripts.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(web_security::NON_PAGE_POLICY),
+        );
+    }
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static(web_security::PERMISSIONS_POLICY),
+    );
+    if state.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(web_security::STRICT_TRANSPORT_SECURITY),
+        );
+    }
     if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -20,7 +20,7 @@ const DELIVERIES_PER_ROUND: i64 = 50;
 pub fn spawn(pool: &PgPool, config: &Config) {
     let max_age = chrono::Duration::days(i64::from(config.request_expiry_days));
     tokio::spawn(expiry_rounds(pool.clone(), max_age));
-    tokio::spawn(delivery_rounds(pool.clone()));
+    tokio::spawn(delivery_rounds(pool.clone(), config.webhook_destinations()));
     tokio::spawn(snapshot_rounds(pool.clone()));
 }
 
@@ -42,13 +42,21 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
     }
 }
 
-async fn delivery_rounds(pool: PgPool) {
-    let client = webhooks::client();
+async fn delivery_rounds(pool: PgPool, destinations: app::domain::webhooks::Destinations) {
+    let client = webhooks::client(destinations);
     let mut tick = interval(DELIVERIES_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match webhooks::deliver_due(&pool, &client, Utc::now(), DELIVERIES_PER_ROUND).await {
+        match webhooks::deliver_due(
+            &pool,
+            &client,
+            destinations,
+            Utc::now(),
+            DELIVERIES_PER_ROUND,
+        )
+        .await
+        {
             Ok(round) if round != webhooks::DeliveryRound::default() => tracing::info!(
                 delivered = round.delivered,
                 failed = round.failed_attempts,

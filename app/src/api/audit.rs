@@ -8,5 +8,6 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::AuditView).await?;
-    crate::service::audit_trail::page(&guard::pool()?, caller.org_id, &query).await
+    let scope = caller.accounts(ConsolePermission::AuditView);
+    crate::service::audit_trail::page(&guard::pool()?, caller.org_id, &scope, &query).await
 }

@@ -2,9 +2,11 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::model::requests::GrantOutcome;
 
-/// Grants a role or permission set directly; an empty `account` means every account,
-/// an empty `until` no end date.
+/// Grants a role or permission set directly, or (for console roles and high-impact
+/// access) files it as a request; an empty `account` means every account, an empty
+/// `until` no end date.
 #[server(endpoint = "grants/create")]
 pub async fn grant_access(
     principal: Uuid,
@@ -12,7 +14,7 @@ pub async fn grant_access(
     account: String,
     until: String,
     reason: String,
-) -> Result<Uuid, AppError> {
+) -> Result<GrantOutcome, AppError> {
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;

@@ -23,6 +23,8 @@ use crate::model::CurrentUser;
 #[derive(Clone)]
 pub struct ServerState {
     pub pool: PgPool,
+    /// Where webhook deliveries may go.
+    pub webhook_destinations: crate::domain::webhooks::Destinations,
 }
 
 pub const SESSION_KEY: &str = "auth";
@@ -188,6 +190,12 @@ pub async fn caller_from_session(
 pub fn pool() -> Result<PgPool, AppError> {
     use_context::<ServerState>()
         .map(|s| s.pool)
+        .ok_or_else(|| AppError::internal("server state is not in context"))
+}
+
+pub fn webhook_destinations() -> Result<crate::domain::webhooks::Destinations, AppError> {
+    use_context::<ServerState>()
+        .map(|s| s.webhook_destinations)
         .ok_or_else(|| AppError::internal("server state is not in context"))
 }
 

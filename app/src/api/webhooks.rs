@@ -21,7 +21,14 @@ pub async fn create_webhook(
     use crate::api::guard;
     use crate::domain::console::ConsolePermission;
     let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
-    crate::service::webhooks::create(&guard::pool()?, &caller.actor(), &url, &events).await
+    crate::service::webhooks::create(
+        &guard::pool()?,
+        &caller.actor(),
+        guard::webhook_destinations()?,
+        &url,
+        &events,
+    )
+    .await
 }
 
 #[server(endpoint = "webhooks/set-active")]

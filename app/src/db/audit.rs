@@ -59,6 +59,10 @@ pub struct AuditFilter {
     pub target: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// For a reader whose role reaches some accounts only: just the events about those
+    /// accounts (their data subjects and requests, grants, access requests and the
+    /// accounts themselves). `None`: every event.
+    pub accounts: Option<Vec<Uuid>>,
 }
 
 const SELECT_EVENTS: &str = "SELECT id, occurred_at, actor_principal_id, actor_label, action, target_type, \
@@ -70,6 +74,19 @@ const SELECT_EVENTS: &str = "SELECT id, occurred_at, actor_principal_id, actor_l
        AND ($4::text IS NULL OR target_label ILIKE '%' || $4 || '%' OR target_type = $4 OR target_id = $4) \
        AND ($5::timestamptz IS NULL OR occurred_at >= $5) \
        AND ($6::timestamptz IS NULL OR occurred_at < $6) \
+       AND ($9::uuid[] IS NULL OR CASE target_type \
+             WHEN 'data_subject' THEN target_id IN ( \
+               SELECT d.id::text FROM data_subjects d WHERE d.org_id = $1 AND d.account_id = ANY($9)) \
+             WHEN 'data_subject_request' THEN target_id IN ( \
+               SELECT r.id::text FROM data_subject_requests r \
+               JOIN data_subjects d ON d.org_id = r.org_id AND d.id = r.subject_id \
+               WHERE r.org_id = $1 AND d.account_id = ANY($9)) \
+             WHEN 'grant' THEN target_id IN ( \
+               SELECT g.id::text FROM grants g WHERE g.org_id = $1 AND g.account_id = ANY($9)) \
+             WHEN 'access_request' THEN target_id IN ( \
+               SELECT q.id::text FROM access_requests q WHERE q.org_id = $1 AND q.account_id = ANY($9)) \
+             WHEN 'account' THEN target_id = ANY($9::text[]) \
+             ELSE false END) \
      ORDER BY occurred_at DESC, id DESC \
      LIMIT $7 OFFSET $8";
 
@@ -90,6 +107,7 @@ pub async fn list(
         .bind(filter.until)
         .bind(limit)
         .bind(offset)
+        .bind(filter.accounts.as_deref())
         .fetch_all(pool)
         .await
 }

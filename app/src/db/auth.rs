@@ -26,38 +26,52 @@ pub async fn credential_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Opt
     .await
 }
 
-/// Reads the throttle row of an email and locks it until the transaction ends, so
-/// that concurrent attempts for one email are counted one after another.
-pub async fn throttle_for_update(
+/// Reads the throttle rows of `keys` (made if missing) and locks them until the
+/// transaction ends, so that concurrent attempts are counted one after another. Keys are
+/// locked in sorted order, so two attempts never wait for each other in a circle.
+/// Answers each key's state in the order given (`None`: no failure recorded).
+pub async fn throttles_for_update(
     tx: &mut Tx<'_>,
-    email_key: &str,
-) -> sqlx::Result<Option<ThrottleState>> {
-    sqlx::query("INSERT INTO sign_in_throttle (email_key) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(email_key)
-        .execute(&mut **tx)
-        .await?;
-    let row: (i32, DateTime<Utc>, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT failures, last_failure_at, locked_until FROM sign_in_throttle WHERE email_key = $1 FOR UPDATE",
+    keys: &[String],
+) -> sqlx::Result<Vec<Option<ThrottleState>>> {
+    let mut sorted = keys.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sqlx::query(
+        "INSERT INTO sign_in_throttle (throttle_key) SELECT k FROM unnest($1::text[]) k ORDER BY k \
+         ON CONFLICT DO NOTHING",
     )
-    .bind(email_key)
-    .fetch_one(&mut **tx)
+    .bind(&sorted)
+    .execute(&mut **tx)
     .await?;
-    Ok((row.0 > 0).then_some(ThrottleState {
-        failures: row.0,
-        last_failure_at: row.1,
-        locked_until: row.2,
-    }))
+    type Row = (String, i32, DateTime<Utc>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT throttle_key, failures, last_failure_at, locked_until FROM sign_in_throttle \
+         WHERE throttle_key = ANY($1) ORDER BY throttle_key FOR UPDATE",
+    )
+    .bind(&sorted)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            rows.iter()
+                .find(|r| &r.0 == key)
+                .filter(|r| r.1 > 0)
+                .map(|r| ThrottleState {
+                    failures: r.1,
+                    last_failure_at: r.2,
+                    locked_until: r.3,
+                })
+        })
+        .collect())
 }
 
-pub async fn save_throttle(
-    tx: &mut Tx<'_>,
-    email_key: &str,
-    state: &ThrottleState,
-) -> sqlx::Result<()> {
+pub async fn save_throttle(tx: &mut Tx<'_>, key: &str, state: &ThrottleState) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE sign_in_throttle SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE email_key = $1",
+        "UPDATE sign_in_throttle SET failures = $2, last_failure_at = $3, locked_until = $4 WHERE throttle_key = $1",
     )
-    .bind(email_key)
+    .bind(key)
     .bind(state.failures)
     .bind(state.last_failure_at)
     .bind(state.locked_until)
@@ -66,9 +80,20 @@ pub async fn save_throttle(
     Ok(())
 }
 
-pub async fn clear_throttle(tx: &mut Tx<'_>, email_key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE email_key = $1")
-        .bind(email_key)
+/// Takes back one counted failure (an attempt that turned out to succeed).
+pub async fn take_back_failure(tx: &mut Tx<'_>, key: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sign_in_throttle SET failures = greatest(failures - 1, 0) WHERE throttle_key = $1",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_throttles(tx: &mut Tx<'_>, keys: &[String]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sign_in_throttle WHERE throttle_key = ANY($1)")
+        .bind(keys)
         .execute(&mut **tx)
         .await?;
     Ok(())

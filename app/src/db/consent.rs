@@ -72,7 +72,9 @@ pub async fn resolve(
 
 /// Records events whose account and purpose are known (`accounts[i]` is event `i`'s),
 /// in one statement: their subjects are created, or brought up to date where the event
-/// says something new about them (an unchanged subject's row is left alone), the events are
+/// says something new about them (an unchanged subject's row is left alone; a changed
+/// one gets a `data_subject.updated` audit event with the fields before and after,
+/// attributed to `recorded_by`), the events are
 /// stored once per (application, event id), and each channel and purpose's state moves
 /// to the standing event. Answers the ids of the events stored by this call.
 pub async fn record(
@@ -104,6 +106,9 @@ pub async fn record(
          known AS ( \
            SELECT d.id, d.account_id, d.external_id FROM named n \
            JOIN data_subjects d ON d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject), \
+         previous AS ( \
+           SELECT d.id, d.email, d.name, d.country FROM named n \
+           JOIN data_subjects d ON d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject), \
          changed AS ( \
            UPDATE data_subjects d SET email = coalesce(n.email, d.email), name = coalesce(n.name, d.name), \
                   country = coalesce(n.country, d.country) \
@@ -111,7 +116,14 @@ pub async fn record(
            WHERE d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject \
              AND ((n.email IS NOT NULL AND n.email IS DISTINCT FROM d.email) \
                OR (n.name IS NOT NULL AND n.name IS DISTINCT FROM d.name) \
-               OR (n.country IS NOT NULL AND n.country IS DISTINCT FROM d.country))), \
+               OR (n.country IS NOT NULL AND n.country IS DISTINCT FROM d.country)) \
+           RETURNING d.id, d.external_id, d.email, d.name, d.country), \
+         audited AS ( \
+           INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, \
+                                     before, after, reason) \
+           SELECT $1, $21, 'data_subject.updated', 'data_subject', c.id::text, c.external_id, \
+                  {BEFORE}, {AFTER}, 'Details reported with a consent event' \
+           FROM changed c JOIN previous p ON p.id = c.id), \
          added AS ( \
            INSERT INTO data_subjects AS d (org_id, id, account_id, external_id, email, name, country) \
            SELECT $1, gen_random_uuid(), n.account_id, n.subject, n.email, n.name, n.country FROM named n \
@@ -164,6 +176,14 @@ pub async fn record(
     .await
 }
 
+/// The changed fields of a subject (`c`: after, `p`: before) as JSON objects.
+const BEFORE: &str = "(CASE WHEN c.email IS DISTINCT FROM p.email THEN jsonb_build_object('email', p.email) ELSE '{}' END \
+     || CASE WHEN c.name IS DISTINCT FROM p.name THEN jsonb_build_object('name', p.name) ELSE '{}' END \
+     || CASE WHEN c.country IS DISTINCT FROM p.country THEN jsonb_build_object('country', p.country) ELSE '{}' END)";
+const AFTER: &str = "(CASE WHEN c.email IS DISTINCT FROM p.email THEN jsonb_build_object('email', c.email) ELSE '{}' END \
+     || CASE WHEN c.name IS DISTINCT FROM p.name THEN jsonb_build_object('name', c.name) ELSE '{}' END \
+     || CASE WHEN c.country IS DISTINCT FROM p.country THEN jsonb_build_object('country', c.country) ELSE '{}' END)";
+
 const SUBJECT: &str = "SELECT d.id, d.account_id, a.name AS account, d.external_id, d.email, d.name, d.country, d.pseudonymised_at \
      FROM data_subjects d JOIN accounts a ON a.org_id = d.org_id AND a.id = d.account_id";
 
@@ -198,19 +218,35 @@ pub async fn search(
 }
 
 pub async fn subject(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<SubjectRow>> {
     sqlx::query_as(&format!("{SUBJECT} WHERE d.org_id = $1 AND d.id = $2"))
         .bind(org_id)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
+/// The subject, locked until the transaction ends: a change to them is checked against
+/// what they are at that moment (not erased meanwhile).
+pub async fn subject_for_update(
+    tx: &mut super::Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<SubjectRow>> {
+    sqlx::query_as(&format!(
+        "{SUBJECT} WHERE d.org_id = $1 AND d.id = $2 FOR UPDATE OF d"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 pub async fn state(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     subject: Uuid,
 ) -> sqlx::Result<Vec<ConsentCell>> {
@@ -220,13 +256,13 @@ pub async fn state(
     )
     .bind(org_id)
     .bind(subject)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// The subject's whole history, newest first.
 pub async fn history(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     subject: Uuid,
 ) -> sqlx::Result<Vec<ConsentEventRow>> {
@@ -242,13 +278,13 @@ pub async fn history(
     )
     .bind(org_id)
     .bind(subject)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// Console views, exports and changes of the subject, from the audit trail, newest first.
 pub async fn accesses(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     subject: Uuid,
 ) -> sqlx::Result<Vec<SubjectAccess>> {
@@ -259,7 +295,7 @@ pub async fn accesses(
     )
     .bind(org_id)
     .bind(subject.to_string())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 

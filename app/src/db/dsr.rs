@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::dsr::{DsrKind, DsrStatus, DUE_SOON_DAYS};
+use crate::domain::dsr::{DsrKind, DsrStatus, Pseudonymiser, DUE_SOON_DAYS};
 use crate::model::dsr::{DsrFacts, DsrRow};
 
 const ROW: &str = "SELECT r.id, r.number, r.kind, r.status, r.subject_id, \
@@ -141,7 +141,7 @@ pub async fn facts(pool: &sqlx::PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<
 
 /// The subject's requests, newest first.
 pub async fn for_subject(
-    pool: &sqlx::PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     subject: Uuid,
 ) -> sqlx::Result<Vec<DsrRow>> {
@@ -150,7 +150,7 @@ pub async fn for_subject(
     ))
     .bind(org_id)
     .bind(subject)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -305,38 +305,14 @@ pub struct Erased {
     pub requests: u64,
 }
 
-/// `text` as a regular expression matching itself (every character that is not a letter
-/// or digit is escaped).
-fn literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if !c.is_alphanumeric() {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Matches any of `terms` as a whole (not inside a longer word), in any case.
-fn any_of(terms: &[String]) -> Option<String> {
-    if terms.is_empty() {
-        return None;
-    }
-    let alternatives: Vec<String> = terms.iter().map(|t| literal(t)).collect();
-    Some(format!(
-        "(?<![[:alnum:]_])({})(?![[:alnum:]_])",
-        alternatives.join("|")
-    ))
-}
-
-/// Replaces the subject's personal data with `pseudonym` everywhere: their email, name
-/// and country are cleared and their external id becomes the pseudonym; wherever the
-/// audit trail, their requests and their hand-recorded consent reasons name them (by
-/// email, name or external id, now or before a rectification) the pseudonym stands
-/// instead, and any email of theirs is replaced wherever else the audit trail holds it;
-/// their consent events keep every field but the evidence, which becomes its SHA-256.
-/// The append-only consent history and audit trail let exactly this through while
+/// Replaces the subject's personal data with `pseudonym` in the rows that are theirs,
+/// and only there: their email, name and country are cleared and their external id
+/// becomes the pseudonym; in the audit events about them or their requests, in their
+/// requests and in their consent events' reasons, every mention of them (by email, name
+/// or external id, now or before a rectification) becomes the pseudonym (see
+/// [`Pseudonymiser`]); their consent events keep every field but the evidence, which
+/// becomes its SHA-256. Rows are found by id, never by searching text. The append-only
+/// consent history and audit trail let exactly this through while
 /// `gatehouse.erasing_subject` names the subject, for this transaction only.
 pub async fn erase(
     tx: &mut Tx<'_>,
@@ -359,84 +335,131 @@ pub async fn erase(
            SELECT v.value FROM data_subject_requests r, \
              jsonb_each_text(r.outcome -> 'after') AS v \
            WHERE r.org_id = $1 AND r.subject_id = $2 AND r.kind = 'rectification') x \
-         WHERE length(t) >= 3 ORDER BY t",
+         WHERE t IS NOT NULL ORDER BY t",
     )
     .bind(org_id)
     .bind(subject)
     .fetch_all(&mut **tx)
     .await?;
-    let emails: Vec<String> = terms.iter().filter(|t| t.contains('@')).cloned().collect();
-    let naming = any_of(&terms);
-    let emailing = any_of(&emails);
-    let requests: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM data_subject_requests WHERE org_id = $1 AND subject_id = $2",
-    )
-    .bind(org_id)
-    .bind(subject)
-    .fetch_all(&mut **tx)
-    .await?;
-    let request_ids: Vec<String> = requests.iter().map(Uuid::to_string).collect();
+    let naming = Pseudonymiser::new(terms.iter().map(String::as_str), pseudonym);
+    let text = |t: &Option<String>| t.as_deref().and_then(|t| naming.text(t));
+    let json = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| naming.json(v));
 
-    let audit_events = match &naming {
-        None => 0,
-        Some(naming) => sqlx::query(
-            "WITH t AS ( \
-               SELECT org_id, id, CASE WHEN (target_type = 'data_subject' AND target_id = $2) \
-                                         OR (target_type = 'data_subject_request' AND target_id = ANY($3)) \
-                                       THEN $4 ELSE $5 END AS pattern \
-               FROM audit_events WHERE org_id = $1) \
-             UPDATE audit_events a SET \
-               target_label = regexp_replace(a.target_label, t.pattern, $6, 'gi'), \
-               before = regexp_replace(a.before::text, t.pattern, $6, 'gi')::jsonb, \
-               after = regexp_replace(a.after::text, t.pattern, $6, 'gi')::jsonb, \
-               reason = regexp_replace(a.reason, t.pattern, $6, 'gi') \
-             FROM t WHERE a.org_id = t.org_id AND a.id = t.id AND t.pattern IS NOT NULL \
-               AND (a.target_label ~* t.pattern OR a.before::text ~* t.pattern \
-                    OR a.after::text ~* t.pattern OR a.reason ~* t.pattern)",
-        )
-        .bind(org_id)
-        .bind(subject.to_string())
-        .bind(&request_ids)
-        .bind(naming)
-        .bind(&emailing)
-        .bind(pseudonym)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    };
-    let consent_events = sqlx::query(
-        "UPDATE consent_events SET \
-           evidence = CASE WHEN evidence = '{}'::jsonb THEN evidence ELSE jsonb_build_object('erased', true, \
-             'sha256', encode(sha256(convert_to(evidence::text, 'UTF8')), 'hex')) END, \
-           reason = CASE WHEN $3::text IS NULL THEN reason ELSE regexp_replace(reason, $3, $4, 'gi') END \
-         WHERE org_id = $1 AND subject_id = $2 \
-           AND (evidence <> '{}'::jsonb OR ($3::text IS NOT NULL AND reason ~* $3))",
+    type AuditRow = (
+        i64,
+        String,
+        Option<serde_json::Value>,
+        Option<serde_json::Value>,
+        Option<String>,
+    );
+    let audit: Vec<AuditRow> = sqlx::query_as(
+        "SELECT id, target_label, before, after, reason FROM audit_events \
+         WHERE org_id = $1 AND ((target_type = 'data_subject' AND target_id = $2::text) \
+            OR (target_type = 'data_subject_request' AND target_id IN ( \
+                  SELECT id::text FROM data_subject_requests WHERE org_id = $1 AND subject_id = $2))) \
+         ORDER BY id",
     )
     .bind(org_id)
     .bind(subject)
-    .bind(&naming)
-    .bind(pseudonym)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    let requests = match &naming {
-        None => 0,
-        Some(naming) => sqlx::query(
-            "UPDATE data_subject_requests SET \
-               details = regexp_replace(details, $3, $4, 'gi'), \
-               extension_reason = regexp_replace(extension_reason, $3, $4, 'gi'), \
-               rejection_reason = regexp_replace(rejection_reason, $3, $4, 'gi'), \
-               outcome = regexp_replace(outcome::text, $3, $4, 'gi')::jsonb \
-             WHERE org_id = $1 AND subject_id = $2",
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut audit_events = 0;
+    for (id, label, before, after, reason) in &audit {
+        let new_label = naming.text(label);
+        let (new_before, new_after, new_reason) = (json(before), json(after), text(reason));
+        if new_label.is_none()
+            && new_before.is_none()
+            && new_after.is_none()
+            && new_reason.is_none()
+        {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE audit_events SET target_label = $3, before = $4, after = $5, reason = $6 \
+             WHERE org_id = $1 AND id = $2",
         )
         .bind(org_id)
-        .bind(subject)
-        .bind(naming)
-        .bind(pseudonym)
+        .bind(id)
+        .bind(new_label.unwrap_or_else(|| label.clone()))
+        .bind(new_before.or_else(|| before.clone()))
+        .bind(new_after.or_else(|| after.clone()))
+        .bind(new_reason.or_else(|| reason.clone()))
         .execute(&mut **tx)
-        .await?
-        .rows_affected(),
-    };
+        .await?;
+        audit_events += 1;
+    }
+
+    let mut consent: std::collections::BTreeSet<Uuid> = sqlx::query_scalar(
+        "UPDATE consent_events SET evidence = jsonb_build_object('erased', true, \
+             'sha256', encode(sha256(convert_to(evidence::text, 'UTF8')), 'hex')) \
+         WHERE org_id = $1 AND subject_id = $2 AND evidence <> '{}'::jsonb RETURNING id",
+    )
+    .bind(org_id)
+    .bind(subject)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect();
+    let reasons: Vec<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT id, reason FROM consent_events WHERE org_id = $1 AND subject_id = $2 AND reason IS NOT NULL",
+    )
+    .bind(org_id)
+    .bind(subject)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, reason) in &reasons {
+        if let Some(reason) = text(reason) {
+            sqlx::query("UPDATE consent_events SET reason = $3 WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .bind(reason)
+                .execute(&mut **tx)
+                .await?;
+            consent.insert(*id);
+        }
+    }
+
+    type RequestRow = (
+        Uuid,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<serde_json::Value>,
+    );
+    let rows: Vec<RequestRow> = sqlx::query_as(
+        "SELECT id, details, extension_reason, rejection_reason, outcome FROM data_subject_requests \
+         WHERE org_id = $1 AND subject_id = $2 ORDER BY id",
+    )
+    .bind(org_id)
+    .bind(subject)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut requests = 0;
+    for (id, details, extension, rejection, outcome) in &rows {
+        let new_details = naming.text(details);
+        let (new_extension, new_rejection, new_outcome) =
+            (text(extension), text(rejection), json(outcome));
+        if new_details.is_none()
+            && new_extension.is_none()
+            && new_rejection.is_none()
+            && new_outcome.is_none()
+        {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE data_subject_requests SET details = $3, extension_reason = $4, rejection_reason = $5, \
+                    outcome = $6 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(new_details.unwrap_or_else(|| details.clone()))
+        .bind(new_extension.or_else(|| extension.clone()))
+        .bind(new_rejection.or_else(|| rejection.clone()))
+        .bind(new_outcome.or_else(|| outcome.clone()))
+        .execute(&mut **tx)
+        .await?;
+        requests += 1;
+    }
     sqlx::query(
         "UPDATE data_subjects SET email = NULL, name = NULL, country = NULL, external_id = $3, \
                 pseudonymised_at = now() \
@@ -448,27 +471,8 @@ pub async fn erase(
     .execute(&mut **tx)
     .await?;
     Ok(Erased {
-        consent_events,
+        consent_events: consent.len() as u64,
         audit_events,
         requests,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terms_match_themselves_only() {
-        assert_eq!(
-            literal("ana.silva+x@example.com"),
-            "ana\\.silva\\+x\\@example\\.com"
-        );
-        assert_eq!(literal("José"), "José");
-        assert_eq!(
-            any_of(&["a.b".into(), "cd".into()]).unwrap(),
-            "(?<![[:alnum:]_])(a\\.b|cd)(?![[:alnum:]_])"
-        );
-        assert_eq!(any_of(&[]), None);
-    }
 }

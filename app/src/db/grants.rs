@@ -46,6 +46,8 @@ pub struct Bundle {
     pub application: String,
     pub max_grant_days: Option<i32>,
     pub allow_no_end: bool,
+    /// A role of the console itself.
+    pub is_console: bool,
 }
 
 impl Bundle {
@@ -59,16 +61,36 @@ impl Bundle {
     }
 }
 
-pub async fn bundle(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Bundle>> {
+pub async fn bundle(
+    db: impl sqlx::PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Bundle>> {
     sqlx::query_as::<_, Bundle>(
-        "SELECT b.is_role, b.name, a.name AS application, a.max_grant_days, a.allow_no_end FROM ( \
+        "SELECT b.is_role, b.name, a.name AS application, a.max_grant_days, a.allow_no_end, a.is_console FROM ( \
            SELECT org_id, id, application_id, name, true AS is_role FROM roles \
            UNION ALL SELECT org_id, id, application_id, name, false FROM permission_sets) b \
          JOIN applications a ON a.org_id = b.org_id AND a.id = b.application_id WHERE b.org_id = $1 AND b.id = $2",
     )
     .bind(org_id)
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db)
+    .await
+}
+
+/// The name and status of a principal about to be granted access, locked until the
+/// transaction ends (so that it is not offboarded meanwhile).
+pub async fn principal_for_update(
+    db: impl sqlx::PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT display_name, status::text FROM principals WHERE org_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(db)
     .await
 }
 

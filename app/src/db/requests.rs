@@ -202,12 +202,15 @@ pub async fn requestable_principals(
 
 /// A bundle's permissions: (id, key, high impact, risk level).
 pub async fn bundle_permissions(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     bundle: Uuid,
-) -> sqlx::Result<Vec<(Uuid, String, bool, String)>> {
-    sqlx::query_as(
-        "SELECT p.id, p.resource || '.' || p.action, p.high_impact, p.risk::text FROM permissions p \
+) -> sqlx::Result<Vec<BundlePermission>> {
+    sqlx::query_as::<_, BundlePermission>(
+        "SELECT p.id, p.resource || '.' || p.action AS key, p.high_impact, p.risk::text AS risk, \
+                EXISTS (SELECT 1 FROM applications a WHERE a.org_id = p.org_id AND a.id = p.application_id \
+                          AND a.is_console) AS console \
+         FROM permissions p \
          WHERE p.org_id = $1 AND p.id IN ( \
            SELECT permission_id FROM role_permissions WHERE org_id = $1 AND role_id = $2 \
            UNION SELECT permission_id FROM permission_set_permissions WHERE org_id = $1 AND permission_set_id = $2) \
@@ -215,8 +218,19 @@ pub async fn bundle_permissions(
     )
     .bind(org_id)
     .bind(bundle)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
+}
+
+/// A permission of a role or permission set, as a request weighs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BundlePermission {
+    pub id: Uuid,
+    pub key: String,
+    pub high_impact: bool,
+    pub risk: String,
+    /// A permission of the console itself.
+    pub console: bool,
 }
 
 /// A request's facts needed to decide it, locked until the transaction ends.
@@ -235,13 +249,15 @@ pub struct Locked {
     pub duration_days: Option<i32>,
     pub valid_until: Option<DateTime<Utc>>,
     pub justification: String,
+    pub renews_grant_id: Option<Uuid>,
 }
 
 pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
     sqlx::query_as::<_, Locked>(
         "SELECT r.requester_id, r.principal_id, p.display_name AS principal, p.status::text AS principal_status, \
                 r.role_id, r.permission_set_id, coalesce(ro.name, ps.name) AS bundle, r.account_id, \
-                r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification \
+                r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification, \
+                r.renews_grant_id \
          FROM access_requests r \
          JOIN principals p ON p.org_id = r.org_id AND p.id = r.principal_id \
          LEFT JOIN roles ro ON ro.org_id = r.org_id AND ro.id = r.role_id \

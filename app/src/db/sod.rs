@@ -8,7 +8,7 @@ use crate::model::sod::{SodRuleRow, SodViolation};
 /// Grants in force now, as (principal, account, permission) and (principal, account,
 /// role) rows: the relation the rule checks and the violation reports read.
 pub(super) const HELD_NOW: &str = "SELECT g.org_id, g.principal_id, g.account_id, coalesce(rp.permission_id, psp.permission_id) AS permission_id, \
-              NULL::uuid AS role_id \
+              NULL::uuid AS role_id, g.id AS grant_id \
        FROM grants g \
        LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
        LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id AND psp.permission_set_id = g.permission_set_id \
@@ -16,7 +16,7 @@ pub(super) const HELD_NOW: &str = "SELECT g.org_id, g.principal_id, g.account_id
          AND (g.valid_until IS NULL OR g.valid_until > now()) \
          AND coalesce(rp.permission_id, psp.permission_id) IS NOT NULL \
        UNION ALL \
-       SELECT g.org_id, g.principal_id, g.account_id, NULL, g.role_id FROM grants g \
+       SELECT g.org_id, g.principal_id, g.account_id, NULL, g.role_id, g.id FROM grants g \
        WHERE g.org_id = $1 AND g.role_id IS NOT NULL AND g.revoked_at IS NULL AND g.valid_from <= now() \
          AND (g.valid_until IS NULL OR g.valid_until > now())";
 
@@ -54,17 +54,21 @@ pub async fn rules(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Ru
         .collect())
 }
 
-/// What a principal holds now, with each holding's account scope.
+/// What a principal holds now, with each holding's account scope; without what
+/// `except_grant` gives (the grant a renewal would carry on).
 pub async fn held(
     db: impl PgExecutor<'_>,
     org_id: Uuid,
     principal: Uuid,
+    except_grant: Option<Uuid>,
 ) -> sqlx::Result<Vec<(Option<Uuid>, Holding)>> {
     let rows: Vec<(Option<Uuid>, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(&format!(
-        "WITH held AS ({HELD_NOW}) SELECT DISTINCT account_id, permission_id, role_id FROM held WHERE principal_id = $2"
+        "WITH held AS ({HELD_NOW}) SELECT DISTINCT account_id, permission_id, role_id FROM held \
+         WHERE principal_id = $2 AND grant_id IS DISTINCT FROM $3"
     ))
     .bind(org_id)
     .bind(principal)
+    .bind(except_grant)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().filter_map(holding).collect())

@@ -103,7 +103,13 @@ pub fn screen<T>(
             status,
             error,
         };
-        match parse(value) {
+        let parsed = match crate::domain::validation::forbidden_in_json(value) {
+            Some((field, c)) => Err(crate::domain::validation::forbidden_character_message(
+                &field, c,
+            )),
+            None => parse(value),
+        };
+        match parsed {
             Err(error) => outcomes.push(outcome(EventStatus::Rejected, Some(error))),
             Ok(event) if !ids.insert(id(&event).to_string()) => outcomes.push(outcome(
                 EventStatus::Duplicate,

@@ -235,10 +235,157 @@ pub fn pseudonym(random: uuid::Uuid) -> String {
     format!("erased-{}", &random.simple().to_string()[..12])
 }
 
+/// Puts a pseudonym wherever a subject's identifying values (email, name, external id,
+/// past values) appear, in case, whole words only: never inside a longer word. It
+/// reads text and JSON as what they are (strings inside JSON are edited one by one), so
+/// no value can break the JSON or hide in its escaping.
+#[derive(Debug, Clone)]
+pub struct Pseudonymiser {
+    /// Lowercased terms, longest first, each at least [`Self::MIN_TERM_CHARS`] long.
+    terms: Vec<Vec<char>>,
+    pseudonym: String,
+}
+
+impl Pseudonymiser {
+    /// Shorter values (initials, a two-letter country) name nobody on their own.
+    pub const MIN_TERM_CHARS: usize = 3;
+
+    pub fn new<'a>(terms: impl IntoIterator<Item = &'a str>, pseudonym: &str) -> Self {
+        let mut terms: Vec<Vec<char>> = terms
+            .into_iter()
+            .map(|t| {
+                t.trim()
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|t| t.len() >= Self::MIN_TERM_CHARS)
+            .collect();
+        terms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        terms.dedup();
+        Pseudonymiser {
+            terms,
+            pseudonym: pseudonym.to_string(),
+        }
+    }
+
+    /// `text` with every term replaced, or `None` when it names none of them.
+    pub fn text(&self, text: &str) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let lower: Vec<char> = chars
+            .iter()
+            .map(|c| {
+                let mut l = c.to_lowercase();
+                match (l.next(), l.next()) {
+                    (Some(one), None) => one,
+                    // A letter whose lowercase is longer is compared as itself.
+                    _ => *c,
+                }
+            })
+            .collect();
+        let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+        let mut out = String::with_capacity(text.len());
+        let mut changed = false;
+        let mut i = 0;
+        while i < chars.len() {
+            let hit = self.terms.iter().find(|t| {
+                lower[i..].starts_with(t)
+                    && !(i > 0 && word(chars.get(i - 1)))
+                    && !word(chars.get(i + t.len()))
+            });
+            match hit {
+                Some(t) => {
+                    out.push_str(&self.pseudonym);
+                    i += t.len();
+                    changed = true;
+                }
+                None => {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+        }
+        changed.then_some(out)
+    }
+
+    /// `value` with every string in it (keys stay) passed through [`Self::text`], or
+    /// `None` when nothing changed.
+    pub fn json(&self, value: &serde_json::Value) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => self.text(s).map(Value::String),
+            Value::Array(items) => {
+                let edited: Vec<Option<Value>> = items.iter().map(|v| self.json(v)).collect();
+                edited.iter().any(Option::is_some).then(|| {
+                    Value::Array(
+                        edited
+                            .into_iter()
+                            .zip(items)
+                            .map(|(e, v)| e.unwrap_or_else(|| v.clone()))
+                            .collect(),
+                    )
+                })
+            }
+            Value::Object(map) => {
+                let mut changed = false;
+                let out = map
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match self.json(v) {
+                            Some(e) => {
+                                changed = true;
+                                e
+                            }
+                            None => v.clone(),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect();
+                changed.then_some(Value::Object(out))
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use DsrStatus::*;
+
+    #[test]
+    fn pseudonyms_replace_whole_words_in_any_case_and_nothing_else() {
+        let p = Pseudonymiser::new(["Ana Silva", "ana@example.com", "ab", "  "], "erased-1");
+        assert_eq!(
+            p.text("Call from ANA SILVA <Ana@Example.com>.").as_deref(),
+            Some("Call from erased-1 <erased-1>.")
+        );
+        assert_eq!(p.text("Ana Silvana"), None, "inside a longer word");
+        assert_eq!(p.text("xana@example.com"), None);
+        assert_eq!(p.text("ab cd"), None, "too short to name anyone");
+    }
+
+    #[test]
+    fn json_is_edited_as_json_whatever_the_name() {
+        let name = "Null \"O\\Brien\"";
+        let p = Pseudonymiser::new([name, "admin@northwind.example"], "erased-2");
+        let before = serde_json::json!({
+            "name": name, "note": null, "flag": true, "n": 3,
+            "list": [format!("Hi {name}"), "Null", "admin@northwind.example"],
+            "email": "admin@northwind.example",
+        });
+        let after = p.json(&before).unwrap();
+        assert_eq!(
+            after,
+            serde_json::json!({
+                "name": "erased-2", "note": null, "flag": true, "n": 3,
+                "list": ["Hi erased-2", "Null", "erased-2"],
+                "email": "erased-2",
+            })
+        );
+        assert!(!after.to_string().contains("Brien"));
+        assert_eq!(p.json(&serde_json::json!({"other": "Nullify"})), None);
+    }
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -12,4 +12,5 @@ pub mod role_matrix;
 pub mod sign_in_throttle;
 pub mod sod;
 pub mod validation;
+pub mod web_security;
 pub mod webhooks;

@@ -3,6 +3,42 @@
 
 use crate::error::AppError;
 
+/// The first character of `text` that no field may hold: NUL and the other control
+/// characters, but for tab and line breaks. PostgreSQL cannot store NUL in text, and
+/// the others only ever hide what a value says.
+pub fn forbidden_character(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The message for a field holding such a character.
+pub fn forbidden_character_message(field: &str, c: char) -> String {
+    format!(
+        "\u{201c}{field}\u{201d} holds a control character (U+{:04X}); send the text without it.",
+        u32::from(c)
+    )
+}
+
+/// The first string in a JSON value (keys included) holding a forbidden character: the
+/// name of the field it is in (the top-level key), and the character.
+pub fn forbidden_in_json(value: &serde_json::Value) -> Option<(String, char)> {
+    fn walk(value: &serde_json::Value, field: &str) -> Option<(String, char)> {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => forbidden_character(s).map(|c| (field.to_string(), c)),
+            Value::Array(items) => items.iter().find_map(|v| walk(v, field)),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let field = if field.is_empty() { k.as_str() } else { field };
+                forbidden_character(k)
+                    .map(|c| (field.to_string(), c))
+                    .or_else(|| walk(v, field))
+            }),
+            _ => None,
+        }
+    }
+    walk(value, "")
+}
+
 /// A normalised (trimmed, lower-case) email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -118,6 +154,28 @@ impl Name {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_in_text_and_json() {
+        assert_eq!(forbidden_character("a\u{0}b"), Some('\u{0}'));
+        assert_eq!(forbidden_character("bell\u{7}"), Some('\u{7}'));
+        assert_eq!(forbidden_character("two\nlines\tand tabs\r\n"), None);
+        assert_eq!(forbidden_character("Zoë 😀"), None);
+        let event = serde_json::json!({"id": "1", "evidence": {"note": ["ok", "x\u{0}"]}});
+        assert_eq!(
+            forbidden_in_json(&event),
+            Some(("evidence".into(), '\u{0}'))
+        );
+        assert_eq!(
+            forbidden_in_json(&serde_json::json!({"a\u{1}": 1})),
+            Some(("a\u{1}".into(), '\u{1}'))
+        );
+        assert_eq!(
+            forbidden_in_json(&serde_json::json!({"a": null, "b": [1, "x"]})),
+            None
+        );
+        assert!(forbidden_character_message("principal", '\u{0}').contains("U+0000"));
+    }
 
     #[test]
     fn email_is_normalised() {

@@ -40,6 +40,61 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Where deliveries may go. Private, loopback, link-local and other internal addresses
+/// are refused unless the organisation runs its receiver on its own network and says so
+/// (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Destinations {
+    pub allow_private: bool,
+}
+
+impl Destinations {
+    /// Whether a delivery may be sent to `ip`; if not, why, in words an admin can act on.
+    pub fn check(self, ip: std::net::IpAddr) -> Result<(), String> {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let never = match ip {
+            IpAddr::V4(v4) => {
+                v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast() || v4.octets()[0] == 0
+            }
+            IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast(),
+        };
+        if never {
+            return Err(format!("{ip} is not an address a receiver can have."));
+        }
+        let internal = match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, ..] = v4.octets();
+                v4.is_loopback()
+                    || v4.is_private()
+                    || v4.is_link_local()
+                    // Shared address space (carrier-grade NAT) and the benchmarking range.
+                    || (a == 100 && (64..128).contains(&b))
+                    || (a == 198 && (b == 18 || b == 19))
+                    || a >= 240
+            }
+            IpAddr::V6(v6) => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    // Unique local (fc00::/7) and link-local (fe80::/10) addresses.
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        };
+        if internal && !self.allow_private {
+            return Err(format!(
+                "{ip} is a private, loopback or link-local address; deliveries go to public \
+                 addresses only (set GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE=true for a receiver on \
+                 your own network)."
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// An endpoint address: absolute http(s), no credentials in it, at most 2,000 characters.
 pub fn parse_url(raw: &str) -> Result<String, AppError> {
     let url = raw.trim();
@@ -88,6 +143,37 @@ pub fn parse_events(raw: &[String]) -> Result<Vec<String>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_addresses_are_refused_unless_allowed() {
+        let strict = Destinations::default();
+        let open = Destinations {
+            allow_private: true,
+        };
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            let ip = internal.parse().unwrap();
+            assert!(strict.check(ip).is_err(), "{internal}");
+            assert!(open.check(ip).is_ok(), "{internal}");
+        }
+        for never in ["0.0.0.0", "255.255.255.255", "224.0.0.1", "::"] {
+            assert!(open.check(never.parse().unwrap()).is_err(), "{never}");
+        }
+        for public in ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"] {
+            assert!(strict.check(public.parse().unwrap()).is_ok(), "{public}");
+        }
+    }
 
     #[test]
     fn retries_back_off_and_stop_growing() {

@@ -123,3 +123,17 @@ pub struct ExpiringGrant {
     pub reason: String,
     pub renewal_pending: bool,
 }
+
+/// What a Governance admin's direct grant came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GrantOutcome {
+    /// In force now.
+    Granted { grant: Uuid },
+    /// Too sensitive to grant alone: sent to the approvals queue as a request, which
+    /// `approvals_needed` approvers other than the admin decide.
+    Requested {
+        request: Uuid,
+        approvals_needed: i16,
+        because: String,
+    },
+}

@@ -189,10 +189,10 @@ fn Carry(
     let id = d.row.id;
     match d.row.kind {
         DsrKind::Access => view! {
-            <p>
-                <a href=format!("/dsr/{id}/export.json") rel="external" download="">"Download everything held about the subject (JSON)"</a>
+            <form method="post" action=format!("/dsr/{id}/export.json") class="form-inline">
+                <button type="submit" class="btn">"Download everything held about the subject (JSON)"</button>
                 {if d.exported { " · downloaded" } else { "" }}
-            </p>
+            </form>
             <StepForm id step="complete" button="Complete: the export was sent" action=step />
         }
         .into_any(),

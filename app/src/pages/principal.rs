@@ -14,6 +14,7 @@ use crate::components::{format_time, use_id_param, ErrorNotice, FieldError, Form
 use crate::domain::console::ConsolePermission;
 use crate::model::principals::kind_label;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
+use crate::model::requests::GrantOutcome;
 
 #[component]
 pub fn PrincipalPage() -> impl IntoView {
@@ -155,6 +156,17 @@ fn GrantForm(
                 <button type="submit" class="btn btn-primary">"Grant"</button>
             </ActionForm>
             <FormError error />
+            {move || match grant.value().get() {
+                Some(Ok(GrantOutcome::Requested { approvals_needed, because, .. })) => Some(view! {
+                    <p class="notice" role="status">
+                        {format!(
+                            "Sent for approval: {because}. It waits in the approvals queue for {approvals_needed} approver{} other than you.",
+                            if approvals_needed == 1 { "" } else { "s" }
+                        )}
+                    </p>
+                }),
+                _ => None,
+            }}
         </section>
     }
 }

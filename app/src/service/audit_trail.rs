@@ -6,11 +6,10 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::audit::{Actor, AuditFilter, Change};
+use crate::domain::console::AccountScope;
 use crate::error::AppError;
 use crate::model::{AuditEvent, AuditPage, AuditQuery, AUDIT_PAGE_SIZE};
-
-/// Most rows one export carries.
-pub const EXPORT_LIMIT: i64 = 100_000;
+use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 
 fn parse_day(field: &str, raw: &str) -> Result<Option<NaiveDate>, AppError> {
     let raw = raw.trim();
@@ -32,8 +31,9 @@ fn text(raw: &str) -> Option<String> {
     (!raw.is_empty()).then(|| raw.chars().take(200).collect())
 }
 
-/// Turns the page's filters into a database filter, refusing what cannot be read.
-pub fn parse_query(q: &AuditQuery) -> Result<AuditFilter, AppError> {
+/// Turns the page's filters into a database filter, refusing what cannot be read;
+/// `scope`: the accounts the reader's role reaches.
+pub fn parse_query(q: &AuditQuery, scope: &AccountScope) -> Result<AuditFilter, AppError> {
     let from = parse_day("from", &q.from)?;
     let to = parse_day("to", &q.to)?;
     if let (Some(from), Some(to)) = (from, to) {
@@ -54,15 +54,17 @@ pub fn parse_query(q: &AuditQuery) -> Result<AuditFilter, AppError> {
             Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
                 + Duration::days(1)
         }),
+        accounts: scope.ids().map(<[uuid::Uuid]>::to_vec),
     })
 }
 
 pub async fn page(
     pool: &PgPool,
     org_id: uuid::Uuid,
+    scope: &AccountScope,
     q: &AuditQuery,
 ) -> Result<AuditPage, AppError> {
-    let filter = parse_query(q)?;
+    let filter = parse_query(q, scope)?;
     let size = i64::from(AUDIT_PAGE_SIZE);
     let rows = db::audit::list(pool, org_id, &filter, size + 1, i64::from(q.page) * size).await?;
     let (events, has_next) = super::split_page(rows, size as usize);
@@ -74,9 +76,15 @@ pub async fn page(
 }
 
 /// The filtered trail as CSV (newest first); the export itself is audited.
-pub async fn export_csv(pool: &PgPool, actor: &Actor, q: &AuditQuery) -> Result<String, AppError> {
-    let filter = parse_query(q)?;
-    let events = db::audit::list(pool, actor.org_id, &filter, EXPORT_LIMIT, 0).await?;
+pub async fn export_csv(
+    pool: &PgPool,
+    actor: &Actor,
+    scope: &AccountScope,
+    q: &AuditQuery,
+) -> Result<String, AppError> {
+    let filter = parse_query(q, scope)?;
+    let events = db::audit::list(pool, actor.org_id, &filter, ROW_LIMIT as i64 + 1, 0).await?;
+    check_size(events.len())?;
     let csv = to_csv(&events)?;
     let mut tx = pool.begin().await?;
     db::audit::record(
@@ -98,8 +106,7 @@ pub async fn export_csv(pool: &PgPool, actor: &Actor, q: &AuditQuery) -> Result<
 }
 
 fn to_csv(events: &[AuditEvent]) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record([
+    let mut w = CsvFile::new([
         "id",
         "occurred_at_utc",
         "actor",
@@ -113,12 +120,11 @@ fn to_csv(events: &[AuditEvent]) -> Result<String, AppError> {
         "reason",
         "source_ip",
         "user_agent",
-    ])
-    .map_err(AppError::internal)?;
+    ])?;
     let json =
         |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     for e in events {
-        w.write_record([
+        w.row([
             e.id.to_string(),
             e.occurred_at.to_rfc3339(),
             e.actor_label.clone(),
@@ -134,10 +140,9 @@ fn to_csv(events: &[AuditEvent]) -> Result<String, AppError> {
             e.reason.clone().unwrap_or_default(),
             e.source_ip.clone().unwrap_or_default(),
             e.user_agent.clone().unwrap_or_default(),
-        ])
-        .map_err(AppError::internal)?;
+        ])?;
     }
-    String::from_utf8(w.into_inner().map_err(AppError::internal)?).map_err(AppError::internal)
+    w.finish()
 }
 
 #[cfg(test)]
@@ -151,7 +156,7 @@ mod tests {
             to: "2026-03-01".into(),
             ..Default::default()
         };
-        let f = parse_query(&q).unwrap();
+        let f = parse_query(&q, &AccountScope::Every).unwrap();
         assert_eq!(f.until.unwrap() - f.from.unwrap(), Duration::days(1));
     }
 
@@ -161,7 +166,7 @@ mod tests {
             from: "1 March".into(),
             ..Default::default()
         };
-        assert!(parse_query(&bad)
+        assert!(parse_query(&bad, &AccountScope::Every)
             .unwrap_err()
             .field_message("from")
             .is_some());
@@ -170,7 +175,7 @@ mod tests {
             to: "2026-03-01".into(),
             ..Default::default()
         };
-        assert!(parse_query(&reversed)
+        assert!(parse_query(&reversed, &AccountScope::Every)
             .unwrap_err()
             .field_message("to")
             .is_some());

@@ -23,6 +23,7 @@ use crate::model::consent::{
     SUBJECTS_PAGE_SIZE,
 };
 use crate::service::activity::{is_deadlock, ATTEMPTS};
+use crate::service::csv_export::CsvFile;
 use crate::service::split_page;
 
 pub async fn ingest(
@@ -281,8 +282,7 @@ impl ProofFormat {
 }
 
 fn proof_csv(subject: &SubjectRow, events: &[ConsentEventRow]) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record([
+    let mut w = CsvFile::new([
         "subject_id",
         "account",
         "subject_external_id",
@@ -303,10 +303,9 @@ fn proof_csv(subject: &SubjectRow, events: &[ConsentEventRow]) -> Result<String,
         "source_event_id",
         "reason",
         "evidence",
-    ])
-    .map_err(AppError::internal)?;
+    ])?;
     for e in events {
-        w.write_record([
+        w.row([
             subject.id.to_string(),
             subject.account.clone(),
             subject.external_id.clone(),
@@ -327,11 +326,9 @@ fn proof_csv(subject: &SubjectRow, events: &[ConsentEventRow]) -> Result<String,
             e.source_event_id.clone().unwrap_or_default(),
             e.reason.clone().unwrap_or_default(),
             e.evidence.to_string(),
-        ])
-        .map_err(AppError::internal)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(AppError::internal)?;
-    String::from_utf8(bytes).map_err(AppError::internal)
+    w.finish()
 }
 
 /// A DPO's event, as the form sends it.
@@ -357,16 +354,14 @@ pub async fn record_by_hand(
     form: &HandEvent<'_>,
     reason: &str,
 ) -> Result<(), AppError> {
-    let subject = find(pool, actor.org_id, scope, subject).await?;
-    if subject.pseudonymised_at.is_some() {
-        return Err(AppError::Conflict(
-            "This subject was erased; their history stays as proof and takes no new events.".into(),
-        ));
+    let found = find(pool, actor.org_id, scope, subject).await?;
+    if found.pseudonymised_at.is_some() {
+        return Err(erased());
     }
     let reason = crate::service::grants::parse_reason(reason)?;
     let now = Utc::now();
     let value = serde_json::json!({
-        "id": "by-hand", "subject": subject.external_id, "account": subject.account,
+        "id": "by-hand", "subject": found.external_id, "account": found.account,
         "channel": form.channel, "purpose": form.purpose, "status": form.status,
         "lawful_basis": form.lawful_basis, "method": form.method, "source": "Gatehouse console",
         "notice_version": form.notice_version, "notice_sha256": form.notice_sha256,
@@ -384,6 +379,13 @@ pub async fn record_by_hand(
         ));
     }
     let mut tx = pool.begin().await?;
+    // Checked on the locked row, so an erasure cannot slip in between.
+    let subject = db::consent::subject_for_update(&mut tx, actor.org_id, found.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such data subject.".into()))?;
+    if subject.pseudonymised_at.is_some() {
+        return Err(erased());
+    }
     let id = db::consent::record_by_hand(
         &mut tx,
         actor.org_id,
@@ -407,6 +409,12 @@ pub async fn record_by_hand(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn erased() -> AppError {
+    AppError::Conflict(
+        "This subject was erased; their history stays as proof and takes no new events.".into(),
+    )
 }
 
 /// Months the account's chart covers, this one included.

@@ -420,6 +420,19 @@ async fn in_progress(
     Ok(r)
 }
 
+/// The subject of a request being carried out, locked in `tx`.
+async fn subject_in(
+    tx: &mut db::Tx<'_>,
+    org_id: Uuid,
+    scope: &AccountScope,
+    id: Uuid,
+) -> Result<crate::model::consent::SubjectRow, AppError> {
+    db::consent::subject_for_update(tx, org_id, id)
+        .await?
+        .filter(|s| scope.allows(s.account_id))
+        .ok_or_else(|| AppError::NotFound("There is no such data subject.".into()))
+}
+
 /// Everything Gatehouse holds about the subject of an access request, as JSON: the
 /// subject, the current consent, every consent event, their requests and every console
 /// look at, export of or change to them. The download is audited and noted on the request
@@ -433,13 +446,13 @@ pub async fn access_export(
     let org = actor.org_id;
     let mut tx = pool.begin().await?;
     let r = in_progress(&mut tx, actor, scope, id, DsrKind::Access).await?;
-    let subject = find(pool, org, scope, r.subject_id).await?;
-    let (state, events, requests, accesses) = tokio::try_join!(
-        db::consent::state(pool, org, subject.id),
-        db::consent::history(pool, org, subject.id),
-        db::dsr::for_subject(pool, org, subject.id),
-        db::consent::accesses(pool, org, subject.id),
-    )?;
+    let subject = subject_in(&mut tx, org, scope, r.subject_id).await?;
+    // Read on the transaction's own connection: nothing waits for a second one while
+    // the request is locked.
+    let state = db::consent::state(&mut *tx, org, subject.id).await?;
+    let events = db::consent::history(&mut *tx, org, subject.id).await?;
+    let requests = db::dsr::for_subject(&mut *tx, org, subject.id).await?;
+    let accesses = db::consent::accesses(&mut *tx, org, subject.id).await?;
     let now = Utc::now();
     let body = serde_json::to_string_pretty(&json!({
         "request": label(r.number, r.kind),
@@ -511,7 +524,14 @@ pub async fn rectify(
     };
     let mut tx = pool.begin().await?;
     let r = in_progress(&mut tx, actor, scope, id, DsrKind::Rectification).await?;
-    let subject = find(pool, actor.org_id, scope, r.subject_id).await?;
+    let subject = subject_in(&mut tx, actor.org_id, scope, r.subject_id).await?;
+    if subject.pseudonymised_at.is_some() {
+        return Err(AppError::Conflict(
+            "This subject was erased: nothing identifies them any more, and rectifying would \
+             identify them again. Reject the request with that reason."
+                .into(),
+        ));
+    }
     let mut before = serde_json::Map::new();
     let mut after = serde_json::Map::new();
     for (field, old, new) in [

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
+use crate::domain::requests::{parse_justification, RequestedDuration};
+use crate::domain::sod::{refusal, SodMode};
 use crate::error::AppError;
+use crate::model::requests::{GrantOutcome, RequestPreview};
 use crate::model::roles::BundleKind;
 
 /// Shortest reason accepted for a grant or a revocation.
@@ -46,6 +49,10 @@ pub fn parse_end_date(raw: &str, today: NaiveDate) -> Result<Option<NaiveDate>, 
     Ok(Some(date))
 }
 
+/// A Governance admin grants access directly, under the rules a request meets: never
+/// to themselves; a blocking separation-of-duties rule refuses it; and a console role,
+/// a high-impact permission or a rule asking for an extra approval turns it into a
+/// request that other approvers decide.
 pub async fn grant(
     pool: &PgPool,
     actor: &Actor,
@@ -54,18 +61,40 @@ pub async fn grant(
     account: &str,
     until: &str,
     reason: &str,
-) -> Result<Uuid, AppError> {
-    let reason = parse_reason(reason)?;
-    let account_id = super::accounts::parse_choice(account)?;
-    let until = parse_end_date(until, Utc::now().date_naive())?;
+) -> Result<GrantOutcome, AppError> {
+    let ask = DirectGrant {
+        principal: principal_id,
+        bundle: bundle_id,
+        account: super::accounts::parse_choice(account)?,
+        until: parse_end_date(until, Utc::now().date_naive())?,
+        reason: parse_reason(reason)?,
+    };
+    let (account_id, until, reason) = (ask.account, ask.until, ask.reason.clone());
+    if actor.principal_id == Some(principal_id) {
+        return Err(AppError::invalid(
+            "principal",
+            "Nobody grants access to themselves: ask for it under Requests, and another approver decides.",
+        ));
+    }
+    let Some(bundle) = db::grants::bundle(pool, actor.org_id, bundle_id).await? else {
+        return Err(AppError::invalid(
+            "bundle",
+            "Choose a role or permission set from the list.",
+        ));
+    };
+    let preview =
+        super::requests::preview(pool, actor.org_id, principal_id, bundle_id, account_id).await?;
+    if let Some(refused) = refusal(&preview.conflicts) {
+        return Err(refused);
+    }
+    if let Some(because) = needs_approval(&bundle, &preview) {
+        return request_instead(pool, actor, &ask, because).await;
+    }
+
     let mut tx = pool.begin().await?;
-    let principal: Option<(String, String)> =
-        sqlx::query_as("SELECT display_name, status::text FROM principals WHERE org_id = $1 AND id = $2 FOR UPDATE")
-            .bind(actor.org_id)
-            .bind(principal_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((principal_name, status)) = principal else {
+    let Some((principal_name, status)) =
+        db::grants::principal_for_update(&mut *tx, actor.org_id, principal_id).await?
+    else {
         return Err(AppError::NotFound("There is no such principal.".into()));
     };
     if status == "offboarded" {
@@ -73,37 +102,13 @@ pub async fn grant(
             "{principal_name} has been offboarded; access cannot be granted."
         )));
     }
-    let Some(bundle) = db::grants::bundle(&mut tx, actor.org_id, bundle_id).await? else {
-        return Err(AppError::invalid(
-            "bundle",
-            "Choose a role or permission set from the list.",
-        ));
-    };
-    let (application, max_days, allow_no_end) = (
-        &bundle.application,
-        bundle.max_grant_days,
-        bundle.allow_no_end,
-    );
+    let application = &bundle.application;
     let kind = if bundle.is_role {
         BundleKind::Role
     } else {
         BundleKind::PermissionSet
     };
-    match (until, max_days) {
-        (None, _) if !allow_no_end => {
-            return Err(AppError::invalid(
-                "until",
-                format!("{application} needs an end date on every grant."),
-            ));
-        }
-        (Some(date), Some(max)) if (date - Utc::now().date_naive()).num_days() > i64::from(max) => {
-            return Err(AppError::invalid(
-                "until",
-                format!("{application} grants last at most {max} days."),
-            ));
-        }
-        _ => {}
-    }
+    check_end(until, &bundle)?;
     let account_name = match account_id {
         None => None,
         Some(id) => Some(super::accounts::picked_name(&mut tx, actor.org_id, id).await?),
@@ -126,6 +131,7 @@ pub async fn grant(
         },
     )
     .await?;
+    let recorded: Vec<&str> = preview.conflicts.iter().map(|c| c.rule.as_str()).collect();
     db::audit::record(
         &mut tx,
         actor,
@@ -137,14 +143,114 @@ pub async fn grant(
             before: None,
             after: Some(json!({
                 "principal": principal_name, kind.noun(): bundle.name, "application": application,
-                "account": account_name, "valid_until": valid_until,
+                "account": account_name, "valid_until": valid_until, "sod_conflicts": recorded,
             })),
             reason: Some(reason),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(GrantOutcome::Granted { grant: id })
+}
+
+/// Why a direct grant must go to other approvers, if it must.
+fn needs_approval(bundle: &db::grants::Bundle, preview: &RequestPreview) -> Option<String> {
+    if bundle.is_console {
+        Some(format!(
+            "{} is a console role: it is given only through a request another approver decides",
+            bundle.name
+        ))
+    } else if preview.adds.iter().any(|(_, high)| *high) {
+        Some(format!("{} adds high-impact permissions", bundle.name))
+    } else if preview
+        .conflicts
+        .iter()
+        .any(|c| c.mode == SodMode::ExtraApproval)
+    {
+        Some("a separation-of-duties rule asks for an extra approval".into())
+    } else {
+        None
+    }
+}
+
+/// The application's rules on how long access may last.
+fn check_end(until: Option<NaiveDate>, bundle: &db::grants::Bundle) -> Result<(), AppError> {
+    let application = &bundle.application;
+    match (until, bundle.max_grant_days) {
+        (None, _) if !bundle.allow_no_end => Err(AppError::invalid(
+            "until",
+            format!("{application} needs an end date on every grant."),
+        )),
+        (Some(date), Some(max)) if (date - Utc::now().date_naive()).num_days() > i64::from(max) => {
+            Err(AppError::invalid(
+                "until",
+                format!("{application} grants last at most {max} days."),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A direct grant's fields, read and checked.
+struct DirectGrant {
+    principal: Uuid,
+    bundle: Uuid,
+    account: Option<Uuid>,
+    until: Option<NaiveDate>,
+    reason: String,
+}
+
+/// Files the direct grant as a request from the admin, with their reason as its
+/// justification.
+async fn request_instead(
+    pool: &PgPool,
+    actor: &Actor,
+    ask: &DirectGrant,
+    because: String,
+) -> Result<GrantOutcome, AppError> {
+    let me = actor.principal_id.ok_or(AppError::Forbidden)?;
+    let justification = parse_justification(&ask.reason).map_err(|e| match e {
+        AppError::Invalid { message, .. } => AppError::invalid("reason", message),
+        other => other,
+    })?;
+    let Some((principal_name, status)) =
+        db::grants::principal_for_update(pool, actor.org_id, ask.principal).await?
+    else {
+        return Err(AppError::NotFound("There is no such principal.".into()));
+    };
+    if status == "offboarded" {
+        return Err(AppError::Conflict(format!(
+            "{principal_name} has been offboarded; access cannot be granted."
+        )));
+    }
+    let duration = ask
+        .until
+        .map_or(RequestedDuration::NoEnd, RequestedDuration::Until);
+    let (request, approvals_needed) = super::requests::submit(
+        pool,
+        actor,
+        me,
+        &super::requests::Submission {
+            principal: ask.principal,
+            principal_name: &principal_name,
+            bundle: ask.bundle,
+            account: ask.account,
+            duration,
+            justification: &justification,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Invalid { field, message } if field == "duration" => {
+            AppError::invalid("until", message)
+        }
+        other => other,
+    })?;
+    Ok(GrantOutcome::Requested {
+        request,
+        approvals_needed,
+        because,
+    })
 }
 
 pub async fn revoke(

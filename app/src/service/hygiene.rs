@@ -16,6 +16,7 @@ use crate::domain::reports::parse_window;
 use crate::error::AppError;
 use crate::model::principals::kind_label;
 use crate::model::reports::{Cell, ReportQuery, ReportTable};
+use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::reports::audit_export;
 use crate::service::split_page;
 
@@ -298,16 +299,14 @@ pub async fn csv(
     report: Hygiene,
     q: &ReportQuery,
 ) -> Result<String, AppError> {
-    let f = filter(report, q, None, 0)?;
+    let f = filter(report, q, Some(ROW_LIMIT as i64 + 1), 0)?;
     let built = build(pool, actor.org_id, report, q, &f).await?;
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record(built.columns).map_err(AppError::internal)?;
+    check_size(built.rows.len())?;
+    let mut w = CsvFile::new(built.columns.iter().copied())?;
     for row in &built.rows {
-        w.write_record(row.iter().map(|c| c.text.as_str()))
-            .map_err(AppError::internal)?;
+        w.row(row.iter().map(|c| c.text.as_str()))?;
     }
-    let bytes = w.into_inner().map_err(AppError::internal)?;
-    let csv = String::from_utf8(bytes).map_err(AppError::internal)?;
+    let csv = w.finish()?;
     audit_export(
         pool,
         actor,

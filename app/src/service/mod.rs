@@ -7,6 +7,7 @@ pub mod activity;
 pub mod admin;
 pub mod audit_trail;
 pub mod consent;
+pub mod csv_export;
 pub mod dashboard;
 pub mod dsr;
 pub mod expiry;

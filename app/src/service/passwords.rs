@@ -29,8 +29,13 @@ fn hash_blocking(password: &str) -> Result<String, AppError> {
         .map_err(AppError::internal)
 }
 
+/// Hashing takes one core for tens of milliseconds: one at a time, so that a flood of
+/// sign-in attempts queues here and leaves the other cores to everyone else's pages.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 pub async fn hash(password: &NewPassword) -> Result<String, AppError> {
     let password = password.expose().to_string();
+    let _turn = HASHING.acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .map_err(AppError::internal)?
@@ -38,6 +43,7 @@ pub async fn hash(password: &NewPassword) -> Result<String, AppError> {
 
 /// Checks a password against a stored hash, or against the decoy when there is none.
 pub async fn verify(stored: Option<String>, password: String) -> Result<bool, AppError> {
+    let _turn = HASHING.acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DECOY_HASH.clone());

@@ -13,6 +13,7 @@ use crate::domain::reports::{dormancy, parse_window};
 use crate::error::AppError;
 use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, DormantRow};
+use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::principal_admin::set_status_in;
 use crate::service::split_page;
@@ -75,7 +76,9 @@ pub async fn dormant_csv(
 ) -> Result<String, AppError> {
     let filter = filter(q)?;
     let days = filter.days;
-    let rows = db::reports::dormant(pool, actor.org_id, &filter, None, 0).await?;
+    let rows =
+        db::reports::dormant(pool, actor.org_id, &filter, Some(ROW_LIMIT as i64 + 1), 0).await?;
+    check_size(rows.len())?;
     let csv = dormant_to_csv(&rows, &filter)?;
     audit_export(
         pool,
@@ -116,8 +119,7 @@ pub async fn audit_export(
 }
 
 fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    w.write_record([
+    let mut w = CsvFile::new([
         "principal_id",
         "name",
         "kind",
@@ -130,8 +132,7 @@ fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<Str
         "manager_or_owner",
         "grants_in_force",
         "roles_and_permission_sets",
-    ])
-    .map_err(AppError::internal)?;
+    ])?;
     for r in rows {
         let why = dormancy(
             filter.now,
@@ -142,7 +143,7 @@ fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<Str
         )
         .map(|d| d.label())
         .unwrap_or_default();
-        w.write_record([
+        w.row([
             r.id.to_string(),
             r.display_name.clone(),
             r.kind.clone(),
@@ -157,11 +158,9 @@ fn dormant_to_csv(rows: &[DormantRow], filter: &DormantFilter<'_>) -> Result<Str
             r.responsible.clone().unwrap_or_default(),
             r.grants.to_string(),
             r.bundles.join("; "),
-        ])
-        .map_err(AppError::internal)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(AppError::internal)?;
-    String::from_utf8(bytes).map_err(AppError::internal)
+    w.finish()
 }
 
 /// What may be done to a selection from the report.

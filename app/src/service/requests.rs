@@ -16,7 +16,7 @@ use crate::domain::requests::{
     approvals_needed, decide as rule, highest_risk, parse_justification, ApproverScope,
     DecisionContext, Outcome, RequestedDuration,
 };
-use crate::domain::sod::{refusal, SodMode};
+use crate::domain::sod::{refusal, Conflict, SodMode};
 use crate::error::AppError;
 use crate::model::requests::{
     ApprovalQueue, BulkOutcome, ExpiringGrant, QueueFilter, RequestOptions, RequestPreview,
@@ -63,7 +63,7 @@ pub async fn preview(
     let granted = db::principals::granted_permissions(pool, org_id, principal).await?;
     let conflicts = {
         let mut conn = pool.acquire().await?;
-        super::sod::conflicts(&mut conn, org_id, principal, bundle, account).await?
+        super::sod::conflicts(&mut conn, org_id, principal, bundle, account, None).await?
     };
     let held: HashSet<String> = effective_permissions(&granted, Utc::now())
         .into_iter()
@@ -72,17 +72,19 @@ pub async fn preview(
         .collect();
     let adding: Vec<_> = wanted
         .iter()
-        .filter(|(id, ..)| !held.contains(&id.to_string()))
+        .filter(|p| !held.contains(&p.id.to_string()))
         .collect();
-    let high_impact = adding.iter().any(|(_, _, high, _)| *high);
+    // A console role that can change access or personal data always takes two people.
+    let high_impact =
+        adding.iter().any(|p| p.high_impact) || wanted.iter().any(|p| p.console && p.high_impact);
     let extra = conflicts.iter().any(|c| c.mode == SodMode::ExtraApproval);
     Ok(RequestPreview {
         already_held: wanted.len() - adding.len(),
         approvals_needed: approvals_needed(high_impact, extra),
-        risk: highest_risk(adding.iter().map(|(.., risk)| risk.as_str())).to_string(),
+        risk: highest_risk(adding.iter().map(|p| p.risk.as_str())).to_string(),
         adds: adding
             .iter()
-            .map(|(_, key, high, _)| (key.clone(), *high))
+            .map(|p| (p.key.clone(), p.high_impact))
             .collect(),
         conflicts,
     })
@@ -105,15 +107,59 @@ pub async fn create(
     me: Uuid,
     new: &NewRequest<'_>,
 ) -> Result<Uuid, AppError> {
-    let org_id = actor.org_id;
     let justification = parse_justification(new.justification)?;
     let account = super::accounts::parse_choice(new.account)?;
     let today = Utc::now().date_naive();
     let duration = RequestedDuration::parse(new.duration, new.until, today)?;
-    let principal_name = requestable(pool, org_id, me, new.principal).await?;
+    let principal_name = requestable(pool, actor.org_id, me, new.principal).await?;
+    submit(
+        pool,
+        actor,
+        me,
+        &Submission {
+            principal: new.principal,
+            principal_name: &principal_name,
+            bundle: new.bundle,
+            account,
+            duration,
+            justification: &justification,
+        },
+    )
+    .await
+    .map(|(id, _)| id)
+}
+
+/// A request whose fields are read and checked, from someone who may ask for it.
+pub struct Submission<'a> {
+    pub principal: Uuid,
+    pub principal_name: &'a str,
+    pub bundle: Uuid,
+    pub account: Option<Uuid>,
+    pub duration: RequestedDuration,
+    /// Passed [`parse_justification`].
+    pub justification: &'a str,
+}
+
+/// Stores a new pending request from `requester` with its audit and webhook events;
+/// answers its id and how many approvals it needs. Refused when it would add nothing
+/// or break a blocking separation-of-duties rule.
+pub async fn submit(
+    pool: &PgPool,
+    actor: &Actor,
+    requester: Uuid,
+    new: &Submission<'_>,
+) -> Result<(Uuid, i16), AppError> {
+    let org_id = actor.org_id;
+    let today = Utc::now().date_naive();
+    let (principal_name, account, duration, justification) = (
+        new.principal_name,
+        new.account,
+        new.duration,
+        new.justification,
+    );
     let preview = preview(pool, org_id, new.principal, new.bundle, account).await?;
     let mut tx = pool.begin().await?;
-    let Some(bundle) = db::grants::bundle(&mut tx, org_id, new.bundle).await? else {
+    let Some(bundle) = db::grants::bundle(&mut *tx, org_id, new.bundle).await? else {
         return Err(AppError::invalid(
             "bundle",
             "Choose a role or permission set from the list.",
@@ -138,11 +184,7 @@ pub async fn create(
     if let Some(refused) = refusal(&preview.conflicts) {
         return Err(refused);
     }
-    let conflicts = json!(preview
-        .conflicts
-        .iter()
-        .map(|c| json!({ "rule": c.rule, "mode": c.mode.as_str(), "account": c.account }))
-        .collect::<Vec<_>>());
+    let conflicts = conflicts_json(&preview.conflicts);
     let id = Uuid::new_v4();
     let (role_id, permission_set_id) = bundle.columns(new.bundle);
     let (duration_days, valid_until) = duration.columns();
@@ -151,12 +193,12 @@ pub async fn create(
         org_id,
         &db::requests::NewRequest {
             id,
-            requester: me,
+            requester,
             principal: new.principal,
             role_id,
             permission_set_id,
             account,
-            justification: &justification,
+            justification,
             duration_days,
             valid_until,
             approvals_needed: preview.approvals_needed,
@@ -180,11 +222,19 @@ pub async fn create(
             "approvals_needed": preview.approvals_needed, "risk": preview.risk,
             "sod_conflicts": conflicts,
         }),
-        &justification,
+        justification,
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, preview.approvals_needed))
+}
+
+/// Separation-of-duties conflicts as a request keeps them.
+fn conflicts_json(conflicts: &[Conflict]) -> serde_json::Value {
+    json!(conflicts
+        .iter()
+        .map(|c| json!({ "rule": c.rule, "mode": c.mode.as_str(), "account": c.account }))
+        .collect::<Vec<_>>())
 }
 
 /// Where `principal` may decide requests.
@@ -293,15 +343,33 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
             "A renewal of this grant is already waiting for an approver.".into(),
         ));
     }
-    let Some(bundle) = db::grants::bundle(&mut tx, org_id, bundle_id).await? else {
+    let Some(bundle) = db::grants::bundle(&mut *tx, org_id, bundle_id).await? else {
         return Err(AppError::NotFound(
             "That role or permission set is gone.".into(),
         ));
     };
     let days = bundle.max_grant_days.unwrap_or(30).clamp(1, 30);
-    let permissions = db::requests::bundle_permissions(pool, org_id, bundle_id).await?;
-    let high_impact = permissions.iter().any(|(_, _, high, _)| *high);
-    let risk = highest_risk(permissions.iter().map(|(.., risk)| risk.as_str()));
+    // Everything is read on the transaction's own connection: nothing waits for a
+    // second one while the grant's row is locked.
+    let permissions = db::requests::bundle_permissions(&mut *tx, org_id, bundle_id).await?;
+    let high_impact = permissions.iter().any(|p| p.high_impact);
+    let risk = highest_risk(permissions.iter().map(|p| p.risk.as_str()));
+    // Checked as a new request would be: the grant being renewed does not count as held.
+    let conflicts = super::sod::conflicts(
+        &mut tx,
+        org_id,
+        ending.principal_id,
+        bundle_id,
+        ending.account_id,
+        Some(grant),
+    )
+    .await?;
+    if let Some(refused) = refusal(&conflicts) {
+        return Err(refused);
+    }
+    let extra = conflicts.iter().any(|c| c.mode == SodMode::ExtraApproval);
+    let needed = approvals_needed(high_impact, extra);
+    let conflicts = conflicts_json(&conflicts);
     let justification: String = format!(
         "Renewal of the grant ending {}, first given for: {}",
         until.format("%Y-%m-%d"),
@@ -311,7 +379,6 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
     .take(2000)
     .collect();
     let id = Uuid::new_v4();
-    let no_conflicts = json!([]);
     db::requests::insert(
         &mut tx,
         org_id,
@@ -325,10 +392,10 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
             justification: &justification,
             duration_days: Some(days),
             valid_until: None,
-            approvals_needed: approvals_needed(high_impact, false),
+            approvals_needed: needed,
             risk,
             high_impact,
-            sod_conflicts: &no_conflicts,
+            sod_conflicts: &conflicts,
             renews_grant: Some(grant),
             adds: Vec::new(),
         },
@@ -341,7 +408,7 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
         json!({
             "principal_id": ending.principal_id, "principal": ending.principal, "bundle": bundle.name,
             "application": bundle.application, "account_id": ending.account_id, "duration_days": days,
-            "approvals_needed": approvals_needed(high_impact, false), "risk": risk,
+            "approvals_needed": needed, "risk": risk, "sod_conflicts": conflicts,
             "renews_grant_id": grant,
         }),
         &justification,
@@ -516,6 +583,7 @@ pub async fn decide(
                 request.principal_id,
                 bundle_id,
                 request.account_id,
+                request.renews_grant_id,
             )
             .await?;
             if let Some(refused) = refusal(&conflicts) {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::api::guard::RequestOrigin;
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::sign_in_throttle::{self, Verdict};
+use crate::domain::sign_in_throttle::{self, Scope, Verdict};
 use crate::domain::validation::Email;
 use crate::error::AppError;
 
@@ -33,10 +33,18 @@ pub async fn sign_in(
         return Err(AppError::invalid("password", "Enter your password."));
     }
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    let throttle = db::auth::throttle_for_update(&mut tx, email.as_str()).await?;
-    match sign_in_throttle::verdict(throttle, now) {
-        Verdict::Locked { until } => {
+    let keys: Vec<String> = Scope::ALL
+        .iter()
+        .map(|s| s.key(email.as_str(), origin.ip.as_deref()))
+        .collect();
+    // The attempt is counted as a failure first, in a short transaction of its own: no
+    // connection or lock is held while the attempt waits or the password is checked.
+    let failures = {
+        let mut tx = pool.begin().await?;
+        let states = db::auth::throttles_for_update(&mut tx, &keys).await?;
+        let scoped: Vec<_> = Scope::ALL.into_iter().zip(states).collect();
+        let verdict = sign_in_throttle::verdict(&scoped, now);
+        if let Verdict::Locked { until } = verdict {
             tx.commit().await?;
             let minutes = ((until - now).num_seconds() + 59) / 60;
             return Err(AppError::SignInRefused(format!(
@@ -44,8 +52,18 @@ pub async fn sign_in(
                 if minutes == 1 { "" } else { "s" }
             )));
         }
-        Verdict::Proceed { delay } => tokio::time::sleep(delay).await,
-    }
+        let mut counted = Vec::with_capacity(keys.len());
+        for ((scope, state), key) in scoped.into_iter().zip(&keys) {
+            let state = sign_in_throttle::after_failure(scope, state, now);
+            db::auth::save_throttle(&mut tx, key, &state).await?;
+            counted.push(state);
+        }
+        tx.commit().await?;
+        if let Verdict::Proceed { delay } = verdict {
+            tokio::time::sleep(delay).await;
+        }
+        counted[0]
+    };
 
     let credential = db::auth::credential_by_email(pool, email.as_str()).await?;
     let matches = crate::service::passwords::verify(
@@ -54,9 +72,20 @@ pub async fn sign_in(
     )
     .await?;
 
+    let mut tx = pool.begin().await?;
     match credential {
         Some(c) if matches && c.active => {
-            db::auth::clear_throttle(&mut tx, email.as_str()).await?;
+            // This attempt was counted as a failure: take it back. The email's
+            // counters start again; the address keeps its other failures.
+            let (kept, cleared): (Vec<_>, Vec<_>) = Scope::ALL
+                .iter()
+                .zip(keys)
+                .partition(|(scope, _)| scope.keeps_failures_after_success());
+            let cleared: Vec<String> = cleared.into_iter().map(|(_, key)| key).collect();
+            db::auth::clear_throttles(&mut tx, &cleared).await?;
+            for (_, key) in kept {
+                db::auth::take_back_failure(&mut tx, &key).await?;
+            }
             let session_ref = Uuid::new_v4().to_string();
             db::auth::start_session(
                 &mut tx,
@@ -90,8 +119,6 @@ pub async fn sign_in(
             })
         }
         credential => {
-            let state = sign_in_throttle::after_failure(throttle, now);
-            db::auth::save_throttle(&mut tx, email.as_str(), &state).await?;
             match credential {
                 Some(c) => {
                     let why = if matches {
@@ -108,7 +135,7 @@ pub async fn sign_in(
                             target_id: Some(c.principal_id.to_string()),
                             target_label: email.as_str().to_string(),
                             before: None,
-                            after: Some(json!({ "failures": state.failures, "locked_until": state.locked_until })),
+                            after: Some(json!({ "failures": failures.failures, "locked_until": failures.locked_until })),
                             reason: Some(why.to_string()),
                         },
                     )
@@ -116,7 +143,7 @@ pub async fn sign_in(
                 }
                 // No organisation owns an unknown email, so there is no trail to write to.
                 None => tracing::info!(
-                    failures = state.failures,
+                    failures = failures.failures,
                     "sign-in attempt for an unknown email"
                 ),
             }

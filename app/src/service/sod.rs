@@ -34,7 +34,9 @@ pub async fn overview(
     })
 }
 
-/// The rules that granting `bundle` on `account` to `principal` would newly break.
+/// The rules that granting `bundle` on `account` to `principal` would newly break. For a
+/// renewal, `renewing` names the grant it carries on: what that grant gives counts as
+/// not yet held, so a renewal is checked like a new request.
 /// Takes a connection so that a decision can check again inside its transaction.
 pub async fn conflicts(
     conn: &mut PgConnection,
@@ -42,12 +44,13 @@ pub async fn conflicts(
     principal: Uuid,
     bundle: Uuid,
     account: Option<Uuid>,
+    renewing: Option<Uuid>,
 ) -> Result<Vec<Conflict>, AppError> {
     let rules = db::sod::rules(&mut *conn, org_id).await?;
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let held = db::sod::held(&mut *conn, org_id, principal).await?;
+    let held = db::sod::held(&mut *conn, org_id, principal, renewing).await?;
     let adds = db::sod::bundle_holdings(&mut *conn, org_id, bundle).await?;
     Ok(new_conflicts(&rules, &held, account, &adds))
 }

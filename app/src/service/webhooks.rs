@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::webhooks::Due;
-use crate::domain::webhooks::{parse_events, parse_url, retry_delay, signature, MAX_ATTEMPTS};
+use crate::domain::webhooks::{
+    parse_events, parse_url, retry_delay, signature, Destinations, MAX_ATTEMPTS,
+};
 use crate::error::AppError;
 use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
 
@@ -32,10 +34,14 @@ pub async fn overview(pool: &PgPool, org_id: Uuid) -> Result<WebhooksOverview, A
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
+    destinations: Destinations,
     url: &str,
     events: &[String],
 ) -> Result<CreatedWebhook, AppError> {
     let url = parse_url(url)?;
+    check_destination(&url, destinations)
+        .await
+        .map_err(|why| AppError::invalid("url", why))?;
     let events = parse_events(events)?;
     let secret = crate::service::tokens::random_secret("whsec_");
     let mut tx = pool.begin().await?;
@@ -129,11 +135,55 @@ pub async fn retry(pool: &PgPool, actor: &Actor, delivery: Uuid) -> Result<(), A
     Ok(())
 }
 
-/// The HTTP client deliveries are sent with.
-pub fn client() -> reqwest::Client {
+/// Resolves an endpoint's address and checks every address it has; answers why not.
+pub async fn check_destination(url: &str, destinations: Destinations) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "The address cannot be read.".to_string())?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| "The address has no host name.".to_string())?;
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    let addresses: Vec<std::net::IpAddr> = match literal.parse() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| format!("{host} could not be resolved to an address."))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(format!("{host} could not be resolved to an address."));
+    }
+    addresses
+        .into_iter()
+        .try_for_each(|ip| destinations.check(ip))
+}
+
+/// Resolves names for deliveries and refuses any that leads to an address deliveries
+/// may not go to, at the moment of connecting (so a name cannot change its answer
+/// between the check and the delivery).
+struct CheckedResolver(Destinations);
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let destinations = self.0;
+        Box::pin(async move {
+            let addresses: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            for address in &addresses {
+                destinations.check(address.ip())?;
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP client deliveries are sent with: no redirects, only to `destinations`.
+pub fn client(destinations: Destinations) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(CheckedResolver(destinations)))
         .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
@@ -151,6 +201,7 @@ pub struct DeliveryRound {
 pub async fn deliver_due(
     pool: &PgPool,
     client: &reqwest::Client,
+    destinations: Destinations,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<DeliveryRound, AppError> {
@@ -160,7 +211,10 @@ pub async fn deliver_due(
     for delivery in due {
         let client = client.clone();
         sending.spawn(async move {
-            let answer = send(&client, &delivery).await;
+            let answer = match check_destination(&delivery.url, destinations).await {
+                Ok(()) => send(&client, &delivery).await.map_err(|e| describe(&e)),
+                Err(why) => Err(format!("not sent: {why}")),
+            };
             (delivery, answer)
         });
     }
@@ -171,7 +225,7 @@ pub async fn deliver_due(
         };
         let (delivered, response) = match answer {
             Ok(status) => (status.is_success(), format!("HTTP {}", status.as_u16())),
-            Err(e) => (false, describe(&e)),
+            Err(why) => (false, why),
         };
         let retry_at = (!delivered && delivery.attempts < MAX_ATTEMPTS)
             .then(|| Utc::now() + retry_delay(delivery.attempts));

@@ -212,9 +212,19 @@ async fn csv_exports_are_refused_without_the_permission(pool: sqlx::PgPool) {
         "/consent/00000000-0000-0000-0000-000000000001/proof.csv",
         "/dsr/00000000-0000-0000-0000-000000000001/export.json",
     ] {
-        let response = anonymous.get(app.url(path)).send().await.unwrap();
+        // The access export records itself, so it is a POST; the others are downloads.
+        let method = if path.starts_with("/dsr/") {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::GET
+        };
+        let response = anonymous
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 401, "anonymous {path}");
-        let response = member.get(app.url(path)).send().await.unwrap();
+        let response = member.request(method, app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 403, "member {path}");
     }
     let exports: i64 = sqlx::query_scalar(

@@ -19,19 +19,32 @@ pub async fn spawn(pool: PgPool) -> TestApp {
 }
 
 pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
+    spawn_configured(pool, |c| c.public_url = public_url.map(str::to_string)).await
+}
+
+/// Spawns the app with the default settings changed by `edit`.
+pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> TestApp {
     database::migrate(&pool).await.expect("migrations apply");
-    let config = Config {
+    let mut config = Config {
         database_url: None,
+        app_database_url: None,
         data_dir: ".data".into(),
-        public_url: public_url.map(str::to_string),
+        public_url: None,
         request_expiry_days: gatehouse_server::config::DEFAULT_REQUEST_EXPIRY_DAYS,
+        allow_private_webhooks: false,
     };
+    edit(&mut config);
+    // The server works as the runtime role, as in production; the tests' own pool
+    // keeps the owner's rights for setting up and checking.
+    let served = database::runtime_pool((*pool.connect_options()).clone(), true)
+        .await
+        .expect("the runtime role connects");
     let options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .build();
-    let router = http::router(pool.clone(), &config, options);
+    let router = http::router(served, &config, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

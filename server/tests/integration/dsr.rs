@@ -391,7 +391,12 @@ async fn requests_move_through_their_statuses_on_time(pool: sqlx::PgPool) {
     assert_eq!(step(&app, &dpo, &soon, "verify_identity", "").await.0, 200);
     let export_url = app.url(&format!("/dsr/{soon}/export.json"));
     assert_eq!(
-        dpo.get(&export_url).send().await.unwrap().status().as_u16(),
+        dpo.post(&export_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
         409,
         "not before work starts"
     );
@@ -400,7 +405,7 @@ async fn requests_move_through_their_statuses_on_time(pool: sqlx::PgPool) {
     assert_eq!(status, 409, "{early}");
     assert_eq!(
         auditor
-            .get(&export_url)
+            .post(&export_url)
             .send()
             .await
             .unwrap()
@@ -409,7 +414,22 @@ async fn requests_move_through_their_statuses_on_time(pool: sqlx::PgPool) {
         403,
         "auditors read, do not export"
     );
-    let export = dpo.get(&export_url).send().await.unwrap();
+    // Downloading it records the export, a change of state: a GET (a link, an image, a
+    // prefetch) does nothing, and a cross-site POST is refused.
+    assert_eq!(
+        dpo.get(&export_url).send().await.unwrap().status().as_u16(),
+        405
+    );
+    let cross_site = dpo
+        .post(&export_url)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status().as_u16(), 403);
+    let (status, early) = step(&app, &dpo, &soon, "complete", "").await;
+    assert_eq!(status, 409, "still not exported: {early}");
+    let export = dpo.post(&export_url).send().await.unwrap();
     assert_eq!(export.status().as_u16(), 200);
     let export: Value = export.json().await.unwrap();
     assert_eq!(export["subject"]["email"], EMAIL);
@@ -602,4 +622,165 @@ async fn a_dpo_for_one_account_sees_only_its_subjects(pool: sqlx::PgPool) {
         status, 403,
         "an organisation-wide setting needs an organisation-wide role"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn erasure_touches_only_the_subjects_own_rows_whatever_they_are_called(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin_email = "admin@northwind.example";
+    let odd_name = "Null \"O\\Brien\"";
+    // A customer who shares an email with a console user, with a name that is a JSON
+    // keyword and holds a quote and a backslash.
+    let token = crm_token(&app).await;
+    let account = first_account(&app).await;
+    let mut e = event(
+        "odd-1",
+        "null-1",
+        &account,
+        "email",
+        "marketing",
+        "granted",
+        Utc::now() - Duration::days(2),
+    );
+    e["email"] = json!(admin_email);
+    e["name"] = json!(odd_name);
+    e["evidence"] = json!({ "full_name": odd_name, "typed": admin_email, "note": null });
+    let (status, report) = post_batch(
+        &app,
+        "/api/v1/consent-events",
+        Some(&token),
+        &json!({ "events": [e] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    let subject: Uuid =
+        sqlx::query_scalar("SELECT id FROM data_subjects WHERE external_id = 'null-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let subject = subject.to_string();
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let _admin = app.demo_client(admin_email).await;
+    let today = Utc::now().date_naive().to_string();
+    let (status, rectification) = open(&app, &dpo, &subject, "rectification", &today).await;
+    assert_eq!(status, 200, "{rectification}");
+    let rectification = rectification.as_str().unwrap().to_string();
+    let (status, erasure) = open(&app, &dpo, &subject, "erasure", &today).await;
+    assert_eq!(status, 200, "{erasure}");
+    let erasure = erasure.as_str().unwrap().to_string();
+    for id in [&rectification, &erasure] {
+        for s in ["verify_identity", "start"] {
+            assert_eq!(step(&app, &dpo, id, s, "").await.0, 200);
+        }
+    }
+
+    // Everything that is not the subject's, as it is now.
+    const OTHERS: &str = "SELECT md5(string_agg(a::text, '|' ORDER BY a.id)) FROM audit_events a \
+         WHERE a.id <= $2 AND NOT ((a.target_type = 'data_subject' AND a.target_id = $1) \
+            OR (a.target_type = 'data_subject_request' AND a.target_id IN ( \
+                  SELECT id::text FROM data_subject_requests WHERE subject_id::text = $1)))";
+    let last: i64 = sqlx::query_scalar("SELECT max(id) FROM audit_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let others = |app: &TestApp| {
+        let pool = app.pool.clone();
+        let subject = subject.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(OTHERS)
+                .bind(subject)
+                .bind(last)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = others(&app).await;
+    let sign_ins = "SELECT count(*) FROM audit_events WHERE action = 'auth.sign_in' AND target_label = 'admin@northwind.example'";
+    let admin_sign_ins: i64 = sqlx::query_scalar(sign_ins)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(admin_sign_ins >= 1);
+
+    let number = detail(&app, &dpo, &erasure).await["row"]["number"]
+        .as_i64()
+        .unwrap();
+    let (status, answer) = app
+        .json(
+            &dpo,
+            "/api/dsr/erase",
+            &format!("id={erasure}&confirm=DSR-{number}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+
+    assert_eq!(others(&app).await, before, "no other row was touched");
+    let after: i64 = sqlx::query_scalar(sign_ins)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        after, admin_sign_ins,
+        "the admin's own trail names them still"
+    );
+    assert!(app
+        .sign_in(
+            &crate::common::client(),
+            admin_email,
+            gatehouse_server::demo::PASSWORD
+        )
+        .await
+        .status()
+        .is_success());
+    assert_eq!(
+        tables_holding(&app, "null-1").await,
+        vec![],
+        "the external id is gone"
+    );
+    // Demo people are called O'Brien too: look in the subject's own rows.
+    for (table, theirs) in [
+        ("data_subjects", "t.id::text = $1"),
+        ("consent_events", "t.subject_id::text = $1"),
+        ("data_subject_requests", "t.subject_id::text = $1"),
+        (
+            "audit_events",
+            "(t.target_type = 'data_subject' AND t.target_id = $1) \
+             OR (t.target_type = 'data_subject_request' AND t.target_id IN ( \
+                   SELECT id::text FROM data_subject_requests WHERE subject_id::text = $1))",
+        ),
+    ] {
+        let naming: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} t WHERE ({theirs}) AND (t::text ILIKE '%Brien%' OR t::text ILIKE '%admin@northwind%')"
+        ))
+        .bind(&subject)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(naming, 0, "{table} still names the subject");
+    }
+    let (email, name): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT email, name FROM data_subjects WHERE id::text = $1")
+            .bind(&subject)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((email, name), (None, None));
+
+    // The rectification opened before the erasure cannot bring her back.
+    let (status, refused) = app
+        .json(
+            &dpo,
+            "/api/dsr/rectify",
+            &format!("id={rectification}&email=back.again%40example.com&name=Null+OBrien"),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    let email: Option<String> =
+        sqlx::query_scalar("SELECT email FROM data_subjects WHERE id::text = $1")
+            .bind(&subject)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(email, None);
 }

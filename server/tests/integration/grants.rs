@@ -25,9 +25,10 @@ async fn a_grant_takes_effect_at_once_and_a_revocation_ends_it(pool: sqlx::PgPoo
         "SELECT id FROM principals WHERE email = 'member@northwind.example'",
     )
     .await;
-    let billing = scalar_id(
+    // A role without high-impact permissions: an admin grants it alone.
+    let agent = scalar_id(
         &app,
-        "SELECT id FROM roles WHERE name = 'Billing Specialist'",
+        "SELECT id FROM roles WHERE name = 'Conversation Agent'",
     )
     .await;
     let account = scalar_id(&app, "SELECT id FROM accounts WHERE name = 'Acme Retail'").await;
@@ -40,8 +41,8 @@ async fn a_grant_takes_effect_at_once_and_a_revocation_ends_it(pool: sqlx::PgPoo
             &format!("principal={member}"),
         )
         .await;
-    assert!(!effective_has(&before, "billing.manage"));
-    let body = format!("principal={member}&bundle={billing}&account={account}&until={until}&reason=Covering+invoices+in+March");
+    assert!(!effective_has(&before, "conversations.handover"));
+    let body = format!("principal={member}&bundle={agent}&account={account}&until={until}&reason=Covering+invoices+in+March");
     let (status, grant) = app.json(&admin, "/api/grants/create", &body).await;
     assert_eq!(status, 200, "{grant}");
     let (_, after) = app
@@ -55,12 +56,12 @@ async fn a_grant_takes_effect_at_once_and_a_revocation_ends_it(pool: sqlx::PgPoo
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["permission"] == "billing.manage")
+        .find(|e| e["permission"] == "conversations.handover")
         .unwrap();
     assert_eq!(entry["account"], "Acme Retail");
-    assert_eq!(entry["sources"], serde_json::json!(["Billing Specialist"]));
+    assert_eq!(entry["sources"], serde_json::json!(["Conversation Agent"]));
 
-    let grant = grant.as_str().unwrap();
+    let grant = grant["Granted"]["grant"].as_str().unwrap();
     let (status, error) = app
         .json(
             &admin,
@@ -85,7 +86,7 @@ async fn a_grant_takes_effect_at_once_and_a_revocation_ends_it(pool: sqlx::PgPoo
             &format!("principal={member}"),
         )
         .await;
-    assert!(!effective_has(&revoked, "billing.manage"));
+    assert!(!effective_has(&revoked, "conversations.handover"));
     let (status, _) = app
         .json(
             &admin,

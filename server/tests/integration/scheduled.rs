@@ -150,6 +150,21 @@ async fn an_ended_grant_stops_counting_before_the_job_runs(pool: sqlx::PgPool) {
     assert!(has("other_grants"), "it is shown apart");
 }
 
+/// A grant of `role` on `account`, in force for 20 days now and ending in 5.
+pub(crate) async fn ending_soon(app: &TestApp, principal: Uuid, role: Uuid, account: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, valid_from, valid_until, reason) \
+         SELECT org_id, gen_random_uuid(), id, $2, $3, now() - interval '20 days', now() + interval '5 days', \
+                'Quarterly reporting for Acme' FROM principals WHERE id = $1 RETURNING id",
+    )
+    .bind(principal)
+    .bind(role)
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn an_approver_sees_grants_ending_and_asks_for_one_renewal(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
@@ -158,17 +173,7 @@ async fn an_approver_sees_grants_ending_and_asks_for_one_renewal(pool: sqlx::PgP
     let me = principal(&app, "member@northwind.example").await;
     let bundle = role(&app, false).await;
     let acme = acme(&app).await;
-    let ending: Uuid = sqlx::query_scalar(
-        "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, valid_from, valid_until, reason) \
-         SELECT org_id, gen_random_uuid(), id, $2, $3, now() - interval '20 days', now() + interval '5 days', \
-                'Quarterly reporting for Acme' FROM principals WHERE id = $1 RETURNING id",
-    )
-    .bind(me)
-    .bind(bundle)
-    .bind(acme)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let ending = ending_soon(&app, me, bundle, acme).await;
     let later = grant(&app, me, bundle, -1, 20).await;
     // On Acme, which the approver manages: a grant for every account is its owner's to renew.
     sqlx::query("UPDATE grants SET account_id = $1 WHERE id = $2")

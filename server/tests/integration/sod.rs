@@ -10,7 +10,7 @@ use crate::requests::{acme, ask, decide, principal, request_id, role, status_of}
 
 /// A permission of the role: the rule "that permission must not go with the role"
 /// is broken by anyone given the role.
-async fn permission_of(app: &TestApp, role: Uuid) -> Uuid {
+pub(crate) async fn permission_of(app: &TestApp, role: Uuid) -> Uuid {
     sqlx::query_scalar("SELECT permission_id FROM role_permissions WHERE role_id = $1 LIMIT 1")
         .bind(role)
         .fetch_one(&app.pool)

@@ -10,7 +10,10 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::common::spawn_demo;
+use app::domain::webhooks::Destinations;
+use gatehouse_server::demo;
+
+use crate::common::{spawn_configured, spawn_demo, TestApp};
 use crate::requests::{acme, ask, principal, request_id, role};
 
 /// What the receiver got: (headers, body); it answers 500 to the first `fail_first` calls.
@@ -47,13 +50,24 @@ async fn start_receiver(fail_first: usize) -> (String, Receiver) {
     (url, receiver)
 }
 
+/// The demo, with webhooks allowed to the receiver on this machine.
+async fn spawn_for_local_receiver(pool: sqlx::PgPool) -> TestApp {
+    let app = spawn_configured(pool, |c| c.allow_private_webhooks = true).await;
+    demo::load(&app.pool).await.expect("demo loads");
+    app
+}
+
+const LOCAL: Destinations = Destinations {
+    allow_private: true,
+};
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).unwrap().to_str().unwrap()
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
-    let app = spawn_demo(pool).await;
+    let app = spawn_for_local_receiver(pool).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let member = app.demo_client("member@northwind.example").await;
     let (url, receiver) = start_receiver(1).await;
@@ -74,8 +88,8 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     assert_eq!(status, 200, "{asked}");
     let request = request_id(&asked);
 
-    let client = app::service::webhooks::client();
-    let first = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+    let client = app::service::webhooks::client(LOCAL);
+    let first = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
         .await
         .unwrap();
     assert_eq!((first.delivered, first.failed_attempts), (0, 1));
@@ -87,7 +101,7 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     assert_eq!((attempts, response.as_str()), (1, "HTTP 500"));
     assert!(next > Utc::now() + Duration::seconds(20), "backs off");
     // Not due yet: nothing is sent.
-    let early = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+    let early = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
         .await
         .unwrap();
     assert_eq!(early, Default::default());
@@ -95,6 +109,7 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     let second = app::service::webhooks::deliver_due(
         &app.pool,
         &client,
+        LOCAL,
         Utc::now() + Duration::seconds(31),
         50,
     )
@@ -130,7 +145,7 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_delivery_is_given_up_and_can_be_sent_again(pool: sqlx::PgPool) {
-    let app = spawn_demo(pool).await;
+    let app = spawn_for_local_receiver(pool).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let member = app.demo_client("member@northwind.example").await;
     let (url, receiver) = start_receiver(usize::MAX).await;
@@ -146,8 +161,8 @@ async fn a_delivery_is_given_up_and_can_be_sent_again(pool: sqlx::PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
-    let client = app::service::webhooks::client();
-    let round = app::service::webhooks::deliver_due(&app.pool, &client, Utc::now(), 50)
+    let client = app::service::webhooks::client(LOCAL);
+    let round = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
         .await
         .unwrap();
     assert_eq!(round.given_up, 1);
@@ -189,4 +204,67 @@ async fn a_delivery_is_given_up_and_can_be_sent_again(pool: sqlx::PgPool) {
         )
         .await;
     assert_eq!(status, 422, "{refused}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn internal_addresses_are_refused_when_made_and_when_sent(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let member = app.demo_client("member@northwind.example").await;
+    let (receiver_url, receiver) = start_receiver(0).await;
+    let before = app.snapshot(&[]).await;
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:5432/",
+        "http://localhost:3000/api/auth/me",
+        "http://10.0.0.7/hook",
+        "http://[::1]:8080/hook",
+        "http://[::ffff:192.168.0.1]/hook",
+        receiver_url.as_str(),
+    ] {
+        let body =
+            serde_urlencoded::to_string([("url", url), ("events[0]", "request.created")]).unwrap();
+        let (status, refused) = app.json(&admin, "/api/webhooks/create", &body).await;
+        assert_eq!(status, 422, "{url}: {refused}");
+        assert_eq!(refused["Invalid"]["field"], "url", "{url}");
+        assert!(
+            refused["Invalid"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE"),
+            "{url}: {refused}"
+        );
+    }
+    assert_eq!(app.snapshot(&[]).await, before, "nothing was written");
+
+    // An endpoint made by an instance that allowed private addresses is not sent to by
+    // one that does not.
+    let lenient = spawn_configured(app.pool.clone(), |c| c.allow_private_webhooks = true).await;
+    let admin_there = lenient.demo_client("admin@northwind.example").await;
+    let body = serde_urlencoded::to_string([
+        ("url", receiver_url.as_str()),
+        ("events[0]", "request.created"),
+    ])
+    .unwrap();
+    let (status, made) = lenient
+        .json(&admin_there, "/api/webhooks/create", &body)
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let me = crate::requests::principal(&app, "member@northwind.example").await;
+    ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
+    let strict = Destinations::default();
+    let client = app::service::webhooks::client(strict);
+    let round = app::service::webhooks::deliver_due(&app.pool, &client, strict, Utc::now(), 50)
+        .await
+        .unwrap();
+    assert_eq!(round.failed_attempts, 1);
+    assert!(
+        receiver.calls.lock().unwrap().is_empty(),
+        "nothing reached it"
+    );
+    let response: String = sqlx::query_scalar("SELECT last_response FROM webhook_deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(response.starts_with("not sent:"), "{response}");
 }
