@@ -26,10 +26,11 @@ test("a Member cannot list principals", async ({ page }) => {
 });
 
 test("an admin grants a role with a reason, sees it take effect, then revokes it; high-impact access goes to approvers", async ({ page }) => {
+  // An AI agent no other test touches: its requests and grants stay out of their way.
   await signIn(page, "admin");
-  await page.goto("/principals?search=member%40northwind");
-  await page.getByRole("link", { name: "Priya Nair" }).click();
-  await expect(page.getByRole("heading", { name: "Priya Nair" })).toBeVisible();
+  await page.goto("/principals?search=Support%20Copilot");
+  await page.getByRole("link", { name: "Support Copilot" }).click();
+  await expect(page.getByRole("heading", { name: "Support Copilot" })).toBeVisible();
   const refunds = page.locator("table.effective tbody tr").filter({ hasText: "refunds.issue" });
   await expect(refunds).toHaveCount(0);
 

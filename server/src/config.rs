@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::service::secrets::SecretKeys;
 use leptos::config::LeptosOptions;
 
 /// Settings read from the environment. None is required.
@@ -23,6 +24,11 @@ pub struct Config {
     /// `GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE=true` lets webhooks go to private, loopback and
     /// link-local addresses (a receiver on the organisation's own network). Off by default.
     pub allow_private_webhooks: bool,
+    /// `GATEHOUSE_SECRET_KEY`: 32 bytes in base64, the key webhook secrets are sealed
+    /// with. Without it, the key kept in `data_dir/secret.key` (made on first start).
+    pub secret_key: Option<String>,
+    /// `GATEHOUSE_SECRET_KEY_PREVIOUS`: the key being rotated away from, still read.
+    pub secret_key_previous: Option<String>,
 }
 
 /// Pending requests expire after this many days unless configured otherwise.
@@ -53,7 +59,35 @@ impl Config {
                 .unwrap_or(DEFAULT_REQUEST_EXPIRY_DAYS),
             allow_private_webhooks: non_empty("GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE")
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            secret_key: non_empty("GATEHOUSE_SECRET_KEY"),
+            secret_key_previous: non_empty("GATEHOUSE_SECRET_KEY_PREVIOUS"),
         }
+    }
+
+    /// The keys secrets are sealed with: from the environment, or else the data
+    /// folder's key file, made (readable by its owner only) when missing.
+    pub fn secret_keys(&self) -> anyhow::Result<SecretKeys> {
+        let current = match &self.secret_key {
+            Some(key) => key.clone(),
+            None => {
+                let path = self.data_dir.join("secret.key");
+                if !path.exists() {
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    std::fs::create_dir_all(&self.data_dir)?;
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o600)
+                        .open(&path)?;
+                    writeln!(file, "{}", SecretKeys::generate_base64())?;
+                    tracing::info!(path = %path.display(), "made the key that seals webhook secrets");
+                }
+                std::fs::read_to_string(&path)?
+            }
+        };
+        SecretKeys::from_base64(&current, self.secret_key_previous.as_deref())
+            .map_err(anyhow::Error::msg)
     }
 
     pub fn webhook_destinations(&self) -> app::domain::webhooks::Destinations {
@@ -137,6 +171,8 @@ mod tests {
             public_url: public_url.map(str::to_string),
             request_expiry_days: DEFAULT_REQUEST_EXPIRY_DAYS,
             allow_private_webhooks: false,
+            secret_key: None,
+            secret_key_previous: None,
         }
     }
 

@@ -19,6 +19,7 @@ use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
 use app::service::consent::ProofFormat;
+use app::service::secrets::SecretKeys;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{FromRef, Path, Request, State};
@@ -55,7 +56,12 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> Router {
+pub fn router(
+    pool: PgPool,
+    config: &Config,
+    secret_keys: SecretKeys,
+    leptos_options: LeptosOptions,
+) -> Router {
     let leptos_options_addr = leptos_options.site_addr;
     let state = AppState {
         leptos_options,
@@ -76,6 +82,7 @@ pub fn router(pool: PgPool, config: &Config, leptos_options: LeptosOptions) -> R
         provide_context(ServerState {
             pool: pool.clone(),
             webhook_destinations,
+            secret_keys: secret_keys.clone(),
         })
     };
 

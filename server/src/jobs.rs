@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use app::service::secrets::SecretKeys;
 use app::service::{dashboard, expiry, webhooks};
 use chrono::Utc;
 use sqlx::PgPool;
@@ -17,10 +18,14 @@ const SNAPSHOTS_EVERY: Duration = Duration::from_secs(3600);
 /// Deliveries sent at once per round.
 const DELIVERIES_PER_ROUND: i64 = 50;
 
-pub fn spawn(pool: &PgPool, config: &Config) {
+pub fn spawn(pool: &PgPool, config: &Config, keys: SecretKeys) {
     let max_age = chrono::Duration::days(i64::from(config.request_expiry_days));
     tokio::spawn(expiry_rounds(pool.clone(), max_age));
-    tokio::spawn(delivery_rounds(pool.clone(), config.webhook_destinations()));
+    tokio::spawn(delivery_rounds(
+        pool.clone(),
+        config.webhook_destinations(),
+        keys,
+    ));
     tokio::spawn(snapshot_rounds(pool.clone()));
 }
 
@@ -42,7 +47,11 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
     }
 }
 
-async fn delivery_rounds(pool: PgPool, destinations: app::domain::webhooks::Destinations) {
+async fn delivery_rounds(
+    pool: PgPool,
+    destinations: app::domain::webhooks::Destinations,
+    keys: SecretKeys,
+) {
     let client = webhooks::client(destinations);
     let mut tick = interval(DELIVERIES_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -51,7 +60,7 @@ async fn delivery_rounds(pool: PgPool, destinations: app::domain::webhooks::Dest
         match webhooks::deliver_due(
             &pool,
             &client,
-            destinations,
+            (destinations, &keys),
             Utc::now(),
             DELIVERIES_PER_ROUND,
         )

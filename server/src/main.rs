@@ -88,11 +88,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::PASSWORD
                 );
             }
+            let keys = config.secret_keys()?;
+            let resealed = app::service::webhooks::reseal_secrets(&db.pool, &keys).await?;
+            if resealed > 0 {
+                eprintln!("Sealed {resealed} webhook secrets with the current key.");
+            }
             let options = leptos_options();
             let addr = options.site_addr;
             tokio::spawn(tower_sessions_sqlx_store_cleanup(db.pool.clone()));
-            gatehouse_server::jobs::spawn(&db.pool, &config);
-            let served = http::serve(http::router(db.pool.clone(), &config, options), addr).await;
+            gatehouse_server::jobs::spawn(&db.pool, &config, keys.clone());
+            let router = http::router(db.pool.clone(), &config, keys, options);
+            let served = http::serve(router, addr).await;
             db.pool.close().await;
             if let Some(embedded) = db.started_embedded {
                 embedded.stop()?;

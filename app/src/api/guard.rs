@@ -25,6 +25,8 @@ pub struct ServerState {
     pub pool: PgPool,
     /// Where webhook deliveries may go.
     pub webhook_destinations: crate::domain::webhooks::Destinations,
+    /// The keys webhook secrets are sealed with.
+    pub secret_keys: crate::service::secrets::SecretKeys,
 }
 
 pub const SESSION_KEY: &str = "auth";
@@ -196,6 +198,12 @@ pub fn pool() -> Result<PgPool, AppError> {
 pub fn webhook_destinations() -> Result<crate::domain::webhooks::Destinations, AppError> {
     use_context::<ServerState>()
         .map(|s| s.webhook_destinations)
+        .ok_or_else(|| AppError::internal("server state is not in context"))
+}
+
+pub fn secret_keys() -> Result<crate::service::secrets::SecretKeys, AppError> {
+    use_context::<ServerState>()
+        .map(|s| s.secret_keys)
         .ok_or_else(|| AppError::internal("server state is not in context"))
 }
 

@@ -25,6 +25,7 @@ pub async fn create_webhook(
         &guard::pool()?,
         &caller.actor(),
         guard::webhook_destinations()?,
+        &guard::secret_keys()?,
         &url,
         &events,
     )

@@ -159,11 +159,14 @@ pub async fn waiting_count(
     Ok(count)
 }
 
-/// The accounts a principal manages and the bundles they own: (manages, owns).
+/// The accounts a principal manages and the bundles they own: (manages, owns). An
+/// approver for every account (`approves_everywhere`) answers for the console's own
+/// roles, which nobody else owns.
 pub async fn answers_for(
     pool: &PgPool,
     org_id: Uuid,
     principal: Uuid,
+    approves_everywhere: bool,
 ) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>)> {
     let manages = sqlx::query_scalar(
         "SELECT account_id FROM account_managers WHERE org_id = $1 AND principal_id = $2",
@@ -174,10 +177,13 @@ pub async fn answers_for(
     .await?;
     let owns = sqlx::query_scalar(
         "SELECT id FROM roles WHERE org_id = $1 AND owner_id = $2 \
-         UNION ALL SELECT id FROM permission_sets WHERE org_id = $1 AND owner_id = $2",
+         UNION ALL SELECT id FROM permission_sets WHERE org_id = $1 AND owner_id = $2 \
+         UNION ALL SELECT r.id FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+           WHERE r.org_id = $1 AND $3 AND a.is_console",
     )
     .bind(org_id)
     .bind(principal)
+    .bind(approves_everywhere)
     .fetch_all(pool)
     .await?;
     Ok((manages, owns))

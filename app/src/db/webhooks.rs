@@ -103,6 +103,23 @@ pub async fn retry(
     .await
 }
 
+/// Every endpoint's stored secret, locked until the transaction ends.
+pub async fn secrets_for_update(tx: &mut Tx<'_>) -> sqlx::Result<Vec<(Uuid, Uuid, String)>> {
+    sqlx::query_as("SELECT org_id, id, secret FROM webhooks ORDER BY org_id, id FOR UPDATE")
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn set_secret(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid, sealed: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE webhooks SET secret = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(sealed)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// A delivery taken to be sent now.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {

@@ -148,7 +148,7 @@ pub struct ApproverScope {
 impl ApproverScope {
     /// An approver for the account who also answers for it (its manager) or for what
     /// is asked (the bundle's owner). A request for every account needs the owner with
-    /// approval rights everywhere.
+    /// approval rights everywhere. (Approvers for every account own the console's roles.)
     pub fn covers(&self, account: Option<Uuid>, bundle: Uuid) -> bool {
         let approver_here =
             self.approves_everywhere || account.is_some_and(|a| self.approves_on.contains(&a));

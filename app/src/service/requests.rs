@@ -258,7 +258,8 @@ pub async fn approver_scope(
             Some(account) => scope.approves_on.push(account),
         }
     }
-    (scope.manages, scope.owns) = db::requests::answers_for(pool, org_id, principal).await?;
+    (scope.manages, scope.owns) =
+        db::requests::answers_for(pool, org_id, principal, scope.approves_everywhere).await?;
     Ok(scope)
 }
 

@@ -16,6 +16,7 @@ use crate::domain::webhooks::{
 };
 use crate::error::AppError;
 use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
+use crate::service::secrets::SecretKeys;
 
 /// How long one delivery may take before it counts as failed.
 pub const DELIVERY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
@@ -35,6 +36,7 @@ pub async fn create(
     pool: &PgPool,
     actor: &Actor,
     destinations: Destinations,
+    keys: &SecretKeys,
     url: &str,
     events: &[String],
 ) -> Result<CreatedWebhook, AppError> {
@@ -44,12 +46,13 @@ pub async fn create(
         .map_err(|why| AppError::invalid("url", why))?;
     let events = parse_events(events)?;
     let secret = crate::service::tokens::random_secret("whsec_");
+    let sealed = keys.seal(&secret)?;
     let mut tx = pool.begin().await?;
     let id = db::webhooks::insert(
         &mut tx,
         actor.org_id,
         &url,
-        &secret,
+        &sealed,
         &events,
         actor.principal_id,
     )
@@ -189,6 +192,24 @@ pub fn client(destinations: Destinations) -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// Seals every webhook secret that is stored plain or under a previous key with the
+/// current key; answers how many were sealed again. Run at start, so that rotating the
+/// key is: set the new key, keep the old one as the previous key, restart.
+pub async fn reseal_secrets(pool: &PgPool, keys: &SecretKeys) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    let stored = db::webhooks::secrets_for_update(&mut tx).await?;
+    let mut resealed = 0;
+    for (org_id, id, secret) in stored {
+        if keys.needs_resealing(&secret) {
+            let sealed = keys.seal(&keys.open(&secret)?)?;
+            db::webhooks::set_secret(&mut tx, org_id, id, &sealed).await?;
+            resealed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(resealed)
+}
+
 /// What one round of delivery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryRound {
@@ -201,19 +222,28 @@ pub struct DeliveryRound {
 pub async fn deliver_due(
     pool: &PgPool,
     client: &reqwest::Client,
-    destinations: Destinations,
+    (destinations, keys): (Destinations, &SecretKeys),
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<DeliveryRound, AppError> {
     let lease = Duration::from_std(DELIVERY_TIMEOUT).unwrap_or_default() * 6;
     let due = db::webhooks::claim_due(pool, now, lease, limit).await?;
     let mut sending = tokio::task::JoinSet::new();
-    for delivery in due {
+    for mut delivery in due {
         let client = client.clone();
+        let opened = keys.open(&delivery.secret);
         sending.spawn(async move {
-            let answer = match check_destination(&delivery.url, destinations).await {
-                Ok(()) => send(&client, &delivery).await.map_err(|e| describe(&e)),
-                Err(why) => Err(format!("not sent: {why}")),
+            let answer = match opened {
+                Err(_) => {
+                    Err("not sent: its signing secret cannot be read with the current keys".into())
+                }
+                Ok(secret) => {
+                    delivery.secret = secret;
+                    match check_destination(&delivery.url, destinations).await {
+                        Ok(()) => send(&client, &delivery).await.map_err(|e| describe(&e)),
+                        Err(why) => Err(format!("not sent: {why}")),
+                    }
+                }
             };
             (delivery, answer)
         });

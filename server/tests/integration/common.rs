@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use app::service::secrets::SecretKeys;
 use gatehouse_server::config::Config;
 use gatehouse_server::{database, demo, http};
 use leptos::config::LeptosOptions;
@@ -12,6 +13,8 @@ use sqlx::PgPool;
 pub struct TestApp {
     pub base: String,
     pub pool: PgPool,
+    /// The keys the app seals secrets with.
+    pub keys: SecretKeys,
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
@@ -32,6 +35,8 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
         public_url: None,
         request_expiry_days: gatehouse_server::config::DEFAULT_REQUEST_EXPIRY_DAYS,
         allow_private_webhooks: false,
+        secret_key: Some(SecretKeys::generate_base64()),
+        secret_key_previous: None,
     };
     edit(&mut config);
     // The server works as the runtime role, as in production; the tests' own pool
@@ -44,7 +49,8 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .build();
-    let router = http::router(served, &config, options);
+    let keys = config.secret_keys().expect("the test key is valid");
+    let router = http::router(served, &config, keys.clone(), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -58,6 +64,7 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
     TestApp {
         base: format!("http://{addr}"),
         pool,
+        keys,
     }
 }
 

@@ -308,3 +308,288 @@ async fn text_holding_nul_is_refused_at_the_edge_with_a_message(pool: sqlx::PgPo
         "nothing written"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_dpo_of_one_account_reads_only_that_accounts_trail(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let (bluebird, evergreen): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT (SELECT id FROM accounts WHERE name = 'Bluebird Telecom'), \
+                (SELECT id FROM accounts WHERE name = 'Evergreen Foods')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    // The DPO's console role now reaches Bluebird Telecom only.
+    sqlx::query(
+        "UPDATE grants SET account_id = $1 WHERE principal_id = \
+           (SELECT id FROM principals WHERE email = 'dpo@northwind.example') \
+         AND role_id IN (SELECT r.id FROM roles r JOIN applications a ON a.id = r.application_id WHERE a.is_console)",
+    )
+    .bind(bluebird)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // A rectification on each account, old and new email in the trail.
+    for (account, email) in [
+        (bluebird, "blue@example.com"),
+        (evergreen, "green@example.com"),
+    ] {
+        sqlx::query(
+            "INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, before, after) \
+             SELECT d.org_id, 'Test', 'data_subject.rectified', 'data_subject', d.id::text, $2, \
+                    jsonb_build_object('email', $2::text), jsonb_build_object('email', 'new-' || $2::text) \
+             FROM data_subjects d WHERE d.account_id = $1 ORDER BY d.id LIMIT 1",
+        )
+        .bind(account)
+        .bind(email)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let (status, page) = app
+        .json(
+            &dpo,
+            "/api/audit/events",
+            "query[action]=data_subject.rectified",
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let text = page.to_string();
+    assert!(text.contains("blue@example.com"), "{text}");
+    assert!(!text.contains("green@example.com"), "{text}");
+    // Organisation-wide events (sign-ins, role changes) are not about Bluebird either.
+    let (_, all) = app.json(&dpo, "/api/audit/events", "query[page]=0").await;
+    let actions: Vec<&str> = all["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().all(|t| [
+            "data_subject",
+            "data_subject_request",
+            "grant",
+            "access_request",
+            "account"
+        ]
+        .contains(t)),
+        "{actions:?}"
+    );
+    // An auditor of every account sees both.
+    let auditor = app.demo_client("auditor@northwind.example").await;
+    let csv = auditor
+        .get(app.url("/audit/export.csv?action=data_subject.rectified"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("blue@example.com") && csv.contains("green@example.com"),
+        "{csv}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_server_works_as_a_role_that_cannot_rewrite_history(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let runtime = gatehouse_server::database::runtime_pool((*pool.connect_options()).clone(), true)
+        .await
+        .unwrap();
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+    )
+    .fetch_one(&runtime)
+    .await
+    .unwrap();
+    assert_eq!(owned, 0, "it owns nothing");
+    for statement in [
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_events DISABLE TRIGGER USER",
+        "DELETE FROM audit_events",
+        "TRUNCATE consent_events",
+        "UPDATE audit_events SET action = 'rewritten'",
+        "UPDATE consent_events SET status = 'granted'",
+        "DROP TABLE grants",
+        "DELETE FROM _sqlx_migrations",
+    ] {
+        let refused = sqlx::query(statement).execute(&runtime).await.unwrap_err();
+        let message = refused.to_string();
+        assert!(
+            message.contains("permission denied") || message.contains("must be owner"),
+            "{statement}: {message}"
+        );
+    }
+    // The columns an erasure pseudonymises are writable, but still only through the trigger.
+    let refused = sqlx::query("UPDATE audit_events SET reason = 'rewritten'")
+        .execute(&runtime)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    let timeout: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(&runtime)
+        .await
+        .unwrap();
+    assert_eq!(timeout, "30s");
+    // And the console works through it.
+    let admin = app.demo_client("admin@northwind.example").await;
+    let (status, _) = app.json(&admin, "/api/accounts/list", "").await;
+    assert_eq!(status, 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_run_only_their_own_scripts(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let page = crate::common::client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let headers = page.headers().clone();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_string();
+    assert!(nonce.len() >= 16, "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(headers.contains_key("permissions-policy"));
+    assert!(
+        !headers.contains_key("strict-transport-security"),
+        "plain http"
+    );
+    let html = page.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script carries the nonce: {html:.2000}"
+    );
+    // Another load, another nonce.
+    let again = crate::common::client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+    // Answers that are not pages run nothing.
+    let api = crate::common::client()
+        .post(app.url("/api/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert!(api.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    let https = crate::common::spawn_with(pool, Some("https://gatehouse.example.com")).await;
+    let page = crate::common::client()
+        .get(https.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_subjects_details_changed_by_ingestion_are_on_the_trail(pool: sqlx::PgPool) {
+    use crate::consent::{event, first_account};
+    let app = spawn_demo(pool).await;
+    let token = crate::activity::crm_token(&app).await;
+    let account = first_account(&app).await;
+    let at = chrono::Utc::now() - chrono::Duration::hours(2);
+    let first = event(
+        "t-1",
+        "sub-77",
+        &account,
+        "email",
+        "marketing",
+        "granted",
+        at,
+    );
+    let mut second = event(
+        "t-2",
+        "sub-77",
+        &account,
+        "sms",
+        "marketing",
+        "granted",
+        at + chrono::Duration::minutes(5),
+    );
+    second["email"] = serde_json::json!("moved.on@example.org");
+    for batch in [&first, &first, &second] {
+        let (status, report) = crate::activity::post_batch(
+            &app,
+            "/api/v1/consent-events",
+            Some(&token),
+            &serde_json::json!({ "events": [batch] }),
+        )
+        .await;
+        assert_eq!(status, 200, "{report}");
+    }
+    let changes: Vec<(String, Option<Value>, Option<Value>, String)> = sqlx::query_as(
+        "SELECT action, before, after, actor_label FROM audit_events \
+         WHERE action = 'data_subject.updated' AND target_label = 'sub-77'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(changes.len(), 1, "only the change is recorded: {changes:?}");
+    let (_, before, after, actor) = &changes[0];
+    assert_eq!(before.as_ref().unwrap()["email"], "sub-77@example.com");
+    assert_eq!(after.as_ref().unwrap()["email"], "moved.on@example.org");
+    assert!(
+        before.as_ref().unwrap().get("name").is_none(),
+        "unchanged fields left out"
+    );
+    assert!(!actor.is_empty());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn after_sign_in_only_this_sites_paths_are_followed(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    for (next, expected) in [
+        ("/audit?page=2", "/audit?page=2"),
+        ("/\t/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example", "/"),
+    ] {
+        let body = serde_urlencoded::to_string([
+            ("email", "auditor@northwind.example"),
+            ("password", gatehouse_server::demo::PASSWORD),
+            ("next", next),
+        ])
+        .unwrap();
+        // As a browser without JavaScript posts the form.
+        let response = crate::common::client()
+            .post(app.url("/api/auth/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        assert_eq!(location.as_deref(), Some(expected), "{next:?}");
+    }
+}

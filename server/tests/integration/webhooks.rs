@@ -82,6 +82,16 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     assert_eq!(status, 200, "{created}");
     let secret = created["secret"].as_str().unwrap().to_string();
     assert!(secret.len() >= 64, "a long random secret");
+    // Kept sealed: the database alone does not give it away.
+    let stored: String = sqlx::query_scalar("SELECT secret FROM webhooks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        stored.starts_with("sealed:v1:") && !stored.contains(&secret),
+        "{stored}"
+    );
+    assert_eq!(app.keys.open(&stored).unwrap(), secret);
 
     let me = principal(&app, "member@northwind.example").await;
     let (status, asked) = ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
@@ -89,9 +99,10 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     let request = request_id(&asked);
 
     let client = app::service::webhooks::client(LOCAL);
-    let first = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
-        .await
-        .unwrap();
+    let first =
+        app::service::webhooks::deliver_due(&app.pool, &client, (LOCAL, &app.keys), Utc::now(), 50)
+            .await
+            .unwrap();
     assert_eq!((first.delivered, first.failed_attempts), (0, 1));
     let (attempts, response, next): (i32, String, chrono::DateTime<Utc>) =
         sqlx::query_as("SELECT attempts, last_response, next_attempt_at FROM webhook_deliveries")
@@ -101,15 +112,16 @@ async fn events_arrive_signed_and_failures_are_retried(pool: sqlx::PgPool) {
     assert_eq!((attempts, response.as_str()), (1, "HTTP 500"));
     assert!(next > Utc::now() + Duration::seconds(20), "backs off");
     // Not due yet: nothing is sent.
-    let early = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
-        .await
-        .unwrap();
+    let early =
+        app::service::webhooks::deliver_due(&app.pool, &client, (LOCAL, &app.keys), Utc::now(), 50)
+            .await
+            .unwrap();
     assert_eq!(early, Default::default());
 
     let second = app::service::webhooks::deliver_due(
         &app.pool,
         &client,
-        LOCAL,
+        (LOCAL, &app.keys),
         Utc::now() + Duration::seconds(31),
         50,
     )
@@ -162,9 +174,10 @@ async fn a_delivery_is_given_up_and_can_be_sent_again(pool: sqlx::PgPool) {
         .await
         .unwrap();
     let client = app::service::webhooks::client(LOCAL);
-    let round = app::service::webhooks::deliver_due(&app.pool, &client, LOCAL, Utc::now(), 50)
-        .await
-        .unwrap();
+    let round =
+        app::service::webhooks::deliver_due(&app.pool, &client, (LOCAL, &app.keys), Utc::now(), 50)
+            .await
+            .unwrap();
     assert_eq!(round.given_up, 1);
     let (id, status): (Uuid, String) =
         sqlx::query_as("SELECT id, status::text FROM webhook_deliveries")
@@ -254,9 +267,15 @@ async fn internal_addresses_are_refused_when_made_and_when_sent(pool: sqlx::PgPo
     ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
     let strict = Destinations::default();
     let client = app::service::webhooks::client(strict);
-    let round = app::service::webhooks::deliver_due(&app.pool, &client, strict, Utc::now(), 50)
-        .await
-        .unwrap();
+    let round = app::service::webhooks::deliver_due(
+        &app.pool,
+        &client,
+        (strict, &lenient.keys),
+        Utc::now(),
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(round.failed_attempts, 1);
     assert!(
         receiver.calls.lock().unwrap().is_empty(),
@@ -267,4 +286,31 @@ async fn internal_addresses_are_refused_when_made_and_when_sent(pool: sqlx::PgPo
         .await
         .unwrap();
     assert!(response.starts_with("not sent:"), "{response}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn secrets_stored_plain_or_under_an_old_key_are_sealed_again_at_start(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    sqlx::query(
+        "INSERT INTO webhooks (org_id, id, url, secret, events) \
+         SELECT id, gen_random_uuid(), 'https://203.0.113.7/hook', 'whsec_from_before', ARRAY['request.created'] \
+         FROM organisations",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let resealed = app::service::webhooks::reseal_secrets(&app.pool, &app.keys)
+        .await
+        .unwrap();
+    assert_eq!(resealed, 1);
+    let stored: String = sqlx::query_scalar("SELECT secret FROM webhooks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!stored.contains("whsec_from_before"));
+    assert_eq!(app.keys.open(&stored).unwrap(), "whsec_from_before");
+    let again = app::service::webhooks::reseal_secrets(&app.pool, &app.keys)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "already sealed under the current key");
 }
