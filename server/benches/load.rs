@@ -59,6 +59,11 @@ struct Tally {
 
 #[tokio::main]
 async fn main() {
+    // A fault's cause is logged by the server: show it.
+    tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_writer(std::io::stderr)
+        .init();
     let pool = bench_database(DATABASE).await;
     gatehouse_server::database::migrate(&pool).await.unwrap();
     demo::load(&pool).await.unwrap();

@@ -34,6 +34,20 @@ pub async fn record(
         .map(|e| e.account.as_deref().and_then(|a| Uuid::parse_str(a).ok()))
         .collect::<Vec<_>>();
     let at = events.iter().map(|e| e.at).collect::<Vec<DateTime<Utc>>>();
+    // The batch's principals are locked first, in one order for every batch: two
+    // batches naming the same people then wait for each other instead of locking
+    // principals and their permission use crosswise (a deadlock).
+    let named = column(|e| e.principal.as_str());
+    sqlx::query(
+        "SELECT p.id FROM principals p \
+         WHERE p.org_id = $1 AND (p.email = ANY(SELECT lower(n) FROM unnest($2::text[]) n) \
+                                  OR p.external_id = ANY($2)) \
+         ORDER BY p.id FOR NO KEY UPDATE",
+    )
+    .bind(org_id)
+    .bind(&named)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query_as::<_, Recorded>(
         "WITH e AS ( \
            SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], \
