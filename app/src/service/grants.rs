@@ -88,7 +88,7 @@ pub async fn grant(
         return Err(refused);
     }
     if let Some(because) = needs_approval(&bundle, &preview) {
-        return request_instead(pool, actor, &ask, because).await;
+        return request_instead(pool, actor, &ask, (preview, because)).await;
     }
 
     let mut tx = pool.begin().await?;
@@ -206,7 +206,7 @@ async fn request_instead(
     pool: &PgPool,
     actor: &Actor,
     ask: &DirectGrant,
-    because: String,
+    (preview, because): (RequestPreview, String),
 ) -> Result<GrantOutcome, AppError> {
     let me = actor.principal_id.ok_or(AppError::Forbidden)?;
     let justification = parse_justification(&ask.reason).map_err(|e| match e {
@@ -226,10 +226,11 @@ async fn request_instead(
     let duration = ask
         .until
         .map_or(RequestedDuration::NoEnd, RequestedDuration::Until);
+    // Weighed once, by the caller: the same figures decided that it needs approval.
     let (request, approvals_needed) = super::requests::submit(
         pool,
         actor,
-        me,
+        (me, preview),
         &super::requests::Submission {
             principal: ask.principal,
             principal_name: &principal_name,

@@ -112,10 +112,11 @@ pub async fn create(
     let today = Utc::now().date_naive();
     let duration = RequestedDuration::parse(new.duration, new.until, today)?;
     let principal_name = requestable(pool, actor.org_id, me, new.principal).await?;
+    let weighed = preview(pool, actor.org_id, new.principal, new.bundle, account).await?;
     submit(
         pool,
         actor,
-        me,
+        (me, weighed),
         &Submission {
             principal: new.principal,
             principal_name: &principal_name,
@@ -140,13 +141,13 @@ pub struct Submission<'a> {
     pub justification: &'a str,
 }
 
-/// Stores a new pending request from `requester` with its audit and webhook events;
-/// answers its id and how many approvals it needs. Refused when it would add nothing
-/// or break a blocking separation-of-duties rule.
+/// Stores a new pending request from `requester`, weighed by [`preview`], with its audit
+/// and webhook events; answers its id and how many approvals it needs. Refused when it
+/// would add nothing or break a blocking separation-of-duties rule.
 pub async fn submit(
     pool: &PgPool,
     actor: &Actor,
-    requester: Uuid,
+    (requester, preview): (Uuid, RequestPreview),
     new: &Submission<'_>,
 ) -> Result<(Uuid, i16), AppError> {
     let org_id = actor.org_id;
@@ -157,7 +158,6 @@ pub async fn submit(
         new.duration,
         new.justification,
     );
-    let preview = preview(pool, org_id, new.principal, new.bundle, account).await?;
     let mut tx = pool.begin().await?;
     let Some(bundle) = db::grants::bundle(&mut *tx, org_id, new.bundle).await? else {
         return Err(AppError::invalid(
