@@ -11,7 +11,14 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "Formatting"
 cargo fmt --all -- --check
 
+step "Layers"
+scripts/check-layers.sh
+
+step "Rules (alone, no database or web crates)"
+cargo test -p rules
+
 step "Clippy (server build)"
+cargo clippy -p rules --all-targets -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 

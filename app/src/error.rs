@@ -94,3 +94,14 @@ impl From<tower_sessions::session::Error> for AppError {
         AppError::internal(e)
     }
 }
+
+impl From<rules::error::RuleError> for AppError {
+    fn from(e: rules::error::RuleError) -> Self {
+        use rules::error::RuleError;
+        match e {
+            RuleError::Invalid { field, message } => AppError::Invalid { field, message },
+            RuleError::Conflict(message) => AppError::Conflict(message),
+            RuleError::Forbidden => AppError::Forbidden,
+        }
+    }
+}

@@ -5,10 +5,11 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod caller;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod db;
-pub mod domain;
 pub mod error;
 pub mod model;
 pub mod pages;
@@ -21,7 +22,6 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::auth::{whoami, Login, Logout};
-use crate::domain::hygiene::Hygiene;
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
@@ -45,6 +45,7 @@ use crate::pages::{
     tokens::TokensPage,
     webhooks::WebhooksPage,
 };
+use rules::hygiene::Hygiene;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's own scripts (hydration, streamed parts) carry this request's nonce;
@@ -55,7 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         use_context::<leptos_axum::ResponseOptions>(),
     ) {
         if let Ok(policy) =
-            http::HeaderValue::from_str(&domain::web_security::page_policy(&nonce.to_string()))
+            http::HeaderValue::from_str(&rules::web_security::page_policy(&nonce.to_string()))
         {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }

@@ -15,8 +15,8 @@ mod support;
 
 use std::time::Instant;
 
-use app::domain::consent::{BUILT_IN_PURPOSES, CHANNELS};
 use chrono::{Duration, Utc};
+use rules::consent::{BUILT_IN_PURPOSES, CHANNELS};
 use serde_json::{json, Value};
 use support::{
     bench_database, call, get, ingestion_rounds, load_organisation, measure, serve_signed_in,

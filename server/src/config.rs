@@ -90,8 +90,8 @@ impl Config {
             .map_err(anyhow::Error::msg)
     }
 
-    pub fn webhook_destinations(&self) -> app::domain::webhooks::Destinations {
-        app::domain::webhooks::Destinations {
+    pub fn webhook_destinations(&self) -> rules::webhooks::Destinations {
+        rules::webhooks::Destinations {
             allow_private: self.allow_private_webhooks,
         }
     }

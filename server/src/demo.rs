@@ -5,9 +5,9 @@
 use app::db;
 use app::db::audit::{Actor, Change};
 use app::db::Tx;
-use app::domain::console::ConsoleRole;
-use app::domain::validation::NewPassword;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rules::console::ConsoleRole;
+use rules::validation::NewPassword;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -450,6 +450,8 @@ pub enum DemoError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     App(#[from] app::error::AppError),
+    #[error(transparent)]
+    Rule(#[from] rules::error::RuleError),
 }
 
 #[derive(Debug)]
@@ -1138,8 +1140,8 @@ async fn consent_history(
     chatbot: Uuid,
     now: DateTime<Utc>,
 ) -> Result<usize, DemoError> {
-    use app::domain::consent::{parse_event, ConsentEvent};
-    use app::domain::dsr::{due_on, DsrKind, DsrStatus, DEFAULT_RESPONSE_DAYS};
+    use rules::consent::{parse_event, ConsentEvent};
+    use rules::dsr::{due_on, DsrKind, DsrStatus, DEFAULT_RESPONSE_DAYS};
     use sha2::{Digest, Sha256};
 
     const SUBJECTS: usize = 40;

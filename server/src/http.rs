@@ -5,16 +5,9 @@ use axum::serve::{ListenerExt, TapIo};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 
-use app::api::guard::{
-    caller_from_session, Caller, RequestOrigin, ServerState, SessionAuth, SESSION_KEY,
-};
+use app::api::guard::ServerState;
+use app::caller::{admit, caller_from_session, Caller, RequestOrigin, SessionAuth, SESSION_KEY};
 use app::db::tokens::TokenCaller;
-use app::domain::console::ConsolePermission;
-use app::domain::hygiene::Hygiene;
-use app::domain::validation::{
-    forbidden_character, forbidden_character_message, forbidden_in_json,
-};
-use app::domain::web_security;
 use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
@@ -22,7 +15,7 @@ use app::service::consent::ProofFormat;
 use app::service::secrets::SecretKeys;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{FromRef, Path, Request, State};
+use axum::extract::{FromRef, MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,6 +24,10 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use rules::console::ConsolePermission;
+use rules::hygiene::Hygiene;
+use rules::validation::{forbidden_character, forbidden_character_message, forbidden_in_json};
+use rules::web_security;
 use sqlx::PgPool;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -242,21 +239,24 @@ fn error_response(error: AppError) -> Response {
     (status, error.to_string()).into_response()
 }
 
-/// The signed-in caller of a plain HTTP route, or the answer refusing the request.
+/// The signed-in caller of a plain HTTP route, let through if the operations table's row
+/// for the route admits them; or the answer refusing the request.
 async fn session_caller(
     state: &AppState,
     parts: &axum::http::request::Parts,
-    permission: ConsolePermission,
 ) -> Result<Caller, Response> {
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
     let Some(session) = parts.extensions.get::<Session>().cloned() else {
         return Err(error_response(AppError::Unauthenticated));
     };
-    match caller_from_session(&state.pool, &session, RequestOrigin::from_parts(parts)).await {
-        Ok(Some(caller)) if caller.can(permission) => Ok(caller),
-        Ok(Some(_)) => Err(error_response(AppError::Forbidden)),
-        Ok(None) => Err(error_response(AppError::Unauthenticated)),
-        Err(e) => Err(error_response(e)),
-    }
+    caller_from_session(&state.pool, &session, RequestOrigin::from_parts(parts))
+        .await
+        .and_then(|caller| admit(&route, caller))
+        .map_err(error_response)
 }
 
 /// A file to save: `body` as `filename`, never cached.
@@ -275,12 +275,11 @@ fn attachment(content_type: &str, filename: &str, body: String) -> Response {
         .into_response()
 }
 
-/// A CSV download of a filtered view: the caller must be signed in and hold
-/// `permission`; the filters come from the query string.
+/// A CSV download of a filtered view: the caller must be signed in and admitted by the
+/// route's row in the operations table; the filters come from the query string.
 async fn csv_export<Q, Fut>(
     state: AppState,
     request: Request,
-    permission: ConsolePermission,
     filename: &str,
     export: impl FnOnce(AppState, Caller, Q) -> Fut,
 ) -> Response
@@ -289,7 +288,7 @@ where
     Fut: std::future::Future<Output = Result<String, AppError>>,
 {
     let (parts, _) = request.into_parts();
-    let caller = match session_caller(&state, &parts, permission).await {
+    let caller = match session_caller(&state, &parts).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
@@ -309,14 +308,7 @@ async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Re
         let scope = caller.accounts(ConsolePermission::AuditExport);
         app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &scope, &q).await
     };
-    csv_export(
-        state,
-        request,
-        ConsolePermission::AuditExport,
-        "audit-trail.csv",
-        export,
-    )
-    .await
+    csv_export(state, request, "audit-trail.csv", export).await
 }
 
 /// `GET /reports/dormant.csv?days=…&kind=…`: the filtered dormant report, every row.
@@ -324,14 +316,7 @@ async fn export_dormant_csv(State(state): State<AppState>, request: Request) -> 
     let export = |state: AppState, caller: Caller, q: DormantQuery| async move {
         app::service::reports::dormant_csv(&state.pool, &caller.actor(), &q).await
     };
-    csv_export(
-        state,
-        request,
-        ConsolePermission::ReportsView,
-        "dormant-principals.csv",
-        export,
-    )
-    .await
+    csv_export(state, request, "dormant-principals.csv", export).await
 }
 
 /// `GET /reports/{report}.csv?days=…&application=…&kind=…`: a hygiene report's filtered
@@ -341,14 +326,7 @@ async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -
         app::service::hygiene::csv(&state.pool, &caller.actor(), report, &q).await
     };
     let filename = format!("{}.csv", report.slug());
-    csv_export(
-        state,
-        request,
-        ConsolePermission::ReportsView,
-        &filename,
-        export,
-    )
-    .await
+    csv_export(state, request, &filename, export).await
 }
 
 /// A full batch of 1,000 events with long ids fits well within this.
@@ -363,7 +341,7 @@ async fn export_proof(
     format: ProofFormat,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let caller = match session_caller(&state, &parts, ConsolePermission::ConsentView).await {
+    let caller = match session_caller(&state, &parts).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
@@ -396,7 +374,7 @@ async fn export_access(
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let caller = match session_caller(&state, &parts, ConsolePermission::DsrManage).await {
+    let caller = match session_caller(&state, &parts).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };

@@ -49,7 +49,7 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
 
 async fn delivery_rounds(
     pool: PgPool,
-    destinations: app::domain::webhooks::Destinations,
+    destinations: rules::webhooks::Destinations,
     keys: SecretKeys,
 ) {
     let client = webhooks::client(destinations);

@@ -6,15 +6,13 @@ use crate::model::Account;
 #[server(endpoint = "accounts/list")]
 pub async fn list_accounts() -> Result<Vec<Account>, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::AccountsView).await?;
-    Ok(crate::db::accounts::list(&guard::pool()?, caller.org_id).await?)
+    let caller = guard::authorize::<ListAccounts>().await?;
+    crate::service::accounts::list(&guard::pool()?, caller.org_id).await
 }
 
 #[server(endpoint = "accounts/create")]
 pub async fn create_account(name: String, region: String) -> Result<Account, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::AccountsManage).await?;
+    let caller = guard::authorize::<CreateAccount>().await?;
     crate::service::accounts::create_account(&guard::pool()?, &caller.actor(), &name, &region).await
 }

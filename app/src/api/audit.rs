@@ -6,8 +6,8 @@ use crate::model::{AuditPage, AuditQuery};
 #[server(endpoint = "audit/events")]
 pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::AuditView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<AuditEvents>().await?;
     let scope = caller.accounts(ConsolePermission::AuditView);
     crate::service::audit_trail::page(&guard::pool()?, caller.org_id, &scope, &query).await
 }

@@ -13,7 +13,8 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 /// Public by necessity: the one way in. Throttled per email.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::api::guard::{self, SessionAuth, SESSION_KEY};
+    use crate::api::guard;
+    use crate::caller::{SessionAuth, SESSION_KEY};
     use crate::service::sign_in::sign_in;
 
     let pool = guard::pool()?;
@@ -41,7 +42,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::api::guard;
-    let caller = guard::signed_in().await?;
+    let caller = guard::authorize::<Logout>().await?;
     crate::service::sign_in::sign_out(&guard::pool()?, &caller).await?;
     guard::session().await?.flush().await?;
     leptos_axum::redirect("/login");

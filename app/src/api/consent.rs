@@ -16,8 +16,8 @@ pub async fn search_subjects(
     #[server(default)] page: u32,
 ) -> Result<SubjectSearch, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<SearchSubjects>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
     crate::service::consent::search(&guard::pool()?, caller.org_id, &scope, &q, page).await
 }
@@ -26,9 +26,9 @@ pub async fn search_subjects(
 #[server(endpoint = "consent/subject")]
 pub async fn load_subject(subject: Uuid) -> Result<SubjectDetail, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::consent::{detail, SubjectRights};
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<LoadSubject>().await?;
     let rights = SubjectRights {
         record: caller.can(ConsolePermission::ConsentManage),
         open_request: caller.can(ConsolePermission::DsrManage),
@@ -52,9 +52,9 @@ pub async fn record_consent(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::consent::{record_by_hand, HandEvent};
-    let caller = guard::authorize(ConsolePermission::ConsentManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<RecordConsent>().await?;
     let form = HandEvent {
         channel: &channel,
         purpose: &purpose,
@@ -83,8 +83,8 @@ pub async fn record_consent(
 #[server(endpoint = "consent/accounts")]
 pub async fn consent_accounts() -> Result<Vec<AccountRef>, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<ConsentAccounts>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
     crate::service::consent::accounts(&guard::pool()?, caller.org_id, &scope).await
 }
@@ -97,8 +97,8 @@ pub async fn load_account_consent(
     #[server(default)] purpose: String,
 ) -> Result<AccountConsent, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<LoadAccountConsent>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
     let pool = guard::pool()?;
     crate::service::consent::account(&pool, caller.org_id, &scope, account, (&channel, &purpose))
@@ -108,8 +108,8 @@ pub async fn load_account_consent(
 #[server(endpoint = "consent/purposes")]
 pub async fn consent_purposes() -> Result<PurposeList, AppError> {
     use crate::api::guard;
-    use crate::domain::console::{AccountScope, ConsolePermission};
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::{AccountScope, ConsolePermission};
+    let caller = guard::authorize::<ConsentPurposes>().await?;
     let purposes = crate::service::consent::purposes(&guard::pool()?, caller.org_id).await?;
     Ok(PurposeList {
         purposes,
@@ -121,8 +121,8 @@ pub async fn consent_purposes() -> Result<PurposeList, AppError> {
 #[server(endpoint = "consent/add-purpose")]
 pub async fn add_purpose(key: String, label: String) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::{AccountScope, ConsolePermission};
-    let caller = guard::authorize(ConsolePermission::ConsentManage).await?;
+    use rules::console::{AccountScope, ConsolePermission};
+    let caller = guard::authorize::<AddPurpose>().await?;
     if caller.accounts(ConsolePermission::ConsentManage) != AccountScope::Every {
         return Err(AppError::Forbidden);
     }

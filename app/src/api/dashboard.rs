@@ -6,7 +6,6 @@ use crate::model::DashboardSummary;
 #[server(endpoint = "dashboard/summary")]
 pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DashboardView).await?;
+    let caller = guard::authorize::<LoadDashboard>().await?;
     crate::service::dashboard::load(&guard::pool()?, caller.org_id).await
 }

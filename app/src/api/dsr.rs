@@ -13,8 +13,8 @@ pub async fn list_requests(
     #[server(default)] page: u32,
 ) -> Result<DsrList, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<ListRequests>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
     let can_manage = caller.can(ConsolePermission::DsrManage);
     crate::service::dsr::list(
@@ -30,8 +30,8 @@ pub async fn list_requests(
 #[server(endpoint = "dsr/detail")]
 pub async fn load_request(id: Uuid) -> Result<DsrDetail, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ConsentView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<LoadRequest>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
     let can_manage = caller.can(ConsolePermission::DsrManage);
     crate::service::dsr::detail(&guard::pool()?, &caller.actor(), &scope, id, can_manage).await
@@ -47,9 +47,9 @@ pub async fn open_request(
     #[server(default)] details: String,
 ) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::dsr::{open, Opening};
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<OpenRequest>().await?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     let form = Opening {
         kind: &kind,
@@ -77,8 +77,8 @@ pub async fn request_step(
     #[server(default)] note: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<RequestStep>().await?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     crate::service::dsr::step(&guard::pool()?, &caller.actor(), &scope, id, &step, &note).await
 }
@@ -86,8 +86,8 @@ pub async fn request_step(
 #[server(endpoint = "dsr/extend")]
 pub async fn extend_request(id: Uuid, to: String, reason: String) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<ExtendRequest>().await?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     crate::service::dsr::extend(&guard::pool()?, &caller.actor(), &scope, id, &to, &reason).await
 }
@@ -100,9 +100,9 @@ pub async fn rectify_subject(
     #[server(default)] country: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::dsr::{rectify, Correction};
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<RectifySubject>().await?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     let form = Correction {
         email: &email,
@@ -115,8 +115,8 @@ pub async fn rectify_subject(
 #[server(endpoint = "dsr/erase")]
 pub async fn erase_subject(id: Uuid, confirm: String) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<EraseSubject>().await?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     crate::service::dsr::erase(&guard::pool()?, &caller.actor(), &scope, id, &confirm).await
 }
@@ -125,9 +125,9 @@ pub async fn erase_subject(id: Uuid, confirm: String) -> Result<(), AppError> {
 #[server(endpoint = "dsr/response-days")]
 pub async fn set_response_days(days: String) -> Result<i64, AppError> {
     use crate::api::guard;
-    use crate::domain::console::AccountScope;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DsrManage).await?;
+    use rules::console::AccountScope;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<SetResponseDays>().await?;
     // It holds for every account, so it is for those who handle requests in all of them.
     if caller.accounts(ConsolePermission::DsrManage) != AccountScope::Every {
         return Err(AppError::Forbidden);

@@ -16,8 +16,7 @@ pub async fn grant_access(
     reason: String,
 ) -> Result<GrantOutcome, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    let caller = guard::authorize::<GrantAccess>().await?;
     crate::service::grants::grant(
         &guard::pool()?,
         &caller.actor(),
@@ -33,7 +32,6 @@ pub async fn grant_access(
 #[server(endpoint = "grants/revoke")]
 pub async fn revoke_grant(grant: Uuid, reason: String) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    let caller = guard::authorize::<RevokeGrant>().await?;
     crate::service::grants::revoke(&guard::pool()?, &caller.actor(), grant, &reason).await
 }

@@ -1,192 +1,22 @@
-//! Who is calling: the session, the principal behind it and their console permissions.
-//! Deny is the default: every server function starts with `signed_in` or `authorize`.
+//! The guard of every server function: it resolves who is calling from the session and
+//! lets them through only if the operations table admits them (deny by default).
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
-use chrono::{DateTime, Duration, Utc};
 use http::request::Parts;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tower_sessions::Session;
-use uuid::Uuid;
 
-use crate::db;
-use crate::db::audit::Actor;
-use crate::domain::console::{AccountScope, ConsolePermission};
-use crate::domain::effective::{effective_permissions, grant_in_force};
+use crate::caller::{caller_from_session, Caller, RequestOrigin};
 use crate::error::AppError;
-use crate::model::CurrentUser;
 
 /// What the server hands to every server function through context.
 #[derive(Clone)]
 pub struct ServerState {
     pub pool: PgPool,
     /// Where webhook deliveries may go.
-    pub webhook_destinations: crate::domain::webhooks::Destinations,
+    pub webhook_destinations: rules::webhooks::Destinations,
     /// The keys webhook secrets are sealed with.
     pub secret_keys: crate::service::secrets::SecretKeys,
-}
-
-pub const SESSION_KEY: &str = "auth";
-pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
-pub const ABSOLUTE_LIFETIME: Duration = Duration::hours(12);
-/// The session's last-seen time is refreshed at most this often.
-const TOUCH_EVERY: Duration = Duration::minutes(1);
-
-/// What the session store keeps about a signed-in user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionAuth {
-    pub org_id: Uuid,
-    pub principal_id: Uuid,
-    /// Identifies the session in `console_sessions`, so it can be ended server-side.
-    pub session_ref: String,
-    pub signed_in_at: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-impl SessionAuth {
-    /// Within both the idle timeout and the absolute lifetime.
-    pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
-        now - self.signed_in_at < ABSOLUTE_LIFETIME && now - self.last_seen < IDLE_TIMEOUT
-    }
-}
-
-/// Where a request comes from, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct RequestOrigin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl RequestOrigin {
-    pub fn from_parts(parts: &Parts) -> Self {
-        RequestOrigin {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-            user_agent: parts
-                .headers
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|ua| ua.chars().take(512).collect()),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub org_id: Uuid,
-    pub principal_id: Uuid,
-    pub session_ref: String,
-    pub display_name: String,
-    pub email: String,
-    pub organisation: String,
-    pub roles: Vec<String>,
-    pub permissions: Vec<ConsolePermission>,
-    /// Each permission with the account its grant reaches (`None`: every account).
-    pub reach: Vec<(ConsolePermission, Option<Uuid>)>,
-    pub origin: RequestOrigin,
-}
-
-impl Caller {
-    pub fn can(&self, permission: ConsolePermission) -> bool {
-        self.permissions.contains(&permission)
-    }
-
-    /// The accounts `permission` reaches for the caller.
-    pub fn accounts(&self, permission: ConsolePermission) -> AccountScope {
-        AccountScope::of(
-            self.reach
-                .iter()
-                .filter(|(p, _)| *p == permission)
-                .map(|(_, account)| *account),
-        )
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor {
-            org_id: self.org_id,
-            principal_id: Some(self.principal_id),
-            label: format!("{} <{}>", self.display_name, self.email),
-            source_ip: self.origin.ip.clone(),
-            user_agent: self.origin.user_agent.clone(),
-        }
-    }
-
-    pub fn to_current_user(&self) -> CurrentUser {
-        CurrentUser {
-            principal_id: self.principal_id,
-            display_name: self.display_name.clone(),
-            email: self.email.clone(),
-            organisation: self.organisation.clone(),
-            roles: self.roles.clone(),
-            permissions: self.permissions.clone(),
-        }
-    }
-}
-
-/// Resolves the caller of a request from its session. Ends sessions that are past
-/// their idle timeout or lifetime, or whose principal is no longer active.
-pub async fn caller_from_session(
-    pool: &PgPool,
-    session: &Session,
-    origin: RequestOrigin,
-) -> Result<Option<Caller>, AppError> {
-    let Some(mut auth) = session.get::<SessionAuth>(SESSION_KEY).await? else {
-        return Ok(None);
-    };
-    let now = Utc::now();
-    if !auth.is_fresh(now) {
-        let mut tx = pool.begin().await?;
-        db::auth::end_session(&mut tx, auth.org_id, &auth.session_ref).await?;
-        tx.commit().await?;
-        session.flush().await?;
-        return Ok(None);
-    }
-    let Some(who) =
-        db::auth::live_session_principal(pool, auth.org_id, &auth.session_ref, auth.principal_id)
-            .await?
-    else {
-        session.flush().await?;
-        return Ok(None);
-    };
-    if now - auth.last_seen >= TOUCH_EVERY {
-        auth.last_seen = now;
-        session.insert(SESSION_KEY, &auth).await?;
-    }
-
-    let granted = db::auth::console_grants(pool, auth.org_id, auth.principal_id).await?;
-    let mut roles: Vec<String> = granted
-        .iter()
-        .filter(|(g, _)| grant_in_force(g.valid_from, g.valid_until, g.revoked_at, now))
-        .map(|(_, bundle)| bundle.clone())
-        .collect();
-    roles.sort();
-    roles.dedup();
-    let granted: Vec<_> = granted.into_iter().map(|(g, _)| g).collect();
-    let reach: Vec<(ConsolePermission, Option<Uuid>)> = effective_permissions(&granted, now)
-        .iter()
-        .filter_map(|e| ConsolePermission::from_key(&e.permission).map(|p| (p, e.account_id)))
-        .collect();
-    let mut permissions: Vec<ConsolePermission> = reach.iter().map(|(p, _)| *p).collect();
-    permissions.sort();
-    permissions.dedup();
-
-    Ok(Some(Caller {
-        org_id: auth.org_id,
-        principal_id: auth.principal_id,
-        session_ref: auth.session_ref,
-        display_name: who.display_name,
-        email: who.email,
-        organisation: who.organisation,
-        roles,
-        permissions,
-        reach,
-        origin,
-    }))
 }
 
 pub fn pool() -> Result<PgPool, AppError> {
@@ -195,7 +25,7 @@ pub fn pool() -> Result<PgPool, AppError> {
         .ok_or_else(|| AppError::internal("server state is not in context"))
 }
 
-pub fn webhook_destinations() -> Result<crate::domain::webhooks::Destinations, AppError> {
+pub fn webhook_destinations() -> Result<rules::webhooks::Destinations, AppError> {
     use_context::<ServerState>()
         .map(|s| s.webhook_destinations)
         .ok_or_else(|| AppError::internal("server state is not in context"))
@@ -226,46 +56,17 @@ pub async fn current_caller() -> Result<Option<Caller>, AppError> {
     caller_from_session(&pool, &session, request_origin()).await
 }
 
-/// The caller, who must be signed in.
-pub async fn signed_in() -> Result<Caller, AppError> {
-    current_caller().await?.ok_or(AppError::Unauthenticated)
+/// The caller of server function `F`: let through only if the row of `F`'s path in the
+/// operations table admits them.
+pub async fn authorize<F: leptos::server_fn::ServerFn>() -> Result<Caller, AppError> {
+    crate::caller::admit(F::PATH, current_caller().await?)
 }
 
-/// The caller, who must hold `permission` on the console.
-pub async fn authorize(permission: ConsolePermission) -> Result<Caller, AppError> {
-    let caller = signed_in().await?;
-    if caller.can(permission) {
-        Ok(caller)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn session_at(signed_in: DateTime<Utc>, last_seen: DateTime<Utc>) -> SessionAuth {
-        SessionAuth {
-            org_id: Uuid::nil(),
-            principal_id: Uuid::nil(),
-            session_ref: String::new(),
-            signed_in_at: signed_in,
-            last_seen,
-        }
-    }
-
-    #[test]
-    fn sessions_end_after_thirty_idle_minutes() {
-        let now = Utc::now();
-        assert!(session_at(now - Duration::hours(1), now - Duration::minutes(29)).is_fresh(now));
-        assert!(!session_at(now - Duration::hours(1), now - Duration::minutes(30)).is_fresh(now));
-    }
-
-    #[test]
-    fn sessions_end_after_twelve_hours_however_busy() {
-        let now = Utc::now();
-        assert!(session_at(now - Duration::hours(11), now).is_fresh(now));
-        assert!(!session_at(now - Duration::hours(12), now).is_fresh(now));
-    }
+/// The caller of server function `F`, whose input field `field` chose `choice`: let
+/// through only if `F`'s row admits them and the choice's permission is theirs too.
+pub async fn authorize_choice<F: leptos::server_fn::ServerFn>(
+    field: &str,
+    choice: &str,
+) -> Result<Caller, AppError> {
+    crate::caller::admit_choice(F::PATH, Some((field, choice)), current_caller().await?)
 }

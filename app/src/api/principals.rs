@@ -7,16 +7,14 @@ use crate::model::principals::{PrincipalDetail, PrincipalPage, PrincipalQuery};
 #[server(endpoint = "principals/list")]
 pub async fn list_principals(query: PrincipalQuery) -> Result<PrincipalPage, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::PrincipalsView).await?;
+    let caller = guard::authorize::<ListPrincipals>().await?;
     crate::service::principals::list(&guard::pool()?, caller.org_id, &query).await
 }
 
 #[server(endpoint = "principals/detail")]
 pub async fn load_principal(principal: Uuid) -> Result<PrincipalDetail, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::PrincipalsView).await?;
+    let caller = guard::authorize::<LoadPrincipal>().await?;
     crate::service::principals::detail(&guard::pool()?, caller.org_id, principal).await
 }
 
@@ -32,9 +30,8 @@ pub async fn update_principal(
     end_date: String,
 ) -> Result<bool, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::principal_admin::{update, RawEdit};
-    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    let caller = guard::authorize::<UpdatePrincipal>().await?;
     let raw = RawEdit {
         display_name: &display_name,
         job_title: &job_title,
@@ -53,8 +50,7 @@ pub async fn set_principal_status(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    let caller = guard::authorize::<SetPrincipalStatus>().await?;
     crate::service::principal_admin::set_status(
         &guard::pool()?,
         &caller.actor(),
@@ -72,8 +68,7 @@ pub async fn set_principal_account(
     assigned: bool,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::PrincipalsManage).await?;
+    let caller = guard::authorize::<SetPrincipalAccount>().await?;
     crate::service::principal_admin::set_account(
         &guard::pool()?,
         &caller.actor(),

@@ -1,15 +1,14 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::domain::hygiene::Hygiene;
 use crate::error::AppError;
 use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, ReportQuery, ReportTable};
+use rules::hygiene::Hygiene;
 
 #[server(endpoint = "reports/dormant")]
 pub async fn load_dormant_report(query: DormantQuery) -> Result<DormantReport, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ReportsView).await?;
+    let caller = guard::authorize::<LoadDormantReport>().await?;
     crate::service::reports::dormant(&guard::pool()?, caller.org_id, &query).await
 }
 
@@ -22,13 +21,9 @@ pub async fn act_on_principals(
     #[server(default)] principals: Vec<Uuid>,
 ) -> Result<BulkOutcome, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::reports::{act, BulkAction};
-    let caller = guard::authorize(ConsolePermission::ReportsView).await?;
+    let caller = guard::authorize_choice::<ActOnPrincipals>("action", &action).await?;
     if action == "review" {
-        if !caller.can(ConsolePermission::GrantsAssign) {
-            return Err(AppError::Forbidden);
-        }
         return crate::service::reviews::review_selection(
             &guard::pool()?,
             &caller,
@@ -38,13 +33,6 @@ pub async fn act_on_principals(
         .await;
     }
     let action = BulkAction::parse(&action)?;
-    let needed = match action {
-        BulkAction::Suspend => ConsolePermission::PrincipalsManage,
-        BulkAction::RevokeGrants => ConsolePermission::GrantsAssign,
-    };
-    if !caller.can(needed) {
-        return Err(AppError::Forbidden);
-    }
     act(
         &guard::pool()?,
         &caller.actor(),
@@ -55,12 +43,11 @@ pub async fn act_on_principals(
     .await
 }
 
-/// One page of a hygiene report (`domain::hygiene::Hygiene`).
+/// One page of a hygiene report (`rules::hygiene::Hygiene`).
 #[server(endpoint = "reports/hygiene")]
 pub async fn load_report(report: Hygiene, query: ReportQuery) -> Result<ReportTable, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::ReportsView).await?;
+    let caller = guard::authorize::<LoadReport>().await?;
     crate::service::hygiene::page(&guard::pool()?, caller.org_id, report, &query).await
 }
 
@@ -68,7 +55,6 @@ pub async fn load_report(report: Hygiene, query: ReportQuery) -> Result<ReportTa
 #[server(endpoint = "reports/account-limit")]
 pub async fn set_client_account_limit(limit: String) -> Result<i32, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::AccountsManage).await?;
+    let caller = guard::authorize::<SetClientAccountLimit>().await?;
     crate::service::hygiene::set_account_limit(&guard::pool()?, &caller.actor(), &limit).await
 }

@@ -9,8 +9,7 @@ use crate::model::requests::{
 #[server(endpoint = "requests/form")]
 pub async fn load_request_form() -> Result<RequestOptions, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsCreate).await?;
+    let caller = guard::authorize::<LoadRequestForm>().await?;
     crate::service::requests::options(&guard::pool()?, caller.org_id, caller.principal_id).await
 }
 
@@ -22,9 +21,8 @@ pub async fn preview_request(
     account: String,
 ) -> Result<RequestPreview, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::requests;
-    let caller = guard::authorize(ConsolePermission::RequestsCreate).await?;
+    let caller = guard::authorize::<PreviewRequest>().await?;
     let pool = guard::pool()?;
     requests::requestable(&pool, caller.org_id, caller.principal_id, principal).await?;
     let account = crate::service::accounts::parse_choice(&account)?;
@@ -42,9 +40,8 @@ pub async fn request_access(
     justification: String,
 ) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::requests::{create, NewRequest};
-    let caller = guard::authorize(ConsolePermission::RequestsCreate).await?;
+    let caller = guard::authorize::<RequestAccess>().await?;
     let new = NewRequest {
         principal,
         bundle,
@@ -59,16 +56,14 @@ pub async fn request_access(
 #[server(endpoint = "requests/mine")]
 pub async fn my_requests() -> Result<Vec<RequestRow>, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsCreate).await?;
-    Ok(crate::db::requests::mine(&guard::pool()?, caller.org_id, caller.principal_id).await?)
+    let caller = guard::authorize::<MyRequests>().await?;
+    crate::service::requests::mine(&guard::pool()?, caller.org_id, caller.principal_id).await
 }
 
 #[server(endpoint = "requests/cancel")]
 pub async fn cancel_request(request: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsCreate).await?;
+    let caller = guard::authorize::<CancelRequest>().await?;
     crate::service::requests::cancel(
         &guard::pool()?,
         &caller.actor(),
@@ -88,10 +83,9 @@ pub async fn load_approval_queue(
     #[server(default)] requester: String,
 ) -> Result<ApprovalQueue, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    use crate::domain::requests::RISK_LEVELS;
     use crate::model::requests::QueueFilter;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    use rules::requests::RISK_LEVELS;
+    let caller = guard::authorize::<LoadApprovalQueue>().await?;
     let id = |field: &str, raw: &str| -> Result<Option<Uuid>, AppError> {
         let raw = raw.trim();
         if raw.is_empty() {
@@ -122,8 +116,7 @@ pub async fn load_approval_queue(
 #[server(endpoint = "approvals/count")]
 pub async fn approval_count() -> Result<i64, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let caller = guard::authorize::<ApprovalCount>().await?;
     crate::service::requests::waiting(&guard::pool()?, caller.org_id, caller.principal_id).await
 }
 
@@ -135,8 +128,7 @@ pub async fn decide_requests(
     #[server(default)] comment: String,
 ) -> Result<BulkOutcome, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let caller = guard::authorize::<DecideRequests>().await?;
     crate::service::requests::decide_many(
         &guard::pool()?,
         &caller.actor(),
@@ -156,8 +148,7 @@ pub async fn decide_request(
     comment: String,
 ) -> Result<String, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let caller = guard::authorize::<DecideRequest>().await?;
     crate::service::requests::decide(
         &guard::pool()?,
         &caller.actor(),
@@ -173,8 +164,7 @@ pub async fn decide_request(
 #[server(endpoint = "access/expiring")]
 pub async fn load_expiring_grants(days: i32) -> Result<Vec<ExpiringGrant>, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let caller = guard::authorize::<LoadExpiringGrants>().await?;
     crate::service::requests::expiring(&guard::pool()?, caller.org_id, caller.principal_id, days)
         .await
 }
@@ -183,8 +173,7 @@ pub async fn load_expiring_grants(days: i32) -> Result<Vec<ExpiringGrant>, AppEr
 #[server(endpoint = "access/renew")]
 pub async fn renew_grant(grant: Uuid) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RequestsApprove).await?;
+    let caller = guard::authorize::<RenewGrant>().await?;
     crate::service::requests::renew(&guard::pool()?, &caller.actor(), caller.principal_id, grant)
         .await
 }

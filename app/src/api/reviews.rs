@@ -12,8 +12,7 @@ use crate::model::reviews::{CampaignDetail, ClosedCampaign, CreatedCampaign, Rev
 #[server(endpoint = "reviews/overview")]
 pub async fn load_reviews() -> Result<ReviewsOverview, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DashboardView).await?;
+    let caller = guard::authorize::<LoadReviews>().await?;
     crate::service::reviews::overview(&guard::pool()?, &caller).await
 }
 
@@ -31,9 +30,8 @@ pub async fn create_review(
     undecided: String,
 ) -> Result<CreatedCampaign, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::reviews::{create, CampaignForm};
-    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    let caller = guard::authorize::<CreateReview>().await?;
     let id = |raw: &str, field: &str| match raw.trim() {
         "" => Ok(None),
         raw => Uuid::parse_str(raw)
@@ -61,8 +59,7 @@ pub async fn load_review(
     #[server(default)] mine: bool,
 ) -> Result<CampaignDetail, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DashboardView).await?;
+    let caller = guard::authorize::<LoadReview>().await?;
     crate::service::reviews::detail(&guard::pool()?, &caller, campaign, page, mine).await
 }
 
@@ -75,8 +72,7 @@ pub async fn decide_review_items(
     #[server(default)] grants: Vec<Uuid>,
 ) -> Result<i64, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::DashboardView).await?;
+    let caller = guard::authorize::<DecideReviewItems>().await?;
     crate::service::reviews::decide(
         &guard::pool()?,
         &caller,
@@ -91,7 +87,6 @@ pub async fn decide_review_items(
 #[server(endpoint = "reviews/close")]
 pub async fn close_review(campaign: Uuid) -> Result<ClosedCampaign, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::GrantsAssign).await?;
+    let caller = guard::authorize::<CloseReview>().await?;
     crate::service::reviews::close(&guard::pool()?, &caller, campaign).await
 }

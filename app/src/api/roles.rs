@@ -7,8 +7,7 @@ use crate::model::roles::{BundleKind, RoleMatrix};
 #[server(endpoint = "roles/matrix")]
 pub async fn load_role_matrix(application: Option<Uuid>) -> Result<RoleMatrix, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesView).await?;
+    let caller = guard::authorize::<LoadRoleMatrix>().await?;
     crate::service::roles::matrix(&guard::pool()?, caller.org_id, application).await
 }
 
@@ -21,8 +20,7 @@ pub async fn set_bundle_permission(
     granted: bool,
 ) -> Result<bool, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<SetBundlePermission>().await?;
     crate::service::roles::set_permission(
         &guard::pool()?,
         &caller.actor(),
@@ -42,8 +40,7 @@ pub async fn create_bundle(
     description: String,
 ) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<CreateBundle>().await?;
     crate::service::roles::create_bundle(
         &guard::pool()?,
         &caller.actor(),
@@ -63,8 +60,7 @@ pub async fn update_bundle(
     description: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<UpdateBundle>().await?;
     crate::service::roles::update_bundle(
         &guard::pool()?,
         &caller.actor(),
@@ -79,7 +75,6 @@ pub async fn update_bundle(
 #[server(endpoint = "roles/delete")]
 pub async fn delete_bundle(kind: BundleKind, bundle: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<DeleteBundle>().await?;
     crate::service::roles::delete_bundle(&guard::pool()?, &caller.actor(), kind, bundle).await
 }

@@ -9,8 +9,8 @@ use crate::model::sod::SodOverview;
 #[server(endpoint = "sod/overview")]
 pub async fn load_sod_rules() -> Result<SodOverview, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesView).await?;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<LoadSodRules>().await?;
     let can_manage = caller.can(ConsolePermission::RolesManage);
     crate::service::sod::overview(&guard::pool()?, caller.org_id, can_manage).await
 }
@@ -25,9 +25,8 @@ pub async fn create_sod_rule(
     mode: String,
 ) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
     use crate::service::sod::{create, RuleForm};
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<CreateSodRule>().await?;
     let form = RuleForm {
         name: &name,
         description: &description,
@@ -41,7 +40,6 @@ pub async fn create_sod_rule(
 #[server(endpoint = "sod/delete")]
 pub async fn delete_sod_rule(rule: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::RolesManage).await?;
+    let caller = guard::authorize::<DeleteSodRule>().await?;
     crate::service::sod::delete(&guard::pool()?, &caller.actor(), rule).await
 }

@@ -7,8 +7,7 @@ use crate::model::tokens::{CreatedToken, TokensOverview};
 #[server(endpoint = "tokens/overview")]
 pub async fn load_tokens() -> Result<TokensOverview, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<LoadTokens>().await?;
     crate::service::tokens::overview(&guard::pool()?, caller.org_id).await
 }
 
@@ -20,8 +19,7 @@ pub async fn create_token(
     #[server(default)] until: String,
 ) -> Result<CreatedToken, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<CreateToken>().await?;
     crate::service::tokens::create(&guard::pool()?, &caller.actor(), application, &name, &until)
         .await
 }
@@ -29,7 +27,6 @@ pub async fn create_token(
 #[server(endpoint = "tokens/revoke")]
 pub async fn revoke_token(token: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<RevokeToken>().await?;
     crate::service::tokens::revoke(&guard::pool()?, &caller.actor(), token).await
 }

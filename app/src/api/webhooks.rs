@@ -7,8 +7,7 @@ use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
 #[server(endpoint = "webhooks/overview")]
 pub async fn load_webhooks() -> Result<WebhooksOverview, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<LoadWebhooks>().await?;
     crate::service::webhooks::overview(&guard::pool()?, caller.org_id).await
 }
 
@@ -19,8 +18,7 @@ pub async fn create_webhook(
     #[server(default)] events: Vec<String>,
 ) -> Result<CreatedWebhook, AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<CreateWebhook>().await?;
     crate::service::webhooks::create(
         &guard::pool()?,
         &caller.actor(),
@@ -35,15 +33,13 @@ pub async fn create_webhook(
 #[server(endpoint = "webhooks/set-active")]
 pub async fn set_webhook_active(webhook: Uuid, active: bool) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<SetWebhookActive>().await?;
     crate::service::webhooks::set_active(&guard::pool()?, &caller.actor(), webhook, active).await
 }
 
 #[server(endpoint = "webhooks/retry")]
 pub async fn retry_delivery(delivery: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::domain::console::ConsolePermission;
-    let caller = guard::authorize(ConsolePermission::IntegrationsManage).await?;
+    let caller = guard::authorize::<RetryDelivery>().await?;
     crate::service::webhooks::retry(&guard::pool()?, &caller.actor(), delivery).await
 }

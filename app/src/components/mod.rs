@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::domain::console::ConsolePermission;
 use crate::error::AppError;
 use crate::UserSession;
+use rules::console::ConsolePermission;
 
 /// Renders its children only for a signed-in user who holds `permission`.
 #[component]

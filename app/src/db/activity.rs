@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::activity::ActivityEvent;
+use rules::activity::ActivityEvent;
 
 /// What the recording statement made of one event, by its position in the batch.
 #[derive(Debug, sqlx::FromRow)]

@@ -3,8 +3,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::effective::GrantedPermission;
-use crate::domain::sign_in_throttle::ThrottleState;
+use rules::effective::GrantedPermission;
+use rules::sign_in_throttle::ThrottleState;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Credential {
@@ -176,7 +176,7 @@ pub async fn live_session_principal(
 #[derive(Debug, sqlx::FromRow)]
 struct ConsoleGrantRow {
     #[sqlx(flatten)]
-    granted: GrantedPermission,
+    granted: super::GrantedRow,
     bundle: String,
 }
 
@@ -203,5 +203,8 @@ pub async fn console_grants(
     .bind(principal_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.granted, r.bundle)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.granted.into(), r.bundle))
+        .collect())
 }

@@ -5,15 +5,15 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::consent::{ConsentEvent, BUILT_IN_PURPOSES};
 use crate::model::consent::{ConsentCell, ConsentEventRow, SubjectAccess, SubjectRow};
+use rules::consent::{ConsentEvent, BUILT_IN_PURPOSES};
 
 /// A status's weight between events at the same instant (`ConsentStatus::precedence`).
 const PRECEDENCE: &str =
     "(CASE status WHEN 'withdrawn' THEN 2 WHEN 'refused' THEN 1 ELSE 0 END)::smallint";
 
 /// Moves each channel and purpose's state to the event in `standing` (one per key, with
-/// its `precedence`) when it supersedes the standing one (`domain::consent::order_key`).
+/// its `precedence`) when it supersedes the standing one (`rules::consent::order_key`).
 const MOVE_STATE: &str = "INSERT INTO consent_state AS cs \
        (org_id, subject_id, channel, purpose, status, precedence, occurred_at, seq, event_id) \
      SELECT $1, subject_id, channel, purpose, status, precedence, occurred_at, seq, id FROM standing \
@@ -402,7 +402,7 @@ pub async fn withdrawn_marketing(
 }
 
 /// Active principals whose grants in force reach the account (or every account) with a
-/// permission that exports or messages contacts (`domain::consent::CONTACT_ACTIONS`).
+/// permission that exports or messages contacts (`rules::consent::CONTACT_ACTIONS`).
 pub async fn contact_holders(
     pool: &sqlx::PgPool,
     org_id: Uuid,
@@ -423,7 +423,7 @@ pub async fn contact_holders(
     ))
     .bind(org_id)
     .bind(account)
-    .bind(&crate::domain::consent::CONTACT_ACTIONS[..])
+    .bind(&rules::consent::CONTACT_ACTIONS[..])
     .fetch_all(pool)
     .await
 }

@@ -1,10 +1,10 @@
 //! The console's own catalogue (application, permissions, the five console roles),
-//! kept in step with `domain::console` for an organisation.
+//! kept in step with `rules::console` for an organisation.
 
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::console::{ConsolePermission, ConsoleRole, CONSOLE_APPLICATION};
+use rules::console::{ConsolePermission, ConsoleRole, CONSOLE_APPLICATION};
 
 /// Creates or completes the console catalogue of an organisation; returns the
 /// console application's id. Safe to call again.

@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::dsr::{DsrKind, DsrStatus, Pseudonymiser, DUE_SOON_DAYS};
 use crate::model::dsr::{DsrFacts, DsrRow};
+use rules::dsr::{DsrKind, DsrStatus, Pseudonymiser, DUE_SOON_DAYS};
 
-const ROW: &str = "SELECT r.id, r.number, r.kind, r.status, r.subject_id, \
+const ROW: &str = "SELECT r.id, r.number, r.kind::text AS kind, r.status::text AS status, r.subject_id, \
             coalesce(d.name, d.external_id) AS subject, a.name AS account, r.received_on, r.arrived_by, \
             coalesce(r.extended_to, r.due_on) AS due, r.extended_to IS NOT NULL AS extended \
      FROM data_subject_requests r \
@@ -81,7 +81,7 @@ pub async fn list(
 ) -> sqlx::Result<Vec<DsrRow>> {
     sqlx::query_as(&format!(
         "{ROW} WHERE r.org_id = $1 AND ($2::uuid[] IS NULL OR d.account_id = ANY($2)) AND {} \
-           AND ($5::dsr_kind IS NULL OR r.kind = $5) \
+           AND ($5::dsr_kind IS NULL OR r.kind = $5::dsr_kind) \
          ORDER BY r.closed_at IS NOT NULL, coalesce(r.extended_to, r.due_on), r.number LIMIT $6 OFFSET $7",
         show.condition()
     ))
@@ -89,7 +89,7 @@ pub async fn list(
     .bind(accounts)
     .bind(today)
     .bind(DUE_SOON_DAYS as i32)
-    .bind(kind)
+    .bind(kind.map(DsrKind::as_str))
     .bind(limit)
     .bind(offset)
     .fetch_all(pool)
@@ -158,7 +158,9 @@ pub async fn for_subject(
 #[derive(Debug, sqlx::FromRow)]
 pub struct Locked {
     pub number: i64,
+    #[sqlx(try_from = "String")]
     pub kind: DsrKind,
+    #[sqlx(try_from = "String")]
     pub status: DsrStatus,
     pub subject_id: Uuid,
     pub account_id: Uuid,
@@ -169,7 +171,7 @@ pub struct Locked {
 
 pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
     sqlx::query_as(
-        "SELECT r.number, r.kind, r.status, r.subject_id, d.account_id, r.due_on, r.extended_to, r.outcome \
+        "SELECT r.number, r.kind::text AS kind, r.status::text AS status, r.subject_id, d.account_id, r.due_on, r.extended_to, r.outcome \
          FROM data_subject_requests r JOIN data_subjects d ON d.org_id = r.org_id AND d.id = r.subject_id \
          WHERE r.org_id = $1 AND r.id = $2 FOR UPDATE OF r",
     )
@@ -199,11 +201,11 @@ pub async fn open(
     sqlx::query_as(
         "INSERT INTO data_subject_requests (org_id, id, subject_id, kind, received_on, due_on, arrived_by, \
                                             details, opened_by, opened_by_label) \
-         VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, number",
+         VALUES ($1, gen_random_uuid(), $2, $3::dsr_kind, $4, $5, $6, $7, $8, $9) RETURNING id, number",
     )
     .bind(org_id)
     .bind(r.subject)
-    .bind(r.kind)
+    .bind(r.kind.as_str())
     .bind(r.received_on)
     .bind(r.due_on)
     .bind(r.arrived_by)
@@ -225,13 +227,13 @@ pub async fn set_status(
     outcome: Option<&serde_json::Value>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE data_subject_requests SET status = $3, rejection_reason = $4, \
+        "UPDATE data_subject_requests SET status = $3::dsr_status, rejection_reason = $4, \
                 outcome = coalesce($5, outcome), closed_at = CASE WHEN $6 THEN now() END \
          WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id)
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(rejection_reason)
     .bind(outcome)
     .bind(status.is_closed())

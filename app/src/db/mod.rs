@@ -23,6 +23,30 @@ pub mod webhooks;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
 
+/// One permission reached through one grant, as the queries select it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct GrantedRow {
+    grant_id: uuid::Uuid,
+    account_id: Option<uuid::Uuid>,
+    valid_from: chrono::DateTime<chrono::Utc>,
+    valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    permission: String,
+}
+
+impl From<GrantedRow> for rules::effective::GrantedPermission {
+    fn from(r: GrantedRow) -> Self {
+        rules::effective::GrantedPermission {
+            grant_id: r.grant_id,
+            account_id: r.account_id,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            revoked_at: r.revoked_at,
+            permission: r.permission,
+        }
+    }
+}
+
 /// Text made safe to put inside an ILIKE pattern: its wildcards match themselves.
 pub fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\")

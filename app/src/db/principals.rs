@@ -3,8 +3,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::effective::GrantedPermission;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
+use rules::effective::GrantedPermission;
 
 /// Filters already checked by the caller.
 #[derive(Debug, Clone, Default)]
@@ -133,7 +133,7 @@ pub async fn granted_permissions(
     org_id: Uuid,
     principal_id: Uuid,
 ) -> sqlx::Result<Vec<GrantedPermission>> {
-    sqlx::query_as::<_, GrantedPermission>(
+    let rows = sqlx::query_as::<_, super::GrantedRow>(
         "SELECT g.id AS grant_id, g.account_id, g.valid_from, g.valid_until, g.revoked_at, \
                 p.id::text AS permission \
          FROM grants g \
@@ -145,7 +145,8 @@ pub async fn granted_permissions(
     .bind(org_id)
     .bind(principal_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// Names needed to show effective permissions: permission id → (application, key, high impact).

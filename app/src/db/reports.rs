@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::model::reports::DormantRow;
 
-/// The dormant report's rule (as `domain::reports::dormancy` states it) for principals
+/// The dormant report's rule (as `rules::reports::dormancy` states it) for principals
 /// `p` of organisation `$1`; `today` and `since` name the parameters holding the UTC date
 /// and the window's start, `kind` the one holding the kind when the report is narrowed
 /// to one. Plain typed comparisons keep the statement's generic plan as fast as a

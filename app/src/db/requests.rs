@@ -5,8 +5,8 @@ use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::requests::ApproverScope;
 use crate::model::requests::{ExpiringGrant, QueueFilter, RequestRow};
+use rules::requests::ApproverScope;
 
 const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.principal_id, pr.display_name AS principal, \
        pr.kind::text AS principal_kind, pr.status::text AS principal_status, pr.end_date AS principal_end_date, \

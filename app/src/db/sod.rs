@@ -2,8 +2,8 @@ use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::Tx;
-use crate::domain::sod::{Holding, Rule, SodMode};
 use crate::model::sod::{SodRuleRow, SodViolation};
+use rules::sod::{Holding, Rule, SodMode};
 
 /// Grants in force now, as (principal, account, permission) and (principal, account,
 /// role) rows: the relation the rule checks and the violation reports read.

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::dsr::{DsrKind, DsrStatus, Urgency};
+use rules::dsr::{DsrKind, DsrStatus, Urgency};
 
 pub const DSR_PAGE_SIZE: u32 = 50;
 
@@ -13,7 +13,9 @@ pub const DSR_PAGE_SIZE: u32 = 50;
 pub struct DsrRow {
     pub id: Uuid,
     pub number: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: DsrKind,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub status: DsrStatus,
     pub subject_id: Uuid,
     /// The subject's name, or their external id when there is none (or the pseudonym).

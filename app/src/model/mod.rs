@@ -15,7 +15,7 @@ pub mod sod;
 pub mod tokens;
 pub mod webhooks;
 
-use crate::domain::console::ConsolePermission;
+use rules::console::ConsolePermission;
 
 /// The signed-in console user, as the browser sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,20 +6,6 @@ use uuid::Uuid;
 
 pub const PRINCIPALS_PAGE_SIZE: u32 = 50;
 
-/// Kinds of principal, as the database names them.
-pub const PRINCIPAL_KINDS: [&str; 4] = ["human", "ai_agent", "bot", "integration"];
-
-/// A kind of principal as people read it.
-pub fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "human" => "Person",
-        "ai_agent" => "AI agent",
-        "bot" => "Bot",
-        "integration" => "Integration",
-        _ => "Other",
-    }
-}
-
 /// Filters and sorting of the principals list, as in the page's query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalQuery {

@@ -60,7 +60,7 @@ pub struct BulkOutcome {
 }
 
 /// A hygiene report's filters, as they appear in the page address; each report reads
-/// the ones it offers (`domain::hygiene::Hygiene`).
+/// the ones it offers (`rules::hygiene::Hygiene`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportQuery {
     /// Window in days; empty for the report's default.

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::api::accounts::{list_accounts, CreateAccount};
 use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted};
-use crate::domain::console::ConsolePermission;
+use rules::console::ConsolePermission;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {

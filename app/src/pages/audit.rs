@@ -5,8 +5,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::audit_events;
 use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted, Pager};
-use crate::domain::console::ConsolePermission;
 use crate::model::{AuditEvent, AuditQuery};
+use rules::console::ConsolePermission;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

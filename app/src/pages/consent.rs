@@ -16,11 +16,11 @@ use crate::api::dsr::OpenRequest;
 use crate::components::{
     format_time, use_id_param, ErrorNotice, FieldError, FormError, MonthlyChart, Pager, Stat,
 };
-use crate::domain::consent::{LAWFUL_BASES, METHODS};
-use crate::domain::dsr::{DsrKind, ARRIVED_BY};
 use crate::model::consent::{AccountConsent, ConsentCell, SubjectDetail};
-use crate::model::principals::kind_label;
 use crate::pages::dsr::request_rows;
+use rules::consent::{LAWFUL_BASES, METHODS};
+use rules::dsr::{DsrKind, ARRIVED_BY};
+use rules::principals::kind_label;
 
 fn label(key: &str) -> String {
     key.replace('_', " ")
@@ -516,7 +516,7 @@ pub fn AccountConsentPage() -> impl IntoView {
                             <h2>"Who may export or message these contacts"</h2>
                             <p class="muted">{format!(
                                 "People, agents and integrations whose access in force includes exporting or messaging ({}), beside the {} of {} subjects who have withdrawn marketing consent.",
-                                crate::domain::consent::CONTACT_ACTIONS.join(", "), a.withdrawn_marketing, a.subjects
+                                rules::consent::CONTACT_ACTIONS.join(", "), a.withdrawn_marketing, a.subjects
                             )}</p>
                             {holders}
                         }.into_any()
@@ -530,9 +530,9 @@ pub fn AccountConsentPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::dsr::{DsrKind, DsrStatus, Urgency};
     use crate::model::consent::{ConsentEventRow, SubjectAccess, SubjectRow};
     use crate::model::dsr::DsrRow;
+    use rules::dsr::{DsrKind, DsrStatus, Urgency};
 
     fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
         s.parse().unwrap()

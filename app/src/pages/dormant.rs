@@ -9,10 +9,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_dormant_report, ActOnPrincipals};
 use crate::components::{ErrorNotice, FieldError, FormError, Pager};
-use crate::domain::reports::{dormancy, WINDOWS};
-use crate::model::principals::{kind_label, PRINCIPAL_KINDS};
 use crate::model::reports::DormantQuery;
 use crate::pages::hygiene::ReportTabs;
+use rules::principals::{kind_label, PRINCIPAL_KINDS};
+use rules::reports::{dormancy, WINDOWS};
 
 fn query_string(q: &DormantQuery, page: Option<u32>) -> String {
     let pairs: Vec<(&str, String)> = [("days", q.days.clone()), ("kind", q.kind.clone())]

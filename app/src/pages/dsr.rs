@@ -15,8 +15,8 @@ use crate::api::dsr::{
 use crate::components::{
     format_time, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat,
 };
-use crate::domain::dsr::{DsrKind, DsrStatus, Urgency};
 use crate::model::dsr::{DsrDetail, DsrRow};
+use rules::dsr::{DsrKind, DsrStatus, Urgency};
 
 /// The request's status, and how urgent it is while open.
 pub fn status_cell(r: &DsrRow) -> impl IntoView {

@@ -8,10 +8,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_report, SetClientAccountLimit};
 use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted, Pager};
-use crate::domain::console::ConsolePermission;
-use crate::domain::hygiene::Hygiene;
-use crate::model::principals::kind_label;
 use crate::model::reports::{Cell, ReportQuery};
+use rules::console::ConsolePermission;
+use rules::hygiene::Hygiene;
+use rules::principals::kind_label;
 
 const DORMANT: (&str, &str, &str) = (
     "/reports/dormant",

@@ -3,8 +3,8 @@ use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
 use crate::api::requests::approval_count;
-use crate::domain::console::ConsolePermission;
 use crate::UserSession;
+use rules::console::ConsolePermission;
 
 /// Navigation entries and the console permission each needs.
 const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[

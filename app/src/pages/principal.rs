@@ -11,10 +11,10 @@ use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
 use crate::components::{format_time, use_id_param, ErrorNotice, FieldError, FormError};
-use crate::domain::console::ConsolePermission;
-use crate::model::principals::kind_label;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use crate::model::requests::GrantOutcome;
+use rules::console::ConsolePermission;
+use rules::principals::kind_label;
 
 #[component]
 pub fn PrincipalPage() -> impl IntoView {

@@ -5,7 +5,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::principals::list_principals;
 use crate::components::{ErrorNotice, FieldError, Pager};
-use crate::model::principals::{kind_label, PrincipalQuery, PrincipalRow};
+use crate::model::principals::{PrincipalQuery, PrincipalRow};
+use rules::principals::kind_label;
 
 pub(crate) fn last_activity(row: &PrincipalRow) -> String {
     row.last_activity_at

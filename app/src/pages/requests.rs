@@ -9,11 +9,11 @@ use crate::api::requests::{
     DecideRequest, DecideRequests, RequestAccess,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError};
-use crate::domain::requests::{DURATION_PRESETS, MIN_JUSTIFICATION_CHARS, RISK_LEVELS};
-use crate::domain::sod::SodMode;
 use crate::model::requests::{RequestOptions, RequestRow};
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
+use rules::requests::{DURATION_PRESETS, MIN_JUSTIFICATION_CHARS, RISK_LEVELS};
+use rules::sod::SodMode;
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {

@@ -11,8 +11,8 @@ use crate::api::reviews::{
     load_review, load_reviews, CloseReview, CreateReview, DecideReviewItems,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
-use crate::model::principals::kind_label;
-use crate::model::principals::PRINCIPAL_KINDS;
+use rules::principals::kind_label;
+use rules::principals::PRINCIPAL_KINDS;
 
 fn bar(done: i64, of: i64) -> impl IntoView {
     let percent = if of == 0 { 100 } else { done * 100 / of };

@@ -11,9 +11,9 @@ use crate::api::roles::{
     load_role_matrix, set_bundle_permission, CreateBundle, DeleteBundle, UpdateBundle,
 };
 use crate::components::{ErrorNotice, FieldError, FormError};
-use crate::domain::console::ConsolePermission;
 use crate::model::roles::{BundleKind, MatrixPermission, RoleMatrix};
 use crate::UserSession;
+use rules::console::ConsolePermission;
 
 /// Value of the `layout` query parameter that puts bundles in rows.
 const TRANSPOSED: &str = "bundles-as-rows";

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::api::sod::{load_sod_rules, CreateSodRule, DeleteSodRule};
 use crate::components::{ErrorNotice, FieldError, FormError};
-use crate::domain::sod::SodMode;
 use crate::model::sod::SodOverview;
+use rules::sod::SodMode;
 
 fn mode_label(mode: &str) -> &'static str {
     SodMode::parse(mode).map_or("", SodMode::label)

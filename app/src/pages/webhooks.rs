@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::webhooks::{load_webhooks, CreateWebhook, RetryDelivery, SetWebhookActive};
 use crate::components::{format_time, ErrorNotice, FieldError, FormError};
-use crate::domain::webhooks::EVENTS;
+use rules::webhooks::EVENTS;
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {

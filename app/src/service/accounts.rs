@@ -6,9 +6,14 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::Tx;
-use crate::domain::validation::Name;
 use crate::error::AppError;
 use crate::model::Account;
+use rules::validation::Name;
+
+/// The organisation's client accounts.
+pub async fn list(pool: &PgPool, org_id: Uuid) -> Result<Vec<Account>, AppError> {
+    Ok(db::accounts::list(pool, org_id).await?)
+}
 
 pub async fn create_account(
     pool: &PgPool,

@@ -8,8 +8,8 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::tokens::TokenCaller;
-use crate::domain::activity::{self, BatchReport, EventStatus};
 use crate::error::AppError;
+use rules::activity::{self, BatchReport, EventStatus};
 
 /// Concurrent batches touching the same rows may deadlock; PostgreSQL then aborts one,
 /// which is tried again this many times.

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::console::ConsoleRole;
-use crate::domain::validation::{Email, Name, NewPassword};
 use crate::error::AppError;
+use rules::console::ConsoleRole;
+use rules::validation::{Email, Name, NewPassword};
 
 pub struct NewAdmin<'a> {
     pub email: &'a str,

@@ -6,10 +6,10 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::audit::{Actor, AuditFilter, Change};
-use crate::domain::console::AccountScope;
 use crate::error::AppError;
 use crate::model::{AuditEvent, AuditPage, AuditQuery, AUDIT_PAGE_SIZE};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
+use rules::console::AccountScope;
 
 fn parse_day(field: &str, raw: &str) -> Result<Option<NaiveDate>, AppError> {
     let raw = raw.trim();

@@ -14,9 +14,6 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::tokens::TokenCaller;
-use crate::domain::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
-use crate::domain::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
-use crate::domain::console::AccountScope;
 use crate::error::AppError;
 use crate::model::consent::{
     AccountConsent, AccountRef, ConsentEventRow, Purpose, SubjectDetail, SubjectRow, SubjectSearch,
@@ -25,6 +22,9 @@ use crate::model::consent::{
 use crate::service::activity::{is_deadlock, ATTEMPTS};
 use crate::service::csv_export::CsvFile;
 use crate::service::split_page;
+use rules::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
+use rules::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
+use rules::console::AccountScope;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -522,13 +522,13 @@ pub async fn add_purpose(
     label: &str,
 ) -> Result<(), AppError> {
     let key = key.trim();
-    if !crate::domain::consent::is_purpose_key(key) {
+    if !rules::consent::is_purpose_key(key) {
         return Err(AppError::invalid(
             "key",
             "A purpose key is lower-case letters, digits and underscores, starting with a letter (60 at most), such as loyalty_programme.",
         ));
     }
-    let label = crate::domain::validation::Name::parse("label", "label", label, 120)?;
+    let label = rules::validation::Name::parse("label", "label", label, 120)?;
     if BUILT_IN_PURPOSES.contains(&key) {
         return Err(AppError::invalid(
             "key",

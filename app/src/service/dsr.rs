@@ -13,17 +13,17 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::dsr::{Locked, NewRequest, Show};
-use crate::domain::console::AccountScope;
-use crate::domain::dsr::{
-    check_extension, due_on, next_status, parse_received, pseudonym, urgency, DsrKind, DsrStatus,
-    DsrStep, ARRIVED_BY, MAX_EXTENSION_DAYS, MAX_RESPONSE_DAYS,
-};
-use crate::domain::validation::{Email, Name};
 use crate::error::AppError;
 use crate::model::dsr::{DsrDetail, DsrList, DsrRow, DSR_PAGE_SIZE};
 use crate::service::consent::{find, subject_label};
 use crate::service::grants::parse_reason;
 use crate::service::split_page;
+use rules::console::AccountScope;
+use rules::dsr::{
+    check_extension, due_on, next_status, parse_received, pseudonym, urgency, DsrKind, DsrStatus,
+    DsrStep, ARRIVED_BY, MAX_EXTENSION_DAYS, MAX_RESPONSE_DAYS,
+};
+use rules::validation::{Email, Name};
 
 fn not_found() -> AppError {
     AppError::NotFound("There is no such data-subject request.".into())

@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::requests::{parse_justification, RequestedDuration};
-use crate::domain::sod::{refusal, SodMode};
 use crate::error::AppError;
 use crate::model::requests::{GrantOutcome, RequestPreview};
 use crate::model::roles::BundleKind;
+use rules::error::RuleError;
+use rules::requests::{parse_justification, RequestedDuration};
+use rules::sod::{refusal, SodMode};
 
 /// Shortest reason accepted for a grant or a revocation.
 pub const MIN_REASON_CHARS: usize = 10;
@@ -85,7 +86,7 @@ pub async fn grant(
     let preview =
         super::requests::preview(pool, actor.org_id, principal_id, bundle_id, account_id).await?;
     if let Some(refused) = refusal(&preview.conflicts) {
-        return Err(refused);
+        return Err(refused.into());
     }
     if let Some(because) = needs_approval(&bundle, &preview) {
         return request_instead(pool, actor, &ask, (preview, because)).await;
@@ -210,8 +211,8 @@ async fn request_instead(
 ) -> Result<GrantOutcome, AppError> {
     let me = actor.principal_id.ok_or(AppError::Forbidden)?;
     let justification = parse_justification(&ask.reason).map_err(|e| match e {
-        AppError::Invalid { message, .. } => AppError::invalid("reason", message),
-        other => other,
+        RuleError::Invalid { message, .. } => AppError::invalid("reason", message),
+        other => other.into(),
     })?;
     let Some((principal_name, status)) =
         db::grants::principal_for_update(pool, actor.org_id, ask.principal).await?

@@ -11,14 +11,14 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::hygiene::Filter;
-use crate::domain::hygiene::{client_bleed, median, overload, parse_account_limit, Hygiene};
-use crate::domain::reports::parse_window;
 use crate::error::AppError;
-use crate::model::principals::kind_label;
 use crate::model::reports::{Cell, ReportQuery, ReportTable};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::reports::audit_export;
 use crate::service::split_page;
+use rules::hygiene::{client_bleed, median, overload, parse_account_limit, Hygiene};
+use rules::principals::kind_label;
+use rules::reports::parse_window;
 
 pub const PAGE_SIZE: usize = 50;
 

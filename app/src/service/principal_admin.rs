@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::principals::Editable;
-use crate::domain::validation::{Email, Name};
 use crate::error::AppError;
 use crate::service::grants::parse_reason;
+use rules::validation::{Email, Name};
 
 const EMPLOYMENT_TYPES: [&str; 3] = ["employee", "contractor", "client_user"];
 

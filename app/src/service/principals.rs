@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::principals::PrincipalFilter;
-use crate::domain::effective::{effective_permissions, grant_in_force};
 use crate::error::AppError;
 use crate::model::principals::{
     EffectiveRow, GrantRow, PrincipalDetail, PrincipalPage, PrincipalQuery, PRINCIPALS_PAGE_SIZE,
-    PRINCIPAL_KINDS,
 };
+use rules::effective::{effective_permissions, grant_in_force};
+use rules::principals::PRINCIPAL_KINDS;
 
 /// Days without activity after which a principal counts as dormant in the list filter.
 pub const DORMANT_AFTER_DAYS: i64 = 90;

@@ -9,14 +9,14 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::reports::DormantFilter;
-use crate::domain::reports::{dormancy, parse_window};
 use crate::error::AppError;
-use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::{BulkOutcome, DormantQuery, DormantReport, DormantRow};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::principal_admin::set_status_in;
 use crate::service::split_page;
+use rules::principals::PRINCIPAL_KINDS;
+use rules::reports::{dormancy, parse_window};
 
 pub const PAGE_SIZE: usize = 50;
 /// Principals one action may take at once.

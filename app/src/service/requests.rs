@@ -11,16 +11,17 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::effective::effective_permissions;
-use crate::domain::requests::{
-    approvals_needed, decide as rule, highest_risk, parse_justification, ApproverScope,
-    DecisionContext, Outcome, RequestedDuration,
-};
-use crate::domain::sod::{refusal, Conflict, SodMode};
 use crate::error::AppError;
 use crate::model::requests::{
     ApprovalQueue, BulkOutcome, ExpiringGrant, QueueFilter, RequestOptions, RequestPreview,
+    RequestRow,
 };
+use rules::effective::effective_permissions;
+use rules::requests::{
+    approvals_needed, decide as rule, highest_risk, parse_justification, ApproverScope,
+    DecisionContext, Outcome, RequestedDuration,
+};
+use rules::sod::{refusal, Conflict, SodMode};
 
 pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOptions, AppError> {
     Ok(RequestOptions {
@@ -31,6 +32,11 @@ pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOpt
 }
 
 /// The name of a principal `me` may ask for: themselves, or one they manage or own.
+/// The requests `me` made, newest first.
+pub async fn mine(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<Vec<RequestRow>, AppError> {
+    Ok(db::requests::mine(pool, org_id, me).await?)
+}
+
 pub async fn requestable(
     pool: &PgPool,
     org_id: Uuid,
@@ -182,7 +188,7 @@ pub async fn submit(
         )));
     }
     if let Some(refused) = refusal(&preview.conflicts) {
-        return Err(refused);
+        return Err(refused.into());
     }
     let conflicts = conflicts_json(&preview.conflicts);
     let id = Uuid::new_v4();
@@ -366,7 +372,7 @@ pub async fn renew(pool: &PgPool, actor: &Actor, me: Uuid, grant: Uuid) -> Resul
     )
     .await?;
     if let Some(refused) = refusal(&conflicts) {
-        return Err(refused);
+        return Err(refused.into());
     }
     let extra = conflicts.iter().any(|c| c.mode == SodMode::ExtraApproval);
     let needed = approvals_needed(high_impact, extra);
@@ -588,7 +594,7 @@ pub async fn decide(
             )
             .await?;
             if let Some(refused) = refusal(&conflicts) {
-                return Err(refused);
+                return Err(refused.into());
             }
             let grant = db::grants::insert(
                 &mut tx,

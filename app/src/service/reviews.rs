@@ -9,17 +9,17 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::api::guard::Caller;
+use crate::caller::Caller;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::reviews::{NewCampaign, Scope};
-use crate::domain::console::ConsolePermission;
 use crate::error::AppError;
-use crate::model::principals::PRINCIPAL_KINDS;
 use crate::model::reports::BulkOutcome;
 use crate::model::reviews::{CampaignDetail, ClosedCampaign, CreatedCampaign, ReviewsOverview};
 use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::split_page;
+use rules::console::ConsolePermission;
+use rules::principals::PRINCIPAL_KINDS;
 
 pub const PAGE_SIZE: usize = 100;
 /// Items one bulk decision may take.

@@ -9,10 +9,10 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::roles::BundleRow;
 use crate::db::Tx;
-use crate::domain::role_matrix::{overloaded_roles, RoleLoad};
-use crate::domain::validation::Name;
 use crate::error::AppError;
 use crate::model::roles::{BundleKind, MatrixBundle, RoleMatrix};
+use rules::role_matrix::{overloaded_roles, RoleLoad};
+use rules::validation::Name;
 
 pub async fn matrix(
     pool: &PgPool,

@@ -5,12 +5,12 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::api::guard::RequestOrigin;
+use crate::caller::RequestOrigin;
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::sign_in_throttle::{self, Scope, Verdict};
-use crate::domain::validation::Email;
 use crate::error::AppError;
+use rules::sign_in_throttle::{self, Scope, Verdict};
+use rules::validation::Email;
 
 /// The one answer for every wrong email, password or inactive account.
 pub const REFUSED: &str = "That email and password do not match an active account.";
@@ -164,7 +164,7 @@ fn actor_for(c: &db::auth::Credential, email: &str, origin: &RequestOrigin) -> A
 }
 
 /// Ends a console session on the server and records it.
-pub async fn sign_out(pool: &PgPool, caller: &crate::api::guard::Caller) -> Result<(), AppError> {
+pub async fn sign_out(pool: &PgPool, caller: &crate::caller::Caller) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     db::auth::end_session(&mut tx, caller.org_id, &caller.session_ref).await?;
     db::audit::record(

@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
-use crate::domain::sod::{new_conflicts, Conflict, Holding, SodMode};
-use crate::domain::validation::Name;
 use crate::error::AppError;
 use crate::model::sod::SodOverview;
+use rules::sod::{new_conflicts, Conflict, Holding, SodMode};
+use rules::validation::Name;
 
 pub async fn overview(
     pool: &PgPool,

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::webhooks::Due;
-use crate::domain::webhooks::{
-    parse_events, parse_url, retry_delay, signature, Destinations, MAX_ATTEMPTS,
-};
 use crate::error::AppError;
 use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
 use crate::service::secrets::SecretKeys;
+use rules::webhooks::{
+    parse_events, parse_url, retry_delay, signature, Destinations, MAX_ATTEMPTS,
+};
 
 /// How long one delivery may take before it counts as failed.
 pub const DELIVERY_TIMEOUT: StdDuration = StdDuration::from_secs(10);

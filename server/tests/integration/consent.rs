@@ -2,8 +2,8 @@
 //! without a token; the history is append-only and the current state always agrees with
 //! the state derived from it.
 
-use app::domain::consent::{current_state, ConsentStatus, HistoryEntry};
 use chrono::{DateTime, Duration, Utc};
+use rules::consent::{current_state, ConsentStatus, HistoryEntry};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -510,7 +510,7 @@ async fn an_account_shows_opt_ins_withdrawals_and_who_may_reach_its_contacts(poo
         for p in h["permissions"].as_array().unwrap() {
             let action = p.as_str().unwrap().rsplit('.').next().unwrap();
             assert!(
-                app::domain::consent::reaches_contacts(action),
+                rules::consent::reaches_contacts(action),
                 "{p} does not reach contacts"
             );
         }

@@ -194,7 +194,7 @@ async fn a_flood_of_failed_sign_ins_does_not_stall_anyone_else(pool: sqlx::PgPoo
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(failures, app::domain::sign_in_throttle::LOCK_AFTER);
+    assert_eq!(failures, rules::sign_in_throttle::LOCK_AFTER);
 
     // From another address, the owner is slowed down, never shut out.
     let locked_here: i64 = count(
@@ -207,11 +207,11 @@ async fn a_flood_of_failed_sign_ins_does_not_stall_anyone_else(pool: sqlx::PgPoo
         "the attacker's address is locked for that email"
     );
     let now = chrono::Utc::now();
-    let scoped: Vec<_> = app::domain::sign_in_throttle::Scope::ALL
+    let scoped: Vec<_> = rules::sign_in_throttle::Scope::ALL
         .into_iter()
         .map(|scope| {
-            let state = (scope == app::domain::sign_in_throttle::Scope::Email).then_some(
-                app::domain::sign_in_throttle::ThrottleState {
+            let state = (scope == rules::sign_in_throttle::Scope::Email).then_some(
+                rules::sign_in_throttle::ThrottleState {
                     failures: 100,
                     last_failure_at: now,
                     locked_until: None,
@@ -221,8 +221,8 @@ async fn a_flood_of_failed_sign_ins_does_not_stall_anyone_else(pool: sqlx::PgPoo
         })
         .collect();
     assert!(matches!(
-        app::domain::sign_in_throttle::verdict(&scoped, now),
-        app::domain::sign_in_throttle::Verdict::Proceed { .. }
+        rules::sign_in_throttle::verdict(&scoped, now),
+        rules::sign_in_throttle::Verdict::Proceed { .. }
     ));
 }
 

@@ -76,7 +76,7 @@ async fn repeated_failures_lock_the_email_even_when_it_is_unknown(pool: sqlx::Pg
     let app = spawn_demo(pool).await;
     let client = crate::common::client();
     for email in ["member@northwind.example", "ghost@northwind.example"] {
-        for _ in 0..app::domain::sign_in_throttle::LOCK_AFTER {
+        for _ in 0..rules::sign_in_throttle::LOCK_AFTER {
             let (status, message) =
                 refusal(app.sign_in(&client, email, "wrong-password").await).await;
             assert_eq!((status, message.as_str()), (401, REFUSED));

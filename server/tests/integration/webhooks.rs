@@ -10,8 +10,8 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use uuid::Uuid;
 
-use app::domain::webhooks::Destinations;
 use gatehouse_server::demo;
+use rules::webhooks::Destinations;
 
 use crate::common::{spawn_configured, spawn_demo, TestApp};
 use crate::requests::{acme, ask, principal, request_id, role};

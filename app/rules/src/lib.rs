@@ -1,11 +1,15 @@
-//! Pure rules: no database, no web types. Each rule is a plain function with unit tests.
+//! Gatehouse's rules: no database, no web types, no I/O. Each rule is a plain function
+//! with its unit tests beside it; `cargo test -p rules` runs them alone.
 
 pub mod activity;
 pub mod consent;
 pub mod console;
 pub mod dsr;
 pub mod effective;
+pub mod error;
 pub mod hygiene;
+pub mod operations;
+pub mod principals;
 pub mod reports;
 pub mod requests;
 pub mod role_matrix;

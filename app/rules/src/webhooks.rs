@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use crate::error::AppError;
+use crate::error::RuleError;
 
 /// Events an endpoint may subscribe to, with what each announces.
 pub const EVENTS: [(&str, &str); 4] = [
@@ -29,7 +29,6 @@ pub fn retry_delay(attempts: i32) -> Duration {
 
 /// The signed content is `"{timestamp}.{body}"`, so a captured delivery cannot be
 /// replayed later with another timestamp. Answers the header value `sha256=<hex>`.
-#[cfg(feature = "ssr")]
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
@@ -96,9 +95,9 @@ impl Destinations {
 }
 
 /// An endpoint address: absolute http(s), no credentials in it, at most 2,000 characters.
-pub fn parse_url(raw: &str) -> Result<String, AppError> {
+pub fn parse_url(raw: &str) -> Result<String, RuleError> {
     let url = raw.trim();
-    let refuse = |message: &str| AppError::invalid("url", message.to_string());
+    let refuse = |message: &str| RuleError::invalid("url", message.to_string());
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -121,11 +120,11 @@ pub fn parse_url(raw: &str) -> Result<String, AppError> {
 }
 
 /// The chosen events, each known, at least one.
-pub fn parse_events(raw: &[String]) -> Result<Vec<String>, AppError> {
+pub fn parse_events(raw: &[String]) -> Result<Vec<String>, RuleError> {
     let mut events: Vec<String> = Vec::new();
     for event in raw.iter().map(|e| e.trim()) {
         if !EVENTS.iter().any(|(known, _)| *known == event) {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 "events",
                 format!("\u{201c}{event}\u{201d} is not an event Gatehouse sends."),
             ));
@@ -135,7 +134,7 @@ pub fn parse_events(raw: &[String]) -> Result<Vec<String>, AppError> {
         }
     }
     if events.is_empty() {
-        return Err(AppError::invalid("events", "Choose at least one event."));
+        return Err(RuleError::invalid("events", "Choose at least one event."));
     }
     Ok(events)
 }
@@ -183,7 +182,6 @@ mod tests {
         assert_eq!(retry_delay(30), Duration::hours(6));
     }
 
-    #[cfg(feature = "ssr")]
     #[test]
     fn the_signature_covers_timestamp_and_body() {
         // Expected value computed independently: HMAC-SHA256("Jefe", "1700000000.{body}").

@@ -1,7 +1,7 @@
 //! Parse, don't validate: the constructors below are the only way to get these values,
 //! and their errors are sentences a person can act on.
 
-use crate::error::AppError;
+use crate::error::RuleError;
 
 /// The first character of `text` that no field may hold: NUL and the other control
 /// characters, but for tab and line breaks. PostgreSQL cannot store NUL in text, and
@@ -44,13 +44,13 @@ pub fn forbidden_in_json(value: &serde_json::Value) -> Option<(String, char)> {
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, RuleError> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
-            return Err(AppError::invalid(field, "Enter an email address."));
+            return Err(RuleError::invalid(field, "Enter an email address."));
         }
         if email.len() > 254 {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 "That email address is too long (254 characters at most).",
             ));
@@ -67,7 +67,7 @@ impl Email {
             None => false,
         };
         if !valid {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 "Enter an email address like name@example.com.",
             ));
@@ -88,16 +88,16 @@ pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 
 impl NewPassword {
-    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, RuleError> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 format!("Use at least {PASSWORD_MIN_CHARS} characters for the password."),
             ));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 format!("Use at most {PASSWORD_MAX_CHARS} characters for the password."),
             ));
@@ -121,7 +121,7 @@ impl std::fmt::Debug for NewPassword {
 pub struct Name(String);
 
 impl Name {
-    pub fn parse(field: &str, what: &str, raw: &str, max_chars: usize) -> Result<Self, AppError> {
+    pub fn parse(field: &str, what: &str, raw: &str, max_chars: usize) -> Result<Self, RuleError> {
         let name = raw.trim();
         if name.is_empty() {
             let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -129,16 +129,19 @@ impl Name {
             } else {
                 "a"
             };
-            return Err(AppError::invalid(field, format!("Enter {article} {what}.")));
+            return Err(RuleError::invalid(
+                field,
+                format!("Enter {article} {what}."),
+            ));
         }
         if name.chars().count() > max_chars {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 format!("The {what} is too long ({max_chars} characters at most)."),
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 field,
                 format!("The {what} must be a single line of text."),
             ));

@@ -103,10 +103,8 @@ pub fn screen<T>(
             status,
             error,
         };
-        let parsed = match crate::domain::validation::forbidden_in_json(value) {
-            Some((field, c)) => Err(crate::domain::validation::forbidden_character_message(
-                &field, c,
-            )),
+        let parsed = match crate::validation::forbidden_in_json(value) {
+            Some((field, c)) => Err(crate::validation::forbidden_character_message(&field, c)),
             None => parse(value),
         };
         match parsed {

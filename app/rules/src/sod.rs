@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::RuleError;
 
 /// What a rule does to a request that would break it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -40,11 +40,11 @@ impl SodMode {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, RuleError> {
         Self::ALL
             .into_iter()
             .find(|m| m.as_str() == raw)
-            .ok_or_else(|| AppError::invalid("mode", "Choose block, extra approval or record."))
+            .ok_or_else(|| RuleError::invalid("mode", "Choose block, extra approval or record."))
     }
 }
 
@@ -127,12 +127,12 @@ pub fn new_conflicts(
 }
 
 /// The refusal for a request that breaks a block rule.
-pub fn refusal(conflicts: &[Conflict]) -> Option<AppError> {
+pub fn refusal(conflicts: &[Conflict]) -> Option<RuleError> {
     conflicts
         .iter()
         .find(|c| c.mode == SodMode::Block)
         .map(|c| {
-            AppError::Conflict(format!(
+            RuleError::Conflict(format!(
                 "Refused by the separation-of-duties rule \u{201c}{}\u{201d}: the principal would hold both sides of it.",
                 c.rule
             ))

@@ -88,7 +88,7 @@ impl Hygiene {
         match self {
             Hygiene::Overreach => &["ai_agent", "bot", "integration"],
             Hygiene::Expiring | Hygiene::ClientBleed | Hygiene::SodViolations => {
-                &crate::model::principals::PRINCIPAL_KINDS
+                &crate::principals::PRINCIPAL_KINDS
             }
             Hygiene::OverloadedRoles => &[],
         }

@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 /// One permission reached through one grant (through its role or permission set).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct GrantedPermission {
     pub grant_id: Uuid,
     /// `None` scopes the grant to every account of the organisation.

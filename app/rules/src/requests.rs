@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::RuleError;
 
 /// Durations offered on the request form, in days.
 pub const DURATION_PRESETS: [u32; 4] = [1, 7, 30, 90];
@@ -23,15 +23,16 @@ pub enum RequestedDuration {
 
 impl RequestedDuration {
     /// `choice` is a preset number of days, `date` (then `until` is `YYYY-MM-DD`) or `none`.
-    pub fn parse(choice: &str, until: &str, today: NaiveDate) -> Result<Self, AppError> {
+    pub fn parse(choice: &str, until: &str, today: NaiveDate) -> Result<Self, RuleError> {
         match choice.trim() {
             "none" => Ok(Self::NoEnd),
             "date" => {
                 let raw = until.trim();
-                let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| AppError::invalid("until", "Enter the end date as YYYY-MM-DD."))?;
+                let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+                    RuleError::invalid("until", "Enter the end date as YYYY-MM-DD.")
+                })?;
                 if date <= today {
-                    return Err(AppError::invalid(
+                    return Err(RuleError::invalid(
                         "until",
                         "The end date must be after today.",
                     ));
@@ -40,7 +41,7 @@ impl RequestedDuration {
             }
             days => match days.parse::<u32>() {
                 Ok(n) if DURATION_PRESETS.contains(&n) => Ok(Self::Days(n)),
-                _ => Err(AppError::invalid(
+                _ => Err(RuleError::invalid(
                     "duration",
                     "Choose 1, 7, 30 or 90 days, an end date, or no end.",
                 )),
@@ -56,10 +57,10 @@ impl RequestedDuration {
         max_days: Option<i32>,
         allow_no_end: bool,
         application: &str,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, RuleError> {
         let days = match self {
             Self::NoEnd if !allow_no_end => {
-                return Err(AppError::invalid(
+                return Err(RuleError::invalid(
                     "duration",
                     format!("{application} needs an end date on every grant."),
                 ))
@@ -69,7 +70,7 @@ impl RequestedDuration {
             Self::Until(date) => (date - today).num_days(),
         };
         match max_days {
-            Some(max) if days > i64::from(max) => Err(AppError::invalid(
+            Some(max) if days > i64::from(max) => Err(RuleError::invalid(
                 "duration",
                 format!("{application} grants last at most {max} days."),
             )),
@@ -105,10 +106,10 @@ impl RequestedDuration {
     }
 }
 
-pub fn parse_justification(raw: &str) -> Result<String, AppError> {
+pub fn parse_justification(raw: &str) -> Result<String, RuleError> {
     let text = raw.trim();
     if text.chars().count() < MIN_JUSTIFICATION_CHARS {
-        return Err(AppError::invalid(
+        return Err(RuleError::invalid(
             "justification",
             format!("Explain why in at least {MIN_JUSTIFICATION_CHARS} characters: the approver decides on it."),
         ));
@@ -181,28 +182,28 @@ pub enum Outcome {
 
 /// Checks that this approver may decide now, and says what the decision leads to.
 /// The step being decided is `approved_by.len() + 1`.
-pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Outcome, AppError> {
+pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Outcome, RuleError> {
     if ctx.approver == ctx.requester {
-        return Err(AppError::Conflict(
+        return Err(RuleError::Conflict(
             "Nobody decides their own request: another approver must.".into(),
         ));
     }
     if ctx.approver == ctx.principal {
-        return Err(AppError::Conflict(
+        return Err(RuleError::Conflict(
             "Nobody decides a request for their own access: another approver must.".into(),
         ));
     }
     if !ctx.covered {
-        return Err(AppError::Forbidden);
+        return Err(RuleError::Forbidden);
     }
     if ctx.approved_by.contains(&ctx.approver) {
-        return Err(AppError::Conflict(
+        return Err(RuleError::Conflict(
             "You approved an earlier step; the next must come from a different approver.".into(),
         ));
     }
     if !approve {
         if comment.trim().is_empty() {
-            return Err(AppError::invalid(
+            return Err(RuleError::invalid(
                 "comment",
                 "Say why you deny it: the requester sees your reason.",
             ));
@@ -331,7 +332,7 @@ mod tests {
             covered: false,
             ..ctx(1, 1, &[])
         };
-        assert_eq!(decide(&outside, true, ""), Err(AppError::Forbidden));
+        assert_eq!(decide(&outside, true, ""), Err(RuleError::Forbidden));
     }
 
     #[test]

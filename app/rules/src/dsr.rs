@@ -26,11 +26,6 @@ pub const ARRIVED_BY: [&str; 7] = [
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(
-    feature = "ssr",
-    sqlx(type_name = "dsr_kind", rename_all = "snake_case")
-)]
 pub enum DsrKind {
     Access,
     Rectification,
@@ -75,11 +70,6 @@ impl DsrKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
-#[cfg_attr(
-    feature = "ssr",
-    sqlx(type_name = "dsr_status", rename_all = "snake_case")
-)]
 pub enum DsrStatus {
     Received,
     IdentityVerified,
@@ -89,6 +79,18 @@ pub enum DsrStatus {
 }
 
 impl DsrStatus {
+    pub const ALL: [DsrStatus; 5] = [
+        DsrStatus::Received,
+        DsrStatus::IdentityVerified,
+        DsrStatus::InProgress,
+        DsrStatus::Completed,
+        DsrStatus::Rejected,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DsrStatus::Received => "received",
@@ -348,9 +350,36 @@ impl Pseudonymiser {
     }
 }
 
+/// As the database stores them: the enum's name in snake case.
+impl TryFrom<String> for DsrKind {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        DsrKind::parse(&raw).ok_or_else(|| format!("{raw:?} is not a kind of data-subject request"))
+    }
+}
+
+impl TryFrom<String> for DsrStatus {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        DsrStatus::parse(&raw)
+            .ok_or_else(|| format!("{raw:?} is not a status of a data-subject request"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_and_statuses_read_back_as_the_database_names_them() {
+        for kind in DsrKind::ALL {
+            assert_eq!(DsrKind::try_from(kind.as_str().to_string()), Ok(kind));
+        }
+        for status in DsrStatus::ALL {
+            assert_eq!(DsrStatus::try_from(status.as_str().to_string()), Ok(status));
+        }
+        assert!(DsrStatus::try_from("closed".to_string()).is_err());
+    }
     use DsrStatus::*;
 
     #[test]

@@ -1,0 +1,548 @@
+//! One table of every server function and HTTP endpoint: what a caller needs to use it
+//! and where the account it acts on comes from. The guard reads this table and nothing
+//! else decides who may call what; the authorization test walks every row against every
+//! console role.
+
+use crate::console::ConsolePermission;
+use crate::console::ConsolePermission::*;
+
+/// What a caller must be or hold to use an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Anyone, signed in or not: signing in, asking who one is, the health check.
+    Anyone,
+    /// A signed-in console user, whatever their roles.
+    SignedIn,
+    /// A signed-in console user who holds this console permission.
+    Permission(ConsolePermission),
+    /// An application token of the organisation (`/api/v1`).
+    ApplicationToken,
+}
+
+/// Where the account an operation acts on comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActsOn {
+    /// Only the caller themselves: their session, their own requests.
+    Caller,
+    /// The organisation as a whole: its settings and catalogue, or lists narrowed to the
+    /// accounts the caller reaches.
+    Organisation,
+    /// The account the input names.
+    Account,
+    /// The account the input chooses for a grant or request (none: every account).
+    ChosenAccount,
+    /// The accounts of the principal the input names.
+    Principal,
+    /// The account of the grant the input names.
+    Grant,
+    /// The account of the access request the input names.
+    Request,
+    /// The accounts the review campaign covers.
+    Campaign,
+    /// The account of the data subject the input names.
+    Subject,
+    /// The account of the data subject of the data-subject request the input names.
+    SubjectRequest,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The server function's path, or the HTTP route as the router matches it.
+    pub path: &'static str,
+    pub needs: Needs,
+    pub acts_on: ActsOn,
+    /// For an operation whose input chooses what it does: each choice, and the console
+    /// permission it needs besides `needs`. A choice not listed is refused.
+    pub choices: &'static [(&'static str, ConsolePermission)],
+}
+
+const fn op(path: &'static str, needs: Needs, acts_on: ActsOn) -> Operation {
+    Operation {
+        path,
+        needs,
+        acts_on,
+        choices: &[],
+    }
+}
+
+impl Operation {
+    /// The permission `choice` needs besides the row's own, or why it is refused.
+    pub fn choice(&self, choice: &str) -> Result<ConsolePermission, String> {
+        self.choices
+            .iter()
+            .find(|(name, _)| *name == choice)
+            .map(|(_, permission)| *permission)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.choices.iter().map(|(name, _)| *name).collect();
+                format!("Choose one of: {}.", names.join(", "))
+            })
+    }
+}
+
+/// Every server function of the console.
+pub const SERVER_FUNCTIONS: &[Operation] = &[
+    op(
+        "/api/accounts/list",
+        Needs::Permission(AccountsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/accounts/create",
+        Needs::Permission(AccountsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/audit/events",
+        Needs::Permission(AuditView),
+        ActsOn::Organisation,
+    ),
+    op("/api/auth/me", Needs::Anyone, ActsOn::Caller),
+    op("/api/auth/login", Needs::Anyone, ActsOn::Caller),
+    op("/api/auth/logout", Needs::SignedIn, ActsOn::Caller),
+    op(
+        "/api/consent/search",
+        Needs::Permission(ConsentView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/consent/subject",
+        Needs::Permission(ConsentView),
+        ActsOn::Subject,
+    ),
+    op(
+        "/api/consent/record",
+        Needs::Permission(ConsentManage),
+        ActsOn::Subject,
+    ),
+    op(
+        "/api/consent/accounts",
+        Needs::Permission(ConsentView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/consent/account",
+        Needs::Permission(ConsentView),
+        ActsOn::Account,
+    ),
+    op(
+        "/api/consent/purposes",
+        Needs::Permission(ConsentView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/consent/add-purpose",
+        Needs::Permission(ConsentManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/dashboard/summary",
+        Needs::Permission(DashboardView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/dsr/list",
+        Needs::Permission(ConsentView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/dsr/detail",
+        Needs::Permission(ConsentView),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/dsr/open",
+        Needs::Permission(DsrManage),
+        ActsOn::Subject,
+    ),
+    op(
+        "/api/dsr/step",
+        Needs::Permission(DsrManage),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/dsr/extend",
+        Needs::Permission(DsrManage),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/dsr/rectify",
+        Needs::Permission(DsrManage),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/dsr/erase",
+        Needs::Permission(DsrManage),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/dsr/response-days",
+        Needs::Permission(DsrManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/grants/create",
+        Needs::Permission(GrantsAssign),
+        ActsOn::ChosenAccount,
+    ),
+    op(
+        "/api/grants/revoke",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Grant,
+    ),
+    op(
+        "/api/principals/list",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/principals/detail",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/principals/update",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/principals/status",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/principals/account",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Account,
+    ),
+    op(
+        "/api/reports/dormant",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    Operation {
+        path: "/api/reports/act",
+        needs: Needs::Permission(ReportsView),
+        acts_on: ActsOn::Principal,
+        choices: &[
+            ("suspend", PrincipalsManage),
+            ("revoke_grants", GrantsAssign),
+            ("review", GrantsAssign),
+        ],
+    },
+    op(
+        "/api/reports/hygiene",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/reports/account-limit",
+        Needs::Permission(AccountsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/requests/form",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/requests/preview",
+        Needs::Permission(RequestsCreate),
+        ActsOn::ChosenAccount,
+    ),
+    op(
+        "/api/requests/create",
+        Needs::Permission(RequestsCreate),
+        ActsOn::ChosenAccount,
+    ),
+    op(
+        "/api/requests/mine",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Caller,
+    ),
+    op(
+        "/api/requests/cancel",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Request,
+    ),
+    op(
+        "/api/approvals/queue",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/approvals/count",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/approvals/decide-many",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Request,
+    ),
+    op(
+        "/api/approvals/decide",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Request,
+    ),
+    op(
+        "/api/access/expiring",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/access/renew",
+        Needs::Permission(RequestsApprove),
+        ActsOn::Grant,
+    ),
+    op(
+        "/api/reviews/overview",
+        Needs::Permission(DashboardView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/reviews/create",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/reviews/detail",
+        Needs::Permission(DashboardView),
+        ActsOn::Campaign,
+    ),
+    op(
+        "/api/reviews/decide",
+        Needs::Permission(DashboardView),
+        ActsOn::Campaign,
+    ),
+    op(
+        "/api/reviews/close",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Campaign,
+    ),
+    op(
+        "/api/roles/matrix",
+        Needs::Permission(RolesView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/roles/set-permission",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/roles/create",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/roles/update",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/roles/delete",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/sod/overview",
+        Needs::Permission(RolesView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/sod/create",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/sod/delete",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/tokens/overview",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/tokens/create",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/tokens/revoke",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/webhooks/overview",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/webhooks/create",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/webhooks/set-active",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/webhooks/retry",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+];
+
+/// Every HTTP endpoint that is not a page or a server function.
+pub const HTTP_ENDPOINTS: &[Operation] = &[
+    op(
+        "/audit/export.csv",
+        Needs::Permission(AuditExport),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/dormant.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/expiring.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/overloaded-roles.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/overreach.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/client-bleed.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/reports/sod-violations.csv",
+        Needs::Permission(ReportsView),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/consent/{subject}/proof.json",
+        Needs::Permission(ConsentView),
+        ActsOn::Subject,
+    ),
+    op(
+        "/consent/{subject}/proof.csv",
+        Needs::Permission(ConsentView),
+        ActsOn::Subject,
+    ),
+    op(
+        "/dsr/{request}/export.json",
+        Needs::Permission(DsrManage),
+        ActsOn::SubjectRequest,
+    ),
+    op(
+        "/api/v1/activity",
+        Needs::ApplicationToken,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/v1/consent-events",
+        Needs::ApplicationToken,
+        ActsOn::Organisation,
+    ),
+    op("/healthz", Needs::Anyone, ActsOn::Caller),
+];
+
+/// The row of `path`, if there is one: a path without a row is refused.
+pub fn operation(path: &str) -> Option<&'static Operation> {
+    SERVER_FUNCTIONS
+        .iter()
+        .chain(HTTP_ENDPOINTS)
+        .find(|o| o.path == path)
+}
+
+impl Needs {
+    /// Whether a caller is let through: `signed_in` with `permissions` on the console.
+    /// Application tokens are checked by the token's own guard, never by a session.
+    pub fn admits(self, signed_in: bool, permissions: &[ConsolePermission]) -> bool {
+        match self {
+            Needs::Anyone => true,
+            Needs::SignedIn => signed_in,
+            Needs::Permission(p) => signed_in && permissions.contains(&p),
+            Needs::ApplicationToken => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::ConsoleRole;
+    use crate::hygiene::Hygiene;
+
+    #[test]
+    fn every_path_has_one_row() {
+        let mut paths: Vec<&str> = SERVER_FUNCTIONS
+            .iter()
+            .chain(HTTP_ENDPOINTS)
+            .map(|o| o.path)
+            .collect();
+        let all = paths.len();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), all);
+    }
+
+    #[test]
+    fn every_hygiene_report_download_has_a_row() {
+        for report in Hygiene::ALL {
+            let path = format!("/reports/{}.csv", report.slug());
+            assert!(operation(&path).is_some(), "{path}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_and_tokens_never_admit_a_session() {
+        assert_eq!(operation("/api/no-such-thing"), None);
+        let everything = ConsolePermission::ALL;
+        assert!(!Needs::ApplicationToken.admits(true, &everything));
+        assert!(!Needs::SignedIn.admits(false, &everything));
+        assert!(!Needs::Permission(AuditView).admits(false, &everything));
+    }
+
+    #[test]
+    fn a_choice_not_in_the_row_is_refused_with_the_ones_that_are() {
+        let act = operation("/api/reports/act").unwrap();
+        assert_eq!(act.choice("suspend"), Ok(PrincipalsManage));
+        assert_eq!(
+            act.choice("delete"),
+            Err("Choose one of: suspend, revoke_grants, review.".to_string())
+        );
+    }
+
+    #[test]
+    fn a_member_changes_nothing_but_their_own_requests() {
+        let member = ConsoleRole::Member.permissions();
+        let admitted: Vec<&str> = SERVER_FUNCTIONS
+            .iter()
+            .filter(|o| o.needs != Needs::Anyone && o.needs.admits(true, &member))
+            .map(|o| o.path)
+            .collect();
+        assert!(
+            admitted.iter().all(|p| p.starts_with("/api/requests/")
+                || p.starts_with("/api/reviews/")
+                || *p == "/api/dashboard/summary"
+                || *p == "/api/auth/logout"),
+            "{admitted:?}"
+        );
+    }
+}
