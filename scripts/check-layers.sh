@@ -32,10 +32,6 @@ done < <(grep -rnE '(crate::db\b|\bdb::)' app/src/api app/src/pages app/src/comp
 # 4. Queries live in db/. Files still holding statements are listed here until they move;
 #    database.rs administers the database itself (runtime role, migrations).
 still_to_move=(
-  app/src/service/admin.rs
-  app/src/service/grants.rs
-  app/src/service/requests.rs
-  app/src/service/roles.rs
   server/src/demo.rs
 )
 while IFS= read -r file; do

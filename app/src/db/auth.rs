@@ -208,3 +208,48 @@ pub async fn console_grants(
         .map(|r| (r.granted.into(), r.bundle))
         .collect())
 }
+
+/// Whether `email` signs in to any organisation's console, or names a principal of this one.
+pub async fn email_taken(tx: &mut Tx<'_>, org_id: Uuid, email: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM console_credentials WHERE email = $1) \
+             OR EXISTS (SELECT 1 FROM principals WHERE org_id = $2 AND email = $1)",
+    )
+    .bind(email)
+    .bind(org_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// A person who signs in to the console: an employee principal with credentials.
+pub async fn insert_console_user(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    (display_name, email): (&str, &str),
+    job_title: &str,
+    password_hash: &str,
+) -> sqlx::Result<Uuid> {
+    let principal_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO principals (org_id, id, kind, display_name, email, employment_type, job_title) \
+         VALUES ($1, $2, 'human', $3, $4, 'employee', $5)",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .bind(display_name)
+    .bind(email)
+    .bind(job_title)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO console_credentials (org_id, principal_id, email, password_hash) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .bind(email)
+    .bind(password_hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(principal_id)
+}

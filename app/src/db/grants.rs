@@ -128,3 +128,44 @@ pub async fn ending_for_update(
     .fetch_optional(&mut **tx)
     .await
 }
+
+/// A grant locked for revocation: its principal's name, its role or permission set's
+/// name, and when it was revoked if it was.
+pub async fn lock_for_revoke(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    grant_id: Uuid,
+) -> sqlx::Result<Option<(String, String, Option<DateTime<Utc>>)>> {
+    sqlx::query_as(
+        "SELECT p.display_name, coalesce(r.name, ps.name), g.revoked_at FROM grants g \
+         JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+         WHERE g.org_id = $1 AND g.id = $2 FOR UPDATE OF g",
+    )
+    .bind(org_id)
+    .bind(grant_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Revokes a grant now, by `by` (none: the system), for `reason`.
+pub async fn revoke(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    grant_id: Uuid,
+    by: Option<Uuid>,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE grants SET revoked_at = now(), revoked_by = $3, revoke_reason = $4 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(grant_id)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod dsr;
 pub mod expiry;
 pub mod grants;
 pub mod hygiene;
+pub mod organisations;
 pub mod principals;
 pub mod reports;
 pub mod requests;

@@ -366,3 +366,52 @@ pub async fn expiring(
     .fetch_all(pool)
     .await
 }
+
+/// Records one approver's answer to step `step` of a request.
+pub async fn record_decision(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    request_id: Uuid,
+    (step, approver): (i16, Uuid),
+    approved: bool,
+    comment: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO request_decisions (org_id, request_id, step, approver_id, approved, comment) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org_id)
+    .bind(request_id)
+    .bind(step)
+    .bind(approver)
+    .bind(approved)
+    .bind(comment)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Closes a request as `status` (approved, denied, cancelled) now, with the deciding
+/// comment (empty: none) and the grant an approval made.
+pub async fn close(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    request_id: Uuid,
+    status: &str,
+    comment: &str,
+    grant_id: Option<Uuid>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE access_requests SET status = $3::request_status, decided_at = now(), \
+                decision_comment = nullif($4, ''), grant_id = $5 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(request_id)
+    .bind(status)
+    .bind(comment)
+    .bind(grant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

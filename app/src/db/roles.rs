@@ -167,3 +167,110 @@ pub async fn grant_count(
     .fetch_one(&mut **tx)
     .await
 }
+
+/// Whether the application is the console itself (`None`: no such application).
+pub async fn application_is_console(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    application_id: Uuid,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar("SELECT is_console FROM applications WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(application_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Adds a role or permission set to an application; `None` when the name is taken there.
+pub async fn insert_bundle(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    kind: BundleKind,
+    (application_id, name, description): (Uuid, &str, &str),
+) -> sqlx::Result<Option<Uuid>> {
+    let (table, _, _) = tables(kind);
+    sqlx::query_scalar(&format!(
+        "INSERT INTO {table} (org_id, id, application_id, name, description) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, application_id, name) DO NOTHING RETURNING id"
+    ))
+    .bind(org_id)
+    .bind(Uuid::new_v4())
+    .bind(application_id)
+    .bind(name)
+    .bind(description)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Whether another bundle of the application than `except` has this name.
+pub async fn name_taken(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    kind: BundleKind,
+    (application_id, name): (Uuid, &str),
+    except: Uuid,
+) -> sqlx::Result<bool> {
+    let (table, _, _) = tables(kind);
+    sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE org_id = $1 AND application_id = $2 AND name = $3 AND id <> $4)"
+    ))
+    .bind(org_id)
+    .bind(application_id)
+    .bind(name)
+    .bind(except)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn rename_bundle(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    kind: BundleKind,
+    id: Uuid,
+    (name, description): (&str, &str),
+) -> sqlx::Result<()> {
+    let (table, _, _) = tables(kind);
+    sqlx::query(&format!(
+        "UPDATE {table} SET name = $3, description = $4 WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .bind(name)
+    .bind(description)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many access requests, and how many separation-of-duties rules, name a bundle.
+pub async fn requests_and_rules_naming(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM access_requests WHERE org_id = $1 AND (role_id = $2 OR permission_set_id = $2)), \
+                (SELECT count(*) FROM sod_rules WHERE org_id = $1 AND conflicting_role_id = $2)",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn delete_bundle(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    kind: BundleKind,
+    id: Uuid,
+) -> sqlx::Result<()> {
+    let (table, _, _) = tables(kind);
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -41,10 +41,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
     let password_hash = crate::service::passwords::hash(&password).await?;
 
     let mut tx = pool.begin().await?;
-    let orgs: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM organisations ORDER BY name")
-            .fetch_all(&mut *tx)
-            .await?;
+    let orgs = db::organisations::all(&mut tx).await?;
     let (org_id, organisation, created_org) = match (orgs.as_slice(), new.organisation) {
         ([], wanted) => {
             let name = Name::parse(
@@ -53,12 +50,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
                 wanted.unwrap_or("My organisation"),
                 100,
             )?;
-            let id = Uuid::new_v4();
-            sqlx::query("INSERT INTO organisations (id, name) VALUES ($1, $2)")
-                .bind(id)
-                .bind(name.as_str())
-                .execute(&mut *tx)
-                .await?;
+            let id = db::organisations::insert(&mut tx, name.as_str()).await?;
             (id, name.as_str().to_string(), true)
         }
         ([(id, name)], None) => (*id, name.clone(), false),
@@ -87,50 +79,37 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
     };
     db::console_catalogue::ensure(&mut tx, org_id).await?;
 
-    let taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM console_credentials WHERE email = $1) \
-             OR EXISTS (SELECT 1 FROM principals WHERE org_id = $2 AND email = $1)",
-    )
-    .bind(email.as_str())
-    .bind(org_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken {
+    if db::auth::email_taken(&mut tx, org_id, email.as_str()).await? {
         return Err(AppError::invalid(
             "email",
             format!("{} already has an account.", email.as_str()),
         ));
     }
 
-    let principal_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO principals (org_id, id, kind, display_name, email, employment_type, job_title) \
-         VALUES ($1, $2, 'human', $3, $4, 'employee', 'Governance admin')",
+    let principal_id = db::auth::insert_console_user(
+        &mut tx,
+        org_id,
+        (display_name.as_str(), email.as_str()),
+        "Governance admin",
+        &password_hash,
     )
-    .bind(org_id)
-    .bind(principal_id)
-    .bind(display_name.as_str())
-    .bind(email.as_str())
-    .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO console_credentials (org_id, principal_id, email, password_hash) VALUES ($1, $2, $3, $4)")
-        .bind(org_id)
-        .bind(principal_id)
-        .bind(email.as_str())
-        .bind(&password_hash)
-        .execute(&mut *tx)
-        .await?;
     let role_id =
         db::console_catalogue::role_id(&mut tx, org_id, ConsoleRole::GovernanceAdmin).await?;
-    let grant_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO grants (org_id, id, principal_id, role_id, reason) VALUES ($1, $2, $3, $4, 'Created with gatehouse create-admin')",
+    let grant_id = db::grants::insert(
+        &mut tx,
+        org_id,
+        &db::grants::NewGrant {
+            principal_id,
+            role_id: Some(role_id),
+            permission_set_id: None,
+            account_id: None,
+            valid_until: None,
+            granted_by: None,
+            reason: "Created with gatehouse create-admin",
+            source_request_id: None,
+        },
     )
-    .bind(org_id)
-    .bind(grant_id)
-    .bind(principal_id)
-    .bind(role_id)
-    .execute(&mut *tx)
     .await?;
 
     let actor = Actor {

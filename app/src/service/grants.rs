@@ -276,17 +276,7 @@ pub async fn revoke_in(
     grant_id: Uuid,
     reason: &str,
 ) -> Result<(), AppError> {
-    let grant: Option<(String, String, Option<chrono::DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT p.display_name, coalesce(r.name, ps.name), g.revoked_at FROM grants g \
-         JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
-         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-         WHERE g.org_id = $1 AND g.id = $2 FOR UPDATE OF g",
-    )
-    .bind(actor.org_id)
-    .bind(grant_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let grant = db::grants::lock_for_revoke(tx, actor.org_id, grant_id).await?;
     let Some((principal, bundle, revoked_at)) = grant else {
         return Err(AppError::NotFound("There is no such grant.".into()));
     };
@@ -295,13 +285,7 @@ pub async fn revoke_in(
             "This grant has already been revoked.".into(),
         ));
     }
-    sqlx::query("UPDATE grants SET revoked_at = now(), revoked_by = $3, revoke_reason = $4 WHERE org_id = $1 AND id = $2")
-        .bind(actor.org_id)
-        .bind(grant_id)
-        .bind(actor.principal_id)
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+    db::grants::revoke(tx, actor.org_id, grant_id, actor.principal_id, reason).await?;
     db::audit::record(
         tx,
         actor,

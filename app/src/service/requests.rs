@@ -551,18 +551,8 @@ pub async fn decide(
         approve,
         &comment,
     )?;
-    sqlx::query(
-        "INSERT INTO request_decisions (org_id, request_id, step, approver_id, approved, comment) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org_id)
-    .bind(request_id)
-    .bind(step)
-    .bind(me)
-    .bind(approve)
-    .bind(&comment)
-    .execute(&mut *tx)
-    .await?;
+    db::requests::record_decision(&mut tx, org_id, request_id, (step, me), approve, &comment)
+        .await?;
     let label = format!("{} \u{2192} {}", request.principal, request.bundle);
     let (action, status, grant_id) = match outcome {
         Outcome::AwaitsNextApprover => ("request.approved_step", "pending", None),
@@ -633,18 +623,7 @@ pub async fn decide(
         }
     };
     if status != "pending" {
-        sqlx::query(
-            "UPDATE access_requests SET status = $3::request_status, decided_at = now(), \
-                    decision_comment = nullif($4, ''), grant_id = $5 \
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org_id)
-        .bind(request_id)
-        .bind(status)
-        .bind(&comment)
-        .bind(grant_id)
-        .execute(&mut *tx)
-        .await?;
+        db::requests::close(&mut tx, org_id, request_id, status, &comment, grant_id).await?;
     }
     db::audit::record(
         &mut tx,
@@ -696,13 +675,7 @@ pub async fn cancel(
             request.status
         )));
     }
-    sqlx::query(
-        "UPDATE access_requests SET status = 'cancelled', decided_at = now() WHERE org_id = $1 AND id = $2",
-    )
-    .bind(actor.org_id)
-    .bind(request_id)
-    .execute(&mut *tx)
-    .await?;
+    db::requests::close(&mut tx, actor.org_id, request_id, "cancelled", "", None).await?;
     db::audit::record(
         &mut tx,
         actor,

@@ -164,13 +164,7 @@ pub async fn create_bundle(
     let name = Name::parse("name", &format!("{} name", kind.noun()), name, 80)?;
     let description = description.trim();
     let mut tx = pool.begin().await?;
-    let console: Option<bool> =
-        sqlx::query_scalar("SELECT is_console FROM applications WHERE org_id = $1 AND id = $2")
-            .bind(actor.org_id)
-            .bind(application_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match console {
+    match db::roles::application_is_console(&mut tx, actor.org_id, application_id).await? {
         None => return Err(AppError::NotFound("There is no such application.".into())),
         Some(true) => {
             return Err(AppError::Conflict(
@@ -179,17 +173,12 @@ pub async fn create_bundle(
         }
         Some(false) => {}
     }
-    let (table, _, _) = db::roles::tables(kind);
-    let id: Option<Uuid> = sqlx::query_scalar(&format!(
-        "INSERT INTO {table} (org_id, id, application_id, name, description) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (org_id, application_id, name) DO NOTHING RETURNING id"
-    ))
-    .bind(actor.org_id)
-    .bind(Uuid::new_v4())
-    .bind(application_id)
-    .bind(name.as_str())
-    .bind(description)
-    .fetch_optional(&mut *tx)
+    let id = db::roles::insert_bundle(
+        &mut tx,
+        actor.org_id,
+        kind,
+        (application_id, name.as_str(), description),
+    )
     .await?;
     let Some(id) = id else {
         return Err(name_taken(kind, &name));
@@ -224,27 +213,24 @@ pub async fn update_bundle(
     let description = description.trim();
     let mut tx = pool.begin().await?;
     let bundle = editable_bundle(&mut tx, actor.org_id, kind, id).await?;
-    let (table, _, _) = db::roles::tables(kind);
-    let taken: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {table} WHERE org_id = $1 AND application_id = $2 AND name = $3 AND id <> $4)"
-    ))
-    .bind(actor.org_id)
-    .bind(bundle.application_id)
-    .bind(name.as_str())
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken {
+    if db::roles::name_taken(
+        &mut tx,
+        actor.org_id,
+        kind,
+        (bundle.application_id, name.as_str()),
+        id,
+    )
+    .await?
+    {
         return Err(name_taken(kind, &name));
     }
-    sqlx::query(&format!(
-        "UPDATE {table} SET name = $3, description = $4 WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(actor.org_id)
-    .bind(id)
-    .bind(name.as_str())
-    .bind(description)
-    .execute(&mut *tx)
+    db::roles::rename_bundle(
+        &mut tx,
+        actor.org_id,
+        kind,
+        id,
+        (name.as_str(), description),
+    )
     .await?;
     db::audit::record(
         &mut tx,
@@ -282,28 +268,14 @@ pub async fn delete_bundle(
             if grants == 1 { "s" } else { "" },
         )));
     }
-    let (requests, rules): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM access_requests WHERE org_id = $1 AND (role_id = $2 OR permission_set_id = $2)), \
-                (SELECT count(*) FROM sod_rules WHERE org_id = $1 AND conflicting_role_id = $2)",
-    )
-    .bind(actor.org_id)
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (requests, rules) = db::roles::requests_and_rules_naming(&mut tx, actor.org_id, id).await?;
     if requests > 0 || rules > 0 {
         return Err(AppError::Conflict(format!(
             "\u{201c}{}\u{201d} cannot be deleted: {requests} access request(s) and {rules} separation-of-duties rule(s) name it.",
             bundle.name
         )));
     }
-    let (table, _, _) = db::roles::tables(kind);
-    sqlx::query(&format!(
-        "DELETE FROM {table} WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(actor.org_id)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    db::roles::delete_bundle(&mut tx, actor.org_id, kind, id).await?;
     db::audit::record(
         &mut tx,
         actor,

@@ -1,0 +1,22 @@
+//! Organisations: the tenants of one Gatehouse.
+
+use uuid::Uuid;
+
+use super::Tx;
+
+/// Every organisation, by name.
+pub async fn all(tx: &mut Tx<'_>) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, name FROM organisations ORDER BY name")
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn insert(tx: &mut Tx<'_>, name: &str) -> sqlx::Result<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO organisations (id, name) VALUES ($1, $2)")
+        .bind(id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
