@@ -633,8 +633,17 @@ async fn bundle(
     Ok(id)
 }
 
-/// Loads the demo organisation into an empty database, in one transaction.
+/// Loads the demo organisation, then the work waiting for its console users.
 pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
+    let (summary, cast) = load_organisation(pool).await?;
+    work_to_do(pool, &cast).await?;
+    Ok(summary)
+}
+
+/// The demo organisation alone, in one transaction: its catalogue, people, bots and
+/// grants, consent histories and history figures; nothing waits in a queue. Tests start
+/// from it; `load` adds the work.
+pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), DemoError> {
     let mut tx = pool.begin().await?;
     sqlx::query("LOCK TABLE organisations IN EXCLUSIVE MODE")
         .execute(&mut *tx)
@@ -688,17 +697,22 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
     )
     .await?;
     let apps = [crm, chatbot];
+    let mut flows_draft = Uuid::nil();
     for (app_id, catalogue) in [
         (crm, &CRM_PERMISSIONS[..]),
         (chatbot, &CHATBOT_PERMISSIONS[..]),
     ] {
         for (resource, action, risk, high_impact, description) in catalogue {
+            let id = Uuid::new_v4();
+            if app_id == chatbot && (*resource, *action) == ("flows", "draft") {
+                flows_draft = id;
+            }
             sqlx::query(
                 "INSERT INTO permissions (org_id, id, application_id, resource, action, risk, high_impact, description) \
                  VALUES ($1, $2, $3, $4, $5, $6::risk_level, $7, $8)",
             )
             .bind(org)
-            .bind(Uuid::new_v4())
+            .bind(id)
             .bind(app_id)
             .bind(resource)
             .bind(action)
@@ -1111,6 +1125,16 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
         source_ip: None,
         user_agent: None,
     };
+    let cast = Cast {
+        org,
+        admin: console_ids[0],
+        approver: console_ids[1],
+        member: console_ids[4],
+        accounts: accounts.clone(),
+        chatbot,
+        flows_draft,
+        roles: roles.clone(),
+    };
     db::audit::record(
         &mut tx,
         &actor,
@@ -1127,7 +1151,129 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
     )
     .await?;
     tx.commit().await?;
-    Ok(summary)
+    Ok((summary, cast))
+}
+
+/// Who and what the demo's work refers to.
+pub struct Cast {
+    org: Uuid,
+    admin: Uuid,
+    approver: Uuid,
+    member: Uuid,
+    accounts: Vec<Uuid>,
+    chatbot: Uuid,
+    /// The Chatbot Builder's `flows.draft` permission.
+    flows_draft: Uuid,
+    roles: std::collections::HashMap<&'static str, Uuid>,
+}
+
+/// Work waiting for each console user when they first sign in, made through the same
+/// use cases the console calls (so every rule and audit event applies): requests in the
+/// approval queue (one high-impact needing two approvers, one breaking a recorded
+/// separation-of-duties rule, one renewing access that ends within days, one routine),
+/// and an access review of the Chatbot Builder for the Approver.
+async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoError> {
+    use app::service::{grants, principal_admin, requests, reviews, sod};
+    let as_user = |principal: Uuid, index: usize| {
+        let (email, name, _) = CONSOLE_USERS[index];
+        Actor {
+            org_id: cast.org,
+            principal_id: Some(principal),
+            label: format!("{name} <{email}>"),
+            source_ip: None,
+            user_agent: None,
+        }
+    };
+    let admin = as_user(cast.admin, 0);
+    let member = as_user(cast.member, 4);
+
+    // Maker and checker: who designs a chatbot flow does not publish it.
+    sod::create(
+        pool,
+        &admin,
+        &sod::RuleForm {
+            name: "Flows: design or publish",
+            description: "Whoever drafts a chatbot flow must not be the one who publishes it.",
+            permission: &cast.flows_draft.to_string(),
+            conflicting: &format!("role:{}", cast.roles["Flow Publisher"]),
+            mode: "record",
+        },
+    )
+    .await?;
+    // Priya works on Acme Retail and Bluebird Telecom; her access there follows.
+    for account in [cast.accounts[0], cast.accounts[1]] {
+        principal_admin::set_account(pool, &admin, cast.member, account, true).await?;
+    }
+    // Chatbot Builder grants end within 30 days.
+    let in_four_weeks = (Utc::now() + Duration::days(28)).date_naive().to_string();
+    grants::grant(
+        pool,
+        &admin,
+        cast.member,
+        cast.roles["Flow Designer"],
+        &cast.accounts[0].to_string(),
+        &in_four_weeks,
+        "Builds the new order-tracking flow",
+    )
+    .await?;
+
+    for (bundle, account, duration, why) in [
+        (
+            "Campaign Manager",
+            1,
+            "30",
+            "Sends the spring campaign while the campaign team is on leave",
+        ),
+        (
+            "Flow Publisher",
+            0,
+            "7",
+            "Publishes the order-tracking flow once it has been tested",
+        ),
+        (
+            "Analyst",
+            1,
+            "7",
+            "Prepares the quarterly figures for the client meeting",
+        ),
+    ] {
+        let account = cast.accounts[account].to_string();
+        let new = requests::NewRequest {
+            principal: cast.member,
+            bundle: cast.roles[bundle],
+            account: &account,
+            duration,
+            until: "",
+            justification: why,
+        };
+        requests::create(pool, &member, cast.member, &new).await?;
+    }
+
+    // The first grant that ends within a week, renewed by the admin for the Approver.
+    let ending = requests::expiring(pool, cast.org, cast.admin, 7).await?;
+    if let Some(grant) = ending.iter().find(|g| !g.renewal_pending) {
+        requests::renew(pool, &admin, cast.admin, grant.id).await?;
+    }
+
+    let due_on = (Utc::now() + Duration::days(14)).date_naive().to_string();
+    reviews::create(
+        pool,
+        &admin,
+        cast.admin,
+        &reviews::CampaignForm {
+            name: "Chatbot Builder: quarterly access review",
+            application: Some(cast.chatbot),
+            accounts: &[],
+            roles: &[],
+            kinds: &[],
+            principals: &[],
+            reviewers: &[cast.approver],
+            due_on: &due_on,
+            undecided: "keep",
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Consent histories of two accounts' customers over the last year, as the chatbot and

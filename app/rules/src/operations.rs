@@ -116,6 +116,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Subject,
     ),
     op(
+        "/api/consent/attention",
+        Needs::Permission(ConsentView),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/consent/accounts",
         Needs::Permission(ConsentView),
         ActsOn::Organisation,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::consent::{
-    AccountConsent, AccountRef, PurposeList, SubjectDetail, SubjectSearch,
+    AccountConsent, AccountRef, ConsentAttention, PurposeList, SubjectDetail, SubjectSearch,
 };
 
 #[server(endpoint = "consent/search")]
@@ -78,6 +78,16 @@ pub async fn record_consent(
         &reason,
     )
     .await
+}
+
+/// What waits before any search: the latest withdrawals and the most urgent requests.
+#[server(endpoint = "consent/attention")]
+pub async fn load_consent_attention() -> Result<ConsentAttention, AppError> {
+    use crate::api::guard;
+    use rules::console::ConsolePermission;
+    let caller = guard::authorize::<LoadConsentAttention>().await?;
+    let scope = caller.accounts(ConsolePermission::ConsentView);
+    crate::service::consent::attention(&guard::pool()?, caller.org_id, &scope).await
 }
 
 #[server(endpoint = "consent/accounts")]

@@ -187,6 +187,29 @@ const AFTER: &str = "(CASE WHEN c.email IS DISTINCT FROM p.email THEN jsonb_buil
 const SUBJECT: &str = "SELECT d.id, d.account_id, a.name AS account, d.external_id, d.email, d.name, d.country, d.pseudonymised_at \
      FROM data_subjects d JOIN accounts a ON a.org_id = d.org_id AND a.id = d.account_id";
 
+/// The latest withdrawals of consent by subjects within `accounts` (`None`: all).
+pub async fn recent_withdrawals(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    accounts: Option<&[Uuid]>,
+    limit: i64,
+) -> sqlx::Result<Vec<crate::model::consent::RecentWithdrawal>> {
+    sqlx::query_as(
+        "SELECT e.subject_id, coalesce(d.name, d.external_id) AS subject, a.name AS account, \
+                e.channel, e.purpose, e.occurred_at \
+         FROM consent_events e \
+         JOIN data_subjects d ON d.org_id = e.org_id AND d.id = e.subject_id \
+         JOIN accounts a ON a.org_id = d.org_id AND a.id = d.account_id \
+         WHERE e.org_id = $1 AND e.status = 'withdrawn' AND ($2::uuid[] IS NULL OR d.account_id = ANY($2)) \
+         ORDER BY e.occurred_at DESC LIMIT $3",
+    )
+    .bind(org_id)
+    .bind(accounts)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// Subjects within `accounts` (`None`: all) whose email or external id is `term`, or
 /// whose name starts with it; by name, `limit` from `offset`. The name's start is a range of the index on lower-case
 /// names (byte order), which a prepared statement's generic plan can use, unlike LIKE.

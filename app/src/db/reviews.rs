@@ -65,7 +65,40 @@ pub async fn campaign(
     Ok(header.map(|h| (h.row, h.scope)))
 }
 
-pub async fn choices(pool: &PgPool, org_id: Uuid, sql: &str) -> sqlx::Result<Vec<Choice>> {
+/// The lists a campaign's form and page choose from or name things by.
+#[derive(Debug, Clone, Copy)]
+pub enum ChoiceList {
+    Applications,
+    Accounts,
+    /// Every role, named with its application.
+    Roles,
+    /// Active people who sign in to the console: the possible reviewers.
+    ConsoleUsers,
+    /// Applications, accounts and roles together, to name a campaign's scope.
+    ScopeNames,
+}
+
+pub async fn choices(pool: &PgPool, org_id: Uuid, list: ChoiceList) -> sqlx::Result<Vec<Choice>> {
+    let sql = match list {
+        ChoiceList::Applications => {
+            "SELECT id, name FROM applications WHERE org_id = $1 ORDER BY is_console, name"
+        }
+        ChoiceList::Accounts => "SELECT id, name FROM accounts WHERE org_id = $1 ORDER BY name",
+        ChoiceList::Roles => {
+            "SELECT r.id, a.name || ' \u{b7} ' || r.name FROM roles r \
+             JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+             WHERE r.org_id = $1 ORDER BY a.is_console, a.name, r.name"
+        }
+        ChoiceList::ConsoleUsers => {
+            "SELECT p.id, p.display_name FROM principals p \
+             JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \
+             WHERE p.org_id = $1 AND p.status = 'active' ORDER BY p.display_name"
+        }
+        ChoiceList::ScopeNames => {
+            "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1 \
+             UNION ALL SELECT id, name FROM roles WHERE org_id = $1"
+        }
+    };
     let rows: Vec<(Uuid, String)> = sqlx::query_as(sql).bind(org_id).fetch_all(pool).await?;
     Ok(rows
         .into_iter()

@@ -19,6 +19,30 @@ pub struct SubjectRow {
     pub pseudonymised_at: Option<DateTime<Utc>>,
 }
 
+/// A withdrawal of consent, as the consent console's first screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct RecentWithdrawal {
+    pub subject_id: Uuid,
+    /// The subject's name, or their external id when there is none.
+    pub subject: String,
+    pub account: String,
+    pub channel: String,
+    pub purpose: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// What waits for the Data Protection Officer before any search: the latest withdrawals
+/// and the open data-subject requests, most urgent first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentAttention {
+    pub withdrawals: Vec<RecentWithdrawal>,
+    pub requests: Vec<crate::model::dsr::DsrRow>,
+    /// Open requests in all, overdue among them.
+    pub open: i64,
+    pub overdue: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubjectSearch {
     pub rows: Vec<SubjectRow>,

@@ -9,8 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::consent::{
-    consent_accounts, consent_purposes, load_account_consent, load_subject, search_subjects,
-    AddPurpose, RecordConsent,
+    consent_accounts, consent_purposes, load_account_consent, load_consent_attention, load_subject,
+    search_subjects, AddPurpose, RecordConsent,
 };
 use crate::api::dsr::OpenRequest;
 use crate::components::{
@@ -24,6 +24,70 @@ use rules::principals::kind_label;
 
 fn label(key: &str) -> String {
     key.replace('_', " ")
+}
+
+/// Before any search: the latest withdrawals and the requests that are due.
+#[component]
+fn Attention() -> impl IntoView {
+    let attention = Resource::new(|| (), |_| load_consent_attention());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading what needs attention…"</p> }>
+            {move || Suspend::new(async move {
+                match attention.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(a) => {
+                        let withdrawals = if a.withdrawals.is_empty() {
+                            view! { <p class="empty">"Nobody has withdrawn consent."</p> }.into_any()
+                        } else {
+                            let rows = a.withdrawals.into_iter().map(|w| view! {
+                                <tr>
+                                    <td><A href=format!("/consent/{}", w.subject_id)>{w.subject}</A></td>
+                                    <td>{w.account}</td>
+                                    <td>{label(&w.channel)}</td>
+                                    <td>{label(&w.purpose)}</td>
+                                    <td class="nowrap">{format_time(w.occurred_at)}</td>
+                                </tr>
+                            }).collect_view();
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="table withdrawals">
+                                        <thead><tr><th>"Subject"</th><th>"Account"</th><th>"Channel"</th><th>"Purpose"</th><th>"Withdrawn"</th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        };
+                        let requests = if a.requests.is_empty() {
+                            view! { <p class="empty">"No data-subject request is open."</p> }.into_any()
+                        } else {
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="table requests-due">
+                                        <thead><tr><th>"Request"</th><th>"Kind"</th><th>"Subject"</th><th>"Received"</th><th>"Due"</th><th>"Status"</th></tr></thead>
+                                        <tbody>{request_rows(&a.requests, true)}</tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        };
+                        view! {
+                            <section class="attention" aria-labelledby="attention-requests">
+                                <h2 id="attention-requests">"Data-subject requests"</h2>
+                                <p class="muted">
+                                    {format!("{} open, {} overdue. The most urgent first; ", a.open, a.overdue)}
+                                    <A href="/dsr">"all requests"</A>"."
+                                </p>
+                                {requests}
+                            </section>
+                            <section class="attention" aria-labelledby="attention-withdrawals">
+                                <h2 id="attention-withdrawals">"Latest withdrawals"</h2>
+                                {withdrawals}
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
 }
 
 #[component]
@@ -94,6 +158,9 @@ pub fn ConsentPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Show when=move || query.read().0.trim().is_empty()>
+            <Attention />
+        </Show>
         <Purposes />
         <h2>"Consent by account"</h2>
         <p class="muted">"Opt-ins and withdrawals over the last year, and who may export or message each account's contacts."</p>

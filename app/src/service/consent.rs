@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
+use crate::db::dsr::Show;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
 use crate::model::consent::{
-    AccountConsent, AccountRef, ConsentEventRow, Purpose, SubjectDetail, SubjectRow, SubjectSearch,
-    SUBJECTS_PAGE_SIZE,
+    AccountConsent, AccountRef, ConsentAttention, ConsentEventRow, Purpose, SubjectDetail,
+    SubjectRow, SubjectSearch, SUBJECTS_PAGE_SIZE,
 };
 use crate::service::activity::{is_deadlock, ATTEMPTS};
 use crate::service::csv_export::CsvFile;
@@ -25,6 +26,7 @@ use crate::service::split_page;
 use rules::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
 use rules::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
 use rules::console::AccountScope;
+use rules::dsr::urgency;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -107,6 +109,30 @@ async fn record(
 }
 
 /// Subjects matching an email, an external id or the start of a name.
+/// The consent console's first screen: the ten latest withdrawals and the five most
+/// urgent open data-subject requests within `scope`.
+pub async fn attention(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+) -> Result<ConsentAttention, AppError> {
+    let today = Utc::now().date_naive();
+    let (withdrawals, mut requests, (open, overdue, _)) = tokio::try_join!(
+        db::consent::recent_withdrawals(pool, org_id, scope.ids(), 10),
+        db::dsr::list(pool, org_id, scope.ids(), (Show::Open, None), today, 5, 0),
+        db::dsr::counts(pool, org_id, scope.ids(), today),
+    )?;
+    for r in &mut requests {
+        r.urgency = urgency(r.status, r.due, today);
+    }
+    Ok(ConsentAttention {
+        withdrawals,
+        requests,
+        open,
+        overdue,
+    })
+}
+
 pub async fn search(
     pool: &PgPool,
     org_id: Uuid,

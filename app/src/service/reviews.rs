@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::caller::Caller;
 use crate::db;
 use crate::db::audit::{Actor, Change};
+use crate::db::reviews::ChoiceList;
 use crate::db::reviews::{NewCampaign, Scope};
 use crate::error::AppError;
 use crate::model::reports::BulkOutcome;
@@ -42,34 +43,10 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
     let can_manage = manages(caller);
     let (applications, accounts, roles, people) = if can_manage {
         (
-            db::reviews::choices(
-                pool,
-                org,
-                "SELECT id, name FROM applications WHERE org_id = $1 ORDER BY is_console, name",
-            )
-            .await?,
-            db::reviews::choices(
-                pool,
-                org,
-                "SELECT id, name FROM accounts WHERE org_id = $1 ORDER BY name",
-            )
-            .await?,
-            db::reviews::choices(
-                pool,
-                org,
-                "SELECT r.id, a.name || ' \u{b7} ' || r.name FROM roles r \
-                 JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
-                 WHERE r.org_id = $1 ORDER BY a.is_console, a.name, r.name",
-            )
-            .await?,
-            db::reviews::choices(
-                pool,
-                org,
-                "SELECT p.id, p.display_name FROM principals p \
-                 JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \
-                 WHERE p.org_id = $1 AND p.status = 'active' ORDER BY p.display_name",
-            )
-            .await?,
+            db::reviews::choices(pool, org, ChoiceList::Applications).await?,
+            db::reviews::choices(pool, org, ChoiceList::Accounts).await?,
+            db::reviews::choices(pool, org, ChoiceList::Roles).await?,
+            db::reviews::choices(pool, org, ChoiceList::ConsoleUsers).await?,
         )
     } else {
         Default::default()
@@ -315,12 +292,7 @@ pub async fn detail(
     let reviewer = mine_only.then_some(caller.principal_id);
     let offset = i64::from(page) * PAGE_SIZE as i64;
     let (names, rows) = tokio::try_join!(
-        db::reviews::choices(
-            pool,
-            org,
-            "SELECT id, name FROM applications WHERE org_id = $1 UNION ALL SELECT id, name FROM accounts WHERE org_id = $1 \
-             UNION ALL SELECT id, name FROM roles WHERE org_id = $1",
-        ),
+        db::reviews::choices(pool, org, ChoiceList::ScopeNames,),
         db::reviews::items(pool, org, id, reviewer, PAGE_SIZE as i64 + 1, offset)
     )?;
     let names: HashMap<String, String> = names

@@ -57,6 +57,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/consent/search", "q=ana"),
     ("/api/consent/subject", "subject={subject}"),
     ("/api/consent/record", "subject={subject}&channel=email&purpose=marketing&status=granted&lawful_basis=consent&method=api&notice_version=1&notice_sha256=00&language=en&jurisdiction=EU&reason=Intruder+records+consent"),
+    ("/api/consent/attention", ""),
     ("/api/consent/accounts", ""),
     ("/api/consent/account", "account={account}"),
     ("/api/consent/purposes", ""),

@@ -131,3 +131,64 @@ async fn create_admin_makes_a_governance_admin_who_can_sign_in(pool: sqlx::PgPoo
         ["organisation.created", "principal.created", "grant.created"]
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_demo_leaves_each_console_user_work_to_do(pool: sqlx::PgPool) {
+    let app = crate::common::spawn(pool).await;
+    demo::load(&app.pool).await.unwrap();
+
+    // The Approver's queue: a high-impact request needing two approvers, one that breaks
+    // a recorded separation-of-duties rule, a renewal of access ending within days, and a
+    // routine one; all made through the console's own rules.
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, queue) = app.json(&approver, "/api/approvals/queue", "").await;
+    assert_eq!(status, 200, "{queue}");
+    let rows = queue["rows"].as_array().unwrap();
+    assert!(rows.len() >= 4, "{queue}");
+    assert!(rows.iter().any(|r| r["approvals_needed"] == 2), "{queue}");
+    assert!(
+        rows.iter()
+            .any(|r| r["sod_conflicts"].as_array().is_some_and(|c| !c.is_empty())),
+        "{queue}"
+    );
+    assert!(
+        rows.iter().any(|r| r["justification"]
+            .as_str()
+            .is_some_and(|j| j.starts_with("Renewal of the grant ending"))),
+        "{queue}"
+    );
+
+    // An open access review with items for the Approver to decide.
+    let (_, reviews) = app.json(&approver, "/api/reviews/overview", "").await;
+    let campaigns = reviews["campaigns"].as_array().unwrap();
+    assert!(
+        campaigns
+            .iter()
+            .any(|c| c["closed_at"].is_null() && c["mine"].as_i64() > Some(0)),
+        "{reviews}"
+    );
+
+    // The DPO's first screen: withdrawals and requests that are due.
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let (status, attention) = app.json(&dpo, "/api/consent/attention", "").await;
+    assert_eq!(status, 200, "{attention}");
+    assert!(
+        !attention["withdrawals"].as_array().unwrap().is_empty(),
+        "{attention}"
+    );
+    assert!(
+        !attention["requests"].as_array().unwrap().is_empty(),
+        "{attention}"
+    );
+    assert!(attention["overdue"].as_i64() >= Some(1), "{attention}");
+
+    // Nobody's work came from outside the rules: each request has its audit event.
+    let unaudited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM access_requests r WHERE NOT EXISTS (SELECT 1 FROM audit_events e \
+         WHERE e.action = 'request.created' AND e.target_id = r.id::text)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(unaudited, 0);
+}

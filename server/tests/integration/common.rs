@@ -71,7 +71,9 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
 /// Spawns the app with the demo organisation loaded.
 pub async fn spawn_demo(pool: PgPool) -> TestApp {
     let app = spawn(pool).await;
-    demo::load(&app.pool).await.expect("demo loads");
+    demo::load_organisation(&app.pool)
+        .await
+        .expect("demo loads");
     app
 }
 

@@ -53,7 +53,9 @@ async fn start_receiver(fail_first: usize) -> (String, Receiver) {
 /// The demo, with webhooks allowed to the receiver on this machine.
 async fn spawn_for_local_receiver(pool: sqlx::PgPool) -> TestApp {
     let app = spawn_configured(pool, |c| c.allow_private_webhooks = true).await;
-    demo::load(&app.pool).await.expect("demo loads");
+    demo::load_organisation(&app.pool)
+        .await
+        .expect("demo loads");
     app
 }
 
