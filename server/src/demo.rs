@@ -852,6 +852,7 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
     }
 
     // Employees by job function, each serving one or two accounts.
+    let mut employees = vec![];
     for i in 0..40usize {
         let (first, last) = (FIRST[(i + 5) % FIRST.len()], LAST[(i * 7 + 3) % LAST.len()]);
         let (title, role) = FUNCTIONS[i % FUNCTIONS.len()];
@@ -875,6 +876,7 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
                 last_activity: activity,
             })
             .await?;
+        employees.push(id);
         let home = accounts[i % accounts.len()];
         loader.assign(id, home).await?;
         loader
@@ -1129,7 +1131,8 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         org,
         admin: console_ids[0],
         approver: console_ids[1],
-        member: console_ids[4],
+        leads: leads.clone(),
+        employees: employees.clone(),
         accounts: accounts.clone(),
         chatbot,
         flows_draft,
@@ -1159,7 +1162,10 @@ pub struct Cast {
     org: Uuid,
     admin: Uuid,
     approver: Uuid,
-    member: Uuid,
+    /// Team leads, `leads[i]` managing `employees[j]` when `j % 5 == i`.
+    leads: Vec<Uuid>,
+    /// Employees; `employees[i]` works in function `FUNCTIONS[i % 7]` on `accounts[i % 5]`.
+    employees: Vec<Uuid>,
     accounts: Vec<Uuid>,
     chatbot: Uuid,
     /// The Chatbot Builder's `flows.draft` permission.
@@ -1168,24 +1174,29 @@ pub struct Cast {
 }
 
 /// Work waiting for each console user when they first sign in, made through the same
-/// use cases the console calls (so every rule and audit event applies): requests in the
-/// approval queue (one high-impact needing two approvers, one breaking a recorded
-/// separation-of-duties rule, one renewing access that ends within days, one routine),
-/// and an access review of the Chatbot Builder for the Approver.
+/// use cases the console calls (so every rule and audit event applies): requests from
+/// team leads in the approval queue (one high-impact needing two approvers, one that a
+/// recorded separation-of-duties rule flags, one routine), a renewal of access ending
+/// within days, and an access review of the Chatbot Builder for the Approver.
 async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoError> {
-    use app::service::{grants, principal_admin, requests, reviews, sod};
-    let as_user = |principal: Uuid, index: usize| {
-        let (email, name, _) = CONSOLE_USERS[index];
-        Actor {
-            org_id: cast.org,
-            principal_id: Some(principal),
-            label: format!("{name} <{email}>"),
-            source_ip: None,
-            user_agent: None,
-        }
+    use app::service::{requests, reviews, sod};
+    let actor = |principal: Uuid, name: String, email: &str| Actor {
+        org_id: cast.org,
+        principal_id: Some(principal),
+        label: format!("{name} <{email}>"),
+        source_ip: None,
+        user_agent: None,
     };
-    let admin = as_user(cast.admin, 0);
-    let member = as_user(cast.member, 4);
+    let (email, name, _) = CONSOLE_USERS[0];
+    let admin = actor(cast.admin, name.to_string(), email);
+    let lead = |i: usize| {
+        let (first, last) = (FIRST[i], LAST[i]);
+        actor(
+            cast.leads[i],
+            format!("{first} {last}"),
+            &email_for(first, last, "northwind.example"),
+        )
+    };
 
     // Maker and checker: who designs a chatbot flow does not publish it.
     sod::create(
@@ -1200,53 +1211,45 @@ async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoError> {
         },
     )
     .await?;
-    // Priya works on Acme Retail and Bluebird Telecom; her access there follows.
-    for account in [cast.accounts[0], cast.accounts[1]] {
-        principal_admin::set_account(pool, &admin, cast.member, account, true).await?;
-    }
-    // Chatbot Builder grants end within 30 days.
-    let in_four_weeks = (Utc::now() + Duration::days(28)).date_naive().to_string();
-    grants::grant(
-        pool,
-        &admin,
-        cast.member,
-        cast.roles["Flow Designer"],
-        &cast.accounts[0].to_string(),
-        &in_four_weeks,
-        "Builds the new order-tracking flow",
-    )
-    .await?;
 
-    for (bundle, account, duration, why) in [
+    // (lead, employee, role, account, days, why): employee 0 supports Acme Retail,
+    // employee 4 designs flows for Evergreen Foods.
+    for (lead_index, employee, bundle, account, duration, why) in [
         (
+            0,
+            0,
             "Campaign Manager",
-            1,
+            0,
             "30",
             "Sends the spring campaign while the campaign team is on leave",
         ),
         (
+            4,
+            4,
             "Flow Publisher",
-            0,
+            4,
             "7",
             "Publishes the order-tracking flow once it has been tested",
         ),
         (
+            0,
+            0,
             "Analyst",
-            1,
+            0,
             "7",
             "Prepares the quarterly figures for the client meeting",
         ),
     ] {
         let account = cast.accounts[account].to_string();
         let new = requests::NewRequest {
-            principal: cast.member,
+            principal: cast.employees[employee],
             bundle: cast.roles[bundle],
             account: &account,
             duration,
             until: "",
             justification: why,
         };
-        requests::create(pool, &member, cast.member, &new).await?;
+        requests::create(pool, &lead(lead_index), cast.leads[lead_index], &new).await?;
     }
 
     // The first grant that ends within a week, renewed by the admin for the Approver.
