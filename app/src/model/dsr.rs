@@ -67,3 +67,11 @@ pub struct DsrDetail {
     pub exported: bool,
     pub can_manage: bool,
 }
+
+/// Marks each open request overdue, due soon or on time as of `today`.
+pub fn with_urgency(mut rows: Vec<DsrRow>, today: NaiveDate) -> Vec<DsrRow> {
+    for r in &mut rows {
+        r.urgency = rules::dsr::urgency(r.status, r.due, today);
+    }
+    rows
+}

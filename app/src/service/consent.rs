@@ -20,13 +20,13 @@ use crate::model::consent::{
     AccountConsent, AccountRef, ConsentAttention, ConsentEventRow, Purpose, SubjectDetail,
     SubjectRow, SubjectSearch, SUBJECTS_PAGE_SIZE,
 };
+use crate::model::dsr::with_urgency;
 use crate::service::activity::{is_deadlock, ATTEMPTS};
 use crate::service::csv_export::CsvFile;
 use crate::service::split_page;
 use rules::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
 use rules::consent::{parse_event, ConsentEvent, BUILT_IN_PURPOSES, CHANNELS};
 use rules::console::AccountScope;
-use rules::dsr::urgency;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -108,7 +108,6 @@ async fn record(
     Ok(())
 }
 
-/// Subjects matching an email, an external id or the start of a name.
 /// The consent console's first screen: the ten latest withdrawals and the five most
 /// urgent open data-subject requests within `scope`.
 pub async fn attention(
@@ -117,22 +116,20 @@ pub async fn attention(
     scope: &AccountScope,
 ) -> Result<ConsentAttention, AppError> {
     let today = Utc::now().date_naive();
-    let (withdrawals, mut requests, (open, overdue, _)) = tokio::try_join!(
+    let (withdrawals, requests, (open, overdue, _)) = tokio::try_join!(
         db::consent::recent_withdrawals(pool, org_id, scope.ids(), 10),
         db::dsr::list(pool, org_id, scope.ids(), (Show::Open, None), today, 5, 0),
         db::dsr::counts(pool, org_id, scope.ids(), today),
     )?;
-    for r in &mut requests {
-        r.urgency = urgency(r.status, r.due, today);
-    }
     Ok(ConsentAttention {
         withdrawals,
-        requests,
+        requests: with_urgency(requests, today),
         open,
         overdue,
     })
 }
 
+/// Subjects matching an email, an external id or the start of a name.
 pub async fn search(
     pool: &PgPool,
     org_id: Uuid,
@@ -250,7 +247,7 @@ pub async fn detail(
         state,
         events,
         accesses,
-        requests: crate::service::dsr::with_urgency(requests, Utc::now().date_naive()),
+        requests: with_urgency(requests, Utc::now().date_naive()),
         can_record: rights.record,
         can_open_request: rights.open_request && !erased,
     })

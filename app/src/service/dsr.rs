@@ -29,14 +29,6 @@ fn not_found() -> AppError {
     AppError::NotFound("There is no such data-subject request.".into())
 }
 
-/// Marks each open request overdue, due soon or on time as of `today`.
-pub fn with_urgency(mut rows: Vec<DsrRow>, today: NaiveDate) -> Vec<DsrRow> {
-    for r in &mut rows {
-        r.urgency = urgency(r.status, r.due, today);
-    }
-    rows
-}
-
 /// Whether an access request's export was downloaded.
 fn exported(outcome: Option<&Value>) -> bool {
     outcome.is_some_and(|o| o.get("exported_at").is_some())
@@ -129,7 +121,7 @@ pub async fn list(
     tx.commit().await?;
     let (rows, has_next) = split_page(rows, DSR_PAGE_SIZE as usize);
     Ok(DsrList {
-        rows: with_urgency(rows, today),
+        rows: crate::model::dsr::with_urgency(rows, today),
         page,
         has_next,
         open,

@@ -31,12 +31,12 @@ pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOpt
     })
 }
 
-/// The name of a principal `me` may ask for: themselves, or one they manage or own.
 /// The requests `me` made, newest first.
 pub async fn mine(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<Vec<RequestRow>, AppError> {
     Ok(db::requests::mine(pool, org_id, me).await?)
 }
 
+/// The name of a principal `me` may ask for: themselves, or one they manage or own.
 pub async fn requestable(
     pool: &PgPool,
     org_id: Uuid,

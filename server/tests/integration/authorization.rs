@@ -337,7 +337,10 @@ async fn walk(app: &TestApp, who: Who, client: &reqwest::Client, ids: &DemoIds, 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn every_caller_against_every_operation_as_the_table_says(pool: sqlx::PgPool) {
-    let app = spawn_demo(pool).await;
+    // The whole demo, work included, so that requests, campaigns and rules exist to be
+    // named by the bodies.
+    let app = crate::common::spawn(pool).await;
+    gatehouse_server::demo::load(&app.pool).await.unwrap();
     let org: Uuid = sqlx::query_scalar("SELECT id FROM organisations")
         .fetch_one(&app.pool)
         .await
