@@ -87,7 +87,7 @@ pub async fn load_consent_attention() -> Result<ConsentAttention, AppError> {
     use rules::console::ConsolePermission;
     let caller = guard::authorize::<LoadConsentAttention>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
-    crate::service::consent::attention(&guard::pool()?, caller.org_id, &scope).await
+    crate::service::consent::attention(&guard::pool()?, &caller.actor(), &scope).await
 }
 
 #[server(endpoint = "consent/accounts")]

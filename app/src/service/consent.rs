@@ -112,15 +112,33 @@ async fn record(
 /// urgent open data-subject requests within `scope`.
 pub async fn attention(
     pool: &PgPool,
-    org_id: Uuid,
+    actor: &Actor,
     scope: &AccountScope,
 ) -> Result<ConsentAttention, AppError> {
+    let org_id = actor.org_id;
     let today = Utc::now().date_naive();
     let (withdrawals, requests, (open, overdue, _)) = tokio::try_join!(
         db::consent::recent_withdrawals(pool, org_id, scope.ids(), 10),
         db::dsr::list(pool, org_id, scope.ids(), (Show::Open, None), today, 5, 0),
         db::dsr::counts(pool, org_id, scope.ids(), today),
     )?;
+    // Requests name their subjects: looking at them is on the trail, as on the DSR list.
+    let mut tx = pool.begin().await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "data_subject_request.listed",
+            target_type: "data_subject_request",
+            target_id: None,
+            target_label: "data-subject requests".into(),
+            before: None,
+            after: Some(serde_json::json!({ "view": "consent", "rows": requests.len() })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(ConsentAttention {
         withdrawals,
         requests: with_urgency(requests, today),

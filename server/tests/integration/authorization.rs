@@ -162,7 +162,13 @@ impl DemoIds {
         for (kind, query) in [
             ("principal", "SELECT id FROM principals WHERE kind = 'human' AND NOT EXISTS (SELECT 1 FROM console_credentials c WHERE c.principal_id = principals.id) ORDER BY id LIMIT 1"),
             ("bundle", "SELECT id FROM roles ORDER BY id LIMIT 1"),
-            ("grant", "SELECT id FROM grants WHERE revoked_at IS NULL ORDER BY id LIMIT 1"),
+            // A client-account grant of a governed application to someone who does not
+            // sign in: every approver's to renew, nobody's own.
+            ("grant", "SELECT g.id FROM grants g JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+                       JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id AND NOT a.is_console \
+                       WHERE g.revoked_at IS NULL AND g.account_id IS NOT NULL \
+                         AND NOT EXISTS (SELECT 1 FROM console_credentials c WHERE c.principal_id = g.principal_id) \
+                       ORDER BY g.id LIMIT 1"),
             ("request", "SELECT id FROM access_requests ORDER BY id LIMIT 1"),
             ("campaign", "SELECT id FROM review_campaigns ORDER BY id LIMIT 1"),
             ("subject", "SELECT id FROM data_subjects ORDER BY id LIMIT 1"),
