@@ -42,21 +42,10 @@ done < <(grep -rnE '(crate::db\b|\bdb::)' app/src/api app/src/pages app/src/comp
 
 # 4. Queries live in db/: calls that run SQL, and SQL text handed to them.
 sql='sqlx::(query|raw_sql)|query_as\b|query_scalar\b|QueryBuilder|"(SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH|TRUNCATE|LOCK|MERGE) '
-#     Files still holding statements are listed here until they move;
-#    database.rs administers the database itself (runtime role, migrations).
-still_to_move=(
-  server/src/demo.rs
-)
+#    database.rs administers the database itself (its runtime role, migrations).
 while IFS= read -r file; do
-  case " ${still_to_move[*]} server/src/database.rs " in
-    *" $file "*) ;;
-    *) refuse "$file holds SQL; queries belong in app/src/db" ;;
-  esac
+  [ "$file" = server/src/database.rs ] || refuse "$file holds SQL; queries belong in app/src/db"
 done < <(grep -rlE "$sql" app/src server/src | grep -v '^app/src/db/')
-for file in "${still_to_move[@]}"; do
-  grep -qE "$sql" "$file" \
-    || refuse "$file no longer holds SQL: take it off the list in scripts/check-layers.sh"
-done
 
 if [ "$failed" -ne 0 ]; then
   exit 1

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says when it starts (minutes:seconds since the start), so that a slow run
+# shows where its time went.
+step() { printf '\n\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "Formatting"
 cargo fmt --all -- --check
@@ -17,16 +19,16 @@ scripts/check-layers.sh
 step "Rules (alone, no database or web crates)"
 cargo test -p rules
 
+# The app's tests and the server's are built in one cargo invocation, so that their
+# dependencies are resolved (and compiled) once with one set of features.
 step "Clippy (server build)"
-cargo clippy -p rules --all-targets -- -D warnings
-cargo clippy -p server --all-targets -- -D warnings
-cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p rules -p app -p server --features app/ssr --all-targets -- -D warnings
 
 step "Clippy (browser build)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "Test database"
-cargo build -p server
+cargo test -p app -p server --features app/ssr --no-run
 pg_dir=.data/test-postgres
 target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true
 rm -rf "$pg_dir"
@@ -35,8 +37,7 @@ trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 
 export DATABASE_URL="$base_url"
 
 step "Unit and integration tests"
-cargo test -p app --features ssr
-cargo test -p server
+cargo test -p app -p server --features app/ssr
 
 step "Release build"
 cargo leptos build --release
@@ -47,3 +48,4 @@ without_query="${base_url%%\?*}"
 export E2E_DATABASE_URL="${without_query%/*}/gatehouse_e2e?${base_url#*\?}"
 echo "E2E database: $E2E_DATABASE_URL"
 (cd end2end && npx playwright test)
+step "Done"

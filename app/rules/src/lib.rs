@@ -2,6 +2,7 @@
 //! with its unit tests beside it; `cargo test -p rules` runs them alone.
 
 pub mod activity;
+pub mod audit;
 pub mod consent;
 pub mod console;
 pub mod dsr;

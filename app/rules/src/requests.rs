@@ -171,6 +171,56 @@ pub struct DecisionContext {
     pub approvals_needed: i16,
 }
 
+/// Where an access request stands; only a pending one can be decided or withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+    Cancelled,
+    Expired,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 5] = [
+        RequestStatus::Pending,
+        RequestStatus::Approved,
+        RequestStatus::Denied,
+        RequestStatus::Cancelled,
+        RequestStatus::Expired,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// As the database names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Denied => "denied",
+            RequestStatus::Cancelled => "cancelled",
+            RequestStatus::Expired => "expired",
+        }
+    }
+}
+
+impl std::fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for RequestStatus {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        RequestStatus::parse(&raw)
+            .ok_or_else(|| format!("{raw:?} is not a status of an access request"))
+    }
+}
+
 /// What a decision does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -178,6 +228,17 @@ pub enum Outcome {
     AwaitsNextApprover,
     Approved,
     Denied,
+}
+
+impl Outcome {
+    /// The request's status after the decision.
+    pub fn status(self) -> RequestStatus {
+        match self {
+            Outcome::AwaitsNextApprover => RequestStatus::Pending,
+            Outcome::Approved => RequestStatus::Approved,
+            Outcome::Denied => RequestStatus::Denied,
+        }
+    }
 }
 
 /// Checks that this approver may decide now, and says what the decision leads to.
@@ -220,6 +281,16 @@ pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_statuses_read_back_as_written() {
+        for status in RequestStatus::ALL {
+            assert_eq!(RequestStatus::try_from(status.to_string()), Ok(status));
+        }
+        assert!(RequestStatus::try_from("approved_step".to_string()).is_err());
+        assert_eq!(Outcome::AwaitsNextApprover.status(), RequestStatus::Pending);
+        assert_eq!(Outcome::Denied.status(), RequestStatus::Denied);
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

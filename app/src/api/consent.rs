@@ -1,13 +1,12 @@
 //! The DPO's consent console: search, the subject page, events recorded by hand.
-// The hand-recorded event's form has more fields than clippy's default limit.
-#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::consent::{
-    AccountConsent, AccountRef, ConsentAttention, PurposeList, SubjectDetail, SubjectSearch,
+    AccountConsent, AccountRef, ConsentAttention, HandEvent, PurposeList, SubjectDetail,
+    SubjectSearch,
 };
 
 #[server(endpoint = "consent/search")]
@@ -38,46 +37,12 @@ pub async fn load_subject(subject: Uuid) -> Result<SubjectDetail, AppError> {
 }
 
 #[server(endpoint = "consent/record")]
-pub async fn record_consent(
-    subject: Uuid,
-    channel: String,
-    purpose: String,
-    status: String,
-    lawful_basis: String,
-    method: String,
-    notice_version: String,
-    notice_sha256: String,
-    language: String,
-    jurisdiction: String,
-    reason: String,
-) -> Result<(), AppError> {
+pub async fn record_consent(#[server(flatten)] event: HandEvent) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::service::consent::{record_by_hand, HandEvent};
     use rules::console::ConsolePermission;
     let caller = guard::authorize::<RecordConsent>().await?;
-    let form = HandEvent {
-        channel: &channel,
-        purpose: &purpose,
-        status: &status,
-        lawful_basis: &lawful_basis,
-        method: &method,
-        notice_version: &notice_version,
-        notice_sha256: &notice_sha256,
-        language: &language,
-        jurisdiction: &jurisdiction,
-    };
-    record_by_hand(
-        &guard::pool()?,
-        &caller.actor(),
-        (
-            &caller.accounts(ConsolePermission::ConsentManage),
-            caller.principal_id,
-        ),
-        subject,
-        &form,
-        &reason,
-    )
-    .await
+    let scope = caller.accounts(ConsolePermission::ConsentManage);
+    crate::service::consent::record_by_hand(&guard::pool()?, &caller.actor(), &scope, &event).await
 }
 
 /// What waits before any search: the latest withdrawals and the most urgent requests.

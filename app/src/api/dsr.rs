@@ -58,15 +58,7 @@ pub async fn open_request(
         details: &details,
     };
     let pool = guard::pool()?;
-    open(
-        &pool,
-        &caller.actor(),
-        &scope,
-        caller.principal_id,
-        subject,
-        &form,
-    )
-    .await
+    open(&pool, &caller.actor(), &scope, subject, &form).await
 }
 
 /// Verify identity, start, complete or reject (`note`: the reason or what was done).

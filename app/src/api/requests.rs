@@ -50,7 +50,7 @@ pub async fn request_access(
         until: &until,
         justification: &justification,
     };
-    create(&guard::pool()?, &caller.actor(), caller.principal_id, &new).await
+    create(&guard::pool()?, &caller.actor(), &new).await
 }
 
 #[server(endpoint = "requests/mine")]
@@ -64,13 +64,7 @@ pub async fn my_requests() -> Result<Vec<RequestRow>, AppError> {
 pub async fn cancel_request(request: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<CancelRequest>().await?;
-    crate::service::requests::cancel(
-        &guard::pool()?,
-        &caller.actor(),
-        caller.principal_id,
-        request,
-    )
-    .await
+    crate::service::requests::cancel(&guard::pool()?, &caller.actor(), request).await
 }
 
 /// The approver's queue. Each filter may be empty (any): `application` and `account`
@@ -132,7 +126,6 @@ pub async fn decide_requests(
     crate::service::requests::decide_many(
         &guard::pool()?,
         &caller.actor(),
-        caller.principal_id,
         &requests,
         approve,
         &comment,
@@ -149,15 +142,8 @@ pub async fn decide_request(
 ) -> Result<String, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<DecideRequest>().await?;
-    crate::service::requests::decide(
-        &guard::pool()?,
-        &caller.actor(),
-        caller.principal_id,
-        request,
-        approve,
-        &comment,
-    )
-    .await
+    crate::service::requests::decide(&guard::pool()?, &caller.actor(), request, approve, &comment)
+        .await
 }
 
 /// Grants ending within `days` (7 or 30) on the accounts and bundles the caller approves.
@@ -174,6 +160,5 @@ pub async fn load_expiring_grants(days: i32) -> Result<Vec<ExpiringGrant>, AppEr
 pub async fn renew_grant(grant: Uuid) -> Result<Uuid, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<RenewGrant>().await?;
-    crate::service::requests::renew(&guard::pool()?, &caller.actor(), caller.principal_id, grant)
-        .await
+    crate::service::requests::renew(&guard::pool()?, &caller.actor(), grant).await
 }

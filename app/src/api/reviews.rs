@@ -1,11 +1,10 @@
-// A campaign is started from one form of eight fields, each its own argument.
-#![allow(clippy::too_many_arguments)]
-
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::reviews::{CampaignDetail, ClosedCampaign, CreatedCampaign, ReviewsOverview};
+use crate::model::reviews::{
+    CampaignDetail, CampaignInput, ClosedCampaign, CreatedCampaign, ReviewsOverview,
+};
 
 /// Campaigns: all of them for Governance admins and Auditors, otherwise those with
 /// items for the caller to review.
@@ -16,40 +15,13 @@ pub async fn load_reviews() -> Result<ReviewsOverview, AppError> {
     crate::service::reviews::overview(&guard::pool()?, &caller).await
 }
 
-/// `application` is an id or empty for any; no `accounts` or `roles`: every one.
 #[server(endpoint = "reviews/create")]
 pub async fn create_review(
-    name: String,
-    #[server(default)] application: String,
-    #[server(default)] accounts: Vec<Uuid>,
-    #[server(default)] roles: Vec<Uuid>,
-    #[server(default)] kinds: Vec<String>,
-    #[server(default)] principals: Vec<Uuid>,
-    #[server(default)] reviewers: Vec<Uuid>,
-    due_on: String,
-    undecided: String,
+    #[server(flatten)] campaign: CampaignInput,
 ) -> Result<CreatedCampaign, AppError> {
     use crate::api::guard;
-    use crate::service::reviews::{create, CampaignForm};
     let caller = guard::authorize::<CreateReview>().await?;
-    let id = |raw: &str, field: &str| match raw.trim() {
-        "" => Ok(None),
-        raw => Uuid::parse_str(raw)
-            .map(Some)
-            .map_err(|_| AppError::invalid(field, "Choose from the list.")),
-    };
-    let form = CampaignForm {
-        name: &name,
-        application: id(&application, "application")?,
-        accounts: &accounts,
-        roles: &roles,
-        kinds: &kinds,
-        principals: &principals,
-        reviewers: &reviewers,
-        due_on: &due_on,
-        undecided: &undecided,
-    };
-    create(&guard::pool()?, &caller.actor(), caller.principal_id, &form).await
+    crate::service::reviews::create(&guard::pool()?, &caller.actor(), &campaign).await
 }
 
 #[server(endpoint = "reviews/detail")]

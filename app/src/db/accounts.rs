@@ -59,3 +59,22 @@ pub async fn name(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Optio
         .fetch_optional(&mut **tx)
         .await
 }
+
+/// Makes `principal_id` one of the account's managers, who decide its requests.
+pub async fn add_manager(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    account_id: Uuid,
+    principal_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO account_managers (org_id, account_id, principal_id) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(account_id)
+    .bind(principal_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

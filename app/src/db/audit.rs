@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::Tx;
 use crate::model::AuditEvent;
+use rules::audit::AuditAction;
 
 /// Who is acting, and from where: attached to every audit event.
 #[derive(Debug, Clone)]
@@ -16,11 +17,10 @@ pub struct Actor {
     pub user_agent: Option<String>,
 }
 
-/// One change to record.
+/// One change to record; its action names the kind of target too.
 #[derive(Debug, Clone)]
-pub struct Change<'a> {
-    pub action: &'a str,
-    pub target_type: &'a str,
+pub struct Change {
+    pub action: AuditAction,
     pub target_id: Option<String>,
     pub target_label: String,
     pub before: Option<Value>,
@@ -28,7 +28,13 @@ pub struct Change<'a> {
     pub reason: Option<String>,
 }
 
-pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>) -> sqlx::Result<()> {
+/// The action and target type columns of an event written by a statement, as SQL text:
+/// `'name', 'target'` (names are lower-case letters, dots and underscores only).
+pub fn action_columns(action: AuditAction) -> String {
+    format!("'{}', '{}'", action.name(), action.target())
+}
+
+pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (org_id, actor_principal_id, actor_label, action, target_type, \
          target_id, target_label, before, after, reason, source_ip, user_agent) \
@@ -37,8 +43,8 @@ pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>) -> sqlx:
     .bind(actor.org_id)
     .bind(actor.principal_id)
     .bind(&actor.label)
-    .bind(change.action)
-    .bind(change.target_type)
+    .bind(change.action.name())
+    .bind(change.action.target())
     .bind(change.target_id)
     .bind(change.target_label)
     .bind(change.before)

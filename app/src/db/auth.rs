@@ -229,18 +229,27 @@ pub async fn insert_console_user(
     job_title: &str,
     password_hash: &str,
 ) -> sqlx::Result<Uuid> {
-    let principal_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO principals (org_id, id, kind, display_name, email, employment_type, job_title) \
-         VALUES ($1, $2, 'human', $3, $4, 'employee', $5)",
-    )
-    .bind(org_id)
-    .bind(principal_id)
-    .bind(display_name)
-    .bind(email)
-    .bind(job_title)
-    .execute(&mut **tx)
-    .await?;
+    let person = super::principals::NewPrincipal {
+        kind: "human",
+        display_name,
+        email: Some(email),
+        employment_type: Some("employee"),
+        job_title,
+        ..Default::default()
+    };
+    let principal_id = super::principals::insert(tx, org_id, &person).await?;
+    insert_credential(tx, org_id, principal_id, email, password_hash).await?;
+    Ok(principal_id)
+}
+
+/// Lets a principal sign in to the console with `email` and a password of this hash.
+pub async fn insert_credential(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    principal_id: Uuid,
+    email: &str,
+    password_hash: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO console_credentials (org_id, principal_id, email, password_hash) \
          VALUES ($1, $2, $3, $4)",
@@ -251,5 +260,5 @@ pub async fn insert_console_user(
     .bind(password_hash)
     .execute(&mut **tx)
     .await?;
-    Ok(principal_id)
+    Ok(())
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tx;
 use crate::model::consent::{ConsentCell, ConsentEventRow, SubjectAccess, SubjectRow};
+use rules::audit::AuditAction;
 use rules::consent::{ConsentEvent, BUILT_IN_PURPOSES};
 
 /// A status's weight between events at the same instant (`ConsentStatus::precedence`).
@@ -121,7 +122,7 @@ pub async fn record(
          audited AS ( \
            INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, \
                                      before, after, reason) \
-           SELECT $1, $21, 'data_subject.updated', 'data_subject', c.id::text, c.external_id, \
+           SELECT $1, $21, {updated}, c.id::text, c.external_id, \
                   {BEFORE}, {AFTER}, 'Details reported with a consent event' \
            FROM changed c JOIN previous p ON p.id = c.id), \
          added AS ( \
@@ -149,7 +150,8 @@ pub async fn record(
            FROM inserted i \
            ORDER BY subject_id, channel, purpose, occurred_at DESC, precedence DESC, seq DESC), \
          moved AS ({MOVE_STATE}) \
-         SELECT source_event_id FROM inserted"
+         SELECT source_event_id FROM inserted",
+        updated = super::audit::action_columns(AuditAction::SubjectUpdated)
     ))
     .bind(org_id)
     .bind(application_id)
@@ -480,4 +482,21 @@ pub async fn add_purpose(
     .execute(&mut **tx)
     .await?;
     Ok(added.rows_affected() == 1)
+}
+
+/// The id of the account's data subject known to it as `external_id`.
+pub async fn subject_id(
+    tx: &mut super::Tx<'_>,
+    org_id: Uuid,
+    account_id: Uuid,
+    external_id: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM data_subjects WHERE org_id = $1 AND account_id = $2 AND external_id = $3",
+    )
+    .bind(org_id)
+    .bind(account_id)
+    .bind(external_id)
+    .fetch_optional(&mut **tx)
+    .await
 }

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::applications::{insert_permission, NewPermission};
 use super::Tx;
 use rules::console::{ConsolePermission, ConsoleRole, CONSOLE_APPLICATION};
 
@@ -23,21 +24,14 @@ pub async fn ensure(tx: &mut Tx<'_>, org_id: Uuid) -> sqlx::Result<Uuid> {
 
     for permission in ConsolePermission::ALL {
         let spec = permission.spec();
-        sqlx::query(
-            "INSERT INTO permissions (org_id, id, application_id, resource, action, risk, high_impact, description) \
-             VALUES ($1, $2, $3, $4, $5, $6::risk_level, $7, $8) \
-             ON CONFLICT (org_id, application_id, resource, action) DO NOTHING",
-        )
-        .bind(org_id)
-        .bind(Uuid::new_v4())
-        .bind(app_id)
-        .bind(spec.resource)
-        .bind(spec.action)
-        .bind(spec.risk)
-        .bind(spec.high_impact)
-        .bind(spec.description)
-        .execute(&mut **tx)
-        .await?;
+        let permission = NewPermission {
+            resource: spec.resource,
+            action: spec.action,
+            risk: spec.risk,
+            high_impact: spec.high_impact,
+            description: spec.description,
+        };
+        insert_permission(tx, org_id, app_id, &permission).await?;
     }
 
     for role in ConsoleRole::ALL {

@@ -94,3 +94,31 @@ pub async fn trend(
     .fetch_all(pool)
     .await
 }
+
+/// Writes `days` days of made-up history before today for a new demonstration
+/// organisation: figures drifting towards today's (which the server's own snapshot
+/// records), so that the home page's trends have a shape from the first start.
+pub async fn invent_history(
+    tx: &mut super::Tx<'_>,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+    days: i32,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "WITH today AS (SELECT \
+           (SELECT count(*) FROM principals p WHERE {}) AS dormant, ({PENDING}) AS pending, \
+           ({ACTIVE_GRANTS}) AS grants) \
+         INSERT INTO daily_snapshots (org_id, day, dormant_principals, pending_requests, active_grants) \
+         SELECT $1, $4 - n, dormant + n / 12, pending + (n / 9) % 3, greatest(grants - n / 5, 0) \
+         FROM today, generate_series(1, $5) n",
+        dormant_where("$4", "$3", None)
+    ))
+    .bind(org_id)
+    .bind(now)
+    .bind(now - Duration::days(DORMANT_AFTER_DAYS))
+    .bind(now.date_naive())
+    .bind(days)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -7,6 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::audit::action_columns;
+use rules::audit::AuditAction;
+
 /// How the job signs its audit events.
 pub const JOB_ACTOR: &str = "Gatehouse (scheduled job)";
 
@@ -53,7 +56,7 @@ pub async fn expire_grants(
     if locked.is_none() {
         return Ok(ExpiryStep::Busy);
     }
-    let (passed, expired): (i64, i64) = sqlx::query_as(
+    let (passed, expired): (i64, i64) = sqlx::query_as(&format!(
         "WITH due AS ( \
            SELECT g.org_id, g.id, g.principal_id, g.role_id, g.permission_set_id, g.account_id, g.valid_until, \
                   g.revoked_at \
@@ -65,7 +68,7 @@ pub async fn expire_grants(
            ORDER BY g.valid_until, g.id LIMIT $3), \
          audited AS ( \
            INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, before, after) \
-           SELECT e.org_id, $4, 'grant.expired', 'grant', e.id::text, \
+           SELECT e.org_id, $4, {expired}, e.id::text, \
                   p.display_name || ' \u{2192} ' || coalesce(r.name, ps.name), \
                   jsonb_build_object('valid_until', e.valid_until), \
                   jsonb_build_object('expired_at', $2::timestamptz, 'account_id', e.account_id) \
@@ -80,6 +83,8 @@ pub async fn expire_grants(
            FROM (SELECT valid_until, id FROM due ORDER BY valid_until DESC, id DESC LIMIT 1) last \
            WHERE c.org_id = $1 RETURNING 1) \
          SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM audited)",
+        expired = action_columns(AuditAction::GrantExpired)
+    )
     )
     .bind(org_id)
     .bind(now)
@@ -101,7 +106,7 @@ pub async fn expire_requests(
     max_age: Duration,
     limit: i64,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "WITH due AS ( \
            SELECT org_id, id FROM access_requests WHERE status = 'pending' AND created_at <= $1 - $2 \
            ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED), \
@@ -116,7 +121,7 @@ pub async fn expire_requests(
            LEFT JOIN permission_sets ps ON ps.org_id = e.org_id AND ps.id = e.permission_set_id), \
          audited AS ( \
            INSERT INTO audit_events (org_id, actor_label, action, target_type, target_id, target_label, before, after, reason) \
-           SELECT org_id, $4, 'request.expired', 'access_request', id::text, principal || ' \u{2192} ' || bundle, \
+           SELECT org_id, $4, {expired}, id::text, principal || ' \u{2192} ' || bundle, \
                   jsonb_build_object('status', 'pending'), jsonb_build_object('status', 'expired'), \
                   'Unanswered for ' || extract(day FROM $2) || ' days' \
            FROM named), \
@@ -126,6 +131,8 @@ pub async fn expire_requests(
                     'account_id', account_id, 'requester_id', requester_id, 'created_at', created_at)) \
            FROM named) \
          SELECT count(*) FROM announced",
+        expired = action_columns(AuditAction::RequestExpired)
+    )
     )
     .bind(now)
     .bind(max_age)

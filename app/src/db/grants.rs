@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Tx;
+use rules::principals::PrincipalStatus;
 
 /// A grant to write: exactly one of `role_id` and `permission_set_id`.
 #[derive(Debug, Clone)]
@@ -10,6 +11,8 @@ pub struct NewGrant<'a> {
     pub role_id: Option<Uuid>,
     pub permission_set_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
+    /// From when it holds (now when `None`).
+    pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
     pub granted_by: Option<Uuid>,
     pub reason: &'a str,
@@ -20,8 +23,8 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
-                             granted_by, reason, source_request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                             granted_by, reason, source_request_id, valid_from, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()))",
     )
     .bind(org_id)
     .bind(id)
@@ -33,6 +36,7 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx
     .bind(grant.granted_by)
     .bind(grant.reason)
     .bind(grant.source_request_id)
+    .bind(grant.valid_from)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -84,14 +88,20 @@ pub async fn principal_for_update(
     db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<(String, String)>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<(String, PrincipalStatus)>> {
+    let row: Option<(String, String)> = sqlx::query_as(
         "SELECT display_name, status::text FROM principals WHERE org_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(org_id)
     .bind(id)
     .fetch_optional(db)
-    .await
+    .await?;
+    row.map(|(name, status)| {
+        let status =
+            PrincipalStatus::try_from(status).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok((name, status))
+    })
+    .transpose()
 }
 
 /// A grant's facts for a renewal, locked until the transaction ends.

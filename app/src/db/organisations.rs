@@ -20,3 +20,14 @@ pub async fn insert(tx: &mut Tx<'_>, name: &str) -> sqlx::Result<Uuid> {
         .await?;
     Ok(id)
 }
+
+/// Locks the organisations table against other loaders until the transaction ends and
+/// answers the name of an organisation, if the database holds any.
+pub async fn lock_and_find_any(tx: &mut Tx<'_>) -> sqlx::Result<Option<String>> {
+    sqlx::query("LOCK TABLE organisations IN EXCLUSIVE MODE")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query_scalar("SELECT name FROM organisations LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await
+}

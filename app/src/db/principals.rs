@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::Tx;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use rules::effective::GrantedPermission;
+use rules::principals::PrincipalStatus;
 
 /// Filters already checked by the caller.
 #[derive(Debug, Clone, Default)]
@@ -202,7 +203,8 @@ pub struct Editable {
     pub display_name: String,
     pub job_title: String,
     pub employment_type: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PrincipalStatus,
     pub responsible_id: Option<Uuid>,
     pub responsible_email: Option<String>,
     pub end_date: Option<NaiveDate>,
@@ -295,17 +297,17 @@ pub async fn set_status(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     id: Uuid,
-    status: &str,
+    status: PrincipalStatus,
 ) -> sqlx::Result<u64> {
     sqlx::query(
         "UPDATE principals SET status = $3::principal_status WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id)
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .execute(&mut **tx)
     .await?;
-    if status == "active" {
+    if status == PrincipalStatus::Active {
         return Ok(0);
     }
     Ok(sqlx::query(
@@ -339,4 +341,45 @@ pub async fn set_account(
         .await?
         .rows_affected()
         > 0)
+}
+
+/// A principal to write. Kinds and employment types are the database's enum labels;
+/// `since` is when it joined (now when `None`).
+#[derive(Debug, Clone, Default)]
+pub struct NewPrincipal<'a> {
+    pub kind: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub employment_type: Option<&'a str>,
+    pub job_title: &'a str,
+    pub manager_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub end_date: Option<NaiveDate>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, p: &NewPrincipal<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, employment_type, job_title, \
+                                 manager_id, owner_id, end_date, last_activity_at, created_at) \
+         VALUES ($1, $2, $3::principal_kind, $4, $5, $6, $7::employment_type, $8, $9, $10, $11, $12, \
+                 coalesce($13, now())) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(Uuid::new_v4())
+    .bind(p.kind)
+    .bind(p.display_name)
+    .bind(p.email)
+    .bind(p.external_id)
+    .bind(p.employment_type)
+    .bind(p.job_title)
+    .bind(p.manager_id)
+    .bind(p.owner_id)
+    .bind(p.end_date)
+    .bind(p.last_activity_at)
+    .bind(p.since)
+    .fetch_one(&mut **tx)
+    .await
 }

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::Tx;
 use crate::model::requests::{ExpiringGrant, QueueFilter, RequestRow};
-use rules::requests::ApproverScope;
+use rules::principals::PrincipalStatus;
+use rules::requests::{ApproverScope, RequestStatus};
 
 const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.principal_id, pr.display_name AS principal, \
        pr.kind::text AS principal_kind, pr.status::text AS principal_status, pr.end_date AS principal_end_date, \
@@ -245,12 +246,14 @@ pub struct Locked {
     pub requester_id: Uuid,
     pub principal_id: Uuid,
     pub principal: String,
-    pub principal_status: String,
+    #[sqlx(try_from = "String")]
+    pub principal_status: PrincipalStatus,
     pub role_id: Option<Uuid>,
     pub permission_set_id: Option<Uuid>,
     pub bundle: String,
     pub account_id: Option<Uuid>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub approvals_needed: i16,
     pub duration_days: Option<i32>,
     pub valid_until: Option<DateTime<Utc>>,
@@ -397,7 +400,7 @@ pub async fn close(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     request_id: Uuid,
-    status: &str,
+    status: RequestStatus,
     comment: &str,
     grant_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
@@ -408,7 +411,7 @@ pub async fn close(
     )
     .bind(org_id)
     .bind(request_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(comment)
     .bind(grant_id)
     .execute(&mut **tx)

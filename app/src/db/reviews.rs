@@ -3,9 +3,10 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::audit::Actor;
+use super::audit::{action_columns, Actor};
 use super::Tx;
 use crate::model::reviews::{CampaignRow, Choice, ReviewItemRow, ReviewerProgress};
+use rules::audit::AuditAction;
 
 const CAMPAIGNS: &str = "SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, \
             cb.display_name AS created_by, c.created_at, c.closed_at, \
@@ -269,6 +270,7 @@ pub async fn decide(
     reason: Option<&str>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
+&format!(
         "WITH decided AS ( \
            UPDATE review_items i SET decision = $5::review_decision, reason = $6, decided_by = $3, decided_at = now() \
            FROM review_campaigns c \
@@ -278,7 +280,7 @@ pub async fn decide(
          audited AS ( \
            INSERT INTO audit_events (org_id, actor_principal_id, actor_label, action, target_type, target_id, \
                                      target_label, after, reason, source_ip, user_agent) \
-           SELECT $1, $3, $7, 'review.decided', 'grant', d.grant_id::text, \
+           SELECT $1, $3, $7, {decided}, d.grant_id::text, \
                   p.display_name || ' \u{2192} ' || coalesce(r.name, ps.name), \
                   jsonb_build_object('campaign', d.campaign, 'decision', $5), $6, $8::inet, $9 \
            FROM decided d \
@@ -288,7 +290,8 @@ pub async fn decide(
            LEFT JOIN permission_sets ps ON ps.org_id = $1 AND ps.id = g.permission_set_id \
            RETURNING 1) \
          SELECT count(*) FROM audited",
-    )
+        decided = action_columns(AuditAction::ReviewDecided)
+    ))
     .bind(actor.org_id)
     .bind(campaign)
     .bind(reviewer)

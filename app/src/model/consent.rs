@@ -166,3 +166,19 @@ pub struct PurposeList {
     /// Whether the caller may add the organisation's own.
     pub can_add: bool,
 }
+
+/// A consent event a DPO records by hand, with the reason, as its form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandEvent {
+    pub subject: Uuid,
+    pub channel: String,
+    pub purpose: String,
+    pub status: String,
+    pub lawful_basis: String,
+    pub method: String,
+    pub notice_version: String,
+    pub notice_sha256: String,
+    pub language: String,
+    pub jurisdiction: String,
+    pub reason: String,
+}

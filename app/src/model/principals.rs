@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use rules::principals::PrincipalStatus;
+
 pub const PRINCIPALS_PAGE_SIZE: u32 = 50;
 
 /// Filters and sorting of the principals list, as in the page's query string.
@@ -38,7 +40,8 @@ pub struct PrincipalRow {
     pub display_name: String,
     pub email: Option<String>,
     pub external_id: Option<String>,
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: PrincipalStatus,
     pub employment_type: Option<String>,
     pub job_title: String,
     /// The manager, or the owner of a non-human principal.

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::principals::GrantableBundle;
+use rules::principals::PrincipalStatus;
+use rules::requests::RequestStatus;
 use rules::sod::Conflict;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,7 +17,8 @@ pub struct RequestRow {
     pub principal_id: Uuid,
     pub principal: String,
     pub principal_kind: String,
-    pub principal_status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub principal_status: PrincipalStatus,
     pub principal_end_date: Option<NaiveDate>,
     pub principal_last_activity: Option<DateTime<Utc>>,
     pub bundle: String,
@@ -24,7 +27,8 @@ pub struct RequestRow {
     pub account: Option<String>,
     pub duration: String,
     pub justification: String,
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: RequestStatus,
     pub approvals_needed: i16,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,

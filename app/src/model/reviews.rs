@@ -104,3 +104,24 @@ pub struct ClosedCampaign {
     /// Grants revoked or ended before the campaign closed.
     pub gone: i64,
 }
+
+/// A campaign to start, as its form sends it: `application` is an id or empty for any;
+/// no `accounts` or `roles` means every one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignInput {
+    pub name: String,
+    #[serde(default)]
+    pub application: String,
+    #[serde(default)]
+    pub accounts: Vec<Uuid>,
+    #[serde(default)]
+    pub roles: Vec<Uuid>,
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub principals: Vec<Uuid>,
+    #[serde(default)]
+    pub reviewers: Vec<Uuid>,
+    pub due_on: String,
+    pub undecided: String,
+}

@@ -14,7 +14,7 @@ use crate::components::{format_time, use_id_param, ErrorNotice, FieldError, Form
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use crate::model::requests::GrantOutcome;
 use rules::console::ConsolePermission;
-use rules::principals::kind_label;
+use rules::principals::{kind_label, PrincipalStatus};
 
 #[component]
 pub fn PrincipalPage() -> impl IntoView {
@@ -67,12 +67,12 @@ pub fn PrincipalPage() -> impl IntoView {
                             <Title text=p.display_name.clone() />
                             <p><a href="/principals">"← Principals"</a></p>
                             <h1>{p.display_name.clone()}</h1>
-                            {(p.status == "suspended").then(|| view! {
+                            {(p.status == PrincipalStatus::Suspended).then(|| view! {
                                 <p class="notice notice-warn">"Suspended: cannot sign in to the console. Grants are kept for review."</p>
                             })}
                             <dl class="facts">
                                 <dt>"Kind"</dt><dd>{kind_label(&p.kind)}</dd>
-                                <dt>"Status"</dt><dd><span class=format!("status status-{}", p.status)>{p.status.clone()}</span></dd>
+                                <dt>"Status"</dt><dd><span class=format!("status status-{}", p.status)>{p.status.as_str()}</span></dd>
                                 <dt>"Email / id"</dt><dd>{p.email.clone().or(p.external_id.clone()).unwrap_or_default()}</dd>
                                 <dt>"Employment"</dt><dd>{p.employment_type.clone().unwrap_or_default().replace('_', " ")}</dd>
                                 <dt>"Job"</dt><dd>{p.job_title.clone()}</dd>
@@ -290,20 +290,20 @@ fn EditPrincipal(principal: PrincipalRow, action: ServerAction<UpdatePrincipal>)
 #[component]
 fn StatusForm(principal: PrincipalRow, action: ServerAction<SetPrincipalStatus>) -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let (target, button, class, hint) = match principal.status.as_str() {
-        "active" => (
+    let (target, button, class, hint) = match principal.status {
+        PrincipalStatus::Active => (
             "suspended",
             "Suspend",
             "btn btn-danger",
             "Ends their console sessions at once and stops sign-in; grants are kept for review.",
         ),
-        "suspended" => (
+        PrincipalStatus::Suspended => (
             "active",
             "Reactivate",
             "btn btn-primary",
             "Lets them sign in again with the grants they hold.",
         ),
-        _ => {
+        PrincipalStatus::Offboarded => {
             return view! {
                 <section class="card"><h2>"Status"</h2><p class="muted">"Offboarded: this is final."</p></section>
             }

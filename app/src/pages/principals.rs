@@ -129,7 +129,7 @@ pub fn PrincipalsPage() -> impl IntoView {
                                     <td><A href=format!("/principals/{}", r.id)>{r.display_name.clone()}</A>
                                         <div class="muted small">{r.email.clone().or(r.external_id.clone()).unwrap_or_default()}</div></td>
                                     <td>{kind_label(&r.kind)}</td>
-                                    <td><span class=format!("status status-{}", r.status)>{r.status.clone()}</span></td>
+                                    <td><span class=format!("status status-{}", r.status)>{r.status.as_str()}</span></td>
                                     <td>{r.employment_type.clone().unwrap_or_default().replace('_', " ")}</td>
                                     <td>{r.responsible.clone().unwrap_or_default()}</td>
                                     <td class="small">{r.accounts.clone().unwrap_or_default()}</td>

@@ -12,7 +12,8 @@ use crate::components::{format_time, ErrorNotice, FieldError, FormError};
 use crate::model::requests::{RequestOptions, RequestRow};
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
-use rules::requests::{DURATION_PRESETS, MIN_JUSTIFICATION_CHARS, RISK_LEVELS};
+use rules::principals::PrincipalStatus;
+use rules::requests::{RequestStatus, DURATION_PRESETS, MIN_JUSTIFICATION_CHARS, RISK_LEVELS};
 use rules::sod::SodMode;
 
 #[component]
@@ -409,7 +410,7 @@ fn RequestTable(
         .enumerate()
         .map(|(index, r)| {
             let id = r.id.to_string();
-            let pending = r.status == "pending";
+            let pending = r.status == RequestStatus::Pending;
             let step = (r.approvals_needed > 1).then(|| {
                 let done = r.decisions.len() as i16;
                 format!("step {} of {}", (done + 1).min(r.approvals_needed), r.approvals_needed)
@@ -441,7 +442,7 @@ fn RequestTable(
                 })}
             };
             let facts = [
-                (r.principal_status != "active").then(|| r.principal_status.clone()),
+                (r.principal_status != PrincipalStatus::Active).then(|| r.principal_status.to_string()),
                 r.principal_end_date
                     .filter(|d| *d <= chrono::Utc::now().date_naive())
                     .map(|d| format!("past end date {d}")),
@@ -502,7 +503,7 @@ fn RequestTable(
                     <td>{r.justification.clone()}<div class="muted small">"asked by " {r.requester.clone()} " · " {format_time(r.created_at)}</div>
                         {details}</td>
                     <td>
-                        <span class=format!("status status-{}", r.status)>{r.status.clone()}</span>
+                        <span class=format!("status status-{}", r.status)>{r.status.as_str()}</span>
                         {step.map(|s| view! { <div class="muted small">{s}</div> })}
                         {r.decisions.iter().map(|d| view! { <div class="small">{d.clone()}</div> }).collect_view()}
                     </td>

@@ -8,6 +8,7 @@ use crate::db::audit::{Actor, Change};
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::model::Account;
+use rules::audit::AuditAction;
 use rules::validation::Name;
 
 /// The organisation's client accounts.
@@ -39,8 +40,7 @@ pub async fn create_account(
         &mut tx,
         actor,
         Change {
-            action: "account.created",
-            target_type: "account",
+            action: AuditAction::AccountCreated,
             target_id: Some(account.id.to_string()),
             target_label: account.name.clone(),
             before: None,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
+use rules::audit::AuditAction;
 use rules::console::ConsoleRole;
 use rules::validation::{Email, Name, NewPassword};
 
@@ -100,6 +101,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
         &mut tx,
         org_id,
         &db::grants::NewGrant {
+            valid_from: None,
             principal_id,
             role_id: Some(role_id),
             permission_set_id: None,
@@ -124,8 +126,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
             &mut tx,
             &actor,
             Change {
-                action: "organisation.created",
-                target_type: "organisation",
+                action: AuditAction::OrganisationCreated,
                 target_id: Some(org_id.to_string()),
                 target_label: organisation.clone(),
                 before: None,
@@ -139,8 +140,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
         &mut tx,
         &actor,
         Change {
-            action: "principal.created",
-            target_type: "principal",
+            action: AuditAction::PrincipalCreated,
             target_id: Some(principal_id.to_string()),
             target_label: email.as_str().to_string(),
             before: None,
@@ -153,8 +153,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
         &mut tx,
         &actor,
         Change {
-            action: "grant.created",
-            target_type: "grant",
+            action: AuditAction::GrantCreated,
             target_id: Some(grant_id.to_string()),
             target_label: format!("{} \u{2192} {}", email.as_str(), ConsoleRole::GovernanceAdmin.name()),
             before: None,

@@ -9,6 +9,7 @@ use crate::db::audit::{Actor, AuditFilter, Change};
 use crate::error::AppError;
 use crate::model::{AuditEvent, AuditPage, AuditQuery, AUDIT_PAGE_SIZE};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
+use rules::audit::AuditAction;
 use rules::console::AccountScope;
 
 fn parse_day(field: &str, raw: &str) -> Result<Option<NaiveDate>, AppError> {
@@ -91,8 +92,7 @@ pub async fn export_csv(
         &mut tx,
         actor,
         Change {
-            action: "audit.exported",
-            target_type: "audit_trail",
+            action: AuditAction::AuditExported,
             target_id: None,
             target_label: "audit trail".into(),
             before: None,

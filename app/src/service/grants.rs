@@ -11,7 +11,9 @@ use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
 use crate::model::requests::{GrantOutcome, RequestPreview};
 use crate::model::roles::BundleKind;
+use rules::audit::AuditAction;
 use rules::error::RuleError;
+use rules::principals::PrincipalStatus;
 use rules::requests::{parse_justification, RequestedDuration};
 use rules::sod::{refusal, SodMode};
 
@@ -98,7 +100,7 @@ pub async fn grant(
     else {
         return Err(AppError::NotFound("There is no such principal.".into()));
     };
-    if status == "offboarded" {
+    if status == PrincipalStatus::Offboarded {
         return Err(AppError::Conflict(format!(
             "{principal_name} has been offboarded; access cannot be granted."
         )));
@@ -121,6 +123,7 @@ pub async fn grant(
         &mut tx,
         actor.org_id,
         &db::grants::NewGrant {
+            valid_from: None,
             principal_id,
             role_id,
             permission_set_id,
@@ -137,8 +140,7 @@ pub async fn grant(
         &mut tx,
         actor,
         Change {
-            action: "grant.created",
-            target_type: "grant",
+            action: AuditAction::GrantCreated,
             target_id: Some(id.to_string()),
             target_label: format!("{principal_name} \u{2192} {}", bundle.name),
             before: None,
@@ -219,7 +221,7 @@ async fn request_instead(
     else {
         return Err(AppError::NotFound("There is no such principal.".into()));
     };
-    if status == "offboarded" {
+    if status == PrincipalStatus::Offboarded {
         return Err(AppError::Conflict(format!(
             "{principal_name} has been offboarded; access cannot be granted."
         )));
@@ -290,8 +292,7 @@ pub async fn revoke_in(
         tx,
         actor,
         Change {
-            action: "grant.revoked",
-            target_type: "grant",
+            action: AuditAction::GrantRevoked,
             target_id: Some(grant_id.to_string()),
             target_label: format!("{principal} \u{2192} {bundle}"),
             before: Some(json!({ "revoked": false })),

@@ -16,6 +16,7 @@ use crate::model::reports::{Cell, ReportQuery, ReportTable};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::reports::audit_export;
 use crate::service::split_page;
+use rules::audit::AuditAction;
 use rules::hygiene::{client_bleed, median, overload, parse_account_limit, Hygiene};
 use rules::principals::kind_label;
 use rules::reports::parse_window;
@@ -333,8 +334,7 @@ pub async fn set_account_limit(pool: &PgPool, actor: &Actor, raw: &str) -> Resul
         &mut tx,
         actor,
         Change {
-            action: "organisation.updated",
-            target_type: "organisation",
+            action: AuditAction::OrganisationUpdated,
             target_id: Some(actor.org_id.to_string()),
             target_label: "client account limit".into(),
             before: Some(json!({ "client_account_limit": before })),

@@ -26,6 +26,17 @@ pub mod sod;
 pub mod tokens;
 pub mod webhooks;
 
+/// The person an actor is. Use cases only a person may start (requests and their
+/// decisions, reviews, data-subject requests, consent recorded by hand) refuse an actor
+/// without one, such as a scheduled job.
+pub(crate) fn person(
+    actor: &crate::db::audit::Actor,
+) -> Result<uuid::Uuid, crate::error::AppError> {
+    actor
+        .principal_id
+        .ok_or(crate::error::AppError::Unauthenticated)
+}
+
 /// Pages are read one row longer than they show: the extra row only says whether a
 /// next page exists. Returns the rows to show and that answer.
 pub fn split_page<T>(mut rows: Vec<T>, size: usize) -> (Vec<T>, bool) {

@@ -11,6 +11,8 @@ use crate::db::audit::{Actor, Change};
 use crate::db::principals::Editable;
 use crate::error::AppError;
 use crate::service::grants::parse_reason;
+use rules::audit::AuditAction;
+use rules::principals::PrincipalStatus;
 use rules::validation::{Email, Name};
 
 const EMPLOYMENT_TYPES: [&str; 3] = ["employee", "contractor", "client_user"];
@@ -209,8 +211,7 @@ pub async fn update(
         &mut tx,
         actor,
         Change {
-            action: "principal.updated",
-            target_type: "principal",
+            action: AuditAction::PrincipalUpdated,
             target_id: Some(principal_id.to_string()),
             target_label: after.display_name.clone(),
             before: Some(old),
@@ -233,6 +234,10 @@ pub async fn set_status(
     reason: &str,
 ) -> Result<(), AppError> {
     let reason = parse_reason(reason)?;
+    let status = match PrincipalStatus::parse(status) {
+        Some(s @ (PrincipalStatus::Suspended | PrincipalStatus::Active)) => s,
+        _ => return Err(AppError::invalid("status", "Choose suspend or reactivate.")),
+    };
     let mut tx = pool.begin().await?;
     set_status_in(&mut tx, actor, principal_id, status, &reason).await?;
     tx.commit().await?;
@@ -244,25 +249,27 @@ pub async fn set_status_in(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
     principal_id: Uuid,
-    status: &str,
+    status: PrincipalStatus,
     reason: &str,
 ) -> Result<(), AppError> {
-    let (action, verb) = match status {
-        "suspended" => ("principal.suspended", "suspended"),
-        "active" => ("principal.reactivated", "active"),
-        _ => return Err(AppError::invalid("status", "Choose suspend or reactivate.")),
+    let action = match status {
+        PrincipalStatus::Suspended => AuditAction::PrincipalSuspended,
+        PrincipalStatus::Active => AuditAction::PrincipalReactivated,
+        PrincipalStatus::Offboarded => {
+            return Err(AppError::invalid("status", "Choose suspend or reactivate."))
+        }
     };
     let current = locked(tx, actor.org_id, principal_id).await?;
     let name = &current.display_name;
-    if current.status == "offboarded" {
+    if current.status == PrincipalStatus::Offboarded {
         return Err(AppError::Conflict(format!(
             "{name} has been offboarded; offboarding is final."
         )));
     }
     if current.status == status {
-        return Err(AppError::Conflict(format!("{name} is already {verb}.")));
+        return Err(AppError::Conflict(format!("{name} is already {status}.")));
     }
-    if status == "suspended" && actor.principal_id == Some(principal_id) {
+    if status == PrincipalStatus::Suspended && actor.principal_id == Some(principal_id) {
         return Err(AppError::Conflict(
             "You cannot suspend yourself; ask another Governance admin.".into(),
         ));
@@ -273,7 +280,6 @@ pub async fn set_status_in(
         actor,
         Change {
             action,
-            target_type: "principal",
             target_id: Some(principal_id.to_string()),
             target_label: name.clone(),
             before: Some(json!({ "status": current.status })),
@@ -306,11 +312,10 @@ pub async fn set_account(
         actor,
         Change {
             action: if assigned {
-                "principal.account_assigned"
+                AuditAction::PrincipalAccountAssigned
             } else {
-                "principal.account_unassigned"
+                AuditAction::PrincipalAccountUnassigned
             },
-            target_type: "principal",
             target_id: Some(principal_id.to_string()),
             target_label: principal.display_name,
             before: Some(json!({ "account": account, "assigned": !assigned })),

@@ -15,6 +15,8 @@ use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::principal_admin::set_status_in;
 use crate::service::split_page;
+use rules::audit::AuditAction;
+use rules::principals::PrincipalStatus;
 use rules::principals::PRINCIPAL_KINDS;
 use rules::reports::{dormancy, parse_window};
 
@@ -104,8 +106,7 @@ pub async fn audit_export(
         &mut tx,
         actor,
         Change {
-            action: "report.exported",
-            target_type: "report",
+            action: AuditAction::ReportExported,
             target_id: Some(id.into()),
             target_label: label.into(),
             before: None,
@@ -225,7 +226,7 @@ pub async fn act(
     match action {
         BulkAction::Suspend => {
             for id in ids {
-                match set_status_in(&mut tx, actor, id, "suspended", &reason).await {
+                match set_status_in(&mut tx, actor, id, PrincipalStatus::Suspended, &reason).await {
                     Ok(()) => outcome.done += 1,
                     Err(AppError::Conflict(why)) => outcome.skipped.push(why),
                     Err(e) => return Err(e),

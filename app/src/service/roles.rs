@@ -11,6 +11,7 @@ use crate::db::roles::BundleRow;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::model::roles::{BundleKind, MatrixBundle, RoleMatrix};
+use rules::audit::{AuditAction, BundleChange};
 use rules::role_matrix::{overloaded_roles, RoleLoad};
 use rules::validation::Name;
 
@@ -88,11 +89,8 @@ fn name_taken(kind: BundleKind, name: &Name) -> AppError {
     )
 }
 
-fn target_type(kind: BundleKind) -> &'static str {
-    match kind {
-        BundleKind::Role => "role",
-        BundleKind::PermissionSet => "permission_set",
-    }
+fn bundle_action(kind: BundleKind, change: BundleChange) -> AuditAction {
+    AuditAction::bundle(kind == BundleKind::Role, change)
 }
 
 /// Ticks (`granted`) or clears one cell of the matrix. Returns the cell's new state.
@@ -130,16 +128,15 @@ pub async fn set_permission(
     .await?
     {
         let verb = if granted {
-            "permission_added"
+            BundleChange::PermissionAdded
         } else {
-            "permission_removed"
+            BundleChange::PermissionRemoved
         };
         db::audit::record(
             &mut tx,
             actor,
             Change {
-                action: &format!("{}.{verb}", target_type(kind)),
-                target_type: target_type(kind),
+                action: bundle_action(kind, verb),
                 target_id: Some(bundle_id.to_string()),
                 target_label: format!("{} \u{2192} {}", bundle.name, permission.key()),
                 before: Some(json!({ "permission": permission.key(), "held": !granted })),
@@ -187,8 +184,7 @@ pub async fn create_bundle(
         &mut tx,
         actor,
         Change {
-            action: &format!("{}.created", target_type(kind)),
-            target_type: target_type(kind),
+            action: bundle_action(kind, BundleChange::Created),
             target_id: Some(id.to_string()),
             target_label: name.as_str().to_string(),
             before: None,
@@ -236,8 +232,7 @@ pub async fn update_bundle(
         &mut tx,
         actor,
         Change {
-            action: &format!("{}.updated", target_type(kind)),
-            target_type: target_type(kind),
+            action: bundle_action(kind, BundleChange::Updated),
             target_id: Some(id.to_string()),
             target_label: name.as_str().to_string(),
             before: Some(json!({ "name": bundle.name, "description": bundle.description })),
@@ -280,8 +275,7 @@ pub async fn delete_bundle(
         &mut tx,
         actor,
         Change {
-            action: &format!("{}.deleted", target_type(kind)),
-            target_type: target_type(kind),
+            action: bundle_action(kind, BundleChange::Deleted),
             target_id: Some(id.to_string()),
             target_label: bundle.name.clone(),
             before: Some(json!({ "name": bundle.name, "description": bundle.description })),

@@ -9,6 +9,7 @@ use crate::caller::RequestOrigin;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
+use rules::audit::AuditAction;
 use rules::sign_in_throttle::{self, Scope, Verdict};
 use rules::validation::Email;
 
@@ -101,8 +102,7 @@ pub async fn sign_in(
                 &mut tx,
                 &actor,
                 Change {
-                    action: "auth.sign_in",
-                    target_type: "principal",
+                    action: AuditAction::SignedIn,
                     target_id: Some(c.principal_id.to_string()),
                     target_label: email.as_str().to_string(),
                     before: None,
@@ -130,8 +130,7 @@ pub async fn sign_in(
                         &mut tx,
                         &actor_for(&c, email.as_str(), origin),
                         Change {
-                            action: "auth.sign_in_failed",
-                            target_type: "principal",
+                            action: AuditAction::SignInFailed,
                             target_id: Some(c.principal_id.to_string()),
                             target_label: email.as_str().to_string(),
                             before: None,
@@ -171,8 +170,7 @@ pub async fn sign_out(pool: &PgPool, caller: &crate::caller::Caller) -> Result<(
         &mut tx,
         &caller.actor(),
         Change {
-            action: "auth.sign_out",
-            target_type: "principal",
+            action: AuditAction::SignedOut,
             target_id: Some(caller.principal_id.to_string()),
             target_label: caller.email.clone(),
             before: None,

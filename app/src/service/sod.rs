@@ -9,6 +9,7 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
 use crate::model::sod::SodOverview;
+use rules::audit::AuditAction;
 use rules::sod::{new_conflicts, Conflict, Holding, SodMode};
 use rules::validation::Name;
 
@@ -128,8 +129,7 @@ pub async fn create(pool: &PgPool, actor: &Actor, form: &RuleForm<'_>) -> Result
         &mut tx,
         actor,
         Change {
-            action: "sod_rule.created",
-            target_type: "sod_rule",
+            action: AuditAction::SodRuleCreated,
             target_id: Some(id.to_string()),
             target_label: name.as_str().to_string(),
             before: None,
@@ -154,8 +154,7 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppErr
         &mut tx,
         actor,
         Change {
-            action: "sod_rule.deleted",
-            target_type: "sod_rule",
+            action: AuditAction::SodRuleDeleted,
             target_id: Some(id.to_string()),
             target_label: name.clone(),
             before: Some(json!({ "name": name })),

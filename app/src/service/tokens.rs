@@ -15,6 +15,7 @@ use crate::db::tokens::{NewToken, TokenCaller};
 use crate::error::AppError;
 use crate::model::tokens::{CreatedToken, TokensOverview};
 use crate::service::grants::parse_end_date;
+use rules::audit::AuditAction;
 
 /// Every token starts with this, so it can be recognised (and found by secret scanners).
 pub const TOKEN_PREFIX: &str = "gtk_";
@@ -97,8 +98,7 @@ pub async fn create(
         &mut tx,
         actor,
         Change {
-            action: "token.created",
-            target_type: "application_token",
+            action: AuditAction::TokenCreated,
             target_id: Some(id.to_string()),
             target_label: format!("{} \u{2014} {name}", app.name),
             before: None,
@@ -124,8 +124,7 @@ pub async fn revoke(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppErr
         &mut tx,
         actor,
         Change {
-            action: "token.revoked",
-            target_type: "application_token",
+            action: AuditAction::TokenRevoked,
             target_id: Some(id.to_string()),
             target_label: format!("{application} \u{2014} {name}"),
             before: None,

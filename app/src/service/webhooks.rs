@@ -14,6 +14,7 @@ use crate::db::webhooks::Due;
 use crate::error::AppError;
 use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
 use crate::service::secrets::SecretKeys;
+use rules::audit::AuditAction;
 use rules::webhooks::{
     parse_events, parse_url, retry_delay, signature, Destinations, MAX_ATTEMPTS,
 };
@@ -61,8 +62,7 @@ pub async fn create(
         &mut tx,
         actor,
         Change {
-            action: "webhook.created",
-            target_type: "webhook",
+            action: AuditAction::WebhookCreated,
             target_id: Some(id.to_string()),
             target_label: url.clone(),
             before: None,
@@ -95,11 +95,10 @@ pub async fn set_active(
         actor,
         Change {
             action: if active {
-                "webhook.enabled"
+                AuditAction::WebhookEnabled
             } else {
-                "webhook.disabled"
+                AuditAction::WebhookDisabled
             },
-            target_type: "webhook",
             target_id: Some(id.to_string()),
             target_label: url,
             before: Some(json!({ "active": !active })),
@@ -124,8 +123,7 @@ pub async fn retry(pool: &PgPool, actor: &Actor, delivery: Uuid) -> Result<(), A
         &mut tx,
         actor,
         Change {
-            action: "webhook.delivery_retried",
-            target_type: "webhook_delivery",
+            action: AuditAction::WebhookDeliveryRetried,
             target_id: Some(delivery.to_string()),
             target_label: format!("{event} \u{2192} {url}"),
             before: Some(json!({ "status": "failed" })),

@@ -1,0 +1,42 @@
+//! The organisation's response time for data-subject requests.
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::error::AppError;
+use rules::audit::AuditAction;
+use rules::dsr::MAX_RESPONSE_DAYS;
+
+/// Sets how many days requests may take (from the next one opened).
+pub async fn set_response_days(pool: &PgPool, actor: &Actor, days: &str) -> Result<i64, AppError> {
+    let days: i64 = days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (1..=MAX_RESPONSE_DAYS).contains(d))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "days",
+                format!("Give a whole number of days from 1 to {MAX_RESPONSE_DAYS}."),
+            )
+        })?;
+    let mut tx = pool.begin().await?;
+    let before = db::dsr::set_response_days(&mut tx, actor.org_id, days).await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: AuditAction::OrganisationUpdated,
+            target_id: Some(actor.org_id.to_string()),
+            target_label: "data-subject request response days".into(),
+            before: Some(json!({ "dsr_response_days": before })),
+            after: Some(json!({ "dsr_response_days": days })),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(days)
+}
