@@ -13,9 +13,10 @@ use std::collections::HashMap;
 use app::db;
 use app::db::applications::{GrantRules, NewPermission};
 use app::db::audit::{Actor, Change};
+use app::db::principals::NewPrincipal;
 use app::db::Tx;
 use app::model::roles::BundleKind;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rules::console::ConsoleRole;
 use rules::validation::NewPassword;
 use serde_json::json;
@@ -94,19 +95,6 @@ struct Loader<'t, 'c> {
     grants: usize,
 }
 
-struct NewPrincipal<'a> {
-    kind: &'a str,
-    name: String,
-    email: Option<String>,
-    external_id: Option<String>,
-    employment: Option<&'a str>,
-    title: &'a str,
-    manager: Option<Uuid>,
-    owner: Option<Uuid>,
-    end_date: Option<NaiveDate>,
-    last_activity: Option<DateTime<Utc>>,
-}
-
 /// A grant of the demo: held from `from_days_ago`, ending `until_in_days` from now.
 struct DemoGrant<'a> {
     principal: Uuid,
@@ -120,20 +108,11 @@ struct DemoGrant<'a> {
 impl Loader<'_, '_> {
     /// Everyone joined the agency over a year ago.
     async fn principal(&mut self, p: NewPrincipal<'_>) -> sqlx::Result<Uuid> {
-        let row = db::principals::NewPrincipal {
-            kind: p.kind,
-            display_name: &p.name,
-            email: p.email.as_deref(),
-            external_id: p.external_id.as_deref(),
-            employment_type: p.employment,
-            job_title: p.title,
-            manager_id: p.manager,
-            owner_id: p.owner,
-            end_date: p.end_date,
-            last_activity_at: p.last_activity,
+        let joined = NewPrincipal {
             since: Some(self.now - Duration::days(400)),
+            ..p
         };
-        let id = db::principals::insert(self.tx, self.org, &row).await?;
+        let id = db::principals::insert(self.tx, self.org, &joined).await?;
         self.principals += 1;
         Ok(id)
     }
@@ -243,6 +222,10 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
 /// grants, consent histories and history figures; nothing waits in a queue. Tests start
 /// from it; `load` adds the work.
 pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), DemoError> {
+    // Hashed before the transaction: the hash is deliberately slow, and the organisations
+    // table stays locked until the load commits.
+    let password_hash =
+        app::service::passwords::hash(&NewPassword::parse("password", PASSWORD)?).await?;
     let mut tx = pool.begin().await?;
     if let Some(name) = db::organisations::lock_and_find_any(&mut tx).await? {
         return Err(DemoError::NotEmpty(name));
@@ -333,15 +316,16 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: "human",
-                name: name.to_string(),
-                email: Some(email.to_string()),
+                display_name: name,
+                email: Some(email),
                 external_id: None,
-                employment: Some("employee"),
-                title: role.name(),
-                manager: console_ids.first().copied(),
-                owner: None,
+                employment_type: Some("employee"),
+                job_title: role.name(),
+                manager_id: console_ids.first().copied(),
+                owner_id: None,
                 end_date: None,
-                last_activity: days_ago(i as i64),
+                last_activity_at: days_ago(i as i64),
+                since: None,
             })
             .await?;
         if i == 0 {
@@ -360,8 +344,6 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
             .await?;
         console_ids.push(id);
     }
-    let password_hash =
-        app::service::passwords::hash(&NewPassword::parse("password", PASSWORD)?).await?;
     for (id, (email, _, _)) in console_ids.iter().zip(CONSOLE_USERS) {
         db::auth::insert_credential(loader.tx, org, *id, email, &password_hash).await?;
     }
@@ -375,15 +357,16 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: "human",
-                name: format!("{first} {last}"),
-                email: Some(email_for(first, last, "northwind.example")),
+                display_name: &format!("{first} {last}"),
+                email: Some(&email_for(first, last, "northwind.example")),
                 external_id: None,
-                employment: Some("employee"),
-                title: "Team lead",
-                manager: Some(console_ids[1]),
-                owner: None,
+                employment_type: Some("employee"),
+                job_title: "Team lead",
+                manager_id: Some(console_ids[1]),
+                owner_id: None,
                 end_date: None,
-                last_activity: days_ago(i as i64 + 1),
+                last_activity_at: days_ago(i as i64 + 1),
+                since: None,
             })
             .await?;
         loader
@@ -430,15 +413,20 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: "human",
-                name: format!("{first} {last}"),
-                email: Some(email_for(first, &format!("{last}{i}"), "northwind.example")),
+                display_name: &format!("{first} {last}"),
+                email: Some(&email_for(
+                    first,
+                    &format!("{last}{i}"),
+                    "northwind.example",
+                )),
                 external_id: None,
-                employment: Some("employee"),
-                title,
-                manager: Some(leads[i % leads.len()]),
-                owner: None,
+                employment_type: Some("employee"),
+                job_title: title,
+                manager_id: Some(leads[i % leads.len()]),
+                owner_id: None,
                 end_date: None,
-                last_activity: activity,
+                last_activity_at: activity,
+                since: None,
             })
             .await?;
         employees.push(id);
@@ -513,23 +501,24 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: "human",
-                name: format!("{first} {last}"),
-                email: Some(email_for(
+                display_name: &format!("{first} {last}"),
+                email: Some(&email_for(
                     first,
                     &format!("{last}.contractor{i}"),
                     "northwind.example",
                 )),
                 external_id: None,
-                employment: Some("contractor"),
-                title,
-                manager: Some(leads[(i + 1) % leads.len()]),
-                owner: None,
+                employment_type: Some("contractor"),
+                job_title: title,
+                manager_id: Some(leads[(i + 1) % leads.len()]),
+                owner_id: None,
                 end_date: Some(today + Duration::days(ends_in)),
-                last_activity: if i % 3 == 0 {
+                last_activity_at: if i % 3 == 0 {
                     days_ago(-ends_in + 3)
                 } else {
                     days_ago(i as i64)
                 },
+                since: None,
             })
             .await?;
         let account = accounts[(i + 1) % accounts.len()];
@@ -574,19 +563,20 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: "human",
-                name: format!("{first} {last}"),
-                email: Some(email_for(first, last, ACCOUNTS[a].2)),
+                display_name: &format!("{first} {last}"),
+                email: Some(&email_for(first, last, ACCOUNTS[a].2)),
                 external_id: None,
-                employment: Some("client_user"),
-                title: "Client marketing lead",
-                manager: None,
-                owner: None,
+                employment_type: Some("client_user"),
+                job_title: "Client marketing lead",
+                manager_id: None,
+                owner_id: None,
                 end_date: (i == 6).then(|| today - Duration::days(20)),
-                last_activity: if i % 4 == 3 {
+                last_activity_at: if i % 4 == 3 {
                     None
                 } else {
                     days_ago(3 * i as i64)
                 },
+                since: None,
             })
             .await?;
         loader.assign(id, accounts[a]).await?;
@@ -607,15 +597,16 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         let id = loader
             .principal(NewPrincipal {
                 kind: bot.kind,
-                name: bot.name.to_string(),
+                display_name: bot.name,
                 email: None,
-                external_id: Some(bot.external_id.to_string()),
-                employment: None,
-                title: "",
-                manager: None,
-                owner: Some(leads[bot.owner_lead]),
+                external_id: Some(bot.external_id),
+                employment_type: None,
+                job_title: "",
+                manager_id: None,
+                owner_id: Some(leads[bot.owner_lead]),
                 end_date: None,
-                last_activity: bot.active_days_ago.and_then(days_ago),
+                last_activity_at: bot.active_days_ago.and_then(days_ago),
+                since: None,
             })
             .await?;
         let account = bot.account.map(|a| accounts[a]);
