@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+export PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH"
 cargo leptos build --release
 exec target/release/gatehouse serve --demo-if-empty

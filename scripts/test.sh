@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+export PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH"
 # Each step says when it starts (minutes:seconds since the start), so that a slow run
 # shows where its time went.
 step() { printf '\n\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }

@@ -30,8 +30,52 @@ pub struct Change {
 
 /// The action and target type columns of an event written by a statement, as SQL text:
 /// `'name', 'target'` (names are lower-case letters, dots and underscores only).
+impl Change {
+    /// A change to one target, named on the trail by `label`; nothing before or after yet.
+    pub fn on(action: AuditAction, target: impl ToString, label: impl Into<String>) -> Self {
+        Self {
+            target_id: Some(target.to_string()),
+            ..Self::about(action, label)
+        }
+    }
+
+    /// An event about no single row: a list looked at, a report, a batch.
+    pub fn about(action: AuditAction, label: impl Into<String>) -> Self {
+        Self {
+            action,
+            target_id: None,
+            target_label: label.into(),
+            before: None,
+            after: None,
+            reason: None,
+        }
+    }
+
+    pub fn before(mut self, before: impl Into<Option<Value>>) -> Self {
+        self.before = before.into();
+        self
+    }
+
+    pub fn after(mut self, after: impl Into<Option<Value>>) -> Self {
+        self.after = after.into();
+        self
+    }
+
+    pub fn because(mut self, reason: impl Into<Option<String>>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+}
+
 pub fn action_columns(action: AuditAction) -> String {
     format!("'{}', '{}'", action.name(), action.target())
+}
+
+/// Records one event in a transaction of its own: a look at data, an export.
+pub async fn record_alone(pool: &PgPool, actor: &Actor, change: Change) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    record(&mut tx, actor, change).await?;
+    tx.commit().await
 }
 
 pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change) -> sqlx::Result<()> {

@@ -82,26 +82,29 @@ pub async fn bundle(
     .await
 }
 
-/// The name and status of a principal about to be granted access, locked until the
-/// transaction ends (so that it is not offboarded meanwhile).
+/// The name and status of a principal about to be granted access.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Grantee {
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: PrincipalStatus,
+}
+
+/// The principal about to be granted access, locked until the transaction ends (so that
+/// it is not offboarded meanwhile).
 pub async fn principal_for_update(
     db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<(String, PrincipalStatus)>> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT display_name, status::text FROM principals WHERE org_id = $1 AND id = $2 FOR UPDATE",
+) -> sqlx::Result<Option<Grantee>> {
+    sqlx::query_as(
+        "SELECT display_name, status::text AS status FROM principals \
+         WHERE org_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(org_id)
     .bind(id)
     .fetch_optional(db)
-    .await?;
-    row.map(|(name, status)| {
-        let status =
-            PrincipalStatus::try_from(status).map_err(|e| sqlx::Error::Decode(e.into()))?;
-        Ok((name, status))
-    })
-    .transpose()
+    .await
 }
 
 /// A grant's facts for a renewal, locked until the transaction ends.

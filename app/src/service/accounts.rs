@@ -39,14 +39,12 @@ pub async fn create_account(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::AccountCreated,
-            target_id: Some(account.id.to_string()),
-            target_label: account.name.clone(),
-            before: None,
-            after: Some(json!({ "name": account.name, "region": account.region })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::AccountCreated,
+            account.id,
+            account.name.clone(),
+        )
+        .after(json!({ "name": account.name, "region": account.region })),
     )
     .await?;
     tx.commit().await?;

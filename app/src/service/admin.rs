@@ -125,41 +125,25 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
         db::audit::record(
             &mut tx,
             &actor,
-            Change {
-                action: AuditAction::OrganisationCreated,
-                target_id: Some(org_id.to_string()),
-                target_label: organisation.clone(),
-                before: None,
-                after: Some(json!({ "name": organisation })),
-                reason: None,
-            },
+            Change::on(
+                AuditAction::OrganisationCreated,
+                org_id,
+                organisation.clone(),
+            )
+            .after(json!({ "name": organisation })),
         )
         .await?;
     }
     db::audit::record(
         &mut tx,
         &actor,
-        Change {
-            action: AuditAction::PrincipalCreated,
-            target_id: Some(principal_id.to_string()),
-            target_label: email.as_str().to_string(),
-            before: None,
-            after: Some(json!({ "kind": "human", "display_name": display_name.as_str(), "email": email.as_str() })),
-            reason: Some("console administrator".into()),
-        },
+        Change::on(AuditAction::PrincipalCreated, principal_id, email.as_str().to_string()).after(json!({ "kind": "human", "display_name": display_name.as_str(), "email": email.as_str() })).because("console administrator".to_string()),
     )
     .await?;
     db::audit::record(
         &mut tx,
         &actor,
-        Change {
-            action: AuditAction::GrantCreated,
-            target_id: Some(grant_id.to_string()),
-            target_label: format!("{} \u{2192} {}", email.as_str(), ConsoleRole::GovernanceAdmin.name()),
-            before: None,
-            after: Some(json!({ "principal": email.as_str(), "role": ConsoleRole::GovernanceAdmin.name(), "account": null })),
-            reason: Some("Created with gatehouse create-admin".into()),
-        },
+        Change::on(AuditAction::GrantCreated, grant_id, format!("{} \u{2192} {}", email.as_str(), ConsoleRole::GovernanceAdmin.name())).after(json!({ "principal": email.as_str(), "role": ConsoleRole::GovernanceAdmin.name(), "account": null })).because("Created with gatehouse create-admin".to_string()),
     )
     .await?;
     tx.commit().await?;

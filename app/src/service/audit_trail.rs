@@ -87,21 +87,13 @@ pub async fn export_csv(
     let events = db::audit::list(pool, actor.org_id, &filter, ROW_LIMIT as i64 + 1, 0).await?;
     check_size(events.len())?;
     let csv = to_csv(&events)?;
-    let mut tx = pool.begin().await?;
-    db::audit::record(
-        &mut tx,
+    db::audit::record_alone(
+        pool,
         actor,
-        Change {
-            action: AuditAction::AuditExported,
-            target_id: None,
-            target_label: "audit trail".into(),
-            before: None,
-            after: Some(json!({ "filters": q, "rows": events.len() })),
-            reason: None,
-        },
+        Change::about(AuditAction::AuditExported, "audit trail")
+            .after(json!({ "filters": q, "rows": events.len() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(csv)
 }
 

@@ -95,16 +95,7 @@ pub async fn grant(
     }
 
     let mut tx = pool.begin().await?;
-    let Some((principal_name, status)) =
-        db::grants::principal_for_update(&mut *tx, actor.org_id, principal_id).await?
-    else {
-        return Err(AppError::NotFound("There is no such principal.".into()));
-    };
-    if status == PrincipalStatus::Offboarded {
-        return Err(AppError::Conflict(format!(
-            "{principal_name} has been offboarded; access cannot be granted."
-        )));
-    }
+    let principal_name = grantee(&mut *tx, actor.org_id, principal_id).await?;
     let application = &bundle.application;
     let kind = if bundle.is_role {
         BundleKind::Role
@@ -139,17 +130,16 @@ pub async fn grant(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::GrantCreated,
-            target_id: Some(id.to_string()),
-            target_label: format!("{principal_name} \u{2192} {}", bundle.name),
-            before: None,
-            after: Some(json!({
-                "principal": principal_name, kind.noun(): bundle.name, "application": application,
-                "account": account_name, "valid_until": valid_until, "sod_conflicts": recorded,
-            })),
-            reason: Some(reason),
-        },
+        Change::on(
+            AuditAction::GrantCreated,
+            id,
+            format!("{principal_name} \u{2192} {}", bundle.name),
+        )
+        .after(json!({
+            "principal": principal_name, kind.noun(): bundle.name, "application": application,
+            "account": account_name, "valid_until": valid_until, "sod_conflicts": recorded,
+        }))
+        .because(reason),
     )
     .await?;
     tx.commit().await?;
@@ -216,16 +206,7 @@ async fn request_instead(
         RuleError::Invalid { message, .. } => AppError::invalid("reason", message),
         other => other.into(),
     })?;
-    let Some((principal_name, status)) =
-        db::grants::principal_for_update(pool, actor.org_id, ask.principal).await?
-    else {
-        return Err(AppError::NotFound("There is no such principal.".into()));
-    };
-    if status == PrincipalStatus::Offboarded {
-        return Err(AppError::Conflict(format!(
-            "{principal_name} has been offboarded; access cannot be granted."
-        )));
-    }
+    let principal_name = grantee(pool, actor.org_id, ask.principal).await?;
     let duration = ask
         .until
         .map_or(RequestedDuration::NoEnd, RequestedDuration::Until);
@@ -291,17 +272,36 @@ pub async fn revoke_in(
     db::audit::record(
         tx,
         actor,
-        Change {
-            action: AuditAction::GrantRevoked,
-            target_id: Some(grant_id.to_string()),
-            target_label: format!("{principal} \u{2192} {bundle}"),
-            before: Some(json!({ "revoked": false })),
-            after: Some(json!({ "revoked": true })),
-            reason: Some(reason.to_string()),
-        },
+        Change::on(
+            AuditAction::GrantRevoked,
+            grant_id,
+            format!("{principal} \u{2192} {bundle}"),
+        )
+        .before(json!({ "revoked": false }))
+        .after(json!({ "revoked": true }))
+        .because(reason.to_string()),
     )
     .await?;
     Ok(())
+}
+
+/// The name of a principal that may be granted access, locked until the transaction
+/// ends: not found, or refused once offboarded.
+async fn grantee(
+    db: impl sqlx::PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<String, AppError> {
+    let p = db::grants::principal_for_update(db, org_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?;
+    if p.status == PrincipalStatus::Offboarded {
+        return Err(AppError::Conflict(format!(
+            "{} has been offboarded; access cannot be granted.",
+            p.display_name
+        )));
+    }
+    Ok(p.display_name)
 }
 
 #[cfg(test)]

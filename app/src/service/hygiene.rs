@@ -333,14 +333,13 @@ pub async fn set_account_limit(pool: &PgPool, actor: &Actor, raw: &str) -> Resul
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::OrganisationUpdated,
-            target_id: Some(actor.org_id.to_string()),
-            target_label: "client account limit".into(),
-            before: Some(json!({ "client_account_limit": before })),
-            after: Some(json!({ "client_account_limit": limit })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::OrganisationUpdated,
+            actor.org_id,
+            "client account limit",
+        )
+        .before(json!({ "client_account_limit": before }))
+        .after(json!({ "client_account_limit": limit })),
     )
     .await?;
     tx.commit().await?;

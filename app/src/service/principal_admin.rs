@@ -210,14 +210,13 @@ pub async fn update(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::PrincipalUpdated,
-            target_id: Some(principal_id.to_string()),
-            target_label: after.display_name.clone(),
-            before: Some(old),
-            after: Some(new),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::PrincipalUpdated,
+            principal_id,
+            after.display_name.clone(),
+        )
+        .before(old)
+        .after(new),
     )
     .await?;
     tx.commit().await?;
@@ -278,14 +277,10 @@ pub async fn set_status_in(
     db::audit::record(
         tx,
         actor,
-        Change {
-            action,
-            target_id: Some(principal_id.to_string()),
-            target_label: name.clone(),
-            before: Some(json!({ "status": current.status })),
-            after: Some(json!({ "status": status, "sessions_ended": ended })),
-            reason: Some(reason.to_string()),
-        },
+        Change::on(action, principal_id, name.clone())
+            .before(json!({ "status": current.status }))
+            .after(json!({ "status": status, "sessions_ended": ended }))
+            .because(reason.to_string()),
     )
     .await?;
     Ok(())
@@ -310,18 +305,17 @@ pub async fn set_account(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: if assigned {
+        Change::on(
+            if assigned {
                 AuditAction::PrincipalAccountAssigned
             } else {
                 AuditAction::PrincipalAccountUnassigned
             },
-            target_id: Some(principal_id.to_string()),
-            target_label: principal.display_name,
-            before: Some(json!({ "account": account, "assigned": !assigned })),
-            after: Some(json!({ "account": account, "assigned": assigned })),
-            reason: None,
-        },
+            principal_id,
+            principal.display_name,
+        )
+        .before(json!({ "account": account, "assigned": !assigned }))
+        .after(json!({ "account": account, "assigned": assigned })),
     )
     .await?;
     tx.commit().await?;

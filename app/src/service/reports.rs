@@ -101,21 +101,12 @@ pub async fn audit_export(
     label: &str,
     after: serde_json::Value,
 ) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    db::audit::record(
-        &mut tx,
+    db::audit::record_alone(
+        pool,
         actor,
-        Change {
-            action: AuditAction::ReportExported,
-            target_id: Some(id.into()),
-            target_label: label.into(),
-            before: None,
-            after: Some(after),
-            reason: None,
-        },
+        Change::on(AuditAction::ReportExported, id, label).after(after),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

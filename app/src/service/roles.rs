@@ -135,14 +135,7 @@ pub async fn set_permission(
         db::audit::record(
             &mut tx,
             actor,
-            Change {
-                action: bundle_action(kind, verb),
-                target_id: Some(bundle_id.to_string()),
-                target_label: format!("{} \u{2192} {}", bundle.name, permission.key()),
-                before: Some(json!({ "permission": permission.key(), "held": !granted })),
-                after: Some(json!({ "permission": permission.key(), "held": granted, "high_impact": permission.high_impact })),
-                reason: None,
-            },
+            Change::on(bundle_action(kind, verb), bundle_id, format!("{} \u{2192} {}", bundle.name, permission.key())).before(json!({ "permission": permission.key(), "held": !granted })).after(json!({ "permission": permission.key(), "held": granted, "high_impact": permission.high_impact })),
         )
         .await?;
     }
@@ -183,14 +176,12 @@ pub async fn create_bundle(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: bundle_action(kind, BundleChange::Created),
-            target_id: Some(id.to_string()),
-            target_label: name.as_str().to_string(),
-            before: None,
-            after: Some(json!({ "name": name.as_str(), "description": description })),
-            reason: None,
-        },
+        Change::on(
+            bundle_action(kind, BundleChange::Created),
+            id,
+            name.as_str().to_string(),
+        )
+        .after(json!({ "name": name.as_str(), "description": description })),
     )
     .await?;
     tx.commit().await?;
@@ -231,14 +222,13 @@ pub async fn update_bundle(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: bundle_action(kind, BundleChange::Updated),
-            target_id: Some(id.to_string()),
-            target_label: name.as_str().to_string(),
-            before: Some(json!({ "name": bundle.name, "description": bundle.description })),
-            after: Some(json!({ "name": name.as_str(), "description": description })),
-            reason: None,
-        },
+        Change::on(
+            bundle_action(kind, BundleChange::Updated),
+            id,
+            name.as_str().to_string(),
+        )
+        .before(json!({ "name": bundle.name, "description": bundle.description }))
+        .after(json!({ "name": name.as_str(), "description": description })),
     )
     .await?;
     tx.commit().await?;
@@ -274,14 +264,12 @@ pub async fn delete_bundle(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: bundle_action(kind, BundleChange::Deleted),
-            target_id: Some(id.to_string()),
-            target_label: bundle.name.clone(),
-            before: Some(json!({ "name": bundle.name, "description": bundle.description })),
-            after: None,
-            reason: None,
-        },
+        Change::on(
+            bundle_action(kind, BundleChange::Deleted),
+            id,
+            bundle.name.clone(),
+        )
+        .before(json!({ "name": bundle.name, "description": bundle.description })),
     )
     .await?;
     tx.commit().await?;

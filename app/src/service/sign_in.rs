@@ -101,14 +101,11 @@ pub async fn sign_in(
             db::audit::record(
                 &mut tx,
                 &actor,
-                Change {
-                    action: AuditAction::SignedIn,
-                    target_id: Some(c.principal_id.to_string()),
-                    target_label: email.as_str().to_string(),
-                    before: None,
-                    after: None,
-                    reason: None,
-                },
+                Change::on(
+                    AuditAction::SignedIn,
+                    c.principal_id,
+                    email.as_str().to_string(),
+                ),
             )
             .await?;
             tx.commit().await?;
@@ -129,14 +126,7 @@ pub async fn sign_in(
                     db::audit::record(
                         &mut tx,
                         &actor_for(&c, email.as_str(), origin),
-                        Change {
-                            action: AuditAction::SignInFailed,
-                            target_id: Some(c.principal_id.to_string()),
-                            target_label: email.as_str().to_string(),
-                            before: None,
-                            after: Some(json!({ "failures": failures.failures, "locked_until": failures.locked_until })),
-                            reason: Some(why.to_string()),
-                        },
+                        Change::on(AuditAction::SignInFailed, c.principal_id, email.as_str().to_string()).after(json!({ "failures": failures.failures, "locked_until": failures.locked_until })).because(why.to_string()),
                     )
                     .await?;
                 }
@@ -169,14 +159,11 @@ pub async fn sign_out(pool: &PgPool, caller: &crate::caller::Caller) -> Result<(
     db::audit::record(
         &mut tx,
         &caller.actor(),
-        Change {
-            action: AuditAction::SignedOut,
-            target_id: Some(caller.principal_id.to_string()),
-            target_label: caller.email.clone(),
-            before: None,
-            after: None,
-            reason: None,
-        },
+        Change::on(
+            AuditAction::SignedOut,
+            caller.principal_id,
+            caller.email.clone(),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -128,17 +128,10 @@ pub async fn create(pool: &PgPool, actor: &Actor, form: &RuleForm<'_>) -> Result
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::SodRuleCreated,
-            target_id: Some(id.to_string()),
-            target_label: name.as_str().to_string(),
-            before: None,
-            after: Some(json!({
-                "name": name.as_str(), "description": description, "permission": permission_label,
-                "conflicting": conflicting_label, "mode": mode.as_str(),
-            })),
-            reason: None,
-        },
+        Change::on(AuditAction::SodRuleCreated, id, name.as_str().to_string()).after(json!({
+            "name": name.as_str(), "description": description, "permission": permission_label,
+            "conflicting": conflicting_label, "mode": mode.as_str(),
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -153,14 +146,7 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppErr
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::SodRuleDeleted,
-            target_id: Some(id.to_string()),
-            target_label: name.clone(),
-            before: Some(json!({ "name": name })),
-            after: None,
-            reason: None,
-        },
+        Change::on(AuditAction::SodRuleDeleted, id, name.clone()).before(json!({ "name": name })),
     )
     .await?;
     tx.commit().await?;

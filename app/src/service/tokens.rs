@@ -97,14 +97,7 @@ pub async fn create(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::TokenCreated,
-            target_id: Some(id.to_string()),
-            target_label: format!("{} \u{2014} {name}", app.name),
-            before: None,
-            after: Some(json!({ "application": app.name, "name": name, "hint": hint, "expires_at": expires_at })),
-            reason: None,
-        },
+        Change::on(AuditAction::TokenCreated, id, format!("{} \u{2014} {name}", app.name)).after(json!({ "application": app.name, "name": name, "hint": hint, "expires_at": expires_at })),
     )
     .await?;
     tx.commit().await?;
@@ -123,14 +116,12 @@ pub async fn revoke(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppErr
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::TokenRevoked,
-            target_id: Some(id.to_string()),
-            target_label: format!("{application} \u{2014} {name}"),
-            before: None,
-            after: Some(json!({ "revoked": true })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::TokenRevoked,
+            id,
+            format!("{application} \u{2014} {name}"),
+        )
+        .after(json!({ "revoked": true })),
     )
     .await?;
     tx.commit().await?;

@@ -61,14 +61,8 @@ pub async fn create(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::WebhookCreated,
-            target_id: Some(id.to_string()),
-            target_label: url.clone(),
-            before: None,
-            after: Some(json!({ "url": url, "events": events })),
-            reason: None,
-        },
+        Change::on(AuditAction::WebhookCreated, id, url.clone())
+            .after(json!({ "url": url, "events": events })),
     )
     .await?;
     tx.commit().await?;
@@ -93,18 +87,17 @@ pub async fn set_active(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: if active {
+        Change::on(
+            if active {
                 AuditAction::WebhookEnabled
             } else {
                 AuditAction::WebhookDisabled
             },
-            target_id: Some(id.to_string()),
-            target_label: url,
-            before: Some(json!({ "active": !active })),
-            after: Some(json!({ "active": active })),
-            reason: None,
-        },
+            id,
+            url,
+        )
+        .before(json!({ "active": !active }))
+        .after(json!({ "active": active })),
     )
     .await?;
     tx.commit().await?;
@@ -122,14 +115,13 @@ pub async fn retry(pool: &PgPool, actor: &Actor, delivery: Uuid) -> Result<(), A
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::WebhookDeliveryRetried,
-            target_id: Some(delivery.to_string()),
-            target_label: format!("{event} \u{2192} {url}"),
-            before: Some(json!({ "status": "failed" })),
-            after: Some(json!({ "status": "pending" })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::WebhookDeliveryRetried,
+            delivery,
+            format!("{event} \u{2192} {url}"),
+        )
+        .before(json!({ "status": "failed" }))
+        .after(json!({ "status": "pending" })),
     )
     .await?;
     tx.commit().await?;

@@ -678,15 +678,8 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
     db::audit::record(
         &mut tx,
         &actor,
-        Change {
-            action: AuditAction::DemoLoaded,
-            target_id: Some(org.to_string()),
-            target_label: ORGANISATION.into(),
-            before: None,
-            after: Some(json!({ "accounts": summary.accounts, "principals": summary.principals, "grants": summary.grants,
-                                "data_subjects": subjects })),
-            reason: Some("Demo organisation".into()),
-        },
+        Change::on(AuditAction::DemoLoaded, org, ORGANISATION).after(json!({ "accounts": summary.accounts, "principals": summary.principals, "grants": summary.grants,
+                                "data_subjects": subjects })).because("Demo organisation".to_string()),
     )
     .await?;
     tx.commit().await?;

@@ -27,21 +27,13 @@ pub async fn attention(
         db::dsr::counts(pool, org_id, scope.ids(), today),
     )?;
     // Requests name their subjects: looking at them is on the trail, as on the DSR list.
-    let mut tx = pool.begin().await?;
-    db::audit::record(
-        &mut tx,
+    db::audit::record_alone(
+        pool,
         actor,
-        Change {
-            action: AuditAction::SubjectRequestsListed,
-            target_id: None,
-            target_label: "data-subject requests".into(),
-            before: None,
-            after: Some(serde_json::json!({ "view": "consent", "rows": requests.len() })),
-            reason: None,
-        },
+        Change::about(AuditAction::SubjectRequestsListed, "data-subject requests")
+            .after(serde_json::json!({ "view": "consent", "rows": requests.len() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(ConsentAttention {
         withdrawals,
         requests: with_urgency(requests, today),

@@ -11,7 +11,7 @@ use rules::audit::AuditAction;
 use rules::consent::parse_event;
 use rules::console::AccountScope;
 
-use super::{audit_subject, erased, find, purpose_keys};
+use super::{erased, find, purpose_keys, subject_event};
 
 /// Records an event by hand (now, with a reason), the state and the audit event in one
 /// transaction.
@@ -66,13 +66,12 @@ pub async fn record_by_hand(
     let after = serde_json::json!({
         "event": id, "channel": event.channel, "purpose": event.purpose, "status": event.status.as_str(),
     });
-    audit_subject(
+    db::audit::record(
         &mut tx,
         actor,
-        &subject,
-        AuditAction::ConsentRecorded,
-        Some(after),
-        Some(reason),
+        subject_event(AuditAction::ConsentRecorded, &subject)
+            .after(after)
+            .because(reason),
     )
     .await?;
     tx.commit().await?;

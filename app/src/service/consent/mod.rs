@@ -21,13 +21,12 @@ pub use purposes::{add_purpose, purposes};
 pub use search::search;
 pub use subject::{detail, SubjectRights};
 
-use serde_json::Value;
 use sqlx::PgPool;
 
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::audit::{Actor, Change};
+use crate::db::audit::Change;
 use crate::error::AppError;
 use crate::model::consent::{Purpose, SubjectRow};
 use rules::audit::AuditAction;
@@ -39,29 +38,9 @@ pub fn subject_label(subject: &SubjectRow) -> String {
     format!("{} in {}", subject.external_id, subject.account)
 }
 
-/// Records that `actor` looked at, exported or changed the subject.
-async fn audit_subject(
-    tx: &mut db::Tx<'_>,
-    actor: &Actor,
-    subject: &SubjectRow,
-    action: AuditAction,
-    after: Option<Value>,
-    reason: Option<String>,
-) -> Result<(), AppError> {
-    db::audit::record(
-        tx,
-        actor,
-        Change {
-            action,
-            target_id: Some(subject.id.to_string()),
-            target_label: subject_label(subject),
-            before: None,
-            after,
-            reason,
-        },
-    )
-    .await?;
-    Ok(())
+/// An event about the subject: looked at, exported or changed.
+fn subject_event(action: AuditAction, subject: &SubjectRow) -> Change {
+    Change::on(action, subject.id, subject_label(subject))
 }
 
 /// A subject within the caller's accounts; one outside them is as good as absent.

@@ -13,7 +13,7 @@ use crate::service::csv_export::CsvFile;
 use rules::audit::AuditAction;
 use rules::console::AccountScope;
 
-use super::{audit_subject, find};
+use super::{find, subject_event};
 
 /// The subject's consent proof: the subject and every event with every field, oldest
 /// first, as JSON or CSV; the export is audited.
@@ -38,13 +38,10 @@ pub async fn proof(
     };
     let mut tx = pool.begin().await?;
     let after = serde_json::json!({ "format": format.name(), "events": events.len() });
-    audit_subject(
+    db::audit::record(
         &mut tx,
         actor,
-        &subject,
-        AuditAction::SubjectExported,
-        Some(after),
-        None,
+        subject_event(AuditAction::SubjectExported, &subject).after(after),
     )
     .await?;
     tx.commit().await?;

@@ -56,14 +56,12 @@ pub async fn add_purpose(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::ConsentPurposeCreated,
-            target_id: Some(key.to_string()),
-            target_label: label.as_str().to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "key": key, "label": label.as_str() })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::ConsentPurposeCreated,
+            key,
+            label.as_str().to_string(),
+        )
+        .after(serde_json::json!({ "key": key, "label": label.as_str() })),
     )
     .await?;
     tx.commit().await?;

@@ -14,7 +14,7 @@ use rules::audit::AuditAction;
 use rules::consent::CHANNELS;
 use rules::console::AccountScope;
 
-use super::{audit_subject, find, purpose_keys};
+use super::{find, purpose_keys, subject_event};
 
 /// What the caller may do on a subject's page.
 #[derive(Debug, Clone, Copy)]
@@ -34,13 +34,10 @@ pub async fn detail(
     let subject = find(pool, actor.org_id, scope, id).await?;
     let erased = subject.pseudonymised_at.is_some();
     let mut tx = pool.begin().await?;
-    audit_subject(
+    db::audit::record(
         &mut tx,
         actor,
-        &subject,
-        AuditAction::SubjectViewed,
-        None,
-        None,
+        subject_event(AuditAction::SubjectViewed, &subject),
     )
     .await?;
     tx.commit().await?;

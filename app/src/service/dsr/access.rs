@@ -53,14 +53,7 @@ pub async fn access_export(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::SubjectExported,
-            target_id: Some(subject.id.to_string()),
-            target_label: subject_label(&subject),
-            before: None,
-            after: Some(json!({ "format": "access_export", "request": label(r.number, r.kind), "sha256": sha256 })),
-            reason: None,
-        },
+        Change::on(AuditAction::SubjectExported, subject.id, subject_label(&subject)).after(json!({ "format": "access_export", "request": label(r.number, r.kind), "sha256": sha256 })),
     )
     .await?;
     tx.commit().await?;

@@ -34,13 +34,8 @@ pub async fn erase(
     let pseudonym = pseudonym(Uuid::new_v4());
     let erased = db::dsr::erase(&mut tx, actor.org_id, r.subject_id, &pseudonym).await?;
     let outcome = json!({ "pseudonym": pseudonym, "erased": erased });
-    let change = Change {
-        action: AuditAction::SubjectErased,
-        target_id: Some(r.subject_id.to_string()),
-        target_label: pseudonym.clone(),
-        before: None,
-        after: Some(outcome.clone()),
-        reason: Some(label(r.number, r.kind)),
-    };
+    let change = Change::on(AuditAction::SubjectErased, r.subject_id, pseudonym.clone())
+        .after(outcome.clone())
+        .because(label(r.number, r.kind));
     finish(tx, actor, (id, &r), outcome, change).await
 }

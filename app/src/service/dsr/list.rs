@@ -15,7 +15,7 @@ use rules::audit::AuditAction;
 use rules::console::AccountScope;
 use rules::dsr::{urgency, DsrKind, MAX_EXTENSION_DAYS};
 
-use super::{audit, exported, find_request};
+use super::{exported, find_request, request_event};
 
 /// The `/dsr` list; the look is audited.
 pub async fn list(
@@ -56,21 +56,13 @@ pub async fn list(
         db::dsr::counts(pool, org, scope.ids(), today),
         db::dsr::response_days(pool, org),
     )?;
-    let mut tx = pool.begin().await?;
-    db::audit::record(
-        &mut tx,
+    db::audit::record_alone(
+        pool,
         actor,
-        Change {
-            action: AuditAction::SubjectRequestsListed,
-            target_id: None,
-            target_label: "data-subject requests".into(),
-            before: None,
-            after: Some(json!({ "page": page, "rows": rows.len().min(DSR_PAGE_SIZE as usize) })),
-            reason: None,
-        },
+        Change::about(AuditAction::SubjectRequestsListed, "data-subject requests")
+            .after(json!({ "page": page, "rows": rows.len().min(DSR_PAGE_SIZE as usize) })),
     )
     .await?;
-    tx.commit().await?;
     let (rows, has_next) = split_page(rows, DSR_PAGE_SIZE as usize);
     Ok(DsrList {
         rows: crate::model::dsr::with_urgency(rows, today),
@@ -94,13 +86,13 @@ pub async fn detail(
 ) -> Result<DsrDetail, AppError> {
     let (row, subject) = find_request(pool, actor.org_id, scope, id).await?;
     let mut tx = pool.begin().await?;
-    audit(
+    db::audit::record(
         &mut tx,
         actor,
-        (row.id, row.number, row.kind),
-        AuditAction::SubjectRequestViewed,
-        None,
-        None,
+        request_event(
+            AuditAction::SubjectRequestViewed,
+            (row.id, row.number, row.kind),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -48,28 +48,9 @@ fn label(number: i64, kind: DsrKind) -> String {
     format!("DSR-{number} ({})", kind.as_str())
 }
 
-async fn audit(
-    tx: &mut db::Tx<'_>,
-    actor: &Actor,
-    (id, number, kind): (Uuid, i64, DsrKind),
-    action: AuditAction,
-    after: Option<Value>,
-    reason: Option<String>,
-) -> Result<(), AppError> {
-    db::audit::record(
-        tx,
-        actor,
-        Change {
-            action,
-            target_id: Some(id.to_string()),
-            target_label: label(number, kind),
-            before: None,
-            after,
-            reason,
-        },
-    )
-    .await?;
-    Ok(())
+/// An event about the request, named by its number and kind.
+fn request_event(action: AuditAction, (id, number, kind): (Uuid, i64, DsrKind)) -> Change {
+    Change::on(action, id, label(number, kind))
 }
 
 /// One request within the caller's accounts, or not found.
@@ -154,13 +135,10 @@ async fn finish(
     db::audit::record(&mut tx, actor, done_to_subject).await?;
     let done = json!({ "status": DsrStatus::Completed.as_str() });
     let request = (id, r.number, r.kind);
-    audit(
+    db::audit::record(
         &mut tx,
         actor,
-        request,
-        AuditAction::SubjectRequestCompleted,
-        Some(done),
-        None,
+        request_event(AuditAction::SubjectRequestCompleted, request).after(done),
     )
     .await?;
     tx.commit().await?;

@@ -14,7 +14,7 @@ use rules::audit::AuditAction;
 use rules::console::AccountScope;
 use rules::dsr::{due_on, parse_received, DsrKind, ARRIVED_BY};
 
-use super::audit;
+use super::request_event;
 
 /// What a DPO writes when opening a request.
 pub struct Opening<'a> {
@@ -69,13 +69,10 @@ pub async fn open(
         "subject": subject.id, "kind": kind.as_str(), "received_on": received_on,
         "due_on": request.due_on, "arrived_by": arrived_by,
     });
-    audit(
+    db::audit::record(
         &mut tx,
         actor,
-        (id, number, kind),
-        AuditAction::SubjectRequestOpened,
-        Some(after),
-        None,
+        request_event(AuditAction::SubjectRequestOpened, (id, number, kind)).after(after),
     )
     .await?;
     tx.commit().await?;

@@ -13,7 +13,7 @@ use rules::audit::AuditAction;
 use rules::console::AccountScope;
 use rules::dsr::{check_extension, next_status, DsrKind, DsrStatus, DsrStep};
 
-use super::{audit, exported, label, lock};
+use super::{exported, label, lock, request_event};
 
 fn step_action(status: DsrStatus) -> AuditAction {
     match status {
@@ -85,13 +85,12 @@ pub async fn step(
     )
     .await?;
     let after = json!({ "status": status.as_str() });
-    audit(
+    db::audit::record(
         &mut tx,
         actor,
-        (id, r.number, r.kind),
-        step_action(status),
-        Some(after),
-        reason,
+        request_event(step_action(status), (id, r.number, r.kind))
+            .after(after)
+            .because(reason),
     )
     .await?;
     tx.commit().await?;
@@ -124,14 +123,14 @@ pub async fn extend(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::SubjectRequestExtended,
-            target_id: Some(id.to_string()),
-            target_label: label(r.number, r.kind),
-            before: Some(before),
-            after: Some(json!({ "due": to })),
-            reason: Some(reason),
-        },
+        Change::on(
+            AuditAction::SubjectRequestExtended,
+            id,
+            label(r.number, r.kind),
+        )
+        .before(before)
+        .after(json!({ "due": to }))
+        .because(reason),
     )
     .await?;
     tx.commit().await?;

@@ -86,13 +86,13 @@ pub async fn rectify(
     db::dsr::rectify(&mut tx, actor.org_id, subject.id, changed).await?;
     let (before, after) = (Value::Object(before), Value::Object(after));
     let outcome = json!({ "before": before, "after": after });
-    let change = Change {
-        action: AuditAction::SubjectRectified,
-        target_id: Some(subject.id.to_string()),
-        target_label: subject_label(&subject),
-        before: Some(before),
-        after: Some(after),
-        reason: Some(label(r.number, r.kind)),
-    };
+    let change = Change::on(
+        AuditAction::SubjectRectified,
+        subject.id,
+        subject_label(&subject),
+    )
+    .before(before)
+    .after(after)
+    .because(label(r.number, r.kind));
     finish(tx, actor, (id, &r), outcome, change).await
 }

@@ -27,14 +27,13 @@ pub async fn set_response_days(pool: &PgPool, actor: &Actor, days: &str) -> Resu
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::OrganisationUpdated,
-            target_id: Some(actor.org_id.to_string()),
-            target_label: "data-subject request response days".into(),
-            before: Some(json!({ "dsr_response_days": before })),
-            after: Some(json!({ "dsr_response_days": days })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::OrganisationUpdated,
+            actor.org_id,
+            "data-subject request response days",
+        )
+        .before(json!({ "dsr_response_days": before }))
+        .after(json!({ "dsr_response_days": days })),
     )
     .await?;
     tx.commit().await?;

@@ -36,14 +36,13 @@ pub async fn cancel(pool: &PgPool, actor: &Actor, request_id: Uuid) -> Result<()
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::RequestCancelled,
-            target_id: Some(request_id.to_string()),
-            target_label: format!("{} \u{2192} {}", request.principal, request.bundle),
-            before: Some(json!({ "status": RequestStatus::Pending })),
-            after: Some(json!({ "status": RequestStatus::Cancelled })),
-            reason: None,
-        },
+        Change::on(
+            AuditAction::RequestCancelled,
+            request_id,
+            format!("{} \u{2192} {}", request.principal, request.bundle),
+        )
+        .before(json!({ "status": RequestStatus::Pending }))
+        .after(json!({ "status": RequestStatus::Cancelled })),
     )
     .await?;
     tx.commit().await?;

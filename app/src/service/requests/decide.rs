@@ -127,14 +127,10 @@ pub async fn decide(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action,
-            target_id: Some(request_id.to_string()),
-            target_label: label,
-            before: Some(json!({ "status": RequestStatus::Pending })),
-            after: Some(json!({ "status": status, "step": step, "grant": grant_id })),
-            reason: (!comment.is_empty()).then_some(comment.clone()),
-        },
+        Change::on(action, request_id, label)
+            .before(json!({ "status": RequestStatus::Pending }))
+            .after(json!({ "status": status, "step": step, "grant": grant_id }))
+            .because((!comment.is_empty()).then_some(comment.clone())),
     )
     .await?;
     if status != RequestStatus::Pending {
@@ -210,18 +206,17 @@ async fn grant_approved(
     db::audit::record(
         tx,
         actor,
-        Change {
-            action: AuditAction::GrantCreated,
-            target_id: Some(grant.to_string()),
-            target_label: format!("{} \u{2192} {}", request.principal, request.bundle),
-            before: None,
-            after: Some(json!({
-                "principal": request.principal, "bundle": request.bundle,
-                "account_id": request.account_id, "valid_until": valid_until,
-                "request": request_id,
-            })),
-            reason: Some(request.justification.clone()),
-        },
+        Change::on(
+            AuditAction::GrantCreated,
+            grant,
+            format!("{} \u{2192} {}", request.principal, request.bundle),
+        )
+        .after(json!({
+            "principal": request.principal, "bundle": request.bundle,
+            "account_id": request.account_id, "valid_until": valid_until,
+            "request": request_id,
+        }))
+        .because(request.justification.clone()),
     )
     .await?;
     Ok(grant)

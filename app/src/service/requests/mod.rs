@@ -78,14 +78,9 @@ async fn announce_created(
     db::audit::record(
         tx,
         actor,
-        Change {
-            action: AuditAction::RequestCreated,
-            target_id: Some(id.to_string()),
-            target_label: label,
-            before: None,
-            after: Some(details.clone()),
-            reason: Some(justification.to_string()),
-        },
+        Change::on(AuditAction::RequestCreated, id, label)
+            .after(details.clone())
+            .because(justification.to_string()),
     )
     .await?;
     let mut event = details;

@@ -76,16 +76,8 @@ pub async fn close(
     db::audit::record(
         &mut tx,
         &actor,
-        Change {
-            action: AuditAction::ReviewClosed,
-            target_id: Some(campaign.to_string()),
-            target_label: name,
-            before: None,
-            after: Some(
-                json!({ "revoked": closed.revoked, "kept": closed.kept, "gone": closed.gone }),
-            ),
-            reason: None,
-        },
+        Change::on(AuditAction::ReviewClosed, campaign, name)
+            .after(json!({ "revoked": closed.revoked, "kept": closed.kept, "gone": closed.gone })),
     )
     .await?;
     tx.commit().await?;

@@ -100,14 +100,7 @@ pub async fn create(
     db::audit::record(
         &mut tx,
         actor,
-        Change {
-            action: AuditAction::ReviewStarted,
-            target_id: Some(id.to_string()),
-            target_label: name.to_string(),
-            before: None,
-            after: Some(json!({ "items": items, "due_on": due_on, "undecided": undecided, "scope": scope_json })),
-            reason: None,
-        },
+        Change::on(AuditAction::ReviewStarted, id, name.to_string()).after(json!({ "items": items, "due_on": due_on, "undecided": undecided, "scope": scope_json })),
     )
     .await?;
     tx.commit().await?;
