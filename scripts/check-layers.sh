@@ -12,7 +12,7 @@ refuse() {
 
 # 1. The rules crate stands alone: its direct dependencies are the ones listed here, and
 #    nothing beneath them is a web framework, a database driver or a runtime.
-allowed_direct="chrono hex hmac serde serde_json sha2 thiserror uuid"
+allowed_direct="chrono chrono-tz hex hmac serde serde_json sha2 thiserror uuid"
 if ! tree=$(cargo tree -p rules -e normal --prefix depth 2>&1); then
   refuse "cargo tree -p rules failed: $tree"
 fi

@@ -25,7 +25,7 @@ test("a Member cannot list principals", async ({ page }) => {
   await expect(page.getByText("Not available to you")).toBeVisible();
 });
 
-test("an admin grants a role with a reason, sees it take effect, then revokes it; high-impact access goes to approvers", async ({ page }) => {
+test("an admin grants a role with a reason and a condition, sees it take effect, then revokes it; high-impact access goes to approvers", async ({ page }) => {
   // An AI agent no other test touches: its requests and grants stay out of their way.
   await signIn(page, "admin");
   await page.goto("/principals?search=Support%20Copilot");
@@ -51,9 +51,21 @@ test("an admin grants a role with a reason, sees it take effect, then revokes it
   await page.getByLabel("Account", { exact: true }).selectOption({ label: "Acme Retail" });
   await page.getByLabel("Until").fill(until);
   await page.getByLabel("Reason", { exact: true }).fill("Covering the chat handover queue");
+  // A condition that cannot be read is refused next to its field, with what to write.
+  await page.getByLabel("Conditions (optional)").fill("region");
+  await page.getByRole("button", { name: "Grant", exact: true }).click();
+  await expect(page.locator("#conditions-error")).toContainText("is not a condition");
+  await expect(page.locator("#conditions-error")).toContainText("region = EU");
+  await expect(handover).toHaveCount(0);
+  await page.getByLabel("Conditions (optional)").fill("region = EU");
   await page.getByRole("button", { name: "Grant", exact: true }).click();
   await expect(handover).toHaveCount(1);
   await expect(handover).toContainText("Conversation Agent");
+  await expect(handover).toContainText("conditional");
+  await expect(handover).toContainText("only when the resource's region is EU");
+  await expect(page.locator("table.grants tr").filter({ hasText: "Conversation Agent" })).toContainText(
+    "Only when the resource's region is EU",
+  );
 
   await page.getByLabel("Reason to revoke Conversation Agent on Acme Retail").fill("Queue is staffed again");
   await page.locator("table.grants tr").filter({ hasText: "Conversation Agent" }).getByRole("button", { name: "Revoke" }).click();

@@ -10,6 +10,7 @@ pub mod effective;
 pub mod error;
 pub mod hygiene;
 pub mod operations;
+pub mod policy;
 pub mod principals;
 pub mod reports;
 pub mod requests;

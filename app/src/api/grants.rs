@@ -2,31 +2,16 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::requests::GrantOutcome;
+use crate::model::requests::{GrantInput, GrantOutcome};
 
 /// Grants a role or permission set directly, or (for console roles and high-impact
 /// access) files it as a request; an empty `account` means every account, an empty
 /// `until` no end date.
 #[server(endpoint = "grants/create")]
-pub async fn grant_access(
-    principal: Uuid,
-    bundle: Uuid,
-    account: String,
-    until: String,
-    reason: String,
-) -> Result<GrantOutcome, AppError> {
+pub async fn grant_access(#[server(flatten)] grant: GrantInput) -> Result<GrantOutcome, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<GrantAccess>().await?;
-    crate::service::grants::grant(
-        &guard::pool()?,
-        &caller.actor(),
-        principal,
-        bundle,
-        &account,
-        &until,
-        &reason,
-    )
-    .await
+    crate::service::grants::grant(&guard::pool()?, &caller.actor(), &grant).await
 }
 
 #[server(endpoint = "grants/revoke")]

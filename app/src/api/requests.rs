@@ -3,7 +3,8 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::model::requests::{
-    ApprovalQueue, BulkOutcome, ExpiringGrant, RequestOptions, RequestPreview, RequestRow,
+    AccessAsk, ApprovalQueue, BulkOutcome, ExpiringGrant, RequestOptions, RequestPreview,
+    RequestRow,
 };
 
 #[server(endpoint = "requests/form")]
@@ -29,28 +30,11 @@ pub async fn preview_request(
     requests::preview(&pool, caller.org_id, principal, bundle, account).await
 }
 
-/// `duration`: 1, 7, 30 or 90 (days), `date` (with `until`) or `none`.
 #[server(endpoint = "requests/create")]
-pub async fn request_access(
-    principal: Uuid,
-    bundle: Uuid,
-    account: String,
-    duration: String,
-    until: String,
-    justification: String,
-) -> Result<Uuid, AppError> {
+pub async fn request_access(#[server(flatten)] ask: AccessAsk) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    use crate::service::requests::{create, NewRequest};
     let caller = guard::authorize::<RequestAccess>().await?;
-    let new = NewRequest {
-        principal,
-        bundle,
-        account: &account,
-        duration: &duration,
-        until: &until,
-        justification: &justification,
-    };
-    create(&guard::pool()?, &caller.actor(), &new).await
+    crate::service::requests::create(&guard::pool()?, &caller.actor(), &ask).await
 }
 
 #[server(endpoint = "requests/mine")]

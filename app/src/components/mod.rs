@@ -57,6 +57,30 @@ pub fn FieldError(
     }
 }
 
+/// The optional conditions of a grant or a request, in the condition language; a
+/// refusal says what to write instead, under the field.
+#[component]
+pub fn ConditionsField(
+    /// The textarea's id, unique on the page.
+    id: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let hint = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id>"Conditions (optional)"</label>
+            <textarea id=id name="conditions" rows="2" aria-describedby=hint.clone()
+                placeholder="region = EU\ntime Mon-Fri 09:00-18:00 Europe/Paris"></textarea>
+            <p class="muted small" id=hint>
+                "One per line, all must hold: " <code>"region = EU"</code> ", " <code>"brand in Acme, Zest"</code> ", "
+                <code>"principal.department = Sales"</code> ", " <code>"time Mon-Fri 09:00-18:00 Europe/Paris"</code> ", "
+                <code>"sensitivity <= confidential"</code> "."
+            </p>
+            <FieldError error field="conditions" />
+        </div>
+    }
+}
+
 /// A form-level message for errors that are not about one field.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {

@@ -17,14 +17,16 @@ pub struct NewGrant<'a> {
     pub granted_by: Option<Uuid>,
     pub reason: &'a str,
     pub source_request_id: Option<Uuid>,
+    /// As stored: `{}` or `{"all": [...]}` (see `rules::policy::conditions`).
+    pub conditions: &'a serde_json::Value,
 }
 
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx::Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
-                             granted_by, reason, source_request_id, valid_from, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()))",
+                             granted_by, reason, source_request_id, valid_from, created_at, conditions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()), $12)",
     )
     .bind(org_id)
     .bind(id)
@@ -37,6 +39,7 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx
     .bind(grant.reason)
     .bind(grant.source_request_id)
     .bind(grant.valid_from)
+    .bind(grant.conditions)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -119,6 +122,7 @@ pub struct Ending {
     pub reason: String,
     pub in_force: bool,
     pub renewal_pending: bool,
+    pub conditions: serde_json::Value,
 }
 
 pub async fn ending_for_update(
@@ -128,7 +132,7 @@ pub async fn ending_for_update(
 ) -> sqlx::Result<Option<Ending>> {
     sqlx::query_as::<_, Ending>(
         "SELECT g.principal_id, p.display_name AS principal, g.role_id, g.permission_set_id, g.account_id, \
-                g.valid_until, g.reason, \
+                g.valid_until, g.reason, g.conditions, \
                 (g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now()) \
                  AND p.status = 'active') AS in_force, \
                 EXISTS (SELECT 1 FROM access_requests r WHERE r.org_id = g.org_id AND r.renews_grant_id = g.id \

@@ -17,7 +17,7 @@ const SELECT_REQUESTS: &str = "SELECT r.id, rq.display_name AS requester, r.prin
        CASE WHEN r.duration_days = 1 THEN '1 day' WHEN r.duration_days IS NOT NULL THEN r.duration_days || ' days' \
             WHEN r.valid_until IS NOT NULL THEN 'until ' || to_char(r.valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD') \
             ELSE 'no end' END AS duration, \
-       r.justification, r.status::text AS status, r.approvals_needed, r.created_at, r.decided_at, r.decision_comment, \
+       r.justification, r.conditions, r.status::text AS status, r.approvals_needed, r.created_at, r.decided_at, r.decision_comment, \
        r.risk::text AS risk, r.high_impact, \
        ARRAY(SELECT (c->>'rule') || ' (' || replace(c->>'mode', '_', ' ') || ')' \
              FROM jsonb_array_elements(r.sod_conflicts) c) AS sod_conflicts, \
@@ -259,6 +259,7 @@ pub struct Locked {
     pub valid_until: Option<DateTime<Utc>>,
     pub justification: String,
     pub renews_grant_id: Option<Uuid>,
+    pub conditions: serde_json::Value,
 }
 
 pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
@@ -266,7 +267,7 @@ pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Optio
         "SELECT r.requester_id, r.principal_id, p.display_name AS principal, p.status::text AS principal_status, \
                 r.role_id, r.permission_set_id, coalesce(ro.name, ps.name) AS bundle, r.account_id, \
                 r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification, \
-                r.renews_grant_id \
+                r.renews_grant_id, r.conditions \
          FROM access_requests r \
          JOIN principals p ON p.org_id = r.org_id AND p.id = r.principal_id \
          LEFT JOIN roles ro ON ro.org_id = r.org_id AND ro.id = r.role_id \
@@ -308,14 +309,16 @@ pub struct NewRequest<'a> {
     pub renews_grant: Option<Uuid>,
     /// Keys of the permissions it adds.
     pub adds: Vec<String>,
+    /// The conditions asked for, as stored on a grant.
+    pub conditions: &'a serde_json::Value,
 }
 
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \
                                       justification, duration_days, valid_until, approvals_needed, risk, \
-                                      high_impact, sod_conflicts, renews_grant_id, adds) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14, $15, $16)",
+                                      high_impact, sod_conflicts, renews_grant_id, adds, conditions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::risk_level, $13, $14, $15, $16, $17)",
     )
     .bind(org_id)
     .bind(new.id)
@@ -333,6 +336,7 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx
     .bind(new.sod_conflicts)
     .bind(new.renews_grant)
     .bind(&new.adds)
+    .bind(new.conditions)
     .execute(&mut **tx)
     .await?;
     Ok(())

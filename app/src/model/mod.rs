@@ -17,6 +17,39 @@ pub mod webhooks;
 
 use rules::console::ConsolePermission;
 
+/// A grant's or a request's conditions as the console shows them: in words, and as
+/// written in the condition language. Both empty when there are none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionsShown {
+    pub words: String,
+    pub text: String,
+}
+
+impl ConditionsShown {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// Read from the stored JSON. Conditions that cannot be read are shown as such (the
+/// evaluator allows nothing under them).
+#[cfg(feature = "ssr")]
+impl From<serde_json::Value> for ConditionsShown {
+    fn from(stored: serde_json::Value) -> Self {
+        use rules::policy::conditions::Conditions;
+        match Conditions::from_json(&stored) {
+            Ok(c) => ConditionsShown {
+                words: c.words(),
+                text: c.text(),
+            },
+            Err(_) => ConditionsShown {
+                words: "conditions that cannot be read, under which nothing is allowed".into(),
+                text: stored.to_string(),
+            },
+        }
+    }
+}
+
 /// The signed-in console user, as the browser sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {

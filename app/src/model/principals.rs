@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::ConditionsShown;
 use uuid::Uuid;
 
 use rules::principals::PrincipalStatus;
@@ -71,7 +73,8 @@ pub struct GrantRow {
     pub account: Option<String>,
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
-    pub conditions: serde_json::Value,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "serde_json::Value"))]
+    pub conditions: ConditionsShown,
     pub granted_by: Option<String>,
     pub reason: String,
     pub source_request_id: Option<Uuid>,
@@ -89,6 +92,9 @@ pub struct EffectiveRow {
     pub high_impact: bool,
     /// Role or permission-set names of the grants that give it.
     pub sources: Vec<String>,
+    /// When every grant that gives it has conditions: what they ask, in words (one
+    /// entry per grant). Empty when one grant gives it unconditionally.
+    pub only_when: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

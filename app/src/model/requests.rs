@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::principals::GrantableBundle;
+use crate::model::ConditionsShown;
 use rules::principals::PrincipalStatus;
 use rules::requests::RequestStatus;
 use rules::sod::Conflict;
@@ -27,6 +28,9 @@ pub struct RequestRow {
     pub account: Option<String>,
     pub duration: String,
     pub justification: String,
+    /// The conditions the grant will carry.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "serde_json::Value"))]
+    pub conditions: ConditionsShown,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub status: RequestStatus,
     pub approvals_needed: i16,
@@ -140,4 +144,37 @@ pub enum GrantOutcome {
         approvals_needed: i16,
         because: String,
     },
+}
+
+/// What a person asks for on `/requests`, as its form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessAsk {
+    pub principal: Uuid,
+    pub bundle: Uuid,
+    /// An account's id, or empty for every account.
+    pub account: String,
+    /// 1, 7, 30 or 90 (days), `date` (with `until`) or `none`.
+    pub duration: String,
+    #[serde(default)]
+    pub until: String,
+    pub justification: String,
+    /// In the grant's condition language; blank for none.
+    #[serde(default)]
+    pub conditions: String,
+}
+
+/// A grant an admin makes on a principal's page, as its form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantInput {
+    pub principal: Uuid,
+    pub bundle: Uuid,
+    /// An account's id, or empty for every account.
+    pub account: String,
+    /// `YYYY-MM-DD`, or empty for no end.
+    #[serde(default)]
+    pub until: String,
+    pub reason: String,
+    /// In the grant's condition language; blank for none.
+    #[serde(default)]
+    pub conditions: String,
 }

@@ -10,7 +10,9 @@ use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
-use crate::components::{format_time, use_id_param, ErrorNotice, FieldError, FormError};
+use crate::components::{
+    format_time, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
+};
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use crate::model::requests::GrantOutcome;
 use rules::console::ConsolePermission;
@@ -60,7 +62,13 @@ pub fn PrincipalPage() -> impl IntoView {
                                 <td>{e.application}</td>
                                 <td>{e.account.unwrap_or_else(|| "All accounts".into())}</td>
                                 <td><code>{e.permission}</code>{e.high_impact.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}</td>
-                                <td>{e.sources.join(", ")}</td>
+                                <td>
+                                    {e.sources.join(", ")}
+                                    {(!e.only_when.is_empty()).then(|| view! {
+                                        <div><span class="badge badge-warn">"conditional"</span>
+                                        <span class="muted small">" only when " {e.only_when.join("; or when ")}</span></div>
+                                    })}
+                                </td>
                             </tr>
                         }).collect_view();
                         view! {
@@ -153,6 +161,7 @@ fn GrantForm(
                     <input id="g-reason" name="reason" required minlength="10" placeholder="why this access is needed" />
                     <FieldError error field="reason" />
                 </div>
+                <ConditionsField id="g-conditions" error />
                 <button type="submit" class="btn btn-primary">"Grant"</button>
             </ActionForm>
             <FormError error />
@@ -181,7 +190,6 @@ fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) 
     let rows = grants
         .into_iter()
         .map(|g| {
-            let conditions = (g.conditions.as_object().is_some_and(|o| !o.is_empty())).then(|| g.conditions.to_string());
             let revoked = g.revoked_at.map(|t| format!("revoked {} — {}", format_time(t), g.revoke_reason.clone().unwrap_or_default()));
             let bundle_label = format!("{} on {}", g.bundle, g.account.clone().unwrap_or_else(|| "all accounts".into()));
             view! {
@@ -190,7 +198,7 @@ fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) 
                     <td>{g.account.unwrap_or_else(|| "All accounts".into())}</td>
                     <td class="nowrap">{g.valid_from.format("%Y-%m-%d").to_string()}</td>
                     <td class="nowrap">{g.valid_until.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "no end".into())}</td>
-                    <td>{conditions.unwrap_or_default()}</td>
+                    <td>{(!g.conditions.is_empty()).then(|| view! { <span title=g.conditions.text.clone()>"Only when " {g.conditions.words.clone()}</span> })}</td>
                     <td>{g.granted_by.unwrap_or_default()}</td>
                     <td>{g.reason}{revoked.map(|r| view! { <div class="muted small">{r}</div> })}</td>
                     <td class="small">{g.source_request_id.map(|r| r.to_string()).unwrap_or_default()}</td>

@@ -8,7 +8,7 @@ use crate::api::requests::{
     load_approval_queue, load_request_form, my_requests, preview_request, CancelRequest,
     DecideRequest, DecideRequests, RequestAccess,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, ConditionsField, ErrorNotice, FieldError, FormError};
 use crate::model::requests::{RequestOptions, RequestRow};
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -144,6 +144,7 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                         placeholder="What you need it for, and why this duration"></textarea>
                     <FieldError error field="justification" />
                 </div>
+                <ConditionsField id="r-conditions" error />
                 {move || hydrated.get().then(|| view! {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -498,7 +499,10 @@ fn RequestTable(
                     {pick.map(|p| view! { <td>{p}</td> })}
                     <td>{r.principal.clone()}<div class="muted small">{r.principal_kind.replace('_', " ")} {(!facts.is_empty()).then(|| view! { <span class="badge badge-warn">{facts}</span> })}</div></td>
                     <td>{r.bundle.clone()}<div class="muted small">{r.bundle_kind.clone()} " · " {r.application.clone()}</div><div class="small">{risk}</div></td>
-                    <td>{r.account.clone().unwrap_or_else(|| "All accounts".into())}</td>
+                    <td>{r.account.clone().unwrap_or_else(|| "All accounts".into())}
+                        {(!r.conditions.is_empty()).then(|| view! {
+                            <div class="small conditions" title=r.conditions.text.clone()>"Only when " {r.conditions.words.clone()}</div>
+                        })}</td>
                     <td class="nowrap">{r.duration.clone()}</td>
                     <td>{r.justification.clone()}<div class="muted small">"asked by " {r.requester.clone()} " · " {format_time(r.created_at)}</div>
                         {details}</td>

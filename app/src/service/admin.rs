@@ -110,6 +110,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
             granted_by: None,
             reason: "Created with gatehouse create-admin",
             source_request_id: None,
+            conditions: &serde_json::json!({}),
         },
     )
     .await?;

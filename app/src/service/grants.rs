@@ -9,10 +9,11 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
-use crate::model::requests::{GrantOutcome, RequestPreview};
+use crate::model::requests::{GrantInput, GrantOutcome, RequestPreview};
 use crate::model::roles::BundleKind;
 use rules::audit::AuditAction;
 use rules::error::RuleError;
+use rules::policy::conditions::Conditions;
 use rules::principals::PrincipalStatus;
 use rules::requests::{parse_justification, RequestedDuration};
 use rules::sod::{refusal, SodMode};
@@ -59,18 +60,16 @@ pub fn parse_end_date(raw: &str, today: NaiveDate) -> Result<Option<NaiveDate>, 
 pub async fn grant(
     pool: &PgPool,
     actor: &Actor,
-    principal_id: Uuid,
-    bundle_id: Uuid,
-    account: &str,
-    until: &str,
-    reason: &str,
+    input: &GrantInput,
 ) -> Result<GrantOutcome, AppError> {
+    let (principal_id, bundle_id) = (input.principal, input.bundle);
     let ask = DirectGrant {
         principal: principal_id,
         bundle: bundle_id,
-        account: super::accounts::parse_choice(account)?,
-        until: parse_end_date(until, Utc::now().date_naive())?,
-        reason: parse_reason(reason)?,
+        account: super::accounts::parse_choice(&input.account)?,
+        until: parse_end_date(&input.until, Utc::now().date_naive())?,
+        reason: parse_reason(&input.reason)?,
+        conditions: Conditions::parse(&input.conditions)?,
     };
     let (account_id, until, reason) = (ask.account, ask.until, ask.reason.clone());
     if actor.principal_id == Some(principal_id) {
@@ -123,6 +122,7 @@ pub async fn grant(
             granted_by: actor.principal_id,
             reason: &reason,
             source_request_id: None,
+            conditions: &ask.conditions.to_json(),
         },
     )
     .await?;
@@ -138,6 +138,7 @@ pub async fn grant(
         .after(json!({
             "principal": principal_name, kind.noun(): bundle.name, "application": application,
             "account": account_name, "valid_until": valid_until, "sod_conflicts": recorded,
+            "conditions": ask.conditions.to_json(),
         }))
         .because(reason),
     )
@@ -191,6 +192,7 @@ struct DirectGrant {
     account: Option<Uuid>,
     until: Option<NaiveDate>,
     reason: String,
+    conditions: Conditions,
 }
 
 /// Files the direct grant as a request from the admin, with their reason as its
@@ -222,6 +224,7 @@ async fn request_instead(
             account: ask.account,
             duration,
             justification: &justification,
+            conditions: &ask.conditions,
         },
     )
     .await

@@ -106,25 +106,28 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
             .collect();
     let account_list = db::accounts::names(pool, org_id).await?;
     let accounts: HashMap<Uuid, String> = account_list.iter().cloned().collect();
-    let bundles: HashMap<Uuid, String> = current_grants
-        .iter()
-        .map(|g| (g.id, g.bundle.clone()))
-        .collect();
+    let bundles: HashMap<Uuid, &GrantRow> = current_grants.iter().map(|g| (g.id, g)).collect();
     let mut rows: Vec<EffectiveRow> = effective
         .into_iter()
         .filter_map(|e| {
             let (application, permission, high_impact) =
                 labels.get(&Uuid::parse_str(&e.permission).ok()?)?.clone();
+            let giving: Vec<&GrantRow> = e
+                .grant_ids
+                .iter()
+                .filter_map(|g| bundles.get(g).copied())
+                .collect();
             Some(EffectiveRow {
                 application,
                 account: e.account_id.and_then(|a| accounts.get(&a).cloned()),
                 permission,
                 high_impact,
-                sources: e
-                    .grant_ids
-                    .iter()
-                    .filter_map(|g| bundles.get(g).cloned())
-                    .collect(),
+                sources: giving.iter().map(|g| g.bundle.clone()).collect(),
+                only_when: if giving.iter().all(|g| !g.conditions.is_empty()) {
+                    giving.iter().map(|g| g.conditions.words.clone()).collect()
+                } else {
+                    Vec::new()
+                },
             })
         })
         .collect();

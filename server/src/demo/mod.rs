@@ -140,6 +140,7 @@ impl Loader<'_, '_> {
             granted_by: Some(self.admin),
             reason: g.reason,
             source_request_id: None,
+            conditions: &serde_json::json!({}),
         };
         let id = db::grants::insert(self.tx, self.org, &grant).await?;
         self.grants += 1;

@@ -1,5 +1,6 @@
 //! The work waiting for the demo's console users when they first sign in.
 
+use app::model::requests::AccessAsk;
 use app::model::reviews::CampaignInput;
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
@@ -63,14 +64,13 @@ pub(super) async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoErr
             "Prepares the quarterly figures for the client meeting",
         ),
     ] {
-        let account = cast.accounts[account].to_string();
-        let new = requests::NewRequest {
+        let new = AccessAsk {
             principal: cast.employees[employee],
             bundle: cast.roles[bundle],
-            account: &account,
-            duration,
-            until: "",
-            justification: why,
+            account: cast.accounts[account].to_string(),
+            duration: duration.to_string(),
+            justification: why.to_string(),
+            ..AccessAsk::default()
         };
         requests::create(pool, &lead(lead_index), &new).await?;
     }

@@ -7,6 +7,7 @@ mod activity;
 mod audit_trail;
 mod authorization;
 mod cli;
+mod conditions;
 mod consent;
 mod dsr;
 mod grants;

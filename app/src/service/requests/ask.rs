@@ -10,8 +10,9 @@ use uuid::Uuid;
 use crate::db;
 use crate::db::audit::Actor;
 use crate::error::AppError;
-use crate::model::requests::{RequestOptions, RequestPreview, RequestRow};
+use crate::model::requests::{AccessAsk, RequestOptions, RequestPreview, RequestRow};
 use rules::effective::effective_permissions;
+use rules::policy::conditions::Conditions;
 use rules::requests::{approvals_needed, highest_risk, parse_justification, RequestedDuration};
 use rules::sod::{refusal, SodMode};
 
@@ -90,23 +91,14 @@ pub async fn preview(
     })
 }
 
-/// The form's fields, as sent.
-#[derive(Debug, Clone)]
-pub struct NewRequest<'a> {
-    pub principal: Uuid,
-    pub bundle: Uuid,
-    pub account: &'a str,
-    pub duration: &'a str,
-    pub until: &'a str,
-    pub justification: &'a str,
-}
-
-pub async fn create(pool: &PgPool, actor: &Actor, new: &NewRequest<'_>) -> Result<Uuid, AppError> {
+/// A person asks for access for someone they may ask for (themselves, or their staff).
+pub async fn create(pool: &PgPool, actor: &Actor, new: &AccessAsk) -> Result<Uuid, AppError> {
     let me = crate::service::person(actor)?;
-    let justification = parse_justification(new.justification)?;
-    let account = crate::service::accounts::parse_choice(new.account)?;
+    let justification = parse_justification(&new.justification)?;
+    let account = crate::service::accounts::parse_choice(&new.account)?;
     let today = Utc::now().date_naive();
-    let duration = RequestedDuration::parse(new.duration, new.until, today)?;
+    let duration = RequestedDuration::parse(&new.duration, &new.until, today)?;
+    let conditions = Conditions::parse(&new.conditions)?;
     let principal_name = requestable(pool, actor.org_id, me, new.principal).await?;
     let weighed = preview(pool, actor.org_id, new.principal, new.bundle, account).await?;
     submit(
@@ -120,6 +112,7 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: &NewRequest<'_>) -> Resul
             account,
             duration,
             justification: &justification,
+            conditions: &conditions,
         },
     )
     .await
@@ -135,6 +128,7 @@ pub struct Submission<'a> {
     pub duration: RequestedDuration,
     /// Passed [`parse_justification`].
     pub justification: &'a str,
+    pub conditions: &'a Conditions,
 }
 
 /// Stores a new pending request from `requester`, weighed by [`preview`], with its audit
@@ -181,6 +175,7 @@ pub async fn submit(
         return Err(refused.into());
     }
     let conflicts = conflicts_json(&preview.conflicts);
+    let conditions = new.conditions.to_json();
     let id = Uuid::new_v4();
     let (role_id, permission_set_id) = bundle.columns(new.bundle);
     let (duration_days, valid_until) = duration.columns();
@@ -203,6 +198,7 @@ pub async fn submit(
             sod_conflicts: &conflicts,
             renews_grant: None,
             adds: preview.adds.iter().map(|(k, _)| k.clone()).collect(),
+            conditions: &conditions,
         },
     )
     .await?;
@@ -216,7 +212,7 @@ pub async fn submit(
             "duration_days": duration_days, "valid_until": valid_until,
             "adds": preview.adds.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             "approvals_needed": preview.approvals_needed, "risk": preview.risk,
-            "sod_conflicts": conflicts,
+            "sod_conflicts": conflicts, "conditions": conditions,
         }),
         justification,
     )

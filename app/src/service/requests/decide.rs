@@ -200,6 +200,7 @@ async fn grant_approved(
             granted_by: actor.principal_id,
             reason: &request.justification,
             source_request_id: Some(request_id),
+            conditions: &request.conditions,
         },
     )
     .await?;
@@ -214,7 +215,7 @@ async fn grant_approved(
         .after(json!({
             "principal": request.principal, "bundle": request.bundle,
             "account_id": request.account_id, "valid_until": valid_until,
-            "request": request_id,
+            "request": request_id, "conditions": request.conditions,
         }))
         .because(request.justification.clone()),
     )

@@ -116,6 +116,8 @@ pub async fn renew(pool: &PgPool, actor: &Actor, grant: Uuid) -> Result<Uuid, Ap
             sod_conflicts: &conflicts,
             renews_grant: Some(grant),
             adds: Vec::new(),
+            // A renewal keeps the grant's conditions.
+            conditions: &ending.conditions,
         },
     )
     .await?;
@@ -127,7 +129,7 @@ pub async fn renew(pool: &PgPool, actor: &Actor, grant: Uuid) -> Result<Uuid, Ap
             "principal_id": ending.principal_id, "principal": ending.principal, "bundle": bundle.name,
             "application": bundle.application, "account_id": ending.account_id, "duration_days": days,
             "approvals_needed": needed, "risk": risk, "sod_conflicts": conflicts,
-            "renews_grant_id": grant,
+            "renews_grant_id": grant, "conditions": ending.conditions,
         }),
         &justification,
     )
