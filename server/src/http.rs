@@ -108,6 +108,7 @@ pub fn router(
         .route("/api/v1/activity", post(ingest_activity))
         .route("/dsr/{request}/export.json", post(export_access))
         .route("/api/v1/consent-events", post(ingest_consent))
+        .route("/api/v1/decisions", post(decide))
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
@@ -457,6 +458,19 @@ async fn ingest_consent(State(state): State<AppState>, request: Request) -> Resp
     };
     match app::service::consent::ingest(&state.pool, caller, &body).await {
         Ok(report) => axum::Json(report).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// `POST /api/v1/decisions`, authenticated the same way: up to 1,000 checks, each
+/// answered allowed or not with its reasons, and the organisation's policy version.
+async fn decide(State(state): State<AppState>, request: Request) -> Response {
+    let (caller, body) = match token_batch(&state, request).await {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
+    };
+    match app::service::decisions::decide_batch(&state.pool, caller, &body).await {
+        Ok(answer) => axum::Json(answer).into_response(),
         Err(e) => api_error_from(e),
     }
 }

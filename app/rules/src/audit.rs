@@ -50,6 +50,7 @@ audit_actions! {
     SignedOut => "auth.sign_out", "principal";
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";
+    DecisionMade => "decision.made", "principal";
     DemoLoaded => "demo.loaded", "organisation";
     SubjectViewed => "data_subject.viewed", "data_subject";
     SubjectUpdated => "data_subject.updated", "data_subject";

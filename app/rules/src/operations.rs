@@ -464,6 +464,11 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         Needs::ApplicationToken,
         ActsOn::Organisation,
     ),
+    op(
+        "/api/v1/decisions",
+        Needs::ApplicationToken,
+        ActsOn::Organisation,
+    ),
     op("/healthz", Needs::Anyone, ActsOn::Caller),
 ];
 

@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod grants;
 pub mod hygiene;
 pub mod organisations;
+pub mod policy;
 pub mod principals;
 pub mod reports;
 pub mod requests;

@@ -9,6 +9,7 @@ pub mod audit_trail;
 pub mod consent;
 pub mod csv_export;
 pub mod dashboard;
+pub mod decisions;
 pub mod dsr;
 pub mod expiry;
 pub mod grants;

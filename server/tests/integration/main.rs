@@ -9,6 +9,7 @@ mod authorization;
 mod cli;
 mod conditions;
 mod consent;
+mod decisions;
 mod dsr;
 mod grants;
 mod hygiene;

@@ -195,7 +195,11 @@ async fn the_batch_endpoints_answer_every_malformed_body_without_a_fault(pool: s
         ]})
         .to_string(),
     ];
-    for path in ["/api/v1/activity", "/api/v1/consent-events"] {
+    for path in [
+        "/api/v1/activity",
+        "/api/v1/consent-events",
+        "/api/v1/decisions",
+    ] {
         for body in &raw {
             for token in [Some(token.as_str()), None, Some("gtk_\u{0}")] {
                 let mut request = crate::common::client()

@@ -103,6 +103,17 @@ pub enum Why {
         sensitivity: Sensitivity,
         clearance: Sensitivity,
     },
+    /// The question names a principal, permission or account the organisation does not
+    /// have (or, for a principal, one a caller of another organisation cannot see).
+    UnknownPrincipal {
+        principal: String,
+    },
+    UnknownPermission {
+        permission: String,
+    },
+    UnknownAccount {
+        account: String,
+    },
     /// An agent acting for a person may do only what that person may do.
     ActsFor {
         principal: Uuid,
@@ -126,6 +137,15 @@ impl Why {
                 )
             }
             Why::NoGrant => "no grant gives this permission".into(),
+            Why::UnknownPrincipal { principal } => {
+                format!("there is no principal \u{201c}{principal}\u{201d}")
+            }
+            Why::UnknownPermission { permission } => {
+                format!("the application has no permission \u{201c}{permission}\u{201d}")
+            }
+            Why::UnknownAccount { account } => {
+                format!("there is no account \u{201c}{account}\u{201d}")
+            }
             Why::NotYetValid { through, from, .. } => {
                 format!(
                     "the grant of {through} starts on {}",
@@ -187,6 +207,16 @@ pub struct Decision {
     pub reasons: Vec<Why>,
 }
 
+impl Decision {
+    /// A refusal for one reason.
+    pub fn deny(why: Why) -> Self {
+        Decision {
+            allowed: false,
+            reasons: vec![why],
+        }
+    }
+}
+
 /// Decides `question` for `principal`, acting for `on_behalf_of` when given: then both
 /// must be allowed, each with their own grants, account scope and conditions.
 pub fn decide(
@@ -213,10 +243,7 @@ pub fn decide(
 }
 
 fn decide_alone(p: &Principal, q: &Question) -> Decision {
-    let deny = |why: Why| Decision {
-        allowed: false,
-        reasons: vec![why],
-    };
+    let deny = Decision::deny;
     match p.status {
         PrincipalStatus::Suspended => return deny(Why::Suspended),
         PrincipalStatus::Offboarded => return deny(Why::Offboarded),

@@ -1,0 +1,141 @@
+//! What a decision reads: the principals asked about, their grants that hold the asked
+//! permissions, the accounts named, and the organisation's policy version.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use rules::principals::PrincipalStatus;
+
+/// A principal as a decision needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Subject {
+    pub id: Uuid,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub kind: String,
+    pub employment_type: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: PrincipalStatus,
+    pub end_date: Option<NaiveDate>,
+    pub attributes: serde_json::Value,
+}
+
+/// The principals named by id, email (any case) or external id.
+pub async fn principals(
+    pool: &PgPool,
+    org_id: Uuid,
+    ids: &[Uuid],
+    names: &[String],
+) -> sqlx::Result<Vec<Subject>> {
+    sqlx::query_as(
+        "SELECT id, display_name, email, external_id, kind::text AS kind, \
+                employment_type::text AS employment_type, status::text AS status, end_date, attributes \
+         FROM principals \
+         WHERE org_id = $1 AND (id = ANY($2) OR email = ANY($3) OR external_id = ANY($4))",
+    )
+    .bind(org_id)
+    .bind(ids)
+    .bind(
+        names
+            .iter()
+            .map(|n| n.to_lowercase())
+            .collect::<Vec<_>>(),
+    )
+    .bind(names)
+    .fetch_all(pool)
+    .await
+}
+
+/// The application's permissions among `keys` (`resource.action`): id, key, high impact.
+pub async fn permissions(
+    pool: &PgPool,
+    org_id: Uuid,
+    application_id: Uuid,
+    keys: &[String],
+) -> sqlx::Result<Vec<(Uuid, String, bool)>> {
+    sqlx::query_as(
+        "SELECT id, resource || '.' || action, high_impact FROM permissions \
+         WHERE org_id = $1 AND application_id = $2 AND resource || '.' || action = ANY($3)",
+    )
+    .bind(org_id)
+    .bind(application_id)
+    .bind(keys)
+    .fetch_all(pool)
+    .await
+}
+
+/// A grant that holds one or more of the asked permissions.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Grant {
+    pub principal_id: Uuid,
+    pub id: Uuid,
+    pub through: String,
+    pub account_id: Option<Uuid>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub conditions: serde_json::Value,
+    /// The asked permissions it holds, as `resource.action`.
+    pub permissions: Vec<String>,
+}
+
+/// The grants of `principals` whose role or permission set holds one of `permissions`:
+/// in force, not yet started, or ended or revoked within the last 30 days (so that a
+/// refusal can say which grant came close).
+pub async fn grants(
+    pool: &PgPool,
+    org_id: Uuid,
+    principals: &[Uuid],
+    permissions: &[Uuid],
+) -> sqlx::Result<Vec<Grant>> {
+    sqlx::query_as(
+        "SELECT g.principal_id, g.id, coalesce(ro.name, ps.name) AS through, g.account_id, g.valid_from, \
+                g.valid_until, g.revoked_at, g.conditions, \
+                array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS permissions \
+         FROM grants g \
+         LEFT JOIN roles ro ON ro.org_id = g.org_id AND ro.id = g.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+         JOIN permissions pm ON pm.org_id = g.org_id AND pm.id = ANY($3) \
+          AND (EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.org_id = g.org_id \
+                         AND rp.role_id = g.role_id AND rp.permission_id = pm.id) \
+               OR EXISTS (SELECT 1 FROM permission_set_permissions psp WHERE psp.org_id = g.org_id \
+                         AND psp.permission_set_id = g.permission_set_id AND psp.permission_id = pm.id)) \
+         WHERE g.org_id = $1 AND g.principal_id = ANY($2) \
+           AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '30 days') \
+           AND (g.valid_until IS NULL OR g.valid_until > now() - interval '30 days') \
+         GROUP BY g.org_id, g.id, ro.name, ps.name \
+         ORDER BY g.principal_id, g.valid_from, g.id",
+    )
+    .bind(org_id)
+    .bind(principals)
+    .bind(permissions)
+    .fetch_all(pool)
+    .await
+}
+
+/// The accounts named by id or by name (any case): id, name.
+pub async fn accounts(
+    pool: &PgPool,
+    org_id: Uuid,
+    ids: &[Uuid],
+    names: &[String],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, name FROM accounts \
+         WHERE org_id = $1 AND (id = ANY($2) OR lower(name) = ANY($3))",
+    )
+    .bind(org_id)
+    .bind(ids)
+    .bind(names.iter().map(|n| n.to_lowercase()).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn version(pool: &PgPool, org_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT policy_version FROM organisations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
+}

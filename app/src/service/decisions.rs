@@ -1,0 +1,388 @@
+//! The decision API for the governed systems: may this principal do this, here, to this
+//! resource? Each check is answered by `rules::policy::decide` over the principal's
+//! grants in the token's application, with its reasons and the organisation's policy
+//! version. A check that cannot be read gets an error of its own and never stops the
+//! others; unknown principals, permissions and accounts are refusals with the reason.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::db::tokens::TokenCaller;
+use crate::error::AppError;
+use rules::audit::AuditAction;
+use rules::policy::conditions::Conditions;
+use rules::policy::{decide, Decision, Grant, Principal, Question, Why};
+
+/// At most this many checks in one request.
+pub const MAX_CHECKS: usize = 1_000;
+const MAX_ATTRIBUTES: usize = 50;
+const MAX_TEXT: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Check {
+    principal: String,
+    permission: String,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    resource: Option<Resource>,
+    #[serde(default)]
+    on_behalf_of: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resource {
+    #[serde(default)]
+    attributes: Map<String, Value>,
+}
+
+/// One check, read.
+struct Asked {
+    principal: String,
+    permission: String,
+    account: Option<String>,
+    resource: BTreeMap<String, String>,
+    on_behalf_of: Option<String>,
+}
+
+fn read_check(value: &Value) -> Result<Asked, String> {
+    let check: Check = serde_json::from_value(value.clone())
+        .map_err(|e| format!("This check cannot be read: {e}."))?;
+    let attributes = check.resource.map(|r| r.attributes).unwrap_or_default();
+    if attributes.len() > MAX_ATTRIBUTES {
+        return Err(format!(
+            "A resource has at most {MAX_ATTRIBUTES} attributes."
+        ));
+    }
+    let mut resource = BTreeMap::new();
+    for (name, value) in attributes {
+        let text = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(format!(
+                    "The attribute \u{201c}{name}\u{201d} must be a string, a number or true/false."
+                ))
+            }
+        };
+        resource.insert(name.to_lowercase(), text);
+    }
+    let texts = [&check.principal, &check.permission]
+        .into_iter()
+        .chain(check.account.as_ref())
+        .chain(check.on_behalf_of.as_ref())
+        .chain(resource.keys())
+        .chain(resource.values());
+    for t in texts {
+        if t.chars().count() > MAX_TEXT {
+            return Err(format!(
+                "Names and values are at most {MAX_TEXT} characters."
+            ));
+        }
+        if t.contains(char::is_control) {
+            return Err(format!(
+                "\u{201c}{}\u{201d} holds control characters; names and values are plain text.",
+                t.escape_default()
+            ));
+        }
+    }
+    Ok(Asked {
+        principal: check.principal.trim().to_string(),
+        permission: check.permission.trim().to_string(),
+        account: check
+            .account
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
+        resource,
+        on_behalf_of: check
+            .on_behalf_of
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
+    })
+}
+
+/// Splits references into ids and other names.
+fn ids_and_names<'a>(refs: impl Iterator<Item = &'a String>) -> (Vec<Uuid>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut names = Vec::new();
+    for r in refs {
+        match Uuid::parse_str(r) {
+            Ok(id) => ids.push(id),
+            Err(_) => names.push(r.clone()),
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    names.sort();
+    names.dedup();
+    (ids, names)
+}
+
+/// Answers a batch `{"checks": [...]}`.
+pub async fn decide_batch(
+    pool: &PgPool,
+    caller: TokenCaller,
+    body: &Value,
+) -> Result<Value, AppError> {
+    let Some(checks) = body.get("checks").and_then(Value::as_array) else {
+        return Err(AppError::invalid(
+            "checks",
+            "Send {\"checks\": [{\"principal\": …, \"permission\": \"resource.action\", …}]}.",
+        ));
+    };
+    if checks.is_empty() || checks.len() > MAX_CHECKS {
+        return Err(AppError::invalid(
+            "checks",
+            format!(
+                "Send between 1 and {MAX_CHECKS} checks; this batch has {}.",
+                checks.len()
+            ),
+        ));
+    }
+    let org = caller.org_id;
+    // The version first: an answer never claims a newer version than the data it read.
+    let version = db::policy::version(pool, org).await?;
+    let asked: Vec<Result<Asked, String>> = checks.iter().map(read_check).collect();
+    let readable = || asked.iter().filter_map(|a| a.as_ref().ok());
+
+    let (principal_ids, principal_names) = ids_and_names(
+        readable().flat_map(|a| std::iter::once(&a.principal).chain(a.on_behalf_of.as_ref())),
+    );
+    let (account_ids, account_names) = ids_and_names(readable().filter_map(|a| a.account.as_ref()));
+    let mut keys: Vec<String> = readable().map(|a| a.permission.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let (subjects, accounts, permissions) = tokio::try_join!(
+        db::policy::principals(pool, org, &principal_ids, &principal_names),
+        db::policy::accounts(pool, org, &account_ids, &account_names),
+        db::policy::permissions(pool, org, caller.application_id, &keys),
+    )?;
+    let permission_ids: Vec<Uuid> = permissions.iter().map(|(id, ..)| *id).collect();
+    let subject_ids: Vec<Uuid> = subjects.iter().map(|s| s.id).collect();
+    let grants = db::policy::grants(pool, org, &subject_ids, &permission_ids).await?;
+
+    let now = Utc::now();
+    let found = Found::new(subjects, grants, &accounts, &permissions);
+    let mut answers = Vec::with_capacity(asked.len());
+    let mut audited = Vec::new();
+    for a in &asked {
+        let a = match a {
+            Ok(a) => a,
+            Err(message) => {
+                answers.push(json!({ "error": message }));
+                continue;
+            }
+        };
+        let (decision, subject) = found.decide(a, now);
+        if let Some((principal, high_impact)) = subject {
+            if high_impact {
+                audited.push((principal, a, decision.allowed));
+            }
+        }
+        answers.push(answer(&decision, &found.account_names));
+    }
+    if !audited.is_empty() {
+        record_high_impact(pool, &caller, &audited).await?;
+    }
+    Ok(json!({ "policy_version": version, "decisions": answers }))
+}
+
+/// What the batch's references resolved to.
+struct Found {
+    principals: HashMap<String, Principal>,
+    accounts: HashMap<String, Uuid>,
+    account_names: HashMap<Uuid, String>,
+    /// Known permission keys and whether they are high-impact.
+    permissions: HashMap<String, bool>,
+}
+
+impl Found {
+    fn new(
+        subjects: Vec<db::policy::Subject>,
+        grants: Vec<db::policy::Grant>,
+        accounts: &[(Uuid, String)],
+        permissions: &[(Uuid, String, bool)],
+    ) -> Self {
+        let mut by_principal: HashMap<Uuid, Vec<Grant>> = HashMap::new();
+        for g in grants {
+            // A grant whose stored conditions cannot be read allows nothing.
+            let Ok(conditions) = Conditions::from_json(&g.conditions) else {
+                tracing::warn!(grant = %g.id, "a grant's stored conditions cannot be read");
+                continue;
+            };
+            by_principal.entry(g.principal_id).or_default().push(Grant {
+                id: g.id,
+                through: g.through,
+                account_id: g.account_id,
+                valid_from: g.valid_from,
+                valid_until: g.valid_until,
+                revoked_at: g.revoked_at,
+                permissions: g.permissions.into_iter().collect(),
+                conditions,
+            });
+        }
+        let mut principals = HashMap::new();
+        for s in subjects {
+            let mut attributes: BTreeMap<String, String> = s
+                .attributes
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.to_lowercase(), v.as_str()?.to_string())))
+                .collect();
+            attributes.insert("kind".into(), s.kind.clone());
+            if let Some(t) = &s.employment_type {
+                attributes.insert("employment_type".into(), t.clone());
+            }
+            let principal = Principal {
+                id: s.id,
+                name: s.display_name.clone(),
+                status: s.status,
+                ends_at: s
+                    .end_date
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc()),
+                attributes,
+                clearance: None,
+                grants: by_principal.remove(&s.id).unwrap_or_default(),
+            };
+            let refs = [
+                Some(s.id.to_string()),
+                s.email.clone(),
+                s.external_id.clone(),
+            ];
+            for r in refs.into_iter().flatten() {
+                principals.insert(r.to_lowercase(), principal.clone());
+            }
+        }
+        let mut by_ref = HashMap::new();
+        let mut account_names = HashMap::new();
+        for (id, name) in accounts {
+            by_ref.insert(id.to_string(), *id);
+            by_ref.insert(name.to_lowercase(), *id);
+            account_names.insert(*id, name.clone());
+        }
+        Found {
+            principals,
+            accounts: by_ref,
+            account_names,
+            permissions: permissions
+                .iter()
+                .map(|(_, key, high)| (key.clone(), *high))
+                .collect(),
+        }
+    }
+
+    /// The decision, and (when the principal is known) who it was about and whether the
+    /// permission is high-impact.
+    fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<(Uuid, bool)>) {
+        let principal = |r: &String| self.principals.get(&r.to_lowercase());
+        let Some(p) = principal(&a.principal) else {
+            let why = Why::UnknownPrincipal {
+                principal: a.principal.clone(),
+            };
+            return (Decision::deny(why), None);
+        };
+        let Some(&high_impact) = self.permissions.get(&a.permission) else {
+            let why = Why::UnknownPermission {
+                permission: a.permission.clone(),
+            };
+            return (Decision::deny(why), Some((p.id, false)));
+        };
+        let account = match &a.account {
+            None => None,
+            Some(r) => match self.accounts.get(&r.to_lowercase()) {
+                Some(id) => Some(*id),
+                None => {
+                    let why = Why::UnknownAccount { account: r.clone() };
+                    return (Decision::deny(why), Some((p.id, high_impact)));
+                }
+            },
+        };
+        let on_behalf_of = match &a.on_behalf_of {
+            None => None,
+            Some(r) => match principal(r) {
+                Some(human) => Some(human),
+                None => {
+                    let why = Why::UnknownPrincipal {
+                        principal: r.clone(),
+                    };
+                    return (Decision::deny(why), Some((p.id, high_impact)));
+                }
+            },
+        };
+        let question = Question {
+            permission: &a.permission,
+            account,
+            resource: &a.resource,
+            at,
+        };
+        (
+            decide(p, &question, on_behalf_of),
+            Some((p.id, high_impact)),
+        )
+    }
+}
+
+/// A decision as the API answers it: each reason as data, with its words.
+fn answer(decision: &Decision, accounts: &HashMap<Uuid, String>) -> Value {
+    let name = |id: Uuid| {
+        accounts
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("account {id}"))
+    };
+    let reasons: Vec<Value> = decision
+        .reasons
+        .iter()
+        .map(|why| {
+            let mut v = serde_json::to_value(why).unwrap_or_else(|_| json!({}));
+            if let Some(o) = v.as_object_mut() {
+                o.insert("text".into(), Value::String(why.words(&name)));
+            }
+            v
+        })
+        .collect();
+    json!({ "allowed": decision.allowed, "reasons": reasons })
+}
+
+/// Decisions on high-impact permissions go to the audit trail, allowed or not.
+async fn record_high_impact(
+    pool: &PgPool,
+    caller: &TokenCaller,
+    decided: &[(Uuid, &Asked, bool)],
+) -> Result<(), AppError> {
+    let actor = Actor {
+        org_id: caller.org_id,
+        principal_id: None,
+        label: format!("application token {}", caller.token_id),
+        source_ip: None,
+        user_agent: None,
+    };
+    let mut tx = pool.begin().await?;
+    for (principal, a, allowed) in decided {
+        let verdict = if *allowed { "allowed" } else { "denied" };
+        let change = Change::on(
+            AuditAction::DecisionMade,
+            principal,
+            format!("{} \u{2192} {}: {verdict}", a.principal, a.permission),
+        )
+        .after(json!({
+            "permission": a.permission, "account": a.account, "allowed": allowed,
+            "on_behalf_of": a.on_behalf_of, "resource": a.resource,
+        }));
+        db::audit::record(&mut tx, &actor, change).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! The decision API: each check answered by the evaluator with its reasons and the
+//! policy version; conditions, accounts, revocation and agents acting for people
+//! decide; every malformed or unknown input is an answer, never a fault.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::activity::{crm_token, post_batch};
+use crate::common::{spawn_demo, TestApp};
+use crate::requests::{acme, id_of};
+
+/// A principal no demo grant touches: a human, or an AI agent owned by the admin.
+async fn newcomer(app: &TestApp, name: &str, agent: bool) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO principals (org_id, id, kind, display_name, external_id, employment_type, owner_id, attributes) \
+         SELECT o.id, $1, $2::principal_kind, $3, $3, \
+                CASE WHEN $4 THEN NULL ELSE 'employee'::employment_type END, \
+                CASE WHEN $4 THEN (SELECT id FROM principals WHERE email = 'admin@northwind.example') END, \
+                '{\"department\": \"Support\"}' \
+         FROM organisations o",
+    )
+    .bind(id)
+    .bind(if agent { "ai_agent" } else { "human" })
+    .bind(name)
+    .bind(agent)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    id
+}
+
+/// A role of the CRM that holds `contacts.view` and nothing high-impact.
+async fn viewer_role(app: &TestApp) -> Uuid {
+    id_of(
+        app,
+        "SELECT r.id FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+         WHERE a.name = 'Acme CRM' \
+           AND EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p ON p.org_id = rp.org_id \
+                       AND p.id = rp.permission_id WHERE rp.role_id = r.id AND p.resource = 'contacts' AND p.action = 'view') \
+           AND NOT EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p ON p.org_id = rp.org_id \
+                       AND p.id = rp.permission_id WHERE rp.role_id = r.id AND p.high_impact) \
+         ORDER BY r.name LIMIT 1",
+    )
+    .await
+}
+
+async fn grant(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    (principal, role, account): (Uuid, Uuid, Option<Uuid>),
+    conditions: &str,
+) -> Uuid {
+    let body = serde_urlencoded::to_string([
+        ("principal", principal.to_string()),
+        ("bundle", role.to_string()),
+        (
+            "account",
+            account.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("reason", "Answers customers of this client".to_string()),
+        ("conditions", conditions.to_string()),
+    ])
+    .unwrap();
+    let (status, made) = app.json(admin, "/api/grants/create", &body).await;
+    assert_eq!(status, 200, "{made}");
+    Uuid::parse_str(made["Granted"]["grant"].as_str().unwrap()).unwrap()
+}
+
+fn check(principal: &str, permission: &str, account: &str, region: &str) -> Value {
+    json!({"principal": principal, "permission": permission, "account": account,
+           "resource": {"attributes": {"region": region}}})
+}
+
+fn reasons(decision: &Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn decisions_follow_grants_accounts_and_conditions_with_their_reasons(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let token = crm_token(&app).await;
+    let ask = |checks: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, answer) = post_batch(
+                app,
+                "/api/v1/decisions",
+                Some(token),
+                &json!({ "checks": checks }),
+            )
+            .await;
+            assert_eq!(status, 200, "{answer}");
+            answer
+        }
+    };
+    let ana = newcomer(&app, "ana.decides", false).await;
+    let (role, acme) = (viewer_role(&app).await, acme(&app).await);
+    let before = ask(json!([check(
+        "ana.decides",
+        "contacts.view",
+        "Acme Retail",
+        "EU"
+    )]))
+    .await;
+    assert_eq!(before["decisions"][0]["allowed"], false);
+    assert_eq!(reasons(&before["decisions"][0]), ["no_grant"]);
+
+    let granted = grant(&app, &admin, (ana, role, Some(acme)), "region = EU").await;
+    let answer = ask(json!([
+        check("ana.decides", "contacts.view", "Acme Retail", "EU"),
+        check(&ana.to_string(), "contacts.view", &acme.to_string(), "US"),
+        check("ana.decides", "contacts.view", "Evergreen Foods", "EU"),
+        check("ana.decides", "contacts.view", "No Such Client", "EU"),
+        check("nobody.here", "contacts.view", "Acme Retail", "EU"),
+        check("ana.decides", "contacts.teleport", "Acme Retail", "EU"),
+        {"principal": "ana.decides"},
+        {"principal": "ana.decides", "permission": "contacts.view", "resource": {"attributes": {"region": ["EU"]}}},
+        check("ana\u{0}decides", "contacts.view", "Acme Retail", "EU"),
+    ]))
+    .await;
+    assert!(
+        answer["policy_version"].as_i64().unwrap() > before["policy_version"].as_i64().unwrap()
+    );
+    let d = answer["decisions"].as_array().unwrap();
+    assert_eq!(d.len(), 9);
+    assert_eq!(d[0]["allowed"], true, "{}", d[0]);
+    assert_eq!(d[0]["reasons"][0]["grant"], granted.to_string());
+    assert_eq!(d[1]["allowed"], false);
+    assert_eq!(reasons(&d[1]), ["conditions_unmet"]);
+    let text = d[1]["reasons"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("\u{201c}region = EU\u{201d} (resource region is US)"),
+        "{text}"
+    );
+    assert_eq!(reasons(&d[2]), ["other_account"]);
+    assert!(d[2]["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .ends_with("is for Acme Retail only"));
+    assert_eq!(reasons(&d[3]), ["unknown_account"]);
+    assert_eq!(reasons(&d[4]), ["unknown_principal"]);
+    assert_eq!(reasons(&d[5]), ["unknown_permission"]);
+    assert!(
+        d[6]["error"].as_str().unwrap().contains("permission"),
+        "{}",
+        d[6]
+    );
+    assert!(
+        d[7]["error"].as_str().unwrap().contains("region"),
+        "{}",
+        d[7]
+    );
+    assert!(
+        d[8]["error"]
+            .as_str()
+            .unwrap()
+            .contains("control characters"),
+        "{}",
+        d[8]
+    );
+
+    // Revoking the grant changes the answer and the version.
+    let body = format!("grant={granted}&reason=Moved+to+another+team");
+    let (status, _) = app.json(&admin, "/api/grants/revoke", &body).await;
+    assert_eq!(status, 200);
+    let after = ask(json!([check(
+        "ana.decides",
+        "contacts.view",
+        "Acme Retail",
+        "EU"
+    )]))
+    .await;
+    assert!(after["policy_version"].as_i64() > answer["policy_version"].as_i64());
+    assert_eq!(after["decisions"][0]["allowed"], false);
+    assert_eq!(reasons(&after["decisions"][0]), ["revoked"]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_agent_acting_for_a_person_gets_no_more_than_the_person(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let token = crm_token(&app).await;
+    let (role, acme) = (viewer_role(&app).await, acme(&app).await);
+    let agent = newcomer(&app, "crm.assistant", true).await;
+    let person = newcomer(&app, "ben.asks", false).await;
+    // The agent may view contacts everywhere; the person on Acme Retail, for the EU.
+    grant(&app, &admin, (agent, role, None), "").await;
+    grant(&app, &admin, (person, role, Some(acme)), "region = EU").await;
+    let acting = |account: &str, region: &str| {
+        let mut c = check("crm.assistant", "contacts.view", account, region);
+        c["on_behalf_of"] = json!("ben.asks");
+        c
+    };
+    let (status, answer) = post_batch(
+        &app,
+        "/api/v1/decisions",
+        Some(&token),
+        &json!({"checks": [
+            check("crm.assistant", "contacts.view", "Evergreen Foods", "US"),
+            acting("Acme Retail", "EU"),
+            acting("Acme Retail", "US"),
+            acting("Evergreen Foods", "EU"),
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let d = answer["decisions"].as_array().unwrap();
+    assert_eq!(
+        d[0]["allowed"], true,
+        "alone, the agent's own grant decides"
+    );
+    assert_eq!(d[1]["allowed"], true, "{}", d[1]);
+    for denied in &d[2..] {
+        assert_eq!(denied["allowed"], false, "{denied}");
+        let last = denied["reasons"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["reason"], "acts_for");
+        assert!(last["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("acting for ben.asks, who may not do this"));
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_decision_api_refuses_what_it_cannot_answer(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let one = json!({"checks": [check("member@northwind.example", "contacts.view", "Acme Retail", "EU")]});
+    let (status, error) = post_batch(&app, "/api/v1/decisions", None, &one).await;
+    assert_eq!(status, 401, "{error}");
+    let (status, _) = post_batch(&app, "/api/v1/decisions", Some("gtk_not-a-token"), &one).await;
+    assert_eq!(status, 401);
+    let many: Vec<Value> = (0..1_001)
+        .map(|_| {
+            check(
+                "member@northwind.example",
+                "contacts.view",
+                "Acme Retail",
+                "EU",
+            )
+        })
+        .collect();
+    let (status, error) = post_batch(
+        &app,
+        "/api/v1/decisions",
+        Some(&token),
+        &json!({ "checks": many }),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(error["error"].as_str().unwrap().contains("1001"), "{error}");
+    let (status, error) = post_batch(
+        &app,
+        "/api/v1/decisions",
+        Some(&token),
+        &json!({"check": []}),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    let response = crate::common::client()
+        .post(app.url("/api/v1/decisions"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"checks\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert!(error["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("The body is not JSON"));
+
+    // A high-impact decision is on the audit trail, allowed or not.
+    let (status, _) = post_batch(
+        &app,
+        "/api/v1/decisions",
+        Some(&token),
+        &json!({"checks": [check("member@northwind.example", "contacts.export", "Acme Retail", "EU")]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'decision.made' \
+           AND after->>'permission' = 'contacts.export'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
