@@ -15,8 +15,8 @@ use app::service::consent::ProofFormat;
 use app::service::secrets::SecretKeys;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{FromRef, MatchedPath, Path, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{FromRef, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -109,6 +109,14 @@ pub fn router(
         .route("/dsr/{request}/export.json", post(export_access))
         .route("/api/v1/consent-events", post(ingest_consent))
         .route("/api/v1/decisions", post(decide))
+        .route(
+            "/api/v1/principals/{principal}/permissions",
+            get(principal_permissions),
+        )
+        .route(
+            "/api/v1/permissions/{permission}/holders",
+            get(permission_holders),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
@@ -395,19 +403,13 @@ async fn export_access(
     }
 }
 
-/// The caller and body of a `/api/v1` batch: an application token checked before the
-/// body is read, then a JSON body of at most 2 MB; or the answer refusing it.
-async fn token_batch(
-    state: &AppState,
-    request: Request,
-) -> Result<(TokenCaller, serde_json::Value), Response> {
-    let (parts, body) = request.into_parts();
-    let authorization = parts
-        .headers
+/// The application token of a `/api/v1` request, or the answer refusing it.
+async fn token_caller(state: &AppState, headers: &HeaderMap) -> Result<TokenCaller, Response> {
+    let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
-    let caller = match app::service::tokens::authenticate(&state.pool, authorization).await {
-        Ok(caller) => caller,
+    match app::service::tokens::authenticate(&state.pool, authorization).await {
+        Ok(caller) => Ok(caller),
         Err(AppError::Unauthenticated) => {
             let mut response = api_error(
                 StatusCode::UNAUTHORIZED,
@@ -417,10 +419,20 @@ async fn token_batch(
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return Err(response);
+            Err(response)
         }
-        Err(e) => return Err(api_error_from(e)),
-    };
+        Err(e) => Err(api_error_from(e)),
+    }
+}
+
+/// The caller and body of a `/api/v1` batch: an application token checked before the
+/// body is read, then a JSON body of at most 2 MB; or the answer refusing it.
+async fn token_batch(
+    state: &AppState,
+    request: Request,
+) -> Result<(TokenCaller, serde_json::Value), Response> {
+    let (parts, body) = request.into_parts();
+    let caller = token_caller(state, &parts.headers).await?;
     let Ok(body) = axum::body::to_bytes(body, BATCH_BODY_LIMIT).await else {
         return Err(api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -433,6 +445,58 @@ async fn token_batch(
             StatusCode::BAD_REQUEST,
             &format!("The body is not JSON: {e}."),
         )),
+    }
+}
+
+/// `?account=` of the access questions: a name or id, or none for anywhere.
+#[derive(serde::Deserialize)]
+struct AccountQuery {
+    account: Option<String>,
+}
+
+/// `GET /api/v1/principals/{principal}/permissions?account=`: what a principal may do.
+async fn principal_permissions(
+    State(state): State<AppState>,
+    Path(principal): Path<String>,
+    Query(query): Query<AccountQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match token_caller(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let answer = app::service::decisions::permissions_of(
+        &state.pool,
+        caller,
+        &principal,
+        query.account.as_deref(),
+    );
+    match answer.await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// `GET /api/v1/permissions/{permission}/holders?account=`: who may do it.
+async fn permission_holders(
+    State(state): State<AppState>,
+    Path(permission): Path<String>,
+    Query(query): Query<AccountQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match token_caller(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    let answer = app::service::decisions::holders(
+        &state.pool,
+        caller,
+        &permission,
+        query.account.as_deref(),
+    );
+    match answer.await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => api_error_from(e),
     }
 }
 

@@ -469,6 +469,16 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         Needs::ApplicationToken,
         ActsOn::Organisation,
     ),
+    op(
+        "/api/v1/principals/{principal}/permissions",
+        Needs::ApplicationToken,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/v1/permissions/{permission}/holders",
+        Needs::ApplicationToken,
+        ActsOn::Organisation,
+    ),
     op("/healthz", Needs::Anyone, ActsOn::Caller),
 ];
 

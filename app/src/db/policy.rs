@@ -139,3 +139,75 @@ pub async fn version(pool: &PgPool, org_id: Uuid) -> sqlx::Result<i64> {
         .fetch_one(pool)
         .await
 }
+
+/// One grant in force and one permission it gives, with where and until when.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Held {
+    pub principal_id: Uuid,
+    pub principal: String,
+    pub permission: String,
+    pub grant_id: Uuid,
+    pub through: String,
+    pub account_id: Option<Uuid>,
+    pub account: Option<String>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub conditions: serde_json::Value,
+}
+
+const HELD: &str = "SELECT g.principal_id, p.display_name AS principal, \
+            pm.resource || '.' || pm.action AS permission, g.id AS grant_id, \
+            coalesce(ro.name, ps.name) AS through, g.account_id, ac.name AS account, g.valid_until, g.conditions \
+     FROM grants g \
+     JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+     LEFT JOIN roles ro ON ro.org_id = g.org_id AND ro.id = g.role_id \
+     LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+     LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
+     LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id AND psp.permission_set_id = g.permission_set_id \
+     JOIN permissions pm ON pm.org_id = g.org_id AND pm.id = coalesce(rp.permission_id, psp.permission_id) \
+     LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
+     WHERE g.org_id = $1 AND pm.application_id = $2 \
+       AND g.revoked_at IS NULL AND g.valid_from <= now() AND (g.valid_until IS NULL OR g.valid_until > now()) \
+       AND ($3::uuid IS NULL OR g.account_id IS NULL OR g.account_id = $3)";
+
+/// What a principal's grants in force give in the application, on `account` (its own
+/// grants and those on every account) or anywhere when `None`.
+pub async fn held_by(
+    pool: &PgPool,
+    org_id: Uuid,
+    application_id: Uuid,
+    account: Option<Uuid>,
+    principal: Uuid,
+) -> sqlx::Result<Vec<Held>> {
+    sqlx::query_as(&format!(
+        "{HELD} AND g.principal_id = $4 ORDER BY permission, g.valid_from, g.id"
+    ))
+    .bind(org_id)
+    .bind(application_id)
+    .bind(account)
+    .bind(principal)
+    .fetch_all(pool)
+    .await
+}
+
+/// Who holds `permission` (`resource.action`) through a grant in force on `account`,
+/// active principals only, by name; at most `limit` grants.
+pub async fn holders(
+    pool: &PgPool,
+    org_id: Uuid,
+    application_id: Uuid,
+    account: Option<Uuid>,
+    permission: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Held>> {
+    sqlx::query_as(&format!(
+        "{HELD} AND pm.resource || '.' || pm.action = $4 AND p.status = 'active' \
+         ORDER BY p.display_name, p.id, g.id LIMIT $5"
+    ))
+    .bind(org_id)
+    .bind(application_id)
+    .bind(account)
+    .bind(permission)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -386,3 +386,173 @@ async fn record_high_impact(
     tx.commit().await?;
     Ok(())
 }
+
+/// `GET /api/v1/principals/{principal}/permissions?account=`: what the principal may do
+/// in the token's application, on the account (or anywhere), each permission with the
+/// grants that give it and whether they all carry conditions.
+pub async fn permissions_of(
+    pool: &PgPool,
+    caller: TokenCaller,
+    principal: &str,
+    account: Option<&str>,
+) -> Result<Value, AppError> {
+    let org = caller.org_id;
+    let version = db::policy::version(pool, org).await?;
+    let subject = one_principal(pool, org, principal).await?;
+    let account = one_account(pool, org, account).await?;
+    let active = subject.status == rules::principals::PrincipalStatus::Active
+        && subject.end_date.is_none_or(|d| d > Utc::now().date_naive());
+    let held = if active {
+        db::policy::held_by(pool, org, caller.application_id, account, subject.id).await?
+    } else {
+        Vec::new()
+    };
+    let mut permissions: Vec<Value> = Vec::new();
+    for (permission, grants) in group(&held, |h| h.permission.clone()) {
+        permissions.push(json!({
+            "permission": permission,
+            "conditional": grants.iter().all(|h| has_conditions(h)),
+            "grants": grants.iter().map(|h| held_json(h)).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(json!({
+        "policy_version": version,
+        "principal": {"id": subject.id, "name": subject.display_name, "status": subject.status.as_str()},
+        "account": account,
+        "permissions": permissions,
+    }))
+}
+
+/// `GET /api/v1/permissions/{permission}/holders?account=`: who may do it there (active
+/// principals, by name, at most 1,000 grants), each with the grants that give it.
+pub async fn holders(
+    pool: &PgPool,
+    caller: TokenCaller,
+    permission: &str,
+    account: Option<&str>,
+) -> Result<Value, AppError> {
+    const LIMIT: usize = 1_000;
+    let org = caller.org_id;
+    let version = db::policy::version(pool, org).await?;
+    let key = permission.trim().to_string();
+    let known =
+        db::policy::permissions(pool, org, caller.application_id, std::slice::from_ref(&key))
+            .await?;
+    if known.is_empty() {
+        return Err(AppError::NotFound(format!(
+            "The application has no permission \u{201c}{key}\u{201d}; write resource.action."
+        )));
+    }
+    let account = one_account(pool, org, account).await?;
+    let today = Utc::now().date_naive();
+    let rows = db::policy::holders(
+        pool,
+        org,
+        caller.application_id,
+        account,
+        &key,
+        LIMIT as i64 + 1,
+    )
+    .await?;
+    let truncated = rows.len() > LIMIT;
+    let held = &rows[..rows.len().min(LIMIT)];
+    let ended = db::policy::principals(
+        pool,
+        org,
+        &held.iter().map(|h| h.principal_id).collect::<Vec<_>>(),
+        &[],
+    )
+    .await?
+    .into_iter()
+    .filter(|p| p.end_date.is_some_and(|d| d <= today))
+    .map(|p| p.id)
+    .collect::<std::collections::HashSet<_>>();
+    let mut holders: Vec<Value> = Vec::new();
+    for (principal, grants) in group(held, |h| (h.principal_id, h.principal.clone())) {
+        if ended.contains(&principal.0) {
+            continue;
+        }
+        holders.push(json!({
+            "principal": {"id": principal.0, "name": principal.1},
+            "conditional": grants.iter().all(|h| has_conditions(h)),
+            "grants": grants.iter().map(|h| held_json(h)).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(json!({
+        "policy_version": version,
+        "permission": key,
+        "account": account,
+        "holders": holders,
+        "truncated": truncated,
+    }))
+}
+
+async fn one_principal(
+    pool: &PgPool,
+    org: Uuid,
+    reference: &str,
+) -> Result<db::policy::Subject, AppError> {
+    let reference = reference.trim().to_string();
+    let (ids, names) = ids_and_names(std::iter::once(&reference));
+    db::policy::principals(pool, org, &ids, &names)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "No principal has the id, email or external id \u{201c}{reference}\u{201d}."
+            ))
+        })
+}
+
+async fn one_account(
+    pool: &PgPool,
+    org: Uuid,
+    reference: Option<&str>,
+) -> Result<Option<Uuid>, AppError> {
+    let Some(reference) = reference.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let reference = reference.to_string();
+    let (ids, names) = ids_and_names(std::iter::once(&reference));
+    let found = db::policy::accounts(pool, org, &ids, &names).await?;
+    match found.first() {
+        Some((id, _)) => Ok(Some(*id)),
+        None => Err(AppError::NotFound(format!(
+            "There is no account \u{201c}{reference}\u{201d}."
+        ))),
+    }
+}
+
+/// Consecutive rows with the same key, in order (the queries sort by it).
+fn group<K: PartialEq>(
+    rows: &[db::policy::Held],
+    key: impl Fn(&db::policy::Held) -> K,
+) -> Vec<(K, Vec<&db::policy::Held>)> {
+    let mut groups: Vec<(K, Vec<&db::policy::Held>)> = Vec::new();
+    for row in rows {
+        let k = key(row);
+        match groups.last_mut() {
+            Some((last, members)) if *last == k => members.push(row),
+            _ => groups.push((k, vec![row])),
+        }
+    }
+    groups
+}
+
+fn has_conditions(h: &db::policy::Held) -> bool {
+    !Conditions::from_json(&h.conditions).is_ok_and(|c| c.is_empty())
+}
+
+fn held_json(h: &db::policy::Held) -> Value {
+    let conditions = Conditions::from_json(&h.conditions)
+        .map(|c| c.words())
+        .unwrap_or_else(|_| {
+            "conditions that cannot be read, under which nothing is allowed".into()
+        });
+    json!({
+        "grant": h.grant_id, "through": h.through, "account_id": h.account_id,
+        "account": h.account.clone().unwrap_or_else(|| "every account".into()),
+        "valid_until": h.valid_until, "conditions": conditions,
+    })
+}

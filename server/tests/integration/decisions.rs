@@ -297,3 +297,92 @@ async fn the_decision_api_refuses_what_it_cannot_answer(pool: sqlx::PgPool) {
     .unwrap();
     assert_eq!(audited, 1);
 }
+
+async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = crate::common::client().get(app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn who_may_do_what_is_answered_from_the_grants_in_force(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let token = crm_token(&app).await;
+    let (role, acme) = (viewer_role(&app).await, acme(&app).await);
+    let cleo = newcomer(&app, "cleo.reads", false).await;
+    let granted = grant(&app, &admin, (cleo, role, Some(acme)), "region = EU").await;
+
+    let (status, mine) = get_json(
+        &app,
+        "/api/v1/principals/cleo.reads/permissions?account=Acme%20Retail",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 200, "{mine}");
+    let view = mine["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["permission"] == "contacts.view")
+        .unwrap_or_else(|| panic!("{mine}"));
+    assert_eq!(view["conditional"], true);
+    assert_eq!(view["grants"][0]["grant"], granted.to_string());
+    assert_eq!(
+        view["grants"][0]["conditions"],
+        "the resource's region is EU"
+    );
+    // Elsewhere the grant gives nothing.
+    let (_, elsewhere) = get_json(
+        &app,
+        &format!("/api/v1/principals/{cleo}/permissions?account=Evergreen%20Foods"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(elsewhere["permissions"], json!([]), "{elsewhere}");
+
+    let (status, holders) = get_json(
+        &app,
+        "/api/v1/permissions/contacts.view/holders?account=Acme%20Retail",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 200, "{holders}");
+    let names: Vec<&str> = holders["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["principal"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"cleo.reads"), "{names:?}");
+    let (_, evergreen) = get_json(
+        &app,
+        "/api/v1/permissions/contacts.view/holders?account=Evergreen%20Foods",
+        Some(&token),
+    )
+    .await;
+    assert!(!evergreen.to_string().contains("cleo.reads"));
+
+    // Unknown names are 404s with the reason; no token is 401.
+    for (path, says) in [
+        ("/api/v1/principals/nobody.here/permissions", "No principal"),
+        (
+            "/api/v1/principals/cleo.reads/permissions?account=Nowhere",
+            "no account",
+        ),
+        (
+            "/api/v1/permissions/contacts.teleport/holders",
+            "no permission",
+        ),
+    ] {
+        let (status, error) = get_json(&app, path, Some(&token)).await;
+        assert_eq!(status, 404, "{path}: {error}");
+        assert!(error["error"].as_str().unwrap().contains(says), "{error}");
+    }
+    let (status, _) = get_json(&app, "/api/v1/permissions/contacts.view/holders", None).await;
+    assert_eq!(status, 401);
+}
