@@ -199,7 +199,10 @@ pub async fn decide_batch(
 
 /// What the batch's references resolved to.
 struct Found {
-    principals: HashMap<String, Principal>,
+    /// By id, by email (lower case) and by external id (as written): a reference is
+    /// looked up in that order, so an email never stands for another principal's
+    /// external id.
+    principals: [HashMap<String, Principal>; 3],
     accounts: HashMap<String, Uuid>,
     account_names: HashMap<Uuid, String>,
     /// Known permission keys and whether they are high-impact.
@@ -231,7 +234,7 @@ impl Found {
                 conditions,
             });
         }
-        let mut principals = HashMap::new();
+        let mut principals: [HashMap<String, Principal>; 3] = Default::default();
         for s in subjects {
             let mut attributes: BTreeMap<String, String> = s
                 .attributes
@@ -261,8 +264,10 @@ impl Found {
                 s.email.clone(),
                 s.external_id.clone(),
             ];
-            for r in refs.into_iter().flatten() {
-                principals.insert(r.to_lowercase(), principal.clone());
+            for (map, r) in principals.iter_mut().zip(refs) {
+                if let Some(r) = r {
+                    map.insert(r, principal.clone());
+                }
             }
         }
         let mut by_ref = HashMap::new();
@@ -286,7 +291,14 @@ impl Found {
     /// The decision, and (when the principal is known) who it was about and whether the
     /// permission is high-impact.
     fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<(Uuid, bool)>) {
-        let principal = |r: &String| self.principals.get(&r.to_lowercase());
+        let [by_id, by_email, by_external_id] = &self.principals;
+        let principal = |r: &String| {
+            Uuid::parse_str(r)
+                .ok()
+                .and_then(|id| by_id.get(&id.to_string()))
+                .or_else(|| by_email.get(&r.to_lowercase()))
+                .or_else(|| by_external_id.get(r))
+        };
         let Some(p) = principal(&a.principal) else {
             let why = Why::UnknownPrincipal {
                 principal: a.principal.clone(),
@@ -494,15 +506,22 @@ async fn one_principal(
 ) -> Result<db::policy::Subject, AppError> {
     let reference = reference.trim().to_string();
     let (ids, names) = ids_and_names(std::iter::once(&reference));
-    db::policy::principals(pool, org, &ids, &names)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "No principal has the id, email or external id \u{201c}{reference}\u{201d}."
-            ))
-        })
+    let found = db::policy::principals(pool, org, &ids, &names).await?;
+    // As in a batch: by id, then by email, then by external id.
+    let rank = |p: &db::policy::Subject| {
+        if ids.contains(&p.id) {
+            0
+        } else if p.email.as_deref() == Some(reference.to_lowercase().as_str()) {
+            1
+        } else {
+            2
+        }
+    };
+    found.into_iter().min_by_key(rank).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "No principal has the id, email or external id \u{201c}{reference}\u{201d}."
+        ))
+    })
 }
 
 async fn one_account(

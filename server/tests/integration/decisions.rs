@@ -113,6 +113,8 @@ async fn decisions_follow_grants_accounts_and_conditions_with_their_reasons(pool
     assert_eq!(reasons(&before["decisions"][0]), ["no_grant"]);
 
     let granted = grant(&app, &admin, (ana, role, Some(acme)), "region = EU").await;
+    // A principal whose external id is Ana's id: a reference by id still means Ana.
+    newcomer(&app, &ana.to_string(), false).await;
     let answer = ask(json!([
         check("ana.decides", "contacts.view", "Acme Retail", "EU"),
         check(&ana.to_string(), "contacts.view", &acme.to_string(), "US"),
