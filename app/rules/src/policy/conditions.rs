@@ -91,6 +91,21 @@ pub struct TimeWindow {
     pub zone: Tz,
 }
 
+impl TimeWindow {
+    /// The end of the hours as written: the end of the day is 24:00.
+    fn until_text(&self) -> String {
+        if self.until == end_of_day() {
+            "24:00".into()
+        } else {
+            self.until.format("%H:%M").to_string()
+        }
+    }
+}
+
+fn end_of_day() -> NaiveTime {
+    NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
+}
+
 /// One condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
@@ -193,7 +208,7 @@ impl Condition {
                 "on {}, {}\u{2013}{} ({})",
                 days_text(&w.days, "\u{2013}"),
                 w.from.format("%H:%M"),
-                w.until.format("%H:%M"),
+                w.until_text(),
                 w.zone.name()
             ),
             Condition::MaxSensitivity(max) => format!("data up to {}", max.as_str()),
@@ -224,7 +239,7 @@ impl fmt::Display for Condition {
                 "time {} {}-{} {}",
                 days_text(&w.days, "-"),
                 w.from.format("%H:%M"),
-                w.until.format("%H:%M"),
+                w.until_text(),
                 w.zone.name()
             ),
             Condition::MaxSensitivity(max) => write!(f, "sensitivity <= {}", max.as_str()),
@@ -545,7 +560,7 @@ fn parse_time(line: &str, rest: &str) -> Result<TimeWindow, RuleError> {
     };
     let from = clock(from)?;
     let until = if until == "24:00" {
-        NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
+        end_of_day()
     } else {
         clock(until)?
     };
@@ -604,6 +619,9 @@ mod tests {
              time Mon-Wed, Fri 09:00-18:00 Europe/Paris\nsensitivity <= confidential"
         );
         assert_eq!(Conditions::parse(&c.text()).unwrap(), c);
+        let late = Conditions::parse("time Sat-Sun 18:00-24:00 UTC").unwrap();
+        assert_eq!(late.text(), "time Sat, Sun 18:00-24:00 UTC");
+        assert_eq!(Conditions::parse(&late.text()).unwrap(), late);
         let json = c.to_json();
         assert_eq!(json["all"][0], "region = EU");
         assert_eq!(Conditions::from_json(&json).unwrap(), c);
