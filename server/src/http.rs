@@ -461,20 +461,10 @@ async fn principal_permissions(
     Query(query): Query<AccountQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match token_caller(&state, &headers).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
-    let answer = app::service::decisions::permissions_of(
-        &state.pool,
-        caller,
-        &principal,
-        query.account.as_deref(),
-    );
-    match answer.await {
-        Ok(answer) => axum::Json(answer).into_response(),
-        Err(e) => api_error_from(e),
-    }
+    token_answer(&state, &headers, |pool, caller| {
+        app::service::decisions::permissions_of(pool, caller, &principal, query.account.as_deref())
+    })
+    .await
 }
 
 /// `GET /api/v1/permissions/{permission}/holders?account=`: who may do it.
@@ -484,17 +474,23 @@ async fn permission_holders(
     Query(query): Query<AccountQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match token_caller(&state, &headers).await {
+    token_answer(&state, &headers, |pool, caller| {
+        app::service::decisions::holders(pool, caller, &permission, query.account.as_deref())
+    })
+    .await
+}
+
+/// The token is checked first; only then is `answer` asked, and its JSON or error sent.
+async fn token_answer<'a, F, Fut>(state: &'a AppState, headers: &HeaderMap, answer: F) -> Response
+where
+    F: FnOnce(&'a PgPool, TokenCaller) -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, AppError>>,
+{
+    let caller = match token_caller(state, headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    let answer = app::service::decisions::holders(
-        &state.pool,
-        caller,
-        &permission,
-        query.account.as_deref(),
-    );
-    match answer.await {
+    match answer(&state.pool, caller).await {
         Ok(answer) => axum::Json(answer).into_response(),
         Err(e) => api_error_from(e),
     }

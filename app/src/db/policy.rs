@@ -189,8 +189,8 @@ pub async fn held_by(
     .await
 }
 
-/// Who holds `permission` (`resource.action`) through a grant in force on `account`,
-/// active principals only, by name; at most `limit` grants.
+/// Who holds `permission` (`resource.action`) through a grant in force on `account`:
+/// active principals not past their end date, by name; at most `limit` grants.
 pub async fn holders(
     pool: &PgPool,
     org_id: Uuid,
@@ -201,6 +201,7 @@ pub async fn holders(
 ) -> sqlx::Result<Vec<Held>> {
     sqlx::query_as(&format!(
         "{HELD} AND pm.resource || '.' || pm.action = $4 AND p.status = 'active' \
+           AND (p.end_date IS NULL OR p.end_date > current_date) \
          ORDER BY p.display_name, p.id, g.id LIMIT $5"
     ))
     .bind(org_id)

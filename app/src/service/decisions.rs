@@ -16,6 +16,7 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
+use crate::model::ConditionsShown;
 use rules::audit::AuditAction;
 use rules::policy::conditions::Conditions;
 use rules::policy::{decide, Decision, Grant, Principal, Question, Why};
@@ -456,7 +457,6 @@ pub async fn holders(
         )));
     }
     let account = one_account(pool, org, account).await?;
-    let today = Utc::now().date_naive();
     let rows = db::policy::holders(
         pool,
         org,
@@ -468,22 +468,8 @@ pub async fn holders(
     .await?;
     let truncated = rows.len() > LIMIT;
     let held = &rows[..rows.len().min(LIMIT)];
-    let ended = db::policy::principals(
-        pool,
-        org,
-        &held.iter().map(|h| h.principal_id).collect::<Vec<_>>(),
-        &[],
-    )
-    .await?
-    .into_iter()
-    .filter(|p| p.end_date.is_some_and(|d| d <= today))
-    .map(|p| p.id)
-    .collect::<std::collections::HashSet<_>>();
     let mut holders: Vec<Value> = Vec::new();
     for (principal, grants) in group(held, |h| (h.principal_id, h.principal.clone())) {
-        if ended.contains(&principal.0) {
-            continue;
-        }
         holders.push(json!({
             "principal": {"id": principal.0, "name": principal.1},
             "conditional": grants.iter().all(|h| has_conditions(h)),
@@ -560,15 +546,11 @@ fn group<K: PartialEq>(
 }
 
 fn has_conditions(h: &db::policy::Held) -> bool {
-    !Conditions::from_json(&h.conditions).is_ok_and(|c| c.is_empty())
+    !ConditionsShown::from(h.conditions.clone()).is_empty()
 }
 
 fn held_json(h: &db::policy::Held) -> Value {
-    let conditions = Conditions::from_json(&h.conditions)
-        .map(|c| c.words())
-        .unwrap_or_else(|_| {
-            "conditions that cannot be read, under which nothing is allowed".into()
-        });
+    let conditions = ConditionsShown::from(h.conditions.clone()).words;
     json!({
         "grant": h.grant_id, "through": h.through, "account_id": h.account_id,
         "account": h.account.clone().unwrap_or_else(|| "every account".into()),
