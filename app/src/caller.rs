@@ -16,8 +16,9 @@ use crate::db;
 use crate::db::audit::Actor;
 use crate::error::AppError;
 use crate::model::CurrentUser;
-use rules::console::{AccountScope, ConsolePermission};
+use rules::console::{AccountScope, ConsolePermission, Touches};
 use rules::effective::{effective_permissions, grant_in_force};
+use rules::operations::{ActsOn, Needs};
 
 pub const SESSION_KEY: &str = "auth";
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
@@ -78,6 +79,9 @@ pub struct Caller {
     pub permissions: Vec<ConsolePermission>,
     /// Each permission with the account its grant reaches (`None`: every account).
     pub reach: Vec<(ConsolePermission, Option<Uuid>)>,
+    /// The accounts the operation being called may act on: set when the operations table
+    /// admits the caller to it, and nothing before.
+    pub scope: AccountScope,
     pub origin: RequestOrigin,
 }
 
@@ -175,6 +179,7 @@ pub async fn caller_from_session(
         roles,
         permissions,
         reach,
+        scope: AccountScope::Only(Vec::new()),
         origin,
     }))
 }
@@ -200,10 +205,14 @@ pub fn admit_choice(
         );
         return Err(AppError::Forbidden);
     };
-    let caller = caller.ok_or(AppError::Unauthenticated)?;
+    let mut caller = caller.ok_or(AppError::Unauthenticated)?;
     if !operation.needs.admits(true, &caller.permissions) {
         return Err(AppError::Forbidden);
     }
+    caller.scope = match operation.needs {
+        Needs::Permission(permission) => caller.accounts(permission),
+        _ => AccountScope::Every,
+    };
     if choice.is_none() && !operation.choices.is_empty() {
         tracing::error!(
             path,
@@ -218,8 +227,56 @@ pub fn admit_choice(
         if !caller.can(needed) {
             return Err(AppError::Forbidden);
         }
+        caller.scope = caller.scope.and(&caller.accounts(needed));
+    }
+    if operation.acts_on == ActsOn::Organisation && caller.scope != AccountScope::Every {
+        return Err(AppError::Forbidden);
     }
     Ok(caller)
+}
+
+/// Lets the admitted `caller` act on the object `target` names through the operation at
+/// `path` only if the object's accounts are within the caller's scope for it (see
+/// `AccountScope::reaches`). An object the organisation does not have passes, for the
+/// use case to answer that it was not found.
+pub async fn reach(
+    pool: &PgPool,
+    caller: &Caller,
+    path: &str,
+    target: Uuid,
+) -> Result<(), AppError> {
+    let Some(operation) = rules::operations::operation(path) else {
+        return Err(AppError::Forbidden);
+    };
+    if caller.scope == AccountScope::Every {
+        return Ok(());
+    }
+    let Some(touches) = db::scope::touches(pool, caller.org_id, operation.acts_on, target).await?
+    else {
+        return Ok(());
+    };
+    let reading = match operation.needs {
+        Needs::Permission(permission) => permission.reads_only(),
+        _ => false,
+    };
+    if caller.scope.reaches(&touches, reading) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Lets the admitted `caller` act on the accounts chosen in the input of the operation
+/// (none: every account).
+pub fn reach_accounts(caller: &Caller, accounts: &[Uuid]) -> Result<(), AppError> {
+    if caller
+        .scope
+        .reaches(&Touches::chosen(accounts.to_vec()), false)
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 #[cfg(test)]

@@ -52,3 +52,33 @@ test("an admin's change is written to the audit trail with before and after", as
   await row.getByText("Before / after").click();
   await expect(row.locator(".diff")).toContainText('"region": "APAC"');
 });
+
+test("an Approver of Bluebird Telecom only sees and acts on nothing of Evergreen Foods", async ({ page, browser }) => {
+  // Evergreen Foods' team lead, as the organisation-wide admin finds her.
+  const admin = await browser.newPage();
+  await signIn(admin, "admin");
+  await admin.goto("/principals?search=Elena%20Eriksen");
+  await admin.getByRole("link", { name: "Elena Eriksen" }).click();
+  await expect(admin.getByRole("heading", { name: "Elena Eriksen" })).toBeVisible();
+  const evergreenLead = new URL(admin.url()).pathname;
+  await admin.close();
+
+  await signIn(page, "bluebirdApprover");
+  await page.goto("/accounts");
+  await expect(page.getByRole("cell", { name: "Bluebird Telecom" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "Evergreen Foods" })).toHaveCount(0);
+
+  await page.goto("/principals?search=Elena%20Eriksen");
+  await expect(page.getByRole("heading", { name: "Principals" })).toBeVisible();
+  await expect(page.locator("#p-account option", { hasText: "Evergreen Foods" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Elena Eriksen" })).toHaveCount(0);
+  await page.goto(evergreenLead);
+  await expect(page.getByText("Not available to you")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Elena Eriksen" })).toHaveCount(0);
+
+  // Evergreen Foods' request waits for its own approvers, not for this one.
+  await page.goto("/approvals");
+  await expect(page.getByRole("heading", { name: "Pending approvals" })).toBeVisible();
+  await expect(page.locator("#q-account option", { hasText: "Evergreen Foods" })).toHaveCount(0);
+  await expect(page.getByText("Jade Lindqvist")).toHaveCount(0);
+});

@@ -7,6 +7,8 @@ export const users = {
   dpo: { email: "dpo@northwind.example", name: "Ingrid Larsen" },
   auditor: { email: "auditor@northwind.example", name: "Tomás Ribeiro" },
   member: { email: "member@northwind.example", name: "Priya Nair" },
+  /** The team lead of Bluebird Telecom: an Approver of that account only. */
+  bluebirdApprover: { email: "ben.bauer@northwind.example", name: "Ben Bauer" },
 } as const;
 
 export const DEMO_PASSWORD = "gatehouse-demo";

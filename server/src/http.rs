@@ -323,7 +323,7 @@ async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Re
 /// `GET /reports/dormant.csv?days=…&kind=…`: the filtered dormant report, every row.
 async fn export_dormant_csv(State(state): State<AppState>, request: Request) -> Response {
     let export = |state: AppState, caller: Caller, q: DormantQuery| async move {
-        app::service::reports::dormant_csv(&state.pool, &caller.actor(), &q).await
+        app::service::reports::dormant_csv(&state.pool, &caller.actor(), &caller.scope, &q).await
     };
     csv_export(state, request, "dormant-principals.csv", export).await
 }
@@ -332,7 +332,7 @@ async fn export_dormant_csv(State(state): State<AppState>, request: Request) -> 
 /// view, every row.
 async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -> Response {
     let export = move |state: AppState, caller: Caller, q: ReportQuery| async move {
-        app::service::hygiene::csv(&state.pool, &caller.actor(), report, &q).await
+        app::service::hygiene::csv(&state.pool, &caller.actor(), &caller.scope, report, &q).await
     };
     let filename = format!("{}.csv", report.slug());
     csv_export(state, request, &filename, export).await

@@ -58,6 +58,11 @@ impl ConsolePermission {
         Self::IntegrationsManage,
     ];
 
+    /// A permission that lets one read (view or export) and change nothing.
+    pub fn reads_only(self) -> bool {
+        matches!(self.spec().action, "view" | "export")
+    }
+
     pub fn spec(self) -> PermissionSpec {
         use ConsolePermission::*;
         let (resource, action, risk, high_impact, description) = match self {
@@ -296,6 +301,74 @@ impl AccountScope {
             AccountScope::Only(ids) => Some(ids),
         }
     }
+
+    /// Whether a list shows this scope an object of `account` (`None`: of every account,
+    /// such as an organisation-wide grant).
+    pub fn shows(&self, account: Option<uuid::Uuid>) -> bool {
+        account.is_none_or(|a| self.allows(a))
+    }
+
+    /// The accounts both scopes reach.
+    pub fn and(&self, other: &AccountScope) -> AccountScope {
+        match (self, other) {
+            (AccountScope::Every, other) | (other, AccountScope::Every) => other.clone(),
+            (AccountScope::Only(a), AccountScope::Only(b)) => {
+                AccountScope::Only(a.iter().filter(|id| b.contains(id)).copied().collect())
+            }
+        }
+    }
+
+    /// Whether an operation with this scope may act on `target`: reading needs one of
+    /// its accounts in reach, changing needs all of them (and at least one); a target of
+    /// every account (an organisation-wide grant, request or campaign, a principal of no
+    /// account) needs every account.
+    pub fn reaches(&self, target: &Touches, reading: bool) -> bool {
+        match (self, target) {
+            (AccountScope::Every, _) => true,
+            (AccountScope::Only(_), Touches::Every) => false,
+            (AccountScope::Only(_), Touches::Accounts(accounts)) if accounts.is_empty() => false,
+            (AccountScope::Only(_), Touches::Accounts(accounts)) if reading => {
+                accounts.iter().any(|a| self.allows(*a))
+            }
+            (AccountScope::Only(_), Touches::Accounts(accounts)) => {
+                accounts.iter().all(|a| self.allows(*a))
+            }
+        }
+    }
+
+    /// As `reaches`, for one grant's, request's or campaign's account (`None`: every
+    /// account).
+    pub fn reaches_account(&self, account: Option<uuid::Uuid>) -> bool {
+        self.reaches(&Touches::of(account), false)
+    }
+}
+
+/// The accounts the object an operation names touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touches {
+    /// Every account of the organisation.
+    Every,
+    /// These accounts (none for a principal who belongs to no account).
+    Accounts(Vec<uuid::Uuid>),
+}
+
+impl Touches {
+    /// One object's account (`None`: every account).
+    pub fn of(account: Option<uuid::Uuid>) -> Self {
+        match account {
+            None => Touches::Every,
+            Some(id) => Touches::Accounts(vec![id]),
+        }
+    }
+
+    /// The accounts chosen for a campaign or a list (none chosen: every account).
+    pub fn chosen(accounts: Vec<uuid::Uuid>) -> Self {
+        if accounts.is_empty() {
+            Touches::Every
+        } else {
+            Touches::Accounts(accounts)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +419,30 @@ mod tests {
                 .contains(&ConsolePermission::GrantsAssign);
             assert_eq!(assigns, role == ConsoleRole::GovernanceAdmin, "{role:?}");
         }
+    }
+
+    #[test]
+    fn a_scope_reads_what_touches_one_of_its_accounts_and_changes_what_touches_only_them() {
+        let (a, b, c) = (
+            uuid::Uuid::from_u128(1),
+            uuid::Uuid::from_u128(2),
+            uuid::Uuid::from_u128(3),
+        );
+        let only_a = AccountScope::Only(vec![a]);
+        let a_and_b = Touches::Accounts(vec![a, b]);
+        assert!(only_a.reaches(&a_and_b, true));
+        assert!(!only_a.reaches(&a_and_b, false));
+        assert!(only_a.reaches(&Touches::Accounts(vec![a]), false));
+        assert!(!only_a.reaches(&Touches::Accounts(vec![c]), true));
+        assert!(!only_a.reaches(&Touches::Accounts(vec![]), true));
+        assert!(!only_a.reaches(&Touches::Every, true));
+        assert!(AccountScope::Every.reaches(&Touches::Every, false));
+        assert!(only_a.reaches_account(Some(a)) && !only_a.reaches_account(None));
+        assert_eq!(
+            AccountScope::Only(vec![a, b]).and(&AccountScope::Only(vec![b, c])),
+            AccountScope::Only(vec![b])
+        );
+        assert_eq!(AccountScope::Every.and(&only_a), only_a);
     }
 
     #[test]

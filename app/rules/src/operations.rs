@@ -24,9 +24,12 @@ pub enum Needs {
 pub enum ActsOn {
     /// Only the caller themselves: their session, their own requests.
     Caller,
-    /// The organisation as a whole: its settings and catalogue, or lists narrowed to the
-    /// accounts the caller reaches.
+    /// The organisation as a whole: its settings, catalogue and integrations. The caller
+    /// needs the row's permission on every account.
     Organisation,
+    /// Lists and reports, narrowed to the accounts the row's permission reaches for the
+    /// caller; catalogue reads that belong to no account.
+    Listed,
     /// The account the input names.
     Account,
     /// The account the input chooses for a grant or request (none: every account).
@@ -85,7 +88,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/accounts/list",
         Needs::Permission(AccountsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/accounts/create",
@@ -95,7 +98,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/audit/events",
         Needs::Permission(AuditView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op("/api/auth/me", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/login", Needs::Anyone, ActsOn::Caller),
@@ -103,7 +106,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/consent/search",
         Needs::Permission(ConsentView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/consent/subject",
@@ -118,12 +121,12 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/consent/attention",
         Needs::Permission(ConsentView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/consent/accounts",
         Needs::Permission(ConsentView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/consent/account",
@@ -133,7 +136,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/consent/purposes",
         Needs::Permission(ConsentView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/consent/add-purpose",
@@ -143,12 +146,12 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/dashboard/summary",
         Needs::Permission(DashboardView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/dsr/list",
         Needs::Permission(ConsentView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/dsr/detail",
@@ -198,7 +201,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/principals/list",
         Needs::Permission(PrincipalsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/principals/detail",
@@ -223,7 +226,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/reports/dormant",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     Operation {
         path: "/api/reports/act",
@@ -238,7 +241,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/reports/hygiene",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/reports/account-limit",
@@ -248,7 +251,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/requests/form",
         Needs::Permission(RequestsCreate),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/requests/preview",
@@ -273,12 +276,12 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/approvals/queue",
         Needs::Permission(RequestsApprove),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/approvals/count",
         Needs::Permission(RequestsApprove),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/approvals/decide-many",
@@ -293,7 +296,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/access/expiring",
         Needs::Permission(RequestsApprove),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/access/renew",
@@ -303,12 +306,12 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/reviews/overview",
         Needs::Permission(DashboardView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/reviews/create",
         Needs::Permission(GrantsAssign),
-        ActsOn::Organisation,
+        ActsOn::ChosenAccount,
     ),
     op(
         "/api/reviews/detail",
@@ -328,7 +331,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/roles/matrix",
         Needs::Permission(RolesView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/roles/set-permission",
@@ -353,7 +356,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op(
         "/api/sod/overview",
         Needs::Permission(RolesView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/api/sod/create",
@@ -407,37 +410,37 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
     op(
         "/audit/export.csv",
         Needs::Permission(AuditExport),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/dormant.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/expiring.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/overloaded-roles.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/overreach.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/client-bleed.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/reports/sod-violations.csv",
         Needs::Permission(ReportsView),
-        ActsOn::Organisation,
+        ActsOn::Listed,
     ),
     op(
         "/consent/{subject}/proof.json",

@@ -7,7 +7,7 @@ use crate::model::Account;
 pub async fn list_accounts() -> Result<Vec<Account>, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<ListAccounts>().await?;
-    crate::service::accounts::list(&guard::pool()?, caller.org_id).await
+    crate::service::accounts::list(&guard::pool()?, caller.org_id, &caller.scope).await
 }
 
 #[server(endpoint = "accounts/create")]

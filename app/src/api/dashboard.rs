@@ -7,5 +7,5 @@ use crate::model::DashboardSummary;
 pub async fn load_dashboard() -> Result<DashboardSummary, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadDashboard>().await?;
-    crate::service::dashboard::load(&guard::pool()?, caller.org_id).await
+    crate::service::dashboard::load(&guard::pool()?, caller.org_id, &caller.scope).await
 }

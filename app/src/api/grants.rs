@@ -11,12 +11,14 @@ use crate::model::requests::{GrantInput, GrantOutcome};
 pub async fn grant_access(#[server(flatten)] grant: GrantInput) -> Result<GrantOutcome, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<GrantAccess>().await?;
+    let account = crate::service::accounts::parse_choice(&grant.account)?;
+    crate::caller::reach_accounts(&caller, account.as_slice())?;
     crate::service::grants::grant(&guard::pool()?, &caller.actor(), &grant).await
 }
 
 #[server(endpoint = "grants/revoke")]
 pub async fn revoke_grant(grant: Uuid, reason: String) -> Result<(), AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<RevokeGrant>().await?;
+    let caller = guard::authorize_on::<RevokeGrant>(grant).await?;
     crate::service::grants::revoke(&guard::pool()?, &caller.actor(), grant, &reason).await
 }

@@ -5,6 +5,7 @@ use http::request::Parts;
 use leptos::prelude::*;
 use sqlx::PgPool;
 use tower_sessions::Session;
+use uuid::Uuid;
 
 use crate::caller::{caller_from_session, Caller, RequestOrigin};
 use crate::error::AppError;
@@ -69,4 +70,34 @@ pub async fn authorize_choice<F: leptos::server_fn::ServerFn>(
     choice: &str,
 ) -> Result<Caller, AppError> {
     crate::caller::admit_choice(F::PATH, Some((field, choice)), current_caller().await?)
+}
+
+/// The caller of server function `F` acting on the object `target` names: let through
+/// only if `F`'s row admits them and the object's accounts are within their reach.
+pub async fn authorize_on<F: leptos::server_fn::ServerFn>(
+    target: Uuid,
+) -> Result<Caller, AppError> {
+    authorize_on_each::<F>(&[target]).await
+}
+
+/// As `authorize_on`, for an operation on several objects: each must be within reach.
+pub async fn authorize_on_each<F: leptos::server_fn::ServerFn>(
+    targets: &[Uuid],
+) -> Result<Caller, AppError> {
+    let caller = authorize::<F>().await?;
+    let pool = pool()?;
+    for target in targets {
+        crate::caller::reach(&pool, &caller, F::PATH, *target).await?;
+    }
+    Ok(caller)
+}
+
+/// The caller of server function `F` acting on the accounts its input chooses (none:
+/// every account): let through only if `F`'s row admits them and they reach them all.
+pub async fn authorize_for<F: leptos::server_fn::ServerFn>(
+    accounts: &[Uuid],
+) -> Result<Caller, AppError> {
+    let caller = authorize::<F>().await?;
+    crate::caller::reach_accounts(&caller, accounts)?;
+    Ok(caller)
 }

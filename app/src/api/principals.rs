@@ -8,14 +8,15 @@ use crate::model::principals::{PrincipalDetail, PrincipalPage, PrincipalQuery};
 pub async fn list_principals(query: PrincipalQuery) -> Result<PrincipalPage, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<ListPrincipals>().await?;
-    crate::service::principals::list(&guard::pool()?, caller.org_id, &query).await
+    crate::service::principals::list(&guard::pool()?, caller.org_id, &caller.scope, &query).await
 }
 
 #[server(endpoint = "principals/detail")]
 pub async fn load_principal(principal: Uuid) -> Result<PrincipalDetail, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<LoadPrincipal>().await?;
-    crate::service::principals::detail(&guard::pool()?, caller.org_id, principal).await
+    let caller = guard::authorize_on::<LoadPrincipal>(principal).await?;
+    crate::service::principals::detail(&guard::pool()?, caller.org_id, &caller.scope, principal)
+        .await
 }
 
 /// Saves a principal's attributes; `responsible` is the email of the manager (people)
@@ -31,7 +32,7 @@ pub async fn update_principal(
 ) -> Result<bool, AppError> {
     use crate::api::guard;
     use crate::service::principal_admin::{update, RawEdit};
-    let caller = guard::authorize::<UpdatePrincipal>().await?;
+    let caller = guard::authorize_on::<UpdatePrincipal>(principal).await?;
     let raw = RawEdit {
         display_name: &display_name,
         job_title: &job_title,
@@ -50,7 +51,7 @@ pub async fn set_principal_status(
     reason: String,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<SetPrincipalStatus>().await?;
+    let caller = guard::authorize_on::<SetPrincipalStatus>(principal).await?;
     crate::service::principal_admin::set_status(
         &guard::pool()?,
         &caller.actor(),
@@ -68,7 +69,7 @@ pub async fn set_principal_account(
     assigned: bool,
 ) -> Result<(), AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<SetPrincipalAccount>().await?;
+    let caller = guard::authorize_on::<SetPrincipalAccount>(account).await?;
     crate::service::principal_admin::set_account(
         &guard::pool()?,
         &caller.actor(),

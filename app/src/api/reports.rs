@@ -9,7 +9,7 @@ use rules::hygiene::Hygiene;
 pub async fn load_dormant_report(query: DormantQuery) -> Result<DormantReport, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadDormantReport>().await?;
-    crate::service::reports::dormant(&guard::pool()?, caller.org_id, &query).await
+    crate::service::reports::dormant(&guard::pool()?, caller.org_id, &caller.scope, &query).await
 }
 
 /// `action` is `suspend` (needs principals.manage), `revoke_grants` or `review` (open
@@ -22,25 +22,18 @@ pub async fn act_on_principals(
 ) -> Result<BulkOutcome, AppError> {
     use crate::api::guard;
     use crate::service::reports::{act, BulkAction};
+    use leptos::server_fn::ServerFn;
     let caller = guard::authorize_choice::<ActOnPrincipals>("action", &action).await?;
+    let pool = guard::pool()?;
+    for principal in &principals {
+        crate::caller::reach(&pool, &caller, ActOnPrincipals::PATH, *principal).await?;
+    }
     if action == "review" {
-        return crate::service::reviews::review_selection(
-            &guard::pool()?,
-            &caller,
-            &principals,
-            &reason,
-        )
-        .await;
+        return crate::service::reviews::review_selection(&pool, &caller, &principals, &reason)
+            .await;
     }
     let action = BulkAction::parse(&action)?;
-    act(
-        &guard::pool()?,
-        &caller.actor(),
-        action,
-        &principals,
-        &reason,
-    )
-    .await
+    act(&pool, &caller.actor(), action, &principals, &reason).await
 }
 
 /// One page of a hygiene report (`rules::hygiene::Hygiene`).
@@ -48,7 +41,14 @@ pub async fn act_on_principals(
 pub async fn load_report(report: Hygiene, query: ReportQuery) -> Result<ReportTable, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadReport>().await?;
-    crate::service::hygiene::page(&guard::pool()?, caller.org_id, report, &query).await
+    crate::service::hygiene::page(
+        &guard::pool()?,
+        caller.org_id,
+        &caller.scope,
+        report,
+        &query,
+    )
+    .await
 }
 
 /// Sets the organisation's limit of client accounts per principal (client bleed).

@@ -11,7 +11,13 @@ use crate::model::requests::{
 pub async fn load_request_form() -> Result<RequestOptions, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadRequestForm>().await?;
-    crate::service::requests::options(&guard::pool()?, caller.org_id, caller.principal_id).await
+    crate::service::requests::options(
+        &guard::pool()?,
+        caller.org_id,
+        caller.principal_id,
+        &caller.scope,
+    )
+    .await
 }
 
 /// What the grant would add to the principal's permissions; empty `account` = all.
@@ -24,9 +30,10 @@ pub async fn preview_request(
     use crate::api::guard;
     use crate::service::requests;
     let caller = guard::authorize::<PreviewRequest>().await?;
+    let account = crate::service::accounts::parse_choice(&account)?;
+    crate::caller::reach_accounts(&caller, account.as_slice())?;
     let pool = guard::pool()?;
     requests::requestable(&pool, caller.org_id, caller.principal_id, principal).await?;
-    let account = crate::service::accounts::parse_choice(&account)?;
     requests::preview(&pool, caller.org_id, principal, bundle, account).await
 }
 
@@ -34,6 +41,8 @@ pub async fn preview_request(
 pub async fn request_access(#[server(flatten)] ask: AccessAsk) -> Result<Uuid, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<RequestAccess>().await?;
+    let account = crate::service::accounts::parse_choice(&ask.account)?;
+    crate::caller::reach_accounts(&caller, account.as_slice())?;
     crate::service::requests::create(&guard::pool()?, &caller.actor(), &ask).await
 }
 
@@ -47,7 +56,7 @@ pub async fn my_requests() -> Result<Vec<RequestRow>, AppError> {
 #[server(endpoint = "requests/cancel")]
 pub async fn cancel_request(request: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<CancelRequest>().await?;
+    let caller = guard::authorize_on::<CancelRequest>(request).await?;
     crate::service::requests::cancel(&guard::pool()?, &caller.actor(), request).await
 }
 
@@ -106,7 +115,7 @@ pub async fn decide_requests(
     #[server(default)] comment: String,
 ) -> Result<BulkOutcome, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<DecideRequests>().await?;
+    let caller = guard::authorize_on_each::<DecideRequests>(&requests).await?;
     crate::service::requests::decide_many(
         &guard::pool()?,
         &caller.actor(),
@@ -125,7 +134,7 @@ pub async fn decide_request(
     comment: String,
 ) -> Result<String, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<DecideRequest>().await?;
+    let caller = guard::authorize_on::<DecideRequest>(request).await?;
     crate::service::requests::decide(&guard::pool()?, &caller.actor(), request, approve, &comment)
         .await
 }
@@ -143,6 +152,6 @@ pub async fn load_expiring_grants(days: i32) -> Result<Vec<ExpiringGrant>, AppEr
 #[server(endpoint = "access/renew")]
 pub async fn renew_grant(grant: Uuid) -> Result<Uuid, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<RenewGrant>().await?;
+    let caller = guard::authorize_on::<RenewGrant>(grant).await?;
     crate::service::requests::renew(&guard::pool()?, &caller.actor(), grant).await
 }

@@ -20,7 +20,7 @@ pub async fn create_review(
     #[server(flatten)] campaign: CampaignInput,
 ) -> Result<CreatedCampaign, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<CreateReview>().await?;
+    let caller = guard::authorize_for::<CreateReview>(&campaign.accounts).await?;
     crate::service::reviews::create(&guard::pool()?, &caller.actor(), &campaign).await
 }
 
@@ -31,7 +31,7 @@ pub async fn load_review(
     #[server(default)] mine: bool,
 ) -> Result<CampaignDetail, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<LoadReview>().await?;
+    let caller = guard::authorize_on::<LoadReview>(campaign).await?;
     crate::service::reviews::detail(&guard::pool()?, &caller, campaign, page, mine).await
 }
 
@@ -44,7 +44,7 @@ pub async fn decide_review_items(
     #[server(default)] grants: Vec<Uuid>,
 ) -> Result<i64, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<DecideReviewItems>().await?;
+    let caller = guard::authorize_on::<DecideReviewItems>(campaign).await?;
     crate::service::reviews::decide(
         &guard::pool()?,
         &caller,
@@ -59,6 +59,6 @@ pub async fn decide_review_items(
 #[server(endpoint = "reviews/close")]
 pub async fn close_review(campaign: Uuid) -> Result<ClosedCampaign, AppError> {
     use crate::api::guard;
-    let caller = guard::authorize::<CloseReview>().await?;
+    let caller = guard::authorize_on::<CloseReview>(campaign).await?;
     crate::service::reviews::close(&guard::pool()?, &caller, campaign).await
 }

@@ -18,29 +18,36 @@ const PENDING: &str =
     "SELECT count(*) FROM access_requests WHERE org_id = $1 AND status = 'pending'";
 
 /// The headline figures at `now`; principals are dormant as in the dormant report.
+/// With `within`, only the principals of these accounts, and the grants and requests of
+/// every account or of one of them, count.
 pub async fn summary(
     pool: &PgPool,
     org_id: Uuid,
     now: DateTime<Utc>,
+    within: Option<&[Uuid]>,
 ) -> sqlx::Result<DashboardSummary> {
+    const PEOPLE: &str = "($5::uuid[] IS NULL OR EXISTS (SELECT 1 FROM principal_accounts pa \
+         WHERE pa.org_id = p.org_id AND pa.principal_id = p.id AND pa.account_id = ANY($5)))";
+    const ACCOUNT: &str = "($5::uuid[] IS NULL OR account_id IS NULL OR account_id = ANY($5))";
     sqlx::query_as::<_, DashboardSummary>(&format!(
         "SELECT \
-           (SELECT count(*) FROM accounts WHERE org_id = $1) AS accounts, \
+           (SELECT count(*) FROM accounts WHERE org_id = $1 AND ($5::uuid[] IS NULL OR id = ANY($5))) AS accounts, \
            (SELECT count(*) FROM applications WHERE org_id = $1) AS applications, \
-           (SELECT count(*) FROM principals WHERE org_id = $1 AND kind = 'human' AND status <> 'offboarded') AS humans, \
-           (SELECT count(*) FROM principals WHERE org_id = $1 AND kind <> 'human' AND status <> 'offboarded') AS non_humans, \
-           ({ACTIVE_GRANTS}) AS active_grants, \
-           ({ACTIVE_GRANTS} AND valid_until IS NOT NULL) AS time_bound_grants, \
-           (SELECT count(*) FROM principals p WHERE {}) AS dormant_principals, \
-           (SELECT count(*) FROM principals WHERE org_id = $1 AND status = 'active' \
-              AND end_date < $4) AS past_end_date, \
-           ({PENDING}) AS pending_requests",
+           (SELECT count(*) FROM principals p WHERE org_id = $1 AND kind = 'human' AND status <> 'offboarded' AND {PEOPLE}) AS humans, \
+           (SELECT count(*) FROM principals p WHERE org_id = $1 AND kind <> 'human' AND status <> 'offboarded' AND {PEOPLE}) AS non_humans, \
+           ({ACTIVE_GRANTS} AND {ACCOUNT}) AS active_grants, \
+           ({ACTIVE_GRANTS} AND valid_until IS NOT NULL AND {ACCOUNT}) AS time_bound_grants, \
+           (SELECT count(*) FROM principals p WHERE {} AND {PEOPLE}) AS dormant_principals, \
+           (SELECT count(*) FROM principals p WHERE org_id = $1 AND status = 'active' \
+              AND end_date < $4 AND {PEOPLE}) AS past_end_date, \
+           ({PENDING} AND {ACCOUNT}) AS pending_requests",
         dormant_where("$4", "$3", None)
     ))
     .bind(org_id)
     .bind(now)
     .bind(now - Duration::days(DORMANT_AFTER_DAYS))
     .bind(now.date_naive())
+    .bind(within)
     .fetch_one(pool)
     .await
 }

@@ -18,6 +18,8 @@ pub struct Filter {
     pub kind: String,
     pub limit: Option<i64>,
     pub offset: i64,
+    /// Only grants of every account or of one of these (`None`: every grant).
+    pub within: Option<Vec<Uuid>>,
 }
 
 impl Filter {
@@ -58,6 +60,7 @@ pub async fn expiring(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result<V
          LEFT JOIN principals gb ON gb.org_id = g.org_id AND gb.id = g.granted_by \
          WHERE g.org_id = $1 AND {IN_FORCE} AND g.valid_until <= $3 \
            AND ($4::uuid IS NULL OR a.id = $4) AND ($5 = '' OR p.kind::text = $5) \
+           AND ($8::uuid[] IS NULL OR g.account_id IS NULL OR g.account_id = ANY($8)) \
          ORDER BY g.valid_until, g.id LIMIT $6 OFFSET $7"
     ))
     .bind(org_id)
@@ -67,6 +70,7 @@ pub async fn expiring(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result<V
     .bind(&f.kind)
     .bind(f.limit)
     .bind(f.offset)
+    .bind(&f.within)
     .fetch_all(pool)
     .await
 }
@@ -98,6 +102,7 @@ pub async fn role_loads(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result
                     WHERE rp.org_id = $1 GROUP BY rp.role_id) rp ON rp.role_id = r.id \
          LEFT JOIN (SELECT g.role_id, count(DISTINCT g.principal_id) AS members FROM grants g \
                     WHERE g.org_id = $1 AND g.role_id IS NOT NULL AND {IN_FORCE} \
+                      AND ($4::uuid[] IS NULL OR g.account_id IS NULL OR g.account_id = ANY($4)) \
                     GROUP BY g.role_id) m ON m.role_id = r.id \
          WHERE r.org_id = $1 AND ($3::uuid IS NULL OR a.id = $3) \
          ORDER BY a.name, r.name, r.id"
@@ -105,6 +110,7 @@ pub async fn role_loads(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result
     .bind(org_id)
     .bind(f.now)
     .bind(f.application)
+    .bind(&f.within)
     .fetch_all(pool)
     .await
 }
@@ -141,6 +147,7 @@ pub async fn overreach(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result<
            LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id \
                                                    AND psp.permission_set_id = g.permission_set_id \
            WHERE g.org_id = $1 AND {IN_FORCE} AND coalesce(rp.permission_id, psp.permission_id) IS NOT NULL \
+             AND ($8::uuid[] IS NULL OR g.account_id IS NULL OR g.account_id = ANY($8)) \
            GROUP BY 1, 2 HAVING min(g.valid_from) < $3) \
          SELECT p.id AS principal_id, p.display_name AS principal, p.kind::text AS kind, o.display_name AS owner, \
                 a.name AS application, pm.resource || '.' || pm.action AS permission, pm.high_impact, \
@@ -163,6 +170,7 @@ pub async fn overreach(pool: &PgPool, org_id: Uuid, f: &Filter) -> sqlx::Result<
     .bind(&f.kind)
     .bind(f.limit)
     .bind(f.offset)
+    .bind(&f.within)
     .fetch_all(pool)
     .await
 }
@@ -193,6 +201,7 @@ pub async fn client_bleed(
         "WITH held AS ( \
            SELECT g.principal_id, g.account_id, count(*) AS grants FROM grants g \
            WHERE g.org_id = $1 AND g.account_id IS NOT NULL AND {IN_FORCE} \
+             AND ($7::uuid[] IS NULL OR g.account_id = ANY($7)) \
            GROUP BY g.principal_id, g.account_id), \
          per AS ( \
            SELECT h.principal_id, count(*) AS accounts, sum(h.grants)::bigint AS grants, \
@@ -219,6 +228,7 @@ pub async fn client_bleed(
     .bind(i64::from(account_limit))
     .bind(f.limit)
     .bind(f.offset)
+    .bind(&f.within)
     .fetch_all(pool)
     .await
 }
@@ -249,6 +259,7 @@ pub async fn sod_violations(
          JOIN principals p ON p.org_id = $1 AND p.id = b.principal_id \
          LEFT JOIN accounts ac ON ac.org_id = $1 AND ac.id = b.account_id \
          WHERE ($2 = '' OR p.kind::text = $2) \
+           AND ($5::uuid[] IS NULL OR b.account_id IS NULL OR b.account_id = ANY($5)) \
          ORDER BY s.name, p.display_name, p.id, ac.name NULLS FIRST LIMIT $3 OFFSET $4",
         super::sod::HELD_NOW,
         super::sod::BROKEN,
@@ -257,6 +268,7 @@ pub async fn sod_violations(
     .bind(&f.kind)
     .bind(f.limit)
     .bind(f.offset)
+    .bind(&f.within)
     .fetch_all(pool)
     .await
 }

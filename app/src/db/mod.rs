@@ -20,6 +20,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod scope;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

@@ -15,6 +15,8 @@ pub struct PrincipalFilter {
     pub status: Option<String>,
     pub account: Option<Uuid>,
     pub dormant_before: Option<DateTime<Utc>>,
+    /// Only principals of one of these accounts (`None`: every principal).
+    pub within: Option<Vec<Uuid>>,
 }
 
 /// The list's columns, over `source`: the principals table or one page of it, as `p`.
@@ -78,6 +80,11 @@ pub async fn list(
             .push_bind(account)
             .push(")");
     }
+    if let Some(within) = &filter.within {
+        q.push(" AND EXISTS (SELECT 1 FROM principal_accounts pa WHERE pa.org_id = p.org_id AND pa.principal_id = p.id AND pa.account_id = ANY(")
+            .push_bind(within)
+            .push("))");
+    }
     if let Some(before) = filter.dormant_before {
         q.push(" AND (p.last_activity_at IS NULL OR p.last_activity_at < ")
             .push_bind(before)
@@ -102,10 +109,12 @@ pub async fn one(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<P
     .await
 }
 
+/// A principal's grants; with `within`, only those of every account or of one of these.
 pub async fn grants(
     pool: &PgPool,
     org_id: Uuid,
     principal_id: Uuid,
+    within: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<GrantRow>> {
     sqlx::query_as::<_, GrantRow>(
         "SELECT g.id, coalesce(r.name, ps.name) AS bundle, \
@@ -119,10 +128,12 @@ pub async fn grants(
          LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
          LEFT JOIN principals gb ON gb.org_id = g.org_id AND gb.id = g.granted_by \
          WHERE g.org_id = $1 AND g.principal_id = $2 \
+           AND ($3::uuid[] IS NULL OR g.account_id IS NULL OR g.account_id = ANY($3)) \
          ORDER BY ap.name, bundle, ac.name NULLS FIRST",
     )
     .bind(org_id)
     .bind(principal_id)
+    .bind(within)
     .fetch_all(pool)
     .await
 }

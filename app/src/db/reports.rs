@@ -24,6 +24,8 @@ pub struct DormantFilter<'a> {
     pub now: DateTime<Utc>,
     pub days: i32,
     pub kind: &'a str,
+    /// Only principals of one of these accounts (`None`: every principal).
+    pub within: Option<&'a [Uuid]>,
 }
 
 impl DormantFilter<'_> {
@@ -31,12 +33,17 @@ impl DormantFilter<'_> {
         self.now - Duration::days(i64::from(self.days))
     }
 
-    /// The rule with `$2` today, `$3` the window's start and `$4` the kind.
-    fn where_clause(&self, with_kind: bool) -> String {
-        dormant_where(
-            "$2",
-            "$3",
-            (with_kind && !self.kind.is_empty()).then_some("$4"),
+    /// The rule with `$2` today, `$3` the window's start, `$4` the kind, and `within`
+    /// the parameter of the accounts.
+    fn where_clause(&self, with_kind: bool, within: &str) -> String {
+        format!(
+            "{} AND ({within}::uuid[] IS NULL OR EXISTS (SELECT 1 FROM principal_accounts pa \
+               WHERE pa.org_id = p.org_id AND pa.principal_id = p.id AND pa.account_id = ANY({within})))",
+            dormant_where(
+                "$2",
+                "$3",
+                (with_kind && !self.kind.is_empty()).then_some("$4"),
+            )
         )
     }
 }
@@ -49,11 +56,12 @@ pub async fn dormant_by_kind(
 ) -> sqlx::Result<Vec<(String, i64)>> {
     sqlx::query_as(&format!(
         "SELECT p.kind::text, count(*) FROM principals p WHERE {} GROUP BY p.kind ORDER BY p.kind",
-        filter.where_clause(false)
+        filter.where_clause(false, "$4")
     ))
     .bind(org_id)
     .bind(filter.now.date_naive())
     .bind(filter.since())
+    .bind(filter.within)
     .fetch_all(pool)
     .await
 }
@@ -86,7 +94,7 @@ pub async fn dormant(
            WHERE g.org_id = p.org_id AND g.principal_id = p.id AND g.revoked_at IS NULL \
              AND g.valid_from <= $7 AND (g.valid_until IS NULL OR g.valid_until > $7)) g ON true \
          ORDER BY p.kind, p.last_activity_at NULLS FIRST, p.display_name, p.id",
-        filter.where_clause(true)
+        filter.where_clause(true, "$8")
     ))
     .bind(org_id)
     .bind(filter.now.date_naive())
@@ -95,6 +103,7 @@ pub async fn dormant(
     .bind(limit)
     .bind(offset)
     .bind(filter.now)
+    .bind(filter.within)
     .fetch_all(pool)
     .await
 }

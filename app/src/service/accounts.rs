@@ -9,11 +9,29 @@ use crate::db::Tx;
 use crate::error::AppError;
 use crate::model::Account;
 use rules::audit::AuditAction;
+use rules::console::AccountScope;
 use rules::validation::Name;
 
-/// The organisation's client accounts.
-pub async fn list(pool: &PgPool, org_id: Uuid) -> Result<Vec<Account>, AppError> {
-    Ok(db::accounts::list(pool, org_id).await?)
+/// The organisation's client accounts that `scope` reaches.
+pub async fn list(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+) -> Result<Vec<Account>, AppError> {
+    let mut accounts = db::accounts::list(pool, org_id).await?;
+    accounts.retain(|a| scope.allows(a.id));
+    Ok(accounts)
+}
+
+/// (id, name) of the accounts `scope` reaches, by name: for pickers and labels.
+pub async fn names_within(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+) -> Result<Vec<(Uuid, String)>, AppError> {
+    let mut names = db::accounts::names(pool, org_id).await?;
+    names.retain(|(id, _)| scope.allows(*id));
+    Ok(names)
 }
 
 pub async fn create_account(

@@ -7,14 +7,25 @@ use uuid::Uuid;
 use crate::db::dashboard;
 use crate::error::AppError;
 use crate::model::DashboardSummary;
+use rules::console::AccountScope;
 
-/// The headline figures now, with their trend over the last 90 days.
-pub async fn load(pool: &PgPool, org_id: Uuid) -> Result<DashboardSummary, AppError> {
+/// The headline figures now over the accounts `scope` reaches, with their trend over
+/// the last 90 days (the daily snapshots are of the whole organisation, so a caller who
+/// reaches only some accounts sees no trend).
+pub async fn load(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+) -> Result<DashboardSummary, AppError> {
     let now = Utc::now();
-    let (mut summary, trend) = tokio::try_join!(
-        dashboard::summary(pool, org_id, now),
-        dashboard::trend(pool, org_id, now)
-    )?;
+    let whole = *scope == AccountScope::Every;
+    let (mut summary, trend) =
+        tokio::try_join!(dashboard::summary(pool, org_id, now, scope.ids()), async {
+            match whole {
+                true => dashboard::trend(pool, org_id, now).await,
+                false => Ok(Vec::new()),
+            }
+        })?;
     summary.trend = trend;
     Ok(summary)
 }

@@ -17,15 +17,18 @@ use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::reports::audit_export;
 use crate::service::split_page;
 use rules::audit::AuditAction;
+use rules::console::AccountScope;
 use rules::hygiene::{client_bleed, median, overload, parse_account_limit, Hygiene};
 use rules::principals::kind_label;
 use rules::reports::parse_window;
 
 pub const PAGE_SIZE: usize = 50;
 
-/// The report's filter from its query, as of now; `limit` rows from `offset`.
+/// The report's filter from its query, as of now, over the grants `scope` is shown;
+/// `limit` rows from `offset`.
 fn filter(
     report: Hygiene,
+    scope: &AccountScope,
     q: &ReportQuery,
     limit: Option<i64>,
     offset: i64,
@@ -56,6 +59,7 @@ fn filter(
         kind: kind.to_string(),
         limit,
         offset,
+        within: scope.ids().map(<[Uuid]>::to_vec),
     })
 }
 
@@ -265,11 +269,12 @@ async fn build(
 pub async fn page(
     pool: &PgPool,
     org_id: Uuid,
+    scope: &AccountScope,
     report: Hygiene,
     q: &ReportQuery,
 ) -> Result<ReportTable, AppError> {
     let offset = i64::from(q.page) * PAGE_SIZE as i64;
-    let f = filter(report, q, Some(PAGE_SIZE as i64 + 1), offset)?;
+    let f = filter(report, scope, q, Some(PAGE_SIZE as i64 + 1), offset)?;
     let built = build(pool, org_id, report, q, &f).await?;
     let applications = if report.filters_by_application() {
         db::roles::applications(pool, org_id)
@@ -297,10 +302,11 @@ pub async fn page(
 pub async fn csv(
     pool: &PgPool,
     actor: &Actor,
+    scope: &AccountScope,
     report: Hygiene,
     q: &ReportQuery,
 ) -> Result<String, AppError> {
-    let f = filter(report, q, Some(ROW_LIMIT as i64 + 1), 0)?;
+    let f = filter(report, scope, q, Some(ROW_LIMIT as i64 + 1), 0)?;
     let built = build(pool, actor.org_id, report, q, &f).await?;
     check_size(built.rows.len())?;
     let mut w = CsvFile::new(built.columns.iter().copied())?;

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::model::principals::{
     EffectiveRow, GrantRow, PrincipalDetail, PrincipalPage, PrincipalQuery, PRINCIPALS_PAGE_SIZE,
 };
+use rules::console::AccountScope;
 use rules::effective::{effective_permissions, grant_in_force};
 use rules::principals::PRINCIPAL_KINDS;
 
@@ -34,7 +35,7 @@ fn one_of(field: &str, raw: &str, allowed: &[&str]) -> Result<Option<String>, Ap
     }
 }
 
-pub fn parse_query(q: &PrincipalQuery) -> Result<PrincipalFilter, AppError> {
+pub fn parse_query(q: &PrincipalQuery, scope: &AccountScope) -> Result<PrincipalFilter, AppError> {
     let search = q.search.trim();
     Ok(PrincipalFilter {
         search: (!search.is_empty()).then(|| search.chars().take(100).collect()),
@@ -42,26 +43,32 @@ pub fn parse_query(q: &PrincipalQuery) -> Result<PrincipalFilter, AppError> {
         status: one_of("status", &q.status, &["active", "suspended", "offboarded"])?,
         account: match q.account.trim() {
             "" => None,
-            raw => {
-                Some(Uuid::parse_str(raw).map_err(|_| {
-                    AppError::invalid("account", "Choose an account from the list.")
-                })?)
-            }
+            raw => Some(
+                Uuid::parse_str(raw)
+                    .ok()
+                    .filter(|id| scope.allows(*id))
+                    .ok_or_else(|| {
+                        AppError::invalid("account", "Choose an account from the list.")
+                    })?,
+            ),
         },
         dormant_before: match q.dormant.trim() {
             "" => None,
             "yes" => Some(Utc::now() - Duration::days(DORMANT_AFTER_DAYS)),
             _ => return Err(AppError::invalid("dormant", "Use yes or leave it empty.")),
         },
+        within: scope.ids().map(<[Uuid]>::to_vec),
     })
 }
 
+/// One page of the principals of the accounts `scope` reaches.
 pub async fn list(
     pool: &PgPool,
     org_id: Uuid,
+    scope: &AccountScope,
     q: &PrincipalQuery,
 ) -> Result<PrincipalPage, AppError> {
-    let filter = parse_query(q)?;
+    let filter = parse_query(q, scope)?;
     let sort = one_of("sort", &q.sort, &["name", "last_activity", "end_date"])?.unwrap_or_default();
     let size = i64::from(PRINCIPALS_PAGE_SIZE);
     let rows = db::principals::list(
@@ -78,22 +85,30 @@ pub async fn list(
         rows,
         page: q.page,
         has_next,
-        accounts: db::accounts::names(pool, org_id).await?,
+        accounts: super::accounts::names_within(pool, org_id, scope).await?,
     })
 }
 
-pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDetail, AppError> {
+/// A principal as `scope` sees it: grants, permissions and accounts of other accounts
+/// are left out.
+pub async fn detail(
+    pool: &PgPool,
+    org_id: Uuid,
+    scope: &AccountScope,
+    id: Uuid,
+) -> Result<PrincipalDetail, AppError> {
     let principal = db::principals::one(pool, org_id, id)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?;
     let now = Utc::now();
-    let grants = db::principals::grants(pool, org_id, id).await?;
+    let grants = db::principals::grants(pool, org_id, id, scope.ids()).await?;
     let (current_grants, other_grants): (Vec<GrantRow>, Vec<GrantRow>) = grants
         .into_iter()
         .partition(|g| grant_in_force(g.valid_from, g.valid_until, g.revoked_at, now));
 
     let granted = db::principals::granted_permissions(pool, org_id, id).await?;
-    let effective = effective_permissions(&granted, now);
+    let mut effective = effective_permissions(&granted, now);
+    effective.retain(|e| scope.shows(e.account_id));
     let ids: Vec<Uuid> = effective
         .iter()
         .filter_map(|e| Uuid::parse_str(&e.permission).ok())
@@ -104,7 +119,7 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
             .into_iter()
             .map(|(id, app, key, high)| (id, (app, key, high)))
             .collect();
-    let account_list = db::accounts::names(pool, org_id).await?;
+    let account_list = super::accounts::names_within(pool, org_id, scope).await?;
     let accounts: HashMap<Uuid, String> = account_list.iter().cloned().collect();
     let bundles: HashMap<Uuid, &GrantRow> = current_grants.iter().map(|g| (g.id, g)).collect();
     let mut rows: Vec<EffectiveRow> = effective
@@ -145,6 +160,10 @@ pub async fn detail(pool: &PgPool, org_id: Uuid, id: Uuid) -> Result<PrincipalDe
         effective: rows,
         grantable: db::principals::grantable(pool, org_id).await?,
         accounts: account_list,
-        assigned_accounts: db::principals::assigned_accounts(pool, org_id, id).await?,
+        assigned_accounts: db::principals::assigned_accounts(pool, org_id, id)
+            .await?
+            .into_iter()
+            .filter(|(account, _)| scope.allows(*account))
+            .collect(),
     })
 }

@@ -16,6 +16,7 @@ use crate::service::grants::{parse_reason, revoke_in};
 use crate::service::principal_admin::set_status_in;
 use crate::service::split_page;
 use rules::audit::AuditAction;
+use rules::console::AccountScope;
 use rules::principals::PrincipalStatus;
 use rules::principals::PRINCIPAL_KINDS;
 use rules::reports::{dormancy, parse_window};
@@ -25,7 +26,7 @@ pub const PAGE_SIZE: usize = 50;
 pub const MAX_SELECTION: usize = 200;
 
 /// The report's filter from its query, as of now.
-fn filter(q: &DormantQuery) -> Result<DormantFilter<'_>, AppError> {
+fn filter<'a>(q: &'a DormantQuery, scope: &'a AccountScope) -> Result<DormantFilter<'a>, AppError> {
     let kind = q.kind.trim();
     if !(kind.is_empty() || PRINCIPAL_KINDS.contains(&kind)) {
         return Err(AppError::invalid(
@@ -37,15 +38,18 @@ fn filter(q: &DormantQuery) -> Result<DormantFilter<'_>, AppError> {
         now: Utc::now(),
         days: parse_window(&q.days).map_err(|m| AppError::invalid("days", m))?,
         kind,
+        within: scope.ids(),
     })
 }
 
+/// One page of the report over the principals of the accounts `scope` reaches.
 pub async fn dormant(
     pool: &PgPool,
     org_id: Uuid,
+    scope: &AccountScope,
     q: &DormantQuery,
 ) -> Result<DormantReport, AppError> {
-    let filter = filter(q)?;
+    let filter = filter(q, scope)?;
     let days = filter.days;
     let offset = i64::from(q.page) * PAGE_SIZE as i64;
     // Both read every principal; on two connections they run side by side.
@@ -74,9 +78,10 @@ pub async fn dormant(
 pub async fn dormant_csv(
     pool: &PgPool,
     actor: &Actor,
+    scope: &AccountScope,
     q: &DormantQuery,
 ) -> Result<String, AppError> {
-    let filter = filter(q)?;
+    let filter = filter(q, scope)?;
     let days = filter.days;
     let rows =
         db::reports::dormant(pool, actor.org_id, &filter, Some(ROW_LIMIT as i64 + 1), 0).await?;

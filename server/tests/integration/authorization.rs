@@ -469,3 +469,265 @@ async fn assert_no_accounts_named(app: &TestApp, name: &str) {
         .unwrap();
     assert_eq!(n, 0, "no account named {name} may exist");
 }
+
+/// The demo's objects of one client account, for `DemoIds::fill`: a principal of that
+/// account alone, a grant, a request, a review campaign, a data subject and a
+/// data-subject request of it; the shared ones (bundles, rules, …) as in `DemoIds::of`.
+async fn ids_of_account(app: &TestApp, shared: &DemoIds, account: Uuid) -> DemoIds {
+    let mut ids: Vec<(&'static str, Uuid)> = shared
+        .0
+        .iter()
+        .filter(|(kind, _)| {
+            !matches!(
+                *kind,
+                "principal" | "grant" | "request" | "campaign" | "subject" | "dsr" | "account"
+            )
+        })
+        .copied()
+        .collect();
+    for (kind, query) in [
+        ("principal", "SELECT p.id FROM principals p WHERE p.kind = 'human' \
+                       AND NOT EXISTS (SELECT 1 FROM console_credentials c WHERE c.principal_id = p.id) \
+                       AND EXISTS (SELECT 1 FROM principal_accounts pa WHERE pa.principal_id = p.id AND pa.account_id = $1) \
+                       AND NOT EXISTS (SELECT 1 FROM principal_accounts pa WHERE pa.principal_id = p.id AND pa.account_id <> $1) \
+                       ORDER BY p.id LIMIT 1"),
+        ("grant", "SELECT g.id FROM grants g WHERE g.account_id = $1 AND g.revoked_at IS NULL \
+                   AND NOT EXISTS (SELECT 1 FROM console_credentials c WHERE c.principal_id = g.principal_id) \
+                   ORDER BY g.id LIMIT 1"),
+        ("request", "SELECT id FROM access_requests WHERE account_id = $1 ORDER BY id LIMIT 1"),
+        ("campaign", "SELECT id FROM review_campaigns WHERE scope->'accounts' = jsonb_build_array($1::text) LIMIT 1"),
+        ("subject", "SELECT id FROM data_subjects WHERE account_id = $1 ORDER BY id LIMIT 1"),
+        ("dsr", "SELECT r.id FROM data_subject_requests r JOIN data_subjects s ON s.id = r.subject_id \
+                 WHERE s.account_id = $1 ORDER BY r.id LIMIT 1"),
+        ("account", "SELECT id FROM accounts WHERE id = $1"),
+    ] {
+        let id: Uuid = sqlx::query_scalar(query)
+            .bind(account)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap_or_else(|e| panic!("the demo has no {kind} of the account: {e}"));
+        ids.push((kind, id));
+    }
+    DemoIds(ids)
+}
+
+/// A body that chooses the account `{account}` where the walk's bodies choose every one.
+fn on_one_account(path: &str, body: &str) -> String {
+    if path == "/api/reviews/create" {
+        return format!("{body}&accounts[0]={{account}}");
+    }
+    let body = body.replace("account=&", "account={account}&");
+    match body.strip_suffix("&account=") {
+        Some(head) => format!("{head}&account={{account}}"),
+        None => body,
+    }
+}
+
+async fn send_on_one_account(
+    app: &TestApp,
+    client: &reqwest::Client,
+    operation: &Operation,
+    ids: &DemoIds,
+) -> reqwest::Response {
+    match BODIES.iter().find(|(path, _)| *path == operation.path) {
+        Some((path, body)) => {
+            app.call(client, path, &ids.fill(&on_one_account(path, body)))
+                .await
+        }
+        None => send(app, client, operation, ids).await,
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgPool) {
+    use rules::operations::ActsOn;
+
+    let app = crate::common::spawn(pool).await;
+    gatehouse_server::demo::load(&app.pool).await.unwrap();
+    let account = |name: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM accounts WHERE name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (ours, theirs) = (
+        account("Evergreen Foods").await,
+        account("Bluebird Telecom").await,
+    );
+
+    // Objects of both accounts that the demo lacks: a campaign each, and a request on
+    // Bluebird, made by the organisation-wide admin.
+    let admin = app.demo_client("admin@northwind.example").await;
+    for (name, id) in [("Evergreen", ours), ("Bluebird", theirs)] {
+        let body = format!(
+            "name={name}+review&application=&due_on=2099-01-01&undecided=keep&accounts[0]={id}"
+        );
+        let (status, made) = app.json(&admin, "/api/reviews/create", &body).await;
+        assert_eq!(status, 200, "{made}");
+    }
+    let (_, me) = app.json(&admin, "/api/auth/me", "").await;
+    let bundle: Uuid = sqlx::query_scalar(
+        "SELECT r.id FROM roles r JOIN applications a ON a.id = r.application_id AND NOT a.is_console \
+         WHERE NOT EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
+                           WHERE rp.role_id = r.id AND p.high_impact) ORDER BY r.name LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let body = format!(
+        "principal={}&bundle={bundle}&account={theirs}&duration=7&until=&justification=Covering+the+Bluebird+launch+week",
+        me["principal_id"].as_str().unwrap()
+    );
+    let (status, made) = app.json(&admin, "/api/requests/create", &body).await;
+    assert_eq!(status, 200, "{made}");
+
+    // A console user who is Governance admin and Data Protection Officer on Evergreen
+    // Foods only (between them, every console permission), and its account manager (an
+    // approver must answer for the account too).
+    app::service::admin::create_admin(
+        &app.pool,
+        app::service::admin::NewAdmin {
+            email: "scoped@northwind.example",
+            password: "a long test password",
+            display_name: Some("Evergreen Only"),
+            organisation: None,
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH me AS (SELECT org_id, principal_id FROM console_credentials WHERE email = 'scoped@northwind.example'), \
+              moved AS (UPDATE grants g SET account_id = $1 FROM me WHERE g.principal_id = me.principal_id), \
+              manager AS (INSERT INTO account_managers (org_id, account_id, principal_id) \
+                          SELECT org_id, $1, principal_id FROM me) \
+         INSERT INTO grants (org_id, id, principal_id, role_id, account_id, reason) \
+         SELECT me.org_id, gen_random_uuid(), me.principal_id, r.id, $1, 'test: DPO of one account' \
+           FROM me JOIN roles r ON r.org_id = me.org_id AND r.name = 'Data Protection Officer' \
+           JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id AND a.is_console",
+    )
+    .bind(ours)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let scoped = crate::common::client();
+    assert!(app
+        .sign_in(&scoped, "scoped@northwind.example", "a long test password")
+        .await
+        .status()
+        .is_success());
+
+    let shared = DemoIds::of(&app).await;
+    let our_ids = ids_of_account(&app, &shared, ours).await;
+    let their_ids = ids_of_account(&app, &shared, theirs).await;
+    let their_objects: Vec<String> = their_ids
+        .0
+        .iter()
+        .filter(|(kind, _)| matches!(*kind, "principal" | "grant" | "request" | "subject" | "dsr"))
+        .map(|(_, id)| id.to_string())
+        .collect();
+    let skip = |o: &Operation| o.path == "/api/auth/logout" || o.path == "/api/auth/login";
+
+    // The other account's objects, and the organisation's settings: refused, or not
+    // found where the use case itself narrows to the caller's accounts; nothing changes
+    // but the audit trail's record of the lists read and downloaded.
+    let quiet: Vec<&str> = MAY_CHANGE.iter().copied().chain(["audit_events"]).collect();
+    let before = app.snapshot(&quiet).await;
+    let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    for operation in session_operations().filter(|o| !skip(o)) {
+        let status = send_on_one_account(&app, &scoped, operation, &their_ids)
+            .await
+            .status()
+            .as_u16();
+        match operation.acts_on {
+            ActsOn::Organisation => assert_eq!(status, 403, "{}", operation.path),
+            ActsOn::Listed | ActsOn::Caller => {}
+            _ => assert!(
+                status == 403 || status == 404,
+                "{} on the other account answered {status}",
+                operation.path
+            ),
+        }
+    }
+    assert_eq!(
+        app.snapshot(&quiet).await,
+        before,
+        "a call on the other account changed something"
+    );
+    let written: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY id OFFSET $1")
+            .bind(events_before)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        written
+            .iter()
+            .all(|a| a.ends_with(".exported") || a.ends_with(".listed")),
+        "{written:?}"
+    );
+
+    // Its own account's objects: admitted; its lists and reports name nothing of the
+    // other account.
+    for operation in session_operations().filter(|o| !skip(o)) {
+        let response = send_on_one_account(&app, &scoped, operation, &our_ids).await;
+        let status = response.status().as_u16();
+        if operation.acts_on == ActsOn::Organisation {
+            assert_eq!(status, 403, "{}", operation.path);
+            continue;
+        }
+        let text = response.text().await.unwrap();
+        assert!(
+            status != 401 && status != 403 && status < 500,
+            "{} on its own account answered {status}: {text}",
+            operation.path
+        );
+        if operation.acts_on == ActsOn::Listed {
+            for id in &their_objects {
+                assert!(
+                    !text.contains(id.as_str()),
+                    "{} shows {id} of the other account",
+                    operation.path
+                );
+            }
+        }
+    }
+
+    // The lists: the other account cannot be chosen as a filter, and only the caller's
+    // own account is counted or listed.
+    let (status, page) = app
+        .json(
+            &scoped,
+            "/api/principals/list",
+            &format!("query[page]=0&query[account]={theirs}"),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    let (_, page) = app
+        .json(&scoped, "/api/principals/list", "query[page]=0")
+        .await;
+    let shown = page["rows"].as_array().unwrap();
+    assert!(!shown.is_empty());
+    let (_, all) = app
+        .json(&admin, "/api/principals/list", "query[page]=0")
+        .await;
+    assert!(all["rows"].as_array().unwrap().len() > shown.len());
+    let (_, accounts) = app.json(&scoped, "/api/accounts/list", "").await;
+    let ids: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![ours.to_string()], "{accounts}");
+    let (_, home) = app.json(&scoped, "/api/dashboard/summary", "").await;
+    assert_eq!(home["accounts"], serde_json::json!(1), "{home}");
+    let (_, queue) = app.json(&scoped, "/api/approvals/queue", "").await;
+    assert!(!queue.to_string().contains(&theirs.to_string()), "{queue}");
+}

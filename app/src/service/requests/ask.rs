@@ -11,6 +11,7 @@ use crate::db;
 use crate::db::audit::Actor;
 use crate::error::AppError;
 use crate::model::requests::{AccessAsk, RequestOptions, RequestPreview, RequestRow};
+use rules::console::AccountScope;
 use rules::effective::effective_permissions;
 use rules::policy::conditions::Conditions;
 use rules::requests::{approvals_needed, highest_risk, parse_justification, RequestedDuration};
@@ -18,11 +19,17 @@ use rules::sod::{refusal, SodMode};
 
 use super::{announce_created, conflicts_json};
 
-pub async fn options(pool: &PgPool, org_id: Uuid, me: Uuid) -> Result<RequestOptions, AppError> {
+/// What `me` may choose from, with the accounts `scope` reaches.
+pub async fn options(
+    pool: &PgPool,
+    org_id: Uuid,
+    me: Uuid,
+    scope: &AccountScope,
+) -> Result<RequestOptions, AppError> {
     Ok(RequestOptions {
         principals: db::requests::requestable_principals(pool, org_id, me).await?,
         bundles: db::principals::grantable(pool, org_id).await?,
-        accounts: db::accounts::names(pool, org_id).await?,
+        accounts: crate::service::accounts::names_within(pool, org_id, scope).await?,
     })
 }
 

@@ -12,7 +12,8 @@ use super::approver_scope;
 /// Rows the queue page shows at most.
 pub const QUEUE_PAGE: i64 = 50;
 
-/// The approver's queue, filtered, with what the filters may choose from.
+/// The approver's queue, filtered, with what the filters may choose from (the accounts
+/// they approve on).
 pub async fn queue(
     pool: &PgPool,
     org_id: Uuid,
@@ -20,12 +21,13 @@ pub async fn queue(
     filter: &QueueFilter,
 ) -> Result<ApprovalQueue, AppError> {
     let scope = approver_scope(pool, org_id, me).await?;
-    let (rows, total, applications, accounts) = tokio::try_join!(
+    let (rows, total, applications, mut accounts) = tokio::try_join!(
         db::requests::queue(pool, org_id, me, &scope, filter, QUEUE_PAGE),
         db::requests::waiting_count(pool, org_id, me, &scope),
         db::roles::applications(pool, org_id),
         db::accounts::names(pool, org_id),
     )?;
+    accounts.retain(|(id, _)| scope.approves_everywhere || scope.approves_on.contains(id));
     Ok(ApprovalQueue {
         rows,
         total,

@@ -1,4 +1,5 @@
-//! The campaigns a person sees: all for those who run reviews, otherwise their own.
+//! The campaigns a person sees: all for those who run reviews or read the audit trail on
+//! every account, otherwise those with items for them.
 
 use sqlx::PgPool;
 
@@ -7,18 +8,30 @@ use crate::db;
 use crate::db::reviews::ChoiceList;
 use crate::error::AppError;
 use crate::model::reviews::ReviewsOverview;
+use rules::console::{AccountScope, ConsolePermission};
 
 use super::{manages, reads_all};
 
 pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview, AppError> {
     let org = caller.org_id;
-    let campaigns =
-        db::reviews::campaigns(pool, org, caller.principal_id, reads_all(caller)).await?;
+    let everywhere = caller.scope == AccountScope::Every;
+    let campaigns = db::reviews::campaigns(
+        pool,
+        org,
+        caller.principal_id,
+        everywhere && reads_all(caller),
+    )
+    .await?;
     let can_manage = manages(caller);
+    let managed = caller.accounts(ConsolePermission::GrantsAssign);
     let (applications, accounts, roles, people) = if can_manage {
         (
             db::reviews::choices(pool, org, ChoiceList::Applications).await?,
-            db::reviews::choices(pool, org, ChoiceList::Accounts).await?,
+            db::reviews::choices(pool, org, ChoiceList::Accounts)
+                .await?
+                .into_iter()
+                .filter(|choice| managed.allows(choice.id))
+                .collect(),
             db::reviews::choices(pool, org, ChoiceList::Roles).await?,
             db::reviews::choices(pool, org, ChoiceList::ConsoleUsers).await?,
         )
