@@ -19,15 +19,17 @@ pub struct PrincipalFilter {
     pub within: Option<Vec<Uuid>>,
 }
 
-/// The list's columns, over `source`: the principals table or one page of it, as `p`.
-fn select_principals(source: &str) -> String {
+/// The list's columns, over `source`: the principals table or one page of it, as `p`;
+/// the accounts named are those in `shown` (an SQL array of ids, NULL for all).
+fn select_principals(source: &str, shown: &str) -> String {
     format!(
         "SELECT p.id, p.kind::text AS kind, p.display_name, p.email, p.external_id, p.status::text AS status, \
            p.employment_type::text AS employment_type, p.job_title, coalesce(m.display_name, o.display_name) AS responsible, \
            coalesce(m.email, o.email) AS responsible_email, \
            (SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM principal_accounts pa \
               JOIN accounts a ON a.org_id = pa.org_id AND a.id = pa.account_id \
-              WHERE pa.org_id = p.org_id AND pa.principal_id = p.id) AS accounts, \
+              WHERE pa.org_id = p.org_id AND pa.principal_id = p.id \
+                AND ({shown} IS NULL OR pa.account_id = ANY({shown}))) AS accounts, \
            p.last_activity_at, p.end_date \
          FROM {source} p \
          LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
@@ -51,10 +53,10 @@ pub async fn list(
         "end_date" => "p.end_date NULLS LAST, p.id",
         _ => "p.display_name, p.id",
     };
-    let mut q = QueryBuilder::<Postgres>::new(
-        "WITH page AS (SELECT p.* FROM principals p WHERE p.org_id = ",
-    );
-    q.push_bind(org_id);
+    let mut q = QueryBuilder::<Postgres>::new("WITH shown AS (SELECT ");
+    q.push_bind(&filter.within)
+        .push("::uuid[] AS ids), page AS (SELECT p.* FROM principals p WHERE p.org_id = ")
+        .push_bind(org_id);
     if let Some(search) = &filter.search {
         let pattern = format!("%{}%", super::like_escape(search));
         q.push(" AND (p.display_name ILIKE ")
@@ -94,17 +96,27 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset)
-        .push(format!(") {} ORDER BY {order}", select_principals("page")));
+        .push(format!(
+            ") {} ORDER BY {order}",
+            select_principals("page", "(SELECT ids FROM shown)::uuid[]")
+        ));
     q.build_query_as::<PrincipalRow>().fetch_all(pool).await
 }
 
-pub async fn one(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<PrincipalRow>> {
+/// One principal, naming the accounts of it `within` lists (`None`: all of them).
+pub async fn one(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+    within: Option<&[Uuid]>,
+) -> sqlx::Result<Option<PrincipalRow>> {
     sqlx::query_as::<_, PrincipalRow>(&format!(
         "{} WHERE p.org_id = $1 AND p.id = $2",
-        select_principals("principals")
+        select_principals("principals", "$3::uuid[]")
     ))
     .bind(org_id)
     .bind(id)
+    .bind(within)
     .fetch_optional(pool)
     .await
 }

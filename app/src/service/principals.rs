@@ -97,7 +97,7 @@ pub async fn detail(
     scope: &AccountScope,
     id: Uuid,
 ) -> Result<PrincipalDetail, AppError> {
-    let principal = db::principals::one(pool, org_id, id)
+    let principal = db::principals::one(pool, org_id, id, scope.ids())
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?;
     let now = Utc::now();

@@ -64,6 +64,10 @@ pub const CONSOLE_USERS: [(&str, &str, ConsoleRole); 5] = [
     ),
 ];
 
+/// A console user whose role reaches one client account: Bluebird Telecom's team lead,
+/// an Approver there and nowhere else.
+pub const ACCOUNT_APPROVER: &str = "ben.bauer@northwind.example";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("the database already holds the organisation \u{201c}{0}\u{201d}; the demo loads only into an empty database")]
@@ -394,6 +398,9 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         loader.manage(id, accounts[i]).await?;
         leads.push(id);
     }
+    // Bluebird Telecom's team lead signs in too: an Approver of that account only.
+    let lead_email = email_for(FIRST[1], LAST[1], "northwind.example");
+    db::auth::insert_credential(loader.tx, org, leads[1], &lead_email, &password_hash).await?;
     // The Governance admin and the console's approver answer for every account.
     for account in &accounts {
         loader.manage(console_ids[0], *account).await?;

@@ -714,6 +714,10 @@ async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgP
         .await;
     let shown = page["rows"].as_array().unwrap();
     assert!(!shown.is_empty());
+    assert!(
+        shown.iter().all(|p| p["accounts"] == "Evergreen Foods"),
+        "a principal of both accounts is listed with its Evergreen account only: {page}"
+    );
     let (_, all) = app
         .json(&admin, "/api/principals/list", "query[page]=0")
         .await;
@@ -730,4 +734,20 @@ async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgP
     assert_eq!(home["accounts"], serde_json::json!(1), "{home}");
     let (_, queue) = app.json(&scoped, "/api/approvals/queue", "").await;
     assert!(!queue.to_string().contains(&theirs.to_string()), "{queue}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_demo_has_an_approver_of_one_account(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let lead = app.demo_client(gatehouse_server::demo::ACCOUNT_APPROVER).await;
+    let (_, me) = app.json(&lead, "/api/auth/me", "").await;
+    assert_eq!(me["roles"], serde_json::json!(["Approver"]), "{me}");
+    let (_, accounts) = app.json(&lead, "/api/accounts/list", "").await;
+    let names: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bluebird Telecom"]);
 }
