@@ -57,7 +57,7 @@ test("an Approver of Bluebird Telecom only sees and acts on nothing of Evergreen
   // Evergreen Foods' team lead, as the organisation-wide admin finds her.
   const admin = await browser.newPage();
   await signIn(admin, "admin");
-  await admin.goto("/principals?search=Elena%20Eriksen");
+  await admin.goto("/principals?search=elena.eriksen%40northwind.example");
   await admin.getByRole("link", { name: "Elena Eriksen" }).click();
   await expect(admin.getByRole("heading", { name: "Elena Eriksen" })).toBeVisible();
   const evergreenLead = new URL(admin.url()).pathname;
@@ -68,7 +68,7 @@ test("an Approver of Bluebird Telecom only sees and acts on nothing of Evergreen
   await expect(page.getByRole("cell", { name: "Bluebird Telecom" })).toBeVisible();
   await expect(page.getByRole("cell", { name: "Evergreen Foods" })).toHaveCount(0);
 
-  await page.goto("/principals?search=Elena%20Eriksen");
+  await page.goto("/principals?search=elena.eriksen%40northwind.example");
   await expect(page.getByRole("heading", { name: "Principals" })).toBeVisible();
   await expect(page.locator("#p-account option", { hasText: "Evergreen Foods" })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Elena Eriksen" })).toHaveCount(0);
