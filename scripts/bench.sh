@@ -12,4 +12,4 @@ target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || tru
 DATABASE_URL=$(target/debug/gatehouse database start --data-dir "$pg_dir")
 export DATABASE_URL
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT
-cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench load
+cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench decisions --bench load

@@ -25,6 +25,7 @@ use crate::api::auth::{whoami, Login, Logout};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
+    access::{ExplainPage, WhoPage},
     accounts::AccountsPage,
     audit::AuditPage,
     consent::{AccountConsentPage, ConsentPage, SubjectPage},
@@ -124,6 +125,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("requests") view=RequestsPage />
                     <Route path=path!("approvals") view=ApprovalsPage />
                     <Route path=path!("access/expiring") view=ExpiringPage />
+                    <Route path=path!("access/explain") view=ExplainPage />
+                    <Route path=path!("access/who") view=WhoPage />
                     <Route path=path!("sod") view=SodPage />
                     <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("tokens") view=TokensPage />

@@ -67,6 +67,24 @@ test("an admin grants a role with a reason and a condition, sees it take effect,
     "Only when the resource's region is EU",
   );
 
+  // The explain page decides with the grant: an EU resource is allowed, a US one not.
+  const principalPage = page.url();
+  await page.goto("/access/explain");
+  await hydrated(page);
+  await page.getByLabel("Principal").fill("agent:support-copilot");
+  await page.getByLabel("Permission").selectOption({ label: "Chatbot Builder — conversations.handover" });
+  await page.getByLabel("Account").selectOption({ label: "Acme Retail" });
+  await page.getByLabel("Resource attributes").fill("region = EU");
+  await page.getByRole("button", { name: "Explain" }).click();
+  const decision = page.getByRole("status", { name: "Decision" });
+  await expect(decision).toContainText("Allowed: Support Copilot");
+  await expect(decision).toContainText("allowed by the grant of Conversation Agent");
+  await page.getByLabel("Resource attributes").fill("region = US");
+  await page.getByRole("button", { name: "Explain" }).click();
+  await expect(decision).toContainText("Denied: Support Copilot");
+  await expect(decision).toContainText("region = EU");
+  await page.goto(principalPage);
+
   await page.getByLabel("Reason to revoke Conversation Agent on Acme Retail").fill("Queue is staffed again");
   await page.locator("table.grants tr").filter({ hasText: "Conversation Agent" }).getByRole("button", { name: "Revoke" }).click();
   await expect(handover).toHaveCount(0);

@@ -299,6 +299,21 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Listed,
     ),
     op(
+        "/api/access/choices",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Listed,
+    ),
+    op(
+        "/api/access/explain",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/access/who",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Listed,
+    ),
+    op(
         "/api/access/renew",
         Needs::Permission(RequestsApprove),
         ActsOn::Grant,

@@ -1,5 +1,6 @@
 //! Server functions, one file per area. Each begins by checking who is calling.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;

@@ -66,6 +66,19 @@ pub async fn permissions(
     .await
 }
 
+/// Every permission of the governed applications: application id, its name, and
+/// `resource.action`, by application and key.
+pub async fn catalogue(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uuid, String, String)>> {
+    sqlx::query_as(
+        "SELECT a.id, a.name, p.resource || '.' || p.action AS key FROM permissions p \
+           JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id \
+          WHERE p.org_id = $1 AND NOT a.is_console ORDER BY a.name, key",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// A grant that holds one or more of the asked permissions.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Grant {

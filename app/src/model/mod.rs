@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub mod access;
 pub mod consent;
 pub mod dsr;
 pub mod principals;

@@ -15,6 +15,16 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Principals",
         ConsolePermission::PrincipalsView,
     ),
+    (
+        "/access/who",
+        "Who has access",
+        ConsolePermission::PrincipalsView,
+    ),
+    (
+        "/access/explain",
+        "Explain a decision",
+        ConsolePermission::PrincipalsView,
+    ),
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
     ("/requests", "Requests", ConsolePermission::RequestsCreate),
     (

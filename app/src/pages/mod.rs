@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod consent;

@@ -16,6 +16,7 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
+use crate::model::access::{Explanation, HeldGrant, Holder, Holders};
 use crate::model::ConditionsShown;
 use rules::audit::AuditAction;
 use rules::policy::conditions::Conditions;
@@ -154,26 +155,9 @@ pub async fn decide_batch(
     // The version first: an answer never claims a newer version than the data it read.
     let version = db::policy::version(pool, org).await?;
     let asked: Vec<Result<Asked, String>> = checks.iter().map(read_check).collect();
-    let readable = || asked.iter().filter_map(|a| a.as_ref().ok());
-
-    let (principal_ids, principal_names) = ids_and_names(
-        readable().flat_map(|a| std::iter::once(&a.principal).chain(a.on_behalf_of.as_ref())),
-    );
-    let (account_ids, account_names) = ids_and_names(readable().filter_map(|a| a.account.as_ref()));
-    let mut keys: Vec<String> = readable().map(|a| a.permission.clone()).collect();
-    keys.sort();
-    keys.dedup();
-    let (subjects, accounts, permissions) = tokio::try_join!(
-        db::policy::principals(pool, org, &principal_ids, &principal_names),
-        db::policy::accounts(pool, org, &account_ids, &account_names),
-        db::policy::permissions(pool, org, caller.application_id, &keys),
-    )?;
-    let permission_ids: Vec<Uuid> = permissions.iter().map(|(id, ..)| *id).collect();
-    let subject_ids: Vec<Uuid> = subjects.iter().map(|s| s.id).collect();
-    let grants = db::policy::grants(pool, org, &subject_ids, &permission_ids).await?;
-
+    let readable: Vec<&Asked> = asked.iter().filter_map(|a| a.as_ref().ok()).collect();
+    let found = look_up(pool, org, caller.application_id, &readable).await?;
     let now = Utc::now();
-    let found = Found::new(subjects, grants, &accounts, &permissions);
     let mut answers = Vec::with_capacity(asked.len());
     let mut audited = Vec::new();
     for a in &asked {
@@ -190,12 +174,84 @@ pub async fn decide_batch(
                 audited.push((principal, a, decision.allowed));
             }
         }
-        answers.push(answer(&decision, &found.account_names));
+        answers.push(answer(&decision, &|id| found.account_name(id)));
     }
     if !audited.is_empty() {
         record_high_impact(pool, &caller, &audited).await?;
     }
     Ok(json!({ "policy_version": version, "decisions": answers }))
+}
+
+/// One check asked from the console's explain page: the decision in words, and the
+/// principals it is about (for the caller's reach).
+pub async fn explain(
+    pool: &PgPool,
+    org: Uuid,
+    application: Uuid,
+    check: &Value,
+) -> Result<(Explanation, Vec<Uuid>), AppError> {
+    let version = db::policy::version(pool, org).await?;
+    let a = &read_check(check).map_err(|message| AppError::invalid("attributes", message))?;
+    let found = look_up(pool, org, application, &[a]).await?;
+    let unknown = |field: &str, r: &str| {
+        AppError::invalid(
+            field,
+            format!("No principal has the email, id or external id \u{201c}{r}\u{201d}."),
+        )
+    };
+    let principal = found
+        .principal(&a.principal)
+        .ok_or_else(|| unknown("principal", &a.principal))?;
+    let mut about = vec![principal.id];
+    if let Some(r) = &a.on_behalf_of {
+        about.push(
+            found
+                .principal(r)
+                .ok_or_else(|| unknown("on_behalf_of", r))?
+                .id,
+        );
+    }
+    let (decision, _) = found.decide(a, Utc::now());
+    let name = |id: Uuid| found.account_name(id);
+    let explanation = Explanation {
+        allowed: decision.allowed,
+        principal: principal.name.clone(),
+        reasons: decision
+            .reasons
+            .iter()
+            .map(|why| why.words(&name))
+            .collect(),
+        policy_version: version,
+    };
+    Ok((explanation, about))
+}
+
+/// Reads what the checks name: the principals (and the people they act for), the
+/// accounts, the application's permissions asked about, and the grants holding them.
+async fn look_up(
+    pool: &PgPool,
+    org: Uuid,
+    application: Uuid,
+    asked: &[&Asked],
+) -> Result<Found, AppError> {
+    let readable = || asked.iter().copied();
+
+    let (principal_ids, principal_names) = ids_and_names(
+        readable().flat_map(|a| std::iter::once(&a.principal).chain(a.on_behalf_of.as_ref())),
+    );
+    let (account_ids, account_names) = ids_and_names(readable().filter_map(|a| a.account.as_ref()));
+    let mut keys: Vec<String> = readable().map(|a| a.permission.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    let (subjects, accounts, permissions) = tokio::try_join!(
+        db::policy::principals(pool, org, &principal_ids, &principal_names),
+        db::policy::accounts(pool, org, &account_ids, &account_names),
+        db::policy::permissions(pool, org, application, &keys),
+    )?;
+    let permission_ids: Vec<Uuid> = permissions.iter().map(|(id, ..)| *id).collect();
+    let subject_ids: Vec<Uuid> = subjects.iter().map(|s| s.id).collect();
+    let grants = db::policy::grants(pool, org, &subject_ids, &permission_ids).await?;
+    Ok(Found::new(subjects, grants, &accounts, &permissions))
 }
 
 /// What the batch's references resolved to.
@@ -289,18 +345,27 @@ impl Found {
         }
     }
 
+    /// The principal a reference names: by id, then email, then external id.
+    fn principal(&self, r: &str) -> Option<&Principal> {
+        let [by_id, by_email, by_external_id] = &self.principals;
+        Uuid::parse_str(r)
+            .ok()
+            .and_then(|id| by_id.get(&id.to_string()))
+            .or_else(|| by_email.get(&r.to_lowercase()))
+            .or_else(|| by_external_id.get(r))
+    }
+
+    fn account_name(&self, id: Uuid) -> String {
+        self.account_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("account {id}"))
+    }
+
     /// The decision, and (when the principal is known) who it was about and whether the
     /// permission is high-impact.
     fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<(Uuid, bool)>) {
-        let [by_id, by_email, by_external_id] = &self.principals;
-        let principal = |r: &String| {
-            Uuid::parse_str(r)
-                .ok()
-                .and_then(|id| by_id.get(&id.to_string()))
-                .or_else(|| by_email.get(&r.to_lowercase()))
-                .or_else(|| by_external_id.get(r))
-        };
-        let Some(p) = principal(&a.principal) else {
+        let Some(p) = self.principal(&a.principal) else {
             let why = Why::UnknownPrincipal {
                 principal: a.principal.clone(),
             };
@@ -324,7 +389,7 @@ impl Found {
         };
         let on_behalf_of = match &a.on_behalf_of {
             None => None,
-            Some(r) => match principal(r) {
+            Some(r) => match self.principal(r) {
                 Some(human) => Some(human),
                 None => {
                     let why = Why::UnknownPrincipal {
@@ -348,20 +413,14 @@ impl Found {
 }
 
 /// A decision as the API answers it: each reason as data, with its words.
-fn answer(decision: &Decision, accounts: &HashMap<Uuid, String>) -> Value {
-    let name = |id: Uuid| {
-        accounts
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("account {id}"))
-    };
+fn answer(decision: &Decision, name: &dyn Fn(Uuid) -> String) -> Value {
     let reasons: Vec<Value> = decision
         .reasons
         .iter()
         .map(|why| {
             let mut v = serde_json::to_value(why).unwrap_or_else(|_| json!({}));
             if let Some(o) = v.as_object_mut() {
-                o.insert("text".into(), Value::String(why.words(&name)));
+                o.insert("text".into(), Value::String(why.words(name)));
             }
             v
         })
@@ -425,7 +484,7 @@ pub async fn permissions_of(
         permissions.push(json!({
             "permission": permission,
             "conditional": grants.iter().all(|h| has_conditions(h)),
-            "grants": grants.iter().map(|h| held_json(h)).collect::<Vec<_>>(),
+            "grants": grants.iter().map(|h| held_grant(h)).collect::<Vec<_>>(),
         }));
     }
     Ok(json!({
@@ -444,45 +503,74 @@ pub async fn holders(
     permission: &str,
     account: Option<&str>,
 ) -> Result<Value, AppError> {
-    const LIMIT: usize = 1_000;
-    let org = caller.org_id;
-    let version = db::policy::version(pool, org).await?;
-    let key = permission.trim().to_string();
-    let known =
-        db::policy::permissions(pool, org, caller.application_id, std::slice::from_ref(&key))
-            .await?;
+    let key = known_permission(pool, caller.org_id, caller.application_id, permission).await?;
+    let account = one_account(pool, caller.org_id, account).await?;
+    let found = holders_of(pool, caller.org_id, caller.application_id, &key, account).await?;
+    let holders: Vec<Value> = found
+        .holders
+        .iter()
+        .map(|h| {
+            json!({
+                "principal": {"id": h.principal_id, "name": h.principal},
+                "conditional": h.conditional,
+                "grants": h.grants,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "policy_version": found.policy_version,
+        "permission": key,
+        "account": account,
+        "holders": holders,
+        "truncated": found.truncated,
+    }))
+}
+
+/// `key` (`resource.action`, trimmed) if the application has that permission.
+pub async fn known_permission(
+    pool: &PgPool,
+    org: Uuid,
+    application: Uuid,
+    key: &str,
+) -> Result<String, AppError> {
+    let key = key.trim().to_string();
+    let known = db::policy::permissions(pool, org, application, std::slice::from_ref(&key)).await?;
     if known.is_empty() {
         return Err(AppError::NotFound(format!(
             "The application has no permission \u{201c}{key}\u{201d}; write resource.action."
         )));
     }
-    let account = one_account(pool, org, account).await?;
-    let rows = db::policy::holders(
-        pool,
-        org,
-        caller.application_id,
-        account,
-        &key,
-        LIMIT as i64 + 1,
-    )
-    .await?;
+    Ok(key)
+}
+
+/// Who may do `key` (a known permission of the application) on `account` (anywhere
+/// when `None`): active principals, by name, at most 1,000 grants.
+pub async fn holders_of(
+    pool: &PgPool,
+    org: Uuid,
+    application: Uuid,
+    key: &str,
+    account: Option<Uuid>,
+) -> Result<Holders, AppError> {
+    const LIMIT: usize = 1_000;
+    let version = db::policy::version(pool, org).await?;
+    let rows = db::policy::holders(pool, org, application, account, key, LIMIT as i64 + 1).await?;
     let truncated = rows.len() > LIMIT;
     let held = &rows[..rows.len().min(LIMIT)];
-    let mut holders: Vec<Value> = Vec::new();
-    for (principal, grants) in group(held, |h| (h.principal_id, h.principal.clone())) {
-        holders.push(json!({
-            "principal": {"id": principal.0, "name": principal.1},
-            "conditional": grants.iter().all(|h| has_conditions(h)),
-            "grants": grants.iter().map(|h| held_json(h)).collect::<Vec<_>>(),
-        }));
-    }
-    Ok(json!({
-        "policy_version": version,
-        "permission": key,
-        "account": account,
-        "holders": holders,
-        "truncated": truncated,
-    }))
+    let holders = group(held, |h| (h.principal_id, h.principal.clone()))
+        .into_iter()
+        .map(|((principal_id, principal), grants)| Holder {
+            principal_id,
+            principal,
+            conditional: grants.iter().all(|h| has_conditions(h)),
+            grants: grants.iter().map(|h| held_grant(h)).collect(),
+        })
+        .collect();
+    Ok(Holders {
+        holders,
+        truncated,
+        policy_version: version,
+    })
 }
 
 async fn one_principal(
@@ -549,11 +637,13 @@ fn has_conditions(h: &db::policy::Held) -> bool {
     !ConditionsShown::from(h.conditions.clone()).is_empty()
 }
 
-fn held_json(h: &db::policy::Held) -> Value {
-    let conditions = ConditionsShown::from(h.conditions.clone()).words;
-    json!({
-        "grant": h.grant_id, "through": h.through, "account_id": h.account_id,
-        "account": h.account.clone().unwrap_or_else(|| "every account".into()),
-        "valid_until": h.valid_until, "conditions": conditions,
-    })
+fn held_grant(h: &db::policy::Held) -> HeldGrant {
+    HeldGrant {
+        grant: h.grant_id,
+        through: h.through.clone(),
+        account_id: h.account_id,
+        account: h.account.clone().unwrap_or_else(|| "every account".into()),
+        valid_until: h.valid_until,
+        conditions: ConditionsShown::from(h.conditions.clone()).words,
+    }
 }

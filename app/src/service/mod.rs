@@ -2,6 +2,7 @@
 //! that same transaction, and is called alike from server functions, HTTP handlers
 //! and the command line.
 
+pub mod access;
 pub mod accounts;
 pub mod activity;
 pub mod admin;

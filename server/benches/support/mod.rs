@@ -143,6 +143,30 @@ pub async fn load_organisation(
     (created.org_id, admin_id)
 }
 
+/// Makes an application token for `application`, named `token_name`, as the signed-in
+/// admin; answers its secret.
+// Each benchmark is its own crate, and not every one makes tokens.
+#[allow(dead_code)]
+pub async fn make_token(
+    app: &crate::common::TestApp,
+    client: &reqwest::Client,
+    application: uuid::Uuid,
+    token_name: &str,
+) -> String {
+    let (status, made) = app
+        .json(
+            client,
+            "/api/tokens/create",
+            &format!(
+                "application={application}&name={}&until=",
+                token_name.replace(' ', "+")
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    made["token"].as_str().unwrap().to_string()
+}
+
 /// Makes a token for `application` (named `token_name`) as the signed-in admin, then
 /// posts `batches` batches to `path` from one, two and four clients at once in turn,
 /// printing a table row for each; answers how many batches were sent in all.
@@ -156,18 +180,7 @@ pub async fn ingestion_rounds(
     batches: usize,
     batch: fn(usize) -> serde_json::Value,
 ) -> usize {
-    let (status, made) = app
-        .json(
-            client,
-            "/api/tokens/create",
-            &format!(
-                "application={application}&name={}&until=",
-                token_name.replace(' ', "+")
-            ),
-        )
-        .await;
-    assert_eq!(status, 200, "{made}");
-    let token = made["token"].as_str().unwrap().to_string();
+    let token = make_token(app, client, application, token_name).await;
     println!();
     println!("| Ingestion | clients | batches x events | seconds | events/s |");
     println!("|---|---:|---:|---:|---:|");

@@ -40,6 +40,9 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/approvals/decide", "request={request}&approve=true&comment="),
     ("/api/approvals/count", ""),
     ("/api/access/expiring", "days=7"),
+    ("/api/access/choices", ""),
+    ("/api/access/explain", "query[principal]={principal}&query[permission]={application}%2Fcontacts.view&query[attributes]=region+%3D+EU"),
+    ("/api/access/who", "query[permission]={application}%2Fcontacts.view&query[account]={account}"),
     ("/api/access/renew", "grant={grant}"),
     ("/api/approvals/decide-many", "requests[0]={request}&approve=true&comment="),
     ("/api/sod/overview", ""),
@@ -739,7 +742,9 @@ async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgP
 #[sqlx::test(migrations = "../migrations")]
 async fn the_demo_has_an_approver_of_one_account(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let lead = app.demo_client(gatehouse_server::demo::ACCOUNT_APPROVER).await;
+    let lead = app
+        .demo_client(gatehouse_server::demo::ACCOUNT_APPROVER)
+        .await;
     let (_, me) = app.json(&lead, "/api/auth/me", "").await;
     assert_eq!(me["roles"], serde_json::json!(["Approver"]), "{me}");
     let (_, accounts) = app.json(&lead, "/api/accounts/list", "").await;

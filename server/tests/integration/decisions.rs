@@ -388,3 +388,154 @@ async fn who_may_do_what_is_answered_from_the_grants_in_force(pool: sqlx::PgPool
     let (status, _) = get_json(&app, "/api/v1/permissions/contacts.view/holders", None).await;
     assert_eq!(status, 401);
 }
+
+/// The explain page's question as its form sends it.
+fn explain_body(principal: &str, permission: &str, account: Uuid, attributes: &str) -> String {
+    serde_urlencoded::to_string([
+        ("query[principal]", principal.to_string()),
+        ("query[permission]", permission.to_string()),
+        ("query[account]", account.to_string()),
+        ("query[attributes]", attributes.to_string()),
+    ])
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_console_explains_a_decision_and_lists_who_may_do_it(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let ana = newcomer(&app, "ana.explained", false).await;
+    let (role, acme) = (viewer_role(&app).await, acme(&app).await);
+    grant(&app, &admin, (ana, role, Some(acme)), "region = EU").await;
+
+    let (status, choices) = app.json(&admin, "/api/access/choices", "").await;
+    assert_eq!(status, 200, "{choices}");
+    let contacts_view = choices["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "Acme CRM \u{2014} contacts.view")
+        .unwrap_or_else(|| panic!("{choices}"))["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // An EU resource is allowed by the grant, a US one is not, and the page says why.
+    let (status, eu) = app
+        .json(
+            &admin,
+            "/api/access/explain",
+            &explain_body("ana.explained", &contacts_view, acme, "region = EU"),
+        )
+        .await;
+    assert_eq!(status, 200, "{eu}");
+    assert_eq!(eu["allowed"], true, "{eu}");
+    assert_eq!(eu["principal"], "ana.explained");
+    assert!(
+        eu["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("allowed by the grant of"),
+        "{eu}"
+    );
+    let (_, us) = app
+        .json(
+            &admin,
+            "/api/access/explain",
+            &explain_body("ana.explained", &contacts_view, acme, "region = US"),
+        )
+        .await;
+    assert_eq!(us["allowed"], false, "{us}");
+    assert!(
+        us["reasons"][0].as_str().unwrap().contains("region = EU"),
+        "{us}"
+    );
+
+    // What cannot be read is refused next to its field.
+    for (body, field) in [
+        (
+            explain_body("nobody.at.all", &contacts_view, acme, ""),
+            "principal",
+        ),
+        (
+            explain_body("ana.explained", "contacts.view", acme, ""),
+            "permission",
+        ),
+        (
+            explain_body("ana.explained", &contacts_view, acme, "region EU"),
+            "attributes",
+        ),
+    ] {
+        let (status, refused) = app.json(&admin, "/api/access/explain", &body).await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["Invalid"]["field"], field, "{refused}");
+    }
+
+    // Who may view contacts on Acme Retail: Ana, through the grant, conditionally.
+    let body = serde_urlencoded::to_string([
+        ("query[permission]", contacts_view.clone()),
+        ("query[account]", acme.to_string()),
+    ])
+    .unwrap();
+    let (status, who) = app.json(&admin, "/api/access/who", &body).await;
+    assert_eq!(status, 200, "{who}");
+    let ana_holds = who["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["principal_id"] == ana.to_string())
+        .unwrap_or_else(|| panic!("{who}"));
+    assert_eq!(ana_holds["conditional"], true);
+    assert_eq!(ana_holds["grants"][0]["account"], "Acme Retail");
+    assert!(ana_holds["grants"][0]["conditions"]
+        .as_str()
+        .unwrap()
+        .contains("EU"));
+
+    // An Approver of Bluebird Telecom only may ask about Bluebird alone: not about Ana,
+    // who belongs to no account of theirs, and not about Acme Retail's holders.
+    let lead = app
+        .demo_client(gatehouse_server::demo::ACCOUNT_APPROVER)
+        .await;
+    let (status, _) = app
+        .json(
+            &lead,
+            "/api/access/explain",
+            &explain_body("ana.explained", &contacts_view, acme, ""),
+        )
+        .await;
+    assert_eq!(status, 422, "Acme Retail is not one of the lead's accounts");
+    let bluebird = id_of(
+        &app,
+        "SELECT id FROM accounts WHERE name = 'Bluebird Telecom'",
+    )
+    .await;
+    let about = |who: &str, account: &str| {
+        serde_urlencoded::to_string([
+            ("query[principal]", who),
+            ("query[permission]", contacts_view.as_str()),
+            ("query[account]", account),
+        ])
+        .unwrap()
+    };
+    let (status, _) = app
+        .json(&lead, "/api/access/explain", &about("ana.explained", ""))
+        .await;
+    assert_eq!(status, 403, "Ana belongs to none of the lead's accounts");
+    let (status, own) = app
+        .json(
+            &lead,
+            "/api/access/explain",
+            &about(
+                gatehouse_server::demo::ACCOUNT_APPROVER,
+                &bluebird.to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{own}");
+    let body =
+        serde_urlencoded::to_string([("query[permission]", contacts_view.as_str())]).unwrap();
+    let (status, refused) = app.json(&lead, "/api/access/who", &body).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["Invalid"]["field"], "account");
+}
