@@ -60,12 +60,12 @@ const LOAD: &[(&str, &str)] = &[
         SELECT $1, md5('decision-principal-' || n)::uuid, 'human', 'Person ' || n, 'person' || n || '@decision.example', \
                'employee', 'Generated', jsonb_build_object('region', CASE WHEN n % 2 = 0 THEN 'EU' ELSE 'US' END) \
         FROM generate_series(0, 99999) n"),
-    ("grants", "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, reason, revoked_at) \
+    ("grants", "INSERT INTO grants (org_id, id, principal_id, role_id, account_id, reason, revoked_at, revoke_reason) \
         SELECT $1, md5('decision-grant-' || n)::uuid, md5('decision-principal-' || (n % 100000))::uuid, \
                md5('decision-role-' || ((n / 100000) * 13 + n) % 40)::uuid, \
                CASE WHEN n % 10 <> 0 THEN md5('decision-account-' || ((n / 100000) * 17 + n) % 50)::uuid END, \
                'Generated grant', \
-               CASE WHEN n % 25 = 0 THEN now() END \
+               CASE WHEN n % 25 = 0 THEN now() END, CASE WHEN n % 25 = 0 THEN 'Generated revocation' END \
         FROM generate_series(0, 249999) n"),
 ];
 

@@ -96,36 +96,77 @@ pub struct Grant {
 
 /// The grants of `principals` whose role or permission set holds one of `permissions`:
 /// in force, not yet started, or ended or revoked within the last 30 days (so that a
-/// refusal can say which grant came close).
+/// refusal can say which grant came close). Read as two index lookups, the grants and
+/// the asked permissions of their roles and sets, joined here: joined in SQL, every
+/// grant met every asked permission.
 pub async fn grants(
     pool: &PgPool,
     org_id: Uuid,
     principals: &[Uuid],
     permissions: &[Uuid],
 ) -> sqlx::Result<Vec<Grant>> {
-    sqlx::query_as(
-        "SELECT g.principal_id, g.id, coalesce(ro.name, ps.name) AS through, g.account_id, g.valid_from, \
-                g.valid_until, g.revoked_at, g.conditions, \
-                array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS permissions \
-         FROM grants g \
-         LEFT JOIN roles ro ON ro.org_id = g.org_id AND ro.id = g.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-         JOIN permissions pm ON pm.org_id = g.org_id AND pm.id = ANY($3) \
-          AND (EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.org_id = g.org_id \
-                         AND rp.role_id = g.role_id AND rp.permission_id = pm.id) \
-               OR EXISTS (SELECT 1 FROM permission_set_permissions psp WHERE psp.org_id = g.org_id \
-                         AND psp.permission_set_id = g.permission_set_id AND psp.permission_id = pm.id)) \
-         WHERE g.org_id = $1 AND g.principal_id = ANY($2) \
-           AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '30 days') \
-           AND (g.valid_until IS NULL OR g.valid_until > now() - interval '30 days') \
-         GROUP BY g.org_id, g.id, ro.name, ps.name \
-         ORDER BY g.principal_id, g.valid_from, g.id",
-    )
-    .bind(org_id)
-    .bind(principals)
-    .bind(permissions)
-    .fetch_all(pool)
-    .await
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        principal_id: Uuid,
+        id: Uuid,
+        bundle: Uuid,
+        account_id: Option<Uuid>,
+        valid_from: DateTime<Utc>,
+        valid_until: Option<DateTime<Utc>>,
+        revoked_at: Option<DateTime<Utc>>,
+        conditions: serde_json::Value,
+    }
+    let (rows, bundles) = tokio::try_join!(
+        sqlx::query_as::<_, Row>(
+            "SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle, g.account_id, \
+                    g.valid_from, g.valid_until, g.revoked_at, g.conditions \
+             FROM grants g \
+             WHERE g.org_id = $1 AND g.principal_id = ANY($2) \
+               AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '30 days') \
+               AND (g.valid_until IS NULL OR g.valid_until > now() - interval '30 days') \
+             ORDER BY g.principal_id, g.valid_from, g.id",
+        )
+        .bind(org_id)
+        .bind(principals)
+        .fetch_all(pool),
+        sqlx::query_as::<_, (Uuid, String, Vec<String>)>(
+            "SELECT r.id, r.name, array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) \
+             FROM role_permissions rp \
+             JOIN roles r ON r.org_id = rp.org_id AND r.id = rp.role_id \
+             JOIN permissions pm ON pm.org_id = rp.org_id AND pm.id = rp.permission_id \
+             WHERE rp.org_id = $1 AND rp.permission_id = ANY($2) GROUP BY r.id, r.name \
+             UNION ALL \
+             SELECT s.id, s.name, array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) \
+             FROM permission_set_permissions sp \
+             JOIN permission_sets s ON s.org_id = sp.org_id AND s.id = sp.permission_set_id \
+             JOIN permissions pm ON pm.org_id = sp.org_id AND pm.id = sp.permission_id \
+             WHERE sp.org_id = $1 AND sp.permission_id = ANY($2) GROUP BY s.id, s.name",
+        )
+        .bind(org_id)
+        .bind(permissions)
+        .fetch_all(pool),
+    )?;
+    let bundles: std::collections::HashMap<Uuid, (String, Vec<String>)> = bundles
+        .into_iter()
+        .map(|(id, name, keys)| (id, (name, keys)))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|g| {
+            let (through, permissions) = bundles.get(&g.bundle)?.clone();
+            Some(Grant {
+                principal_id: g.principal_id,
+                id: g.id,
+                through,
+                account_id: g.account_id,
+                valid_from: g.valid_from,
+                valid_until: g.valid_until,
+                revoked_at: g.revoked_at,
+                conditions: g.conditions,
+                permissions,
+            })
+        })
+        .collect())
 }
 
 /// The accounts named by id or by name (any case): id, name.

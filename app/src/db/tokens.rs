@@ -14,16 +14,22 @@ pub struct TokenCaller {
 }
 
 /// The token with this hash, if it is neither revoked nor expired; its last use becomes
-/// `now`.
+/// `now` when the one recorded is a minute old or more. (Written on every call, the
+/// last use made each call a write, and a token's calls wait for each other on its row.)
 pub async fn authenticate(
     pool: &PgPool,
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<TokenCaller>> {
     sqlx::query_as::<_, TokenCaller>(
-        "UPDATE application_tokens SET last_used_at = $2 \
-         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
-         RETURNING org_id, id AS token_id, application_id",
+        "WITH t AS ( \
+           SELECT org_id, id, application_id, last_used_at FROM application_tokens \
+           WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)), \
+         touched AS ( \
+           UPDATE application_tokens a SET last_used_at = $2 FROM t \
+           WHERE a.org_id = t.org_id AND a.id = t.id \
+             AND (t.last_used_at IS NULL OR t.last_used_at < $2 - interval '1 minute')) \
+         SELECT org_id, id AS token_id, application_id FROM t",
     )
     .bind(hash)
     .bind(now)
