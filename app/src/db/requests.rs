@@ -353,7 +353,7 @@ pub async fn expiring(
     sqlx::query_as::<_, ExpiringGrant>(&format!(
         "SELECT g.id, g.principal_id, p.display_name AS principal, p.kind::text AS principal_kind, \
                 coalesce(ro.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, \
-                g.valid_until, g.reason, \
+                g.valid_until, g.reason, g.conditions, \
                 EXISTS (SELECT 1 FROM access_requests r WHERE r.org_id = g.org_id AND r.renews_grant_id = g.id \
                           AND r.status = 'pending') AS renewal_pending \
          FROM grants g \

@@ -129,6 +129,8 @@ pub struct ExpiringGrant {
     pub account: Option<String>,
     pub valid_until: DateTime<Utc>,
     pub reason: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "serde_json::Value"))]
+    pub conditions: ConditionsShown,
     pub renewal_pending: bool,
 }
 

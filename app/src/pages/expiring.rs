@@ -61,7 +61,8 @@ pub fn ExpiringPage() -> impl IntoView {
                                     <td><a href=format!("/principals/{}", g.principal_id)>{g.principal}</a>
                                         <div class="muted small">{g.principal_kind.replace('_', " ")}</div></td>
                                     <td>{g.bundle}<div class="muted small">{g.application}</div></td>
-                                    <td>{g.account.unwrap_or_else(|| "All accounts".into())}</td>
+                                    <td>{g.account.unwrap_or_else(|| "All accounts".into())}
+                                        {(!g.conditions.is_empty()).then(|| view! { <div class="small conditions" title=g.conditions.text.clone()>"Only when " {g.conditions.words.clone()}</div> })}</td>
                                     <td class="nowrap">{format_time(g.valid_until)}</td>
                                     <td class="small">{g.reason}</td>
                                     <td>{action}</td>

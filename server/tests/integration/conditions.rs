@@ -161,3 +161,37 @@ async fn a_requests_conditions_pass_to_the_grant_its_approval_makes(pool: sqlx::
     .unwrap();
     assert_eq!(stored, json!({"all": ["brand in Acme, Zest"]}));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn ending_access_is_listed_with_its_conditions(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let member = principal(&app, "member@northwind.example").await;
+    let (bundle, account) = (role(&app, false).await, acme(&app).await);
+    let until = (chrono::Utc::now() + chrono::Duration::days(5))
+        .date_naive()
+        .to_string();
+    let form = serde_urlencoded::to_string([
+        ("principal", member.to_string()),
+        ("bundle", bundle.to_string()),
+        ("account", account.to_string()),
+        ("until", until),
+        ("reason", "Covering the spring campaign".to_string()),
+        ("conditions", "region = EU".to_string()),
+    ])
+    .unwrap();
+    let (status, granted) = app.json(&admin, "/api/grants/create", &form).await;
+    assert_eq!(status, 200, "{granted}");
+    let grant = granted["Granted"]["grant"].as_str().unwrap().to_string();
+
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, week) = app.json(&approver, "/api/access/expiring", "days=7").await;
+    assert_eq!(status, 200, "{week}");
+    let ending = week
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == grant)
+        .unwrap_or_else(|| panic!("{week}"));
+    assert_eq!(ending["conditions"]["words"], "the resource's region is EU");
+}
