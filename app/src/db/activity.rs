@@ -101,3 +101,67 @@ pub async fn record(
     .fetch_all(&mut **tx)
     .await
 }
+
+/// What a batch of decisions tells of activity: every principal decided about, and the
+/// permissions allowed to them (with the account).
+#[derive(Debug, Default)]
+pub struct Decided {
+    principals: Vec<Uuid>,
+    used: (Vec<Uuid>, Vec<Uuid>, Vec<Option<Uuid>>),
+}
+
+impl Decided {
+    pub fn add(&mut self, principal: Uuid, allowed: Option<(Uuid, Option<Uuid>)>) {
+        self.principals.push(principal);
+        if let Some((permission, account)) = allowed {
+            self.used.0.push(principal);
+            self.used.1.push(permission);
+            self.used.2.push(account);
+        }
+    }
+}
+
+/// Decisions count as activity: the principals decided about are active at `at`, and
+/// the permissions allowed to them used. Written at most once an hour for each
+/// principal and each permission use, so that most batches write nothing; a principal
+/// another transaction is updating is left to it rather than waited for.
+pub async fn decided(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    decided: &Decided,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    if decided.principals.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "WITH used AS ( \
+           SELECT DISTINCT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[]) AS u(principal_id, permission_id, account_id)), \
+         stale AS ( \
+           SELECT u.* FROM used u WHERE NOT EXISTS ( \
+             SELECT 1 FROM permission_usage pu WHERE pu.org_id = $1 AND pu.principal_id = u.principal_id \
+               AND pu.permission_id = u.permission_id AND pu.account_id IS NOT DISTINCT FROM u.account_id \
+               AND pu.last_used_at >= $6 - interval '1 hour')), \
+         usage AS ( \
+           INSERT INTO permission_usage AS pu (org_id, principal_id, permission_id, account_id, last_used_at) \
+           SELECT $1, principal_id, permission_id, account_id, $6 FROM stale \
+           ORDER BY principal_id, permission_id, account_id \
+           ON CONFLICT (org_id, principal_id, permission_id, account_id) \
+           DO UPDATE SET last_used_at = excluded.last_used_at WHERE pu.last_used_at < excluded.last_used_at), \
+         quiet AS ( \
+           SELECT p.id FROM principals p \
+           WHERE p.org_id = $1 AND p.id = ANY($5) \
+             AND (p.last_activity_at IS NULL OR p.last_activity_at < $6 - interval '1 hour') \
+           ORDER BY p.id FOR NO KEY UPDATE SKIP LOCKED) \
+         UPDATE principals p SET last_activity_at = $6 FROM quiet WHERE p.org_id = $1 AND p.id = quiet.id",
+    )
+    .bind(org_id)
+    .bind(&decided.used.0)
+    .bind(&decided.used.1)
+    .bind(&decided.used.2)
+    .bind(&decided.principals)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

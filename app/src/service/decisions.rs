@@ -160,6 +160,7 @@ pub async fn decide_batch(
     let now = Utc::now();
     let mut answers = Vec::with_capacity(asked.len());
     let mut audited = Vec::new();
+    let mut activity = db::activity::Decided::default();
     for a in &asked {
         let a = match a {
             Ok(a) => a,
@@ -168,17 +169,19 @@ pub async fn decide_batch(
                 continue;
             }
         };
-        let (decision, subject) = found.decide(a, now);
-        if let Some((principal, high_impact)) = subject {
-            if high_impact {
-                audited.push((principal, a, decision.allowed));
+        let (decision, about) = found.decide(a, now);
+        if let Some(about) = about {
+            if about.high_impact {
+                audited.push((about.principal, a, decision.allowed));
             }
+            activity.add(about.principal, about.used.filter(|_| decision.allowed));
         }
         answers.push(answer(&decision, &|id| found.account_name(id)));
     }
     if !audited.is_empty() {
         record_high_impact(pool, &caller, &audited).await?;
     }
+    db::activity::decided(pool, org, &activity, now).await?;
     Ok(json!({ "policy_version": version, "decisions": answers }))
 }
 
@@ -263,7 +266,7 @@ struct Found {
     accounts: HashMap<String, Uuid>,
     account_names: HashMap<Uuid, String>,
     /// Known permission keys and whether they are high-impact.
-    permissions: HashMap<String, bool>,
+    permissions: HashMap<String, (Uuid, bool)>,
 }
 
 impl Found {
@@ -340,7 +343,7 @@ impl Found {
             account_names,
             permissions: permissions
                 .iter()
-                .map(|(_, key, high)| (key.clone(), *high))
+                .map(|(id, key, high)| (key.clone(), (*id, *high)))
                 .collect(),
         }
     }
@@ -362,20 +365,29 @@ impl Found {
             .unwrap_or_else(|| format!("account {id}"))
     }
 
-    /// The decision, and (when the principal is known) who it was about and whether the
-    /// permission is high-impact.
-    fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<(Uuid, bool)>) {
+    /// The decision, and (when the principal is known) what it was about.
+    fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<About>) {
         let Some(p) = self.principal(&a.principal) else {
             let why = Why::UnknownPrincipal {
                 principal: a.principal.clone(),
             };
             return (Decision::deny(why), None);
         };
-        let Some(&high_impact) = self.permissions.get(&a.permission) else {
+        let Some(&(permission, high_impact)) = self.permissions.get(&a.permission) else {
             let why = Why::UnknownPermission {
                 permission: a.permission.clone(),
             };
-            return (Decision::deny(why), Some((p.id, false)));
+            let about = About {
+                principal: p.id,
+                high_impact: false,
+                used: None,
+            };
+            return (Decision::deny(why), Some(about));
+        };
+        let about = |account| About {
+            principal: p.id,
+            high_impact,
+            used: Some((permission, account)),
         };
         let account = match &a.account {
             None => None,
@@ -383,7 +395,7 @@ impl Found {
                 Some(id) => Some(*id),
                 None => {
                     let why = Why::UnknownAccount { account: r.clone() };
-                    return (Decision::deny(why), Some((p.id, high_impact)));
+                    return (Decision::deny(why), Some(about(None)));
                 }
             },
         };
@@ -395,7 +407,7 @@ impl Found {
                     let why = Why::UnknownPrincipal {
                         principal: r.clone(),
                     };
-                    return (Decision::deny(why), Some((p.id, high_impact)));
+                    return (Decision::deny(why), Some(about(account)));
                 }
             },
         };
@@ -405,11 +417,16 @@ impl Found {
             resource: &a.resource,
             at,
         };
-        (
-            decide(p, &question, on_behalf_of),
-            Some((p.id, high_impact)),
-        )
+        (decide(p, &question, on_behalf_of), Some(about(account)))
     }
+}
+
+/// What a decision was about, once its principal is known.
+struct About {
+    principal: Uuid,
+    high_impact: bool,
+    /// The permission asked (when known) and the account.
+    used: Option<(Uuid, Option<Uuid>)>,
 }
 
 /// A decision as the API answers it: each reason as data, with its words.

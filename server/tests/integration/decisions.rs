@@ -539,3 +539,47 @@ async fn the_console_explains_a_decision_and_lists_who_may_do_it(pool: sqlx::PgP
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["Invalid"]["field"], "account");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn decisions_count_as_activity_and_allowed_ones_as_use(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let token = crm_token(&app).await;
+    let (role, acme) = (viewer_role(&app).await, acme(&app).await);
+    let allowed = newcomer(&app, "carla.active", false).await;
+    let denied = newcomer(&app, "dario.refused", false).await;
+    grant(&app, &admin, (allowed, role, Some(acme)), "").await;
+    let seen = |who: Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            let (last, uses): (Option<chrono::DateTime<chrono::Utc>>, i64) = sqlx::query_as(
+                "SELECT p.last_activity_at, (SELECT count(*) FROM permission_usage u WHERE u.principal_id = p.id) \
+                 FROM principals p WHERE p.id = $1",
+            )
+            .bind(who)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (last, uses)
+        }
+    };
+    assert_eq!(seen(allowed).await, (None, 0));
+
+    let checks = json!({"checks": [
+        check("carla.active", "contacts.view", "Acme Retail", "EU"),
+        check("dario.refused", "contacts.view", "Acme Retail", "EU"),
+    ]});
+    let (status, answer) = post_batch(&app, "/api/v1/decisions", Some(&token), &checks).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["decisions"][0]["allowed"], true);
+    assert_eq!(answer["decisions"][1]["allowed"], false);
+    let (first, uses) = seen(allowed).await;
+    assert!(first.is_some() && uses == 1, "{first:?} {uses}");
+    let (refused, none) = seen(denied).await;
+    assert!(refused.is_some(), "a refused principal was active too");
+    assert_eq!(none, 0, "a refusal is no use of the permission");
+
+    // Within the hour, asking again writes nothing.
+    post_batch(&app, "/api/v1/decisions", Some(&token), &checks).await;
+    assert_eq!(seen(allowed).await, (first, 1));
+}
