@@ -255,8 +255,10 @@ pub async fn reach(
     else {
         return Ok(());
     };
+    // An operation whose input chooses a change (the dormant report's suspend or
+    // revoke) changes, whatever its row's own permission.
     let reading = match operation.needs {
-        Needs::Permission(permission) => permission.reads_only(),
+        Needs::Permission(permission) => permission.reads_only() && operation.choices.is_empty(),
         _ => false,
     };
     if caller.scope.reaches(&touches, reading) {

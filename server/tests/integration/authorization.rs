@@ -41,8 +41,8 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/approvals/count", ""),
     ("/api/access/expiring", "days=7"),
     ("/api/access/choices", ""),
-    ("/api/access/explain", "query[principal]={principal}&query[permission]={application}%2Fcontacts.view&query[attributes]=region+%3D+EU"),
-    ("/api/access/who", "query[permission]={application}%2Fcontacts.view&query[account]={account}"),
+    ("/api/access/explain", "query[principal]={principal}&query[permission]={crm}%2Fcontacts.view&query[attributes]=region+%3D+EU"),
+    ("/api/access/who", "query[permission]={crm}%2Fcontacts.view&query[account]={account}"),
     ("/api/access/renew", "grant={grant}"),
     ("/api/approvals/decide-many", "requests[0]={request}&approve=true&comment="),
     ("/api/sod/overview", ""),
@@ -180,6 +180,7 @@ impl DemoIds {
             ("delivery", "SELECT id FROM webhook_deliveries ORDER BY id LIMIT 1"),
             ("token", "SELECT id FROM application_tokens ORDER BY id LIMIT 1"),
             ("application", "SELECT id FROM applications WHERE NOT is_console ORDER BY id LIMIT 1"),
+            ("crm", "SELECT id FROM applications WHERE name = 'Acme CRM'"),
             ("account", "SELECT id FROM accounts ORDER BY id LIMIT 1"),
             ("rule", "SELECT id FROM sod_rules ORDER BY id LIMIT 1"),
             ("permission", "SELECT id FROM permissions ORDER BY id LIMIT 1"),
@@ -700,6 +701,40 @@ async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgP
                 );
             }
         }
+    }
+
+    // A principal of both accounts is read, but not changed: suspending it would reach
+    // the other account too.
+    let shared: Uuid = sqlx::query_scalar(
+        "SELECT a.principal_id FROM principal_accounts a JOIN principal_accounts b \
+           ON b.principal_id = a.principal_id AND b.account_id = $2 \
+         WHERE a.account_id = $1 ORDER BY 1 LIMIT 1",
+    )
+    .bind(ours)
+    .bind(theirs)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (status, _) = app
+        .json(
+            &scoped,
+            "/api/principals/detail",
+            &format!("principal={shared}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for (path, body) in [
+        (
+            "/api/principals/status",
+            format!("principal={shared}&status=suspended&reason=Leaving+the+team"),
+        ),
+        (
+            "/api/reports/act",
+            format!("action=suspend&reason=Leaving+the+team&principals[0]={shared}"),
+        ),
+    ] {
+        let (status, answer) = app.json(&scoped, path, &body).await;
+        assert_eq!(status, 403, "{path}: {answer}");
     }
 
     // The lists: the other account cannot be chosen as a filter, and only the caller's
