@@ -268,6 +268,19 @@ pub async fn reach(
     }
 }
 
+/// As `reach`, for each of `targets`.
+pub async fn reach_each(
+    pool: &PgPool,
+    caller: &Caller,
+    path: &str,
+    targets: &[Uuid],
+) -> Result<(), AppError> {
+    for target in targets {
+        reach(pool, caller, path, *target).await?;
+    }
+    Ok(())
+}
+
 /// Lets the admitted `caller` act on the accounts chosen in the input of the operation
 /// (none: every account).
 pub fn reach_accounts(caller: &Caller, accounts: &[Uuid]) -> Result<(), AppError> {

@@ -85,10 +85,7 @@ pub async fn authorize_on_each<F: leptos::server_fn::ServerFn>(
     targets: &[Uuid],
 ) -> Result<Caller, AppError> {
     let caller = authorize::<F>().await?;
-    let pool = pool()?;
-    for target in targets {
-        crate::caller::reach(&pool, &caller, F::PATH, *target).await?;
-    }
+    crate::caller::reach_each(&pool()?, &caller, F::PATH, targets).await?;
     Ok(caller)
 }
 

@@ -25,9 +25,7 @@ pub async fn act_on_principals(
     use leptos::server_fn::ServerFn;
     let caller = guard::authorize_choice::<ActOnPrincipals>("action", &action).await?;
     let pool = guard::pool()?;
-    for principal in &principals {
-        crate::caller::reach(&pool, &caller, ActOnPrincipals::PATH, *principal).await?;
-    }
+    crate::caller::reach_each(&pool, &caller, ActOnPrincipals::PATH, &principals).await?;
     if action == "review" {
         return crate::service::reviews::review_selection(&pool, &caller, &principals, &reason)
             .await;
