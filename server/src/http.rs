@@ -12,6 +12,7 @@ use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
 use app::service::consent::ProofFormat;
+use app::service::decisions::Decider;
 use app::service::secrets::SecretKeys;
 use app::{shell, App};
 use axum::body::Body;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// Served over https: browsers are told to use nothing else.
     pub https: bool,
+    /// Answers the decision API, from this instance's copy of each policy.
+    pub decider: Decider,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -65,6 +68,7 @@ pub fn router(
         pool: pool.clone(),
         public_origin: config.public_url.clone(),
         https: config.is_https(),
+        decider: Decider::cached(pool.clone()),
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
@@ -529,7 +533,7 @@ async fn decide(State(state): State<AppState>, request: Request) -> Response {
         Ok(batch) => batch,
         Err(refused) => return refused,
     };
-    match app::service::decisions::decide_batch(&state.pool, caller, &body).await {
+    match state.decider.decide_batch(caller, &body).await {
         Ok(answer) => axum::Json(answer).into_response(),
         Err(e) => api_error_from(e),
     }

@@ -22,6 +22,10 @@ pub struct Subject {
     pub attributes: serde_json::Value,
 }
 
+const SUBJECTS: &str = "SELECT id, display_name, email, external_id, kind::text AS kind, \
+        employment_type::text AS employment_type, status::text AS status, end_date, attributes \
+     FROM principals";
+
 /// The principals named by id, email (any case) or external id.
 pub async fn principals(
     pool: &PgPool,
@@ -29,12 +33,9 @@ pub async fn principals(
     ids: &[Uuid],
     names: &[String],
 ) -> sqlx::Result<Vec<Subject>> {
-    sqlx::query_as(
-        "SELECT id, display_name, email, external_id, kind::text AS kind, \
-                employment_type::text AS employment_type, status::text AS status, end_date, attributes \
-         FROM principals \
-         WHERE org_id = $1 AND (id = ANY($2) OR email = ANY($3) OR external_id = ANY($4))",
-    )
+    sqlx::query_as(&format!(
+        "{SUBJECTS} WHERE org_id = $1 AND (id = ANY($2) OR email = ANY($3) OR external_id = ANY($4))"
+    ))
     .bind(org_id)
     .bind(ids)
     .bind(
@@ -84,6 +85,8 @@ pub async fn catalogue(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uuid, S
 pub struct Grant {
     pub principal_id: Uuid,
     pub id: Uuid,
+    /// The application of its role or permission set.
+    pub application_id: Uuid,
     pub through: String,
     pub account_id: Option<Uuid>,
     pub valid_from: DateTime<Utc>,
@@ -105,68 +108,150 @@ pub async fn grants(
     principals: &[Uuid],
     permissions: &[Uuid],
 ) -> sqlx::Result<Vec<Grant>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        principal_id: Uuid,
-        id: Uuid,
-        bundle: Uuid,
-        account_id: Option<Uuid>,
-        valid_from: DateTime<Utc>,
-        valid_until: Option<DateTime<Utc>>,
-        revoked_at: Option<DateTime<Utc>>,
-        conditions: serde_json::Value,
-    }
+    let grants_sql = format!("{GRANTS} AND g.principal_id = ANY($2) {GRANTS_ORDER}");
+    let bundles_sql = format!(
+        "{ROLES} AND rp.permission_id = ANY($2) GROUP BY r.org_id, r.id \
+         UNION ALL {SETS} AND sp.permission_id = ANY($2) GROUP BY s.org_id, s.id"
+    );
     let (rows, bundles) = tokio::try_join!(
-        sqlx::query_as::<_, Row>(
-            "SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle, g.account_id, \
-                    g.valid_from, g.valid_until, g.revoked_at, g.conditions \
-             FROM grants g \
-             WHERE g.org_id = $1 AND g.principal_id = ANY($2) \
-               AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '30 days') \
-               AND (g.valid_until IS NULL OR g.valid_until > now() - interval '30 days') \
-             ORDER BY g.principal_id, g.valid_from, g.id",
-        )
-        .bind(org_id)
-        .bind(principals)
-        .fetch_all(pool),
-        sqlx::query_as::<_, (Uuid, String, Vec<String>)>(
-            "SELECT r.id, r.name, array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) \
-             FROM role_permissions rp \
-             JOIN roles r ON r.org_id = rp.org_id AND r.id = rp.role_id \
-             JOIN permissions pm ON pm.org_id = rp.org_id AND pm.id = rp.permission_id \
-             WHERE rp.org_id = $1 AND rp.permission_id = ANY($2) GROUP BY r.id, r.name \
-             UNION ALL \
-             SELECT s.id, s.name, array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) \
-             FROM permission_set_permissions sp \
-             JOIN permission_sets s ON s.org_id = sp.org_id AND s.id = sp.permission_set_id \
-             JOIN permissions pm ON pm.org_id = sp.org_id AND pm.id = sp.permission_id \
-             WHERE sp.org_id = $1 AND sp.permission_id = ANY($2) GROUP BY s.id, s.name",
-        )
-        .bind(org_id)
-        .bind(permissions)
-        .fetch_all(pool),
+        sqlx::query_as::<_, GrantRow>(&grants_sql)
+            .bind(org_id)
+            .bind(principals)
+            .fetch_all(pool),
+        sqlx::query_as::<_, Bundle>(&bundles_sql)
+            .bind(org_id)
+            .bind(permissions)
+            .fetch_all(pool),
     )?;
-    let bundles: std::collections::HashMap<Uuid, (String, Vec<String>)> = bundles
-        .into_iter()
-        .map(|(id, name, keys)| (id, (name, keys)))
-        .collect();
-    Ok(rows
-        .into_iter()
+    Ok(joined(rows, bundles))
+}
+
+/// Everything the organisation's decisions read, as of one moment: the policy version,
+/// every principal, account and permission of the governed applications, and every
+/// grant that [`grants`] would read. Read in one repeatable-read transaction, so that
+/// the version names exactly this state.
+pub struct Everything {
+    pub version: i64,
+    pub principals: Vec<Subject>,
+    pub accounts: Vec<(Uuid, String)>,
+    /// Application, id, `resource.action`, high impact.
+    pub permissions: Vec<(Uuid, Uuid, String, bool)>,
+    pub grants: Vec<Grant>,
+}
+
+pub async fn everything(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Everything> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let version = sqlx::query_scalar("SELECT policy_version FROM organisations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let principals = sqlx::query_as(&format!("{SUBJECTS} WHERE org_id = $1"))
+        .bind(org_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let accounts = sqlx::query_as("SELECT id, name FROM accounts WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let permissions = sqlx::query_as(
+        "SELECT p.application_id, p.id, p.resource || '.' || p.action, p.high_impact \
+         FROM permissions p JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id \
+         WHERE p.org_id = $1 AND NOT a.is_console",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let rows = sqlx::query_as::<_, GrantRow>(&format!("{GRANTS} {GRANTS_ORDER}"))
+        .bind(org_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let bundles = sqlx::query_as::<_, Bundle>(&format!(
+        "{ROLES} GROUP BY r.org_id, r.id UNION ALL {SETS} GROUP BY s.org_id, s.id"
+    ))
+    .bind(org_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Everything {
+        version,
+        principals,
+        accounts,
+        permissions,
+        grants: joined(rows, bundles),
+    })
+}
+
+const GRANTS: &str =
+    "SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle, \
+            g.account_id, g.valid_from, g.valid_until, g.revoked_at, g.conditions \
+     FROM grants g \
+     WHERE g.org_id = $1 \
+       AND (g.revoked_at IS NULL OR g.revoked_at > now() - interval '30 days') \
+       AND (g.valid_until IS NULL OR g.valid_until > now() - interval '30 days')";
+
+/// The order reasons name grants in.
+const GRANTS_ORDER: &str = "ORDER BY g.principal_id, g.valid_from, g.id";
+
+const ROLES: &str = "SELECT r.id, r.application_id, r.name, \
+            array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS keys \
+     FROM role_permissions rp \
+     JOIN roles r ON r.org_id = rp.org_id AND r.id = rp.role_id \
+     JOIN permissions pm ON pm.org_id = rp.org_id AND pm.id = rp.permission_id \
+     WHERE rp.org_id = $1";
+
+const SETS: &str = "SELECT s.id, s.application_id, s.name, \
+            array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS keys \
+     FROM permission_set_permissions sp \
+     JOIN permission_sets s ON s.org_id = sp.org_id AND s.id = sp.permission_set_id \
+     JOIN permissions pm ON pm.org_id = sp.org_id AND pm.id = sp.permission_id \
+     WHERE sp.org_id = $1";
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    principal_id: Uuid,
+    id: Uuid,
+    bundle: Uuid,
+    account_id: Option<Uuid>,
+    valid_from: DateTime<Utc>,
+    valid_until: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    conditions: serde_json::Value,
+}
+
+/// A role or permission set and its permissions (those asked, or all).
+#[derive(sqlx::FromRow)]
+struct Bundle {
+    id: Uuid,
+    application_id: Uuid,
+    name: String,
+    keys: Vec<String>,
+}
+
+/// Each grant with its bundle's application, name and permissions; a grant whose
+/// bundle holds none of the permissions read is left out.
+fn joined(rows: Vec<GrantRow>, bundles: Vec<Bundle>) -> Vec<Grant> {
+    let bundles: std::collections::HashMap<Uuid, Bundle> =
+        bundles.into_iter().map(|b| (b.id, b)).collect();
+    rows.into_iter()
         .filter_map(|g| {
-            let (through, permissions) = bundles.get(&g.bundle)?.clone();
+            let b = bundles.get(&g.bundle)?;
             Some(Grant {
                 principal_id: g.principal_id,
                 id: g.id,
-                through,
+                application_id: b.application_id,
+                through: b.name.clone(),
                 account_id: g.account_id,
                 valid_from: g.valid_from,
                 valid_until: g.valid_until,
                 revoked_at: g.revoked_at,
                 conditions: g.conditions,
-                permissions,
+                permissions: b.keys.clone(),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// The accounts named by id or by name (any case): id, name.

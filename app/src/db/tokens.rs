@@ -11,9 +11,13 @@ pub struct TokenCaller {
     pub org_id: Uuid,
     pub token_id: Uuid,
     pub application_id: Uuid,
+    /// The organisation's policy version when the token was checked.
+    pub policy_version: i64,
 }
 
-/// The token with this hash, if it is neither revoked nor expired; its last use becomes
+/// The token with this hash, if it is neither revoked nor expired, with its
+/// organisation's policy version (read here so that a decision needs no query of its
+/// own to know whether its copy of the policy is current); its last use becomes
 /// `now` when the one recorded is a minute old or more. (Written on every call, the
 /// last use made each call a write, and a token's calls wait for each other on its row.)
 pub async fn authenticate(
@@ -29,7 +33,8 @@ pub async fn authenticate(
            UPDATE application_tokens a SET last_used_at = $2 FROM t \
            WHERE a.org_id = t.org_id AND a.id = t.id \
              AND (t.last_used_at IS NULL OR t.last_used_at < $2 - interval '1 minute')) \
-         SELECT org_id, id AS token_id, application_id FROM t",
+         SELECT t.org_id, t.id AS token_id, t.application_id, o.policy_version \
+         FROM t JOIN organisations o ON o.id = t.org_id",
     )
     .bind(hash)
     .bind(now)

@@ -573,6 +573,12 @@ async fn decisions_count_as_activity_and_allowed_ones_as_use(pool: sqlx::PgPool)
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["decisions"][0]["allowed"], true);
     assert_eq!(answer["decisions"][1]["allowed"], false);
+    // Activity is written in the background, once a second.
+    let mut waited = 0;
+    while seen(denied).await.0.is_none() && waited < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
     let (first, uses) = seen(allowed).await;
     assert!(first.is_some() && uses == 1, "{first:?} {uses}");
     let (refused, none) = seen(denied).await;
@@ -581,5 +587,99 @@ async fn decisions_count_as_activity_and_allowed_ones_as_use(pool: sqlx::PgPool)
 
     // Within the hour, asking again writes nothing.
     post_batch(&app, "/api/v1/decisions", Some(&token), &checks).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(seen(allowed).await, (first, 1));
+}
+
+/// Each instance answers from its copy of the policy while that copy is of the current
+/// version: the copy answers as the database does, and a change made through another
+/// instance is seen at once.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_copy_in_memory_answers_alike_and_a_change_elsewhere_is_seen_at_once(pool: sqlx::PgPool) {
+    use app::service::decisions::Decider;
+
+    let one = spawn_demo(pool.clone()).await;
+    let other = crate::common::spawn(pool).await;
+    let admin = one.demo_client("admin@northwind.example").await;
+    let token = crm_token(&one).await;
+    let (role, acme) = (viewer_role(&one).await, acme(&one).await);
+    let ana = newcomer(&one, "ana.cached", false).await;
+    let granted = grant(&one, &admin, (ana, role, Some(acme)), "region = EU").await;
+    let checks = json!({"checks": [
+        check("ana.cached", "contacts.view", "Acme Retail", "EU"),
+        check("ana.cached", "contacts.view", "Acme Retail", "US"),
+        check("ana.cached", "contacts.view", "Evergreen Foods", "EU"),
+        check("ana.cached", "contacts.export", "Acme Retail", "EU"),
+        check("nobody.here", "contacts.view", "Acme Retail", "EU"),
+        check("ana.cached", "contacts.view", "No Such Client", "EU"),
+    ]});
+
+    // In-process, the copy is loaded and answers every check as the database does.
+    let (org, application): (Uuid, Uuid) =
+        sqlx::query_as("SELECT org_id, id FROM applications WHERE name = 'Acme CRM'")
+            .fetch_one(&one.pool)
+            .await
+            .unwrap();
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT policy_version FROM organisations")
+            .fetch_one(&one.pool)
+            .await
+            .unwrap()
+    };
+    let caller = |policy_version| app::db::tokens::TokenCaller {
+        org_id: org,
+        token_id: Uuid::nil(),
+        application_id: application,
+        policy_version,
+    };
+    let (cached, uncached) = (
+        Decider::cached(one.pool.clone()),
+        Decider::uncached(one.pool.clone()),
+    );
+    cached.prepare(org).await;
+    let before = version().await;
+    assert!(cached.answers_from_memory(org, before));
+    let from_memory = cached.decide_batch(caller(before), &checks).await.unwrap();
+    assert_eq!(
+        from_memory,
+        uncached
+            .decide_batch(caller(before), &checks)
+            .await
+            .unwrap()
+    );
+    assert_eq!(from_memory["decisions"][0]["allowed"], true);
+    assert_eq!(reasons(&from_memory["decisions"][1]), ["conditions_unmet"]);
+
+    // The other instance answers too (its copy loads after its first decision).
+    let ask_other = || async {
+        let (status, answer) = post_batch(&other, "/api/v1/decisions", Some(&token), &checks).await;
+        assert_eq!(status, 200, "{answer}");
+        answer
+    };
+    assert_eq!(ask_other().await["decisions"], from_memory["decisions"]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(ask_other().await["decisions"], from_memory["decisions"]);
+
+    // Revoked on the first instance: the other refuses at once, and the in-process copy
+    // is no longer used.
+    let body = format!("grant={granted}&reason=Left+the+account");
+    let (status, _) = one.json(&admin, "/api/grants/revoke", &body).await;
+    assert_eq!(status, 200);
+    let revoked = std::time::Instant::now();
+    let answer = ask_other().await;
+    assert!(revoked.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(answer["decisions"][0]["allowed"], false);
+    assert_eq!(reasons(&answer["decisions"][0]), ["revoked"]);
+    let after = version().await;
+    assert!(after > before);
+    assert!(!cached.answers_from_memory(org, after));
+    let answer = cached.decide_batch(caller(after), &checks).await.unwrap();
+    assert_eq!(reasons(&answer["decisions"][0]), ["revoked"]);
+    assert_eq!(answer["policy_version"], after);
+    cached.prepare(org).await;
+    assert!(cached.answers_from_memory(org, after));
+    assert_eq!(
+        cached.decide_batch(caller(after), &checks).await.unwrap(),
+        answer
+    );
 }

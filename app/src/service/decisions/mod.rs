@@ -4,9 +4,14 @@
 //! version. A check that cannot be read gets an error of its own and never stops the
 //! others; unknown principals, permissions and accounts are refusals with the reason.
 
-use std::collections::{BTreeMap, HashMap};
+mod activity;
+mod cache;
+mod found;
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sqlx::PgPool;
@@ -18,9 +23,9 @@ use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
 use crate::model::access::{Explanation, HeldGrant, Holder, Holders};
 use crate::model::ConditionsShown;
+use found::Found;
 use rules::audit::AuditAction;
-use rules::policy::conditions::Conditions;
-use rules::policy::{decide, Decision, Grant, Principal, Question, Why};
+use rules::policy::Decision;
 
 /// At most this many checks in one request.
 pub const MAX_CHECKS: usize = 1_000;
@@ -130,59 +135,120 @@ fn ids_and_names<'a>(refs: impl Iterator<Item = &'a String>) -> (Vec<Uuid>, Vec<
     (ids, names)
 }
 
-/// Answers a batch `{"checks": [...]}`.
-pub async fn decide_batch(
-    pool: &PgPool,
-    caller: TokenCaller,
-    body: &Value,
-) -> Result<Value, AppError> {
-    let Some(checks) = body.get("checks").and_then(Value::as_array) else {
-        return Err(AppError::invalid(
-            "checks",
-            "Send {\"checks\": [{\"principal\": …, \"permission\": \"resource.action\", …}]}.",
-        ));
-    };
-    if checks.is_empty() || checks.len() > MAX_CHECKS {
-        return Err(AppError::invalid(
-            "checks",
-            format!(
-                "Send between 1 and {MAX_CHECKS} checks; this batch has {}.",
-                checks.len()
-            ),
-        ));
+/// Decides for the governed systems: from the instance's copy of the policy when it is
+/// current, from the database otherwise; the activity decisions tell of is written in
+/// the background.
+#[derive(Clone)]
+pub struct Decider {
+    pool: PgPool,
+    cache: Option<Arc<cache::Cache>>,
+    activity: Option<Arc<activity::Activity>>,
+}
+
+impl Decider {
+    /// Keeps a copy of each organisation's policy, used while it is current.
+    pub fn cached(pool: PgPool) -> Self {
+        Decider {
+            cache: Some(cache::Cache::new(pool.clone())),
+            activity: Some(activity::Activity::start(pool.clone())),
+            pool,
+        }
     }
-    let org = caller.org_id;
-    // The version first: an answer never claims a newer version than the data it read.
-    let version = db::policy::version(pool, org).await?;
-    let asked: Vec<Result<Asked, String>> = checks.iter().map(read_check).collect();
-    let readable: Vec<&Asked> = asked.iter().filter_map(|a| a.as_ref().ok()).collect();
-    let found = look_up(pool, org, caller.application_id, &readable).await?;
-    let now = Utc::now();
-    let mut answers = Vec::with_capacity(asked.len());
-    let mut audited = Vec::new();
-    let mut activity = db::activity::Decided::default();
-    for a in &asked {
-        let a = match a {
-            Ok(a) => a,
-            Err(message) => {
-                answers.push(json!({ "error": message }));
-                continue;
+
+    /// Reads the database for every batch and writes its activity before answering.
+    pub fn uncached(pool: PgPool) -> Self {
+        Decider {
+            pool,
+            cache: None,
+            activity: None,
+        }
+    }
+
+    /// Loads the organisation's copy of its policy now, rather than in the background
+    /// when decisions first ask for it.
+    pub async fn prepare(&self, org: Uuid) {
+        if let Some(cache) = &self.cache {
+            cache.load_now(org).await;
+        }
+    }
+
+    /// Whether decisions for the organisation at this policy version are answered from
+    /// memory.
+    pub fn answers_from_memory(&self, org: Uuid, version: i64) -> bool {
+        self.cache.as_ref().is_some_and(|c| c.holds(org, version))
+    }
+
+    /// Answers a batch `{"checks": [...]}`.
+    pub async fn decide_batch(&self, caller: TokenCaller, body: &Value) -> Result<Value, AppError> {
+        let Some(checks) = body.get("checks").and_then(Value::as_array) else {
+            return Err(AppError::invalid(
+                "checks",
+                "Send {\"checks\": [{\"principal\": …, \"permission\": \"resource.action\", …}]}.",
+            ));
+        };
+        if checks.is_empty() || checks.len() > MAX_CHECKS {
+            return Err(AppError::invalid(
+                "checks",
+                format!(
+                    "Send between 1 and {MAX_CHECKS} checks; this batch has {}.",
+                    checks.len()
+                ),
+            ));
+        }
+        let org = caller.org_id;
+        let asked: Vec<Result<Asked, String>> = checks.iter().map(read_check).collect();
+        let snapshot = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.current(org, caller.policy_version));
+        let read;
+        let (version, found) = match &snapshot {
+            Some(s) => (s.version, &s.found),
+            None => {
+                // The version first: an answer never claims a newer version than the
+                // data it read.
+                let version = db::policy::version(&self.pool, org).await?;
+                let readable: Vec<&Asked> = asked.iter().filter_map(|a| a.as_ref().ok()).collect();
+                read = look_up(&self.pool, org, caller.application_id, &readable).await?;
+                (version, &read)
             }
         };
-        let (decision, about) = found.decide(a, now);
-        if let Some(about) = about {
-            if about.high_impact {
-                audited.push((about.principal, a, decision.allowed));
+        let now = Utc::now();
+        let mut answers = Vec::with_capacity(asked.len());
+        let mut audited = Vec::new();
+        let mut seen = Vec::with_capacity(asked.len());
+        for a in &asked {
+            let a = match a {
+                Ok(a) => a,
+                Err(message) => {
+                    answers.push(json!({ "error": message }));
+                    continue;
+                }
+            };
+            let (decision, about) = found.decide(caller.application_id, a, now);
+            if let Some(about) = about {
+                if about.high_impact {
+                    audited.push((about.principal, a, decision.allowed));
+                }
+                seen.push((about.principal, about.used.filter(|_| decision.allowed)));
             }
-            activity.add(about.principal, about.used.filter(|_| decision.allowed));
+            answers.push(answer(&decision, &|id| found.account_name(id)));
         }
-        answers.push(answer(&decision, &|id| found.account_name(id)));
+        if !audited.is_empty() {
+            record_high_impact(&self.pool, &caller, &audited).await?;
+        }
+        match &self.activity {
+            Some(activity) => activity.add(org, seen),
+            None => {
+                let mut decided = db::activity::Decided::default();
+                for (principal, used) in seen {
+                    decided.add(principal, used);
+                }
+                db::activity::decided(&self.pool, org, &decided, now).await?;
+            }
+        }
+        Ok(json!({ "policy_version": version, "decisions": answers }))
     }
-    if !audited.is_empty() {
-        record_high_impact(pool, &caller, &audited).await?;
-    }
-    db::activity::decided(pool, org, &activity, now).await?;
-    Ok(json!({ "policy_version": version, "decisions": answers }))
 }
 
 /// One check asked from the console's explain page: the decision in words, and the
@@ -214,7 +280,7 @@ pub async fn explain(
                 .id,
         );
     }
-    let (decision, _) = found.decide(a, Utc::now());
+    let (decision, _) = found.decide(application, a, Utc::now());
     let name = |id: Uuid| found.account_name(id);
     let explanation = Explanation {
         allowed: decision.allowed,
@@ -238,7 +304,6 @@ async fn look_up(
     asked: &[&Asked],
 ) -> Result<Found, AppError> {
     let readable = || asked.iter().copied();
-
     let (principal_ids, principal_names) = ids_and_names(
         readable().flat_map(|a| std::iter::once(&a.principal).chain(a.on_behalf_of.as_ref())),
     );
@@ -254,179 +319,11 @@ async fn look_up(
     let permission_ids: Vec<Uuid> = permissions.iter().map(|(id, ..)| *id).collect();
     let subject_ids: Vec<Uuid> = subjects.iter().map(|s| s.id).collect();
     let grants = db::policy::grants(pool, org, &subject_ids, &permission_ids).await?;
+    let permissions: Vec<(Uuid, Uuid, String, bool)> = permissions
+        .into_iter()
+        .map(|(id, key, high)| (application, id, key, high))
+        .collect();
     Ok(Found::new(subjects, grants, &accounts, &permissions))
-}
-
-/// What the batch's references resolved to.
-struct Found {
-    /// By id, by email (lower case) and by external id (as written): a reference is
-    /// looked up in that order, so an email never stands for another principal's
-    /// external id.
-    principals: [HashMap<String, Principal>; 3],
-    accounts: HashMap<String, Uuid>,
-    account_names: HashMap<Uuid, String>,
-    /// Known permission keys and whether they are high-impact.
-    permissions: HashMap<String, (Uuid, bool)>,
-}
-
-impl Found {
-    fn new(
-        subjects: Vec<db::policy::Subject>,
-        grants: Vec<db::policy::Grant>,
-        accounts: &[(Uuid, String)],
-        permissions: &[(Uuid, String, bool)],
-    ) -> Self {
-        let mut by_principal: HashMap<Uuid, Vec<Grant>> = HashMap::new();
-        for g in grants {
-            // A grant whose stored conditions cannot be read allows nothing.
-            let Ok(conditions) = Conditions::from_json(&g.conditions) else {
-                tracing::warn!(grant = %g.id, "a grant's stored conditions cannot be read");
-                continue;
-            };
-            by_principal.entry(g.principal_id).or_default().push(Grant {
-                id: g.id,
-                through: g.through,
-                account_id: g.account_id,
-                valid_from: g.valid_from,
-                valid_until: g.valid_until,
-                revoked_at: g.revoked_at,
-                permissions: g.permissions.into_iter().collect(),
-                conditions,
-            });
-        }
-        let mut principals: [HashMap<String, Principal>; 3] = Default::default();
-        for s in subjects {
-            let mut attributes: BTreeMap<String, String> = s
-                .attributes
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, v)| Some((k.to_lowercase(), v.as_str()?.to_string())))
-                .collect();
-            attributes.insert("kind".into(), s.kind.clone());
-            if let Some(t) = &s.employment_type {
-                attributes.insert("employment_type".into(), t.clone());
-            }
-            let principal = Principal {
-                id: s.id,
-                name: s.display_name.clone(),
-                status: s.status,
-                ends_at: s
-                    .end_date
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|t| t.and_utc()),
-                attributes,
-                clearance: None,
-                grants: by_principal.remove(&s.id).unwrap_or_default(),
-            };
-            let refs = [
-                Some(s.id.to_string()),
-                s.email.clone(),
-                s.external_id.clone(),
-            ];
-            for (map, r) in principals.iter_mut().zip(refs) {
-                if let Some(r) = r {
-                    map.insert(r, principal.clone());
-                }
-            }
-        }
-        let mut by_ref = HashMap::new();
-        let mut account_names = HashMap::new();
-        for (id, name) in accounts {
-            by_ref.insert(id.to_string(), *id);
-            by_ref.insert(name.to_lowercase(), *id);
-            account_names.insert(*id, name.clone());
-        }
-        Found {
-            principals,
-            accounts: by_ref,
-            account_names,
-            permissions: permissions
-                .iter()
-                .map(|(id, key, high)| (key.clone(), (*id, *high)))
-                .collect(),
-        }
-    }
-
-    /// The principal a reference names: by id, then email, then external id.
-    fn principal(&self, r: &str) -> Option<&Principal> {
-        let [by_id, by_email, by_external_id] = &self.principals;
-        Uuid::parse_str(r)
-            .ok()
-            .and_then(|id| by_id.get(&id.to_string()))
-            .or_else(|| by_email.get(&r.to_lowercase()))
-            .or_else(|| by_external_id.get(r))
-    }
-
-    fn account_name(&self, id: Uuid) -> String {
-        self.account_names
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("account {id}"))
-    }
-
-    /// The decision, and (when the principal is known) what it was about.
-    fn decide(&self, a: &Asked, at: DateTime<Utc>) -> (Decision, Option<About>) {
-        let Some(p) = self.principal(&a.principal) else {
-            let why = Why::UnknownPrincipal {
-                principal: a.principal.clone(),
-            };
-            return (Decision::deny(why), None);
-        };
-        let Some(&(permission, high_impact)) = self.permissions.get(&a.permission) else {
-            let why = Why::UnknownPermission {
-                permission: a.permission.clone(),
-            };
-            let about = About {
-                principal: p.id,
-                high_impact: false,
-                used: None,
-            };
-            return (Decision::deny(why), Some(about));
-        };
-        let about = |account| About {
-            principal: p.id,
-            high_impact,
-            used: Some((permission, account)),
-        };
-        let account = match &a.account {
-            None => None,
-            Some(r) => match self.accounts.get(&r.to_lowercase()) {
-                Some(id) => Some(*id),
-                None => {
-                    let why = Why::UnknownAccount { account: r.clone() };
-                    return (Decision::deny(why), Some(about(None)));
-                }
-            },
-        };
-        let on_behalf_of = match &a.on_behalf_of {
-            None => None,
-            Some(r) => match self.principal(r) {
-                Some(human) => Some(human),
-                None => {
-                    let why = Why::UnknownPrincipal {
-                        principal: r.clone(),
-                    };
-                    return (Decision::deny(why), Some(about(account)));
-                }
-            },
-        };
-        let question = Question {
-            permission: &a.permission,
-            account,
-            resource: &a.resource,
-            at,
-        };
-        (decide(p, &question, on_behalf_of), Some(about(account)))
-    }
-}
-
-/// What a decision was about, once its principal is known.
-struct About {
-    principal: Uuid,
-    high_impact: bool,
-    /// The permission asked (when known) and the account.
-    used: Option<(Uuid, Option<Uuid>)>,
 }
 
 /// A decision as the API answers it: each reason as data, with its words.
