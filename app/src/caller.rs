@@ -83,6 +83,8 @@ pub struct Caller {
     /// admits the caller to it, and nothing before.
     pub scope: AccountScope,
     pub origin: RequestOrigin,
+    /// A person: AI agents, bots and integrations never decide requests or reviews.
+    pub may_decide: bool,
 }
 
 impl Caller {
@@ -181,6 +183,7 @@ pub async fn caller_from_session(
         reach,
         scope: AccountScope::Only(Vec::new()),
         origin,
+        may_decide: rules::principals::non_human::may_decide(&who.kind),
     }))
 }
 
@@ -206,7 +209,9 @@ pub fn admit_choice(
         return Err(AppError::Forbidden);
     };
     let mut caller = caller.ok_or(AppError::Unauthenticated)?;
-    if !operation.needs.admits(true, &caller.permissions) {
+    if !operation.needs.admits(true, &caller.permissions)
+        || (operation.decides && !caller.may_decide)
+    {
         return Err(AppError::Forbidden);
     }
     caller.scope = match operation.needs {

@@ -196,6 +196,7 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .unwrap(),
+        principal_id: None,
     };
     let cached = app::service::decisions::Decider::cached(pool.clone());
     let started = Instant::now();

@@ -113,6 +113,7 @@ pub fn router(
         .route("/dsr/{request}/export.json", post(export_access))
         .route("/api/v1/consent-events", post(ingest_consent))
         .route("/api/v1/decisions", post(decide))
+        .route("/api/v1/requests", post(ask_for_access))
         .route(
             "/api/v1/principals/{principal}/permissions",
             get(principal_permissions),
@@ -407,25 +408,50 @@ async fn export_access(
     }
 }
 
-/// The application token of a `/api/v1` request, or the answer refusing it.
-async fn token_caller(state: &AppState, headers: &HeaderMap) -> Result<TokenCaller, Response> {
+/// The token of a `/api/v1` request, or the answer refusing it: it must be valid and of
+/// a kind the route's row in the operations table takes (a route without a row takes
+/// none).
+async fn token_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: Option<&MatchedPath>,
+) -> Result<TokenCaller, Response> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
-    match app::service::tokens::authenticate(&state.pool, authorization).await {
-        Ok(caller) => Ok(caller),
+    let caller = match app::service::tokens::authenticate(&state.pool, authorization).await {
+        Ok(caller) => caller,
         Err(AppError::Unauthenticated) => {
             let mut response = api_error(
                 StatusCode::UNAUTHORIZED,
-                "Send a valid application token: Authorization: Bearer gtk_\u{2026} (a Governance admin \
-                 makes one under API tokens; it may have expired or been revoked).",
+                "Send a valid token: Authorization: Bearer gtk_\u{2026} (a Governance admin \
+                 makes one under API tokens, or on an agent's page; it may have expired or been \
+                 revoked, or its principal suspended).",
             );
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            Err(response)
+            return Err(response);
         }
-        Err(e) => Err(api_error_from(e)),
+        Err(e) => return Err(api_error_from(e)),
+    };
+    let takes = route
+        .and_then(|r| rules::operations::operation(r.as_str()))
+        .and_then(|o| match o.needs {
+            rules::operations::Needs::Token(tokens) => Some(tokens),
+            _ => None,
+        });
+    match takes {
+        Some(tokens) if tokens.takes(caller.principal_id.is_some()) => Ok(caller),
+        Some(rules::operations::Tokens::Principal) => Err(api_error(
+            StatusCode::FORBIDDEN,
+            "This endpoint takes the token of an AI agent, bot or integration, made on its page.",
+        )),
+        _ => Err(api_error(
+            StatusCode::FORBIDDEN,
+            "This endpoint takes an application's token; a principal's own token may ask for \
+             decisions and permissions about its principal, and ask for access.",
+        )),
     }
 }
 
@@ -436,7 +462,7 @@ async fn token_batch(
     request: Request,
 ) -> Result<(TokenCaller, serde_json::Value), Response> {
     let (parts, body) = request.into_parts();
-    let caller = token_caller(state, &parts.headers).await?;
+    let caller = token_caller(state, &parts.headers, parts.extensions.get::<MatchedPath>()).await?;
     let Ok(body) = axum::body::to_bytes(body, BATCH_BODY_LIMIT).await else {
         return Err(api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -463,9 +489,10 @@ async fn principal_permissions(
     State(state): State<AppState>,
     Path(principal): Path<String>,
     Query(query): Query<AccountQuery>,
+    route: MatchedPath,
     headers: HeaderMap,
 ) -> Response {
-    token_answer(&state, &headers, |pool, caller| {
+    token_answer(&state, (&headers, &route), |pool, caller| {
         app::service::decisions::permissions_of(pool, caller, &principal, query.account.as_deref())
     })
     .await
@@ -476,21 +503,26 @@ async fn permission_holders(
     State(state): State<AppState>,
     Path(permission): Path<String>,
     Query(query): Query<AccountQuery>,
+    route: MatchedPath,
     headers: HeaderMap,
 ) -> Response {
-    token_answer(&state, &headers, |pool, caller| {
+    token_answer(&state, (&headers, &route), |pool, caller| {
         app::service::decisions::holders(pool, caller, &permission, query.account.as_deref())
     })
     .await
 }
 
 /// The token is checked first; only then is `answer` asked, and its JSON or error sent.
-async fn token_answer<'a, F, Fut>(state: &'a AppState, headers: &HeaderMap, answer: F) -> Response
+async fn token_answer<'a, F, Fut>(
+    state: &'a AppState,
+    (headers, route): (&HeaderMap, &MatchedPath),
+    answer: F,
+) -> Response
 where
     F: FnOnce(&'a PgPool, TokenCaller) -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, AppError>>,
 {
-    let caller = match token_caller(state, headers).await {
+    let caller = match token_caller(state, headers, Some(route)).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
@@ -535,6 +567,19 @@ async fn decide(State(state): State<AppState>, request: Request) -> Response {
     };
     match state.decider.decide_batch(caller, &body).await {
         Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// `POST /api/v1/requests` with the token of an AI agent, bot or integration: it asks for
+/// access for itself; people decide.
+async fn ask_for_access(State(state): State<AppState>, request: Request) -> Response {
+    let (caller, body) = match token_batch(&state, request).await {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
+    };
+    match app::service::requests::from_principal_token(&state.pool, &caller, &body).await {
+        Ok(answer) => (StatusCode::CREATED, axum::Json(answer)).into_response(),
         Err(e) => api_error_from(e),
     }
 }

@@ -15,8 +15,31 @@ pub enum Needs {
     SignedIn,
     /// A signed-in console user who holds this console permission.
     Permission(ConsolePermission),
-    /// An application token of the organisation (`/api/v1`).
-    ApplicationToken,
+    /// A token of the organisation (`/api/v1`), of the kinds given.
+    Token(Tokens),
+}
+
+/// Which tokens an `/api/v1` endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokens {
+    /// An application's token: the system speaks for the application.
+    Application,
+    /// An application's token, or a principal's own (an AI agent, bot or integration),
+    /// which speaks only for that principal.
+    Either,
+    /// A principal's own token only.
+    Principal,
+}
+
+impl Tokens {
+    /// Whether a token (bound to a principal or not) is taken.
+    pub fn takes(self, principal_bound: bool) -> bool {
+        match self {
+            Tokens::Application => !principal_bound,
+            Tokens::Either => true,
+            Tokens::Principal => principal_bound,
+        }
+    }
 }
 
 /// Where the account an operation acts on comes from.
@@ -58,6 +81,9 @@ pub struct Operation {
     /// For an operation whose input chooses what it does: each choice, and the console
     /// permission it needs besides `needs`. A choice not listed is refused.
     pub choices: &'static [(&'static str, ConsolePermission)],
+    /// It decides a request or a review: only a person may (see
+    /// [`crate::principals::non_human`]).
+    pub decides: bool,
 }
 
 const fn op(path: &'static str, needs: Needs, acts_on: ActsOn) -> Operation {
@@ -66,6 +92,15 @@ const fn op(path: &'static str, needs: Needs, acts_on: ActsOn) -> Operation {
         needs,
         acts_on,
         choices: &[],
+        decides: false,
+    }
+}
+
+/// A row of an operation that decides a request or a review.
+const fn deciding(path: &'static str, needs: Needs, acts_on: ActsOn) -> Operation {
+    Operation {
+        decides: true,
+        ..op(path, needs, acts_on)
     }
 }
 
@@ -219,6 +254,21 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Principal,
     ),
     op(
+        "/api/principals/tokens",
+        Needs::Permission(PrincipalsView),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/principals/tokens/create",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Principal,
+    ),
+    op(
+        "/api/principals/tokens/revoke",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Principal,
+    ),
+    op(
         "/api/principals/account",
         Needs::Permission(PrincipalsManage),
         ActsOn::Account,
@@ -237,6 +287,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
             ("revoke_grants", GrantsAssign),
             ("review", GrantsAssign),
         ],
+        decides: false,
     },
     op(
         "/api/reports/hygiene",
@@ -283,12 +334,12 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         Needs::Permission(RequestsApprove),
         ActsOn::Listed,
     ),
-    op(
+    deciding(
         "/api/approvals/decide-many",
         Needs::Permission(RequestsApprove),
         ActsOn::Request,
     ),
-    op(
+    deciding(
         "/api/approvals/decide",
         Needs::Permission(RequestsApprove),
         ActsOn::Request,
@@ -333,7 +384,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         Needs::Permission(DashboardView),
         ActsOn::Campaign,
     ),
-    op(
+    deciding(
         "/api/reviews/decide",
         Needs::Permission(DashboardView),
         ActsOn::Campaign,
@@ -474,28 +525,33 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
     ),
     op(
         "/api/v1/activity",
-        Needs::ApplicationToken,
+        Needs::Token(Tokens::Application),
         ActsOn::Organisation,
     ),
     op(
         "/api/v1/consent-events",
-        Needs::ApplicationToken,
+        Needs::Token(Tokens::Application),
         ActsOn::Organisation,
     ),
     op(
         "/api/v1/decisions",
-        Needs::ApplicationToken,
+        Needs::Token(Tokens::Either),
         ActsOn::Organisation,
     ),
     op(
         "/api/v1/principals/{principal}/permissions",
-        Needs::ApplicationToken,
+        Needs::Token(Tokens::Either),
         ActsOn::Organisation,
     ),
     op(
         "/api/v1/permissions/{permission}/holders",
-        Needs::ApplicationToken,
+        Needs::Token(Tokens::Application),
         ActsOn::Organisation,
+    ),
+    op(
+        "/api/v1/requests",
+        Needs::Token(Tokens::Principal),
+        ActsOn::Caller,
     ),
     op("/healthz", Needs::Anyone, ActsOn::Caller),
 ];
@@ -510,13 +566,13 @@ pub fn operation(path: &str) -> Option<&'static Operation> {
 
 impl Needs {
     /// Whether a caller is let through: `signed_in` with `permissions` on the console.
-    /// Application tokens are checked by the token's own guard, never by a session.
+    /// Tokens are checked by the token's own guard, never by a session.
     pub fn admits(self, signed_in: bool, permissions: &[ConsolePermission]) -> bool {
         match self {
             Needs::Anyone => true,
             Needs::SignedIn => signed_in,
             Needs::Permission(p) => signed_in && permissions.contains(&p),
-            Needs::ApplicationToken => false,
+            Needs::Token(_) => false,
         }
     }
 }
@@ -526,6 +582,23 @@ mod tests {
     use super::*;
     use crate::console::ConsoleRole;
     use crate::hygiene::Hygiene;
+
+    #[test]
+    fn the_operations_that_decide_are_marked() {
+        let deciding: Vec<&str> = SERVER_FUNCTIONS
+            .iter()
+            .filter(|o| o.decides)
+            .map(|o| o.path)
+            .collect();
+        assert_eq!(
+            deciding,
+            [
+                "/api/approvals/decide-many",
+                "/api/approvals/decide",
+                "/api/reviews/decide"
+            ]
+        );
+    }
 
     #[test]
     fn every_path_has_one_row() {
@@ -552,7 +625,11 @@ mod tests {
     fn unknown_paths_and_tokens_never_admit_a_session() {
         assert_eq!(operation("/api/no-such-thing"), None);
         let everything = ConsolePermission::ALL;
-        assert!(!Needs::ApplicationToken.admits(true, &everything));
+        for tokens in [Tokens::Application, Tokens::Either, Tokens::Principal] {
+            assert!(!Needs::Token(tokens).admits(true, &everything));
+        }
+        assert!(!Tokens::Application.takes(true));
+        assert!(!Tokens::Principal.takes(false));
         assert!(!Needs::SignedIn.admits(false, &everything));
         assert!(!Needs::Permission(AuditView).admits(false, &everything));
     }

@@ -14,6 +14,55 @@ pub fn kind_label(kind: &str) -> &'static str {
     }
 }
 
+/// What non-human principals (AI agents, bots, integrations) may and may not do, in one
+/// place: each may hold tokens of its own, bound to it, that end within the
+/// organisation's cap; each may ask for access for itself; none decides a request or a
+/// review, whatever console role it holds, because a person answers for every decision.
+pub mod non_human {
+    use chrono::NaiveDate;
+
+    use crate::error::RuleError;
+
+    /// Whether a principal of `kind` may decide requests and reviews.
+    pub fn may_decide(kind: &str) -> bool {
+        kind == "human"
+    }
+
+    /// Whether a principal of `kind` may hold a token of its own.
+    pub fn may_hold_token(kind: &str) -> bool {
+        kind != "human" && super::PRINCIPAL_KINDS.contains(&kind)
+    }
+
+    /// The end of a principal's token: required, after today, and at most `max_days`
+    /// away.
+    pub fn token_end(
+        until: Option<NaiveDate>,
+        today: NaiveDate,
+        max_days: i32,
+    ) -> Result<NaiveDate, RuleError> {
+        let latest = today + chrono::Days::new(max_days.max(1) as u64);
+        match until {
+            None => Err(RuleError::invalid(
+                "until",
+                format!(
+                    "A principal's token needs an end date, at most {max_days} days away (by {latest})."
+                ),
+            )),
+            Some(d) if d <= today => Err(RuleError::invalid(
+                "until",
+                "The end date must be after today.",
+            )),
+            Some(d) if d > latest => Err(RuleError::invalid(
+                "until",
+                format!(
+                    "The organisation lets a principal's token last at most {max_days} days: end it by {latest}."
+                ),
+            )),
+            Some(d) => Ok(d),
+        }
+    }
+}
+
 /// Where a principal stands. Offboarding is final; a suspended principal can be
 /// reactivated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -69,6 +118,25 @@ impl TryFrom<String> for PrincipalStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_people_decide_and_only_others_hold_tokens_that_end() {
+        use non_human::*;
+        assert!(may_decide("human"));
+        for kind in ["ai_agent", "bot", "integration", "alien"] {
+            assert!(!may_decide(kind), "{kind}");
+        }
+        assert!(!may_hold_token("human"));
+        assert!(!may_hold_token("alien"));
+        assert!(may_hold_token("ai_agent"));
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let day = |d| today + chrono::Days::new(d);
+        assert!(token_end(None, today, 90).is_err());
+        assert!(token_end(Some(today), today, 90).is_err());
+        assert_eq!(token_end(Some(day(90)), today, 90), Ok(day(90)));
+        let too_late = token_end(Some(day(91)), today, 90).unwrap_err();
+        assert!(too_late.to_string().contains("2026-04-01"), "{too_late}");
+    }
 
     #[test]
     fn statuses_read_back_as_written() {

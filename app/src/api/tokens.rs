@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::tokens::{CreatedToken, TokensOverview};
+use crate::model::tokens::{CreatedToken, PrincipalTokens, TokensOverview};
 
 #[server(endpoint = "tokens/overview")]
 pub async fn load_tokens() -> Result<TokensOverview, AppError> {
@@ -29,4 +29,41 @@ pub async fn revoke_token(token: Uuid) -> Result<(), AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<RevokeToken>().await?;
     crate::service::tokens::revoke(&guard::pool()?, &caller.actor(), token).await
+}
+
+/// The tokens of an AI agent, bot or integration, on its page.
+#[server(endpoint = "principals/tokens")]
+pub async fn load_principal_tokens(principal: Uuid) -> Result<PrincipalTokens, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize_on::<LoadPrincipalTokens>(principal).await?;
+    crate::service::tokens::of_principal(&guard::pool()?, caller.org_id, principal).await
+}
+
+/// A token of the principal's own; answers it, shown this once.
+#[server(endpoint = "principals/tokens/create")]
+pub async fn create_principal_token(
+    principal: Uuid,
+    application: Uuid,
+    name: String,
+    #[server(default)] until: String,
+) -> Result<CreatedToken, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize_on::<CreatePrincipalToken>(principal).await?;
+    crate::service::tokens::create_for_principal(
+        &guard::pool()?,
+        &caller.actor(),
+        principal,
+        application,
+        &name,
+        &until,
+    )
+    .await
+}
+
+#[server(endpoint = "principals/tokens/revoke")]
+pub async fn revoke_principal_token(principal: Uuid, token: Uuid) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize_on::<RevokePrincipalToken>(principal).await?;
+    crate::service::tokens::revoke_bound(&guard::pool()?, &caller.actor(), token, Some(principal))
+        .await
 }

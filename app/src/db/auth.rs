@@ -147,6 +147,7 @@ pub async fn end_session(tx: &mut Tx<'_>, org_id: Uuid, session_ref: &str) -> sq
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionPrincipal {
     pub display_name: String,
+    pub kind: String,
     pub email: String,
     pub organisation: String,
 }
@@ -158,7 +159,7 @@ pub async fn live_session_principal(
     principal_id: Uuid,
 ) -> sqlx::Result<Option<SessionPrincipal>> {
     sqlx::query_as::<_, SessionPrincipal>(
-        "SELECT p.display_name, c.email, o.name AS organisation \
+        "SELECT p.display_name, p.kind::text AS kind, c.email, o.name AS organisation \
          FROM console_sessions s \
          JOIN principals p ON p.org_id = s.org_id AND p.id = s.principal_id \
          JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \

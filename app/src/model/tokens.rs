@@ -18,6 +18,9 @@ pub struct TokenRow {
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The principal a principal's own token speaks for.
+    pub principal_id: Option<Uuid>,
+    pub principal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,4 +42,13 @@ pub struct CreatedToken {
     pub id: Uuid,
     /// Shown this once; Gatehouse keeps only its hash.
     pub token: String,
+}
+
+/// The tokens of one AI agent, bot or integration, on its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalTokens {
+    pub tokens: Vec<TokenRow>,
+    pub applications: Vec<TokenApplication>,
+    /// The longest a token may last, in days (the organisation's cap).
+    pub max_days: i32,
 }

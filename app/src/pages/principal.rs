@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use super::principals::last_activity;
+use super::tokens::PrincipalTokenSection;
 use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
@@ -53,6 +54,7 @@ pub fn PrincipalPage() -> impl IntoView {
                 let user = session.user.await.ok().flatten();
                 let can_assign = user.as_ref().is_some_and(|u| u.can(ConsolePermission::GrantsAssign));
                 let can_manage = user.as_ref().is_some_and(|u| u.can(ConsolePermission::PrincipalsManage));
+                let can_integrate = user.as_ref().is_some_and(|u| u.can(ConsolePermission::IntegrationsManage));
                 match detail.await {
                     Ok(d) => {
                         let p = d.principal;
@@ -110,6 +112,7 @@ pub fn PrincipalPage() -> impl IntoView {
                             {can_assign.then(|| view! { <GrantForm principal=p.id grant grantable=d.grantable.clone() accounts=d.accounts.clone() /> })}
                             <h2>"Expired, future and revoked grants"</h2>
                             <GrantTable grants=d.other_grants revoke=None />
+                            {(p.kind != "human").then(|| view! { <PrincipalTokenSection principal=p.id can_manage=can_integrate /> })}
                         }
                         .into_any()
                     }

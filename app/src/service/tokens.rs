@@ -13,9 +13,10 @@ use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::tokens::{NewToken, TokenCaller};
 use crate::error::AppError;
-use crate::model::tokens::{CreatedToken, TokensOverview};
+use crate::model::tokens::{CreatedToken, PrincipalTokens, TokenApplication, TokensOverview};
 use crate::service::grants::parse_end_date;
 use rules::audit::AuditAction;
+use rules::principals::{non_human, PrincipalStatus};
 
 /// Every token starts with this, so it can be recognised (and found by secret scanners).
 pub const TOKEN_PREFIX: &str = "gtk_";
@@ -62,6 +63,44 @@ pub async fn create(
     name: &str,
     until: &str,
 ) -> Result<CreatedToken, AppError> {
+    let name = token_name(name)?;
+    let expires_at = parse_end_date(until, Utc::now().date_naive())?
+        .map(|d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
+    let app = chosen_application(pool, actor.org_id, application).await?;
+    insert_token(
+        pool,
+        actor,
+        NewToken {
+            application_id: application,
+            name,
+            hash: &[],
+            hint: "",
+            expires_at,
+            created_by: actor.principal_id,
+            principal_id: None,
+        },
+        (
+            format!("{} \u{2014} {name}", app.name),
+            json!({ "application": app.name, "name": name }),
+        ),
+    )
+    .await
+}
+
+/// The organisation's principal with this id.
+async fn subject(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal: Uuid,
+) -> Result<db::policy::Subject, AppError> {
+    db::policy::principals(pool, org_id, &[principal], &[])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))
+}
+
+fn token_name(name: &str) -> Result<&str, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid(
@@ -69,45 +108,139 @@ pub async fn create(
             "Name the token (up to 100 characters), for example after the system that will use it.",
         ));
     }
-    let expires_at = parse_end_date(until, Utc::now().date_naive())?
-        .map(|d| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists")));
-    let applications = db::tokens::applications(pool, actor.org_id).await?;
-    let Some(app) = applications.iter().find(|a| a.id == application) else {
-        return Err(AppError::invalid(
-            "application",
-            "Choose the application whose system will use the token.",
-        ));
-    };
-    let token = random_secret(TOKEN_PREFIX);
-    let hint: String = token.chars().take(HINT_CHARS).collect();
+    Ok(name)
+}
+
+async fn chosen_application(
+    pool: &PgPool,
+    org_id: Uuid,
+    application: Uuid,
+) -> Result<TokenApplication, AppError> {
+    db::tokens::applications(pool, org_id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == application)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "application",
+                "Choose the application whose system will use the token.",
+            )
+        })
+}
+
+/// Makes the secret, stores its hash with `token`'s other fields, and audits it (with
+/// `label` and the `after` fields, to which the hint and end are added).
+async fn insert_token(
+    pool: &PgPool,
+    actor: &Actor,
+    token: NewToken<'_>,
+    (label, mut after): (String, serde_json::Value),
+) -> Result<CreatedToken, AppError> {
+    let secret = random_secret(TOKEN_PREFIX);
+    let hint: String = secret.chars().take(HINT_CHARS).collect();
+    if let Some(o) = after.as_object_mut() {
+        o.insert("hint".into(), json!(hint));
+        o.insert("expires_at".into(), json!(token.expires_at));
+    }
     let mut tx = pool.begin().await?;
     let id = db::tokens::insert(
         &mut tx,
         actor.org_id,
         NewToken {
-            application_id: application,
-            name,
-            hash: &token_hash(&token),
+            hash: &token_hash(&secret),
             hint: &hint,
-            expires_at,
-            created_by: actor.principal_id,
+            ..token
         },
     )
     .await?;
     db::audit::record(
         &mut tx,
         actor,
-        Change::on(AuditAction::TokenCreated, id, format!("{} \u{2014} {name}", app.name)).after(json!({ "application": app.name, "name": name, "hint": hint, "expires_at": expires_at })),
+        Change::on(AuditAction::TokenCreated, id, label).after(after),
     )
     .await?;
     tx.commit().await?;
-    Ok(CreatedToken { id, token })
+    Ok(CreatedToken { id, token: secret })
+}
+
+/// The tokens of an AI agent, bot or integration, and what a new one may be.
+pub async fn of_principal(
+    pool: &PgPool,
+    org_id: Uuid,
+    principal: Uuid,
+) -> Result<PrincipalTokens, AppError> {
+    subject(pool, org_id, principal).await?;
+    Ok(PrincipalTokens {
+        tokens: db::tokens::of_principal(pool, org_id, principal).await?,
+        applications: db::tokens::applications(pool, org_id).await?,
+        max_days: db::tokens::principal_token_max_days(pool, org_id).await?,
+    })
+}
+
+/// A token of an AI agent, bot or integration's own, for one application: it speaks for
+/// that principal only, until an end date within the organisation's cap.
+pub async fn create_for_principal(
+    pool: &PgPool,
+    actor: &Actor,
+    principal: Uuid,
+    application: Uuid,
+    name: &str,
+    until: &str,
+) -> Result<CreatedToken, AppError> {
+    let name = token_name(name)?;
+    let today = Utc::now().date_naive();
+    let max_days = db::tokens::principal_token_max_days(pool, actor.org_id).await?;
+    let until = non_human::token_end(parse_end_date(until, today)?, today, max_days)?;
+    let expires_at = Utc.from_utc_datetime(&until.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let subject = subject(pool, actor.org_id, principal).await?;
+    if !non_human::may_hold_token(&subject.kind) {
+        return Err(AppError::invalid(
+            "principal",
+            "Only an AI agent, a bot or an integration has tokens of its own; a person signs in.",
+        ));
+    }
+    if subject.status != PrincipalStatus::Active {
+        return Err(AppError::Conflict(format!(
+            "{} is {}: it cannot be given a token.",
+            subject.display_name, subject.status
+        )));
+    }
+    let app = chosen_application(pool, actor.org_id, application).await?;
+    let label = format!(
+        "{} \u{2014} {} \u{2014} {name}",
+        subject.display_name, app.name
+    );
+    insert_token(
+        pool,
+        actor,
+        NewToken {
+            application_id: application,
+            name,
+            hash: &[],
+            hint: "",
+            expires_at: Some(expires_at),
+            created_by: actor.principal_id,
+            principal_id: Some(principal),
+        },
+        (label, json!({ "principal": subject.display_name, "principal_id": principal, "application": app.name, "name": name })),
+    )
+    .await
 }
 
 pub async fn revoke(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    revoke_bound(pool, actor, id, None).await
+}
+
+/// Revokes a token; with `principal`, only one bound to that principal.
+pub async fn revoke_bound(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+    principal: Option<Uuid>,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let Some((application, name)) =
-        db::tokens::revoke(&mut tx, actor.org_id, id, actor.principal_id).await?
+        db::tokens::revoke(&mut tx, actor.org_id, id, actor.principal_id, principal).await?
     else {
         return Err(AppError::NotFound(
             "That token does not exist or is already revoked.".into(),

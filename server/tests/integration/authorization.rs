@@ -30,6 +30,9 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/principals/detail", "principal={principal}"),
     ("/api/principals/update", "principal={principal}&display_name=Intruder&job_title=&employment_type=employee&responsible=&end_date="),
     ("/api/principals/status", "principal={principal}&status=suspended&reason=Intruder+locks+you+out"),
+    ("/api/principals/tokens", "principal={principal}"),
+    ("/api/principals/tokens/create", "principal={principal}&application={application}&name=Intruder&until="),
+    ("/api/principals/tokens/revoke", "principal={principal}&token={token}"),
     ("/api/principals/account", "principal={principal}&account={account}&assigned=true"),
     ("/api/requests/form", ""),
     ("/api/requests/preview", "principal={principal}&bundle={bundle}&account="),
@@ -253,7 +256,7 @@ fn session_operations() -> impl Iterator<Item = &'static Operation> {
     SERVER_FUNCTIONS.iter().chain(
         HTTP_ENDPOINTS
             .iter()
-            .filter(|o| !matches!(o.needs, Needs::Anyone | Needs::ApplicationToken)),
+            .filter(|o| !matches!(o.needs, Needs::Anyone | Needs::Token(_))),
     )
 }
 

@@ -10,7 +10,7 @@ use crate::common::{spawn_demo, TestApp};
 use crate::requests::{acme, id_of};
 
 /// A principal no demo grant touches: a human, or an AI agent owned by the admin.
-async fn newcomer(app: &TestApp, name: &str, agent: bool) -> Uuid {
+pub(crate) async fn newcomer(app: &TestApp, name: &str, agent: bool) -> Uuid {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO principals (org_id, id, kind, display_name, external_id, employment_type, owner_id, attributes) \
@@ -31,7 +31,7 @@ async fn newcomer(app: &TestApp, name: &str, agent: bool) -> Uuid {
 }
 
 /// A role of the CRM that holds `contacts.view` and nothing high-impact.
-async fn viewer_role(app: &TestApp) -> Uuid {
+pub(crate) async fn viewer_role(app: &TestApp) -> Uuid {
     id_of(
         app,
         "SELECT r.id FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
@@ -45,7 +45,7 @@ async fn viewer_role(app: &TestApp) -> Uuid {
     .await
 }
 
-async fn grant(
+pub(crate) async fn grant(
     app: &TestApp,
     admin: &reqwest::Client,
     (principal, role, account): (Uuid, Uuid, Option<Uuid>),
@@ -67,7 +67,7 @@ async fn grant(
     Uuid::parse_str(made["Granted"]["grant"].as_str().unwrap()).unwrap()
 }
 
-fn check(principal: &str, permission: &str, account: &str, region: &str) -> Value {
+pub(crate) fn check(principal: &str, permission: &str, account: &str, region: &str) -> Value {
     json!({"principal": principal, "permission": permission, "account": account,
            "resource": {"attributes": {"region": region}}})
 }
@@ -631,6 +631,7 @@ async fn a_copy_in_memory_answers_alike_and_a_change_elsewhere_is_seen_at_once(p
         token_id: Uuid::nil(),
         application_id: application,
         policy_version,
+        principal_id: None,
     };
     let (cached, uncached) = (
         Decider::cached(one.pool.clone()),

@@ -4,6 +4,7 @@
 mod common;
 
 mod activity;
+mod agent_tokens;
 mod audit_trail;
 mod authorization;
 mod cli;

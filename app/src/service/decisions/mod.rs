@@ -27,6 +27,10 @@ use found::Found;
 use rules::audit::AuditAction;
 use rules::policy::Decision;
 
+/// A principal's own token is answered about that principal only.
+const OWN_PRINCIPAL_ONLY: &str =
+    "A principal's token asks only about its own principal (it may name the person it acts for in on_behalf_of).";
+
 /// At most this many checks in one request.
 pub const MAX_CHECKS: usize = 1_000;
 const MAX_ATTRIBUTES: usize = 50;
@@ -225,6 +229,12 @@ impl Decider {
                     continue;
                 }
             };
+            if let Some(me) = caller.principal_id {
+                if found.principal(&a.principal).map(|p| p.id) != Some(me) {
+                    answers.push(json!({ "error": OWN_PRINCIPAL_ONLY }));
+                    continue;
+                }
+            }
             let (decision, about) = found.decide(caller.application_id, a, now);
             if let Some(about) = about {
                 if about.high_impact {
@@ -384,7 +394,15 @@ pub async fn permissions_of(
 ) -> Result<Value, AppError> {
     let org = caller.org_id;
     let version = db::policy::version(pool, org).await?;
-    let subject = one_principal(pool, org, principal).await?;
+    let subject = match (
+        caller.principal_id,
+        one_principal(pool, org, principal).await,
+    ) {
+        (None, found) => found?,
+        (Some(me), Ok(subject)) if subject.id == me => subject,
+        // Whether another principal exists is not a principal token's business.
+        (Some(_), _) => return Err(AppError::Forbidden),
+    };
     let account = one_account(pool, org, account).await?;
     let active = subject.status == rules::principals::PrincipalStatus::Active
         && subject.end_date.is_none_or(|d| d > Utc::now().date_naive());

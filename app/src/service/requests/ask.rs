@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::audit::Actor;
+use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
 use crate::model::requests::{AccessAsk, RequestOptions, RequestPreview, RequestRow};
 use rules::console::AccountScope;
@@ -226,4 +227,100 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     Ok((id, preview.approvals_needed))
+}
+
+/// `POST /api/v1/requests` with an AI agent's, bot's or integration's own token: it asks
+/// for access for itself, in its token's application, as a person would on the request
+/// form (`bundle` and `account` by name or id; `duration`, `until`, `justification`,
+/// `conditions` as there). The request waits for people to decide it.
+pub async fn from_principal_token(
+    pool: &PgPool,
+    caller: &TokenCaller,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, AppError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ask {
+        bundle: String,
+        #[serde(default)]
+        account: Option<String>,
+        #[serde(default = "default_duration")]
+        duration: String,
+        #[serde(default)]
+        until: String,
+        justification: String,
+        #[serde(default)]
+        conditions: String,
+    }
+    fn default_duration() -> String {
+        "30".into()
+    }
+    let me = caller.principal_id.ok_or(AppError::Forbidden)?;
+    let ask: Ask = serde_json::from_value(body.clone())
+        .map_err(|e| AppError::BadRequest(format!("{e}; send bundle, justification and optionally account, duration, until and conditions")))?;
+    let org_id = caller.org_id;
+    let application = db::tokens::applications(pool, org_id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == caller.application_id)
+        .ok_or(AppError::Forbidden)?;
+    let wanted = ask.bundle.trim();
+    let bundle = db::principals::grantable(pool, org_id)
+        .await?
+        .into_iter()
+        .filter(|b| b.application == application.name)
+        .find(|b| b.id.to_string() == wanted || b.name.eq_ignore_ascii_case(wanted))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "bundle",
+                format!(
+                    "{} has no role or permission set \u{201c}{wanted}\u{201d}.",
+                    application.name
+                ),
+            )
+        })?;
+    let account = match ask
+        .account
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        None => String::new(),
+        Some(r) => {
+            let (ids, names): (Vec<Uuid>, Vec<String>) = match Uuid::parse_str(r) {
+                Ok(id) => (vec![id], vec![]),
+                Err(_) => (vec![], vec![r.to_string()]),
+            };
+            let found = db::policy::accounts(pool, org_id, &ids, &names).await?;
+            let (id, _) = found.first().ok_or_else(|| {
+                AppError::invalid(
+                    "account",
+                    format!("There is no account \u{201c}{r}\u{201d}."),
+                )
+            })?;
+            id.to_string()
+        }
+    };
+    let actor = Actor {
+        org_id,
+        principal_id: Some(me),
+        label: format!("principal token {}", caller.token_id),
+        source_ip: None,
+        user_agent: None,
+    };
+    let id = create(
+        pool,
+        &actor,
+        &AccessAsk {
+            principal: me,
+            bundle: bundle.id,
+            account,
+            duration: ask.duration,
+            until: ask.until,
+            justification: ask.justification,
+            conditions: ask.conditions,
+        },
+    )
+    .await?;
+    Ok(serde_json::json!({ "request": id, "status": "pending", "bundle": bundle.name }))
 }

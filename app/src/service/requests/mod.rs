@@ -8,7 +8,9 @@ mod decide;
 mod queue;
 mod renew;
 
-pub use ask::{create, mine, options, preview, requestable, submit, Submission};
+pub use ask::{
+    create, from_principal_token, mine, options, preview, requestable, submit, Submission,
+};
 pub use cancel::cancel;
 pub use decide::{decide, decide_many};
 pub use queue::{queue, waiting, QUEUE_PAGE};
