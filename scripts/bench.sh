@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks a large organisation against a private PostgreSQL, with optimised builds.
 # Prints tables of p50/p95 response times and rates (see server/benches/large_org.rs,
-# server/benches/approvals.rs, server/benches/activity.rs, server/benches/consent.rs) and a
-# load test of 200 clients at once (server/benches/load.rs).
+# server/benches/approvals.rs, server/benches/activity.rs, server/benches/consent.rs,
+# server/benches/decisions.rs), a load test of 200 clients at once (server/benches/load.rs),
+# and the policy evaluator beside the cedar-policy crate (app/rules/compare, in memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,3 +14,4 @@ DATABASE_URL=$(target/debug/gatehouse database start --data-dir "$pg_dir")
 export DATABASE_URL
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT
 cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench decisions --bench load
+cargo bench -p rules-compare --bench compare
