@@ -32,6 +32,7 @@ use crate::pages::{
     dormant::DormantPage,
     dsr::{DsrPage, DsrRequestPage},
     expiring::ExpiringPage,
+    fields::FieldsPage,
     home::HomePage,
     hygiene::{HygienePage, ReportsPage},
     layout::ConsoleLayout,
@@ -127,6 +128,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("access/expiring") view=ExpiringPage />
                     <Route path=path!("access/explain") view=ExplainPage />
                     <Route path=path!("access/who") view=WhoPage />
+                    <Route path=path!("access/fields") view=FieldsPage />
                     <Route path=path!("sod") view=SodPage />
                     <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("tokens") view=TokensPage />

@@ -114,6 +114,7 @@ pub fn router(
         .route("/api/v1/consent-events", post(ingest_consent))
         .route("/api/v1/decisions", post(decide))
         .route("/api/v1/requests", post(ask_for_access))
+        .route("/api/v1/filter", post(filter_records))
         .route(
             "/api/v1/principals/{principal}/permissions",
             get(principal_permissions),
@@ -580,6 +581,18 @@ async fn ask_for_access(State(state): State<AppState>, request: Request) -> Resp
     };
     match app::service::requests::from_principal_token(&state.pool, &caller, &body).await {
         Ok(answer) => (StatusCode::CREATED, axum::Json(answer)).into_response(),
+        Err(e) => api_error_from(e),
+    }
+}
+
+/// `POST /api/v1/filter`: records with every field their reader may not see removed.
+async fn filter_records(State(state): State<AppState>, request: Request) -> Response {
+    let (caller, body) = match token_batch(&state, request).await {
+        Ok(batch) => batch,
+        Err(refused) => return refused,
+    };
+    match app::service::decisions::filter(&state.pool, caller, &body).await {
+        Ok(answer) => axum::Json(answer).into_response(),
         Err(e) => api_error_from(e),
     }
 }

@@ -51,6 +51,10 @@ audit_actions! {
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";
     DecisionMade => "decision.made", "principal";
+    FieldClassified => "resource_field.classified", "resource_field";
+    FieldUnclassified => "resource_field.unclassified", "resource_field";
+    PrincipalClearanceSet => "principal.clearance_set", "principal";
+    BundleClearanceSet => "bundle.clearance_set", "bundle";
     DemoLoaded => "demo.loaded", "organisation";
     SubjectViewed => "data_subject.viewed", "data_subject";
     SubjectUpdated => "data_subject.updated", "data_subject";

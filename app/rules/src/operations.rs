@@ -365,6 +365,31 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Listed,
     ),
     op(
+        "/api/access/fields",
+        Needs::Permission(RolesView),
+        ActsOn::Listed,
+    ),
+    op(
+        "/api/access/fields/classify",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/access/fields/unclassify",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/access/clearance/bundle",
+        Needs::Permission(RolesManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/access/clearance/principal",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Principal,
+    ),
+    op(
         "/api/access/renew",
         Needs::Permission(RequestsApprove),
         ActsOn::Grant,
@@ -546,6 +571,11 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
     op(
         "/api/v1/permissions/{permission}/holders",
         Needs::Token(Tokens::Application),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/v1/filter",
+        Needs::Token(Tokens::Either),
         ActsOn::Organisation,
     ),
     op(

@@ -500,3 +500,28 @@ pub async fn subject_id(
     .fetch_optional(&mut **tx)
     .await
 }
+
+/// Of the data subjects named by external id or email (on `account`, or on any account
+/// when `None`), the references of those whose consent for `purpose` stands withdrawn
+/// or refused on any channel.
+pub async fn withheld_for(
+    pool: &sqlx::PgPool,
+    org_id: Uuid,
+    account: Option<Uuid>,
+    references: &[String],
+    purpose: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT r FROM unnest($3::text[]) r WHERE EXISTS ( \
+           SELECT 1 FROM data_subjects d JOIN consent_state s ON s.org_id = d.org_id AND s.subject_id = d.id \
+            WHERE d.org_id = $1 AND ($2::uuid IS NULL OR d.account_id = $2) \
+              AND (d.external_id = r OR d.email = lower(r)) \
+              AND s.purpose = $4 AND s.status IN ('withdrawn', 'refused'))",
+    )
+    .bind(org_id)
+    .bind(account)
+    .bind(references)
+    .bind(purpose)
+    .fetch_all(pool)
+    .await
+}

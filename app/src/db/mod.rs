@@ -11,6 +11,7 @@ pub mod console_catalogue;
 pub mod dashboard;
 pub mod dsr;
 pub mod expiry;
+pub mod fields;
 pub mod grants;
 pub mod hygiene;
 pub mod organisations;

@@ -20,10 +20,13 @@ pub struct Subject {
     pub status: PrincipalStatus,
     pub end_date: Option<NaiveDate>,
     pub attributes: serde_json::Value,
+    /// Its own clearance, if it has one.
+    pub clearance: Option<String>,
 }
 
 const SUBJECTS: &str = "SELECT id, display_name, email, external_id, kind::text AS kind, \
-        employment_type::text AS employment_type, status::text AS status, end_date, attributes \
+        employment_type::text AS employment_type, status::text AS status, end_date, attributes, \
+        clearance::text AS clearance \
      FROM principals";
 
 /// The principals named by id, email (any case) or external id.

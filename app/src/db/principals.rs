@@ -30,7 +30,7 @@ fn select_principals(source: &str, shown: &str) -> String {
               JOIN accounts a ON a.org_id = pa.org_id AND a.id = pa.account_id \
               WHERE pa.org_id = p.org_id AND pa.principal_id = p.id \
                 AND ({shown} IS NULL OR pa.account_id = ANY({shown}))) AS accounts, \
-           p.last_activity_at, p.end_date \
+           p.last_activity_at, p.end_date, p.clearance::text AS clearance \
          FROM {source} p \
          LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
          LEFT JOIN principals o ON o.org_id = p.org_id AND o.id = p.owner_id"

@@ -92,3 +92,42 @@ pub struct Holders {
     pub truncated: bool,
     pub policy_version: i64,
 }
+
+/// A declared field of a governed resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct FieldRow {
+    pub field: String,
+    /// public, internal, confidential or restricted.
+    pub sensitivity: String,
+    pub special_category: bool,
+}
+
+/// A resource of a governed application and its declared fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceFields {
+    pub application_id: Uuid,
+    pub application: String,
+    pub resource: String,
+    pub fields: Vec<FieldRow>,
+}
+
+/// A governed role or permission set and the clearance it gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct BundleClearance {
+    pub id: Uuid,
+    /// "role" or "permission set".
+    pub kind: String,
+    pub application: String,
+    pub name: String,
+    /// `None`: the default (internal).
+    pub clearance: Option<String>,
+}
+
+/// `/access/fields`: what each resource's fields are, and what each role clears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldsOverview {
+    pub resources: Vec<ResourceFields>,
+    pub bundles: Vec<BundleClearance>,
+}

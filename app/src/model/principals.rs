@@ -52,6 +52,8 @@ pub struct PrincipalRow {
     pub accounts: Option<String>,
     pub last_activity_at: Option<DateTime<Utc>>,
     pub end_date: Option<NaiveDate>,
+    /// Its own clearance (the most sensitive data it may see), if it has one.
+    pub clearance: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

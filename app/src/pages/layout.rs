@@ -25,6 +25,11 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "Explain a decision",
         ConsolePermission::PrincipalsView,
     ),
+    (
+        "/access/fields",
+        "Fields and clearances",
+        ConsolePermission::RolesView,
+    ),
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
     ("/requests", "Requests", ConsolePermission::RequestsCreate),
     (

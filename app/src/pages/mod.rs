@@ -7,6 +7,7 @@ pub mod consent;
 pub mod dormant;
 pub mod dsr;
 pub mod expiring;
+pub mod fields;
 pub mod home;
 pub mod hygiene;
 pub mod layout;

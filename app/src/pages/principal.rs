@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::principals::last_activity;
 use super::tokens::PrincipalTokenSection;
+use crate::api::access::SetPrincipalClearance;
 use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
     load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
@@ -27,6 +28,7 @@ pub fn PrincipalPage() -> impl IntoView {
     let edit = ServerAction::<UpdatePrincipal>::new();
     let status = ServerAction::<SetPrincipalStatus>::new();
     let assign = ServerAction::<SetPrincipalAccount>::new();
+    let clearance = ServerAction::<SetPrincipalClearance>::new();
     let session = expect_context::<crate::UserSession>();
     let detail = Resource::new(
         move || {
@@ -37,6 +39,7 @@ pub fn PrincipalPage() -> impl IntoView {
                 edit.version().get(),
                 status.version().get(),
                 assign.version().get(),
+                clearance.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -89,6 +92,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                 <dt>{responsible_label}</dt><dd>{p.responsible.clone().unwrap_or_default()}</dd>
                                 <dt>"Accounts"</dt><dd>{p.accounts.clone().unwrap_or_default()}</dd>
                                 <dt>"Last activity"</dt><dd>{last_activity(&p)}</dd>
+                                <dt>"Clearance"</dt><dd>{p.clearance.clone().unwrap_or_else(|| "no limit of its own".into())}</dd>
                                 <dt>"End date"</dt><dd>{p.end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())}</dd>
                             </dl>
                             {can_manage.then(|| view! {
@@ -97,6 +101,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                     <div>
                                         <StatusForm principal=p.clone() action=status />
                                         <AccountAssignments principal=p.id assigned=d.assigned_accounts.clone() accounts=d.accounts.clone() action=assign />
+                                        <ClearanceForm principal=p.clone() action=clearance />
                                     </div>
                                 </div>
                             })}
@@ -384,6 +389,37 @@ fn AccountAssignments(
                 </div>
                 <button type="submit" class="btn">"Assign"</button>
             </ActionForm>
+            <FormError error />
+        </section>
+    }
+}
+
+/// A principal's own clearance: the most sensitive data it may see, whatever its roles
+/// give (blank: no limit of its own).
+#[component]
+fn ClearanceForm(
+    principal: PrincipalRow,
+    action: ServerAction<SetPrincipalClearance>,
+) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let current = principal.clearance.unwrap_or_default();
+    let levels = rules::policy::conditions::Sensitivity::ALL
+        .into_iter()
+        .map(|l| view! { <option value=l.as_str() selected=current == l.as_str()>{l.as_str()}</option> })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>"Clearance"</h2>
+            <ActionForm action attr:class="form form-inline">
+                <input type="hidden" name="principal" value=principal.id.to_string() />
+                <label for="pr-clearance">"Sees at most"</label>
+                <select id="pr-clearance" name="clearance">
+                    <option value="">"no limit of its own"</option>
+                    {levels}
+                </select>
+                <button type="submit" class="btn">"Set"</button>
+            </ActionForm>
+            <FieldError error field="clearance" />
             <FormError error />
         </section>
     }

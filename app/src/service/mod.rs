@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod dsr;
 pub mod expiry;
+pub mod fields;
 pub mod grants;
 pub mod hygiene;
 pub mod passwords;

@@ -12,6 +12,7 @@ mod conditions;
 mod consent;
 mod decisions;
 mod dsr;
+mod fields;
 mod grants;
 mod hygiene;
 mod malformed;

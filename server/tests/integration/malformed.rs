@@ -199,6 +199,8 @@ async fn the_batch_endpoints_answer_every_malformed_body_without_a_fault(pool: s
         "/api/v1/activity",
         "/api/v1/consent-events",
         "/api/v1/decisions",
+        "/api/v1/filter",
+        "/api/v1/requests",
     ] {
         for body in &raw {
             for token in [Some(token.as_str()), None, Some("gtk_\u{0}")] {

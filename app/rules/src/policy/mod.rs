@@ -3,6 +3,7 @@
 //! allow it or, for each grant that came close, what stood in the way.
 
 pub mod conditions;
+pub mod fields;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::Asked;
 use crate::db;
-use rules::policy::conditions::Conditions;
+use rules::policy::conditions::{Conditions, Sensitivity};
 use rules::policy::{decide, Decision, Grant, Principal, Question, Why};
 
 pub(super) struct Found {
@@ -140,6 +140,11 @@ impl Found {
             .map(|&i| &self.people[i])
     }
 
+    /// The account a reference names: by id or by name (any case).
+    pub fn account(&self, r: &str) -> Option<Uuid> {
+        self.accounts.get(&r.to_lowercase()).copied()
+    }
+
     pub fn account_name(&self, id: Uuid) -> String {
         self.account_names
             .get(&id)
@@ -235,7 +240,7 @@ fn principal(s: &db::policy::Subject) -> Principal {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc()),
         attributes,
-        clearance: None,
+        clearance: s.clearance.as_deref().and_then(Sensitivity::parse),
         grants: Vec::new(),
     }
 }

@@ -6,7 +6,10 @@
 
 mod activity;
 mod cache;
+mod filter;
 mod found;
+
+pub use filter::filter;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

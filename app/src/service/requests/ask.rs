@@ -256,6 +256,12 @@ pub async fn from_principal_token(
         "30".into()
     }
     let me = caller.principal_id.ok_or(AppError::Forbidden)?;
+    if let Some((field, c)) = rules::validation::forbidden_in_json(body) {
+        return Err(AppError::invalid(
+            &field,
+            rules::validation::forbidden_character_message(&field, c),
+        ));
+    }
     let ask: Ask = serde_json::from_value(body.clone())
         .map_err(|e| AppError::BadRequest(format!("{e}; send bundle, justification and optionally account, duration, until and conditions")))?;
     let org_id = caller.org_id;

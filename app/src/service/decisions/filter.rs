@@ -1,0 +1,231 @@
+//! `POST /api/v1/filter`: records of a resource in, the same records out with every
+//! field their reader may not see removed, and what was removed and why. The reader
+//! must be allowed `<resource>.view` (an agent and the person it acts for, both); each
+//! field must be within the reader's clearance (the lower of the principal's own and
+//! the highest its allowing grants' roles give; for an agent, the lower of its and the
+//! person's); a data subject who withdrew or refused consent for the stated purpose shows
+//! only public fields. This is how an AI assistant keeps its answers within its
+//! asker's rights.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{answer, look_up, Asked, MAX_TEXT, OWN_PRINCIPAL_ONLY};
+use crate::db;
+use crate::db::tokens::TokenCaller;
+use crate::error::AppError;
+use rules::policy::conditions::Sensitivity;
+use rules::policy::fields::{clearance, filter as filter_record, Field};
+use rules::policy::Why;
+
+const MAX_RECORDS: usize = 1_000;
+const MAX_FIELDS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    principal: String,
+    #[serde(default)]
+    on_behalf_of: Option<String>,
+    resource: String,
+    #[serde(default)]
+    account: Option<String>,
+    /// Consent is checked for this purpose when given.
+    #[serde(default)]
+    purpose: Option<String>,
+    /// The field naming each record's data subject (external id or email).
+    #[serde(default = "default_subject_field")]
+    subject_field: String,
+    #[serde(default)]
+    records: Option<Vec<Value>>,
+    #[serde(default)]
+    record: Option<Value>,
+}
+
+fn default_subject_field() -> String {
+    "email".into()
+}
+
+/// The grants a decision names as allowing: the principal's own, and the person's it
+/// acts for.
+fn allowing(reasons: &[Why]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut own = Vec::new();
+    let mut theirs = Vec::new();
+    for why in reasons {
+        match why {
+            Why::Allowed { grant, .. } => own.push(*grant),
+            Why::ActsFor { reasons, .. } => theirs.extend(allowing(reasons).0),
+            _ => {}
+        }
+    }
+    (own, theirs)
+}
+
+pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<Value, AppError> {
+    let body: Body = serde_json::from_value(body.clone()).map_err(|e| {
+        AppError::BadRequest(format!(
+            "{e}; send principal, resource and records (or record), and optionally on_behalf_of, account, purpose and subject_field"
+        ))
+    })?;
+    let names = [
+        Some(&body.principal),
+        body.on_behalf_of.as_ref(),
+        Some(&body.resource),
+        body.account.as_ref(),
+        body.purpose.as_ref(),
+        Some(&body.subject_field),
+    ];
+    for name in names.into_iter().flatten() {
+        if name.chars().count() > MAX_TEXT || name.contains(char::is_control) {
+            return Err(AppError::invalid(
+                "names",
+                format!("Names are plain text of at most {MAX_TEXT} characters, without control characters."),
+            ));
+        }
+    }
+    let single = body.record.is_some();
+    let records: Vec<Map<String, Value>> = body
+        .records
+        .into_iter()
+        .flatten()
+        .chain(body.record)
+        .map(|r| match r {
+            Value::Object(o) if o.len() <= MAX_FIELDS => Ok(o),
+            _ => Err(AppError::invalid(
+                "records",
+                format!("Each record is a JSON object of at most {MAX_FIELDS} fields."),
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    if records.is_empty() || records.len() > MAX_RECORDS {
+        return Err(AppError::invalid(
+            "records",
+            format!("Send between 1 and {MAX_RECORDS} records."),
+        ));
+    }
+    let resource = body.resource.trim().to_lowercase();
+    let (org, application) = (caller.org_id, caller.application_id);
+    let version = db::policy::version(pool, org).await?;
+    let asked = Asked {
+        principal: body.principal.trim().to_string(),
+        permission: format!("{resource}.view"),
+        account: body
+            .account
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
+        resource: BTreeMap::new(),
+        on_behalf_of: body
+            .on_behalf_of
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty()),
+    };
+    let found = look_up(pool, org, application, &[&asked]).await?;
+    if let Some(me) = caller.principal_id {
+        if found.principal(&asked.principal).map(|p| p.id) != Some(me) {
+            return Err(AppError::invalid("principal", OWN_PRINCIPAL_ONLY));
+        }
+    }
+    let (decision, _) = found.decide(application, &asked, Utc::now());
+    if !decision.allowed {
+        let mut refused = answer(&decision, &|id| found.account_name(id));
+        if let Some(o) = refused.as_object_mut() {
+            o.insert("policy_version".into(), json!(version));
+            o.insert("records".into(), json!([]));
+            o.insert("withheld_records".into(), json!(records.len()));
+        }
+        return Ok(refused);
+    }
+    let (own_grants, their_grants) = allowing(&decision.reasons);
+    let by_grant: HashMap<Uuid, Option<Sensitivity>> = db::fields::grant_clearances(
+        pool,
+        org,
+        &[own_grants.clone(), their_grants.clone()].concat(),
+    )
+    .await?
+    .into_iter()
+    .map(|(g, c)| (g, c.as_deref().and_then(Sensitivity::parse)))
+    .collect();
+    let cleared = |principal: Option<&String>, grants: &[Uuid]| {
+        let own = principal
+            .and_then(|r| found.principal(r))
+            .and_then(|p| p.clearance);
+        let given: Vec<Option<Sensitivity>> = grants
+            .iter()
+            .map(|g| by_grant.get(g).copied().flatten())
+            .collect();
+        clearance(own, &given)
+    };
+    let mut reader = cleared(Some(&asked.principal), &own_grants);
+    if asked.on_behalf_of.is_some() {
+        reader = reader.min(cleared(asked.on_behalf_of.as_ref(), &their_grants));
+    }
+    let fields: HashMap<String, Field> = db::fields::of_resource(pool, org, application, &resource)
+        .await?
+        .into_iter()
+        .filter_map(|f| {
+            Some((
+                f.field,
+                Field {
+                    sensitivity: Sensitivity::parse(&f.sensitivity)?,
+                    special_category: f.special_category,
+                },
+            ))
+        })
+        .collect();
+    let purpose = body
+        .purpose
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    let subject_of = |r: &Map<String, Value>| {
+        r.get(&body.subject_field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let withheld: HashSet<String> = match &purpose {
+        None => HashSet::new(),
+        Some(purpose) => {
+            let references: Vec<String> = records.iter().filter_map(subject_of).collect();
+            let account = asked.account.as_ref().and_then(|r| found.account(r));
+            db::consent::withheld_for(pool, org, account, &references, purpose)
+                .await?
+                .into_iter()
+                .collect()
+        }
+    };
+    let mut out = Vec::with_capacity(records.len());
+    let mut removed = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let no_consent = subject_of(record)
+            .filter(|s| withheld.contains(s))
+            .and(purpose.as_deref());
+        let (kept, gone) = filter_record(record, &fields, reader, no_consent);
+        out.push(Value::Object(kept));
+        for why in gone {
+            let mut v = serde_json::to_value(&why).unwrap_or_else(|_| json!({}));
+            if let Some(o) = v.as_object_mut() {
+                o.insert("record".into(), json!(i));
+                o.insert("text".into(), Value::String(why.words()));
+            }
+            removed.push(v);
+        }
+    }
+    let mut answer = json!({
+        "policy_version": version,
+        "allowed": true,
+        "clearance": reader.as_str(),
+        "removed": removed,
+    });
+    if let Some(o) = answer.as_object_mut() {
+        if single {
+            o.insert("record".into(), out.pop().unwrap_or(Value::Null));
+        } else {
+            o.insert("records".into(), Value::Array(out));
+        }
+    }
+    Ok(answer)
+}
