@@ -69,7 +69,7 @@ struct Asked {
 }
 
 fn read_check(value: &Value) -> Result<Asked, String> {
-    let check: Check = serde_json::from_value(value.clone())
+    let check: Check = Check::deserialize(value)
         .map_err(|e| format!("This check cannot be read: {e}."))?;
     let attributes = check.resource.map(|r| r.attributes).unwrap_or_default();
     if attributes.len() > MAX_ATTRIBUTES {
