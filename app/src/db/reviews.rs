@@ -227,7 +227,7 @@ pub async fn items(
            ORDER BY principal_label, bundle_label, grant_id LIMIT $4 OFFSET $5) \
          SELECT i.grant_id, i.principal_id, i.principal_label AS principal, p.kind::text AS principal_kind, \
                 i.bundle_label AS bundle, ap.name AS application, ac.name AS account, g.valid_until, \
-                p.last_activity_at, \
+                g.conditions, p.last_activity_at, \
                 (SELECT max(u.last_used_at) FROM permission_usage u \
                  WHERE u.org_id = g.org_id AND u.principal_id = g.principal_id \
                    AND (g.account_id IS NULL OR u.account_id = g.account_id) \

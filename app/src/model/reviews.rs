@@ -53,6 +53,9 @@ pub struct ReviewItemRow {
     pub application: String,
     pub account: Option<String>,
     pub valid_until: Option<DateTime<Utc>>,
+    /// The grant's conditions, in words.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "serde_json::Value"))]
+    pub conditions: crate::model::ConditionsShown,
     pub last_activity_at: Option<DateTime<Utc>>,
     /// The last time the principal used any permission of this grant (on its account).
     pub last_used_at: Option<DateTime<Utc>>,

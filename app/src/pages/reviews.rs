@@ -195,7 +195,8 @@ pub fn ReviewPage() -> impl IntoView {
                                     })}</td>
                                     <td><A href=format!("/principals/{}", i.principal_id)>{i.principal.clone()}</A>
                                         <div class="muted small">{kind_label(&i.principal_kind)}</div></td>
-                                    <td>{i.bundle.clone()}<div class="muted small">{i.application.clone()}</div></td>
+                                    <td>{i.bundle.clone()}<div class="muted small">{i.application.clone()}</div>
+                                        {(!i.conditions.is_empty()).then(|| view! { <div class="muted small">"only when " {i.conditions.words.clone()}</div> })}</td>
                                     <td>{i.account.clone().unwrap_or_else(|| "all accounts".into())}</td>
                                     <td class="nowrap small">{i.last_used_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into())}</td>
                                     <td class="nowrap small">{i.last_activity_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "never".into())}

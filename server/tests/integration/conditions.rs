@@ -194,4 +194,31 @@ async fn ending_access_is_listed_with_its_conditions(pool: sqlx::PgPool) {
         .find(|g| g["id"] == grant)
         .unwrap_or_else(|| panic!("{week}"));
     assert_eq!(ending["conditions"]["words"], "the resource's region is EU");
+
+    // A review of the account shows the grant's conditions beside it.
+    let body = format!(
+        "name=Spring+review&application=&due_on=2099-01-01&undecided=keep&accounts[0]={account}"
+    );
+    let (status, made) = app.json(&admin, "/api/reviews/create", &body).await;
+    assert_eq!(status, 200, "{made}");
+    let campaign: Uuid =
+        sqlx::query_scalar("SELECT id FROM review_campaigns WHERE name = 'Spring review'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let (status, detail) = app
+        .json(
+            &admin,
+            "/api/reviews/detail",
+            &format!("campaign={campaign}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    let item = detail["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{detail}"))
+        .iter()
+        .find(|i| i["grant_id"] == grant)
+        .unwrap_or_else(|| panic!("{detail}"));
+    assert_eq!(item["conditions"]["words"], "the resource's region is EU");
 }

@@ -69,8 +69,8 @@ struct Asked {
 }
 
 fn read_check(value: &Value) -> Result<Asked, String> {
-    let check: Check = Check::deserialize(value)
-        .map_err(|e| format!("This check cannot be read: {e}."))?;
+    let check: Check =
+        Check::deserialize(value).map_err(|e| format!("This check cannot be read: {e}."))?;
     let attributes = check.resource.map(|r| r.attributes).unwrap_or_default();
     if attributes.len() > MAX_ATTRIBUTES {
         return Err(format!(
