@@ -110,6 +110,9 @@ pub async fn unclassify(
     let field = parse_field_name(field)?;
     let (application, resource) = resource(chosen)?;
     let mut tx = pool.begin().await?;
+    let app = db::fields::resource_exists(&mut tx, actor.org_id, application, resource)
+        .await?
+        .unwrap_or_default();
     let Some(before) =
         db::fields::remove(&mut tx, actor.org_id, (application, resource), &field).await?
     else {
@@ -117,12 +120,10 @@ pub async fn unclassify(
     };
     let change = Change::about(
         AuditAction::FieldUnclassified,
-        format!("{resource}.{field}"),
+        format!("{app} \u{2014} {resource}.{field}"),
     )
-    .before(
-        json!({ "resource": resource, "field": field, "sensitivity": before.sensitivity,
-                        "special_category": before.special_category }),
-    );
+    .before(json!({ "application": app, "resource": resource, "field": field,
+                    "sensitivity": before.sensitivity, "special_category": before.special_category }));
     db::audit::record(&mut tx, actor, change).await?;
     tx.commit().await?;
     Ok(())

@@ -1,6 +1,7 @@
-//! Application API tokens: a Governance admin makes one for an application (shown once,
-//! kept as a hash, optionally ending), the application's system reports activity with
-//! it, and it can be revoked.
+//! API tokens: a Governance admin makes one for an application (shown once, kept as a
+//! hash, optionally ending), with which the application's system reports activity and
+//! asks for decisions; or one of an AI agent's, bot's or integration's own, bound to it
+//! and ending within the organisation's cap. Either can be revoked.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{TimeZone, Utc};

@@ -113,6 +113,16 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
         d[3]["allowed"], false,
         "the person it acts for holds nothing"
     );
+    // Of the person it acts for, it learns only whether they may: not who they are,
+    // their grants, nor whether they exist.
+    let acting = |d: &Value| d["reasons"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(acting(&d[3])["reasons"], json!([]), "{}", d[3]);
+    assert_eq!(acting(&d[3])["principal"], Uuid::nil().to_string());
+    let (_, unknown) = decide(json!([
+        {"principal": agent, "permission": "contacts.view", "account": "Acme Retail", "on_behalf_of": "nobody.at.all"},
+    ]))
+    .await;
+    assert_eq!(acting(&unknown["decisions"][0]), acting(&d[3]));
     assert_eq!(
         get(
             &app,
@@ -138,6 +148,11 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
     assert_eq!(
         get(&app, &token, "/api/v1/permissions/contacts.view/holders").await,
         403
+    );
+    let crm = crm_token(&app).await;
+    assert_eq!(
+        get(&app, &crm, "/api/v1/principals/a%00b/permissions").await,
+        422
     );
     let (status, _) = post_batch(
         &app,
@@ -180,7 +195,6 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
     )
     .await;
     assert_eq!(status, 422);
-    let crm = crm_token(&app).await;
     let (status, _) = post_batch(&app, "/api/v1/requests", Some(&crm), &ask).await;
     assert_eq!(status, 403);
 

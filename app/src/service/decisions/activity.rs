@@ -62,6 +62,14 @@ impl Activity {
     async fn write(&self) {
         let waiting = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
         let now = Instant::now();
+        {
+            let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            written.retain(|_, at| now.duration_since(*at) < REMEMBERED_FOR);
+            // A bound on memory: forgetting only means writing again.
+            if written.len() > MOST_REMEMBERED {
+                written.clear();
+            }
+        }
         for (org, seen) in waiting {
             let mut decided = db::activity::Decided::default();
             for (principal, used) in &seen {
@@ -70,11 +78,6 @@ impl Activity {
             match db::activity::decided(&self.pool, org, &decided, Utc::now()).await {
                 Ok(()) => {
                     let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
-                    written.retain(|_, at| now.duration_since(*at) < REMEMBERED_FOR);
-                    // A bound on memory: forgetting only means writing again.
-                    if written.len() > MOST_REMEMBERED {
-                        written.clear();
-                    }
                     written.extend(seen.into_iter().map(|s| ((org, s), now)));
                 }
                 Err(e) => tracing::warn!(error = %e, "decisions' activity could not be written"),

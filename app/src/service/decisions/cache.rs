@@ -33,7 +33,12 @@ pub(super) struct Snapshot {
 struct Entry {
     snapshot: Option<Arc<Snapshot>>,
     loading: bool,
+    /// When the last load failed: the next waits a while.
+    failed: Option<Instant>,
 }
+
+/// How long after a failed load the next one waits.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 pub(super) struct Cache {
     pool: PgPool,
@@ -64,7 +69,8 @@ impl Cache {
             .snapshot
             .as_ref()
             .is_none_or(|s| s.version < version || s.loaded.elapsed() > FRESH_FOR);
-        if outdated && !entry.loading {
+        let resting = entry.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        if outdated && !entry.loading && !resting {
             entry.loading = true;
             tokio::spawn(load(self.clone(), org));
         }
@@ -118,6 +124,7 @@ async fn load(cache: Arc<Cache>, org: Uuid) {
         .unwrap_or_else(|e| e.into_inner());
     let entry = organisations.entry(org).or_default();
     entry.loading = false;
+    entry.failed = loaded.is_none().then(Instant::now);
     if let Some(snapshot) = loaded {
         tracing::debug!(%org, version = snapshot.version, ms = started.elapsed().as_millis() as u64, "policy loaded");
         // Loads may finish out of order after a failure; keep the newest.

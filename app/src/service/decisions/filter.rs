@@ -67,7 +67,7 @@ fn allowing(reasons: &[Why]) -> (Vec<Uuid>, Vec<Uuid>) {
 }
 
 pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<Value, AppError> {
-    let body: Body = serde_json::from_value(body.clone()).map_err(|e| {
+    let body = Body::deserialize(body).map_err(|e| {
         AppError::BadRequest(format!(
             "{e}; send principal, resource and records (or record), and optionally on_behalf_of, account, purpose and subject_field"
         ))
@@ -87,6 +87,12 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
                 format!("Names are plain text of at most {MAX_TEXT} characters, without control characters."),
             ));
         }
+    }
+    if body.record.is_some() && body.records.is_some() {
+        return Err(AppError::invalid(
+            "records",
+            "Send either one record or a list of records, not both.",
+        ));
     }
     let single = body.record.is_some();
     let records: Vec<Map<String, Value>> = body
@@ -110,7 +116,6 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
     }
     let resource = body.resource.trim().to_lowercase();
     let (org, application) = (caller.org_id, caller.application_id);
-    let version = db::policy::version(pool, org).await?;
     let asked = Asked {
         principal: body.principal.trim().to_string(),
         permission: format!("{resource}.view"),
@@ -130,11 +135,13 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
             return Err(AppError::invalid("principal", OWN_PRINCIPAL_ONLY));
         }
     }
-    let (decision, _) = found.decide(application, &asked, Utc::now());
+    let (mut decision, _) = found.decide(application, &asked, Utc::now());
+    if caller.principal_id.is_some() {
+        decision = super::for_principal_token(decision);
+    }
     if !decision.allowed {
         let mut refused = answer(&decision, &|id| found.account_name(id));
         if let Some(o) = refused.as_object_mut() {
-            o.insert("policy_version".into(), json!(version));
             o.insert("records".into(), json!([]));
             o.insert("withheld_records".into(), json!(records.len()));
         }
@@ -200,9 +207,11 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
     let mut out = Vec::with_capacity(records.len());
     let mut removed = Vec::new();
     for (i, record) in records.iter().enumerate() {
-        let no_consent = subject_of(record)
-            .filter(|s| withheld.contains(s))
-            .and(purpose.as_deref());
+        // With a purpose, a record whose subject cannot be named is withheld as one
+        // without consent: nothing shows that was not checked.
+        let no_consent = purpose
+            .as_deref()
+            .filter(|_| subject_of(record).is_none_or(|s| withheld.contains(&s)));
         let (kept, gone) = filter_record(record, &fields, reader, no_consent);
         out.push(Value::Object(kept));
         for why in gone {
@@ -214,8 +223,9 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
             removed.push(v);
         }
     }
+    // No policy version: consent is read as it stands, and it changes no version, so
+    // a filtered record is not an answer to keep.
     let mut answer = json!({
-        "policy_version": version,
         "allowed": true,
         "clearance": reader.as_str(),
         "removed": removed,

@@ -212,9 +212,9 @@ impl Decider {
         let (version, found) = match &snapshot {
             Some(s) => (s.version, &s.found),
             None => {
-                // The version first: an answer never claims a newer version than the
-                // data it read.
-                let version = db::policy::version(&self.pool, org).await?;
+                // The version was read with the token, before the data: an answer never
+                // claims a newer version than the data it read.
+                let version = caller.policy_version;
                 let readable: Vec<&Asked> = asked.iter().filter_map(|a| a.as_ref().ok()).collect();
                 read = look_up(&self.pool, org, caller.application_id, &readable).await?;
                 (version, &read)
@@ -238,7 +238,10 @@ impl Decider {
                     continue;
                 }
             }
-            let (decision, about) = found.decide(caller.application_id, a, now);
+            let (mut decision, about) = found.decide(caller.application_id, a, now);
+            if caller.principal_id.is_some() {
+                decision = for_principal_token(decision);
+            }
             if let Some(about) = about {
                 if about.high_impact {
                     audited.push((about.principal, a, decision.allowed));
@@ -339,6 +342,31 @@ async fn look_up(
     Ok(Found::new(subjects, grants, &accounts, &permissions))
 }
 
+/// A decision as a principal's own token may see it: about the person it acts for,
+/// only whether they may (neither who they are, their grants, nor whether they exist).
+fn for_principal_token(decision: Decision) -> Decision {
+    let redacted = |allowed| rules::policy::Why::ActsFor {
+        principal: Uuid::nil(),
+        name: "the person acted for".into(),
+        allowed,
+        reasons: Vec::new(),
+    };
+    let reasons = decision
+        .reasons
+        .into_iter()
+        .map(|why| match why {
+            rules::policy::Why::ActsFor { allowed, .. } => redacted(allowed),
+            // The principal itself is the token's: an unknown one is the person named.
+            rules::policy::Why::UnknownPrincipal { .. } => redacted(false),
+            why => why,
+        })
+        .collect();
+    Decision {
+        allowed: decision.allowed,
+        reasons,
+    }
+}
+
 /// A decision as the API answers it: each reason as data, with its words.
 fn answer(decision: &Decision, name: &dyn Fn(Uuid) -> String) -> Value {
     let reasons: Vec<Value> = decision
@@ -363,8 +391,11 @@ async fn record_high_impact(
 ) -> Result<(), AppError> {
     let actor = Actor {
         org_id: caller.org_id,
-        principal_id: None,
-        label: format!("application token {}", caller.token_id),
+        principal_id: caller.principal_id,
+        label: match caller.principal_id {
+            Some(_) => format!("principal token {}", caller.token_id),
+            None => format!("application token {}", caller.token_id),
+        },
         source_ip: None,
         user_agent: None,
     };
@@ -468,7 +499,7 @@ pub async fn known_permission(
     application: Uuid,
     key: &str,
 ) -> Result<String, AppError> {
-    let key = key.trim().to_string();
+    let key = plain(key)?.to_string();
     let known = db::policy::permissions(pool, org, application, std::slice::from_ref(&key)).await?;
     if known.is_empty() {
         return Err(AppError::NotFound(format!(
@@ -508,12 +539,24 @@ pub async fn holders_of(
     })
 }
 
+/// A reference from a path or query, trimmed: plain text of at most 256 characters.
+fn plain(reference: &str) -> Result<&str, AppError> {
+    let reference = reference.trim();
+    if reference.chars().count() > MAX_TEXT || reference.contains(char::is_control) {
+        return Err(AppError::invalid(
+            "reference",
+            format!("Names and ids are plain text of at most {MAX_TEXT} characters."),
+        ));
+    }
+    Ok(reference)
+}
+
 async fn one_principal(
     pool: &PgPool,
     org: Uuid,
     reference: &str,
 ) -> Result<db::policy::Subject, AppError> {
-    let reference = reference.trim().to_string();
+    let reference = plain(reference)?.to_string();
     let (ids, names) = ids_and_names(std::iter::once(&reference));
     let found = db::policy::principals(pool, org, &ids, &names).await?;
     // As in a batch: by id, then by email, then by external id.
@@ -541,7 +584,7 @@ async fn one_account(
     let Some(reference) = reference.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
-    let reference = reference.to_string();
+    let reference = plain(reference)?.to_string();
     let (ids, names) = ids_and_names(std::iter::once(&reference));
     let found = db::policy::accounts(pool, org, &ids, &names).await?;
     match found.first() {
