@@ -425,9 +425,9 @@ async fn token_caller(
         Err(AppError::Unauthenticated) => {
             let mut response = api_error(
                 StatusCode::UNAUTHORIZED,
-                "Send a valid token: Authorization: Bearer gtk_\u{2026} (a Governance admin \
-                 makes one under API tokens, or on an agent's page; it may have expired or been \
-                 revoked, or its principal suspended).",
+                "Send a valid application token, or a principal's own: Authorization: Bearer \
+                 gtk_\u{2026} (a Governance admin makes one under API tokens, or on an agent's \
+                 page; it may have expired or been revoked, or its principal suspended).",
             );
             response
                 .headers_mut()
