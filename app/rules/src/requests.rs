@@ -165,6 +165,8 @@ pub struct DecisionContext {
     pub approver: Uuid,
     pub requester: Uuid,
     pub principal: Uuid,
+    /// The owner of a non-human principal (an agent, bot or integration).
+    pub owner: Option<Uuid>,
     pub covered: bool,
     /// Approvers of the steps already approved.
     pub approved_by: Vec<Uuid>,
@@ -252,6 +254,11 @@ pub fn decide(ctx: &DecisionContext, approve: bool, comment: &str) -> Result<Out
     if ctx.approver == ctx.principal {
         return Err(RuleError::Conflict(
             "Nobody decides a request for their own access: another approver must.".into(),
+        ));
+    }
+    if ctx.owner == Some(ctx.approver) {
+        return Err(RuleError::Conflict(
+            "Nobody decides a request for an agent, bot or integration they own: another approver must.".into(),
         ));
     }
     if !ctx.covered {
@@ -389,6 +396,7 @@ mod tests {
             approver: Uuid::from_u128(approver),
             requester: Uuid::from_u128(10),
             principal: Uuid::from_u128(11),
+            owner: Some(Uuid::from_u128(12)),
             covered: true,
             approved_by: approved_by.iter().map(|&a| Uuid::from_u128(a)).collect(),
             approvals_needed: needed,
@@ -399,6 +407,7 @@ mod tests {
     fn nobody_decides_their_own_request_or_access() {
         assert!(decide(&ctx(10, 1, &[]), true, "").is_err());
         assert!(decide(&ctx(11, 1, &[]), true, "").is_err());
+        assert!(decide(&ctx(12, 1, &[]), true, "").is_err(), "its owner");
         let outside = DecisionContext {
             covered: false,
             ..ctx(1, 1, &[])

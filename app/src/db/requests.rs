@@ -246,6 +246,8 @@ pub struct Locked {
     pub requester_id: Uuid,
     pub principal_id: Uuid,
     pub principal: String,
+    /// The owner of a non-human principal.
+    pub principal_owner: Option<Uuid>,
     #[sqlx(try_from = "String")]
     pub principal_status: PrincipalStatus,
     pub role_id: Option<Uuid>,
@@ -264,7 +266,8 @@ pub struct Locked {
 
 pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
     sqlx::query_as::<_, Locked>(
-        "SELECT r.requester_id, r.principal_id, p.display_name AS principal, p.status::text AS principal_status, \
+        "SELECT r.requester_id, r.principal_id, p.display_name AS principal, p.owner_id AS principal_owner, \
+                p.status::text AS principal_status, \
                 r.role_id, r.permission_set_id, coalesce(ro.name, ps.name) AS bundle, r.account_id, \
                 r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification, \
                 r.renews_grant_id, r.conditions \

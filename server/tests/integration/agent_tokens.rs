@@ -187,6 +187,16 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
         (requester, principal, state.as_str()),
         (agent, agent, "pending")
     );
+    // Its owner (the admin) may not approve it alone: another approver must.
+    let (status, refused) = crate::requests::decide(
+        &app,
+        &admin,
+        Uuid::parse_str(asked["request"].as_str().unwrap()).unwrap(),
+        true,
+        "",
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
     let (status, _) = post_batch(
         &app,
         "/api/v1/requests",

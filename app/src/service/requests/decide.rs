@@ -102,6 +102,7 @@ pub async fn decide(
             approver: me,
             requester: request.requester_id,
             principal: request.principal_id,
+            owner: request.principal_owner,
             covered: scope.covers(request.account_id, bundle_id),
             approved_by,
             approvals_needed: request.approvals_needed,
