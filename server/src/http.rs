@@ -462,19 +462,28 @@ async fn token_batch(
     state: &AppState,
     request: Request,
 ) -> Result<(TokenCaller, serde_json::Value), Response> {
-    let (parts, body) = request.into_parts();
-    let caller = token_caller(state, &parts.headers, parts.extensions.get::<MatchedPath>()).await?;
-    let Ok(body) = axum::body::to_bytes(body, BATCH_BODY_LIMIT).await else {
-        return Err(api_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The body is larger than 2 MB; send fewer events per batch.",
-        ));
-    };
+    let (caller, body) = token_body(state, request).await?;
     match serde_json::from_slice(&body) {
         Ok(body) => Ok((caller, body)),
         Err(e) => Err(api_error(
             StatusCode::BAD_REQUEST,
             &format!("The body is not JSON: {e}."),
+        )),
+    }
+}
+
+/// The caller and the body's bytes, at most `BATCH_BODY_LIMIT` of them.
+async fn token_body(
+    state: &AppState,
+    request: Request,
+) -> Result<(TokenCaller, axum::body::Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    let caller = token_caller(state, &parts.headers, parts.extensions.get::<MatchedPath>()).await?;
+    match axum::body::to_bytes(body, BATCH_BODY_LIMIT).await {
+        Ok(body) => Ok((caller, body)),
+        Err(_) => Err(api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The body is larger than 2 MB; send fewer events per batch.",
         )),
     }
 }
@@ -562,7 +571,7 @@ async fn ingest_consent(State(state): State<AppState>, request: Request) -> Resp
 /// `POST /api/v1/decisions`, authenticated the same way: up to 1,000 checks, each
 /// answered allowed or not with its reasons, and the organisation's policy version.
 async fn decide(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_batch(&state, request).await {
+    let (caller, body) = match token_body(&state, request).await {
         Ok(batch) => batch,
         Err(refused) => return refused,
     };

@@ -199,21 +199,3 @@ pub async fn set_principal_clearance(
     .fetch_optional(&mut **tx)
     .await
 }
-
-/// The clearance each grant's role or permission set gives (`None`: the default).
-pub async fn grant_clearances(
-    pool: &PgPool,
-    org_id: Uuid,
-    grants: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, Option<String>)>> {
-    sqlx::query_as(
-        "SELECT g.id, coalesce(r.clearance, s.clearance)::text FROM grants g \
-           LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
-           LEFT JOIN permission_sets s ON s.org_id = g.org_id AND s.id = g.permission_set_id \
-          WHERE g.org_id = $1 AND g.id = ANY($2)",
-    )
-    .bind(org_id)
-    .bind(grants)
-    .fetch_all(pool)
-    .await
-}

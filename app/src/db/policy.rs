@@ -1,6 +1,9 @@
 //! What a decision reads: the principals asked about, their grants that hold the asked
 //! permissions, the accounts named, and the organisation's policy version.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -96,8 +99,11 @@ pub struct Grant {
     pub valid_until: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub conditions: serde_json::Value,
-    /// The asked permissions it holds, as `resource.action`.
-    pub permissions: Vec<String>,
+    /// The asked permissions it holds, as `resource.action`; shared by the grants of one
+    /// role or set.
+    pub permissions: Arc<BTreeSet<String>>,
+    /// Its role's or set's clearance, if it names one.
+    pub clearance: Option<String>,
 }
 
 /// The grants of `principals` whose role or permission set holds one of `permissions`:
@@ -198,14 +204,14 @@ const GRANTS: &str =
 /// The order reasons name grants in.
 const GRANTS_ORDER: &str = "ORDER BY g.principal_id, g.valid_from, g.id";
 
-const ROLES: &str = "SELECT r.id, r.application_id, r.name, \
+const ROLES: &str = "SELECT r.id, r.application_id, r.name, r.clearance::text AS clearance, \
             array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS keys \
      FROM role_permissions rp \
      JOIN roles r ON r.org_id = rp.org_id AND r.id = rp.role_id \
      JOIN permissions pm ON pm.org_id = rp.org_id AND pm.id = rp.permission_id \
      WHERE rp.org_id = $1";
 
-const SETS: &str = "SELECT s.id, s.application_id, s.name, \
+const SETS: &str = "SELECT s.id, s.application_id, s.name, s.clearance::text AS clearance, \
             array_agg(pm.resource || '.' || pm.action ORDER BY pm.resource, pm.action) AS keys \
      FROM permission_set_permissions sp \
      JOIN permission_sets s ON s.org_id = sp.org_id AND s.id = sp.permission_set_id \
@@ -230,17 +236,23 @@ struct Bundle {
     id: Uuid,
     application_id: Uuid,
     name: String,
+    clearance: Option<String>,
     keys: Vec<String>,
 }
 
 /// Each grant with its bundle's application, name and permissions; a grant whose
 /// bundle holds none of the permissions read is left out.
 fn joined(rows: Vec<GrantRow>, bundles: Vec<Bundle>) -> Vec<Grant> {
-    let bundles: std::collections::HashMap<Uuid, Bundle> =
-        bundles.into_iter().map(|b| (b.id, b)).collect();
+    let bundles: std::collections::HashMap<Uuid, (Bundle, Arc<BTreeSet<String>>)> = bundles
+        .into_iter()
+        .map(|mut b| {
+            let keys = Arc::new(std::mem::take(&mut b.keys).into_iter().collect());
+            (b.id, (b, keys))
+        })
+        .collect();
     rows.into_iter()
         .filter_map(|g| {
-            let b = bundles.get(&g.bundle)?;
+            let (b, keys) = bundles.get(&g.bundle)?;
             Some(Grant {
                 principal_id: g.principal_id,
                 id: g.id,
@@ -251,7 +263,8 @@ fn joined(rows: Vec<GrantRow>, bundles: Vec<Bundle>) -> Vec<Grant> {
                 valid_until: g.valid_until,
                 revoked_at: g.revoked_at,
                 conditions: g.conditions,
-                permissions: b.keys.clone(),
+                permissions: keys.clone(),
+                clearance: b.clearance.clone(),
             })
         })
         .collect()

@@ -1,7 +1,7 @@
 //! `POST /api/v1/filter`: fields above the reader's clearance are removed, a role's and
 //! the principal's own clearance decide it, a data subject without consent for the
 //! purpose shows only public fields, and a reader without the view permission sees
-//! nothing. The console declares fields and sets clearances, audited.
+//! nothing. Decisions about a resource of a stated sensitivity read the same clearance. The console declares fields and sets clearances, audited.
 
 use serde_json::{json, Value};
 
@@ -88,6 +88,26 @@ async fn a_record_keeps_only_what_its_reader_may_see(pool: sqlx::PgPool) {
             answer
         }
     };
+    // A decision about a resource of a stated sensitivity reads the same clearance.
+    let decided = |sensitivity: &'static str| {
+        let body = json!({"checks": [{
+            "principal": "rita.reader", "permission": "contacts.view",
+            "resource": {"attributes": {"sensitivity": sensitivity}},
+        }]});
+        let (app, token) = (&app, token.clone());
+        async move {
+            let (status, answer) = post_batch(app, "/api/v1/decisions", Some(&token), &body).await;
+            assert_eq!(status, 200, "{answer}");
+            let d = &answer["decisions"][0];
+            let reason = d["reasons"][0]["reason"].as_str().unwrap().to_string();
+            (d["allowed"] == true, reason)
+        }
+    };
+    assert_eq!(decided("internal").await, (true, "allowed".into()));
+    assert_eq!(
+        decided("confidential").await,
+        (false, "above_grant_clearance".into())
+    );
     let answer = filter("rita.reader", None).await;
     assert_eq!(answer["clearance"], "internal");
     assert_eq!(
@@ -112,6 +132,7 @@ async fn a_record_keeps_only_what_its_reader_may_see(pool: sqlx::PgPool) {
     assert_eq!(status, 200);
     let answer = filter("rita.reader", Some("marketing")).await;
     assert_eq!(answer["clearance"], "restricted");
+    assert_eq!(decided("restricted").await, (true, "allowed".into()));
     assert_eq!(
         kept(&answer)[0],
         ["health", "name", "notes", "phone", "subject"]
@@ -134,6 +155,11 @@ async fn a_record_keeps_only_what_its_reader_may_see(pool: sqlx::PgPool) {
     assert_eq!(status, 200);
     let answer = filter("rita.reader", None).await;
     assert_eq!(answer["clearance"], "confidential");
+    assert_eq!(decided("confidential").await, (true, "allowed".into()));
+    assert_eq!(
+        decided("restricted").await,
+        (false, "above_clearance".into())
+    );
     assert_eq!(kept(&answer)[0], ["name", "notes", "phone", "subject"]);
 
     // Someone who may not view contacts gets no record at all.

@@ -4,7 +4,8 @@
 //! # The organisation (seeded, the same on every run)
 //!
 //! 40 permissions (`contacts.view`, … ten resource kinds × four actions), 20 roles of 8
-//! of them each, 50 accounts, a pool of 20,000 resources (nine in ten on one account,
+//! of them each (clearing for public, internal, confidential and restricted data in
+//! turn), 50 accounts, a pool of 20,000 resources (nine in ten on one account,
 //! the rest organisation-wide; most with a `region`, some in another case or padded
 //! with spaces, many with a `sensitivity`, a few with an unknown one), 100,000
 //! principals (2% suspended, 1% offboarded, 5% with an engagement end, a quarter with a
@@ -28,7 +29,9 @@
 //!   `permit(principal == User::"<id>", action in Action::"role: <role>",
 //!   resource in Account::"<account>")` (or `in Organisation::"org"` for a grant on
 //!   every account) `when { <valid_from> <= context.now && context.now < <valid_until>
-//!   && context.now < <revoked_at> && <conditions> }`, the bounds present only when set,
+//!   && context.now < <revoked_at> && <clearance> && <conditions> }`, the bounds present
+//!   only when set, the clearance as `(!(resource has sensitivity_level) ||
+//!   resource.sensitivity_level <= <the role's level>)`,
 //!   times as Unix seconds (every generated time is a whole second). Revoked grants are
 //!   kept and guarded, as the evaluator keeps and checks them. A condition becomes
 //!   `(resource has "region" && resource["region"] == "eu")`, `[…].contains(…)` for a
@@ -60,6 +63,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hint::black_box;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration as Elapsed, Instant};
 
 use cedar_policy::{
@@ -161,7 +165,8 @@ struct Resource {
 struct Catalogue {
     /// Every permission, then [`UNKNOWN_PERMISSION`] last.
     permissions: Vec<String>,
-    roles: Vec<(String, BTreeSet<String>)>,
+    /// Name, permissions and the clearance it gives.
+    roles: Vec<(String, Arc<BTreeSet<String>>, Sensitivity)>,
     accounts: Vec<Uuid>,
     resources: Vec<Resource>,
     /// The resources of each account, by index.
@@ -180,7 +185,7 @@ fn catalogue(rng: &mut Rng) -> Catalogue {
             while held.len() < PERMISSIONS_PER_ROLE {
                 held.insert(permissions[rng.below(known)].clone());
             }
-            (format!("Role {r}"), held)
+            (format!("Role {r}"), Arc::new(held), Sensitivity::ALL[r % 4])
         })
         .collect();
     permissions.push(UNKNOWN_PERMISSION.to_string());
@@ -265,7 +270,7 @@ fn rules_principals(cat: &Catalogue, rng: &mut Rng) -> Vec<Principal> {
         .map(|p| {
             let grants = (0..2 + p % 2)
                 .map(|_| {
-                    let (role, permissions) = rng.pick(&cat.roles);
+                    let (role, permissions, clearance) = rng.pick(&cat.roles);
                     let account_id = if rng.percent(20) {
                         None
                     } else {
@@ -294,6 +299,7 @@ fn rules_principals(cat: &Catalogue, rng: &mut Rng) -> Vec<Principal> {
                         revoked_at,
                         permissions: permissions.clone(),
                         conditions,
+                        clearance: *clearance,
                     }
                 })
                 .collect::<Vec<_>>();
@@ -523,6 +529,10 @@ fn permit_text(p: &Principal, g: &Grant) -> String {
     if let Some(revoked) = g.revoked_at {
         when.push(format!("context.now < {}", seconds(revoked)));
     }
+    when.push(format!(
+        "(!(resource has sensitivity_level) || resource.sensitivity_level <= {})",
+        level(g.clearance)
+    ));
     when.extend(g.conditions.iter().map(cedar_condition));
     format!(
         "permit(principal == User::\"{}\", action in Action::\"{}\", {scope})\nwhen {{ {} }};",
@@ -574,10 +584,10 @@ fn cedar_organisation(cat: &Catalogue, principals: &[Principal]) -> Cedar {
     }
     // Roles are action groups; each permission is in the groups of the roles holding it.
     let mut groups_of: HashMap<&str, HashSet<EntityUid>> = HashMap::new();
-    for (role, held) in &cat.roles {
+    for (role, held, _) in &cat.roles {
         let group = uid(&t.action, &role_group(role));
         entities.push(Entity::new_no_attrs(group.clone(), HashSet::new()));
-        for permission in held {
+        for permission in held.iter() {
             groups_of
                 .entry(permission.as_str())
                 .or_default()
@@ -616,8 +626,8 @@ fn cedar_organisation(cat: &Catalogue, principals: &[Principal]) -> Cedar {
         .iter()
         .map(|(id, text)| Policy::parse(Some(PolicyId::new(id)), text).expect("forbid parses"))
         .collect();
-    let roles: HashMap<&str, &BTreeSet<String>> =
-        cat.roles.iter().map(|(r, h)| (r.as_str(), h)).collect();
+    let roles: HashMap<&str, &Arc<BTreeSet<String>>> =
+        cat.roles.iter().map(|(r, h, _)| (r.as_str(), h)).collect();
     let mut users = Vec::with_capacity(principals.len());
     let mut slices = Vec::with_capacity(principals.len());
     let mut parsing = Elapsed::ZERO;

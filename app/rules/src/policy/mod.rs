@@ -6,6 +6,7 @@ pub mod conditions;
 pub mod fields;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,9 +26,13 @@ pub struct Grant {
     pub valid_from: DateTime<Utc>,
     pub valid_until: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
-    /// The permissions (`resource.action`) its role or permission set holds.
-    pub permissions: BTreeSet<String>,
+    /// The permissions (`resource.action`) its role or permission set holds; shared by
+    /// every grant of that role or set.
+    pub permissions: Arc<BTreeSet<String>>,
     pub conditions: Conditions,
+    /// The most sensitive resource its role or permission set clears for
+    /// (`fields::ROLE_DEFAULT` when the role names none).
+    pub clearance: Sensitivity,
 }
 
 /// A principal and its grants.
@@ -101,6 +106,14 @@ pub enum Why {
     },
     /// The resource is more sensitive than the principal's clearance.
     AboveClearance {
+        sensitivity: Sensitivity,
+        clearance: Sensitivity,
+    },
+    /// The resource is more sensitive than the grant's role or permission set clears
+    /// for.
+    AboveGrantClearance {
+        grant: Uuid,
+        through: String,
         sensitivity: Sensitivity,
         clearance: Sensitivity,
     },
@@ -180,6 +193,16 @@ impl Why {
                 clearance,
             } => format!(
                 "the resource is {} and the principal is cleared for {} data",
+                sensitivity.as_str(),
+                clearance.as_str()
+            ),
+            Why::AboveGrantClearance {
+                through,
+                sensitivity,
+                clearance,
+                ..
+            } => format!(
+                "the resource is {} and the grant of {through} clears for {} data",
                 sensitivity.as_str(),
                 clearance.as_str()
             ),
@@ -294,6 +317,13 @@ fn decide_alone(p: &Principal, q: &Question) -> Decision {
                 through,
                 account,
             }
+        } else if let Some(sensitivity) = sensitivity.filter(|s| *s > g.clearance) {
+            Why::AboveGrantClearance {
+                grant,
+                through,
+                sensitivity,
+                clearance: g.clearance,
+            }
         } else {
             let unmet = g.conditions.unmet(&facts);
             if unmet.is_empty() {
@@ -340,8 +370,9 @@ mod tests {
             valid_from: now() - Duration::days(30),
             valid_until: None,
             revoked_at: None,
-            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            permissions: Arc::new(permissions.iter().map(|p| p.to_string()).collect()),
             conditions: Conditions::parse(conditions).unwrap(),
+            clearance: Sensitivity::Restricted,
         }
     }
 
@@ -486,6 +517,59 @@ mod tests {
         ));
         let internal = resource(&[("sensitivity", "internal")]);
         assert!(decide(&p, &ask("x.y", None, &internal), None).allowed);
+    }
+
+    #[test]
+    fn a_grant_allows_resources_up_to_its_roles_clearance() {
+        let mut internal = grant(10, None, &["x.y"], "");
+        internal.clearance = Sensitivity::Internal;
+        let p = principal(1, vec![internal.clone()]);
+        let confidential = resource(&[("sensitivity", "confidential")]);
+        let d = decide(&p, &ask("x.y", None, &confidential), None);
+        assert!(!d.allowed);
+        assert_eq!(
+            d.reasons[0].words(&|_| String::new()),
+            "the resource is confidential and the grant of Role 10 clears for internal data"
+        );
+        // Without a stated sensitivity the role's clearance does not matter.
+        assert!(decide(&p, &ask("x.y", None, &resource(&[])), None).allowed);
+        let mut wider = grant(11, None, &["x.y"], "");
+        wider.clearance = Sensitivity::Confidential;
+        let p = principal(1, vec![internal, wider]);
+        assert!(decide(&p, &ask("x.y", None, &confidential), None).allowed);
+    }
+
+    /// A decision about a resource of a stated sensitivity agrees with the clearance the
+    /// record filter gives its reader: the lower of the principal's own and the highest
+    /// of its grants'.
+    #[test]
+    fn decisions_and_the_filter_read_clearance_alike() {
+        use Sensitivity::*;
+        let levels = [
+            None,
+            Some(Public),
+            Some(Internal),
+            Some(Confidential),
+            Some(Restricted),
+        ];
+        for own in levels {
+            for a in Sensitivity::ALL {
+                for b in Sensitivity::ALL {
+                    let mut first = grant(10, None, &["x.y"], "");
+                    first.clearance = a;
+                    let mut second = grant(11, None, &["x.y"], "");
+                    second.clearance = b;
+                    let mut p = principal(1, vec![first, second]);
+                    p.clearance = own;
+                    let reader = fields::clearance(own, &[Some(a), Some(b)]);
+                    for s in Sensitivity::ALL {
+                        let r = resource(&[("sensitivity", s.as_str())]);
+                        let allowed = decide(&p, &ask("x.y", None, &r), None).allowed;
+                        assert_eq!(allowed, s <= reader, "{own:?} {a:?} {b:?} {s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -15,12 +15,12 @@ use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{answer, look_up, Asked, MAX_TEXT, OWN_PRINCIPAL_ONLY};
+use super::{look_up, Answer, Asked, MAX_TEXT, OWN_PRINCIPAL_ONLY};
 use crate::db;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
 use rules::policy::conditions::Sensitivity;
-use rules::policy::fields::{clearance, filter as filter_record, Field};
+use rules::policy::fields::{filter as filter_record, Field};
 use rules::policy::Why;
 
 const MAX_RECORDS: usize = 1_000;
@@ -140,7 +140,9 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
         decision = super::for_principal_token(decision);
     }
     if !decision.allowed {
-        let mut refused = answer(&decision, &|id| found.account_name(id));
+        let mut refused =
+            serde_json::to_value(Answer::decided(decision, &|id| found.account_name(id)))
+                .map_err(AppError::internal)?;
         if let Some(o) = refused.as_object_mut() {
             o.insert("records".into(), json!([]));
             o.insert("withheld_records".into(), json!(records.len()));
@@ -148,28 +150,9 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
         return Ok(refused);
     }
     let (own_grants, their_grants) = allowing(&decision.reasons);
-    let by_grant: HashMap<Uuid, Option<Sensitivity>> = db::fields::grant_clearances(
-        pool,
-        org,
-        &[own_grants.clone(), their_grants.clone()].concat(),
-    )
-    .await?
-    .into_iter()
-    .map(|(g, c)| (g, c.as_deref().and_then(Sensitivity::parse)))
-    .collect();
-    let cleared = |principal: Option<&String>, grants: &[Uuid]| {
-        let own = principal
-            .and_then(|r| found.principal(r))
-            .and_then(|p| p.clearance);
-        let given: Vec<Option<Sensitivity>> = grants
-            .iter()
-            .map(|g| by_grant.get(g).copied().flatten())
-            .collect();
-        clearance(own, &given)
-    };
-    let mut reader = cleared(Some(&asked.principal), &own_grants);
-    if asked.on_behalf_of.is_some() {
-        reader = reader.min(cleared(asked.on_behalf_of.as_ref(), &their_grants));
+    let mut reader = found.clearance(&asked.principal, application, &own_grants);
+    if let Some(human) = &asked.on_behalf_of {
+        reader = reader.min(found.clearance(human, application, &their_grants));
     }
     let fields: HashMap<String, Field> = db::fields::of_resource(pool, org, application, &resource)
         .await?

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Asked;
 use crate::db;
 use rules::policy::conditions::{Conditions, Sensitivity};
+use rules::policy::fields::{self, ROLE_DEFAULT};
 use rules::policy::{decide, Decision, Grant, Principal, Question, Why};
 
 pub(super) struct Found {
@@ -23,8 +24,8 @@ pub(super) struct Found {
     /// By id and by lower-case name.
     accounts: HashMap<String, Uuid>,
     account_names: HashMap<Uuid, String>,
-    /// By application and `resource.action`: its id and whether it is high-impact.
-    permissions: HashMap<(Uuid, String), (Uuid, bool)>,
+    /// By application, then `resource.action`: its id and whether it is high-impact.
+    permissions: HashMap<Uuid, HashMap<String, (Uuid, bool)>>,
 }
 
 /// A principal as each application's decisions see it: with that application's grants.
@@ -74,8 +75,13 @@ impl Found {
                     valid_from: g.valid_from,
                     valid_until: g.valid_until,
                     revoked_at: g.revoked_at,
-                    permissions: g.permissions.into_iter().collect(),
+                    permissions: g.permissions,
                     conditions,
+                    clearance: g
+                        .clearance
+                        .as_deref()
+                        .and_then(Sensitivity::parse)
+                        .unwrap_or(ROLE_DEFAULT),
                 },
             ));
         }
@@ -86,11 +92,15 @@ impl Found {
             people: Vec::with_capacity(subjects.len()),
             accounts: HashMap::new(),
             account_names: HashMap::new(),
-            permissions: permissions
-                .iter()
-                .map(|(application, id, key, high)| ((*application, key.clone()), (*id, *high)))
-                .collect(),
+            permissions: HashMap::new(),
         };
+        for (application, id, key, high) in permissions {
+            found
+                .permissions
+                .entry(*application)
+                .or_default()
+                .insert(key.clone(), (*id, *high));
+        }
         for s in subjects {
             let index = found.people.len();
             found.by_id.insert(s.id, index);
@@ -135,14 +145,33 @@ impl Found {
         Uuid::parse_str(r)
             .ok()
             .and_then(|id| self.by_id.get(&id))
+            .or_else(|| self.by_email.get(r))
             .or_else(|| self.by_email.get(&r.to_lowercase()))
             .or_else(|| self.by_external_id.get(r))
             .map(|&i| &self.people[i])
     }
 
+    /// The clearance a reader has through `grants` of theirs in `application` (those a
+    /// decision allowed by): the lower of its own and the highest the grants give.
+    pub fn clearance(&self, r: &str, application: Uuid, grants: &[Uuid]) -> Sensitivity {
+        let Some(p) = self.person(r).map(|p| p.in_application(application)) else {
+            return Sensitivity::Public;
+        };
+        let given: Vec<Option<Sensitivity>> = p
+            .grants
+            .iter()
+            .filter(|g| grants.contains(&g.id))
+            .map(|g| Some(g.clearance))
+            .collect();
+        fields::clearance(p.clearance, &given)
+    }
+
     /// The account a reference names: by id or by name (any case).
     pub fn account(&self, r: &str) -> Option<Uuid> {
-        self.accounts.get(&r.to_lowercase()).copied()
+        self.accounts
+            .get(r)
+            .or_else(|| self.accounts.get(&r.to_lowercase()))
+            .copied()
     }
 
     pub fn account_name(&self, id: Uuid) -> String {
@@ -167,8 +196,10 @@ impl Found {
             return (Decision::deny(why), None);
         };
         let p = p.in_application(application);
-        let Some(&(permission, high_impact)) =
-            self.permissions.get(&(application, a.permission.clone()))
+        let Some(&(permission, high_impact)) = self
+            .permissions
+            .get(&application)
+            .and_then(|keys| keys.get(&a.permission))
         else {
             let why = Why::UnknownPermission {
                 permission: a.permission.clone(),
@@ -187,8 +218,8 @@ impl Found {
         };
         let account = match &a.account {
             None => None,
-            Some(r) => match self.accounts.get(&r.to_lowercase()) {
-                Some(id) => Some(*id),
+            Some(r) => match self.account(r) {
+                Some(id) => Some(id),
                 None => {
                     let why = Why::UnknownAccount { account: r.clone() };
                     return (Decision::deny(why), Some(about(None)));

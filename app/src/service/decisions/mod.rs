@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -68,9 +69,16 @@ struct Asked {
     on_behalf_of: Option<String>,
 }
 
-fn read_check(value: &Value) -> Result<Asked, String> {
-    let check: Check =
-        Check::deserialize(value).map_err(|e| format!("This check cannot be read: {e}."))?;
+/// A batch as sent: each check kept as its text, so that one that cannot be read is
+/// answered with an error of its own.
+#[derive(Deserialize)]
+struct Batch<'a> {
+    #[serde(borrow)]
+    checks: Vec<&'a RawValue>,
+}
+
+fn read_check(parsed: Result<Check, serde_json::Error>) -> Result<Asked, String> {
+    let check = parsed.map_err(|e| format!("This check cannot be read: {e}."))?;
     let attributes = check.resource.map(|r| r.attributes).unwrap_or_default();
     if attributes.len() > MAX_ATTRIBUTES {
         return Err(format!(
@@ -185,13 +193,18 @@ impl Decider {
         self.cache.as_ref().is_some_and(|c| c.holds(org, version))
     }
 
-    /// Answers a batch `{"checks": [...]}`.
-    pub async fn decide_batch(&self, caller: TokenCaller, body: &Value) -> Result<Value, AppError> {
-        let Some(checks) = body.get("checks").and_then(Value::as_array) else {
-            return Err(AppError::invalid(
-                "checks",
-                "Send {\"checks\": [{\"principal\": …, \"permission\": \"resource.action\", …}]}.",
-            ));
+    /// Answers a batch `{"checks": [...]}`, sent as JSON text.
+    pub async fn decide_batch(
+        &self,
+        caller: TokenCaller,
+        body: &[u8],
+    ) -> Result<Answers, AppError> {
+        let shape =
+            "Send {\"checks\": [{\"principal\": …, \"permission\": \"resource.action\", …}]}.";
+        let checks = match serde_json::from_slice::<Batch>(body) {
+            Ok(batch) => batch.checks,
+            Err(e) if e.is_data() => return Err(AppError::invalid("checks", shape)),
+            Err(e) => return Err(AppError::BadRequest(format!("the body is not JSON: {e}."))),
         };
         if checks.is_empty() || checks.len() > MAX_CHECKS {
             return Err(AppError::invalid(
@@ -203,7 +216,10 @@ impl Decider {
             ));
         }
         let org = caller.org_id;
-        let asked: Vec<Result<Asked, String>> = checks.iter().map(read_check).collect();
+        let asked: Vec<Result<Asked, String>> = checks
+            .iter()
+            .map(|raw| read_check(serde_json::from_str(raw.get())))
+            .collect();
         let snapshot = self
             .cache
             .as_ref()
@@ -228,13 +244,17 @@ impl Decider {
             let a = match a {
                 Ok(a) => a,
                 Err(message) => {
-                    answers.push(json!({ "error": message }));
+                    answers.push(Answer::Refused {
+                        error: message.clone(),
+                    });
                     continue;
                 }
             };
             if let Some(me) = caller.principal_id {
                 if found.principal(&a.principal).map(|p| p.id) != Some(me) {
-                    answers.push(json!({ "error": OWN_PRINCIPAL_ONLY }));
+                    answers.push(Answer::Refused {
+                        error: OWN_PRINCIPAL_ONLY.into(),
+                    });
                     continue;
                 }
             }
@@ -248,7 +268,7 @@ impl Decider {
                 }
                 seen.push((about.principal, about.used.filter(|_| decision.allowed)));
             }
-            answers.push(answer(&decision, &|id| found.account_name(id)));
+            answers.push(Answer::decided(decision, &|id| found.account_name(id)));
         }
         if !audited.is_empty() {
             record_high_impact(&self.pool, &caller, &audited).await?;
@@ -263,7 +283,50 @@ impl Decider {
                 db::activity::decided(&self.pool, org, &decided, now).await?;
             }
         }
-        Ok(json!({ "policy_version": version, "decisions": answers }))
+        Ok(Answers {
+            policy_version: version,
+            decisions: answers,
+        })
+    }
+}
+
+/// The answers to a batch, in the order of its checks.
+#[derive(Debug, Serialize)]
+pub struct Answers {
+    pub policy_version: i64,
+    pub decisions: Vec<Answer>,
+}
+
+/// One check's answer: a decision, or why the check could not be asked.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Refused { error: String },
+    Decided { allowed: bool, reasons: Vec<Reason> },
+}
+
+/// A reason as data, with its words.
+#[derive(Debug, Serialize)]
+pub struct Reason {
+    #[serde(flatten)]
+    why: rules::policy::Why,
+    text: String,
+}
+
+impl Answer {
+    fn decided(decision: Decision, name: &dyn Fn(Uuid) -> String) -> Self {
+        let reasons = decision
+            .reasons
+            .into_iter()
+            .map(|why| Reason {
+                text: why.words(name),
+                why,
+            })
+            .collect();
+        Answer::Decided {
+            allowed: decision.allowed,
+            reasons,
+        }
     }
 }
 
@@ -276,7 +339,8 @@ pub async fn explain(
     check: &Value,
 ) -> Result<(Explanation, Vec<Uuid>), AppError> {
     let version = db::policy::version(pool, org).await?;
-    let a = &read_check(check).map_err(|message| AppError::invalid("attributes", message))?;
+    let a = &read_check(Check::deserialize(check))
+        .map_err(|message| AppError::invalid("attributes", message))?;
     let found = look_up(pool, org, application, &[a]).await?;
     let unknown = |field: &str, r: &str| {
         AppError::invalid(
@@ -365,22 +429,6 @@ fn for_principal_token(decision: Decision) -> Decision {
         allowed: decision.allowed,
         reasons,
     }
-}
-
-/// A decision as the API answers it: each reason as data, with its words.
-fn answer(decision: &Decision, name: &dyn Fn(Uuid) -> String) -> Value {
-    let reasons: Vec<Value> = decision
-        .reasons
-        .iter()
-        .map(|why| {
-            let mut v = serde_json::to_value(why).unwrap_or_else(|_| json!({}));
-            if let Some(o) = v.as_object_mut() {
-                o.insert("text".into(), Value::String(why.words(name)));
-            }
-            v
-        })
-        .collect();
-    json!({ "allowed": decision.allowed, "reasons": reasons })
 }
 
 /// Decisions on high-impact permissions go to the audit trail, allowed or not.
