@@ -142,9 +142,8 @@ pub async fn caller_from_session(
         session.flush().await?;
         return Ok(None);
     }
-    let Some(who) =
-        db::auth::live_session_principal(pool, auth.org_id, &auth.session_ref, auth.principal_id)
-            .await?
+    let Some((who, granted)) =
+        db::auth::session_caller(pool, auth.org_id, &auth.session_ref, auth.principal_id).await?
     else {
         session.flush().await?;
         return Ok(None);
@@ -154,7 +153,6 @@ pub async fn caller_from_session(
         session.insert(SESSION_KEY, &auth).await?;
     }
 
-    let granted = db::auth::console_grants(pool, auth.org_id, auth.principal_id).await?;
     let mut roles: Vec<String> = granted
         .iter()
         .filter(|(g, _)| grant_in_force(g.valid_from, g.valid_until, g.revoked_at, now))

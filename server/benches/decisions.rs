@@ -3,7 +3,8 @@
 //! HTTP: one check at a time (p50, p99), batches of 1,000 checks (p50, p95), and the
 //! rate with one, two and four clients at once. Beside them, where the time goes: the
 //! same batch decided in-process without HTTP (the SQL floor: its reads plus the
-//! evaluator), and the evaluator alone over grants already in memory.
+//! evaluator), and the evaluator alone over grants already in memory. Last, what the
+//! console pays on every server function to know its caller (before and now).
 //!
 //! Run with `make bench` (which starts the database); it reads DATABASE_URL and
 //! creates and replaces the database `gatehouse_bench_decisions` on that server.
@@ -279,6 +280,8 @@ async fn main() {
         "",
     );
 
+    console_cost(&pool, &app, &client, org).await;
+
     println!();
     println!("| Throughput | clients | batches x checks | seconds | decisions/s | target |");
     println!("|---|---:|---:|---:|---:|---|");
@@ -368,4 +371,89 @@ fn evaluator_alone() -> Vec<Duration> {
         times.push(started.elapsed());
     }
     times
+}
+
+/// The statement that read a session's principal before its console grants were read
+/// with it: kept here, as it was, to time what every server function paid then.
+const SESSION_PRINCIPAL_BEFORE: &str =
+    "SELECT p.display_name, p.kind::text AS kind, c.email, o.name AS organisation \
+     FROM console_sessions s \
+     JOIN principals p ON p.org_id = s.org_id AND p.id = s.principal_id \
+     JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \
+     JOIN organisations o ON o.id = s.org_id \
+     WHERE s.org_id = $1 AND s.session_id = $2 AND s.principal_id = $3 \
+       AND s.ended_at IS NULL AND p.status = 'active'";
+
+/// What the console pays to know its caller on every server function: the whole call
+/// of the lightest one over HTTP (`auth/me`: the session, the caller, the answer), and
+/// the caller's reads in-process, as two statements (before) and as one (now).
+async fn console_cost(
+    pool: &sqlx::PgPool,
+    app: &common::TestApp,
+    client: &reqwest::Client,
+    org: Uuid,
+) {
+    const SAMPLES: usize = 2_000;
+    let (session, principal): (String, Uuid) = sqlx::query_as(
+        "SELECT s.session_id, s.principal_id FROM console_sessions s \
+           JOIN console_credentials c ON c.org_id = s.org_id AND c.principal_id = s.principal_id \
+          WHERE s.org_id = $1 AND c.email = $2 AND s.ended_at IS NULL ORDER BY s.signed_in_at DESC LIMIT 1",
+    )
+    .bind(org)
+    .bind(ADMIN)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    println!();
+    println!("| The console's cost of knowing its caller, per server-function call | p50 ms | p95 ms | p99 ms | |");
+    println!("|---|---:|---:|---:|---|");
+    let url = app.url("/api/auth/me");
+    let mut over_http = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 50 {
+        let started = Instant::now();
+        let response = client.post(&url).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let me: Value = response.json().await.unwrap();
+        assert!(me.is_object(), "signed in: {me}");
+        if i >= 50 {
+            over_http.push(started.elapsed());
+        }
+    }
+    row(
+        "`auth/me` over HTTP: session, caller and answer",
+        over_http,
+        2,
+        "",
+    );
+    let mut before = Vec::with_capacity(SAMPLES);
+    let mut after = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let started = Instant::now();
+        let who = sqlx::query(SESSION_PRINCIPAL_BEFORE)
+            .bind(org)
+            .bind(&session)
+            .bind(principal)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
+        assert!(who.is_some());
+        let granted = app::db::auth::console_grants(pool, org, principal)
+            .await
+            .unwrap();
+        before.push(started.elapsed());
+        let started = Instant::now();
+        let (_, together) = app::db::auth::session_caller(pool, org, &session, principal)
+            .await
+            .unwrap()
+            .unwrap();
+        after.push(started.elapsed());
+        assert_eq!(together.len(), granted.len());
+    }
+    row(
+        "before: the session's principal, then its console grants (two statements)",
+        before,
+        3,
+        "",
+    );
+    row("now: both in one statement", after, 3, "");
 }

@@ -28,6 +28,26 @@ pub mod non_human {
         kind == "human"
     }
 
+    /// How many of a non-human principal's requests may wait for a decision at once:
+    /// an agent asks in a loop far faster than people decide, and the approvers' queue
+    /// is theirs to keep readable.
+    pub const MOST_WAITING_REQUESTS: i64 = 10;
+
+    /// Whether a principal of `kind` with `waiting` requests pending may ask again.
+    pub fn may_ask(kind: &str, waiting: i64) -> Result<(), RuleError> {
+        if may_decide(kind) || waiting < MOST_WAITING_REQUESTS {
+            return Ok(());
+        }
+        Err(RuleError::Conflict(format!(
+            "{MOST_WAITING_REQUESTS} requests of this {} already wait for a decision; ask again once people have decided some.",
+            match kind {
+                "ai_agent" => "AI agent",
+                "bot" => "bot",
+                _ => "integration",
+            }
+        )))
+    }
+
     /// Whether a principal of `kind` may hold a token of its own.
     pub fn may_hold_token(kind: &str) -> bool {
         kind != "human" && super::PRINCIPAL_KINDS.contains(&kind)
@@ -118,6 +138,16 @@ impl TryFrom<String> for PrincipalStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_agent_has_a_few_requests_waiting_at_most_and_a_person_any_number() {
+        use non_human::*;
+        assert!(may_ask("ai_agent", MOST_WAITING_REQUESTS - 1).is_ok());
+        let refused = may_ask("ai_agent", MOST_WAITING_REQUESTS).unwrap_err();
+        assert!(refused.to_string().contains("this AI agent"), "{refused}");
+        assert!(may_ask("integration", MOST_WAITING_REQUESTS + 5).is_err());
+        assert!(may_ask("human", 500).is_ok());
+    }
 
     #[test]
     fn only_people_decide_and_only_others_hold_tokens_that_end() {

@@ -152,33 +152,65 @@ pub struct SessionPrincipal {
     pub organisation: String,
 }
 
-pub async fn live_session_principal(
+/// A principal's unrevoked grants in the console application, one row per permission
+/// reached; `$1` is the organisation, `$2` the principal.
+const CONSOLE_GRANTS: &str = "FROM grants g \
+     LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+     LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+     LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
+     LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id AND psp.permission_set_id = g.permission_set_id \
+     JOIN permissions p ON p.org_id = g.org_id AND p.id = coalesce(rp.permission_id, psp.permission_id) \
+     JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id AND a.is_console \
+     WHERE g.org_id = $1 AND g.principal_id = $2 AND g.revoked_at IS NULL";
+
+/// One permission of the console reached through one grant, with the role or
+/// permission set that carries it.
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
+struct ConsoleGrantRow {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    granted: super::GrantedRow,
+    bundle: String,
+}
+
+/// A live session's principal and every permission of the console application reached
+/// through its unrevoked grants (with the role or permission-set names that carry them),
+/// read in one statement: this is what every server function asks first.
+pub async fn session_caller(
     pool: &PgPool,
     org_id: Uuid,
     session_ref: &str,
     principal_id: Uuid,
-) -> sqlx::Result<Option<SessionPrincipal>> {
-    sqlx::query_as::<_, SessionPrincipal>(
-        "SELECT p.display_name, p.kind::text AS kind, c.email, o.name AS organisation \
+) -> sqlx::Result<Option<(SessionPrincipal, Vec<(GrantedPermission, String)>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        who: SessionPrincipal,
+        grants: sqlx::types::Json<Vec<ConsoleGrantRow>>,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "SELECT who.display_name, who.kind::text AS kind, c.email, o.name AS organisation, \
+                coalesce((SELECT json_agg(json_build_object( \
+                    'grant_id', g.id, 'account_id', g.account_id, 'valid_from', g.valid_from, \
+                    'valid_until', g.valid_until, 'revoked_at', g.revoked_at, \
+                    'permission', p.resource || '.' || p.action, 'bundle', coalesce(r.name, ps.name))) \
+                  {CONSOLE_GRANTS}), '[]') AS grants \
          FROM console_sessions s \
-         JOIN principals p ON p.org_id = s.org_id AND p.id = s.principal_id \
-         JOIN console_credentials c ON c.org_id = p.org_id AND c.principal_id = p.id \
+         JOIN principals who ON who.org_id = s.org_id AND who.id = s.principal_id \
+         JOIN console_credentials c ON c.org_id = who.org_id AND c.principal_id = who.id \
          JOIN organisations o ON o.id = s.org_id \
-         WHERE s.org_id = $1 AND s.session_id = $2 AND s.principal_id = $3 \
-           AND s.ended_at IS NULL AND p.status = 'active'",
-    )
+         WHERE s.org_id = $1 AND s.principal_id = $2 AND s.session_id = $3 \
+           AND s.ended_at IS NULL AND who.status = 'active'"
+    ))
     .bind(org_id)
-    .bind(session_ref)
     .bind(principal_id)
+    .bind(session_ref)
     .fetch_optional(pool)
-    .await
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct ConsoleGrantRow {
-    #[sqlx(flatten)]
-    granted: super::GrantedRow,
-    bundle: String,
+    .await?;
+    Ok(row.map(|r| {
+        let grants = r.grants.0.into_iter().map(|g| (g.granted.into(), g.bundle));
+        (r.who, grants.collect())
+    }))
 }
 
 /// Every permission of the console application reached through the principal's
@@ -188,18 +220,11 @@ pub async fn console_grants(
     org_id: Uuid,
     principal_id: Uuid,
 ) -> sqlx::Result<Vec<(GrantedPermission, String)>> {
-    let rows = sqlx::query_as::<_, ConsoleGrantRow>(
+    let rows = sqlx::query_as::<_, ConsoleGrantRow>(&format!(
         "SELECT g.id AS grant_id, g.account_id, g.valid_from, g.valid_until, g.revoked_at, \
                 p.resource || '.' || p.action AS permission, coalesce(r.name, ps.name) AS bundle \
-         FROM grants g \
-         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-         LEFT JOIN role_permissions rp ON rp.org_id = g.org_id AND rp.role_id = g.role_id \
-         LEFT JOIN permission_set_permissions psp ON psp.org_id = g.org_id AND psp.permission_set_id = g.permission_set_id \
-         JOIN permissions p ON p.org_id = g.org_id AND p.id = coalesce(rp.permission_id, psp.permission_id) \
-         JOIN applications a ON a.org_id = p.org_id AND a.id = p.application_id AND a.is_console \
-         WHERE g.org_id = $1 AND g.principal_id = $2 AND g.revoked_at IS NULL",
-    )
+         {CONSOLE_GRANTS}"
+    ))
     .bind(org_id)
     .bind(principal_id)
     .fetch_all(pool)

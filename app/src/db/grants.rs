@@ -91,6 +91,8 @@ pub struct Grantee {
     pub display_name: String,
     #[sqlx(try_from = "String")]
     pub status: PrincipalStatus,
+    /// Who answers for it, when it is an agent, bot or integration.
+    pub owner_id: Option<Uuid>,
 }
 
 /// The principal about to be granted access, locked until the transaction ends (so that
@@ -101,7 +103,7 @@ pub async fn principal_for_update(
     id: Uuid,
 ) -> sqlx::Result<Option<Grantee>> {
     sqlx::query_as(
-        "SELECT display_name, status::text AS status FROM principals \
+        "SELECT display_name, status::text AS status, owner_id FROM principals \
          WHERE org_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(org_id)

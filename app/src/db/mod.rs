@@ -29,7 +29,7 @@ pub mod webhooks;
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
 
 /// One permission reached through one grant, as the queries select it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct GrantedRow {
     grant_id: uuid::Uuid,
     account_id: Option<uuid::Uuid>,

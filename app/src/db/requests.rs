@@ -316,6 +316,26 @@ pub struct NewRequest<'a> {
     pub conditions: &'a serde_json::Value,
 }
 
+/// The requester's kind and how many of its requests wait for a decision, with the
+/// requester locked until the transaction ends (so that two requests at once count each
+/// other).
+pub async fn requester_waiting(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    requester: Uuid,
+) -> sqlx::Result<Option<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT p.kind::text, \
+                (SELECT count(*) FROM access_requests r \
+                  WHERE r.org_id = p.org_id AND r.requester_id = p.id AND r.status = 'pending') \
+         FROM principals p WHERE p.org_id = $1 AND p.id = $2 FOR NO KEY UPDATE",
+    )
+    .bind(org_id)
+    .bind(requester)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, new: &NewRequest<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO access_requests (org_id, id, requester_id, principal_id, role_id, permission_set_id, account_id, \

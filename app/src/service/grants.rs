@@ -94,7 +94,14 @@ pub async fn grant(
     }
 
     let mut tx = pool.begin().await?;
-    let principal_name = grantee(&mut *tx, actor.org_id, principal_id).await?;
+    let grantee = grantee(&mut *tx, actor.org_id, principal_id).await?;
+    if actor.principal_id.is_some() && grantee.owner_id == actor.principal_id {
+        return Err(AppError::invalid(
+            "principal",
+            "Nobody grants access to an agent, bot or integration they own: ask for it under Requests, and another approver decides.",
+        ));
+    }
+    let principal_name = grantee.display_name;
     let application = &bundle.application;
     let kind = if bundle.is_role {
         BundleKind::Role
@@ -208,7 +215,9 @@ async fn request_instead(
         RuleError::Invalid { message, .. } => AppError::invalid("reason", message),
         other => other.into(),
     })?;
-    let principal_name = grantee(pool, actor.org_id, ask.principal).await?;
+    let principal_name = grantee(pool, actor.org_id, ask.principal)
+        .await?
+        .display_name;
     let duration = ask
         .until
         .map_or(RequestedDuration::NoEnd, RequestedDuration::Until);
@@ -294,7 +303,7 @@ async fn grantee(
     db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
     id: Uuid,
-) -> Result<String, AppError> {
+) -> Result<db::grants::Grantee, AppError> {
     let p = db::grants::principal_for_update(db, org_id, id)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?;
@@ -304,7 +313,7 @@ async fn grantee(
             p.display_name
         )));
     }
-    Ok(p.display_name)
+    Ok(p)
 }
 
 #[cfg(test)]

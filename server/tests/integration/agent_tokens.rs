@@ -187,7 +187,33 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
         (requester, principal, state.as_str()),
         (agent, agent, "pending")
     );
-    // Its owner (the admin) may not approve it alone: another approver must.
+    // Its owner may not approve it alone, nor give it access directly: another
+    // approver must.
+    sqlx::query(
+        "UPDATE principals SET owner_id = (SELECT id FROM principals WHERE email = 'admin@northwind.example') \
+         WHERE id = $1",
+    )
+    .bind(agent)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let evergreen = id_of(
+        &app,
+        "SELECT id FROM accounts WHERE name = 'Evergreen Foods'",
+    )
+    .await;
+    let direct = format!(
+        "principal={agent}&bundle={role}&account={evergreen}&reason=Answers+customers+of+this+client&conditions="
+    );
+    let (status, refused) = app.json(&admin, "/api/grants/create", &direct).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["Invalid"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("they own"),
+        "{refused}"
+    );
     let (status, refused) = crate::requests::decide(
         &app,
         &admin,
@@ -205,6 +231,24 @@ async fn an_agents_token_speaks_for_it_alone_and_stops_with_it(pool: sqlx::PgPoo
     )
     .await;
     assert_eq!(status, 422);
+    // Ten of its requests waiting are as many as it may have.
+    sqlx::query(
+        "INSERT INTO access_requests \
+         SELECT (jsonb_populate_record(NULL::access_requests, \
+                 to_jsonb(r) || jsonb_build_object('id', gen_random_uuid()))).* \
+         FROM access_requests r, generate_series(1, $2) WHERE r.id = $1",
+    )
+    .bind(Uuid::parse_str(asked["request"].as_str().unwrap()).unwrap())
+    .bind(rules::principals::non_human::MOST_WAITING_REQUESTS as i32 - 1)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, refused) = post_batch(&app, "/api/v1/requests", Some(&token), &ask).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("already wait"),
+        "{refused}"
+    );
     let (status, _) = post_batch(&app, "/api/v1/requests", Some(&crm), &ask).await;
     assert_eq!(status, 403);
 

@@ -16,7 +16,7 @@ pub(crate) async fn newcomer(app: &TestApp, name: &str, agent: bool) -> Uuid {
         "INSERT INTO principals (org_id, id, kind, display_name, external_id, employment_type, owner_id, attributes) \
          SELECT o.id, $1, $2::principal_kind, $3, $3, \
                 CASE WHEN $4 THEN NULL ELSE 'employee'::employment_type END, \
-                CASE WHEN $4 THEN (SELECT id FROM principals WHERE email = 'admin@northwind.example') END, \
+                CASE WHEN $4 THEN (SELECT id FROM principals WHERE email = 'ben.bauer@northwind.example') END, \
                 '{\"department\": \"Support\"}' \
          FROM organisations o",
     )

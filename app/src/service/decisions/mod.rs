@@ -624,7 +624,9 @@ async fn one_principal(
     })
 }
 
-async fn one_account(
+/// The account a reference names (by id or by name, any case), or `None` when no
+/// reference is given.
+pub(crate) async fn one_account(
     pool: &PgPool,
     org: Uuid,
     reference: Option<&str>,

@@ -157,6 +157,10 @@ pub async fn submit(
         new.justification,
     );
     let mut tx = pool.begin().await?;
+    let (kind, waiting) = db::requests::requester_waiting(&mut tx, org_id, requester)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    rules::principals::non_human::may_ask(&kind, waiting)?;
     let Some(bundle) = db::grants::bundle(&mut *tx, org_id, new.bundle).await? else {
         return Err(AppError::invalid(
             "bundle",
@@ -285,28 +289,14 @@ pub async fn from_principal_token(
                 ),
             )
         })?;
-    let account = match ask
-        .account
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
-        None => String::new(),
-        Some(r) => {
-            let (ids, names): (Vec<Uuid>, Vec<String>) = match Uuid::parse_str(r) {
-                Ok(id) => (vec![id], vec![]),
-                Err(_) => (vec![], vec![r.to_string()]),
-            };
-            let found = db::policy::accounts(pool, org_id, &ids, &names).await?;
-            let (id, _) = found.first().ok_or_else(|| {
-                AppError::invalid(
-                    "account",
-                    format!("There is no account \u{201c}{r}\u{201d}."),
-                )
-            })?;
-            id.to_string()
-        }
-    };
+    let account = crate::service::decisions::one_account(pool, org_id, ask.account.as_deref())
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound(message) => AppError::invalid("account", message),
+            other => other,
+        })?
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     let actor = Actor {
         org_id,
         principal_id: Some(me),
