@@ -41,6 +41,8 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM gatehouse_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, consent_events FROM gatehouse_app;
 GRANT UPDATE (target_label, before, after, reason) ON audit_events TO gatehouse_app;
 GRANT UPDATE (evidence, reason) ON consent_events TO gatehouse_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_chain, audit_checkpoints FROM gatehouse_app;
+REVOKE UPDATE, TRUNCATE ON audit_salts FROM gatehouse_app;
 "#;
 
 pub struct Database {

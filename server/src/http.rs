@@ -100,6 +100,7 @@ pub fn router(
     Router::new()
         .merge(reports)
         .route("/audit/export.csv", get(export_audit_csv))
+        .route("/audit/checkpoint.json", get(export_audit_checkpoint))
         .route(
             "/consent/{subject}/proof.json",
             get(|state, path, request| export_proof(state, path, request, ProofFormat::Json)),
@@ -324,6 +325,23 @@ async fn export_audit_csv(State(state): State<AppState>, request: Request) -> Re
         app::service::audit_trail::export_csv(&state.pool, &caller.actor(), &scope, &q).await
     };
     csv_export(state, request, "audit-trail.csv", export).await
+}
+
+/// `GET /audit/checkpoint.json`: the latest signed checkpoint of the organisation's audit
+/// chain, for a party outside to keep.
+async fn export_audit_checkpoint(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let caller = match session_caller(&state, &parts).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    match app::service::audit_chain::latest_checkpoint(&state.pool, caller.org_id).await {
+        Ok(checkpoint) => match serde_json::to_string_pretty(&checkpoint) {
+            Ok(body) => attachment("application/json", "audit-checkpoint.json", body),
+            Err(e) => error_response(AppError::internal(e)),
+        },
+        Err(e) => error_response(e),
+    }
 }
 
 /// `GET /reports/dormant.csv?days=…&kind=…`: the filtered dormant report, every row.

@@ -1,11 +1,13 @@
 //! Work the server does on its own, on a timer: the expiry round every minute, the
-//! webhook deliveries every few seconds and the home page's daily snapshots (looked for
-//! at start and every hour). All are safe with several instances running.
+//! webhook deliveries every few seconds, the home page's daily snapshots (looked for
+//! at start and every hour), and sealing audit events into their chain every two
+//! seconds (walking each chain once a day). All are safe with several instances
+//! running.
 
 use std::time::Duration;
 
 use app::service::secrets::SecretKeys;
-use app::service::{dashboard, expiry, webhooks};
+use app::service::{audit_chain, dashboard, expiry, webhooks};
 use chrono::Utc;
 use sqlx::PgPool;
 use tokio::time::{interval, MissedTickBehavior};
@@ -15,6 +17,12 @@ use crate::config::Config;
 const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 const DELIVERIES_EVERY: Duration = Duration::from_secs(5);
 const SNAPSHOTS_EVERY: Duration = Duration::from_secs(3600);
+const SEALING_EVERY: Duration = Duration::from_secs(2);
+/// Rounds between full passes of the sealer (about an hour) that find events committed
+/// long after they were written.
+const FULL_SEALING_EVERY: u32 = 1800;
+/// How old an organisation's last verification may be before the chain is walked again.
+const VERIFY_EVERY: chrono::Duration = chrono::Duration::hours(24);
 /// Deliveries sent at once per round.
 const DELIVERIES_PER_ROUND: i64 = 50;
 
@@ -24,9 +32,38 @@ pub fn spawn(pool: &PgPool, config: &Config, keys: SecretKeys) {
     tokio::spawn(delivery_rounds(
         pool.clone(),
         config.webhook_destinations(),
-        keys,
+        keys.clone(),
     ));
     tokio::spawn(snapshot_rounds(pool.clone()));
+    tokio::spawn(sealing_rounds(pool.clone(), keys));
+}
+
+/// Seals new audit events into their organisation's chain every two seconds, and walks
+/// each chain once a day (the audit page shows the last walk), signing a checkpoint of
+/// its head when it holds.
+async fn sealing_rounds(pool: PgPool, keys: SecretKeys) {
+    let mut tick = interval(SEALING_EVERY);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut round: u32 = 0;
+    loop {
+        tick.tick().await;
+        let full = round.is_multiple_of(FULL_SEALING_EVERY);
+        round = round.wrapping_add(1);
+        if let Err(e) = audit_chain::seal_everyone(&pool, full).await {
+            tracing::warn!(error = %e, "sealing the audit trail failed; trying again shortly");
+            continue;
+        }
+        if full {
+            match audit_chain::verify_when_due(&pool, Utc::now() - VERIFY_EVERY, &keys).await {
+                Ok(broken) => {
+                    for org in broken {
+                        tracing::error!(%org, "the audit chain is broken; run `gatehouse audit verify`");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "verifying the audit trail failed"),
+            }
+        }
+    }
 }
 
 async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {

@@ -39,6 +39,11 @@ enum Command {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// The audit trail's hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Manage a private PostgreSQL cluster run from the system's binaries.
     Database {
         #[command(subcommand)]
@@ -46,6 +51,28 @@ enum Command {
         /// Where the cluster keeps its files.
         #[arg(long, default_value = ".data/postgres", global = true)]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Seal the events not sealed yet, then walk each organisation's chain from its
+    /// first link: exits non-zero and names the first broken link if one is.
+    Verify {
+        /// One organisation, by name or id (default: every one).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// A checkpoint file (from /audit/checkpoint.json): check its signature and that
+        /// the chain still runs through its head.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Walk each organisation's chain and, where it holds, sign a checkpoint of its
+    /// head (kept, and printed as JSON).
+    Checkpoint {
+        /// One organisation, by name or id (default: every one).
+        #[arg(long)]
+        organisation: Option<String>,
     },
 }
 
@@ -149,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Audit { action } => audit(&config, action).await,
         Command::Database { action, data_dir } => {
             let embedded = EmbeddedPostgres::new(&data_dir)?;
             match action {
@@ -161,6 +189,72 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `gatehouse audit …`: sealing what is not sealed yet, then verifying or signing.
+async fn audit(config: &Config, action: AuditCommand) -> anyhow::Result<()> {
+    let (organisation, checkpoint) = match &action {
+        AuditCommand::Verify {
+            organisation,
+            checkpoint,
+        } => (organisation, checkpoint.as_ref()),
+        AuditCommand::Checkpoint { organisation } => (organisation, None),
+    };
+    let checkpoint: Option<app::service::audit_chain::Checkpoint> = checkpoint
+        .map(|path| -> anyhow::Result<_> { Ok(serde_json::from_slice(&std::fs::read(path)?)?) })
+        .transpose()?;
+    let db = database::open(config).await?;
+    let chosen: Vec<_> = app::db::organisations::every(&db.pool)
+        .await?
+        .into_iter()
+        .filter(|(id, name)| {
+            organisation
+                .as_deref()
+                .is_none_or(|o| o == id.to_string() || o.eq_ignore_ascii_case(name))
+        })
+        .collect();
+    if chosen.is_empty() {
+        anyhow::bail!("there is no such organisation");
+    }
+    let mut whole = true;
+    for (id, name) in chosen {
+        app::service::audit_chain::seal(&db.pool, id, true).await?;
+        if matches!(action, AuditCommand::Checkpoint { .. }) {
+            let keys = config.secret_keys()?;
+            let made = app::service::audit_chain::make_checkpoint(&db.pool, id, &keys).await?;
+            println!("{}", serde_json::to_string_pretty(&made)?);
+            continue;
+        }
+        let v = app::service::audit_chain::verify(&db.pool, id).await?;
+        match &v.broken {
+            None => println!(
+                "{name}: the chain holds, {} links, head {}; {} events not sealed yet",
+                v.up_to,
+                v.head.as_deref().unwrap_or(""),
+                v.unsealed
+            ),
+            Some(broken) => {
+                whole = false;
+                println!("{name}: BROKEN after link {}: {}", v.up_to, broken.words());
+            }
+        }
+        if let Some(c) = checkpoint.as_ref().filter(|c| c.organisation == id) {
+            match app::service::audit_chain::check_checkpoint(&db.pool, c).await? {
+                Ok(()) => println!(
+                    "{name}: the checkpoint of link {} made {} holds",
+                    c.link, c.made_at
+                ),
+                Err(problem) => {
+                    whole = false;
+                    println!("{name}: the checkpoint of link {} fails: {problem}", c.link);
+                }
+            }
+        }
+    }
+    if !whole {
+        anyhow::bail!("the audit chain is broken");
+    }
+    Ok(())
 }
 
 /// Removes expired sessions from the store once an hour.

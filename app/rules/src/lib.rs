@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod audit_chain;
 pub mod consent;
 pub mod console;
 pub mod dsr;

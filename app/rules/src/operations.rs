@@ -504,6 +504,11 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         ActsOn::Listed,
     ),
     op(
+        "/audit/checkpoint.json",
+        Needs::Permission(AuditExport),
+        ActsOn::Organisation,
+    ),
+    op(
         "/reports/dormant.csv",
         Needs::Permission(ReportsView),
         ActsOn::Listed,

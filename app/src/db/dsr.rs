@@ -388,6 +388,13 @@ pub async fn erase(
         .bind(new_reason.or_else(|| reason.clone()))
         .execute(&mut **tx)
         .await?;
+        // Its sealed digest stays; the salt that would let the erased text be tried
+        // against it goes.
+        sqlx::query("DELETE FROM audit_salts WHERE org_id = $1 AND event_id = $2")
+            .bind(org_id)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         audit_events += 1;
     }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod applications;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub mod consent;
 pub mod console_catalogue;

@@ -4,11 +4,16 @@ use uuid::Uuid;
 
 use super::Tx;
 
+const EVERY: &str = "SELECT id, name FROM organisations ORDER BY name";
+
 /// Every organisation, by name.
 pub async fn all(tx: &mut Tx<'_>) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, name FROM organisations ORDER BY name")
-        .fetch_all(&mut **tx)
-        .await
+    sqlx::query_as(EVERY).fetch_all(&mut **tx).await
+}
+
+/// Every organisation, by name, outside any transaction.
+pub async fn every(pool: &sqlx::PgPool) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(EVERY).fetch_all(pool).await
 }
 
 pub async fn insert(tx: &mut Tx<'_>, name: &str) -> sqlx::Result<Uuid> {

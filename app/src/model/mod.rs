@@ -145,6 +145,17 @@ pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     pub page: u32,
     pub has_next: bool,
+    /// The last walk of the organisation's hash chain, for readers of every account.
+    pub chain: Option<ChainState>,
+}
+
+/// How far the audit trail's hash chain was last verified, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainState {
+    pub verified_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub up_to: i64,
+    pub unsealed: i64,
+    pub broken: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::audit_events;
 use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted, Pager};
-use crate::model::{AuditEvent, AuditQuery};
+use crate::model::{AuditEvent, AuditQuery, ChainState};
 use rules::console::ConsolePermission;
 
 #[component]
@@ -30,7 +30,7 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="Audit trail" />
         <h1>"Audit trail"</h1>
-        <p class="muted">"Every change and every sign-in, newest first. The trail is append-only."</p>
+        <p class="muted">"Every change and every sign-in, newest first. The trail is append-only, and each event is sealed into a hash chain that shows any later change."</p>
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">
                 <label for="f-actor">"Actor"</label>
@@ -70,6 +70,7 @@ pub fn AuditPage() -> impl IntoView {
                         let q = query.get_untracked();
                         let href = move |n: u32| format!("/audit?{}", q.to_query_string(Some(n)));
                         view! {
+                            {page.chain.map(|chain| view! { <Chain chain /> })}
                             {if page.events.is_empty() {
                                 view! { <p class="empty">"No events match these filters."</p> }.into_any()
                             } else {
@@ -84,6 +85,36 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// How far the trail's hash chain was last verified.
+#[component]
+fn Chain(chain: ChainState) -> impl IntoView {
+    let when = chain.verified_at.map(format_time);
+    match (chain.broken, when) {
+        (_, None) => view! {
+            <p class="muted chain">"The trail is sealed in a hash chain as it is written; it has not been verified yet (gatehouse audit verify)."</p>
+        }
+        .into_any(),
+        (None, Some(when)) => view! {
+            <p class="muted chain">
+                {format!(
+                    "Sealed in a hash chain: verified whole up to link {} on {when}; {} newer events were not sealed then.",
+                    chain.up_to, chain.unsealed
+                )}
+            </p>
+        }
+        .into_any(),
+        (Some(broken), Some(when)) => view! {
+            <p class="notice notice-error chain" role="alert">
+                {format!(
+                    "The hash chain is broken: {broken}. Verified on {when}, whole up to link {}.",
+                    chain.up_to
+                )}
+            </p>
+        }
+        .into_any(),
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::db;
 use crate::db::audit::{Actor, AuditFilter, Change};
 use crate::error::AppError;
-use crate::model::{AuditEvent, AuditPage, AuditQuery, AUDIT_PAGE_SIZE};
+use crate::model::{AuditEvent, AuditPage, AuditQuery, ChainState, AUDIT_PAGE_SIZE};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use rules::audit::AuditAction;
 use rules::console::AccountScope;
@@ -69,10 +69,30 @@ pub async fn page(
     let size = i64::from(AUDIT_PAGE_SIZE);
     let rows = db::audit::list(pool, org_id, &filter, size + 1, i64::from(q.page) * size).await?;
     let (events, has_next) = super::split_page(rows, size as usize);
+    let chain = match scope {
+        AccountScope::Every => Some(
+            match db::audit_chain::last_verification(pool, org_id).await? {
+                Some(v) => ChainState {
+                    verified_at: Some(v.verified_at),
+                    up_to: v.up_to_seq,
+                    unsealed: v.unsealed,
+                    broken: v.broken,
+                },
+                None => ChainState {
+                    verified_at: None,
+                    up_to: 0,
+                    unsealed: 0,
+                    broken: None,
+                },
+            },
+        ),
+        AccountScope::Only(_) => None,
+    };
     Ok(AuditPage {
         events,
         page: q.page,
         has_next,
+        chain,
     })
 }
 

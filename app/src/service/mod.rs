@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod activity;
 pub mod admin;
+pub mod audit_chain;
 pub mod audit_trail;
 pub mod consent;
 pub mod csv_export;

@@ -51,6 +51,16 @@ impl SecretKeys {
         })
     }
 
+    /// The key that signs audit checkpoints: derived from the current key (so that it
+    /// never enters the database either); its public half travels with each checkpoint.
+    pub fn checkpoint_key(&self) -> ed25519_dalek::SigningKey {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.current.as_slice())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"gatehouse audit checkpoint key v1");
+        ed25519_dalek::SigningKey::from_bytes(&mac.finalize().into_bytes().into())
+    }
+
     /// A new random key, in base64.
     pub fn generate_base64() -> String {
         STANDARD.encode(XChaCha20Poly1305::generate_key(&mut OsRng))

@@ -226,6 +226,14 @@ async fn an_erased_subject_is_nowhere_in_the_database_and_their_proof_stays(pool
         )
         .await;
     assert_eq!(status, 422, "{wrong}");
+    let org: uuid::Uuid = sqlx::query_scalar("SELECT id FROM organisations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let sealed = app::service::audit_chain::seal(&app.pool, org, true)
+        .await
+        .unwrap();
+    assert!(sealed > 0, "the trail so far is sealed");
     let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events")
         .fetch_one(&app.pool)
         .await
@@ -255,6 +263,32 @@ async fn an_erased_subject_is_nowhere_in_the_database_and_their_proof_stays(pool
             "{text} is still held"
         );
     }
+    // The audit chain still holds: the rewritten events lost their salts, and nothing
+    // else did.
+    app::service::audit_chain::seal(&app.pool, org, true)
+        .await
+        .unwrap();
+    let verified = app::service::audit_chain::verify(&app.pool, org)
+        .await
+        .unwrap();
+    assert_eq!(verified.broken, None);
+    assert!(verified.up_to > sealed as i64);
+    let unsalted: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT e.target_type FROM audit_chain c \
+           JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id \
+          WHERE NOT EXISTS (SELECT 1 FROM audit_salts s WHERE s.org_id = c.org_id AND s.event_id = c.event_id) \
+          ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(!unsalted.is_empty());
+    assert!(
+        unsalted
+            .iter()
+            .all(|t| t == "data_subject" || t == "data_subject_request"),
+        "{unsalted:?}"
+    );
     // The proof stays, pseudonymised: every event, the state, the audit trail (plus the
     // erasure's own events), the evidence as its fingerprint.
     let events_after: i64 = sqlx::query_scalar("SELECT count(*) FROM consent_events")

@@ -5,6 +5,7 @@ mod common;
 
 mod activity;
 mod agent_tokens;
+mod audit_chain;
 mod audit_trail;
 mod authorization;
 mod cli;
