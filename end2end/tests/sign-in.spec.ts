@@ -12,6 +12,8 @@ test("an anonymous visitor is sent to the sign-in page, and back after signing i
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/audit$/);
   await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  // The server sealed the trail into its hash chain and walked it when it started.
+  await expect(page.locator("p.chain")).toContainText(/Sealed in a hash chain: verified whole up to link \d+/);
 });
 
 test("a wrong password gets one message that does not say whether the email exists", async ({ page }) => {

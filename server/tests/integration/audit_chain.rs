@@ -245,3 +245,38 @@ async fn the_chain_names_an_event_changed_or_deleted_behind_its_back(pool: sqlx:
     seal(&app.pool, org, true).await.unwrap();
     assert!(verify(&app.pool, org).await.unwrap().broken.is_some());
 }
+
+/// The server's daily round: every organisation's chain is sealed, walked and, when it
+/// holds, its head signed; a chain walked within the day is left until the next.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_daily_round_walks_each_chain_and_signs_its_head(pool: sqlx::PgPool) {
+    use app::service::audit_chain::{latest_checkpoint, seal_everyone, verify_when_due};
+    let app = spawn_demo(pool).await;
+    let keys = app::service::secrets::SecretKeys::from_base64(KEY, None).unwrap();
+    let org: uuid::Uuid = sqlx::query_scalar("SELECT id FROM organisations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(latest_checkpoint(&app.pool, org).await.is_err());
+    assert!(seal_everyone(&app.pool, true).await.unwrap() > 0);
+    let day_ago = chrono::Utc::now() - chrono::Duration::hours(24);
+    let broken = verify_when_due(&app.pool, day_ago, &keys).await.unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+    let first = latest_checkpoint(&app.pool, org).await.unwrap();
+    assert_eq!(
+        app::service::audit_chain::check_checkpoint(&app.pool, &first)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        first.public_key,
+        hex::encode(keys.checkpoint_key().verifying_key().to_bytes())
+    );
+    verify_when_due(&app.pool, day_ago, &keys).await.unwrap();
+    let checkpoints: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_checkpoints")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(checkpoints, 1, "walked within the day: not again");
+}
