@@ -143,6 +143,13 @@ pub enum Broken {
     EventChanged { seq: i64, event: i64 },
     /// The event's personal text was changed (not by an erasure).
     PersonalTextChanged { seq: i64, event: i64 },
+    /// The chain holds up to `held`, but no longer runs through the head its latest
+    /// signed checkpoint names: its last links were removed or rewritten.
+    BehindCheckpoint {
+        held: i64,
+        checkpoint: i64,
+        problem: String,
+    },
 }
 
 impl Broken {
@@ -153,6 +160,7 @@ impl Broken {
             Broken::EventMissing { seq, .. }
             | Broken::EventChanged { seq, .. }
             | Broken::PersonalTextChanged { seq, .. } => seq - 1,
+            Broken::BehindCheckpoint { held, .. } => *held,
         }
     }
 
@@ -172,6 +180,11 @@ impl Broken {
             Broken::PersonalTextChanged { seq, event } => format!(
                 "the label, before, after or reason of event {event} (link {seq}) was changed"
             ),
+            Broken::BehindCheckpoint {
+                checkpoint,
+                problem,
+                ..
+            } => format!("the latest signed checkpoint (link {checkpoint}) fails: {problem}"),
         }
     }
 }

@@ -103,6 +103,24 @@ pub async fn verify(pool: &PgPool, org_id: Uuid) -> Result<Verified, AppError> {
             Err(broken) => break Some(broken),
         }
     };
+    // Links cut from the end leave a chain that holds: its latest checkpoint does not.
+    let broken = match broken {
+        Some(b) => Some(b),
+        None => match db::audit_chain::latest_checkpoint(pool, org_id).await? {
+            Some(stored) => {
+                let c = Checkpoint::from(stored);
+                check_checkpoint(pool, &c)
+                    .await?
+                    .err()
+                    .map(|problem| Broken::BehindCheckpoint {
+                        held: last,
+                        checkpoint: c.link,
+                        problem,
+                    })
+            }
+            None => None,
+        },
+    };
     let unsealed = db::audit_chain::unsealed_count(pool, org_id).await?;
     let verified = Verified {
         up_to: broken.as_ref().map_or(last, Broken::held_up_to),

@@ -279,4 +279,33 @@ async fn the_daily_round_walks_each_chain_and_signs_its_head(pool: sqlx::PgPool)
         .await
         .unwrap();
     assert_eq!(checkpoints, 1, "walked within the day: not again");
+
+    // The last event and its link cut away: what is left holds, but not through the
+    // signed head.
+    for (table, trigger, sql) in [
+        (
+            "audit_events",
+            "audit_events_no_update_or_delete",
+            format!("DELETE FROM audit_events WHERE id = (SELECT event_id FROM audit_chain WHERE seq = {})", first.link),
+        ),
+        (
+            "audit_chain",
+            "audit_chain_no_update_or_delete",
+            format!("DELETE FROM audit_chain WHERE seq = {}", first.link),
+        ),
+    ] {
+        behind_its_back(&app.pool, table, trigger, &sql).await;
+    }
+    let found = app::service::audit_chain::verify(&app.pool, org)
+        .await
+        .unwrap();
+    assert_eq!(found.up_to, first.link - 1);
+    assert_eq!(
+        found.broken,
+        Some(Broken::BehindCheckpoint {
+            held: first.link - 1,
+            checkpoint: first.link,
+            problem: format!("link {} is gone", first.link),
+        })
+    );
 }
