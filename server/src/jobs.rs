@@ -18,9 +18,9 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 const DELIVERIES_EVERY: Duration = Duration::from_secs(5);
 const SNAPSHOTS_EVERY: Duration = Duration::from_secs(3600);
 const SEALING_EVERY: Duration = Duration::from_secs(2);
-/// Rounds between full passes of the sealer (about an hour) that find events committed
+/// Rounds between the sealer's long looks back (about an hour) for events committed
 /// long after they were written.
-const FULL_SEALING_EVERY: u32 = 1800;
+const LATE_SEALING_EVERY: u32 = 1800;
 /// How old an organisation's last verification may be before the chain is walked again.
 const VERIFY_EVERY: chrono::Duration = chrono::Duration::hours(24);
 /// Deliveries sent at once per round.
@@ -47,13 +47,18 @@ async fn sealing_rounds(pool: PgPool, keys: SecretKeys) {
     let mut round: u32 = 0;
     loop {
         tick.tick().await;
-        let full = round.is_multiple_of(FULL_SEALING_EVERY);
+        let hourly = round.is_multiple_of(LATE_SEALING_EVERY);
         round = round.wrapping_add(1);
-        if let Err(e) = audit_chain::seal_everyone(&pool, full).await {
+        let look_back = if hourly {
+            audit_chain::LATE
+        } else {
+            audit_chain::RECENT
+        };
+        if let Err(e) = audit_chain::seal_everyone(&pool, look_back).await {
             tracing::warn!(error = %e, "sealing the audit trail failed; trying again shortly");
             continue;
         }
-        if full {
+        if hourly {
             match audit_chain::verify_when_due(&pool, Utc::now() - VERIFY_EVERY, &keys).await {
                 Ok(broken) => {
                     for org in broken {

@@ -216,12 +216,16 @@ async fn audit(config: &Config, action: AuditCommand) -> anyhow::Result<()> {
     if chosen.is_empty() {
         anyhow::bail!("there is no such organisation");
     }
+    // Only signing needs the key (reading it may make one).
+    let signing_keys = match action {
+        AuditCommand::Checkpoint { .. } => Some(config.secret_keys()?),
+        AuditCommand::Verify { .. } => None,
+    };
     let mut whole = true;
     for (id, name) in chosen {
-        app::service::audit_chain::seal(&db.pool, id, true).await?;
-        if matches!(action, AuditCommand::Checkpoint { .. }) {
-            let keys = config.secret_keys()?;
-            let made = app::service::audit_chain::make_checkpoint(&db.pool, id, &keys).await?;
+        app::service::audit_chain::seal(&db.pool, id, app::service::audit_chain::LATE).await?;
+        if let Some(keys) = &signing_keys {
+            let made = app::service::audit_chain::make_checkpoint(&db.pool, id, keys).await?;
             println!("{}", serde_json::to_string_pretty(&made)?);
             continue;
         }
@@ -240,9 +244,11 @@ async fn audit(config: &Config, action: AuditCommand) -> anyhow::Result<()> {
         }
         if let Some(c) = checkpoint.as_ref().filter(|c| c.organisation == id) {
             match app::service::audit_chain::check_checkpoint(&db.pool, c).await? {
+                // The signature is checked against the key the file carries: whoever
+                // kept the checkpoint compares that key with the one they kept.
                 Ok(()) => println!(
-                    "{name}: the checkpoint of link {} made {} holds",
-                    c.link, c.made_at
+                    "{name}: the checkpoint of link {} made {} holds; it was signed by the key {}",
+                    c.link, c.made_at, c.public_key
                 ),
                 Err(problem) => {
                     whole = false;

@@ -67,37 +67,58 @@ pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The last link: its number, hash, and when its event occurred.
-pub async fn head(
-    tx: &mut Tx<'_>,
-    org_id: Uuid,
-) -> sqlx::Result<Option<(i64, Hash, Option<DateTime<Utc>>)>> {
-    let row: Option<(i64, Vec<u8>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT c.seq, c.hash, e.occurred_at FROM audit_chain c \
+/// The last link of a chain.
+pub struct Head {
+    pub seq: i64,
+    pub hash: Hash,
+    pub event_id: i64,
+    /// When its event occurred (none once the event is gone).
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    seq: i64,
+    hash: Vec<u8>,
+    event_id: i64,
+    occurred_at: Option<DateTime<Utc>>,
+}
+
+pub async fn head(tx: &mut Tx<'_>, org_id: Uuid) -> sqlx::Result<Option<Head>> {
+    let row: Option<HeadRow> = sqlx::query_as(
+        "SELECT c.seq, c.hash, c.event_id, e.occurred_at FROM audit_chain c \
          LEFT JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id \
          WHERE c.org_id = $1 ORDER BY c.seq DESC LIMIT 1",
     )
     .bind(org_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|(seq, h, at)| (seq, hash(&h), at)))
+    Ok(row.map(|r| Head {
+        seq: r.seq,
+        hash: hash(&r.hash),
+        event_id: r.event_id,
+        occurred_at: r.occurred_at,
+    }))
 }
 
-/// Events not sealed yet, oldest first, at most `limit`; only those that occurred at or
-/// after `since` when given.
+/// Events not sealed yet, oldest first, at most `limit`: those numbered after
+/// `after_id` or that occurred at or after `since`, so that the search stays near the
+/// head however long the trail grows.
 pub async fn unsealed(
     tx: &mut Tx<'_>,
     org_id: Uuid,
+    after_id: i64,
     since: Option<DateTime<Utc>>,
     limit: i64,
 ) -> sqlx::Result<Vec<Event>> {
     let rows: Vec<EventRow> = sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM audit_events e \
-         WHERE e.org_id = $1 AND ($2::timestamptz IS NULL OR e.occurred_at >= $2) \
+         WHERE e.org_id = $1 AND (e.id > $2 OR e.occurred_at >= $3) \
            AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.org_id = e.org_id AND c.event_id = e.id) \
-         ORDER BY e.id LIMIT $3"
+         ORDER BY e.id LIMIT $4"
     ))
     .bind(org_id)
+    .bind(after_id)
     .bind(since)
     .bind(limit)
     .fetch_all(&mut **tx)

@@ -365,7 +365,7 @@ pub async fn erase(
     .bind(subject)
     .fetch_all(&mut **tx)
     .await?;
-    let mut audit_events = 0;
+    let mut rewritten: Vec<i64> = Vec::new();
     for (id, label, before, after, reason) in &audit {
         let new_label = naming.text(label);
         let (new_before, new_after, new_reason) = (json(before), json(after), text(reason));
@@ -388,15 +388,16 @@ pub async fn erase(
         .bind(new_reason.or_else(|| reason.clone()))
         .execute(&mut **tx)
         .await?;
-        // Its sealed digest stays; the salt that would let the erased text be tried
-        // against it goes.
-        sqlx::query("DELETE FROM audit_salts WHERE org_id = $1 AND event_id = $2")
-            .bind(org_id)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        audit_events += 1;
+        rewritten.push(*id);
     }
+    // Their sealed digests stay; the salts that would let the erased text be tried
+    // against them go.
+    sqlx::query("DELETE FROM audit_salts WHERE org_id = $1 AND event_id = ANY($2)")
+        .bind(org_id)
+        .bind(&rewritten)
+        .execute(&mut **tx)
+        .await?;
+    let audit_events = rewritten.len() as u64;
 
     let mut consent: std::collections::BTreeSet<Uuid> = sqlx::query_scalar(
         "UPDATE consent_events SET evidence = jsonb_build_object('erased', true, \

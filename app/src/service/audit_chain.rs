@@ -16,29 +16,26 @@ use rules::audit_chain::{checkpoint_message, link, verify as walk, Broken, GENES
 
 /// Events sealed at once.
 const BATCH: i64 = 5_000;
-/// A transaction that wrote an event is sealed if it committed within this long of the
-/// newest event sealed; a full pass (`seal(.., true)`) finds any later still.
-const LATE_COMMIT: Duration = Duration::minutes(10);
+/// How far before the newest event sealed the sealer looks for events whose
+/// transaction committed late: every round looks back `RECENT`, an hourly round (and
+/// the command line) `LATE`.
+pub const RECENT: Duration = Duration::minutes(10);
+pub const LATE: Duration = Duration::hours(24);
 /// Links read at once while verifying.
 const WALK: i64 = 10_000;
 
-/// Seals the organisation's events not sealed yet (those near the chain's head, or all
-/// of them when `full`); answers how many.
-pub async fn seal(pool: &PgPool, org_id: Uuid, full: bool) -> Result<usize, AppError> {
+/// Seals the organisation's events not sealed yet: those after the chain's head, and
+/// those that occurred up to `look_back` before it; answers how many.
+pub async fn seal(pool: &PgPool, org_id: Uuid, look_back: Duration) -> Result<usize, AppError> {
     let mut sealed = 0;
     loop {
         let mut tx = pool.begin().await?;
         db::audit_chain::lock(&mut tx, org_id).await?;
-        let (mut seq, mut previous, at) = match db::audit_chain::head(&mut tx, org_id).await? {
-            Some((seq, hash, at)) => (seq, hash, at),
-            None => (0, GENESIS, None),
-        };
-        let since = if full {
-            None
-        } else {
-            at.map(|t| t - LATE_COMMIT)
-        };
-        let events = db::audit_chain::unsealed(&mut tx, org_id, since, BATCH).await?;
+        let head = db::audit_chain::head(&mut tx, org_id).await?;
+        let (mut seq, mut previous) = head.as_ref().map_or((0, GENESIS), |h| (h.seq, h.hash));
+        let after_id = head.as_ref().map_or(0, |h| h.event_id);
+        let since = head.and_then(|h| h.occurred_at).map(|t| t - look_back);
+        let events = db::audit_chain::unsealed(&mut tx, org_id, after_id, since, BATCH).await?;
         if events.is_empty() {
             return Ok(sealed);
         }
@@ -68,11 +65,11 @@ pub async fn seal(pool: &PgPool, org_id: Uuid, full: bool) -> Result<usize, AppE
 }
 
 /// Seals every organisation's new events.
-pub async fn seal_everyone(pool: &PgPool, full: bool) -> Result<usize, AppError> {
+pub async fn seal_everyone(pool: &PgPool, look_back: Duration) -> Result<usize, AppError> {
     let mut sealed = 0;
     let everyone = db::organisations::every(pool).await?;
     for (org, _) in everyone {
-        sealed += seal(pool, org, full).await?;
+        sealed += seal(pool, org, look_back).await?;
     }
     Ok(sealed)
 }

@@ -242,7 +242,9 @@ async fn the_chain_names_an_event_changed_or_deleted_behind_its_back(pool: sqlx:
     assert!(!whole);
     assert!(said.contains("the trail was rewritten"), "{said}");
     // Sealing again neither repairs nor hides anything.
-    seal(&app.pool, org, true).await.unwrap();
+    seal(&app.pool, org, app::service::audit_chain::LATE)
+        .await
+        .unwrap();
     assert!(verify(&app.pool, org).await.unwrap().broken.is_some());
 }
 
@@ -258,7 +260,12 @@ async fn the_daily_round_walks_each_chain_and_signs_its_head(pool: sqlx::PgPool)
         .await
         .unwrap();
     assert!(latest_checkpoint(&app.pool, org).await.is_err());
-    assert!(seal_everyone(&app.pool, true).await.unwrap() > 0);
+    assert!(
+        seal_everyone(&app.pool, app::service::audit_chain::LATE)
+            .await
+            .unwrap()
+            > 0
+    );
     let day_ago = chrono::Utc::now() - chrono::Duration::hours(24);
     let broken = verify_when_due(&app.pool, day_ago, &keys).await.unwrap();
     assert!(broken.is_empty(), "{broken:?}");
@@ -308,4 +315,59 @@ async fn the_daily_round_walks_each_chain_and_signs_its_head(pool: sqlx::PgPool)
             problem: format!("link {} is gone", first.link),
         })
     );
+}
+
+/// An event whose transaction committed after later ones were sealed (a smaller id, an
+/// earlier time) is still sealed: by the next round when it is minutes old, by the
+/// hourly look back when it is older; and the chain holds.
+#[sqlx::test(migrations = "../migrations")]
+async fn events_committed_late_are_sealed_all_the_same(pool: sqlx::PgPool) {
+    use app::service::audit_chain::{LATE, RECENT};
+    let app = spawn_demo(pool).await;
+    let org: uuid::Uuid = sqlx::query_scalar("SELECT id FROM organisations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(seal(&app.pool, org, RECENT).await.unwrap() > 0);
+    // Written as if by transactions that began 5 minutes and 3 hours before the head's
+    // event and committed only now, numbered below every sealed event.
+    for (minutes, id) in [(5, -1), (180, -2)] {
+        sqlx::query(
+            "INSERT INTO audit_events (org_id, id, occurred_at, actor_label, action, target_type) \
+             OVERRIDING SYSTEM VALUE \
+             SELECT $1, $2, max(occurred_at) - make_interval(mins => $3), 'late', 'late.commit', 'test' \
+             FROM audit_events WHERE org_id = $1",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(minutes)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let sealed_at = |id: i64| {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_chain WHERE event_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+    };
+    assert_eq!(seal(&app.pool, org, RECENT).await.unwrap(), 1);
+    assert_eq!(
+        sealed_at(-1).await.unwrap(),
+        1,
+        "minutes late: the next round"
+    );
+    assert_eq!(
+        sealed_at(-2).await.unwrap(),
+        0,
+        "hours late: not every round"
+    );
+    assert_eq!(seal(&app.pool, org, LATE).await.unwrap(), 1);
+    assert_eq!(
+        sealed_at(-2).await.unwrap(),
+        1,
+        "the hourly look back finds it"
+    );
+    let verified = verify(&app.pool, org).await.unwrap();
+    assert_eq!(verified.broken, None);
+    assert_eq!(verified.unsealed, 0);
 }

@@ -230,7 +230,7 @@ async fn an_erased_subject_is_nowhere_in_the_database_and_their_proof_stays(pool
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let sealed = app::service::audit_chain::seal(&app.pool, org, true)
+    let sealed = app::service::audit_chain::seal(&app.pool, org, app::service::audit_chain::LATE)
         .await
         .unwrap();
     assert!(sealed > 0, "the trail so far is sealed");
@@ -265,7 +265,7 @@ async fn an_erased_subject_is_nowhere_in_the_database_and_their_proof_stays(pool
     }
     // The audit chain still holds: the rewritten events lost their salts, and nothing
     // else did.
-    app::service::audit_chain::seal(&app.pool, org, true)
+    app::service::audit_chain::seal(&app.pool, org, app::service::audit_chain::LATE)
         .await
         .unwrap();
     let verified = app::service::audit_chain::verify(&app.pool, org)
