@@ -21,6 +21,8 @@ use rules::effective::{effective_permissions, grant_in_force};
 use rules::operations::{ActsOn, Needs};
 
 pub const SESSION_KEY: &str = "auth";
+/// Where a sign-in waiting for its second factor is kept (never a console session).
+pub const AWAITING_CODE_KEY: &str = "awaiting-code";
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
 pub const ABSOLUTE_LIFETIME: Duration = Duration::hours(12);
 /// The session's last-seen time is refreshed at most this often.

@@ -21,7 +21,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::api::auth::{whoami, Login, Logout};
+use crate::api::auth::{whoami, Login, Logout, SignInCode};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
@@ -36,13 +36,14 @@ use crate::pages::{
     home::HomePage,
     hygiene::{HygienePage, ReportsPage},
     layout::ConsoleLayout,
-    login::LoginPage,
+    login::{LoginPage, SignInCodePage},
     not_found::NotFound,
     principal::PrincipalPage,
     principals::PrincipalsPage,
     requests::{ApprovalsPage, RequestsPage},
     reviews::{ReviewPage, ReviewsPage},
     roles::RolesPage,
+    security::SecurityPage,
     sod::SodPage,
     tokens::TokensPage,
     webhooks::WebhooksPage,
@@ -86,6 +87,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub struct UserSession {
     pub user: Resource<Result<Option<CurrentUser>, AppError>>,
     pub login: ServerAction<Login>,
+    /// The second step of a sign-in with a second factor.
+    pub code: ServerAction<SignInCode>,
     pub logout: ServerAction<Logout>,
 }
 
@@ -93,14 +96,22 @@ pub struct UserSession {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
+    let code = ServerAction::<SignInCode>::new();
     let logout = ServerAction::<Logout>::new();
     let user = Resource::new(
-        move || (login.version().get(), logout.version().get()),
+        move || {
+            (
+                login.version().get(),
+                code.version().get(),
+                logout.version().get(),
+            )
+        },
         |_| whoami(),
     );
     provide_context(UserSession {
         user,
         login,
+        code,
         logout,
     });
     // Effects run only in the browser, once the page is hydrated: mark it, so that
@@ -117,6 +128,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/login/code") view=SignInCodePage />
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("accounts") view=AccountsPage />
@@ -147,6 +159,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dsr/:id") view=DsrRequestPage />
                     <Route path=path!("reviews") view=ReviewsPage />
                     <Route path=path!("reviews/:id") view=ReviewPage />
+                    <Route path=path!("security") view=SecurityPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -120,6 +120,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if resealed > 0 {
                 eprintln!("Sealed {resealed} webhook secrets with the current key.");
             }
+            let resealed = app::service::second_factor::reseal_secrets(&db.pool, &keys).await?;
+            if resealed > 0 {
+                eprintln!("Sealed {resealed} authenticator secrets with the current key.");
+            }
             let options = leptos_options();
             let addr = options.site_addr;
             tokio::spawn(tower_sessions_sqlx_store_cleanup(db.pool.clone()));

@@ -48,6 +48,9 @@ audit_actions! {
     SignedIn => "auth.sign_in", "principal";
     SignInFailed => "auth.sign_in_failed", "principal";
     SignedOut => "auth.sign_out", "principal";
+    SecondFactorEnrolled => "second_factor.enrolled", "principal";
+    SecondFactorRemoved => "second_factor.removed", "principal";
+    RecoveryCodesRenewed => "second_factor.recovery_codes_renewed", "principal";
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";
     DecisionMade => "decision.made", "principal";

@@ -137,7 +137,21 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     ),
     op("/api/auth/me", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/login", Needs::Anyone, ActsOn::Caller),
+    op("/api/auth/code", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/logout", Needs::SignedIn, ActsOn::Caller),
+    op("/api/security/state", Needs::SignedIn, ActsOn::Caller),
+    op("/api/security/totp/start", Needs::SignedIn, ActsOn::Caller),
+    op(
+        "/api/security/totp/confirm",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
+    op("/api/security/totp/remove", Needs::SignedIn, ActsOn::Caller),
+    op(
+        "/api/security/recovery-codes",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
     op(
         "/api/consent/search",
         Needs::Permission(ConsentView),

@@ -10,18 +10,71 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(guard::current_caller().await?.map(|c| c.to_current_user()))
 }
 
-/// Public by necessity: the one way in. Throttled per email.
+/// Public by necessity: the one way in. Throttled per email. A user with a second
+/// factor is not signed in yet: the session only remembers, for a few minutes, that
+/// their password was right, and `/login/code` asks for the code.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::caller::{SessionAuth, SESSION_KEY};
-    use crate::service::sign_in::sign_in;
+    use crate::caller::AWAITING_CODE_KEY;
+    use crate::service::sign_in::{sign_in, Outcome};
 
     let pool = guard::pool()?;
     let session = guard::session().await?;
-    let signed_in = sign_in(&pool, &email, password, &guard::request_origin()).await?;
+    let outcome = sign_in(&pool, &email, password, &guard::request_origin()).await?;
     // A new session id at sign-in, so that an id planted before it is worthless.
     session.cycle_id().await?;
+    let next = safe_next(next.as_deref());
+    match outcome {
+        Outcome::SignedIn(signed_in) => {
+            start_console_session(&session, signed_in).await?;
+            leptos_axum::redirect(&next);
+        }
+        Outcome::NeedsCode(awaiting) => {
+            session.insert(AWAITING_CODE_KEY, awaiting).await?;
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            leptos_axum::redirect(&format!("/login/code?{query}"));
+        }
+    }
+    Ok(())
+}
+
+/// The second step of a sign-in with a second factor: public like the first, and
+/// refused unless this session's password was right a few minutes ago.
+#[server(endpoint = "auth/code")]
+pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::caller::AWAITING_CODE_KEY;
+    use crate::service::sign_in::{finish_with_code, AwaitingCode};
+
+    let pool = guard::pool()?;
+    let session = guard::session().await?;
+    let Some(awaiting) = session.get::<AwaitingCode>(AWAITING_CODE_KEY).await? else {
+        return Err(AppError::SignInRefused(
+            "Sign in with your email and password first.".into(),
+        ));
+    };
+    let signed_in = finish_with_code(
+        &pool,
+        &guard::secret_keys()?,
+        &awaiting,
+        &code,
+        &guard::request_origin(),
+    )
+    .await?;
+    session.remove::<AwaitingCode>(AWAITING_CODE_KEY).await?;
+    session.cycle_id().await?;
+    start_console_session(&session, signed_in).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn start_console_session(
+    session: &tower_sessions::Session,
+    signed_in: crate::service::sign_in::SignedIn,
+) -> Result<(), AppError> {
+    use crate::caller::{SessionAuth, SESSION_KEY};
     let now = chrono::Utc::now();
     session
         .insert(
@@ -35,7 +88,6 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             },
         )
         .await?;
-    leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 

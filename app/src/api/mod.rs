@@ -15,6 +15,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod security;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

@@ -131,6 +131,17 @@ pub async fn start_session(
     Ok(())
 }
 
+/// Whether the principal is still active.
+pub async fn is_active(tx: &mut Tx<'_>, org_id: Uuid, principal_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM principals WHERE org_id = $1 AND id = $2 AND status = 'active')",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
 pub async fn end_session(tx: &mut Tx<'_>, org_id: Uuid, session_ref: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE console_sessions SET ended_at = now() WHERE org_id = $1 AND session_id = $2 AND ended_at IS NULL",

@@ -23,6 +23,7 @@ pub mod requests;
 pub mod reviews;
 pub mod roles;
 pub mod scope;
+pub mod second_factor;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

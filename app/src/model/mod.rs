@@ -12,6 +12,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod second_factor;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

@@ -114,7 +114,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                                 let roles = if user.roles.is_empty() { "No console role".to_string() } else { user.roles.join(", ") };
                                 view! {
                                     <div class="who">
-                                        <span class="who-name">{user.display_name}</span>
+                                        <a class="who-name" href="/security" title="Sign-in security">{user.display_name}</a>
                                         <span class="who-roles">{roles}</span>
                                     </div>
                                     <ActionForm action=session.logout>

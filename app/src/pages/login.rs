@@ -43,3 +43,42 @@ pub fn LoginPage() -> impl IntoView {
         </main>
     }
 }
+
+/// The second step of a sign-in with a second factor: the code from the authenticator
+/// app, or a recovery code.
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let code = expect_context::<UserSession>().code;
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = Signal::derive(move || code.value().get().and_then(|r| r.err()));
+    let pending = code.pending();
+    view! {
+        <Title text="Sign-in code" />
+        <main class="login">
+            <div class="login-card">
+                <p class="brand">
+                    <span class="brand-mark">"◆"</span>
+                    "Gatehouse"
+                </p>
+                <h1>"Enter your code"</h1>
+                <p class="muted">"Open your authenticator app and type the six digits it shows for Gatehouse. "
+                    "Without your phone, type one of your recovery codes instead."</p>
+                <ActionForm action=code attr:class="form">
+                    <input type="hidden" name="next" value=next />
+                    <div class="field">
+                        <label for="code">"Code"</label>
+                        <input id="code" name="code" autocomplete="one-time-code" autocapitalize="none"
+                            spellcheck="false" required autofocus aria-describedby="code-error" />
+                        <FieldError error field="code" />
+                    </div>
+                    <FormError error />
+                    <button type="submit" class="btn btn-primary" disabled=pending>
+                        {move || if pending.get() { "Checking…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+                <p class="muted small"><a href="/login">"Start again with your password"</a></p>
+            </div>
+        </main>
+    }
+}

@@ -18,6 +18,7 @@ pub mod principals;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod security;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

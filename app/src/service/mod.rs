@@ -24,6 +24,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod second_factor;
 pub mod secrets;
 pub mod sign_in;
 pub mod sod;

@@ -9,6 +9,8 @@ use crate::caller::RequestOrigin;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
+use crate::service::second_factor;
+use crate::service::secrets::SecretKeys;
 use rules::audit::AuditAction;
 use rules::sign_in_throttle::{self, Scope, Verdict};
 use rules::validation::Email;
@@ -23,12 +25,34 @@ pub struct SignedIn {
     pub session_ref: String,
 }
 
+/// How long after the password a second factor may finish the sign-in.
+pub const SECOND_FACTOR_WITHIN: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A sign-in whose password was right, waiting for its second factor. Kept in the
+/// server-side session only, never as a session of the console.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AwaitingCode {
+    pub org_id: Uuid,
+    pub principal_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub password_at: chrono::DateTime<Utc>,
+}
+
+/// Where a right password leads.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    SignedIn(SignedIn),
+    /// The principal has a second factor: the sign-in waits for it.
+    NeedsCode(AwaitingCode),
+}
+
 pub async fn sign_in(
     pool: &PgPool,
     email: &str,
     password: String,
     origin: &RequestOrigin,
-) -> Result<SignedIn, AppError> {
+) -> Result<Outcome, AppError> {
     let email = Email::parse("email", email)?;
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
@@ -87,33 +111,26 @@ pub async fn sign_in(
             for (_, key) in kept {
                 db::auth::take_back_failure(&mut tx, &key).await?;
             }
-            let session_ref = Uuid::new_v4().to_string();
-            db::auth::start_session(
-                &mut tx,
+            if db::second_factor::has_confirmed(pool, c.org_id, c.principal_id).await? {
+                tx.commit().await?;
+                return Ok(Outcome::NeedsCode(AwaitingCode {
+                    org_id: c.org_id,
+                    principal_id: c.principal_id,
+                    email: email.as_str().to_string(),
+                    display_name: c.display_name,
+                    password_at: now,
+                }));
+            }
+            let actor = actor_for(
                 c.org_id,
-                &session_ref,
                 c.principal_id,
-                origin.ip.as_deref(),
-                origin.user_agent.as_deref(),
-            )
-            .await?;
-            let actor = actor_for(&c, email.as_str(), origin);
-            db::audit::record(
-                &mut tx,
-                &actor,
-                Change::on(
-                    AuditAction::SignedIn,
-                    c.principal_id,
-                    email.as_str().to_string(),
-                ),
-            )
-            .await?;
+                &c.display_name,
+                email.as_str(),
+                origin,
+            );
+            let signed_in = open_session(&mut tx, &actor, email.as_str(), None).await?;
             tx.commit().await?;
-            Ok(SignedIn {
-                org_id: c.org_id,
-                principal_id: c.principal_id,
-                session_ref,
-            })
+            Ok(Outcome::SignedIn(signed_in))
         }
         credential => {
             match credential {
@@ -125,7 +142,7 @@ pub async fn sign_in(
                     };
                     db::audit::record(
                         &mut tx,
-                        &actor_for(&c, email.as_str(), origin),
+                        &actor_for(c.org_id, c.principal_id, &c.display_name, email.as_str(), origin),
                         Change::on(AuditAction::SignInFailed, c.principal_id, email.as_str().to_string()).after(json!({ "failures": failures.failures, "locked_until": failures.locked_until })).because(why.to_string()),
                     )
                     .await?;
@@ -142,11 +159,103 @@ pub async fn sign_in(
     }
 }
 
-fn actor_for(c: &db::auth::Credential, email: &str, origin: &RequestOrigin) -> Actor {
+/// Finishes a sign-in waiting for its second factor with `code` (from the authenticator
+/// app, or a recovery code): the code is used up and the session opened together.
+pub async fn finish_with_code(
+    pool: &PgPool,
+    keys: &SecretKeys,
+    awaiting: &AwaitingCode,
+    code: &str,
+    origin: &RequestOrigin,
+) -> Result<SignedIn, AppError> {
+    if Utc::now() - awaiting.password_at > SECOND_FACTOR_WITHIN {
+        return Err(AppError::SignInRefused(
+            "That took too long. Sign in again with your password.".into(),
+        ));
+    }
+    let actor = actor_for(
+        awaiting.org_id,
+        awaiting.principal_id,
+        &awaiting.display_name,
+        &awaiting.email,
+        origin,
+    );
+    let proven = second_factor::prove(
+        pool,
+        keys,
+        (awaiting.org_id, awaiting.principal_id, &awaiting.email),
+        code,
+    )
+    .await;
+    let (mut tx, factor) = match proven {
+        Ok(proven) => proven,
+        Err(e) => {
+            db::audit::record_alone(
+                pool,
+                &actor,
+                Change::on(
+                    AuditAction::SignInFailed,
+                    awaiting.principal_id,
+                    awaiting.email.clone(),
+                )
+                .because("wrong second-factor code".to_string()),
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    // Still active: the principal may have been suspended since the password.
+    if !db::auth::is_active(&mut tx, awaiting.org_id, awaiting.principal_id).await? {
+        return Err(AppError::SignInRefused(REFUSED.to_string()));
+    }
+    let signed_in = open_session(&mut tx, &actor, &awaiting.email, Some(factor)).await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
+/// A console session for the actor, with its sign-in on the trail.
+async fn open_session(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    email: &str,
+    factor: Option<second_factor::Factor>,
+) -> Result<SignedIn, AppError> {
+    let principal_id = actor.principal_id.unwrap_or_default();
+    let session_ref = Uuid::new_v4().to_string();
+    db::auth::start_session(
+        tx,
+        actor.org_id,
+        &session_ref,
+        principal_id,
+        actor.source_ip.as_deref(),
+        actor.user_agent.as_deref(),
+    )
+    .await?;
+    db::audit::record(
+        tx,
+        actor,
+        Change::on(AuditAction::SignedIn, principal_id, email.to_string())
+            .after(factor.map(|f| json!({ "second_factor": f.name() }))),
+    )
+    .await?;
+    Ok(SignedIn {
+        org_id: actor.org_id,
+        principal_id,
+        session_ref,
+    })
+}
+
+fn actor_for(
+    org_id: Uuid,
+    principal_id: Uuid,
+    display_name: &str,
+    email: &str,
+    origin: &RequestOrigin,
+) -> Actor {
     Actor {
-        org_id: c.org_id,
-        principal_id: Some(c.principal_id),
-        label: format!("{} <{}>", c.display_name, email),
+        org_id,
+        principal_id: Some(principal_id),
+        label: format!("{display_name} <{email}>"),
         source_ip: origin.ip.clone(),
         user_agent: origin.user_agent.clone(),
     }

@@ -18,7 +18,13 @@ use crate::common::{spawn_demo, TestApp};
 const BODIES: &[(&str, &str)] = &[
     ("/api/auth/me", ""),
     ("/api/auth/login", "email=nobody%40northwind.example&password=wrong-password"),
+    ("/api/auth/code", "code=123456"),
     ("/api/auth/logout", ""),
+    ("/api/security/state", ""),
+    ("/api/security/totp/start", ""),
+    ("/api/security/totp/confirm", "code=123456"),
+    ("/api/security/totp/remove", "code=123456"),
+    ("/api/security/recovery-codes", "code=123456"),
     ("/api/dashboard/summary", ""),
     ("/api/accounts/list", ""),
     ("/api/accounts/create", "name=Intruder+Ltd&region=EU"),
@@ -93,6 +99,9 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/roles/update", "kind=Role&bundle={bundle}&name=Intruder&description="),
     ("/api/roles/delete", "kind=Role&bundle={bundle}"),
 ];
+
+/// The steps of signing in: public, and refused to whoever gets them wrong.
+const SIGN_IN_STEPS: &[&str] = &["/api/auth/login", "/api/auth/code"];
 
 /// Tables that refused calls may legitimately touch: failed sign-ins are counted.
 const MAY_CHANGE: &[&str] = &["sign_in_throttle"];
@@ -301,7 +310,7 @@ async fn walk(app: &TestApp, who: Who, client: &reqwest::Client, ids: &DemoIds, 
     for operation in session_operations() {
         if who.refusal(operation).is_some()
             || operation.path == "/api/auth/logout"
-            || operation.path == "/api/auth/login"
+            || SIGN_IN_STEPS.contains(&operation.path)
         {
             continue;
         }
@@ -641,12 +650,17 @@ async fn a_console_role_on_one_account_acts_on_that_account_only(pool: sqlx::PgP
         .filter(|(kind, _)| matches!(*kind, "principal" | "grant" | "request" | "subject" | "dsr"))
         .map(|(_, id)| id.to_string())
         .collect();
-    let skip = |o: &Operation| o.path == "/api/auth/logout" || o.path == "/api/auth/login";
+    let skip = |o: &Operation| o.path == "/api/auth/logout" || SIGN_IN_STEPS.contains(&o.path);
 
     // The other account's objects, and the organisation's settings: refused, or not
     // found where the use case itself narrows to the caller's accounts; nothing changes
     // but the audit trail's record of the lists read and downloaded.
-    let quiet: Vec<&str> = MAY_CHANGE.iter().copied().chain(["audit_events"]).collect();
+    // Setting up one's own authenticator (acting on the caller) starts it too.
+    let quiet: Vec<&str> = MAY_CHANGE
+        .iter()
+        .copied()
+        .chain(["audit_events", "console_totp"])
+        .collect();
     let before = app.snapshot(&quiet).await;
     let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
         .fetch_one(&app.pool)

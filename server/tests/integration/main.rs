@@ -24,6 +24,7 @@ mod requests;
 mod reviews;
 mod roles;
 mod scheduled;
+mod second_factor;
 mod security;
 mod sign_in;
 mod sod;

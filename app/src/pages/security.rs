@@ -1,0 +1,150 @@
+//! The signed-in user's own sign-in security (`/security`): an authenticator app as a
+//! second factor, and recovery codes for when the phone is lost.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::security::{
+    security_state, ConfirmAuthenticator, RemoveAuthenticator, RenewRecoveryCodes,
+    StartAuthenticator,
+};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::error::AppError;
+use crate::model::second_factor::Enrolment;
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let start = ServerAction::<StartAuthenticator>::new();
+    let confirm = ServerAction::<ConfirmAuthenticator>::new();
+    let remove = ServerAction::<RemoveAuthenticator>::new();
+    let renew = ServerAction::<RenewRecoveryCodes>::new();
+    let state = Resource::new(
+        move || (confirm.version().get(), remove.version().get()),
+        |_| security_state(),
+    );
+    let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
+    let confirm_error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
+    let remove_error = Signal::derive(move || remove.value().get().and_then(|r| r.err()));
+    let renew_error = Signal::derive(move || renew.value().get().and_then(|r| r.err()));
+    let codes = Signal::derive(move || {
+        let confirmed = confirm.value().get().and_then(|r| r.ok());
+        let renewed = renew.value().get().and_then(|r| r.ok());
+        // The newer of the two: renewing after confirming shows the new codes.
+        if renew.version().get() > 0 {
+            renewed.or(confirmed)
+        } else {
+            confirmed
+        }
+    });
+    view! {
+        <Title text="Sign-in security" />
+        <h1>"Sign-in security"</h1>
+        <p class="muted">"With an authenticator app, signing in takes your password and a six-digit code from your phone: "
+            "a stolen password alone no longer opens the console."</p>
+        <RecoveryCodes codes />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(s) => match s.enrolled_at {
+                        Some(since) => view! {
+                            <section class="card" aria-labelledby="app-on">
+                                <h2 id="app-on">"Authenticator app: on"</h2>
+                                <p>"Since " {format_time(since)} ". "
+                                    <strong data-testid="codes-left">{s.recovery_codes_left}</strong>
+                                    " recovery codes left."</p>
+                                <ActionForm action=renew attr:class="form form-inline">
+                                    <CodeField error=renew_error id="renew-code" label="Code, to make new recovery codes" />
+                                    <button type="submit" class="btn">"Make new recovery codes"</button>
+                                </ActionForm>
+                                <FormError error=renew_error />
+                                <ActionForm action=remove attr:class="form form-inline">
+                                    <CodeField error=remove_error id="remove-code" label="Code, to remove the app" />
+                                    <button type="submit" class="btn">"Remove the authenticator app"</button>
+                                </ActionForm>
+                                <FormError error=remove_error />
+                                <p class="muted small">"Removing it, or making new recovery codes, takes a code from the app or a recovery code."</p>
+                            </section>
+                        }.into_any(),
+                        None => view! {
+                            <section class="card" aria-labelledby="app-off">
+                                <h2 id="app-off">"Authenticator app: off"</h2>
+                                <p>"Any app that makes time-based codes works (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden)."</p>
+                                <ActionForm action=start>
+                                    <button type="submit" class="btn btn-primary">"Set up an authenticator app"</button>
+                                </ActionForm>
+                                <FormError error=start_error />
+                                {move || start.value().get().and_then(|r| r.ok()).map(|enrolment| view! {
+                                    <NewAuthenticator enrolment confirm error=confirm_error />
+                                })}
+                            </section>
+                        }.into_any(),
+                    },
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The QR code and secret of a new authenticator, and the form that reads a code back.
+#[component]
+fn NewAuthenticator(
+    enrolment: Enrolment,
+    confirm: ServerAction<ConfirmAuthenticator>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <ol class="steps">
+            <li>"Scan this code with the app:"
+                <div class="qr" role="img" aria-label="QR code of the authenticator link" inner_html=enrolment.qr_svg></div>
+            </li>
+            <li>"Or add it by hand with this key: "
+                <code class="secret" data-testid="totp-secret">{enrolment.secret}</code>
+                <details><summary class="small">"The whole link"</summary><code class="small">{enrolment.uri}</code></details>
+            </li>
+            <li>
+                <ActionForm action=confirm attr:class="form form-inline">
+                    <CodeField error id="confirm-code" label="The six digits the app shows now" />
+                    <button type="submit" class="btn btn-primary">"Turn it on"</button>
+                </ActionForm>
+                <FormError error />
+            </li>
+        </ol>
+    }
+}
+
+/// The one field of a form that takes a code.
+#[component]
+fn CodeField(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    id: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name="code" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required />
+            <FieldError error field="code" />
+        </div>
+    }
+}
+
+/// Recovery codes just made: shown this once.
+#[component]
+fn RecoveryCodes(codes: Signal<Option<Vec<String>>>) -> impl IntoView {
+    move || {
+        codes.get().map(|codes| {
+            let items = codes
+                .into_iter()
+                .map(|c| view! { <li><code>{c}</code></li> })
+                .collect_view();
+            view! {
+                <div class="notice notice-ok" role="status">
+                    <strong>"Your recovery codes. Keep them somewhere safe: they are shown only this once."</strong>
+                    <p class="small">"Each one signs you in once in place of a code from the app."</p>
+                    <ul class="recovery-codes" data-testid="recovery-codes">{items}</ul>
+                </div>
+            }
+        })
+    }
+}
