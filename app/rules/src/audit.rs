@@ -51,6 +51,7 @@ audit_actions! {
     SecondFactorEnrolled => "second_factor.enrolled", "principal";
     SecondFactorRemoved => "second_factor.removed", "principal";
     RecoveryCodesRenewed => "second_factor.recovery_codes_renewed", "principal";
+    SecondFactorReset => "second_factor.reset", "principal";
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";
     DecisionMade => "decision.made", "principal";

@@ -268,6 +268,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Principal,
     ),
     op(
+        "/api/principals/second-factor/reset",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Principal,
+    ),
+    op(
         "/api/principals/tokens",
         Needs::Permission(PrincipalsView),
         ActsOn::Principal,

@@ -62,6 +62,15 @@ pub async fn set_principal_status(
     .await
 }
 
+/// Removes another user's authenticator app and recovery codes (a lost phone), so that
+/// they sign in with their password and set one up again.
+#[server(endpoint = "principals/second-factor/reset")]
+pub async fn reset_second_factor(principal: Uuid, reason: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize_on::<ResetSecondFactor>(principal).await?;
+    crate::service::second_factor::reset(&guard::pool()?, &caller.actor(), principal, &reason).await
+}
+
 #[server(endpoint = "principals/account")]
 pub async fn set_principal_account(
     principal: Uuid,

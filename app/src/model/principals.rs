@@ -112,6 +112,8 @@ pub struct PrincipalDetail {
     pub accounts: Vec<(Uuid, String)>,
     /// Accounts the principal is assigned to serve: (id, name).
     pub assigned_accounts: Vec<(Uuid, String)>,
+    /// Since when they sign in to the console with an authenticator app, if they do.
+    pub second_factor_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use super::tokens::PrincipalTokenSection;
 use crate::api::access::SetPrincipalClearance;
 use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
-    load_principal, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
+    load_principal, ResetSecondFactor, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
 use crate::components::{
     format_time, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
@@ -29,6 +29,7 @@ pub fn PrincipalPage() -> impl IntoView {
     let status = ServerAction::<SetPrincipalStatus>::new();
     let assign = ServerAction::<SetPrincipalAccount>::new();
     let clearance = ServerAction::<SetPrincipalClearance>::new();
+    let reset = ServerAction::<ResetSecondFactor>::new();
     let session = expect_context::<crate::UserSession>();
     let detail = Resource::new(
         move || {
@@ -40,6 +41,7 @@ pub fn PrincipalPage() -> impl IntoView {
                 status.version().get(),
                 assign.version().get(),
                 clearance.version().get(),
+                reset.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -94,6 +96,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                 <dt>"Last activity"</dt><dd>{last_activity(&p)}</dd>
                                 <dt>"Clearance"</dt><dd>{p.clearance.clone().unwrap_or_else(|| "no limit of its own".into())}</dd>
                                 <dt>"End date"</dt><dd>{p.end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())}</dd>
+                                <dt>"Second factor"</dt><dd>{d.second_factor_since.map(|t| format!("authenticator app since {}", format_time(t))).unwrap_or_else(|| "none".into())}</dd>
                             </dl>
                             {can_manage.then(|| view! {
                                 <div class="manage-grid">
@@ -102,6 +105,9 @@ pub fn PrincipalPage() -> impl IntoView {
                                         <StatusForm principal=p.clone() action=status />
                                         <AccountAssignments principal=p.id assigned=d.assigned_accounts.clone() accounts=d.accounts.clone() action=assign />
                                         <ClearanceForm principal=p.clone() action=clearance />
+                                        {(d.second_factor_since.is_some() && user.as_ref().is_none_or(|u| u.principal_id != p.id)).then(|| view! {
+                                            <ResetSecondFactorForm principal=p.id action=reset />
+                                        })}
                                     </div>
                                 </div>
                             })}
@@ -344,6 +350,31 @@ fn StatusForm(principal: PrincipalRow, action: ServerAction<SetPrincipalStatus>)
         </section>
     }
     .into_any()
+}
+
+/// Removes another user's authenticator app (a lost phone).
+#[component]
+fn ResetSecondFactorForm(
+    principal: uuid::Uuid,
+    action: ServerAction<ResetSecondFactor>,
+) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <section class="card">
+            <h2>"Second factor"</h2>
+            <p class="muted small">"For a lost phone: removes their authenticator app and recovery codes, so that they sign in with their password and set it up again."</p>
+            <ActionForm action attr:class="form form-inline">
+                <input type="hidden" name="principal" value=principal.to_string() />
+                <div class="field">
+                    <label for="f-reason">"Reason to reset"</label>
+                    <input id="f-reason" name="reason" required minlength="10" placeholder="why" />
+                </div>
+                <button type="submit" class="btn btn-danger">"Reset second factor"</button>
+            </ActionForm>
+            <FieldError error field="reason" />
+            <FormError error />
+        </section>
+    }
 }
 
 #[component]

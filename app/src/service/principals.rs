@@ -165,5 +165,8 @@ pub async fn detail(
             .into_iter()
             .filter(|(account, _)| scope.allows(*account))
             .collect(),
+        second_factor_since: db::second_factor::overview(pool, org_id, id)
+            .await?
+            .and_then(|f| f.confirmed_at),
     })
 }

@@ -367,6 +367,40 @@ pub async fn renew_recovery_codes(
     Ok(codes)
 }
 
+/// Removes another user's authenticator app and recovery codes, for a reason kept on
+/// the trail; never the actor's own (theirs goes on `/security`, with a code).
+pub async fn reset(
+    pool: &PgPool,
+    actor: &crate::db::audit::Actor,
+    principal_id: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = crate::service::grants::parse_reason(reason)?;
+    if actor.principal_id == Some(principal_id) {
+        return Err(AppError::Conflict(
+            "You cannot reset your own second factor: remove it on your Sign-in security page with a code, or ask another admin.".into(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let name = db::principals::editable_for_update(&mut tx, actor.org_id, principal_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?
+        .display_name;
+    if !db::second_factor::remove(&mut tx, actor.org_id, principal_id).await? {
+        return Err(AppError::Conflict(format!(
+            "{name} has no second factor to reset."
+        )));
+    }
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change::on(AuditAction::SecondFactorReset, principal_id, name).because(reason),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Seals again, with the current key, the authenticator secrets sealed with the previous
 /// one (at start, as webhook secrets are): answers how many.
 pub async fn reseal_secrets(pool: &PgPool, keys: &SecretKeys) -> Result<usize, AppError> {

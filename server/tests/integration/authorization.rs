@@ -36,6 +36,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/principals/detail", "principal={principal}"),
     ("/api/principals/update", "principal={principal}&display_name=Intruder&job_title=&employment_type=employee&responsible=&end_date="),
     ("/api/principals/status", "principal={principal}&status=suspended&reason=Intruder+locks+you+out"),
+    ("/api/principals/second-factor/reset", "principal={principal}&reason=Intruder+resets+your+phone"),
     ("/api/principals/tokens", "principal={principal}"),
     ("/api/access/fields", ""),
     ("/api/access/fields/classify", "resource={application}/contacts&field=intruder&sensitivity=public"),

@@ -256,3 +256,71 @@ async fn a_code_without_a_password_or_too_many_wrong_codes_are_refused(pool: sql
     assert_eq!(status, 401);
     assert!(me(&app, &c).await.is_null());
 }
+
+/// A lost phone: another admin resets the user's second factor, for a reason kept on the
+/// trail; nobody resets their own that way, and someone who may not manage principals
+/// cannot at all.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_resets_another_users_second_factor_never_their_own(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client(ADMIN).await;
+    enrol(&app, &admin).await;
+    let me_id = me(&app, &admin).await["principal_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reset = |principal: &str| {
+        serde_urlencoded::to_string([
+            ("principal", principal),
+            ("reason", "Lost her phone on a train"),
+        ])
+        .unwrap()
+    };
+    let path = "/api/principals/second-factor/reset";
+    let (status, body) = app.json(&admin, path, &reset(&me_id)).await;
+    assert_eq!(status, 409, "not one's own: {body}");
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, _) = app.json(&approver, path, &reset(&me_id)).await;
+    assert_eq!(status, 403, "an approver may not manage principals");
+    let (status, _) = app.json(&admin, path, "principal=&reason=x").await;
+    assert!(status == 400 || status == 422, "{status}");
+
+    // Another Governance admin resets it; the admin signs in with the password alone.
+    app::service::admin::create_admin(
+        &app.pool,
+        app::service::admin::NewAdmin {
+            email: "second.admin@northwind.example",
+            password: "another long password",
+            display_name: None,
+            organisation: Some("Northwind Agency"),
+        },
+    )
+    .await
+    .unwrap();
+    let other = client();
+    app.sign_in(
+        &other,
+        "second.admin@northwind.example",
+        "another long password",
+    )
+    .await;
+    assert!(me(&app, &other).await["email"].is_string());
+    let short =
+        serde_urlencoded::to_string([("principal", me_id.as_str()), ("reason", "x")]).unwrap();
+    let (status, body) = app.json(&other, path, &short).await;
+    assert_eq!(status, 422, "a reason is needed: {body}");
+    let (status, body) = app.json(&other, path, &reset(&me_id)).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, to) = password_step(&app).await;
+    assert_eq!(to, "/");
+    let (status, _) = app.json(&other, path, &reset(&me_id)).await;
+    assert_eq!(status, 409, "nothing left to reset");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM audit_events WHERE action = 'second_factor.reset' AND target_id = $1",
+    )
+    .bind(&me_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "Lost her phone on a train");
+}

@@ -1,0 +1,49 @@
+import { expect, test } from "@playwright/test";
+import { authenticatorCode, DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
+
+// Ben Bauer is no other test's user: his authenticator changes how he signs in.
+test("an authenticator app is set up on /security, and then sign-in asks for its code", async ({ page }) => {
+  await signIn(page, "bluebirdApprover");
+  await page.locator("a.who-name").click();
+  await expect(page).toHaveURL(/\/security$/);
+  await expect(page.getByRole("heading", { name: "Authenticator app: off" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await expect(page.getByRole("img", { name: "QR code of the authenticator link" }).locator("svg")).toBeVisible();
+  const secret = (await page.getByTestId("totp-secret").textContent()) ?? "";
+  expect(secret).toMatch(/^[A-Z2-7]{26,}$/);
+
+  // A wrong code is refused next to the field; the app's code turns it on.
+  const field = page.getByLabel("The six digits the app shows now");
+  const now = Date.now() / 1000;
+  const good = [-30, 0, 30].map((d) => authenticatorCode(secret, now + d));
+  await field.fill(good.includes("000000") ? "000001" : "000000");
+  await page.getByRole("button", { name: "Turn it on" }).click();
+  await expect(page.locator("#code-error")).toContainText("not the code your app shows now");
+  const confirmedAt = Date.now() / 1000;
+  await field.fill(authenticatorCode(secret, confirmedAt));
+  await page.getByRole("button", { name: "Turn it on" }).click();
+  await expect(page.getByTestId("recovery-codes").locator("li")).toHaveCount(10);
+  await expect(page.getByRole("heading", { name: "Authenticator app: on" })).toBeVisible();
+  await expect(page.getByTestId("codes-left")).toHaveText("10");
+
+  // Signed out, the password alone leads to the code page, and the code signs in.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/login?next=%2Fapprovals");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(users.bluebirdApprover.email);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login\/code\?next=%2Fapprovals$/);
+  await expect(page.getByRole("heading", { name: "Enter your code" })).toBeVisible();
+  await hydrated(page);
+  // The code it was turned on with is used up; the next one works.
+  await page.getByLabel("Code").fill(authenticatorCode(secret, confirmedAt));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("#code-error")).toContainText("used already");
+  await page.getByLabel("Code").fill(authenticatorCode(secret, confirmedAt + 30));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/approvals$/);
+  await expect(page.locator(".who-name")).toHaveText(users.bluebirdApprover.name);
+});
