@@ -87,6 +87,9 @@ pub struct Caller {
     pub origin: RequestOrigin,
     /// A person: AI agents, bots and integrations never decide requests or reviews.
     pub may_decide: bool,
+    /// When their organisation needs them to have a second factor by, if it does and
+    /// they have none: past it, they may only set one up.
+    pub second_factor_due: Option<DateTime<Utc>>,
 }
 
 impl Caller {
@@ -122,6 +125,7 @@ impl Caller {
             organisation: self.organisation.clone(),
             roles: self.roles.clone(),
             permissions: self.permissions.clone(),
+            second_factor_due: self.second_factor_due,
         }
     }
 }
@@ -171,6 +175,13 @@ pub async fn caller_from_session(
     permissions.sort();
     permissions.dedup();
 
+    let second_factor_due = rules::second_factor::due(
+        &roles,
+        who.has_second_factor,
+        &who.second_factor_roles,
+        who.second_factor_policy_since,
+        who.second_factor_grace_days,
+    );
     Ok(Some(Caller {
         org_id: auth.org_id,
         principal_id: auth.principal_id,
@@ -184,6 +195,7 @@ pub async fn caller_from_session(
         scope: AccountScope::Only(Vec::new()),
         origin,
         may_decide: rules::principals::non_human::may_decide(&who.kind),
+        second_factor_due,
     }))
 }
 
@@ -209,6 +221,13 @@ pub fn admit_choice(
         return Err(AppError::Forbidden);
     };
     let mut caller = caller.ok_or(AppError::Unauthenticated)?;
+    if caller
+        .second_factor_due
+        .is_some_and(|due| due <= Utc::now())
+        && !rules::second_factor::open_while_owed(path)
+    {
+        return Err(AppError::SecondFactorRequired);
+    }
     if !operation.needs.admits(true, &caller.permissions)
         || (operation.decides && !caller.may_decide)
     {

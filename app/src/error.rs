@@ -12,6 +12,8 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do this.")]
     Forbidden,
+    #[error("Your organisation asks everyone with your console role to sign in with a second factor. Set up an authenticator app on your Sign-in security page to carry on.")]
+    SecondFactorRequired,
     #[error("{message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -46,7 +48,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::SignInRefused(_) => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::SecondFactorRequired => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Invalid { .. } => 422,

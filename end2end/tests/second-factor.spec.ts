@@ -47,3 +47,15 @@ test("an authenticator app is set up on /security, and then sign-in asks for its
   await expect(page).toHaveURL(/\/approvals$/);
   await expect(page.locator(".who-name")).toHaveText(users.bluebirdApprover.name);
 });
+
+test("a Governance admin without a second factor is asked to set one up, and sees the policy", async ({ page }) => {
+  await signIn(page, "admin");
+  const due = page.getByTestId("second-factor-due");
+  await expect(due).toContainText("Your organisation asks you to sign in with a second factor, by");
+  await due.getByRole("link", { name: "Set up an authenticator app" }).click();
+  await expect(page).toHaveURL(/\/security$/);
+  await expect(page.getByRole("heading", { name: "Your organisation's policy" })).toBeVisible();
+  await expect(page.getByText("Needed for: Governance admin, Data Protection Officer.")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Governance admin" })).toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Approver" })).not.toBeChecked();
+});

@@ -16,6 +16,7 @@ pub mod principals;
 pub mod reports;
 pub mod requests;
 pub mod role_matrix;
+pub mod second_factor;
 pub mod sign_in_throttle;
 pub mod sod;
 pub mod validation;

@@ -153,6 +153,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Caller,
     ),
     op(
+        "/api/settings/second-factor",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/consent/search",
         Needs::Permission(ConsentView),
         ActsOn::Listed,
@@ -709,6 +714,8 @@ mod tests {
         assert!(
             admitted.iter().all(|p| p.starts_with("/api/requests/")
                 || p.starts_with("/api/reviews/")
+                // Their own sign-in security, and no one else's.
+                || p.starts_with("/api/security/")
                 || *p == "/api/dashboard/summary"
                 || *p == "/api/auth/logout"),
             "{admitted:?}"

@@ -39,6 +39,24 @@ pub async fn remove_authenticator(code: String) -> Result<(), AppError> {
         .await
 }
 
+/// The organisation's second-factor policy: which console roles need one, and the
+/// grace period (in days) their holders have to set one up.
+#[server(endpoint = "settings/second-factor")]
+pub async fn set_second_factor_policy(
+    roles: Option<Vec<String>>,
+    grace_days: String,
+) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<SetSecondFactorPolicy>().await?;
+    crate::service::second_factor::set_policy(
+        &guard::pool()?,
+        &caller,
+        &roles.unwrap_or_default(),
+        &grace_days,
+    )
+    .await
+}
+
 #[server(endpoint = "security/recovery-codes")]
 pub async fn renew_recovery_codes(code: String) -> Result<Vec<String>, AppError> {
     use crate::api::guard;

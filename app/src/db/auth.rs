@@ -161,6 +161,11 @@ pub struct SessionPrincipal {
     pub kind: String,
     pub email: String,
     pub organisation: String,
+    /// The organisation's second-factor policy, and whether the principal has one.
+    pub second_factor_roles: Vec<String>,
+    pub second_factor_policy_since: DateTime<Utc>,
+    pub second_factor_grace_days: i32,
+    pub has_second_factor: bool,
 }
 
 /// A principal's unrevoked grants in the console application, one row per permission
@@ -201,6 +206,9 @@ pub async fn session_caller(
     }
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT who.display_name, who.kind::text AS kind, c.email, o.name AS organisation, \
+                o.second_factor_roles, o.second_factor_policy_since, o.second_factor_grace_days, \
+                EXISTS (SELECT 1 FROM console_totp t WHERE t.org_id = s.org_id \
+                    AND t.principal_id = s.principal_id AND t.confirmed_at IS NOT NULL) AS has_second_factor, \
                 coalesce((SELECT json_agg(json_build_object( \
                     'grant_id', g.id, 'account_id', g.account_id, 'valid_from', g.valid_from, \
                     'valid_until', g.valid_until, 'revoked_at', g.revoked_at, \

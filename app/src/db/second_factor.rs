@@ -181,3 +181,46 @@ pub async fn set_secret(
         .await?;
     Ok(())
 }
+
+/// An organisation's second-factor policy as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Policy {
+    pub second_factor_roles: Vec<String>,
+    pub second_factor_grace_days: i32,
+    pub second_factor_policy_since: DateTime<Utc>,
+}
+
+const POLICY: &str =
+    "SELECT second_factor_roles, second_factor_grace_days, second_factor_policy_since \
+     FROM organisations WHERE id = $1";
+
+pub async fn policy(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Policy> {
+    sqlx::query_as(POLICY).bind(org_id).fetch_one(pool).await
+}
+
+/// The policy, locked until the transaction ends.
+pub async fn policy_for_update(tx: &mut Tx<'_>, org_id: Uuid) -> sqlx::Result<Policy> {
+    sqlx::query_as(&format!("{POLICY} FOR NO KEY UPDATE"))
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// A new policy; its grace period starts now.
+pub async fn set_policy(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    roles: &[String],
+    grace_days: i32,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE organisations SET second_factor_roles = $2, second_factor_grace_days = $3, \
+           second_factor_policy_since = now() WHERE id = $1",
+    )
+    .bind(org_id)
+    .bind(roles)
+    .bind(grace_days)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -61,6 +61,9 @@ pub struct CurrentUser {
     pub organisation: String,
     pub roles: Vec<String>,
     pub permissions: Vec<ConsolePermission>,
+    /// When their organisation needs them to have a second factor by, if it does and
+    /// they have none.
+    pub second_factor_due: Option<DateTime<Utc>>,
 }
 
 impl CurrentUser {

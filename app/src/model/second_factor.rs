@@ -10,6 +10,21 @@ pub struct SecondFactorState {
     pub email: String,
     pub enrolled_at: Option<DateTime<Utc>>,
     pub recovery_codes_left: i64,
+    /// When the organisation needs the user to have one by, if it does and they have none.
+    pub due: Option<DateTime<Utc>>,
+    pub policy: SecondFactorPolicy,
+}
+
+/// Which console roles must sign in with a second factor, and the grace period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorPolicy {
+    pub roles: Vec<String>,
+    /// Every console role, to choose from.
+    pub all_roles: Vec<String>,
+    pub grace_days: i32,
+    pub grace_until: DateTime<Utc>,
+    /// Whether the user may change it.
+    pub may_change: bool,
 }
 
 /// What the user adds to their authenticator app: the QR code, the same as a link,

@@ -126,6 +126,23 @@ pub fn ConsoleLayout() -> impl IntoView {
                     </Transition>
                 </header>
                 <main class="content">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            session.user.await.ok().flatten().and_then(|u| u.second_factor_due).map(|due| {
+                                let when = if due <= chrono::Utc::now() {
+                                    "now: until then, only this step is open".to_string()
+                                } else {
+                                    format!("by {}", crate::components::format_time(due))
+                                };
+                                view! {
+                                    <p class="notice notice-due" data-testid="second-factor-due">
+                                        "Your organisation asks you to sign in with a second factor, " {when} ". "
+                                        <a href="/security">"Set up an authenticator app"</a>
+                                    </p>
+                                }
+                            })
+                        })}
+                    </Transition>
                     <Outlet />
                 </main>
             </div>

@@ -6,11 +6,11 @@ use leptos_meta::Title;
 
 use crate::api::security::{
     security_state, ConfirmAuthenticator, RemoveAuthenticator, RenewRecoveryCodes,
-    StartAuthenticator,
+    SetSecondFactorPolicy, StartAuthenticator,
 };
 use crate::components::{format_time, ErrorNotice, FieldError, FormError};
 use crate::error::AppError;
-use crate::model::second_factor::Enrolment;
+use crate::model::second_factor::{Enrolment, SecondFactorPolicy};
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -18,8 +18,15 @@ pub fn SecurityPage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmAuthenticator>::new();
     let remove = ServerAction::<RemoveAuthenticator>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
+    let policy = ServerAction::<SetSecondFactorPolicy>::new();
     let state = Resource::new(
-        move || (confirm.version().get(), remove.version().get()),
+        move || {
+            (
+                confirm.version().get(),
+                remove.version().get(),
+                policy.version().get(),
+            )
+        },
         |_| security_state(),
     );
     let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
@@ -46,7 +53,9 @@ pub fn SecurityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match state.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(s) => match s.enrolled_at {
+                    Ok(s) => {
+                        let rules = view! { <PolicyCard policy=s.policy.clone() action=policy /> };
+                        let mine = match s.enrolled_at {
                         Some(since) => view! {
                             <section class="card" aria-labelledby="app-on">
                                 <h2 id="app-on">"Authenticator app: on"</h2>
@@ -79,10 +88,70 @@ pub fn SecurityPage() -> impl IntoView {
                                 })}
                             </section>
                         }.into_any(),
-                    },
+                        };
+                        view! { {mine} {rules} }.into_any()
+                    }
                 }
             })}
         </Transition>
+    }
+}
+
+/// The organisation's policy: which console roles must sign in with a second factor,
+/// and how long their holders have to set one up. Changed by those who manage
+/// principals across the organisation.
+#[component]
+fn PolicyCard(
+    policy: SecondFactorPolicy,
+    action: ServerAction<SetSecondFactorPolicy>,
+) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let required = if policy.roles.is_empty() {
+        "No console role needs a second factor.".to_string()
+    } else {
+        format!("Needed for: {}.", policy.roles.join(", "))
+    };
+    let form = policy.may_change.then(|| {
+        let boxes = policy
+            .all_roles
+            .iter()
+            .enumerate()
+            .map(|(i, role)| {
+                let id = format!("role-{i}");
+                let label_for = id.clone();
+                view! {
+                    <label class="check" for=label_for>
+                        <input type="checkbox" id=id name=format!("roles[{i}]") value=role.clone()
+                            checked=policy.roles.contains(role) />
+                        {role.clone()}
+                    </label>
+                }
+            })
+            .collect_view();
+        view! {
+            <ActionForm action attr:class="form">
+                <fieldset>
+                    <legend>"Console roles that need a second factor"</legend>
+                    {boxes}
+                </fieldset>
+                <FieldError error field="roles" />
+                <div class="field">
+                    <label for="grace-days">"Days to set one up (from now)"</label>
+                    <input id="grace-days" name="grace_days" type="number" min="0" max="90" required value=policy.grace_days.to_string() />
+                    <FieldError error field="grace_days" />
+                </div>
+                <button type="submit" class="btn">"Save the policy"</button>
+            </ActionForm>
+            <FormError error />
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="policy">
+            <h2 id="policy">"Your organisation's policy"</h2>
+            <p>{required} " Holders without one have until " {format_time(policy.grace_until)}
+                " to set one up; after that they can only do that, and sign out."</p>
+            {form}
+        </section>
     }
 }
 

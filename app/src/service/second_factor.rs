@@ -15,9 +15,11 @@ use crate::db;
 use crate::db::audit::Change;
 use crate::db::Tx;
 use crate::error::AppError;
-use crate::model::second_factor::{Enrolment, SecondFactorState};
+use crate::model::second_factor::{Enrolment, SecondFactorPolicy, SecondFactorState};
 use crate::service::secrets::SecretKeys;
 use rules::audit::AuditAction;
+use rules::console::ConsoleRole;
+use rules::second_factor as second_factor_rules;
 use rules::sign_in_throttle::{self, Scope, Verdict};
 
 /// The name authenticator apps show beside the account.
@@ -106,11 +108,74 @@ fn unix(now: DateTime<Utc>) -> u64 {
 /// The signed-in user's second factor.
 pub async fn state(pool: &PgPool, caller: &Caller) -> Result<SecondFactorState, AppError> {
     let found = db::second_factor::overview(pool, caller.org_id, caller.principal_id).await?;
+    let policy = db::second_factor::policy(pool, caller.org_id).await?;
     Ok(SecondFactorState {
         email: caller.email.clone(),
         enrolled_at: found.as_ref().and_then(|f| f.confirmed_at),
         recovery_codes_left: found.map_or(0, |f| f.recovery_codes_left),
+        due: caller.second_factor_due,
+        policy: SecondFactorPolicy {
+            grace_until: policy.second_factor_policy_since
+                + chrono::Duration::days(i64::from(policy.second_factor_grace_days)),
+            roles: policy.second_factor_roles,
+            all_roles: ConsoleRole::ALL
+                .iter()
+                .map(|r| r.name().to_string())
+                .collect(),
+            grace_days: policy.second_factor_grace_days,
+            may_change: crate::caller::admit(POLICY_PATH, Some(caller.clone())).is_ok(),
+        },
     })
+}
+
+/// The operation that changes the policy (outside `/api/security/`, which a user who
+/// owes a second factor may still use).
+pub const POLICY_PATH: &str = "/api/settings/second-factor";
+
+/// Sets which console roles must sign in with a second factor, and the grace period
+/// their holders have to set one up (from now).
+pub async fn set_policy(
+    pool: &PgPool,
+    caller: &Caller,
+    roles: &[String],
+    grace_days: &str,
+) -> Result<(), AppError> {
+    let roles =
+        second_factor_rules::parse_roles(roles).map_err(|m| AppError::invalid("roles", m))?;
+    let grace_days: i32 = grace_days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (0..=second_factor_rules::MAX_GRACE_DAYS).contains(d))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "grace_days",
+                format!(
+                    "Give the grace period in whole days, from 0 to {}.",
+                    second_factor_rules::MAX_GRACE_DAYS
+                ),
+            )
+        })?;
+    let mut tx = pool.begin().await?;
+    let before = db::second_factor::policy_for_update(&mut tx, caller.org_id).await?;
+    if before.second_factor_roles == roles && before.second_factor_grace_days == grace_days {
+        return Ok(());
+    }
+    db::second_factor::set_policy(&mut tx, caller.org_id, &roles, grace_days).await?;
+    db::audit::record(
+        &mut tx,
+        &caller.actor(),
+        Change::on(
+            AuditAction::SecondFactorPolicyChanged,
+            caller.org_id,
+            caller.organisation.clone(),
+        )
+        .before(serde_json::json!({ "roles": before.second_factor_roles, "grace_days": before.second_factor_grace_days }))
+        .after(serde_json::json!({ "roles": roles, "grace_days": grace_days })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A new authenticator secret for the caller, not in force until a code from it is read

@@ -25,6 +25,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/security/totp/confirm", "code=123456"),
     ("/api/security/totp/remove", "code=123456"),
     ("/api/security/recovery-codes", "code=123456"),
+    ("/api/settings/second-factor", "roles[0]=Governance+admin&roles[1]=Data+Protection+Officer&grace_days=14"),
     ("/api/dashboard/summary", ""),
     ("/api/accounts/list", ""),
     ("/api/accounts/create", "name=Intruder+Ltd&region=EU"),

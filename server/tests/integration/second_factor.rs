@@ -324,3 +324,105 @@ async fn an_admin_resets_another_users_second_factor_never_their_own(pool: sqlx:
     .unwrap();
     assert_eq!(reason, "Lost her phone on a train");
 }
+
+/// The organisation's policy: holders of the chosen console roles (by default Governance
+/// admin and DPO) have a grace period to set up a second factor; past it, one without
+/// may only set one up. The policy is changed by an admin, on the trail, and cannot be
+/// changed by one who owes a factor.
+#[sqlx::test(migrations = "../migrations")]
+async fn past_the_grace_period_a_required_role_without_a_factor_may_only_set_one_up(
+    pool: sqlx::PgPool,
+) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client(ADMIN).await;
+    let approver = app.demo_client("approver@northwind.example").await;
+    assert!(
+        me(&app, &admin).await["second_factor_due"].is_string(),
+        "owed, not yet due"
+    );
+    assert!(
+        me(&app, &approver).await["second_factor_due"].is_null(),
+        "not the approver's role"
+    );
+    let (status, _) = app.json(&admin, "/api/audit/events", "query[page]=0").await;
+    assert_eq!(status, 200, "within the grace period");
+
+    sqlx::query("UPDATE organisations SET second_factor_policy_since = now() - interval '15 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, body) = app.json(&admin, "/api/audit/events", "query[page]=0").await;
+    assert_eq!((status, body), (403, Value::from("SecondFactorRequired")));
+    let exempt = "roles[0]=Approver&grace_days=14";
+    let (status, _) = app
+        .json(&admin, "/api/settings/second-factor", exempt)
+        .await;
+    assert_eq!(status, 403, "no changing the policy while owing a factor");
+    let (status, state) = app.json(&admin, "/api/security/state", "").await;
+    assert_eq!(status, 200, "setting one up stays open");
+    assert!(state["due"].is_string());
+    let (status, _) = app.json(&approver, "/api/approvals/queue", "").await;
+    assert_eq!(status, 200, "other roles carry on");
+
+    enrol(&app, &admin).await;
+    assert!(me(&app, &admin).await["second_factor_due"].is_null());
+    let (status, _) = app.json(&admin, "/api/audit/events", "query[page]=0").await;
+    assert_eq!(status, 200, "with a factor, the console is open again");
+
+    // Bad choices are refused on their fields; a good one is kept and on the trail.
+    let (status, body) = app
+        .json(
+            &admin,
+            "/api/settings/second-factor",
+            "roles[0]=Root&grace_days=14",
+        )
+        .await;
+    assert_eq!(
+        (status, body["Invalid"]["field"].clone()),
+        (422, Value::from("roles"))
+    );
+    let (status, body) = app
+        .json(
+            &admin,
+            "/api/settings/second-factor",
+            "roles[0]=Approver&grace_days=91",
+        )
+        .await;
+    assert_eq!(
+        (status, body["Invalid"]["field"].clone()),
+        (422, Value::from("grace_days"))
+    );
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/settings/second-factor",
+            "roles[0]=Approver&roles[2]=Governance+admin&grace_days=0",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app.json(&approver, "/api/approvals/queue", "").await;
+    assert_eq!((status, body), (403, Value::from("SecondFactorRequired")));
+    let (_, state) = app.json(&admin, "/api/security/state", "").await;
+    assert_eq!(
+        state["policy"]["roles"],
+        serde_json::json!(["Governance admin", "Approver"])
+    );
+    let (before, after): (Value, Value) = sqlx::query_as(
+        "SELECT before, after FROM audit_events WHERE action = 'organisation.second_factor_policy_changed'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        before["roles"],
+        serde_json::json!(["Governance admin", "Data Protection Officer"])
+    );
+    assert_eq!(after["grace_days"], 0);
+    // No role at all: nobody owes one.
+    let (status, _) = app
+        .json(&admin, "/api/settings/second-factor", "grace_days=0")
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app.json(&approver, "/api/approvals/queue", "").await;
+    assert_eq!(status, 200);
+}
