@@ -163,7 +163,7 @@ fn NewAuthenticator(
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     view! {
-        <ol class="steps">
+        <ol class="enrol-steps">
             <li>"Scan this code with the app:"
                 <div class="qr" role="img" aria-label="QR code of the authenticator link" inner_html=enrolment.qr_svg></div>
             </li>
