@@ -61,7 +61,8 @@ pub fn SecurityPage() -> impl IntoView {
                                 <h2 id="app-on">"Authenticator app: on"</h2>
                                 <p>"Since " {format_time(since)} ". "
                                     <strong data-testid="codes-left">{s.recovery_codes_left}</strong>
-                                    " recovery codes left."</p>
+                                    " recovery codes left."
+                                    {(s.recovery_codes_left <= 2).then_some(" Running low: make new ones before the last is gone.")}</p>
                                 <ActionForm action=renew attr:class="form form-inline">
                                     <CodeField error=renew_error id="renew-code" label="Code, to make new recovery codes" />
                                     <button type="submit" class="btn">"Make new recovery codes"</button>

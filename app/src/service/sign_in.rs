@@ -173,6 +173,12 @@ pub async fn finish_with_code(
             "That took too long. Sign in again with your password.".into(),
         ));
     }
+    // Reset by an admin since the password: the password alone now signs in.
+    if !db::second_factor::has_confirmed(pool, awaiting.org_id, awaiting.principal_id).await? {
+        return Err(AppError::SignInRefused(
+            "Your second factor was reset. Sign in again with your password.".into(),
+        ));
+    }
     let actor = actor_for(
         awaiting.org_id,
         awaiting.principal_id,

@@ -309,8 +309,20 @@ async fn an_admin_resets_another_users_second_factor_never_their_own(pool: sqlx:
         serde_urlencoded::to_string([("principal", me_id.as_str()), ("reason", "x")]).unwrap();
     let (status, body) = app.json(&other, path, &short).await;
     assert_eq!(status, 422, "a reason is needed: {body}");
+    // A sign-in waiting for its code when the reset comes is told to start again.
+    let (midway, to) = password_step(&app).await;
+    assert!(to.starts_with("/login/code"), "{to}");
     let (status, body) = app.json(&other, path, &reset(&me_id)).await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = code_step(&app, &midway, "123456").await;
+    assert_eq!(status, 401);
+    assert!(
+        body["SignInRefused"]
+            .as_str()
+            .unwrap()
+            .contains("Sign in again with your password"),
+        "{body}"
+    );
     let (_, to) = password_step(&app).await;
     assert_eq!(to, "/");
     let (status, _) = app.json(&other, path, &reset(&me_id)).await;
