@@ -33,14 +33,18 @@ pub async fn totp_for_update(
 }
 
 /// Whether the principal signs in with a second factor.
-pub async fn has_confirmed(pool: &PgPool, org_id: Uuid, principal_id: Uuid) -> sqlx::Result<bool> {
+pub async fn has_confirmed(
+    db: impl sqlx::PgExecutor<'_>,
+    org_id: Uuid,
+    principal_id: Uuid,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM console_totp WHERE org_id = $1 AND principal_id = $2 \
            AND confirmed_at IS NOT NULL)",
     )
     .bind(org_id)
     .bind(principal_id)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 

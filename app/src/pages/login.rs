@@ -14,12 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let pending = session.login.pending();
     view! {
         <Title text="Sign in" />
-        <main class="login">
-            <div class="login-card">
-                <p class="brand">
-                    <span class="brand-mark">"◆"</span>
-                    "Gatehouse"
-                </p>
+        <LoginCard>
                 <h1>"Sign in"</h1>
                 <p class="muted">"Decide, grant, review and prove who may do what."</p>
                 <ActionForm action=session.login attr:class="form">
@@ -39,8 +34,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-            </div>
-        </main>
+        </LoginCard>
     }
 }
 
@@ -55,12 +49,7 @@ pub fn SignInCodePage() -> impl IntoView {
     let pending = code.pending();
     view! {
         <Title text="Sign-in code" />
-        <main class="login">
-            <div class="login-card">
-                <p class="brand">
-                    <span class="brand-mark">"◆"</span>
-                    "Gatehouse"
-                </p>
+        <LoginCard>
                 <h1>"Enter your code"</h1>
                 <p class="muted">"Open your authenticator app and type the six digits it shows for Gatehouse. "
                     "Without your phone, type one of your recovery codes instead."</p>
@@ -78,6 +67,21 @@ pub fn SignInCodePage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 <p class="muted small"><a href="/login">"Start again with your password"</a></p>
+        </LoginCard>
+    }
+}
+
+/// The card the sign-in steps are shown on.
+#[component]
+fn LoginCard(children: Children) -> impl IntoView {
+    view! {
+        <main class="login">
+            <div class="login-card">
+                <p class="brand">
+                    <span class="brand-mark">"◆"</span>
+                    "Gatehouse"
+                </p>
+                {children()}
             </div>
         </main>
     }

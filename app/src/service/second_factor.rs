@@ -61,6 +61,27 @@ fn generator(secret: &[u8], digits: u8, account: &str) -> Result<Totp, AppError>
         .map_err(|e| AppError::internal(format!("an authenticator cannot be made: {e}")))
 }
 
+/// The generator of a stored (sealed) authenticator.
+fn stored_generator(
+    keys: &SecretKeys,
+    stored: &db::second_factor::Totp,
+    account: &str,
+) -> Result<Totp, AppError> {
+    let secret = Secret::try_from_base32(keys.open(&stored.secret)?)
+        .map_err(|_| AppError::internal("a stored authenticator secret cannot be read"))?;
+    generator(secret.as_ref(), DIGITS, account)
+}
+
+/// Ten new recovery codes for the caller in place of any before, kept as digests;
+/// answers the codes themselves, to be shown once.
+async fn issue_recovery_codes(tx: &mut Tx<'_>, caller: &Caller) -> Result<Vec<String>, AppError> {
+    let codes = new_recovery_codes();
+    let digests: Vec<Vec<u8>> = codes.iter().map(|c| recovery_digest(c)).collect();
+    db::second_factor::replace_recovery_codes(tx, caller.org_id, caller.principal_id, &digests)
+        .await?;
+    Ok(codes)
+}
+
 /// The time step a code is good for, if it is one of the codes for `now`'s step or the
 /// steps either side and its step is later than `last_step` (a code is accepted once).
 fn accepted_step(totp: &Totp, code: &str, now: u64, last_step: u64) -> Option<u64> {
@@ -245,9 +266,7 @@ pub async fn confirm(
             "Your authenticator app is already set up.".into(),
         ));
     }
-    let secret = Secret::try_from_base32(keys.open(&t.secret)?)
-        .map_err(|_| AppError::internal("a stored authenticator secret cannot be read"))?;
-    let totp = generator(secret.as_ref(), DIGITS, &caller.email)?;
+    let totp = stored_generator(keys, &t, &caller.email)?;
     let Some(step) = accepted_step(&totp, code, unix(Utc::now()), 0) else {
         return Err(AppError::invalid(
             FIELD,
@@ -256,15 +275,7 @@ pub async fn confirm(
     };
     db::second_factor::accept_step(&mut tx, caller.org_id, caller.principal_id, step as i64)
         .await?;
-    let codes = new_recovery_codes();
-    let digests: Vec<Vec<u8>> = codes.iter().map(|c| recovery_digest(c)).collect();
-    db::second_factor::replace_recovery_codes(
-        &mut tx,
-        caller.org_id,
-        caller.principal_id,
-        &digests,
-    )
-    .await?;
+    let codes = issue_recovery_codes(&mut tx, caller).await?;
     db::audit::record(
         &mut tx,
         &caller.actor(),
@@ -330,9 +341,7 @@ pub async fn prove<'a>(
     else {
         return Err(AppError::invalid(FIELD, "No authenticator app is set up."));
     };
-    let secret = Secret::try_from_base32(keys.open(&t.secret)?)
-        .map_err(|_| AppError::internal("a stored authenticator secret cannot be read"))?;
-    let totp = generator(secret.as_ref(), DIGITS, account)?;
+    let totp = stored_generator(keys, &t, account)?;
     let factor = match accepted_step(&totp, code, unix(now), t.last_step.max(0) as u64) {
         Some(step) => {
             db::second_factor::accept_step(&mut tx, org_id, principal_id, step as i64).await?;
@@ -406,15 +415,7 @@ pub async fn renew_recovery_codes(
         code,
     )
     .await?;
-    let codes = new_recovery_codes();
-    let digests: Vec<Vec<u8>> = codes.iter().map(|c| recovery_digest(c)).collect();
-    db::second_factor::replace_recovery_codes(
-        &mut tx,
-        caller.org_id,
-        caller.principal_id,
-        &digests,
-    )
-    .await?;
+    let codes = issue_recovery_codes(&mut tx, caller).await?;
     db::audit::record(
         &mut tx,
         &caller.actor(),

@@ -111,7 +111,7 @@ pub async fn sign_in(
             for (_, key) in kept {
                 db::auth::take_back_failure(&mut tx, &key).await?;
             }
-            if db::second_factor::has_confirmed(pool, c.org_id, c.principal_id).await? {
+            if db::second_factor::has_confirmed(&mut *tx, c.org_id, c.principal_id).await? {
                 tx.commit().await?;
                 return Ok(Outcome::NeedsCode(AwaitingCode {
                     org_id: c.org_id,
