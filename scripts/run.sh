@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the console on http://127.0.0.1:3000, with the embedded database
+# Builds and runs the console on http://localhost:3000, with the embedded database
 # (unless DATABASE_URL is set) and the demo organisation on first start.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -90,6 +90,26 @@ pub struct Caller {
     /// When their organisation needs them to have a second factor by, if it does and
     /// they have none: past it, they may only set one up.
     pub second_factor_due: Option<DateTime<Utc>>,
+    /// Whether a risky action must first ask for their second factor again.
+    pub step_up: StepUp,
+}
+
+/// Whether a risky action may go ahead without asking the caller for their second
+/// factor again (`rules::second_factor::step_up_needed`): a service that finds its
+/// action risky only once it has read the data takes this and checks it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUp {
+    needed: bool,
+}
+
+impl StepUp {
+    pub fn check(self) -> Result<(), AppError> {
+        if self.needed {
+            Err(AppError::StepUpRequired)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Caller {
@@ -196,6 +216,13 @@ pub async fn caller_from_session(
         origin,
         may_decide: rules::principals::non_human::may_decide(&who.kind),
         second_factor_due,
+        step_up: StepUp {
+            needed: rules::second_factor::step_up_needed(
+                who.has_second_factor,
+                who.second_factor_at,
+                now,
+            ),
+        },
     }))
 }
 

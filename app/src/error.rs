@@ -14,6 +14,8 @@ pub enum AppError {
     Forbidden,
     #[error("Your organisation asks everyone with your console role to sign in with a second factor. Set up an authenticator app on your Sign-in security page to carry on.")]
     SecondFactorRequired,
+    #[error("This needs a code from your authenticator app, or a recovery code, given in the last 15 minutes.")]
+    StepUpRequired,
     #[error("{message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -48,7 +50,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::SignInRefused(_) => 401,
-            AppError::Forbidden | AppError::SecondFactorRequired => 403,
+            AppError::Forbidden | AppError::SecondFactorRequired | AppError::StepUpRequired => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Invalid { .. } => 422,

@@ -21,7 +21,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::api::auth::{whoami, Login, Logout, SignInCode};
+use crate::api::auth::{passkey_sign_in, whoami, Login, Logout, SignInCode};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
@@ -89,6 +89,9 @@ pub struct UserSession {
     pub login: ServerAction<Login>,
     /// The second step of a sign-in with a second factor.
     pub code: ServerAction<SignInCode>,
+    /// A sign-in with a passkey (alone, or in place of the code); its input is where to
+    /// go next.
+    pub passkey: Action<String, Result<(), AppError>>,
     pub logout: ServerAction<Logout>,
 }
 
@@ -98,11 +101,19 @@ pub fn App() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let code = ServerAction::<SignInCode>::new();
     let logout = ServerAction::<Logout>::new();
+    let passkey = Action::new_local(|next: &String| {
+        let next = next.clone();
+        async move {
+            let credential = crate::components::ask_passkey().await?;
+            passkey_sign_in(credential, Some(next)).await
+        }
+    });
     let user = Resource::new(
         move || {
             (
                 login.version().get(),
                 code.version().get(),
+                passkey.version().get(),
                 logout.version().get(),
             )
         },
@@ -112,6 +123,7 @@ pub fn App() -> impl IntoView {
         user,
         login,
         code,
+        passkey,
         logout,
     });
     // Effects run only in the browser, once the page is hydrated: mark it, so that

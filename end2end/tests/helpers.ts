@@ -10,6 +10,12 @@ export const users = {
   member: { email: "member@northwind.example", name: "Priya Nair" },
   /** The team lead of Bluebird Telecom: an Approver of that account only. */
   bluebirdApprover: { email: "ben.bauer@northwind.example", name: "Ben Bauer" },
+  /** The team lead of Cobalt Insurance, an Approver of that account only; no other test's
+   * user, for her authenticator changes how she signs in. */
+  cobaltApprover: { email: "chloe.costa@northwind.example", name: "Chloé Costa" },
+  /** The team lead of Driftwood Hotels, an Approver of that account only; no other test's
+   * user, for his passkey changes how he signs in. */
+  driftwoodApprover: { email: "dmitri.dubois@northwind.example", name: "Dmitri Dubois" },
 } as const;
 
 export const DEMO_PASSWORD = "gatehouse-demo";

@@ -79,11 +79,22 @@ pub fn router(
     // Server functions (registered under /api by `leptos_routes_with_context`) and
     // pages both receive the server state through this context.
     let webhook_destinations = config.webhook_destinations();
+    let passkeys = match app::service::passkeys::relying_party(
+        config.public_url.as_deref(),
+        leptos_options_addr.port(),
+    ) {
+        Ok(rp) => Some(std::sync::Arc::new(rp)),
+        Err(why) => {
+            tracing::warn!(%why, "passkeys are off");
+            None
+        }
+    };
     let context = move || {
         provide_context(ServerState {
             pool: pool.clone(),
             webhook_destinations,
             secret_keys: secret_keys.clone(),
+            passkeys: passkeys.clone(),
         })
     };
 
@@ -761,7 +772,16 @@ pub fn without_nagle(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStr
 
 pub async fn serve(router: Router, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    tracing::info!("Gatehouse listening on http://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    if local.ip().is_loopback() {
+        // Passkeys are offered on a host name only, never on a bare IP address.
+        tracing::info!(
+            "Gatehouse listening on {local}: open http://localhost:{}",
+            local.port()
+        );
+    } else {
+        tracing::info!("Gatehouse listening on http://{local}");
+    }
     axum::serve(
         without_nagle(listener),
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -139,10 +139,33 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op("/api/auth/login", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/code", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/logout", Needs::SignedIn, ActsOn::Caller),
+    op("/api/auth/passkey/challenge", Needs::Anyone, ActsOn::Caller),
+    op("/api/auth/passkey", Needs::Anyone, ActsOn::Caller),
     op("/api/security/state", Needs::SignedIn, ActsOn::Caller),
     op("/api/security/totp/start", Needs::SignedIn, ActsOn::Caller),
     op(
         "/api/security/totp/confirm",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
+    op("/api/security/step-up", Needs::SignedIn, ActsOn::Caller),
+    op(
+        "/api/security/step-up/passkey",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
+    op(
+        "/api/security/passkeys/challenge",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
+    op(
+        "/api/security/passkeys/add",
+        Needs::SignedIn,
+        ActsOn::Caller,
+    ),
+    op(
+        "/api/security/passkeys/remove",
         Needs::SignedIn,
         ActsOn::Caller,
     ),

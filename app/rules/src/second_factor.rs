@@ -34,6 +34,23 @@ pub fn open_while_owed(path: &str) -> bool {
     path.starts_with("/api/auth/") || path.starts_with("/api/security/")
 }
 
+/// How recently a session must have proved its second factor for a risky action
+/// (approving high-impact or console access, erasing a data subject, making an API
+/// token, changing this policy).
+pub const STEP_UP_WITHIN: Duration = Duration::minutes(15);
+
+/// Whether a risky action must first ask for a second factor: of anyone who has one,
+/// unless their session proved it within [`STEP_UP_WITHIN`]. A password-only session
+/// that has just set up a factor has not proved one (else whoever holds a stolen
+/// session could set up their own app and act at once).
+pub fn step_up_needed(
+    has_second_factor: bool,
+    proved_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    has_second_factor && !proved_at.is_some_and(|at| at <= now && now - at < STEP_UP_WITHIN)
+}
+
 /// The roles named by an organisation's choice, refusing names that are not console
 /// roles; answers them in the catalogue's order.
 pub fn parse_roles(chosen: &[String]) -> Result<Vec<String>, String> {
@@ -89,6 +106,22 @@ mod tests {
         assert!(open_while_owed("/api/auth/logout"));
         assert!(!open_while_owed("/api/grants/create"));
         assert!(!open_while_owed("/audit/checkpoint.json"));
+    }
+
+    #[test]
+    fn risky_actions_ask_again_after_fifteen_minutes_of_those_with_a_factor() {
+        let now = DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ago = |m: i64| Some(now - Duration::minutes(m));
+        assert!(!step_up_needed(true, ago(0), now));
+        assert!(!step_up_needed(true, ago(14), now));
+        assert!(step_up_needed(true, ago(15), now));
+        assert!(step_up_needed(true, None, now));
+        // A proof dated in the future (a clock gone wrong) proves nothing.
+        assert!(step_up_needed(true, Some(now + Duration::minutes(1)), now));
+        // Nothing to ask of someone without a factor: the policy decides whether they need one.
+        assert!(!step_up_needed(false, None, now));
     }
 
     #[test]

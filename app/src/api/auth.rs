@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::CurrentUser;
+use webauthn_rs_proto::RequestChallengeResponse;
 
 /// The signed-in user, or `None`: answers only about the caller themselves.
 #[server(endpoint = "auth/me")]
@@ -62,10 +63,67 @@ pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppE
         &guard::request_origin(),
     )
     .await?;
+    after_second_factor(&session, signed_in, next.as_deref()).await
+}
+
+/// Starts a passkey sign-in (or step-up): the options for the browser. Public like
+/// the password's form; the challenge is kept in this session and used once.
+#[server(endpoint = "auth/passkey/challenge")]
+pub async fn passkey_sign_in_challenge() -> Result<RequestChallengeResponse, AppError> {
+    use crate::api::guard;
+    use crate::service::passkeys::{start_authentication, AUTHENTICATION_KEY};
+    let (options, state) = start_authentication(&*guard::passkeys()?)?;
+    guard::session()
+        .await?
+        .insert(AUTHENTICATION_KEY, state)
+        .await?;
+    Ok(options)
+}
+
+/// Signs in with the passkey that answered the challenge: alone, or in place of the
+/// code after a password.
+#[server(endpoint = "auth/passkey")]
+pub async fn passkey_sign_in(credential: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::caller::AWAITING_CODE_KEY;
+    use crate::service::passkeys::AUTHENTICATION_KEY;
+    use crate::service::sign_in::{finish_with_passkey, AwaitingCode};
+
+    let session = guard::session().await?;
+    let Some(state) = session
+        .remove::<webauthn_rs::prelude::DiscoverableAuthentication>(AUTHENTICATION_KEY)
+        .await?
+    else {
+        return Err(AppError::SignInRefused(
+            "Start again: no passkey was asked for.".into(),
+        ));
+    };
+    let awaiting = session.get::<AwaitingCode>(AWAITING_CODE_KEY).await?;
+    let signed_in = finish_with_passkey(
+        &guard::pool()?,
+        &*guard::passkeys()?,
+        state,
+        (&credential, awaiting.as_ref()),
+        &guard::request_origin(),
+    )
+    .await?;
+    after_second_factor(&session, signed_in, next.as_deref()).await
+}
+
+/// Opens the console session of a sign-in finished with its second factor (under a new
+/// session id), and goes where it was going.
+#[cfg(feature = "ssr")]
+async fn after_second_factor(
+    session: &tower_sessions::Session,
+    signed_in: crate::service::sign_in::SignedIn,
+    next: Option<&str>,
+) -> Result<(), AppError> {
+    use crate::caller::AWAITING_CODE_KEY;
+    use crate::service::sign_in::AwaitingCode;
     session.remove::<AwaitingCode>(AWAITING_CODE_KEY).await?;
     session.cycle_id().await?;
-    start_console_session(&session, signed_in).await?;
-    leptos_axum::redirect(&safe_next(next.as_deref()));
+    start_console_session(session, signed_in).await?;
+    leptos_axum::redirect(&safe_next(next));
     Ok(())
 }
 

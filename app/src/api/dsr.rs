@@ -109,6 +109,7 @@ pub async fn erase_subject(id: Uuid, confirm: String) -> Result<(), AppError> {
     use crate::api::guard;
     use rules::console::ConsolePermission;
     let caller = guard::authorize::<EraseSubject>().await?;
+    caller.step_up.check()?;
     let scope = caller.accounts(ConsolePermission::DsrManage);
     crate::service::dsr::erase(&guard::pool()?, &caller.actor(), &scope, id, &confirm).await
 }

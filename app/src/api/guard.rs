@@ -18,6 +18,8 @@ pub struct ServerState {
     pub webhook_destinations: rules::webhooks::Destinations,
     /// The keys webhook secrets are sealed with.
     pub secret_keys: crate::service::secrets::SecretKeys,
+    /// The site passkeys belong to, unless this address cannot have them.
+    pub passkeys: Option<std::sync::Arc<webauthn_rs::prelude::Webauthn>>,
 }
 
 pub fn pool() -> Result<PgPool, AppError> {
@@ -36,6 +38,22 @@ pub fn secret_keys() -> Result<crate::service::secrets::SecretKeys, AppError> {
     use_context::<ServerState>()
         .map(|s| s.secret_keys)
         .ok_or_else(|| AppError::internal("server state is not in context"))
+}
+
+/// The site passkeys belong to; refused with what to do when this address has none.
+pub fn passkeys() -> Result<std::sync::Arc<webauthn_rs::prelude::Webauthn>, AppError> {
+    use_context::<ServerState>()
+        .ok_or_else(|| AppError::internal("server state is not in context"))?
+        .passkeys
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "Passkeys work only when the console is opened by its host name (for example localhost), not by an IP address.".into(),
+            )
+        })
+}
+
+pub fn passkeys_offered() -> bool {
+    use_context::<ServerState>().is_some_and(|s| s.passkeys.is_some())
 }
 
 pub async fn session() -> Result<Session, AppError> {

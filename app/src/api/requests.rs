@@ -122,6 +122,7 @@ pub async fn decide_requests(
         &requests,
         approve,
         &comment,
+        caller.step_up,
     )
     .await
 }
@@ -135,8 +136,14 @@ pub async fn decide_request(
 ) -> Result<String, AppError> {
     use crate::api::guard;
     let caller = guard::authorize_on::<DecideRequest>(request).await?;
-    crate::service::requests::decide(&guard::pool()?, &caller.actor(), request, approve, &comment)
-        .await
+    crate::service::requests::decide(
+        &guard::pool()?,
+        &caller.actor(),
+        request,
+        (approve, &comment),
+        caller.step_up,
+    )
+    .await
 }
 
 /// Grants ending within `days` (7 or 30) on the accounts and bundles the caller approves.

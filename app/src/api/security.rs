@@ -5,12 +5,13 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::second_factor::{Enrolment, SecondFactorState};
+use webauthn_rs_proto::CreationChallengeResponse;
 
 #[server(endpoint = "security/state")]
 pub async fn security_state() -> Result<SecondFactorState, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<SecurityState>().await?;
-    crate::service::second_factor::state(&guard::pool()?, &caller).await
+    crate::service::second_factor::state(&guard::pool()?, &caller, guard::passkeys_offered()).await
 }
 
 /// A new authenticator secret, shown as a QR code; not in force until confirmed.
@@ -31,6 +32,94 @@ pub async fn confirm_authenticator(code: String) -> Result<Vec<String>, AppError
         .await
 }
 
+/// Proves the caller's second factor again before a risky action (valid 15 minutes).
+#[server(endpoint = "security/step-up")]
+pub async fn prove_second_factor(code: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<ProveSecondFactor>().await?;
+    crate::service::second_factor::step_up(&guard::pool()?, &guard::secret_keys()?, &caller, &code)
+        .await
+}
+
+/// As `step-up`, with a passkey answering the challenge of `auth/passkey/challenge`.
+#[server(endpoint = "security/step-up/passkey")]
+pub async fn prove_with_passkey(credential: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::service::passkeys::AUTHENTICATION_KEY;
+    let caller = guard::authorize::<ProveWithPasskey>().await?;
+    let session = guard::session().await?;
+    let Some(state) = session
+        .remove::<webauthn_rs::prelude::DiscoverableAuthentication>(AUTHENTICATION_KEY)
+        .await?
+    else {
+        return Err(AppError::Conflict(
+            "Start again: no passkey was asked for.".into(),
+        ));
+    };
+    crate::service::passkeys::step_up(
+        &guard::pool()?,
+        &*guard::passkeys()?,
+        &caller,
+        state,
+        &credential,
+    )
+    .await
+}
+
+/// Starts adding a passkey named `name`: the options for the browser. Someone who
+/// already has a second factor proves it first (a stolen session must not add its own
+/// way in).
+#[server(endpoint = "security/passkeys/challenge")]
+pub async fn passkey_challenge(name: String) -> Result<CreationChallengeResponse, AppError> {
+    use crate::api::guard;
+    use crate::service::passkeys::REGISTRATION_KEY;
+    let caller = guard::authorize::<PasskeyChallenge>().await?;
+    caller.step_up.check()?;
+    let (options, pending) = crate::service::passkeys::start_registration(
+        &guard::pool()?,
+        &*guard::passkeys()?,
+        &caller,
+        &name,
+    )
+    .await?;
+    guard::session()
+        .await?
+        .insert(REGISTRATION_KEY, pending)
+        .await?;
+    Ok(options)
+}
+
+/// Stores the passkey the browser made for the challenge.
+#[server(endpoint = "security/passkeys/add")]
+pub async fn add_passkey(credential: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    use crate::service::passkeys::{Pending, REGISTRATION_KEY};
+    let caller = guard::authorize::<AddPasskey>().await?;
+    let session = guard::session().await?;
+    let Some(pending) = session.remove::<Pending>(REGISTRATION_KEY).await? else {
+        return Err(AppError::Conflict(
+            "Start again: no passkey is being added.".into(),
+        ));
+    };
+    crate::service::passkeys::finish_registration(
+        &guard::pool()?,
+        &*guard::passkeys()?,
+        &caller,
+        &pending,
+        &credential,
+    )
+    .await
+}
+
+/// Removes one of the caller's passkeys (after a recent second factor).
+#[server(endpoint = "security/passkeys/remove")]
+pub async fn remove_passkey(passkey: uuid::Uuid) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<RemovePasskey>().await?;
+    caller.step_up.check()?;
+    crate::service::passkeys::remove(&guard::pool()?, &caller, passkey).await
+}
+
 #[server(endpoint = "security/totp/remove")]
 pub async fn remove_authenticator(code: String) -> Result<(), AppError> {
     use crate::api::guard;
@@ -48,6 +137,7 @@ pub async fn set_second_factor_policy(
 ) -> Result<(), AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<SetSecondFactorPolicy>().await?;
+    caller.step_up.check()?;
     crate::service::second_factor::set_policy(
         &guard::pool()?,
         &caller,

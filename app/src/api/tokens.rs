@@ -20,6 +20,7 @@ pub async fn create_token(
 ) -> Result<CreatedToken, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<CreateToken>().await?;
+    caller.step_up.check()?;
     crate::service::tokens::create(&guard::pool()?, &caller.actor(), application, &name, &until)
         .await
 }
@@ -49,6 +50,7 @@ pub async fn create_principal_token(
 ) -> Result<CreatedToken, AppError> {
     use crate::api::guard;
     let caller = guard::authorize_on::<CreatePrincipalToken>(principal).await?;
+    caller.step_up.check()?;
     crate::service::tokens::create_for_principal(
         &guard::pool()?,
         &caller.actor(),

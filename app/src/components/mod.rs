@@ -6,6 +6,11 @@ use crate::error::AppError;
 use crate::UserSession;
 use rules::console::ConsolePermission;
 
+mod passkeys;
+mod step_up;
+pub use passkeys::{ask_passkey, make_passkey};
+pub use step_up::{settled, CodeField, StepUp};
+
 /// Renders its children only for a signed-in user who holds `permission`.
 #[component]
 pub fn IfPermitted(permission: ConsolePermission, children: ChildrenFn) -> impl IntoView {
@@ -81,13 +86,14 @@ pub fn ConditionsField(
     }
 }
 
-/// A form-level message for errors that are not about one field.
+/// A form-level message for errors that are not about one field (a request for a
+/// second factor is [`StepUp`]'s to show).
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error
             .get()
-            .filter(|e| !matches!(e, AppError::Invalid { .. }))
+            .filter(|e| !matches!(e, AppError::Invalid { .. } | AppError::StepUpRequired))
             .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
     }
 }

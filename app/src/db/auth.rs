@@ -26,6 +26,23 @@ pub async fn credential_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Opt
     .await
 }
 
+/// The console sign-in of an active principal: its display name and email.
+pub async fn active_sign_in(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    principal_id: Uuid,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT p.display_name, c.email \
+         FROM console_credentials c JOIN principals p ON p.org_id = c.org_id AND p.id = c.principal_id \
+         WHERE c.org_id = $1 AND c.principal_id = $2 AND p.status = 'active'",
+    )
+    .bind(org_id)
+    .bind(principal_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 /// Reads the throttle rows of `keys` (made if missing) and locks them until the
 /// transaction ends, so that concurrent attempts are counted one after another. Keys are
 /// locked in sorted order, so two attempts never wait for each other in a circle.
@@ -104,18 +121,19 @@ pub async fn start_session(
     org_id: Uuid,
     session_ref: &str,
     principal_id: Uuid,
-    source_ip: Option<&str>,
-    user_agent: Option<&str>,
+    origin: (Option<&str>, Option<&str>),
+    second_factor: bool,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO console_sessions (org_id, session_id, principal_id, source_ip, user_agent) \
-         VALUES ($1, $2, $3, $4::inet, $5)",
+        "INSERT INTO console_sessions (org_id, session_id, principal_id, source_ip, user_agent, second_factor_at) \
+         VALUES ($1, $2, $3, $4::inet, $5, CASE WHEN $6 THEN now() END)",
     )
     .bind(org_id)
     .bind(session_ref)
     .bind(principal_id)
-    .bind(source_ip)
-    .bind(user_agent)
+    .bind(origin.0)
+    .bind(origin.1)
+    .bind(second_factor)
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE console_credentials SET last_sign_in_at = now() WHERE org_id = $1 AND principal_id = $2")
@@ -142,6 +160,19 @@ pub async fn is_active(tx: &mut Tx<'_>, org_id: Uuid, principal_id: Uuid) -> sql
     .await
 }
 
+/// Records that the live session `session_ref` has just proved a second factor.
+pub async fn prove_session(tx: &mut Tx<'_>, org_id: Uuid, session_ref: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE console_sessions SET second_factor_at = now() \
+         WHERE org_id = $1 AND session_id = $2 AND ended_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(session_ref)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn end_session(tx: &mut Tx<'_>, org_id: Uuid, session_ref: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE console_sessions SET ended_at = now() WHERE org_id = $1 AND session_id = $2 AND ended_at IS NULL",
@@ -166,6 +197,8 @@ pub struct SessionPrincipal {
     pub second_factor_policy_since: DateTime<Utc>,
     pub second_factor_grace_days: i32,
     pub has_second_factor: bool,
+    /// When the session last proved a second factor.
+    pub second_factor_at: Option<DateTime<Utc>>,
 }
 
 /// A principal's unrevoked grants in the console application, one row per permission
@@ -207,8 +240,11 @@ pub async fn session_caller(
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT who.display_name, who.kind::text AS kind, c.email, o.name AS organisation, \
                 o.second_factor_roles, o.second_factor_policy_since, o.second_factor_grace_days, \
-                EXISTS (SELECT 1 FROM console_totp t WHERE t.org_id = s.org_id \
-                    AND t.principal_id = s.principal_id AND t.confirmed_at IS NOT NULL) AS has_second_factor, \
+                (EXISTS (SELECT 1 FROM console_totp t WHERE t.org_id = s.org_id \
+                    AND t.principal_id = s.principal_id AND t.confirmed_at IS NOT NULL) \
+                 OR EXISTS (SELECT 1 FROM console_passkeys k WHERE k.org_id = s.org_id \
+                    AND k.principal_id = s.principal_id)) AS has_second_factor, \
+                s.second_factor_at, \
                 coalesce((SELECT json_agg(json_build_object( \
                     'grant_id', g.id, 'account_id', g.account_id, 'valid_from', g.valid_from, \
                     'valid_until', g.valid_until, 'revoked_at', g.revoked_at, \

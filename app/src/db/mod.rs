@@ -16,6 +16,7 @@ pub mod fields;
 pub mod grants;
 pub mod hygiene;
 pub mod organisations;
+pub mod passkeys;
 pub mod policy;
 pub mod principals;
 pub mod reports;

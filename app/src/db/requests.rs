@@ -262,6 +262,9 @@ pub struct Locked {
     pub justification: String,
     pub renews_grant_id: Option<Uuid>,
     pub conditions: serde_json::Value,
+    pub high_impact: bool,
+    /// A role or permission set of the console itself.
+    pub console: bool,
 }
 
 pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Locked>> {
@@ -270,7 +273,9 @@ pub async fn lock(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Optio
                 p.status::text AS principal_status, \
                 r.role_id, r.permission_set_id, coalesce(ro.name, ps.name) AS bundle, r.account_id, \
                 r.status::text AS status, r.approvals_needed, r.duration_days, r.valid_until, r.justification, \
-                r.renews_grant_id, r.conditions \
+                r.renews_grant_id, r.conditions, r.high_impact, \
+                EXISTS (SELECT 1 FROM applications a WHERE a.org_id = r.org_id \
+                          AND a.id = coalesce(ro.application_id, ps.application_id) AND a.is_console) AS console \
          FROM access_requests r \
          JOIN principals p ON p.org_id = r.org_id AND p.id = r.principal_id \
          LEFT JOIN roles ro ON ro.org_id = r.org_id AND ro.id = r.role_id \

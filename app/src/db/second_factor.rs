@@ -32,7 +32,8 @@ pub async fn totp_for_update(
     .await
 }
 
-/// Whether the principal signs in with a second factor.
+/// Whether the principal signs in with a second factor: an authenticator app, or a
+/// passkey.
 pub async fn has_confirmed(
     db: impl sqlx::PgExecutor<'_>,
     org_id: Uuid,
@@ -40,7 +41,8 @@ pub async fn has_confirmed(
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM console_totp WHERE org_id = $1 AND principal_id = $2 \
-           AND confirmed_at IS NOT NULL)",
+           AND confirmed_at IS NOT NULL) \
+         OR EXISTS (SELECT 1 FROM console_passkeys WHERE org_id = $1 AND principal_id = $2)",
     )
     .bind(org_id)
     .bind(principal_id)

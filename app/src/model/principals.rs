@@ -114,6 +114,8 @@ pub struct PrincipalDetail {
     pub assigned_accounts: Vec<(Uuid, String)>,
     /// Since when they sign in to the console with an authenticator app, if they do.
     pub second_factor_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many passkeys they sign in with.
+    pub passkeys: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,18 @@ pub struct SecondFactorState {
     /// When the organisation needs the user to have one by, if it does and they have none.
     pub due: Option<DateTime<Utc>>,
     pub policy: SecondFactorPolicy,
+    pub passkeys: Vec<PasskeyRow>,
+    /// Whether this address offers passkeys (a host name, not a bare IP address).
+    pub passkeys_offered: bool,
+}
+
+/// One of the user's passkeys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyRow {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// Which console roles must sign in with a second factor, and the grace period.

@@ -14,7 +14,8 @@ use crate::api::consent::{
 };
 use crate::api::dsr::OpenRequest;
 use crate::components::{
-    format_time, use_id_param, ErrorNotice, FieldError, FormError, MonthlyChart, Pager, Stat,
+    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, MonthlyChart, Pager,
+    Stat,
 };
 use crate::model::consent::{AccountConsent, ConsentCell, SubjectDetail};
 use crate::pages::dsr::request_rows;
@@ -181,7 +182,8 @@ pub fn ConsentPage() -> impl IntoView {
 #[component]
 fn Purposes() -> impl IntoView {
     let add = ServerAction::<AddPurpose>::new();
-    let list = Resource::new(move || add.version().get(), |_| consent_purposes());
+    let add_settled = settled(add);
+    let list = Resource::new(move || add_settled.get(), |_| consent_purposes());
     let error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
     view! {
         <h2>"Purposes"</h2>
@@ -367,8 +369,9 @@ pub fn SubjectPage() -> impl IntoView {
             navigate(&format!("/dsr/{request}"), Default::default());
         }
     });
+    let record_settled = settled(record);
     let detail = Resource::new(
-        move || (id.get(), record.version().get()),
+        move || (id.get(), record_settled.get()),
         |(id, _)| async move {
             match id {
                 Some(id) => load_subject(id).await,

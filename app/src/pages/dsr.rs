@@ -13,7 +13,7 @@ use crate::api::dsr::{
     SetResponseDays,
 };
 use crate::components::{
-    format_time, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat,
+    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat, StepUp,
 };
 use crate::model::dsr::{DsrDetail, DsrRow};
 use rules::dsr::{DsrKind, DsrStatus, Urgency};
@@ -71,8 +71,9 @@ pub fn DsrPage() -> impl IntoView {
         )
     });
     let set_days = ServerAction::<SetResponseDays>::new();
+    let set_days_settled = settled(set_days);
     let list = Resource::new(
-        move || (query.get(), set_days.version().get()),
+        move || (query.get(), set_days_settled.get()),
         |((show, kind, page), _)| list_requests(show, kind, page),
     );
     let days_error = Signal::derive(move || set_days.value().get().and_then(|r| r.err()));
@@ -229,6 +230,7 @@ fn Carry(
                     <button type="submit" class="btn btn-danger">"Erase the subject"</button>
                     <FormError error />
                 </ActionForm>
+                <StepUp action=erase />
             }
             .into_any()
         }
@@ -291,14 +293,13 @@ pub fn DsrRequestPage() -> impl IntoView {
     let extend = ServerAction::<ExtendRequest>::new();
     let rectify = ServerAction::<RectifySubject>::new();
     let erase = ServerAction::<EraseSubject>::new();
-    let changed = move || {
-        (
-            step.version().get(),
-            extend.version().get(),
-            rectify.version().get(),
-            erase.version().get(),
-        )
-    };
+    let settled = [
+        settled(step),
+        settled(extend),
+        settled(rectify),
+        settled(erase),
+    ];
+    let changed = move || settled.map(|s| s.get());
     let detail = Resource::new(
         move || (id.get(), changed()),
         |(id, _)| async move {

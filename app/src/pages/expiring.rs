@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::requests::{load_expiring_grants, RenewGrant};
-use crate::components::{format_time, ErrorNotice, FormError};
+use crate::components::{format_time, settled, ErrorNotice, FormError};
 
 #[component]
 pub fn ExpiringPage() -> impl IntoView {
@@ -18,8 +18,9 @@ pub fn ExpiringPage() -> impl IntoView {
             7
         }
     });
+    let renew_settled = settled(renew);
     let grants = Resource::new(
-        move || (days.get(), renew.version().get()),
+        move || (days.get(), renew_settled.get()),
         |(days, _)| load_expiring_grants(days),
     );
     let error = Signal::derive(move || renew.value().get().and_then(|r| r.err()));

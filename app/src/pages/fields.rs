@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::access::{load_fields, ClassifyField, SetBundleClearance, UnclassifyField};
-use crate::components::{ErrorNotice, FieldError, FormError};
+use crate::components::{settled, ErrorNotice, FieldError, FormError};
 use crate::model::access::ResourceFields;
 use rules::policy::conditions::Sensitivity;
 
@@ -15,12 +15,15 @@ pub fn FieldsPage() -> impl IntoView {
     let classify = ServerAction::<ClassifyField>::new();
     let unclassify = ServerAction::<UnclassifyField>::new();
     let clear = ServerAction::<SetBundleClearance>::new();
+    let classify_settled = settled(classify);
+    let unclassify_settled = settled(unclassify);
+    let clear_settled = settled(clear);
     let overview = Resource::new(
         move || {
             (
-                classify.version().get(),
-                unclassify.version().get(),
-                clear.version().get(),
+                classify_settled.get(),
+                unclassify_settled.get(),
+                clear_settled.get(),
             )
         },
         |_| load_fields(),

@@ -34,6 +34,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <PasskeySignIn label="Use a passkey" />
         </LoginCard>
     }
 }
@@ -66,8 +67,31 @@ pub fn SignInCodePage() -> impl IntoView {
                         {move || if pending.get() { "Checking…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <PasskeySignIn label="Use a passkey instead" />
                 <p class="muted small"><a href="/login">"Start again with your password"</a></p>
         </LoginCard>
+    }
+}
+
+/// Signs in with a passkey of this device (without a password, or in place of the
+/// code), then goes where the sign-in was going.
+#[component]
+fn PasskeySignIn(label: &'static str) -> impl IntoView {
+    let passkey = expect_context::<UserSession>().passkey;
+    let query = use_query_map();
+    let error = Signal::derive(move || passkey.value().get().and_then(|r| r.err()));
+    let pending = passkey.pending();
+    let go = move |_| {
+        let next = query.read_untracked().get("next").unwrap_or_default();
+        passkey.dispatch(next);
+    };
+    view! {
+        <div class="passkey-sign-in">
+            <button type="button" class="btn" on:click=go disabled=pending>
+                {move || if pending.get() { "Waiting for the passkey…" } else { label }}
+            </button>
+            <FormError error />
+        </div>
     }
 }
 

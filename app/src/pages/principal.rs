@@ -13,7 +13,7 @@ use crate::api::principals::{
     load_principal, ResetSecondFactor, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
 use crate::components::{
-    format_time, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
+    format_time, settled, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
 };
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use crate::model::requests::GrantOutcome;
@@ -31,17 +31,24 @@ pub fn PrincipalPage() -> impl IntoView {
     let clearance = ServerAction::<SetPrincipalClearance>::new();
     let reset = ServerAction::<ResetSecondFactor>::new();
     let session = expect_context::<crate::UserSession>();
+    let grant_settled = settled(grant);
+    let revoke_settled = settled(revoke);
+    let edit_settled = settled(edit);
+    let status_settled = settled(status);
+    let assign_settled = settled(assign);
+    let clearance_settled = settled(clearance);
+    let reset_settled = settled(reset);
     let detail = Resource::new(
         move || {
             (
                 id.get(),
-                grant.version().get(),
-                revoke.version().get(),
-                edit.version().get(),
-                status.version().get(),
-                assign.version().get(),
-                clearance.version().get(),
-                reset.version().get(),
+                grant_settled.get(),
+                revoke_settled.get(),
+                edit_settled.get(),
+                status_settled.get(),
+                assign_settled.get(),
+                clearance_settled.get(),
+                reset_settled.get(),
             )
         },
         |(id, ..)| async move {
@@ -96,7 +103,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                 <dt>"Last activity"</dt><dd>{last_activity(&p)}</dd>
                                 <dt>"Clearance"</dt><dd>{p.clearance.clone().unwrap_or_else(|| "no limit of its own".into())}</dd>
                                 <dt>"End date"</dt><dd>{p.end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())}</dd>
-                                <dt>"Second factor"</dt><dd>{d.second_factor_since.map(|t| format!("authenticator app since {}", format_time(t))).unwrap_or_else(|| "none".into())}</dd>
+                                <dt>"Second factor"</dt><dd>{second_factor(d.second_factor_since, d.passkeys)}</dd>
                             </dl>
                             {can_manage.then(|| view! {
                                 <div class="manage-grid">
@@ -105,7 +112,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                         <StatusForm principal=p.clone() action=status />
                                         <AccountAssignments principal=p.id assigned=d.assigned_accounts.clone() accounts=d.accounts.clone() action=assign />
                                         <ClearanceForm principal=p.clone() action=clearance />
-                                        {(d.second_factor_since.is_some() && user.as_ref().is_none_or(|u| u.principal_id != p.id)).then(|| view! {
+                                        {((d.second_factor_since.is_some() || d.passkeys > 0) && user.as_ref().is_none_or(|u| u.principal_id != p.id)).then(|| view! {
                                             <ResetSecondFactorForm principal=p.id action=reset />
                                         })}
                                     </div>
@@ -453,5 +460,20 @@ fn ClearanceForm(
             <FieldError error field="clearance" />
             <FormError error />
         </section>
+    }
+}
+
+/// The principal's second factors, said in a few words.
+fn second_factor(app_since: Option<chrono::DateTime<chrono::Utc>>, passkeys: i64) -> String {
+    let app = app_since.map(|t| format!("authenticator app since {}", format_time(t)));
+    let passkeys = match passkeys {
+        0 => None,
+        1 => Some("1 passkey".to_string()),
+        n => Some(format!("{n} passkeys")),
+    };
+    match (app, passkeys) {
+        (None, None) => "none".into(),
+        (Some(one), None) | (None, Some(one)) => one,
+        (Some(app), Some(passkeys)) => format!("{app}; {passkeys}"),
     }
 }

@@ -8,7 +8,9 @@ use crate::api::requests::{
     load_approval_queue, load_request_form, my_requests, preview_request, CancelRequest,
     DecideRequest, DecideRequests, RequestAccess,
 };
-use crate::components::{format_time, ConditionsField, ErrorNotice, FieldError, FormError};
+use crate::components::{
+    format_time, settled, ConditionsField, ErrorNotice, FieldError, FormError, StepUp,
+};
 use crate::model::requests::{RequestOptions, RequestRow};
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -21,8 +23,10 @@ pub fn RequestsPage() -> impl IntoView {
     let create = ServerAction::<RequestAccess>::new();
     let cancel = ServerAction::<CancelRequest>::new();
     let form = Resource::new(|| (), |_| load_request_form());
+    let create_settled = settled(create);
+    let cancel_settled = settled(cancel);
     let mine = Resource::new(
-        move || (create.version().get(), cancel.version().get()),
+        move || (create_settled.get(), cancel_settled.get()),
         |_| my_requests(),
     );
     let cancel_error = Signal::derive(move || cancel.value().get().and_then(|r| r.err()));
@@ -218,8 +222,10 @@ pub fn ApprovalsPage() -> impl IntoView {
             get("requester"),
         )
     });
+    let decide_settled = settled(decide);
+    let bulk_settled = settled(bulk);
     let queue = Resource::new(
-        move || (filters.get(), decide.version().get(), bulk.version().get()),
+        move || (filters.get(), decide_settled.get(), bulk_settled.get()),
         |((application, account, risk, requester), _, _)| {
             load_approval_queue(application, account, risk, requester)
         },
@@ -252,6 +258,7 @@ pub fn ApprovalsPage() -> impl IntoView {
         <p class="muted">"Requests you may decide, oldest first. High-impact requests need two different approvers, and a separation-of-duties rule may ask for one more. Keyboard: " <kbd>"j"</kbd> " / " <kbd>"k"</kbd> " move, " <kbd>"a"</kbd> " approve, " <kbd>"d"</kbd> " deny."</p>
         <FieldError error field="comment" />
         <FormError error />
+        <StepUp action=decide />
         <Transition fallback=|| view! { <p class="loading">"Loading the queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::reviews::{
     load_review, load_reviews, CloseReview, CreateReview, DecideReviewItems,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
+use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, Pager};
 use rules::principals::kind_label;
 use rules::principals::PRINCIPAL_KINDS;
 
@@ -25,7 +25,8 @@ fn bar(done: i64, of: i64) -> impl IntoView {
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
     let create = ServerAction::<CreateReview>::new();
-    let overview = Resource::new(move || create.version().get(), |_| load_reviews());
+    let create_settled = settled(create);
+    let overview = Resource::new(move || create_settled.get(), |_| load_reviews());
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let in_two_weeks = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
     view! {
@@ -151,8 +152,10 @@ pub fn ReviewPage() -> impl IntoView {
         let mine = q.get("mine").as_deref() == Some("1");
         (id, page, mine)
     });
+    let decide_settled = settled(decide);
+    let close_settled = settled(close);
     let detail = Resource::new(
-        move || (key.get(), decide.version().get(), close.version().get()),
+        move || (key.get(), decide_settled.get(), close_settled.get()),
         |((id, page, mine), _, _)| async move {
             match id {
                 Some(id) => load_review(id, page, mine).await,

@@ -5,12 +5,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::security::{
-    security_state, ConfirmAuthenticator, RemoveAuthenticator, RenewRecoveryCodes,
-    SetSecondFactorPolicy, StartAuthenticator,
+    add_passkey, passkey_challenge, security_state, ConfirmAuthenticator, RemoveAuthenticator,
+    RemovePasskey, RenewRecoveryCodes, SetSecondFactorPolicy, StartAuthenticator,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::components::{
+    format_time, make_passkey, settled, CodeField, ErrorNotice, FieldError, FormError, StepUp,
+};
 use crate::error::AppError;
-use crate::model::second_factor::{Enrolment, SecondFactorPolicy};
+use crate::model::second_factor::{Enrolment, PasskeyRow, SecondFactorPolicy};
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -19,16 +21,24 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemoveAuthenticator>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let policy = ServerAction::<SetSecondFactorPolicy>::new();
-    let state = Resource::new(
-        move || {
-            (
-                confirm.version().get(),
-                remove.version().get(),
-                policy.version().get(),
-            )
-        },
-        |_| security_state(),
-    );
+    let passkeys = PasskeyActions {
+        add: Action::new_local(|name: &String| {
+            let name = name.clone();
+            async move {
+                let options = passkey_challenge(name).await?;
+                add_passkey(make_passkey(options).await?).await
+            }
+        }),
+        remove: ServerAction::<RemovePasskey>::new(),
+    };
+    let changed = [
+        settled(confirm),
+        settled(remove),
+        settled(policy),
+        settled(passkeys.add),
+        settled(passkeys.remove),
+    ];
+    let state = Resource::new(move || changed.map(|c| c.get()), |_| security_state());
     let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
     let remove_error = Signal::derive(move || remove.value().get().and_then(|r| r.err()));
@@ -90,11 +100,81 @@ pub fn SecurityPage() -> impl IntoView {
                             </section>
                         }.into_any(),
                         };
-                        view! { {mine} {rules} }.into_any()
+                        let keys = view! { <PasskeysCard passkeys=s.passkeys.clone() offered=s.passkeys_offered actions=passkeys /> };
+                        view! { {mine} {keys} {rules} }.into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// What changes the user's passkeys.
+#[derive(Clone, Copy)]
+struct PasskeyActions {
+    /// Named by its input: asks the server for a challenge, the browser for a passkey,
+    /// and stores it.
+    add: Action<String, Result<(), AppError>>,
+    remove: ServerAction<RemovePasskey>,
+}
+
+/// The user's passkeys: each signs in without a password, or stands in for a code.
+#[component]
+fn PasskeysCard(
+    passkeys: Vec<PasskeyRow>,
+    offered: bool,
+    actions: PasskeyActions,
+) -> impl IntoView {
+    let add_error = Signal::derive(move || actions.add.value().get().and_then(|r| r.err()));
+    let remove_error = Signal::derive(move || actions.remove.value().get().and_then(|r| r.err()));
+    let pending = actions.add.pending();
+    let name = RwSignal::new(String::new());
+    let rows = passkeys
+        .into_iter()
+        .map(|p| {
+            let used = p.last_used_at.map_or("never used".to_string(), |t| format!("last used {}", format_time(t)));
+            view! {
+                <li>
+                    <strong>{p.name}</strong>
+                    <span class="muted small">" added " {format_time(p.created_at)} ", " {used}</span>
+                    <ActionForm action=actions.remove attr:class="form-inline">
+                        <input type="hidden" name="passkey" value=p.id.to_string() />
+                        <button type="submit" class="btn btn-quiet">"Remove"</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        actions.add.dispatch(name.get_untracked());
+    };
+    view! {
+        <section class="card" aria-labelledby="passkeys">
+            <h2 id="passkeys">"Passkeys"</h2>
+            <p>"A passkey signs you in with this device's fingerprint, face or PIN, no password needed; "
+                "after a password it stands in for the code."</p>
+            <ul class="passkeys" data-testid="passkeys">{rows}</ul>
+            <FormError error=remove_error />
+            <StepUp action=actions.remove />
+            {if offered {
+                view! {
+                    <form class="form form-inline" on:submit=add>
+                        <div class="field">
+                            <label for="passkey-name">"Name of the new passkey"</label>
+                            <input id="passkey-name" name="name" required maxlength="60" placeholder="Work laptop"
+                                bind:value=name />
+                            <FieldError error=add_error field="name" />
+                        </div>
+                        <button type="submit" class="btn btn-primary" disabled=pending>"Add a passkey"</button>
+                    </form>
+                    <FormError error=add_error />
+                    <StepUp action=actions.add />
+                }.into_any()
+            } else {
+                view! { <p class="muted small">"Passkeys work when the console is opened by its host name (for example localhost), not by an IP address."</p> }.into_any()
+            }}
+        </section>
     }
 }
 
@@ -144,6 +224,7 @@ fn PolicyCard(
                 <button type="submit" class="btn">"Save the policy"</button>
             </ActionForm>
             <FormError error />
+            <StepUp action />
         }
     });
     view! {
@@ -180,22 +261,6 @@ fn NewAuthenticator(
                 <FormError error />
             </li>
         </ol>
-    }
-}
-
-/// The one field of a form that takes a code.
-#[component]
-fn CodeField(
-    #[prop(into)] error: Signal<Option<AppError>>,
-    id: &'static str,
-    label: &'static str,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input id=id name="code" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required />
-            <FieldError error field="code" />
-        </div>
     }
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::sod::{load_sod_rules, CreateSodRule, DeleteSodRule};
-use crate::components::{ErrorNotice, FieldError, FormError};
+use crate::components::{settled, ErrorNotice, FieldError, FormError};
 use crate::model::sod::SodOverview;
 use rules::sod::SodMode;
 
@@ -16,8 +16,10 @@ fn mode_label(mode: &str) -> &'static str {
 pub fn SodPage() -> impl IntoView {
     let create = ServerAction::<CreateSodRule>::new();
     let delete = ServerAction::<DeleteSodRule>::new();
+    let create_settled = settled(create);
+    let delete_settled = settled(delete);
     let overview = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || (create_settled.get(), delete_settled.get()),
         |_| load_sod_rules(),
     );
     let delete_error = Signal::derive(move || delete.value().get().and_then(|r| r.err()));

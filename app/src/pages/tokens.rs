@@ -7,7 +7,7 @@ use crate::api::tokens::{
     load_principal_tokens, load_tokens, CreatePrincipalToken, CreateToken, RevokePrincipalToken,
     RevokeToken,
 };
-use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, StepUp};
 use crate::error::AppError;
 use crate::model::tokens::{CreatedToken, TokenApplication, TokenRow};
 
@@ -15,8 +15,10 @@ use crate::model::tokens::{CreatedToken, TokenApplication, TokenRow};
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
+    let create_settled = settled(create);
+    let revoke_settled = settled(revoke);
     let overview = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
+        move || (create_settled.get(), revoke_settled.get()),
         |_| load_tokens(),
     );
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
@@ -38,6 +40,7 @@ pub fn TokensPage() -> impl IntoView {
                                     <TokenFields applications=o.applications error ends=None />
                                 </ActionForm>
                                 <FormError error />
+                                <StepUp action=create />
                                 <MadeToken made=Signal::derive(move || create.value().get().and_then(|r| r.ok())) />
                             </section>
                             <FormError error=revoke_error />
@@ -104,8 +107,10 @@ pub fn TokenTable(
 pub fn PrincipalTokenSection(principal: uuid::Uuid, can_manage: bool) -> impl IntoView {
     let create = ServerAction::<CreatePrincipalToken>::new();
     let revoke = ServerAction::<RevokePrincipalToken>::new();
+    let create_settled = settled(create);
+    let revoke_settled = settled(revoke);
     let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
+        move || (create_settled.get(), revoke_settled.get()),
         move |_| load_principal_tokens(principal),
     );
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
@@ -146,6 +151,7 @@ pub fn PrincipalTokenSection(principal: uuid::Uuid, can_manage: bool) -> impl In
                                         <TokenFields applications=t.applications error ends=Some(t.max_days) />
                                     </ActionForm>
                                     <FormError error />
+                                    <StepUp action=create />
                                     <MadeToken made=Signal::derive(move || create.value().get().and_then(|r| r.ok())) />
                                 </section>
                             })}

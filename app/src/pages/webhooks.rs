@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::webhooks::{load_webhooks, CreateWebhook, RetryDelivery, SetWebhookActive};
-use crate::components::{format_time, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError};
 use rules::webhooks::EVENTS;
 
 #[component]
@@ -12,12 +12,15 @@ pub fn WebhooksPage() -> impl IntoView {
     let create = ServerAction::<CreateWebhook>::new();
     let toggle = ServerAction::<SetWebhookActive>::new();
     let retry = ServerAction::<RetryDelivery>::new();
+    let create_settled = settled(create);
+    let toggle_settled = settled(toggle);
+    let retry_settled = settled(retry);
     let overview = Resource::new(
         move || {
             (
-                create.version().get(),
-                toggle.version().get(),
-                retry.version().get(),
+                create_settled.get(),
+                toggle_settled.get(),
+                retry_settled.get(),
             )
         },
         |_| load_webhooks(),

@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;
+pub mod passkeys;
 pub mod passwords;
 pub mod principal_admin;
 pub mod principals;

@@ -168,5 +168,6 @@ pub async fn detail(
         second_factor_since: db::second_factor::overview(pool, org_id, id)
             .await?
             .and_then(|f| f.confirmed_at),
+        passkeys: db::passkeys::count(pool, org_id, id).await?,
     })
 }

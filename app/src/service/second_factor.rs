@@ -37,6 +37,7 @@ const FIELD: &str = "code";
 pub enum Factor {
     Authenticator,
     RecoveryCode,
+    Passkey,
 }
 
 impl Factor {
@@ -44,6 +45,7 @@ impl Factor {
         match self {
             Factor::Authenticator => "authenticator app",
             Factor::RecoveryCode => "recovery code",
+            Factor::Passkey => "passkey",
         }
     }
 }
@@ -127,7 +129,11 @@ fn unix(now: DateTime<Utc>) -> u64 {
 }
 
 /// The signed-in user's second factor.
-pub async fn state(pool: &PgPool, caller: &Caller) -> Result<SecondFactorState, AppError> {
+pub async fn state(
+    pool: &PgPool,
+    caller: &Caller,
+    passkeys_offered: bool,
+) -> Result<SecondFactorState, AppError> {
     let found = db::second_factor::overview(pool, caller.org_id, caller.principal_id).await?;
     let policy = db::second_factor::policy(pool, caller.org_id).await?;
     Ok(SecondFactorState {
@@ -146,6 +152,8 @@ pub async fn state(pool: &PgPool, caller: &Caller) -> Result<SecondFactorState, 
             grace_days: policy.second_factor_grace_days,
             may_change: crate::caller::admit(POLICY_PATH, Some(caller.clone())).is_ok(),
         },
+        passkeys: crate::service::passkeys::list(pool, caller).await?,
+        passkeys_offered,
     })
 }
 
@@ -276,17 +284,7 @@ pub async fn confirm(
     db::second_factor::accept_step(&mut tx, caller.org_id, caller.principal_id, step as i64)
         .await?;
     let codes = issue_recovery_codes(&mut tx, caller).await?;
-    db::audit::record(
-        &mut tx,
-        &caller.actor(),
-        Change::on(
-            AuditAction::SecondFactorEnrolled,
-            caller.principal_id,
-            caller.email.clone(),
-        )
-        .after(serde_json::json!({ "factor": Factor::Authenticator.name(), "recovery_codes": RECOVERY_CODES })),
-    )
-    .await?;
+    on_trail(&mut tx, caller, AuditAction::SecondFactorEnrolled, serde_json::json!({ "factor": Factor::Authenticator.name(), "recovery_codes": RECOVERY_CODES })).await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -371,6 +369,52 @@ pub async fn prove<'a>(
     }
 }
 
+/// A change to the caller's own sign-in security, on the trail.
+pub(crate) async fn on_trail(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    action: AuditAction,
+    after: serde_json::Value,
+) -> Result<(), AppError> {
+    db::audit::record(
+        tx,
+        &caller.actor(),
+        Change::on(action, caller.principal_id, caller.email.clone()).after(after),
+    )
+    .await?;
+    Ok(())
+}
+
+/// [`prove`] for the signed-in caller.
+async fn prove_caller<'a>(
+    pool: &'a PgPool,
+    keys: &SecretKeys,
+    caller: &Caller,
+    code: &str,
+) -> Result<(Tx<'a>, Factor), AppError> {
+    prove(
+        pool,
+        keys,
+        (caller.org_id, caller.principal_id, &caller.email),
+        code,
+    )
+    .await
+}
+
+/// Proves the caller's second factor again for their session, so that risky actions
+/// go ahead for the next [`rules::second_factor::STEP_UP_WITHIN`].
+pub async fn step_up(
+    pool: &PgPool,
+    keys: &SecretKeys,
+    caller: &Caller,
+    code: &str,
+) -> Result<(), AppError> {
+    let (mut tx, _) = prove_caller(pool, keys, caller, code).await?;
+    db::auth::prove_session(&mut tx, caller.org_id, &caller.session_ref).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Removes the caller's authenticator app and recovery codes, once they prove it.
 pub async fn remove(
     pool: &PgPool,
@@ -378,23 +422,13 @@ pub async fn remove(
     caller: &Caller,
     code: &str,
 ) -> Result<(), AppError> {
-    let (mut tx, factor) = prove(
-        pool,
-        keys,
-        (caller.org_id, caller.principal_id, &caller.email),
-        code,
-    )
-    .await?;
+    let (mut tx, factor) = prove_caller(pool, keys, caller, code).await?;
     db::second_factor::remove(&mut tx, caller.org_id, caller.principal_id).await?;
-    db::audit::record(
+    on_trail(
         &mut tx,
-        &caller.actor(),
-        Change::on(
-            AuditAction::SecondFactorRemoved,
-            caller.principal_id,
-            caller.email.clone(),
-        )
-        .after(serde_json::json!({ "proven_with": factor.name() })),
+        caller,
+        AuditAction::SecondFactorRemoved,
+        serde_json::json!({ "proven_with": factor.name() }),
     )
     .await?;
     tx.commit().await?;
@@ -408,25 +442,13 @@ pub async fn renew_recovery_codes(
     caller: &Caller,
     code: &str,
 ) -> Result<Vec<String>, AppError> {
-    let (mut tx, factor) = prove(
-        pool,
-        keys,
-        (caller.org_id, caller.principal_id, &caller.email),
-        code,
-    )
-    .await?;
+    let (mut tx, factor) = prove_caller(pool, keys, caller, code).await?;
     let codes = issue_recovery_codes(&mut tx, caller).await?;
-    db::audit::record(
+    on_trail(
         &mut tx,
-        &caller.actor(),
-        Change::on(
-            AuditAction::RecoveryCodesRenewed,
-            caller.principal_id,
-            caller.email.clone(),
-        )
-        .after(
-            serde_json::json!({ "proven_with": factor.name(), "recovery_codes": RECOVERY_CODES }),
-        ),
+        caller,
+        AuditAction::RecoveryCodesRenewed,
+        serde_json::json!({ "proven_with": factor.name(), "recovery_codes": RECOVERY_CODES }),
     )
     .await?;
     tx.commit().await?;
@@ -452,7 +474,9 @@ pub async fn reset(
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such principal.".into()))?
         .display_name;
-    if !db::second_factor::remove(&mut tx, actor.org_id, principal_id).await? {
+    let app = db::second_factor::remove(&mut tx, actor.org_id, principal_id).await?;
+    let passkeys = db::passkeys::remove_all(&mut tx, actor.org_id, principal_id).await?;
+    if !app && passkeys == 0 {
         return Err(AppError::Conflict(format!(
             "{name} has no second factor to reset."
         )));
@@ -460,7 +484,9 @@ pub async fn reset(
     db::audit::record(
         &mut tx,
         actor,
-        Change::on(AuditAction::SecondFactorReset, principal_id, name).because(reason),
+        Change::on(AuditAction::SecondFactorReset, principal_id, name)
+            .after(serde_json::json!({ "authenticator_app": app, "passkeys": passkeys }))
+            .because(reason),
     )
     .await?;
     tx.commit().await?;

@@ -219,6 +219,49 @@ pub async fn finish_with_code(
     Ok(signed_in)
 }
 
+/// Signs in with a passkey: on its own (it is both factors: the device, and the
+/// fingerprint or PIN that unlocks it), or in place of the code after a password
+/// (`awaiting`), when it must be that user's.
+pub async fn finish_with_passkey(
+    pool: &PgPool,
+    rp: &webauthn_rs::prelude::Webauthn,
+    state: webauthn_rs::prelude::DiscoverableAuthentication,
+    (credential, awaiting): (&str, Option<&AwaitingCode>),
+    origin: &RequestOrigin,
+) -> Result<SignedIn, AppError> {
+    let (mut tx, proved) = crate::service::passkeys::prove(pool, rp, state, credential).await?;
+    if awaiting.is_some_and(|a| (a.org_id, a.principal_id) != (proved.org_id, proved.principal_id))
+    {
+        return Err(AppError::SignInRefused(
+            "That passkey is not yours. Use your own, or a code.".into(),
+        ));
+    }
+    // Still active, and still signing in to the console.
+    let Some((display_name, email)) =
+        db::auth::active_sign_in(&mut tx, proved.org_id, proved.principal_id).await?
+    else {
+        return Err(AppError::SignInRefused(
+            "That passkey does not sign in to an active account.".into(),
+        ));
+    };
+    let actor = actor_for(
+        proved.org_id,
+        proved.principal_id,
+        &display_name,
+        &email,
+        origin,
+    );
+    let signed_in = open_session(
+        &mut tx,
+        &actor,
+        &email,
+        Some(second_factor::Factor::Passkey),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(signed_in)
+}
+
 /// A console session for the actor, with its sign-in on the trail.
 async fn open_session(
     tx: &mut db::Tx<'_>,
@@ -233,8 +276,8 @@ async fn open_session(
         actor.org_id,
         &session_ref,
         principal_id,
-        actor.source_ip.as_deref(),
-        actor.user_agent.as_deref(),
+        (actor.source_ip.as_deref(), actor.user_agent.as_deref()),
+        factor.is_some(),
     )
     .await?;
     db::audit::record(

@@ -398,9 +398,12 @@ pub async fn load_organisation(pool: &PgPool) -> Result<(DemoSummary, Cast), Dem
         loader.manage(id, accounts[i]).await?;
         leads.push(id);
     }
-    // Bluebird Telecom's team lead signs in too: an Approver of that account only.
-    let lead_email = email_for(FIRST[1], LAST[1], "northwind.example");
-    db::auth::insert_credential(loader.tx, org, leads[1], &lead_email, &password_hash).await?;
+    // Bluebird Telecom's, Cobalt Insurance's and Driftwood Hotels' team leads sign in
+    // too: each an Approver of that account only.
+    for i in [1, 2, 3] {
+        let lead_email = email_for(FIRST[i], LAST[i], "northwind.example");
+        db::auth::insert_credential(loader.tx, org, leads[i], &lead_email, &password_hash).await?;
+    }
     // The Governance admin and the console's approver answer for every account.
     for account in &accounts {
         loader.manage(console_ids[0], *account).await?;

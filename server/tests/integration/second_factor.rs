@@ -59,14 +59,18 @@ async fn code_step(app: &TestApp, c: &reqwest::Client, code: &str) -> (u16, Valu
     app.json(c, "/api/auth/code", &body).await
 }
 
-/// Sets up an authenticator for the admin: answers its generator, recovery codes and
-/// the time its code was confirmed at (that step's code is used up).
-async fn enrol(app: &TestApp, admin: &reqwest::Client) -> (Totp, Vec<String>, u64) {
+/// Sets up an authenticator for the signed-in user (the admin unless said): answers its
+/// generator, recovery codes and the time its code was confirmed at (that step's code is
+/// used up).
+async fn enrol(app: &TestApp, user: &reqwest::Client) -> (Totp, Vec<String>, u64) {
+    let email = me(app, user).await["email"].as_str().unwrap().to_string();
+    let admin = user;
     let (status, enrolment) = app.json(admin, "/api/security/totp/start", "").await;
     assert_eq!(status, 200, "{enrolment}");
     let uri = enrolment["uri"].as_str().unwrap();
+    let account: String = serde_urlencoded::to_string([("", email.as_str())]).unwrap()[1..].into();
     assert!(
-        uri.starts_with("otpauth://totp/Gatehouse:admin%40northwind.example?"),
+        uri.starts_with(&format!("otpauth://totp/Gatehouse:{account}?")),
         "{uri}"
     );
     assert!(enrolment["qr_svg"].as_str().unwrap().contains("<svg"));
@@ -376,10 +380,11 @@ async fn past_the_grace_period_a_required_role_without_a_factor_may_only_set_one
     let (status, _) = app.json(&approver, "/api/approvals/queue", "").await;
     assert_eq!(status, 200, "other roles carry on");
 
-    enrol(&app, &admin).await;
+    let (totp, _, confirmed_at) = enrol(&app, &admin).await;
     assert!(me(&app, &admin).await["second_factor_due"].is_null());
     let (status, _) = app.json(&admin, "/api/audit/events", "query[page]=0").await;
     assert_eq!(status, 200, "with a factor, the console is open again");
+    step_up(&app, &admin, &totp.generate(confirmed_at + 30).to_string()).await;
 
     // Bad choices are refused on their fields; a good one is kept and on the trail.
     let (status, body) = app
@@ -437,4 +442,175 @@ async fn past_the_grace_period_a_required_role_without_a_factor_may_only_set_one
     assert_eq!(status, 200);
     let (status, _) = app.json(&approver, "/api/approvals/queue", "").await;
     assert_eq!(status, 200);
+}
+
+async fn step_up(app: &TestApp, user: &reqwest::Client, code: &str) {
+    let (status, body) = app
+        .json(user, "/api/security/step-up", &format!("code={code}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+fn asked_again(answer: (u16, Value)) -> bool {
+    answer == (403, Value::from("StepUpRequired"))
+}
+
+/// Risky actions ask again for the second factor of those who have one, unless their
+/// session proved it in the last fifteen minutes: a code signing in counts, setting the
+/// app up from a password-only session does not.
+#[sqlx::test(migrations = "../migrations")]
+async fn risky_actions_ask_again_for_a_second_factor_after_fifteen_minutes(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client(ADMIN).await;
+    let application = crate::requests::id_of(
+        &app,
+        "SELECT id FROM applications WHERE NOT is_console ORDER BY name LIMIT 1",
+    )
+    .await;
+    let token = format!("application={application}&name=Reporting+export&until=");
+    let policy = "roles[0]=Governance+admin&grace_days=30";
+    let tokens = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM application_tokens")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    // Without a factor nothing is asked (the policy says who must have one).
+    let (status, body) = app.json(&admin, "/api/tokens/create", &token).await;
+    assert_eq!(status, 200, "{body}");
+    let made = tokens().await;
+
+    let (totp, recovery, confirmed_at) = enrol(&app, &admin).await;
+    assert!(asked_again(
+        app.json(&admin, "/api/tokens/create", &token).await
+    ));
+    assert!(asked_again(
+        app.json(&admin, "/api/settings/second-factor", policy)
+            .await
+    ));
+    assert_eq!(tokens().await, made, "nothing was made");
+    let (status, body) = app
+        .json(
+            &admin,
+            "/api/security/step-up",
+            &format!("code={}", not_a_code(&totp)),
+        )
+        .await;
+    assert_eq!(
+        (status, body["Invalid"]["field"].clone()),
+        (422, Value::from("code"))
+    );
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/security/step-up",
+            &format!("code={}", totp.generate(confirmed_at)),
+        )
+        .await;
+    assert_eq!(status, 422, "the code the app was set up with is used up");
+    assert!(asked_again(
+        app.json(&admin, "/api/tokens/create", &token).await
+    ));
+
+    step_up(&app, &admin, &totp.generate(confirmed_at + 30).to_string()).await;
+    let (status, body) = app.json(&admin, "/api/tokens/create", &token).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .json(&admin, "/api/settings/second-factor", policy)
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Fifteen minutes on, it asks again.
+    sqlx::query(
+        "UPDATE console_sessions SET second_factor_at = second_factor_at - interval '15 minutes' \
+         WHERE second_factor_at IS NOT NULL",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert!(asked_again(
+        app.json(&admin, "/api/tokens/create", &token).await
+    ));
+    // A recovery code proves it as well; so does signing in with a code.
+    step_up(&app, &admin, &recovery[0]).await;
+    let (status, _) = app.json(&admin, "/api/tokens/create", &token).await;
+    assert_eq!(status, 200);
+    let (fresh, _) = password_step(&app).await;
+    let (status, body) = code_step(&app, &fresh, &recovery[1]).await;
+    assert!(status == 200 || status == 302, "{status} {body}");
+    let (status, _) = app.json(&fresh, "/api/tokens/create", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(tokens().await, made + 3);
+}
+
+/// Approving high-impact or console access and erasing a data subject ask an approver
+/// or DPO with a second factor for it again; denying does not.
+#[sqlx::test(migrations = "../migrations")]
+async fn approving_high_impact_or_console_access_and_erasing_ask_again(pool: sqlx::PgPool) {
+    use crate::requests::{acme, ask, decide, principal, request_id, role, status_of};
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client(ADMIN).await;
+    let approver = app.demo_client("approver@northwind.example").await;
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let priya = principal(&app, "member@northwind.example").await;
+    let acme = acme(&app).await;
+    let (status, high) = ask(&app, &admin, priya, role(&app, true).await, acme).await;
+    assert_eq!(status, 200, "{high}");
+    let high = request_id(&high);
+    let (status, low) = ask(&app, &admin, priya, role(&app, false).await, acme).await;
+    assert_eq!(status, 200, "{low}");
+    let low = request_id(&low);
+    let auditor = crate::requests::id_of(
+        &app,
+        "SELECT r.id FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+         WHERE a.is_console AND r.name = 'Auditor'",
+    )
+    .await;
+    let body = format!(
+        "principal={priya}&bundle={auditor}&account=&duration=7&until=&justification=Checking+the+trail+for+the+spring+audit"
+    );
+    let (status, console) = app.json(&admin, "/api/requests/create", &body).await;
+    assert_eq!(status, 200, "{console}");
+    let console = request_id(&console);
+
+    let (totp, _, confirmed_at) = enrol(&app, &approver).await;
+    assert!(asked_again(decide(&app, &approver, high, true, "").await));
+    assert!(asked_again(
+        decide(&app, &approver, console, true, "").await
+    ));
+    assert_eq!(status_of(&app, high).await, "pending");
+    let decisions: i64 = sqlx::query_scalar("SELECT count(*) FROM request_decisions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(decisions, 0, "nothing recorded");
+    // Low-impact access, and denials, go ahead.
+    assert_eq!(decide(&app, &approver, low, true, "").await.0, 200);
+    assert_eq!(
+        decide(&app, &approver, console, false, "Not needed for this audit")
+            .await
+            .0,
+        200
+    );
+    step_up(
+        &app,
+        &approver,
+        &totp.generate(confirmed_at + 30).to_string(),
+    )
+    .await;
+    let (status, outcome) = decide(&app, &approver, high, true, "").await;
+    assert_eq!(
+        (status, outcome),
+        (200, Value::from("pending")),
+        "first of two"
+    );
+
+    // The DPO with a factor is asked before an erasure is even looked at; without one,
+    // the erasure's own checks answer.
+    let erase = format!("id={}&confirm=DSR-1", uuid::Uuid::new_v4());
+    assert_eq!(app.json(&dpo, "/api/dsr/erase", &erase).await.0, 404);
+    let (totp, _, confirmed_at) = enrol(&app, &dpo).await;
+    assert!(asked_again(app.json(&dpo, "/api/dsr/erase", &erase).await));
+    step_up(&app, &dpo, &totp.generate(confirmed_at + 30).to_string()).await;
+    assert_eq!(app.json(&dpo, "/api/dsr/erase", &erase).await.0, 404);
 }

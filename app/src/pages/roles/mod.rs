@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::api::roles::{load_role_matrix, CreateBundle, DeleteBundle, UpdateBundle};
-use crate::components::ErrorNotice;
+use crate::components::{settled, ErrorNotice};
 use crate::model::roles::BundleKind;
 use crate::UserSession;
 use matrix::MatrixView;
@@ -52,13 +52,16 @@ pub fn RolesPage() -> impl IntoView {
     let create = ServerAction::<CreateBundle>::new();
     let update = ServerAction::<UpdateBundle>::new();
     let delete = ServerAction::<DeleteBundle>::new();
+    let create_settled = settled(create);
+    let update_settled = settled(update);
+    let delete_settled = settled(delete);
     let matrix = Resource::new(
         move || {
             (
                 application.get(),
-                create.version().get(),
-                update.version().get(),
-                delete.version().get(),
+                create_settled.get(),
+                update_settled.get(),
+                delete_settled.get(),
             )
         },
         |(app, ..)| load_role_matrix(app),

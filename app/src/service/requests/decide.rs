@@ -5,6 +5,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::caller::StepUp;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::requests::Locked;
@@ -26,6 +27,7 @@ pub async fn decide_many(
     requests: &[Uuid],
     approve: bool,
     comment: &str,
+    step_up: StepUp,
 ) -> Result<BulkOutcome, AppError> {
     crate::service::person(actor)?;
     if requests.is_empty() {
@@ -60,7 +62,7 @@ pub async fn decide_many(
                 .push((id, "Not low-risk: decide it on its own.".to_string()));
             continue;
         }
-        match decide(pool, actor, id, approve, comment).await {
+        match decide(pool, actor, id, (approve, comment), step_up).await {
             Ok(_) => outcome.decided += 1,
             Err(AppError::Internal { reference }) => return Err(AppError::Internal { reference }),
             Err(e) => outcome.refused.push((id, e.to_string())),
@@ -69,13 +71,14 @@ pub async fn decide_many(
     Ok(outcome)
 }
 
-/// Approves or denies; answers the resulting status.
+/// Approves or denies; answers the resulting status. Approving high-impact or console
+/// access takes a recent second factor from those who have one (`step_up`).
 pub async fn decide(
     pool: &PgPool,
     actor: &Actor,
     request_id: Uuid,
-    approve: bool,
-    comment: &str,
+    (approve, comment): (bool, &str),
+    step_up: StepUp,
 ) -> Result<String, AppError> {
     let me = crate::service::person(actor)?;
     let org_id = actor.org_id;
@@ -110,6 +113,9 @@ pub async fn decide(
         approve,
         &comment,
     )?;
+    if approve && (request.high_impact || request.console) {
+        step_up.check()?;
+    }
     db::requests::record_decision(&mut tx, org_id, request_id, (step, me), approve, &comment)
         .await?;
     let label = format!("{} \u{2192} {}", request.principal, request.bundle);

@@ -1,0 +1,122 @@
+//! Asking again for a second factor before a risky action, in place: the action's form
+//! stays as it was, a code field (or a passkey) appears beside it, and once it is
+//! accepted the action is sent again with what was submitted.
+
+use leptos::prelude::*;
+
+use super::passkeys::ask_passkey;
+use super::FieldError;
+use crate::api::security::{prove_with_passkey, ProveSecondFactor};
+use crate::error::AppError;
+
+/// How many times `action` has finished in a way that may change what the page shows:
+/// every answer but a refusal of what was typed, or a request for a second factor. A
+/// resource keyed on it loads again after those, and a form refused for its input keeps
+/// what was typed into it.
+pub fn settled<I, O>(action: impl Into<Action<I, Result<O, AppError>>>) -> Memo<usize>
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    counted(action.into(), |answer| {
+        !matches!(
+            answer,
+            Err(AppError::Invalid { .. } | AppError::StepUpRequired)
+        )
+    })
+}
+
+/// How many times `action` has finished with an answer that `counts`.
+fn counted<I, O>(
+    action: Action<I, Result<O, AppError>>,
+    counts: fn(&Result<O, AppError>) -> bool,
+) -> Memo<usize>
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    Memo::new(move |before: Option<&usize>| {
+        if action.value().with(|v| v.as_ref().is_some_and(counts)) {
+            action.version().get()
+        } else {
+            before.copied().unwrap_or(0)
+        }
+    })
+}
+
+/// The one field of a form that takes a code from an authenticator app (or a recovery
+/// code).
+#[component]
+pub fn CodeField(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    id: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name="code" autocomplete="one-time-code" autocapitalize="none" spellcheck="false" required />
+            <FieldError error field="code" />
+        </div>
+    }
+}
+
+/// Shown when `action` was refused for want of a recent second factor: a code field,
+/// or a passkey, that proves it, after which the action is sent again with its last
+/// input.
+#[component]
+pub fn StepUp<I, O>(#[prop(into)] action: Action<I, Result<O, AppError>>) -> impl IntoView
+where
+    I: Clone + Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    let prove = ServerAction::<ProveSecondFactor>::new();
+    let passkey = Action::new_local(|_: &()| async {
+        let credential = ask_passkey().await?;
+        prove_with_passkey(credential).await
+    });
+    let last = StoredValue::new(None::<I>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            last.set_value(Some(input));
+        }
+    });
+    let proved = (
+        counted(prove.into(), Result::is_ok),
+        counted(passkey, Result::is_ok),
+    );
+    Effect::watch(
+        move || (proved.0.get(), proved.1.get()),
+        move |_, _, _| {
+            if let Some(input) = last.get_value() {
+                action.dispatch(input);
+            }
+        },
+        false,
+    );
+    let error = Signal::derive(move || {
+        let by_code = prove.value().get().and_then(|r| r.err());
+        by_code.or_else(|| passkey.value().get().and_then(|r| r.err()))
+    });
+    let asked = move || {
+        action
+            .value()
+            .with(|v| matches!(v, Some(Err(AppError::StepUpRequired))))
+    };
+    move || {
+        asked().then(|| {
+            view! {
+                <div class="notice notice-warn step-up" role="group" aria-labelledby="step-up-title">
+                    <p><strong id="step-up-title">"Confirm it is you"</strong>
+                        " " {AppError::StepUpRequired.to_string()} " Once it is accepted, what you asked for goes ahead."</p>
+                    <ActionForm action=prove attr:class="form form-inline">
+                        <CodeField error id="step-up-code" label="Code from your app" />
+                        <button type="submit" class="btn btn-primary">"Confirm and carry on"</button>
+                    </ActionForm>
+                    <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
+                    <super::FormError error />
+                </div>
+            }
+        })
+    }
+}
