@@ -69,6 +69,8 @@ pub async fn list(pool: &PgPool, caller: &Caller) -> Result<Vec<PasskeyRow>, App
 /// until [`finish_registration`].
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
+    /// Whose it is to be: a session that changed hands since cannot finish it.
+    pub principal_id: Uuid,
     pub name: String,
     pub state: PasskeyRegistration,
 }
@@ -100,7 +102,14 @@ pub async fn start_registration(
         selection.resident_key = Some(ResidentKeyRequirement::Required);
         selection.require_resident_key = true;
     }
-    Ok((options, Pending { name, state }))
+    Ok((
+        options,
+        Pending {
+            principal_id: caller.principal_id,
+            name,
+            state,
+        },
+    ))
 }
 
 fn name_taken(name: &str) -> AppError {
@@ -131,6 +140,11 @@ pub async fn finish_registration(
     pending: &Pending,
     credential: &str,
 ) -> Result<(), AppError> {
+    if pending.principal_id != caller.principal_id {
+        return Err(AppError::Conflict(
+            "Start again: no passkey is being added.".into(),
+        ));
+    }
     let name = &pending.name;
     let credential: RegisterPublicKeyCredential = serde_json::from_str(credential)
         .map_err(|_| AppError::BadRequest("the passkey's answer is not well formed".into()))?;
