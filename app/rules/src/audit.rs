@@ -52,6 +52,7 @@ audit_actions! {
     SecondFactorRemoved => "second_factor.removed", "principal";
     RecoveryCodesRenewed => "second_factor.recovery_codes_renewed", "principal";
     SecondFactorReset => "second_factor.reset", "principal";
+    SecondFactorProved => "second_factor.proved", "principal";
     SecondFactorPolicyChanged => "organisation.second_factor_policy_changed", "organisation";
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";

@@ -15,7 +15,7 @@ use crate::caller::Caller;
 use crate::db;
 use crate::error::AppError;
 use crate::model::second_factor::PasskeyRow;
-use crate::service::second_factor::{on_trail, Factor};
+use crate::service::second_factor::{on_trail, proved_again, Factor};
 use rules::audit::AuditAction;
 
 /// Where the session keeps a passkey being added.
@@ -262,7 +262,7 @@ pub async fn step_up(
     if (proved.org_id, proved.principal_id) != (caller.org_id, caller.principal_id) {
         return Err(ceremony_failed("another user's passkey for a step-up"));
     }
-    db::auth::prove_session(&mut tx, caller.org_id, &caller.session_ref).await?;
+    proved_again(&mut tx, caller, Factor::Passkey).await?;
     tx.commit().await?;
     Ok(())
 }

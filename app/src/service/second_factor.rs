@@ -385,6 +385,23 @@ pub(crate) async fn on_trail(
     Ok(())
 }
 
+/// Records on the caller's session, and on the trail, that they have just proved their
+/// second factor again (with `factor`) before a risky action.
+pub(crate) async fn proved_again(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    factor: Factor,
+) -> Result<(), AppError> {
+    db::auth::prove_session(tx, caller.org_id, &caller.session_ref).await?;
+    on_trail(
+        tx,
+        caller,
+        AuditAction::SecondFactorProved,
+        serde_json::json!({ "factor": factor.name() }),
+    )
+    .await
+}
+
 /// [`prove`] for the signed-in caller.
 async fn prove_caller<'a>(
     pool: &'a PgPool,
@@ -409,8 +426,8 @@ pub async fn step_up(
     caller: &Caller,
     code: &str,
 ) -> Result<(), AppError> {
-    let (mut tx, _) = prove_caller(pool, keys, caller, code).await?;
-    db::auth::prove_session(&mut tx, caller.org_id, &caller.session_ref).await?;
+    let (mut tx, factor) = prove_caller(pool, keys, caller, code).await?;
+    proved_again(&mut tx, caller, factor).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -541,6 +541,20 @@ async fn risky_actions_ask_again_for_a_second_factor_after_fifteen_minutes(pool:
     let (status, _) = app.json(&fresh, "/api/tokens/create", &token).await;
     assert_eq!(status, 200);
     assert_eq!(tokens().await, made + 3);
+    // Each proof is on the trail with the factor that gave it; a refused one is not.
+    let proofs: Vec<Value> = sqlx::query_scalar(
+        "SELECT after FROM audit_events WHERE action = 'second_factor.proved' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        proofs,
+        vec![
+            serde_json::json!({ "factor": "authenticator app" }),
+            serde_json::json!({ "factor": "recovery code" }),
+        ]
+    );
 }
 
 /// Approving high-impact or console access and erasing a data subject ask an approver
