@@ -240,10 +240,7 @@ pub async fn session_caller(
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT who.display_name, who.kind::text AS kind, c.email, o.name AS organisation, \
                 o.second_factor_roles, o.second_factor_policy_since, o.second_factor_grace_days, \
-                (EXISTS (SELECT 1 FROM console_totp t WHERE t.org_id = s.org_id \
-                    AND t.principal_id = s.principal_id AND t.confirmed_at IS NOT NULL) \
-                 OR EXISTS (SELECT 1 FROM console_passkeys k WHERE k.org_id = s.org_id \
-                    AND k.principal_id = s.principal_id)) AS has_second_factor, \
+                {has_second_factor} AS has_second_factor, \
                 s.second_factor_at, \
                 coalesce((SELECT json_agg(json_build_object( \
                     'grant_id', g.id, 'account_id', g.account_id, 'valid_from', g.valid_from, \
@@ -255,7 +252,8 @@ pub async fn session_caller(
          JOIN console_credentials c ON c.org_id = who.org_id AND c.principal_id = who.id \
          JOIN organisations o ON o.id = s.org_id \
          WHERE s.org_id = $1 AND s.principal_id = $2 AND s.session_id = $3 \
-           AND s.ended_at IS NULL AND who.status = 'active'"
+           AND s.ended_at IS NULL AND who.status = 'active'",
+        has_second_factor = super::second_factor::has_second_factor("s.org_id", "s.principal_id"),
     ))
     .bind(org_id)
     .bind(principal_id)

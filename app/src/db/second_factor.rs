@@ -32,6 +32,16 @@ pub async fn totp_for_update(
     .await
 }
 
+/// SQL that is true when the principal (`org`, `principal`: SQL expressions) signs in
+/// with a second factor: a confirmed authenticator app, or a passkey.
+pub fn has_second_factor(org: &str, principal: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM console_totp t WHERE t.org_id = {org} AND t.principal_id = {principal} \
+            AND t.confirmed_at IS NOT NULL) \
+          OR EXISTS (SELECT 1 FROM console_passkeys k WHERE k.org_id = {org} AND k.principal_id = {principal}))"
+    )
+}
+
 /// Whether the principal signs in with a second factor: an authenticator app, or a
 /// passkey.
 pub async fn has_confirmed(
@@ -39,15 +49,11 @@ pub async fn has_confirmed(
     org_id: Uuid,
     principal_id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM console_totp WHERE org_id = $1 AND principal_id = $2 \
-           AND confirmed_at IS NOT NULL) \
-         OR EXISTS (SELECT 1 FROM console_passkeys WHERE org_id = $1 AND principal_id = $2)",
-    )
-    .bind(org_id)
-    .bind(principal_id)
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar(&format!("SELECT {}", has_second_factor("$1", "$2")))
+        .bind(org_id)
+        .bind(principal_id)
+        .fetch_one(db)
+        .await
 }
 
 /// A new, unconfirmed authenticator in place of an unconfirmed one.
