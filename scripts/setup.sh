@@ -63,8 +63,9 @@ fi
 
 if $want_test; then
   if [[ ! -x /usr/bin/chromium ]]; then apt_install chromium; fi
-  if [[ ! -d end2end/node_modules/@playwright/test ]]; then
-    log "Installing Playwright (without its browser download)"
+  # Playwright, and the OpenID provider the single sign-on tests start on loopback.
+  if [[ ! -d end2end/node_modules/@playwright/test || ! -d end2end/node_modules/oidc-provider ]]; then
+    log "Installing Playwright (without its browser download) and the test OpenID provider"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
   fi
 fi

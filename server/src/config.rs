@@ -24,6 +24,9 @@ pub struct Config {
     /// `GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE=true` lets webhooks go to private, loopback and
     /// link-local addresses (a receiver on the organisation's own network). Off by default.
     pub allow_private_webhooks: bool,
+    /// `GATEHOUSE_SIGN_ON_ALLOW_PRIVATE=true` lets an organisation's OpenID provider be on
+    /// a private, loopback or link-local address. Off by default.
+    pub allow_private_sign_on: bool,
     /// `GATEHOUSE_SECRET_KEY`: 32 bytes in base64, the key webhook secrets are sealed
     /// with. Without it, the key kept in `data_dir/secret.key` (made on first start).
     pub secret_key: Option<String>,
@@ -59,6 +62,8 @@ impl Config {
                 .unwrap_or(DEFAULT_REQUEST_EXPIRY_DAYS),
             allow_private_webhooks: non_empty("GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE")
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            allow_private_sign_on: non_empty("GATEHOUSE_SIGN_ON_ALLOW_PRIVATE")
+                .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
             secret_key: non_empty("GATEHOUSE_SECRET_KEY"),
             secret_key_previous: non_empty("GATEHOUSE_SECRET_KEY_PREVIOUS"),
         }
@@ -91,9 +96,11 @@ impl Config {
     }
 
     pub fn webhook_destinations(&self) -> rules::webhooks::Destinations {
-        rules::webhooks::Destinations {
-            allow_private: self.allow_private_webhooks,
-        }
+        rules::webhooks::Destinations::webhooks(self.allow_private_webhooks)
+    }
+
+    pub fn sign_on_destinations(&self) -> rules::webhooks::Destinations {
+        rules::webhooks::Destinations::sign_on(self.allow_private_sign_on)
     }
 
     /// People reach the console over https.
@@ -171,6 +178,7 @@ mod tests {
             public_url: public_url.map(str::to_string),
             request_expiry_days: DEFAULT_REQUEST_EXPIRY_DAYS,
             allow_private_webhooks: false,
+            allow_private_sign_on: false,
             secret_key: None,
             secret_key_previous: None,
         }

@@ -14,6 +14,7 @@ use app::model::AuditQuery;
 use app::service::consent::ProofFormat;
 use app::service::decisions::Decider;
 use app::service::secrets::SecretKeys;
+use app::service::sign_on::{Pending, SignOn, NOTICE_KEY, PENDING_KEY};
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{FromRef, MatchedPath, Path, Query, Request, State};
@@ -48,6 +49,9 @@ pub struct AppState {
     pub https: bool,
     /// Answers the decision API, from this instance's copy of each policy.
     pub decider: Decider,
+    /// Organisations' OpenID providers.
+    pub sign_on: SignOn,
+    pub secret_keys: SecretKeys,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,6 +73,12 @@ pub fn router(
         public_origin: config.public_url.clone(),
         https: config.is_https(),
         decider: Decider::cached(pool.clone()),
+        sign_on: SignOn::new(
+            config.public_url.as_deref(),
+            leptos_options_addr.port(),
+            config.sign_on_destinations(),
+        ),
+        secret_keys: secret_keys.clone(),
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
@@ -89,12 +99,14 @@ pub fn router(
             None
         }
     };
+    let sign_on = state.sign_on.clone();
     let context = move || {
         provide_context(ServerState {
             pool: pool.clone(),
             webhook_destinations,
             secret_keys: secret_keys.clone(),
             passkeys: passkeys.clone(),
+            sign_on: sign_on.clone(),
         })
     };
 
@@ -136,6 +148,8 @@ pub fn router(
             get(permission_holders),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/auth/sso/start", get(sign_on_start))
+        .route(app::service::sign_on::CALLBACK_PATH, get(sign_on_callback))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -154,6 +168,110 @@ pub fn router(
             security_headers,
         ))
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct SignOnStart {
+    provider: String,
+    next: Option<String>,
+}
+
+/// "Sign in with …": sends the person to the organisation's provider, keeping what the
+/// answer must match (state, nonce, PKCE verifier) in this session only.
+async fn sign_on_start(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<SignOnStart>,
+) -> Response {
+    let started = async {
+        let org_id = uuid::Uuid::parse_str(query.provider.trim()).map_err(|_| {
+            AppError::SignInRefused("Choose a provider from the sign-in page.".into())
+        })?;
+        let next = app::api::auth::safe_next(query.next.as_deref());
+        let (url, pending) = state
+            .sign_on
+            .start(&state.pool, &state.secret_keys, org_id, next)
+            .await?;
+        session.insert(PENDING_KEY, pending).await?;
+        Ok::<_, AppError>(url)
+    };
+    match started.await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(error) => back_to_sign_in(&session, error).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SignOnAnswer {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Where the provider sends the person back. The sign-in waiting in this session is
+/// taken (so an answer is used once), checked against the answer, and finished.
+async fn sign_on_callback(
+    State(state): State<AppState>,
+    session: Session,
+    parts: http::request::Parts,
+    Query(answer): Query<SignOnAnswer>,
+) -> Response {
+    let finished = async {
+        let Some(pending) = session.remove::<Pending>(PENDING_KEY).await? else {
+            return Err(AppError::SignInRefused(
+                "This sign-in was already finished, or was not started in this browser. Start again."
+                    .into(),
+            ));
+        };
+        if let Some(error) = answer.error.as_deref() {
+            let said = error
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_')
+                .then_some(error)
+                .filter(|e| e.len() <= 40)
+                .unwrap_or("an error");
+            return Err(AppError::SignInRefused(format!(
+                "The provider did not sign you in ({said}). Start again."
+            )));
+        }
+        let (Some(code), Some(answer_state)) = (answer.code.as_deref(), answer.state.as_deref())
+        else {
+            return Err(AppError::SignInRefused(
+                "The provider's answer is incomplete. Start again.".into(),
+            ));
+        };
+        let next = pending.next.clone();
+        let outcome = state
+            .sign_on
+            .finish(
+                &state.pool,
+                &state.secret_keys,
+                pending,
+                (code, answer_state),
+                &RequestOrigin::from_parts(&parts),
+            )
+            .await?;
+        app::api::auth::begin(&session, outcome, Some(&next)).await
+    };
+    match finished.await {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(error) => back_to_sign_in(&session, error).await,
+    }
+}
+
+/// Back to the sign-in page, which says once why the sign-in did not go through.
+async fn back_to_sign_in(session: &Session, error: AppError) -> Response {
+    let notice = match &error {
+        AppError::SignInRefused(message) => message.clone(),
+        other => {
+            tracing::error!(error = %other, "a sign-in through a provider failed");
+            "The sign-in could not be finished. Try again in a moment.".to_string()
+        }
+    };
+    if let Err(e) = session.insert(NOTICE_KEY, notice).await {
+        tracing::error!(error = %e, "the sign-in notice could not be kept");
+    }
+    Redirect::to("/login").into_response()
 }
 
 /// Server-function errors leave the framework as 500s; give each the status its
@@ -675,6 +793,7 @@ fn is_page(path: &str) -> bool {
     let last_segment = path.rsplit('/').next().unwrap_or("");
     !(path == "/login"
         || path == "/healthz"
+        || path.starts_with("/auth/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || last_segment.contains('.'))

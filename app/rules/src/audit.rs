@@ -54,6 +54,8 @@ audit_actions! {
     SecondFactorReset => "second_factor.reset", "principal";
     SecondFactorProved => "second_factor.proved", "principal";
     SecondFactorPolicyChanged => "organisation.second_factor_policy_changed", "organisation";
+    SignOnChanged => "organisation.sign_on_changed", "organisation";
+    IdentityLinked => "principal.identity_linked", "principal";
     ConsentRecorded => "consent.recorded", "data_subject";
     ConsentPurposeCreated => "consent_purpose.created", "consent_purpose";
     DecisionMade => "decision.made", "principal";

@@ -18,6 +18,7 @@ pub mod requests;
 pub mod role_matrix;
 pub mod second_factor;
 pub mod sign_in_throttle;
+pub mod sign_on;
 pub mod sod;
 pub mod validation;
 pub mod web_security;

@@ -141,6 +141,7 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     op("/api/auth/logout", Needs::SignedIn, ActsOn::Caller),
     op("/api/auth/passkey/challenge", Needs::Anyone, ActsOn::Caller),
     op("/api/auth/passkey", Needs::Anyone, ActsOn::Caller),
+    op("/api/auth/sign-on", Needs::Anyone, ActsOn::Caller),
     op("/api/security/state", Needs::SignedIn, ActsOn::Caller),
     op("/api/security/totp/start", Needs::SignedIn, ActsOn::Caller),
     op(
@@ -177,6 +178,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
     ),
     op(
         "/api/settings/second-factor",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/settings/sign-on",
         Needs::Permission(PrincipalsManage),
         ActsOn::Organisation,
     ),
@@ -636,6 +642,8 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         ActsOn::Caller,
     ),
     op("/healthz", Needs::Anyone, ActsOn::Caller),
+    op("/auth/sso/start", Needs::Anyone, ActsOn::Caller),
+    op("/auth/sso/callback", Needs::Anyone, ActsOn::Caller),
 ];
 
 /// The row of `path`, if there is one: a path without a row is refused.

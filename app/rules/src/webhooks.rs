@@ -39,16 +39,35 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Where deliveries may go. Private, loopback, link-local and other internal addresses
-/// are refused unless the organisation runs its receiver on its own network and says so
-/// (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Where requests to addresses chosen by users may go (webhook deliveries, an OpenID
+/// provider). Private, loopback, link-local and other internal addresses are refused
+/// unless the organisation runs the receiver on its own network and says so in the
+/// setting named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Destinations {
     pub allow_private: bool,
+    /// The setting that allows private addresses.
+    pub setting: &'static str,
 }
 
 impl Destinations {
-    /// Whether a delivery may be sent to `ip`; if not, why, in words an admin can act on.
+    /// Webhook deliveries (`GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE`).
+    pub const fn webhooks(allow_private: bool) -> Self {
+        Destinations {
+            allow_private,
+            setting: "GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE",
+        }
+    }
+
+    /// An organisation's OpenID provider (`GATEHOUSE_SIGN_ON_ALLOW_PRIVATE`).
+    pub const fn sign_on(allow_private: bool) -> Self {
+        Destinations {
+            allow_private,
+            setting: "GATEHOUSE_SIGN_ON_ALLOW_PRIVATE",
+        }
+    }
+
+    /// Whether a request may be sent to `ip`; if not, why, in words an admin can act on.
     pub fn check(self, ip: std::net::IpAddr) -> Result<(), String> {
         use std::net::IpAddr;
         let ip = match ip {
@@ -85,9 +104,9 @@ impl Destinations {
         };
         if internal && !self.allow_private {
             return Err(format!(
-                "{ip} is a private, loopback or link-local address; deliveries go to public \
-                 addresses only (set GATEHOUSE_WEBHOOKS_ALLOW_PRIVATE=true for a receiver on \
-                 your own network)."
+                "{ip} is a private, loopback or link-local address; only public addresses are \
+                 reached (set {}=true for one on your own network).",
+                self.setting
             ));
         }
         Ok(())
@@ -145,10 +164,8 @@ mod tests {
 
     #[test]
     fn internal_addresses_are_refused_unless_allowed() {
-        let strict = Destinations::default();
-        let open = Destinations {
-            allow_private: true,
-        };
+        let strict = Destinations::webhooks(false);
+        let open = Destinations::webhooks(true);
         for internal in [
             "127.0.0.1",
             "10.1.2.3",

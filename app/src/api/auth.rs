@@ -11,33 +11,55 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(guard::current_caller().await?.map(|c| c.to_current_user()))
 }
 
+/// What the sign-in page offers besides a password: each organisation's provider, and
+/// why the last sign-in through one failed (said once). Public like the page.
+#[server(endpoint = "auth/sign-on")]
+pub async fn sign_in_options() -> Result<crate::model::sign_on::SignInOptions, AppError> {
+    use crate::api::guard;
+    crate::service::sign_on::options(&guard::pool()?, &guard::session().await?).await
+}
+
 /// Public by necessity: the one way in. Throttled per email. A user with a second
 /// factor is not signed in yet: the session only remembers, for a few minutes, that
 /// their password was right, and `/login/code` asks for the code.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::api::guard;
-    use crate::caller::AWAITING_CODE_KEY;
-    use crate::service::sign_in::{sign_in, Outcome};
+    use crate::service::sign_in::sign_in;
 
     let pool = guard::pool()?;
     let session = guard::session().await?;
     let outcome = sign_in(&pool, &email, password, &guard::request_origin()).await?;
+    let to = begin(&session, outcome, next.as_deref()).await?;
+    leptos_axum::redirect(&to);
+    Ok(())
+}
+
+/// After a first factor (a password, or the organisation's provider): the console
+/// session opens, or the session remembers for a few minutes whose code `/login/code`
+/// asks for. Answers where to go next.
+#[cfg(feature = "ssr")]
+pub async fn begin(
+    session: &tower_sessions::Session,
+    outcome: crate::service::sign_in::Outcome,
+    next: Option<&str>,
+) -> Result<String, AppError> {
+    use crate::caller::AWAITING_CODE_KEY;
+    use crate::service::sign_in::Outcome;
     // A new session id at sign-in, so that an id planted before it is worthless.
     session.cycle_id().await?;
-    let next = safe_next(next.as_deref());
-    match outcome {
+    let next = safe_next(next);
+    Ok(match outcome {
         Outcome::SignedIn(signed_in) => {
-            start_console_session(&session, signed_in).await?;
-            leptos_axum::redirect(&next);
+            start_console_session(session, signed_in).await?;
+            next
         }
         Outcome::NeedsCode(awaiting) => {
             session.insert(AWAITING_CODE_KEY, awaiting).await?;
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-            leptos_axum::redirect(&format!("/login/code?{query}"));
+            format!("/login/code?{query}")
         }
-    }
-    Ok(())
+    })
 }
 
 /// The second step of a sign-in with a second factor: public like the first, and

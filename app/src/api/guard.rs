@@ -20,6 +20,8 @@ pub struct ServerState {
     pub secret_keys: crate::service::secrets::SecretKeys,
     /// The site passkeys belong to, unless this address cannot have them.
     pub passkeys: Option<std::sync::Arc<webauthn_rs::prelude::Webauthn>>,
+    /// Organisations' OpenID providers, as this instance knows them.
+    pub sign_on: crate::service::sign_on::SignOn,
 }
 
 pub fn pool() -> Result<PgPool, AppError> {
@@ -50,6 +52,12 @@ pub fn passkeys() -> Result<std::sync::Arc<webauthn_rs::prelude::Webauthn>, AppE
                 "Passkeys work only when the console is opened by its host name (for example localhost), not by an IP address.".into(),
             )
         })
+}
+
+pub fn sign_on() -> Result<crate::service::sign_on::SignOn, AppError> {
+    use_context::<ServerState>()
+        .map(|s| s.sign_on)
+        .ok_or_else(|| AppError::internal("server state is not in context"))
 }
 
 pub fn passkeys_offered() -> bool {

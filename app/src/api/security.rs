@@ -11,7 +11,13 @@ use webauthn_rs_proto::CreationChallengeResponse;
 pub async fn security_state() -> Result<SecondFactorState, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<SecurityState>().await?;
-    crate::service::second_factor::state(&guard::pool()?, &caller, guard::passkeys_offered()).await
+    let pool = guard::pool()?;
+    let mut state =
+        crate::service::second_factor::state(&pool, &caller, guard::passkeys_offered()).await?;
+    if crate::caller::admit(crate::service::sign_on::SETTINGS_PATH, Some(caller.clone())).is_ok() {
+        state.sign_on = Some(guard::sign_on()?.settings(&pool, caller.org_id).await?);
+    }
+    Ok(state)
 }
 
 /// A new authenticator secret, shown as a QR code; not in force until confirmed.
@@ -145,6 +151,18 @@ pub async fn set_second_factor_policy(
         &grace_days,
     )
     .await
+}
+
+/// The organisation's single sign-on: its OpenID provider, and whether passwords still
+/// sign in (after a recent second factor).
+#[server(endpoint = "settings/sign-on")]
+pub async fn set_sign_on(settings: crate::model::sign_on::SignOnForm) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<SetSignOn>().await?;
+    caller.step_up.check()?;
+    guard::sign_on()?
+        .save(&guard::pool()?, &guard::secret_keys()?, &caller, settings)
+        .await
 }
 
 #[server(endpoint = "security/recovery-codes")]

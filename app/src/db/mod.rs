@@ -25,6 +25,7 @@ pub mod reviews;
 pub mod roles;
 pub mod scope;
 pub mod second_factor;
+pub mod sign_on;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

@@ -13,6 +13,7 @@ pub mod requests;
 pub mod reviews;
 pub mod roles;
 pub mod second_factor;
+pub mod sign_on;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;

@@ -16,6 +16,8 @@ pub struct SecondFactorState {
     pub passkeys: Vec<PasskeyRow>,
     /// Whether this address offers passkeys (a host name, not a bare IP address).
     pub passkeys_offered: bool,
+    /// The organisation's single sign-on, for those who may change it.
+    pub sign_on: Option<crate::model::sign_on::SignOnSettings>,
 }
 
 /// One of the user's passkeys.

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::auth::sign_in_options;
 use crate::components::{FieldError, FormError};
 use crate::UserSession;
 
@@ -35,7 +36,40 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 <PasskeySignIn label="Use a passkey" />
+                <ProviderSignIn />
         </LoginCard>
+    }
+}
+
+/// "Sign in with …" for each organisation's provider, and why the last sign-in through
+/// one did not go through. Rendered with the page, so that it works without scripts.
+#[component]
+fn ProviderSignIn() -> impl IntoView {
+    let query = use_query_map();
+    let options = Resource::new_blocking(|| (), |_| sign_in_options());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let options = options.await.unwrap_or_default();
+                let next = query.read_untracked().get("next").unwrap_or_default();
+                let links = options
+                    .providers
+                    .into_iter()
+                    .map(|p| {
+                        let href = format!(
+                            "/auth/sso/start?{}",
+                            serde_urlencoded::to_string([("provider", p.id.to_string()), ("next", next.clone())])
+                                .unwrap_or_default()
+                        );
+                        view! { <a class="btn" rel="external" href=href>"Sign in with " {p.name}</a> }
+                    })
+                    .collect_view();
+                view! {
+                    {options.notice.map(|n| view! { <div class="notice notice-error" role="alert">{n}</div> })}
+                    <div class="provider-sign-in">{links}</div>
+                }
+            })}
+        </Suspense>
     }
 }
 

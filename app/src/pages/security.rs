@@ -6,13 +6,14 @@ use leptos_meta::Title;
 
 use crate::api::security::{
     add_passkey, passkey_challenge, security_state, ConfirmAuthenticator, RemoveAuthenticator,
-    RemovePasskey, RenewRecoveryCodes, SetSecondFactorPolicy, StartAuthenticator,
+    RemovePasskey, RenewRecoveryCodes, SetSecondFactorPolicy, SetSignOn, StartAuthenticator,
 };
 use crate::components::{
     format_time, make_passkey, settled, CodeField, ErrorNotice, FieldError, FormError, StepUp,
 };
 use crate::error::AppError;
 use crate::model::second_factor::{Enrolment, PasskeyRow, SecondFactorPolicy};
+use crate::model::sign_on::SignOnSettings;
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -21,6 +22,7 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemoveAuthenticator>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let policy = ServerAction::<SetSecondFactorPolicy>::new();
+    let sign_on = ServerAction::<SetSignOn>::new();
     let passkeys = PasskeyActions {
         add: Action::new_local(|name: &String| {
             let name = name.clone();
@@ -35,6 +37,7 @@ pub fn SecurityPage() -> impl IntoView {
         settled(confirm),
         settled(remove),
         settled(policy),
+        settled(sign_on),
         settled(passkeys.add),
         settled(passkeys.remove),
     ];
@@ -101,7 +104,8 @@ pub fn SecurityPage() -> impl IntoView {
                         }.into_any(),
                         };
                         let keys = view! { <PasskeysCard passkeys=s.passkeys.clone() offered=s.passkeys_offered actions=passkeys /> };
-                        view! { {mine} {keys} {rules} }.into_any()
+                        let provider = s.sign_on.clone().map(|settings| view! { <SignOnCard settings action=sign_on /> });
+                        view! { {mine} {keys} {rules} {provider} }.into_any()
                     }
                 }
             })}
@@ -233,6 +237,89 @@ fn PolicyCard(
             <p>{required} " Holders without one have until " {format_time(policy.grace_until)}
                 " to set one up; after that they can only do that, and sign out."</p>
             {form}
+        </section>
+    }
+}
+
+/// The organisation's single sign-on: its OpenID provider, and whether passwords still
+/// sign in. Shown to those who may change it.
+#[component]
+fn SignOnCard(settings: SignOnSettings, action: ServerAction<SetSignOn>) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let saved = Signal::derive(move || action.value().get().is_some_and(|r| r.is_ok()));
+    let provider = settings.provider.clone();
+    let value = move |f: fn(&crate::model::sign_on::ProviderSettings) -> String| {
+        provider.as_ref().map(f).unwrap_or_default()
+    };
+    let summary = match &settings.provider {
+        Some(p) => format!(
+            "People of {} sign in with {} ({}).",
+            p.allowed_domains.join(", "),
+            p.name,
+            p.issuer
+        ),
+        None => "Not set up: everyone signs in with a password.".to_string(),
+    };
+    let passwords = if settings.password_sign_in {
+        "Passwords and passkeys also sign in.".to_string()
+    } else {
+        format!(
+            "Passwords are off: only {} signs in without the provider.",
+            settings.break_glass.clone().unwrap_or_default()
+        )
+    };
+    let configured = settings.provider.is_some();
+    view! {
+        <section class="card" aria-labelledby="sign-on">
+            <h2 id="sign-on">"Single sign-on"</h2>
+            <p data-testid="sign-on-summary">{summary} " " {passwords}</p>
+            <p class="small">"Register Gatehouse with the provider as a web application using the authorization code flow, with this redirect URI: "
+                <code data-testid="redirect-uri">{settings.redirect_uri.clone()}</code></p>
+            <ActionForm action attr:class="form">
+                <div class="field">
+                    <label for="sso-name">"Provider's name, on the sign-in button"</label>
+                    <input id="sso-name" name="settings[name]" required maxlength="60" placeholder="Acme Okta" value=value(|p| p.name.clone()) />
+                    <FieldError error field="name" />
+                </div>
+                <div class="field">
+                    <label for="sso-issuer">"Issuer"</label>
+                    <input id="sso-issuer" name="settings[issuer]" type="url" required placeholder="https://login.example.com" value=value(|p| p.issuer.clone()) />
+                    <FieldError error field="issuer" />
+                </div>
+                <div class="field">
+                    <label for="sso-client-id">"Client id"</label>
+                    <input id="sso-client-id" name="settings[client_id]" required value=value(|p| p.client_id.clone()) />
+                    <FieldError error field="client_id" />
+                </div>
+                <div class="field">
+                    <label for="sso-client-secret">{if configured { "Client secret (leave empty to keep the one stored)" } else { "Client secret" }}</label>
+                    <input id="sso-client-secret" name="settings[client_secret]" type="password" autocomplete="off" required=!configured />
+                    <FieldError error field="client_secret" />
+                </div>
+                <div class="field">
+                    <label for="sso-domains">"Email domains it signs in (separated by commas)"</label>
+                    <input id="sso-domains" name="settings[allowed_domains]" required placeholder="example.com" value=value(|p| p.allowed_domains.join(", ")) />
+                    <FieldError error field="allowed_domains" />
+                </div>
+                <label class="check" for="sso-create">
+                    <input type="checkbox" id="sso-create" name="settings[create_unknown]" value="on"
+                        checked=settings.provider.as_ref().is_some_and(|p| p.create_unknown) />
+                    "Create a console user (with no console role) for someone the provider signs in who has no account yet"
+                </label>
+                <label class="check" for="sso-passwords">
+                    <input type="checkbox" id="sso-passwords" name="settings[password_sign_in]" value="on" checked=settings.password_sign_in />
+                    "Passwords and passkeys also sign in"
+                </label>
+                <div class="field">
+                    <label for="sso-break-glass">"Break-glass admin: keeps a password when the others may not (email)"</label>
+                    <input id="sso-break-glass" name="settings[break_glass]" type="email" value=settings.break_glass.clone().unwrap_or_default() />
+                    <FieldError error field="break_glass" />
+                </div>
+                <button type="submit" class="btn btn-primary">"Save single sign-on"</button>
+            </ActionForm>
+            <FormError error />
+            <StepUp action />
+            {move || saved.get().then(|| view! { <p class="notice notice-ok" role="status">"Single sign-on saved."</p> })}
         </section>
     }
 }

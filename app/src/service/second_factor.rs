@@ -154,6 +154,7 @@ pub async fn state(
         },
         passkeys: crate::service::passkeys::list(pool, caller).await?,
         passkeys_offered,
+        sign_on: None,
     })
 }
 

@@ -36,7 +36,7 @@ pub struct AwaitingCode {
     pub principal_id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub password_at: chrono::DateTime<Utc>,
+    pub first_factor_at: chrono::DateTime<Utc>,
 }
 
 /// Where a right password leads.
@@ -111,16 +111,6 @@ pub async fn sign_in(
             for (_, key) in kept {
                 db::auth::take_back_failure(&mut tx, &key).await?;
             }
-            if db::second_factor::has_confirmed(&mut *tx, c.org_id, c.principal_id).await? {
-                tx.commit().await?;
-                return Ok(Outcome::NeedsCode(AwaitingCode {
-                    org_id: c.org_id,
-                    principal_id: c.principal_id,
-                    email: email.as_str().to_string(),
-                    display_name: c.display_name,
-                    password_at: now,
-                }));
-            }
             let actor = actor_for(
                 c.org_id,
                 c.principal_id,
@@ -128,6 +118,20 @@ pub async fn sign_in(
                 email.as_str(),
                 origin,
             );
+            if let Err(refused) = local_sign_in_allowed(&mut tx, &actor, email.as_str()).await? {
+                tx.commit().await?;
+                return Err(refused);
+            }
+            if db::second_factor::has_confirmed(&mut *tx, c.org_id, c.principal_id).await? {
+                tx.commit().await?;
+                return Ok(Outcome::NeedsCode(AwaitingCode {
+                    org_id: c.org_id,
+                    principal_id: c.principal_id,
+                    email: email.as_str().to_string(),
+                    display_name: c.display_name,
+                    first_factor_at: now,
+                }));
+            }
             let signed_in = open_session(&mut tx, &actor, email.as_str(), None).await?;
             tx.commit().await?;
             Ok(Outcome::SignedIn(signed_in))
@@ -168,7 +172,7 @@ pub async fn finish_with_code(
     code: &str,
     origin: &RequestOrigin,
 ) -> Result<SignedIn, AppError> {
-    if Utc::now() - awaiting.password_at > SECOND_FACTOR_WITHIN {
+    if Utc::now() - awaiting.first_factor_at > SECOND_FACTOR_WITHIN {
         return Err(AppError::SignInRefused(
             "That took too long. Sign in again with your password.".into(),
         ));
@@ -251,6 +255,13 @@ pub async fn finish_with_passkey(
         &email,
         origin,
     );
+    // A passkey alone is a sign-in without the provider, like a password.
+    if awaiting.is_none() {
+        if let Err(refused) = local_sign_in_allowed(&mut tx, &actor, &email).await? {
+            tx.commit().await?;
+            return Err(refused);
+        }
+    }
     let signed_in = open_session(
         &mut tx,
         &actor,
@@ -260,6 +271,178 @@ pub async fn finish_with_passkey(
     .await?;
     tx.commit().await?;
     Ok(signed_in)
+}
+
+/// Whether the actor may sign in without the organisation's provider: once passwords
+/// are switched off, only its break-glass admin may. A refusal is on the trail.
+async fn local_sign_in_allowed(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    email: &str,
+) -> Result<Result<(), AppError>, AppError> {
+    let principal_id = actor.principal_id.unwrap_or_default();
+    let local = db::sign_on::local_sign_in(&mut **tx, actor.org_id).await?;
+    if rules::sign_on::local_sign_in(
+        local.password_sign_in,
+        local.break_glass_principal,
+        principal_id,
+    ) {
+        return Ok(Ok(()));
+    }
+    db::audit::record(
+        tx,
+        actor,
+        Change::on(AuditAction::SignInFailed, principal_id, email.to_string())
+            .because("password sign-in is off for the organisation".to_string()),
+    )
+    .await?;
+    Ok(Err(AppError::SignInRefused(
+        "Your organisation signs in through its single sign-on provider: use the button below."
+            .into(),
+    )))
+}
+
+/// Who an organisation's provider says is signing in (its ID token checked).
+#[derive(Debug, Clone)]
+pub struct ProvidedIdentity {
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+/// Signs in the console user a provider's ID token names: the one already linked to
+/// that provider account, else the one whose email the provider has verified (in an
+/// allowed domain), linked from now on; else, if the organisation allows it, a new
+/// console user with no console role. A user with a second factor is then asked for it.
+pub async fn finish_with_provider(
+    pool: &PgPool,
+    provider: &db::sign_on::Provider,
+    identity: ProvidedIdentity,
+    origin: &RequestOrigin,
+) -> Result<Outcome, AppError> {
+    let refuse = |message: String| Err(AppError::SignInRefused(message));
+    let org_id = provider.org_id;
+    let account = (provider.issuer.as_str(), identity.subject.as_str());
+    let mut tx = pool.begin().await?;
+    let user = match db::sign_on::linked(&mut tx, org_id, account).await? {
+        Some(principal_id) => db::sign_on::console_user(&mut *tx, org_id, principal_id).await?,
+        None => {
+            let Some(email) = identity.email.filter(|_| identity.email_verified) else {
+                return refuse(format!(
+                    "{} has not verified the email address of your account, so it cannot sign you in to Gatehouse.",
+                    provider.name
+                ));
+            };
+            if !rules::sign_on::domain_allowed(&email, &provider.allowed_domains) {
+                return refuse(format!(
+                    "{email} is not in a domain {} may sign in to Gatehouse for.",
+                    provider.name
+                ));
+            }
+            let user = match db::sign_on::console_user_by_email(&mut tx, org_id, &email).await? {
+                Some(user) => user,
+                None if provider.create_unknown => {
+                    create_console_user(&mut tx, provider, &email, identity.name.as_deref(), origin)
+                        .await?
+                }
+                None => {
+                    return refuse(format!(
+                        "No Gatehouse account matches {email}. Ask your administrator to add you."
+                    ))
+                }
+            };
+            if !db::sign_on::link(&mut tx, org_id, account, user.principal_id).await? {
+                return refuse(format!(
+                    "Your Gatehouse account is linked to another account at {}.",
+                    provider.name
+                ));
+            }
+            db::audit::record(
+                &mut tx,
+                &actor_for(org_id, user.principal_id, &user.display_name, &user.email, origin),
+                Change::on(AuditAction::IdentityLinked, user.principal_id, user.email.clone())
+                    .after(json!({ "provider": provider.name, "issuer": provider.issuer, "subject": identity.subject })),
+            )
+            .await?;
+            Some(user)
+        }
+    };
+    let Some(user) = user.filter(|u| u.active) else {
+        return refuse("That account is not active in Gatehouse.".into());
+    };
+    if db::second_factor::has_confirmed(&mut *tx, org_id, user.principal_id).await? {
+        tx.commit().await?;
+        return Ok(Outcome::NeedsCode(AwaitingCode {
+            org_id,
+            principal_id: user.principal_id,
+            email: user.email,
+            display_name: user.display_name,
+            first_factor_at: Utc::now(),
+        }));
+    }
+    let actor = actor_for(
+        org_id,
+        user.principal_id,
+        &user.display_name,
+        &user.email,
+        origin,
+    );
+    let signed_in = open_session(&mut tx, &actor, &user.email, None).await?;
+    tx.commit().await?;
+    Ok(Outcome::SignedIn(signed_in))
+}
+
+/// A console user made at their first sign-in through the provider (when the
+/// organisation allows it): a person with no console role, whose password no one knows.
+async fn create_console_user(
+    tx: &mut db::Tx<'_>,
+    provider: &db::sign_on::Provider,
+    email: &str,
+    name: Option<&str>,
+    origin: &RequestOrigin,
+) -> Result<db::sign_on::ConsoleUser, AppError> {
+    if db::auth::email_taken(tx, provider.org_id, email).await? {
+        return Err(AppError::SignInRefused(format!(
+            "{email} belongs to someone in Gatehouse who does not sign in to the console. Ask your administrator."
+        )));
+    }
+    let display_name = name
+        .map(|n| n.chars().take(120).collect::<String>())
+        .filter(|n| !n.chars().any(char::is_control))
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
+    let unknown = rules::validation::NewPassword::parse(
+        "password",
+        &format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+    )?;
+    let hash = crate::service::passwords::hash(&unknown).await?;
+    let principal_id =
+        db::auth::insert_console_user(tx, provider.org_id, (&display_name, email), "", &hash)
+            .await?;
+    let actor = Actor {
+        org_id: provider.org_id,
+        principal_id: None,
+        label: format!("{} (single sign-on)", provider.name),
+        source_ip: origin.ip.clone(),
+        user_agent: origin.user_agent.clone(),
+    };
+    db::audit::record(
+        tx,
+        &actor,
+        Change::on(
+            AuditAction::PrincipalCreated,
+            principal_id,
+            display_name.clone(),
+        )
+        .after(json!({ "email": email, "kind": "human", "console": true, "via": provider.name })),
+    )
+    .await?;
+    Ok(db::sign_on::ConsoleUser {
+        principal_id,
+        display_name,
+        email: email.to_string(),
+        active: true,
+    })
 }
 
 /// A console session for the actor, with its sign-in on the trail.

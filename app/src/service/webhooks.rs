@@ -13,6 +13,7 @@ use crate::db::audit::{Actor, Change};
 use crate::db::webhooks::Due;
 use crate::error::AppError;
 use crate::model::webhooks::{CreatedWebhook, WebhooksOverview};
+use crate::service::outbound::{self, check_destination};
 use crate::service::secrets::SecretKeys;
 use rules::audit::AuditAction;
 use rules::webhooks::{
@@ -128,58 +129,13 @@ pub async fn retry(pool: &PgPool, actor: &Actor, delivery: Uuid) -> Result<(), A
     Ok(())
 }
 
-/// Resolves an endpoint's address and checks every address it has; answers why not.
-pub async fn check_destination(url: &str, destinations: Destinations) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| "The address cannot be read.".to_string())?;
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| "The address has no host name.".to_string())?;
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    let addresses: Vec<std::net::IpAddr> = match literal.parse() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| format!("{host} could not be resolved to an address."))?
-            .map(|a| a.ip())
-            .collect(),
-    };
-    if addresses.is_empty() {
-        return Err(format!("{host} could not be resolved to an address."));
-    }
-    addresses
-        .into_iter()
-        .try_for_each(|ip| destinations.check(ip))
-}
-
-/// Resolves names for deliveries and refuses any that leads to an address deliveries
-/// may not go to, at the moment of connecting (so a name cannot change its answer
-/// between the check and the delivery).
-struct CheckedResolver(Destinations);
-
-impl reqwest::dns::Resolve for CheckedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let destinations = self.0;
-        Box::pin(async move {
-            let addresses: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            for address in &addresses {
-                destinations.check(address.ip())?;
-            }
-            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 /// The HTTP client deliveries are sent with: no redirects, only to `destinations`.
 pub fn client(destinations: Destinations) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(std::sync::Arc::new(CheckedResolver(destinations)))
-        .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+    outbound::client(
+        destinations,
+        DELIVERY_TIMEOUT,
+        concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")),
+    )
 }
 
 /// Seals every webhook secret that is stored plain or under a previous key with the

@@ -28,5 +28,6 @@ mod scheduled;
 mod second_factor;
 mod security;
 mod sign_in;
+mod sign_on;
 mod sod;
 mod webhooks;

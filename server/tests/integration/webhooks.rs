@@ -59,9 +59,7 @@ async fn spawn_for_local_receiver(pool: sqlx::PgPool) -> TestApp {
     app
 }
 
-const LOCAL: Destinations = Destinations {
-    allow_private: true,
-};
+const LOCAL: Destinations = Destinations::webhooks(true);
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).unwrap().to_str().unwrap()
@@ -267,7 +265,7 @@ async fn internal_addresses_are_refused_when_made_and_when_sent(pool: sqlx::PgPo
     assert_eq!(status, 200, "{made}");
     let me = crate::requests::principal(&app, "member@northwind.example").await;
     ask(&app, &member, me, role(&app, false).await, acme(&app).await).await;
-    let strict = Destinations::default();
+    let strict = Destinations::webhooks(false);
     let client = app::service::webhooks::client(strict);
     let round = app::service::webhooks::deliver_due(
         &app.pool,
