@@ -76,9 +76,22 @@ impl FromServerFnError for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+tokio::task_local! {
+    /// The id of the request being answered (set by the server around each request).
+    pub static REQUEST_ID: String;
+}
+
 impl AppError {
-    /// Logs the cause (on the server) and returns an error that carries only a reference.
+    /// Logs the cause (on the server) and returns an error that carries only a reference:
+    /// the id of the request being answered, which its log lines and its `X-Request-Id`
+    /// header also carry.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
+        #[cfg(feature = "ssr")]
+        let reference = REQUEST_ID
+            .try_with(String::clone)
+            .unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string()[..12].to_string());
+        #[cfg(not(feature = "ssr"))]
         let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
         tracing::error!(%reference, error = %cause, "internal error");
         AppError::Internal { reference }

@@ -27,6 +27,9 @@ pub struct Config {
     /// `GATEHOUSE_SIGN_ON_ALLOW_PRIVATE=true` lets an organisation's OpenID provider be on
     /// a private, loopback or link-local address. Off by default.
     pub allow_private_sign_on: bool,
+    /// `GATEHOUSE_METRICS_TOKEN`: the bearer token `/metrics` answers to (at least 16
+    /// characters); without it there is no `/metrics`.
+    pub metrics_token: Option<String>,
     /// `GATEHOUSE_SECRET_KEY`: 32 bytes in base64, the key webhook secrets are sealed
     /// with. Without it, the key kept in `data_dir/secret.key` (made on first start).
     pub secret_key: Option<String>,
@@ -64,6 +67,14 @@ impl Config {
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
             allow_private_sign_on: non_empty("GATEHOUSE_SIGN_ON_ALLOW_PRIVATE")
                 .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
+            metrics_token: non_empty("GATEHOUSE_METRICS_TOKEN").and_then(|t| {
+                let t = t.trim().to_string();
+                if t.len() < 16 {
+                    tracing::warn!("GATEHOUSE_METRICS_TOKEN has fewer than 16 characters; /metrics stays off");
+                    return None;
+                }
+                Some(t)
+            }),
             secret_key: non_empty("GATEHOUSE_SECRET_KEY"),
             secret_key_previous: non_empty("GATEHOUSE_SECRET_KEY_PREVIOUS"),
         }
@@ -179,6 +190,7 @@ mod tests {
             request_expiry_days: DEFAULT_REQUEST_EXPIRY_DAYS,
             allow_private_webhooks: false,
             allow_private_sign_on: false,
+            metrics_token: None,
             secret_key: None,
             secret_key_previous: None,
         }

@@ -52,6 +52,8 @@ pub struct AppState {
     /// Organisations' OpenID providers.
     pub sign_on: SignOn,
     pub secret_keys: SecretKeys,
+    /// The bearer token `/metrics` answers to; none: no `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -79,7 +81,9 @@ pub fn router(
             config.sign_on_destinations(),
         ),
         secret_keys: secret_keys.clone(),
+        metrics_token: config.metrics_token.clone(),
     };
+    crate::observe::recorder();
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -148,6 +152,8 @@ pub fn router(
             get(permission_holders),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(crate::observe::ready))
+        .route("/metrics", get(crate::observe::metrics))
         .route("/auth/sso/start", get(sign_on_start))
         .route(app::service::sign_on::CALLBACK_PATH, get(sign_on_callback))
         .leptos_routes_with_context(&state, generate_route_list(App), context, {
@@ -167,6 +173,7 @@ pub fn router(
             state.clone(),
             security_headers,
         ))
+        .layer(middleware::from_fn(crate::observe::requests))
         .with_state(state)
 }
 
@@ -696,10 +703,8 @@ async fn ingest_activity(State(state): State<AppState>, request: Request) -> Res
         Ok(batch) => batch,
         Err(refused) => return refused,
     };
-    match app::service::activity::ingest(&state.pool, caller, &body).await {
-        Ok(report) => axum::Json(report).into_response(),
-        Err(e) => api_error_from(e),
-    }
+    let answered = app::service::activity::ingest(&state.pool, caller, &body).await;
+    ingested("activity", answered)
 }
 
 /// `POST /api/v1/consent-events`, authenticated the same way: a batch of consent events,
@@ -709,10 +714,8 @@ async fn ingest_consent(State(state): State<AppState>, request: Request) -> Resp
         Ok(batch) => batch,
         Err(refused) => return refused,
     };
-    match app::service::consent::ingest(&state.pool, caller, &body).await {
-        Ok(report) => axum::Json(report).into_response(),
-        Err(e) => api_error_from(e),
-    }
+    let answered = app::service::consent::ingest(&state.pool, caller, &body).await;
+    ingested("consent", answered)
 }
 
 /// `POST /api/v1/decisions`, authenticated the same way: up to 1,000 checks, each
@@ -723,8 +726,47 @@ async fn decide(State(state): State<AppState>, request: Request) -> Response {
         Err(refused) => return refused,
     };
     match state.decider.decide_batch(caller, &body).await {
-        Ok(answer) => axum::Json(answer).into_response(),
-        Err(e) => api_error_from(e),
+        Ok(answer) => {
+            use app::service::decisions::Answer;
+            for decision in &answer.decisions {
+                let outcome = match decision {
+                    Answer::Decided { allowed: true, .. } => "allowed",
+                    Answer::Decided { allowed: false, .. } => "denied",
+                    Answer::Refused { .. } => "refused",
+                };
+                metrics::counter!("gatehouse_decisions_total", "outcome" => outcome).increment(1);
+            }
+            axum::Json(answer).into_response()
+        }
+        Err(e) => {
+            metrics::counter!("gatehouse_decision_batches_refused_total").increment(1);
+            api_error_from(e)
+        }
+    }
+}
+
+/// Answers an ingestion batch, counting its events by outcome (and refused batches).
+fn ingested(
+    kind: &'static str,
+    answered: Result<rules::activity::BatchReport, AppError>,
+) -> Response {
+    match answered {
+        Ok(report) => {
+            for (outcome, count) in [
+                ("recorded", report.recorded),
+                ("duplicate", report.duplicates),
+                ("rejected", report.rejected),
+            ] {
+                metrics::counter!("gatehouse_ingested_events_total", "kind" => kind, "outcome" => outcome)
+                    .increment(count as u64);
+            }
+            axum::Json(report).into_response()
+        }
+        Err(e) => {
+            metrics::counter!("gatehouse_ingest_batches_refused_total", "kind" => kind)
+                .increment(1);
+            api_error_from(e)
+        }
     }
 }
 
@@ -793,6 +835,8 @@ fn is_page(path: &str) -> bool {
     let last_segment = path.rsplit('/').next().unwrap_or("");
     !(path == "/login"
         || path == "/healthz"
+        || path == "/readyz"
+        || path == "/metrics"
         || path.starts_with("/auth/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")

@@ -54,7 +54,10 @@ async fn sealing_rounds(pool: PgPool, keys: SecretKeys) {
         } else {
             audit_chain::RECENT
         };
-        if let Err(e) = audit_chain::seal_everyone(&pool, look_back).await {
+        let started = std::time::Instant::now();
+        let sealed = audit_chain::seal_everyone(&pool, look_back).await;
+        ran("audit_sealing", started, sealed.is_ok());
+        if let Err(e) = sealed {
             tracing::warn!(error = %e, "sealing the audit trail failed; trying again shortly");
             continue;
         }
@@ -76,7 +79,10 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match expiry::run(&pool, Utc::now(), request_max_age).await {
+        let started = std::time::Instant::now();
+        let round = expiry::run(&pool, Utc::now(), request_max_age).await;
+        ran("expiry", started, round.is_ok());
+        match round {
             Ok(round) if round != expiry::ExpiryRound::default() => tracing::info!(
                 grants_expired = round.grants_expired,
                 requests_expired = round.requests_expired,
@@ -99,15 +105,27 @@ async fn delivery_rounds(
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match webhooks::deliver_due(
+        let started = std::time::Instant::now();
+        let round = webhooks::deliver_due(
             &pool,
             &client,
             (destinations, &keys),
             Utc::now(),
             DELIVERIES_PER_ROUND,
         )
-        .await
-        {
+        .await;
+        ran("webhook_deliveries", started, round.is_ok());
+        if let Ok(round) = &round {
+            for (result, count) in [
+                ("delivered", round.delivered),
+                ("failed", round.failed_attempts),
+                ("given_up", round.given_up),
+            ] {
+                metrics::counter!("gatehouse_webhook_deliveries_total", "result" => result)
+                    .increment(count as u64);
+            }
+        }
+        match round {
             Ok(round) if round != webhooks::DeliveryRound::default() => tracing::info!(
                 delivered = round.delivered,
                 failed = round.failed_attempts,
@@ -125,10 +143,21 @@ async fn snapshot_rounds(pool: PgPool) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match dashboard::take_snapshots(&pool, Utc::now()).await {
+        let started = std::time::Instant::now();
+        let taken = dashboard::take_snapshots(&pool, Utc::now()).await;
+        ran("snapshots", started, taken.is_ok());
+        match taken {
             Ok(0) => {}
             Ok(taken) => tracing::info!(organisations = taken, "daily snapshots taken"),
             Err(e) => tracing::warn!(error = %e, "daily snapshots failed; trying again next hour"),
         }
     }
+}
+
+/// Counts and times one round of a job.
+fn ran(job: &'static str, started: std::time::Instant, ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    metrics::counter!("gatehouse_job_runs_total", "job" => job, "result" => result).increment(1);
+    metrics::histogram!("gatehouse_job_duration_seconds", "job" => job)
+        .record(started.elapsed().as_secs_f64());
 }

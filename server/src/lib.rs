@@ -7,6 +7,7 @@ pub mod demo;
 pub mod embedded_pg;
 pub mod http;
 pub mod jobs;
+pub mod observe;
 
 /// The decision copy of a large organisation is millions of small allocations that live
 /// for minutes beside the short-lived ones of each request; mimalloc keeps both fast

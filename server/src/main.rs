@@ -86,13 +86,21 @@ enum DatabaseAction {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    // `GATEHOUSE_LOG_FORMAT=json`: one JSON object per line, with the request's id.
+    if std::env::var("GATEHOUSE_LOG_FORMAT").is_ok_and(|f| f.trim() == "json") {
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.init();
+    }
     if let Err(e) = run(Cli::parse()).await {
         eprintln!("gatehouse: {e:#}");
         std::process::exit(1);

@@ -17,6 +17,9 @@ pub enum Needs {
     Permission(ConsolePermission),
     /// A token of the organisation (`/api/v1`), of the kinds given.
     Token(Tokens),
+    /// The deployment's operator: the metrics token from the server's settings, never a
+    /// session or an organisation's token.
+    Operator,
 }
 
 /// Which tokens an `/api/v1` endpoint takes.
@@ -642,6 +645,8 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         ActsOn::Caller,
     ),
     op("/healthz", Needs::Anyone, ActsOn::Caller),
+    op("/readyz", Needs::Anyone, ActsOn::Caller),
+    op("/metrics", Needs::Operator, ActsOn::Caller),
     op("/auth/sso/start", Needs::Anyone, ActsOn::Caller),
     op("/auth/sso/callback", Needs::Anyone, ActsOn::Caller),
 ];
@@ -662,7 +667,7 @@ impl Needs {
             Needs::Anyone => true,
             Needs::SignedIn => signed_in,
             Needs::Permission(p) => signed_in && permissions.contains(&p),
-            Needs::Token(_) => false,
+            Needs::Token(_) | Needs::Operator => false,
         }
     }
 }

@@ -23,6 +23,12 @@ pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), 
 /// for a year.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
+/// Whether two secrets are equal, taking the same time wherever they differ (so that
+/// the time of a refusal does not tell how much of a guess was right).
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +40,13 @@ mod tests {
         assert!(!policy.contains("script-src 'unsafe-inline'"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(NON_PAGE_POLICY.starts_with("default-src 'none'"));
+    }
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_is() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"abcd"));
+        assert!(same_secret(b"", b""));
     }
 }

@@ -32,6 +32,13 @@ pub mod webhooks;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
 
+/// The newest migration applied to the database, if any.
+pub async fn applied_migration(pool: &sqlx::PgPool) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+}
+
 /// One permission reached through one grant, as the queries select it.
 #[derive(Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct GrantedRow {

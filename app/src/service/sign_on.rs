@@ -256,7 +256,7 @@ impl SignOn {
         (code, state): (&str, &str),
         origin: &RequestOrigin,
     ) -> Result<Outcome, AppError> {
-        if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
+        if !rules::web_security::same_secret(state.as_bytes(), pending.state.as_bytes()) {
             return Err(refused(
                 "This answer does not belong to the sign-in started here. Start again.",
             ));
@@ -508,8 +508,4 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

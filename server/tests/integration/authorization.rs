@@ -281,7 +281,7 @@ fn session_operations() -> impl Iterator<Item = &'static Operation> {
     SERVER_FUNCTIONS.iter().chain(
         HTTP_ENDPOINTS
             .iter()
-            .filter(|o| !matches!(o.needs, Needs::Anyone | Needs::Token(_))),
+            .filter(|o| !matches!(o.needs, Needs::Anyone | Needs::Token(_) | Needs::Operator)),
     )
 }
 

@@ -36,6 +36,7 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
         request_expiry_days: gatehouse_server::config::DEFAULT_REQUEST_EXPIRY_DAYS,
         allow_private_webhooks: false,
         allow_private_sign_on: false,
+        metrics_token: None,
         secret_key: Some(SecretKeys::generate_base64()),
         secret_key_previous: None,
     };

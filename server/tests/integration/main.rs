@@ -17,6 +17,7 @@ mod fields;
 mod grants;
 mod hygiene;
 mod malformed;
+mod observability;
 mod passkeys;
 mod principal_admin;
 mod principals;
