@@ -26,6 +26,8 @@ pub enum AppError {
     SignInRefused(String),
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
+    #[error("The database is not answering just now. Try again in a moment.")]
+    Unavailable,
     #[error("Something went wrong on our side. If it happens again, quote reference {reference}.")]
     Internal { reference: String },
 }
@@ -55,6 +57,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Invalid { .. } => 422,
             AppError::BadRequest(_) => 400,
+            AppError::Unavailable => 503,
             AppError::Internal { .. } => 500,
         }
     }
@@ -100,8 +103,28 @@ impl AppError {
 
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
+    /// The database being away (no connection, or shutting down) is said as such, with
+    /// 503; anything else is an internal error.
     fn from(e: sqlx::Error) -> Self {
-        AppError::internal(e)
+        let away = match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // Connection exceptions (08…) and operator intervention (57P…: shutdown,
+            // cannot connect now).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        };
+        if away {
+            tracing::warn!(error = %e, "the database is not answering");
+            AppError::Unavailable
+        } else {
+            AppError::internal(e)
+        }
     }
 }
 

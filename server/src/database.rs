@@ -100,7 +100,7 @@ pub async fn runtime_pool(options: PgConnectOptions, set_role: bool) -> anyhow::
     ]);
     let pool = PgPoolOptions::new()
         .max_connections(20)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if set_role {

@@ -54,6 +54,8 @@ pub struct AppState {
     pub secret_keys: SecretKeys,
     /// The bearer token `/metrics` answers to; none: no `/metrics`.
     pub metrics_token: Option<String>,
+    /// Whether the database answers.
+    pub database: crate::observe::DatabaseWatch,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -82,6 +84,7 @@ pub fn router(
         ),
         secret_keys: secret_keys.clone(),
         metrics_token: config.metrics_token.clone(),
+        database: crate::observe::DatabaseWatch::start(pool.clone()),
     };
     crate::observe::recorder();
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
@@ -172,6 +175,10 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::database_gate,
         ))
         .layer(middleware::from_fn(crate::observe::requests))
         .with_state(state)

@@ -2,7 +2,8 @@
 //! while answering, Prometheus metrics (`/metrics`, behind a token), and the health and
 //! readiness checks (`/healthz`, `/readyz`).
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -158,4 +159,72 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         })),
     )
         .into_response()
+}
+
+/// Whether the database answered its last look; looked at every second, so that while
+/// it is away requests are answered 503 at once (not left to wait for a connection),
+/// and within a second or two of its return they are served again.
+#[derive(Clone)]
+pub struct DatabaseWatch(Arc<AtomicBool>);
+
+impl DatabaseWatch {
+    pub fn start(pool: sqlx::PgPool) -> Self {
+        let up = Arc::new(AtomicBool::new(true));
+        let flag = up.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let answered = tokio::time::timeout(Duration::from_secs(1), app::db::ping(&pool))
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+                if flag.swap(answered, Ordering::Relaxed) != answered {
+                    if answered {
+                        tracing::info!("the database answers again");
+                    } else {
+                        tracing::warn!(
+                            "the database does not answer; requests are answered 503 until it does"
+                        );
+                    }
+                }
+            }
+        });
+        DatabaseWatch(up)
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// While the database is away, everything that needs it is answered 503 with a
+/// `Retry-After`, in the form its caller reads (a server function's error, the
+/// `/api/v1` error, or a line of text for a page); the health checks, metrics and
+/// static files still answer.
+pub async fn database_gate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let needs_no_database = matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || path.starts_with("/pkg/")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'));
+    if state.database.is_up() || needs_no_database {
+        return next.run(request).await;
+    }
+    let error = app::error::AppError::Unavailable;
+    let retry = [(header::RETRY_AFTER, "5")];
+    if path.starts_with("/api/v1/") {
+        let body = serde_json::json!({ "error": error.to_string() });
+        (StatusCode::SERVICE_UNAVAILABLE, retry, axum::Json(body)).into_response()
+    } else if path.starts_with("/api/") {
+        (StatusCode::SERVICE_UNAVAILABLE, retry, axum::Json(error)).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, retry, error.to_string()).into_response()
+    }
 }

@@ -33,6 +33,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         AppError::Forbidden => ("Not available to you", "notice notice-warn"),
         AppError::Unauthenticated => ("Signed out", "notice notice-warn"),
         AppError::Internal { .. } => ("Something went wrong", "notice notice-error"),
+        AppError::Unavailable => ("Not available just now", "notice notice-warn"),
         _ => ("That did not work", "notice notice-error"),
     };
     let hint = matches!(error, AppError::Forbidden).then_some(

@@ -32,6 +32,11 @@ pub mod webhooks;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
 
+/// Whether the database answers at all.
+pub async fn ping(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}
+
 /// The newest migration applied to the database, if any.
 pub async fn applied_migration(pool: &sqlx::PgPool) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")

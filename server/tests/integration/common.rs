@@ -28,7 +28,24 @@ pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
 /// Spawns the app with the default settings changed by `edit`.
 pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> TestApp {
     database::migrate(&pool).await.expect("migrations apply");
-    let mut config = Config {
+    let mut config = test_config();
+    edit(&mut config);
+    // The server works as the runtime role, as in production; the tests' own pool
+    // keeps the owner's rights for setting up and checking.
+    let served = database::runtime_pool((*pool.connect_options()).clone(), true)
+        .await
+        .expect("the runtime role connects");
+    let keys = config.secret_keys().expect("the test key is valid");
+    TestApp {
+        base: serve(served, &config, keys.clone()).await,
+        pool,
+        keys,
+    }
+}
+
+/// The settings the tests start from: nothing set but a fresh secret key.
+pub fn test_config() -> Config {
+    Config {
         database_url: None,
         app_database_url: None,
         data_dir: ".data".into(),
@@ -39,20 +56,18 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
         metrics_token: None,
         secret_key: Some(SecretKeys::generate_base64()),
         secret_key_previous: None,
-    };
-    edit(&mut config);
-    // The server works as the runtime role, as in production; the tests' own pool
-    // keeps the owner's rights for setting up and checking.
-    let served = database::runtime_pool((*pool.connect_options()).clone(), true)
-        .await
-        .expect("the runtime role connects");
+    }
+}
+
+/// Serves the application on a free port with the server's pool `served`; answers
+/// its base URL.
+pub async fn serve(served: PgPool, config: &Config, keys: SecretKeys) -> String {
     let options = LeptosOptions::builder()
         .output_name("gatehouse")
         .site_root("target/site")
         .site_pkg_dir("pkg")
         .build();
-    let keys = config.secret_keys().expect("the test key is valid");
-    let router = http::router(served, &config, keys.clone(), options);
+    let router = http::router(served, config, keys, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -63,11 +78,7 @@ pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> T
         .await
         .unwrap();
     });
-    TestApp {
-        base: format!("http://{addr}"),
-        pool,
-        keys,
-    }
+    format!("http://{addr}")
 }
 
 /// Spawns the app with the demo organisation loaded.

@@ -13,6 +13,7 @@ mod conditions;
 mod consent;
 mod decisions;
 mod dsr;
+mod faults;
 mod fields;
 mod grants;
 mod hygiene;
