@@ -93,3 +93,130 @@ async fn while_the_database_is_away_requests_get_503_at_once_and_are_served_agai
     cluster.stop().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The server binary, on its own port, against the test's database.
+async fn server_process(database_url: &str, port: u16) -> tokio::process::Child {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("DATABASE_URL", database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "GATEHOUSE_SECRET_KEY",
+            app::service::secrets::SecretKeys::generate_base64(),
+        )
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let c = client();
+    for _ in 0..200 {
+        if c.get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// The URL of the test's own database (`DATABASE_URL` names the cluster).
+fn url_of(pool: &sqlx::PgPool) -> String {
+    let cluster = std::env::var("DATABASE_URL").expect("DATABASE_URL names the test cluster");
+    let (base, query) = cluster.split_once('?').unwrap_or((&cluster, ""));
+    let (server, _) = base.rsplit_once('/').unwrap();
+    let database = pool.connect_options().get_database().unwrap().to_string();
+    format!("{server}/{database}?{query}")
+}
+
+const BATCH: usize = 200;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_server_killed_in_the_middle_of_ingestion_keeps_every_acknowledged_batch_whole(
+    pool: sqlx::PgPool,
+) {
+    let app = crate::common::spawn_demo(pool.clone()).await;
+    let token = crate::activity::crm_token(&app).await;
+    let url = url_of(&pool);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = server_process(&url, port).await;
+
+    // Two senders post batches back to back; each remembers what was acknowledged.
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let senders: Vec<_> = (0..2)
+        .map(|sender| {
+            let (token, at) = (token.clone(), at.clone());
+            tokio::spawn(async move {
+                let c = client();
+                let mut acknowledged = vec![];
+                for batch in 0.. {
+                    let events: Vec<_> = (0..BATCH)
+                        .map(|i| {
+                            serde_json::json!({
+                                "id": format!("s{sender}-b{batch}-e{i}"),
+                                "principal": "member@northwind.example",
+                                "permission": "contacts.view",
+                                "at": at,
+                            })
+                        })
+                        .collect();
+                    let answer = c
+                        .post(format!("http://127.0.0.1:{port}/api/v1/activity"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({ "events": events }))
+                        .send()
+                        .await;
+                    let Ok(answer) = answer else { break };
+                    let Ok(report) = answer.json::<serde_json::Value>().await else {
+                        break;
+                    };
+                    assert_eq!(report["recorded"], BATCH, "{report}");
+                    acknowledged.push(format!("s{sender}-b{batch}"));
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    server.kill().await.unwrap(); // SIGKILL: no chance to finish anything
+    let mut acknowledged = vec![];
+    for sender in senders {
+        acknowledged.extend(sender.await.unwrap());
+    }
+    assert!(acknowledged.len() >= 2, "{acknowledged:?}");
+
+    // After a restart, every acknowledged batch is there whole, and no batch is there
+    // in part.
+    let mut again = server_process(&url, port).await;
+    let batches: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT substring(event_id from '^(s[0-9]+-b[0-9]+)-'), count(*) FROM activity_events \
+         WHERE event_id LIKE 's%-b%-e%' GROUP BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for (batch, count) in &batches {
+        assert_eq!(*count, BATCH as i64, "batch {batch} is there in part");
+    }
+    for batch in &acknowledged {
+        assert!(
+            batches.iter().any(|(b, _)| b == batch),
+            "acknowledged batch {batch} was lost"
+        );
+    }
+    eprintln!(
+        "{} batches acknowledged before the kill, {} in the database after the restart",
+        acknowledged.len(),
+        batches.len()
+    );
+    again.kill().await.unwrap();
+}

@@ -314,3 +314,67 @@ async fn secrets_stored_plain_or_under_an_old_key_are_sealed_again_at_start(pool
         .unwrap();
     assert_eq!(again, 0, "already sealed under the current key");
 }
+
+/// A receiver that takes connections and never answers.
+async fn hanging_receiver() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = vec![];
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    url
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_receiver_that_never_answers_delays_no_page_and_no_decision(pool: sqlx::PgPool) {
+    let app = spawn_for_local_receiver(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let member = app.demo_client("member@northwind.example").await;
+    let token = crate::activity::crm_token(&app).await;
+    let url = hanging_receiver().await;
+    let body =
+        serde_urlencoded::to_string([("url", url.as_str()), ("events[0]", "request.created")])
+            .unwrap();
+    assert_eq!(app.json(&admin, "/api/webhooks/create", &body).await.0, 200);
+    let me = principal(&app, "member@northwind.example").await;
+    let (viewer, acme) = (role(&app, false).await, acme(&app).await);
+    assert_eq!(ask(&app, &member, me, viewer, acme).await.0, 200);
+
+    // The delivery round waits on the receiver, as the scheduled job would.
+    let (pool, keys) = (app.pool.clone(), app.keys.clone());
+    let round = tokio::spawn(async move {
+        let client = app::service::webhooks::client(LOCAL);
+        app::service::webhooks::deliver_due(&pool, &client, (LOCAL, &keys), Utc::now(), 50).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        // A page's data and a decision.
+        assert_eq!(app.json(&admin, "/api/dashboard/summary", "").await.0, 200);
+        let (status, _) = crate::activity::post_batch(
+            &app,
+            "/api/v1/decisions",
+            Some(&token),
+            &serde_json::json!({"checks": [crate::decisions::check(
+                "member@northwind.example", "contacts.view", "Acme Retail", "EU")]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "answers waited on the receiver: {took:?}"
+        );
+        assert!(!round.is_finished(), "the delivery is still waiting");
+    }
+    let round = round.await.unwrap().unwrap();
+    assert_eq!(round.failed_attempts, 1);
+    let response: String = sqlx::query_scalar("SELECT last_response FROM webhook_deliveries")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(response.contains("no answer within"), "{response}");
+}
