@@ -17,6 +17,7 @@ mod faults;
 mod fields;
 mod grants;
 mod hygiene;
+mod instances;
 mod malformed;
 mod observability;
 mod passkeys;

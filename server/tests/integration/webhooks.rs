@@ -18,12 +18,12 @@ use crate::requests::{acme, ask, principal, request_id, role};
 
 /// What the receiver got: (headers, body); it answers 500 to the first `fail_first` calls.
 #[derive(Clone, Default)]
-struct Receiver {
-    calls: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+pub(crate) struct Receiver {
+    pub(crate) calls: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     fail_first: usize,
 }
 
-async fn start_receiver(fail_first: usize) -> (String, Receiver) {
+pub(crate) async fn start_receiver(fail_first: usize) -> (String, Receiver) {
     let receiver = Receiver {
         fail_first,
         ..Default::default()
@@ -59,7 +59,7 @@ async fn spawn_for_local_receiver(pool: sqlx::PgPool) -> TestApp {
     app
 }
 
-const LOCAL: Destinations = Destinations::webhooks(true);
+pub(crate) const LOCAL: Destinations = Destinations::webhooks(true);
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers.get(name).unwrap().to_str().unwrap()
