@@ -190,6 +190,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/settings/sign-on/remove",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/consent/search",
         Needs::Permission(ConsentView),
         ActsOn::Listed,

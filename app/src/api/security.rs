@@ -165,6 +165,15 @@ pub async fn set_sign_on(settings: crate::model::sign_on::SignOnForm) -> Result<
         .await
 }
 
+/// Removes the organisation's single sign-on (after a recent second factor).
+#[server(endpoint = "settings/sign-on/remove")]
+pub async fn remove_sign_on() -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<RemoveSignOn>().await?;
+    caller.step_up.check()?;
+    crate::service::sign_on::remove(&guard::pool()?, &caller).await
+}
+
 #[server(endpoint = "security/recovery-codes")]
 pub async fn renew_recovery_codes(code: String) -> Result<Vec<String>, AppError> {
     use crate::api::guard;

@@ -60,6 +60,15 @@ pub async fn save_provider(tx: &mut Tx<'_>, provider: &Provider) -> sqlx::Result
     Ok(())
 }
 
+/// Removes the organisation's provider; answers whether it had one.
+pub async fn remove_provider(tx: &mut Tx<'_>, org_id: Uuid) -> sqlx::Result<bool> {
+    let removed = sqlx::query("DELETE FROM sign_on_providers WHERE org_id = $1")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(removed.rows_affected() == 1)
+}
+
 /// Whether the organisation takes passwords, and its break-glass admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct LocalSignIn {

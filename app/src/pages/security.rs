@@ -6,7 +6,8 @@ use leptos_meta::Title;
 
 use crate::api::security::{
     add_passkey, passkey_challenge, security_state, ConfirmAuthenticator, RemoveAuthenticator,
-    RemovePasskey, RenewRecoveryCodes, SetSecondFactorPolicy, SetSignOn, StartAuthenticator,
+    RemovePasskey, RemoveSignOn, RenewRecoveryCodes, SetSecondFactorPolicy, SetSignOn,
+    StartAuthenticator,
 };
 use crate::components::{
     format_time, make_passkey, settled, CodeField, ErrorNotice, FieldError, FormError, StepUp,
@@ -22,7 +23,10 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemoveAuthenticator>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let policy = ServerAction::<SetSecondFactorPolicy>::new();
-    let sign_on = ServerAction::<SetSignOn>::new();
+    let sign_on = SignOnActions {
+        save: ServerAction::<SetSignOn>::new(),
+        remove: ServerAction::<RemoveSignOn>::new(),
+    };
     let passkeys = PasskeyActions {
         add: Action::new_local(|name: &String| {
             let name = name.clone();
@@ -37,7 +41,8 @@ pub fn SecurityPage() -> impl IntoView {
         settled(confirm),
         settled(remove),
         settled(policy),
-        settled(sign_on),
+        settled(sign_on.save),
+        settled(sign_on.remove),
         settled(passkeys.add),
         settled(passkeys.remove),
     ];
@@ -104,7 +109,7 @@ pub fn SecurityPage() -> impl IntoView {
                         }.into_any(),
                         };
                         let keys = view! { <PasskeysCard passkeys=s.passkeys.clone() offered=s.passkeys_offered actions=passkeys /> };
-                        let provider = s.sign_on.clone().map(|settings| view! { <SignOnCard settings action=sign_on /> });
+                        let provider = s.sign_on.clone().map(|settings| view! { <SignOnCard settings actions=sign_on /> });
                         view! { {mine} {keys} {rules} {provider} }.into_any()
                     }
                 }
@@ -241,12 +246,21 @@ fn PolicyCard(
     }
 }
 
+/// What changes the organisation's single sign-on.
+#[derive(Clone, Copy)]
+struct SignOnActions {
+    save: ServerAction<SetSignOn>,
+    remove: ServerAction<RemoveSignOn>,
+}
+
 /// The organisation's single sign-on: its OpenID provider, and whether passwords still
 /// sign in. Shown to those who may change it.
 #[component]
-fn SignOnCard(settings: SignOnSettings, action: ServerAction<SetSignOn>) -> impl IntoView {
+fn SignOnCard(settings: SignOnSettings, actions: SignOnActions) -> impl IntoView {
+    let action = actions.save;
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     let saved = Signal::derive(move || action.value().get().is_some_and(|r| r.is_ok()));
+    let remove_error = Signal::derive(move || actions.remove.value().get().and_then(|r| r.err()));
     let provider = settings.provider.clone();
     let value = move |f: fn(&crate::model::sign_on::ProviderSettings) -> String| {
         provider.as_ref().map(f).unwrap_or_default()
@@ -320,6 +334,13 @@ fn SignOnCard(settings: SignOnSettings, action: ServerAction<SetSignOn>) -> impl
             <FormError error />
             <StepUp action />
             {move || saved.get().then(|| view! { <p class="notice notice-ok" role="status">"Single sign-on saved."</p> })}
+            {configured.then(|| view! {
+                <ActionForm action=actions.remove attr:class="form-inline">
+                    <button type="submit" class="btn btn-danger">"Remove single sign-on"</button>
+                </ActionForm>
+                <FormError error=remove_error />
+                <StepUp action=actions.remove />
+            })}
         </section>
     }
 }

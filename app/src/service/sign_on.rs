@@ -463,6 +463,38 @@ impl SignOn {
     }
 }
 
+/// Removes the organisation's provider: its button leaves the sign-in page. Refused
+/// while passwords are off, for then no one but the break-glass admin could sign in.
+pub async fn remove(pool: &PgPool, caller: &Caller) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let local = db::sign_on::local_sign_in_for_update(&mut tx, caller.org_id).await?;
+    if !local.password_sign_in {
+        return Err(AppError::Conflict(
+            "Passwords are off: switch them back on before removing single sign-on.".into(),
+        ));
+    }
+    let Some(before) = db::sign_on::provider(&mut *tx, caller.org_id).await? else {
+        return Err(AppError::NotFound(
+            "Single sign-on is not set up for your organisation.".into(),
+        ));
+    };
+    db::sign_on::remove_provider(&mut tx, caller.org_id).await?;
+    db::audit::record(
+        &mut tx,
+        &caller.actor(),
+        Change::on(
+            AuditAction::SignOnChanged,
+            caller.org_id,
+            caller.organisation.clone(),
+        )
+        .before(serde_json::json!({ "provider": { "name": before.name, "issuer": before.issuer } }))
+        .after(serde_json::json!({ "provider": null })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The providers on the sign-in page, and the notice of a failed sign-in (said once).
 pub async fn options(
     pool: &PgPool,

@@ -23,6 +23,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/auth/passkey/challenge", ""),
     ("/api/auth/passkey", "credential=%7B%7D&next=%2F"),
     ("/api/auth/sign-on", ""),
+    ("/api/settings/sign-on/remove", ""),
     ("/api/security/state", ""),
     ("/api/security/totp/start", ""),
     ("/api/security/totp/confirm", "code=123456"),

@@ -131,6 +131,20 @@ async fn at_provider(app: &TestApp, browser: &reqwest::Client, org: Uuid, email:
     panic!("the provider never sent the browser back");
 }
 
+/// A new browser that starts a sign-in with `provider`: the browser and where the app
+/// sends it.
+async fn start(app: &TestApp, provider: &str) -> (reqwest::Client, String) {
+    let browser = client();
+    let answer = browser
+        .get(app.url(&format!("/auth/sso/start?provider={provider}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let to = location(&answer);
+    (browser, to)
+}
+
 /// Follows the provider's answer at the app: where the app sends the browser.
 async fn back_at_app(browser: &reqwest::Client, callback: &str) -> String {
     let response = browser.get(callback).send().await.unwrap();
@@ -247,13 +261,7 @@ async fn tampered_tokens_other_audiences_and_unverified_or_unknown_emails_are_re
     assert_eq!((sessions, links), (before, 0));
 
     // An error from the provider, or an answer without a code, signs no one in.
-    let browser = client();
-    let start = browser
-        .get(app.url(&format!("/auth/sso/start?provider={org}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(start.status(), 303);
+    let (browser, _) = start(&app, &org.to_string()).await;
     let refused = back_at_app(
         &browser,
         &app.url("/auth/sso/callback?error=access_denied&state=x"),
@@ -264,13 +272,8 @@ async fn tampered_tokens_other_audiences_and_unverified_or_unknown_emails_are_re
 
     // A provider that does not exist, and one that is not set up.
     for provider in [Uuid::new_v4().to_string(), "not-an-id".to_string()] {
-        let browser = client();
-        let start = browser
-            .get(app.url(&format!("/auth/sso/start?provider={provider}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(location(&start), "/login");
+        let (browser, to) = start(&app, &provider).await;
+        assert_eq!(to, "/login");
         assert!(!notice(&app, &browser).await.is_empty());
     }
 }
@@ -371,6 +374,23 @@ async fn with_passwords_off_only_the_break_glass_admin_signs_in_with_one(pool: s
     .await
     .unwrap();
     assert_eq!(changed, 1);
+
+    // Not removed while passwords are off; once they are back on, removed, and its
+    // button leaves the sign-in page.
+    let (status, body) = app.json(&admin, "/api/settings/sign-on/remove", "").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(configure(&app, &provider.issuer, &[]).await.0, 200);
+    let (status, body) = app.json(&admin, "/api/settings/sign-on/remove", "").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, options) = app.json(&client(), "/api/auth/sign-on", "").await;
+    assert_eq!(options["providers"], serde_json::json!([]));
+    let (browser, to) = start(&app, &org.to_string()).await;
+    assert_eq!(to, "/login");
+    assert!(notice(&app, &browser)
+        .await
+        .contains("does not sign in through a provider"));
+    let (status, _) = app.json(&admin, "/api/settings/sign-on/remove", "").await;
+    assert_eq!(status, 404);
 }
 
 #[sqlx::test(migrations = "../migrations")]
