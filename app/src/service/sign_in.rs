@@ -324,6 +324,12 @@ pub async fn finish_with_provider(
     let refuse = |message: String| Err(AppError::SignInRefused(message));
     let org_id = provider.org_id;
     let account = (provider.issuer.as_str(), identity.subject.as_str());
+    // Hashing waits its turn with every sign-in: done before the transaction, so that
+    // no connection is held while it waits.
+    let unknown_password = match provider.create_unknown {
+        true => Some(unusable_password_hash().await?),
+        false => None,
+    };
     let mut tx = pool.begin().await?;
     let user = match db::sign_on::linked(&mut tx, org_id, account).await? {
         Some(principal_id) => db::sign_on::console_user(&mut *tx, org_id, principal_id).await?,
@@ -343,8 +349,9 @@ pub async fn finish_with_provider(
             let user = match db::sign_on::console_user_by_email(&mut tx, org_id, &email).await? {
                 Some(user) => user,
                 None if provider.create_unknown => {
-                    create_console_user(&mut tx, provider, &email, identity.name.as_deref(), origin)
-                        .await?
+                    let hash = unknown_password.as_deref().unwrap_or_default();
+                    let name = identity.name.as_deref();
+                    create_console_user(&mut tx, provider, (&email, name, hash), origin).await?
                 }
                 None => {
                     return refuse(format!(
@@ -393,13 +400,22 @@ pub async fn finish_with_provider(
     Ok(Outcome::SignedIn(signed_in))
 }
 
+/// The hash of a random password no one is told: a console user made through the
+/// provider has a password, but no one can sign in with it.
+async fn unusable_password_hash() -> Result<String, AppError> {
+    let unknown = rules::validation::NewPassword::parse(
+        "password",
+        &format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+    )?;
+    crate::service::passwords::hash(&unknown).await
+}
+
 /// A console user made at their first sign-in through the provider (when the
 /// organisation allows it): a person with no console role, whose password no one knows.
 async fn create_console_user(
     tx: &mut db::Tx<'_>,
     provider: &db::sign_on::Provider,
-    email: &str,
-    name: Option<&str>,
+    (email, name, password_hash): (&str, Option<&str>, &str),
     origin: &RequestOrigin,
 ) -> Result<db::sign_on::ConsoleUser, AppError> {
     if db::auth::email_taken(tx, provider.org_id, email).await? {
@@ -411,14 +427,14 @@ async fn create_console_user(
         .map(|n| n.chars().take(120).collect::<String>())
         .filter(|n| !n.chars().any(char::is_control))
         .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
-    let unknown = rules::validation::NewPassword::parse(
-        "password",
-        &format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
-    )?;
-    let hash = crate::service::passwords::hash(&unknown).await?;
-    let principal_id =
-        db::auth::insert_console_user(tx, provider.org_id, (&display_name, email), "", &hash)
-            .await?;
+    let principal_id = db::auth::insert_console_user(
+        tx,
+        provider.org_id,
+        (&display_name, email),
+        "",
+        password_hash,
+    )
+    .await?;
     let actor = Actor {
         org_id: provider.org_id,
         principal_id: None,

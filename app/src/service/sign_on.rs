@@ -311,7 +311,13 @@ impl SignOn {
         };
         let identity = sign_in::ProvidedIdentity {
             subject: claims.subject().to_string(),
-            email: claims.email().map(|e| e.as_str().trim().to_lowercase()),
+            // An address that is not one (control characters, no `@`…) vouches for
+            // no one.
+            email: claims.email().and_then(|e| {
+                rules::validation::Email::parse("email", e.as_str())
+                    .ok()
+                    .map(|e| e.as_str().to_string())
+            }),
             email_verified: claims.email_verified() == Some(true),
             name: claims
                 .name()
@@ -373,6 +379,23 @@ impl SignOn {
             ));
         }
         let break_glass_email = form.break_glass.trim().to_lowercase();
+        let password_sign_in = form.password_sign_in.is_some();
+        if !password_sign_in && break_glass_email.is_empty() {
+            return Err(AppError::invalid(
+                "break_glass",
+                "Before passwords are switched off, name the admin who keeps one for when the provider is away.",
+            ));
+        }
+        // Read the provider before anything is kept (and before any row is locked: the
+        // provider may take seconds to answer), so that a wrong address is said now.
+        self.metadata(caller.org_id, &issuer, true)
+            .await
+            .map_err(|why| {
+                AppError::invalid(
+                    "issuer",
+                    format!("Gatehouse could not read the provider's discovery document at {issuer}: {why}"),
+                )
+            })?;
 
         let mut tx = pool.begin().await?;
         let before_local = db::sign_on::local_sign_in_for_update(&mut tx, caller.org_id).await?;
@@ -403,24 +426,9 @@ impl SignOn {
             Some(user.principal_id)
         };
         let local = LocalSignIn {
-            password_sign_in: form.password_sign_in.is_some(),
+            password_sign_in,
             break_glass_principal: break_glass,
         };
-        if !local.password_sign_in && local.break_glass_principal.is_none() {
-            return Err(AppError::invalid(
-                "break_glass",
-                "Before passwords are switched off, name the admin who keeps one for when the provider is away.",
-            ));
-        }
-        // Read the provider before anything is kept: a wrong address is said now.
-        self.metadata(caller.org_id, &issuer, true)
-            .await
-            .map_err(|why| {
-                AppError::invalid(
-                    "issuer",
-                    format!("Gatehouse could not read the provider's discovery document at {issuer}: {why}"),
-                )
-            })?;
         let provider = Provider {
             org_id: caller.org_id,
             name,
