@@ -31,6 +31,7 @@ test("an admin grants a role with a reason and a condition, sees it take effect,
   await page.goto("/principals?search=Support%20Copilot");
   await page.getByRole("link", { name: "Support Copilot" }).click();
   await expect(page.getByRole("heading", { name: "Support Copilot" })).toBeVisible();
+  await hydrated(page);
   const refunds = page.locator("table.effective tbody tr").filter({ hasText: "refunds.issue" });
   await expect(refunds).toHaveCount(0);
 
@@ -84,6 +85,8 @@ test("an admin grants a role with a reason and a condition, sees it take effect,
   await expect(decision).toContainText("Denied: Support Copilot");
   await expect(decision).toContainText("region = EU");
   await page.goto(principalPage);
+  // Typed before hydration, the reason could be cleared by it and the revoke refused.
+  await hydrated(page);
 
   await page.getByLabel("Reason to revoke Conversation Agent on Acme Retail").fill("Queue is staffed again");
   await page.locator("table.grants tr").filter({ hasText: "Conversation Agent" }).getByRole("button", { name: "Revoke" }).click();
