@@ -1,4 +1,4 @@
-.PHONY: run test bench
+.PHONY: run test bench fuzz
 # Build and run the console with the embedded database and the demo organisation.
 run:
 	scripts/run.sh
@@ -8,3 +8,8 @@ test:
 # Response times with a large organisation loaded (figures in the README).
 bench:
 	scripts/bench.sh
+# The HTTP API fuzzed from its OpenAPI document, long (the test command runs a short one).
+fuzz:
+	scripts/setup.sh --test
+	PATH="$(CURDIR)/scripts/bin:$(CURDIR)/.tools/node_modules/.bin:$$PATH" cargo leptos build --release
+	FUZZ_API_TIME_LIMIT=1800 scripts/fuzz.sh 500

@@ -9,6 +9,7 @@ want_test=false
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132
+SCHEMATHESIS_VERSION=4.32.5
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 as_root() {
@@ -67,5 +68,12 @@ if $want_test; then
   if [[ ! -d end2end/node_modules/@playwright/test || ! -d end2end/node_modules/oidc-provider ]]; then
     log "Installing Playwright (without its browser download) and the test OpenID provider"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+  # Schemathesis, the OpenAPI fuzzer behind scripts/fuzz-api.sh, in its own
+  # virtualenv so that it touches neither the system Python nor Debian's packages.
+  if [[ "$(.tools/venv/bin/schemathesis --version 2>/dev/null || true)" != *" $SCHEMATHESIS_VERSION" ]]; then
+    log "Installing schemathesis $SCHEMATHESIS_VERSION (API fuzzer)"
+    [[ -x .tools/venv/bin/pip ]] || python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 fi

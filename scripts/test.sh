@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (server and browser builds), unit and
-# integration tests against a private PostgreSQL, and the end-to-end suite in Chromium
-# against the release build.
+# integration tests against a private PostgreSQL, a short fuzzing of the HTTP API from its
+# OpenAPI document and the end-to-end suite in Chromium against the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -41,6 +41,9 @@ cargo test -p app -p server --features app/ssr
 
 step "Release build"
 cargo leptos build --release
+
+step "API fuzzing (short; make fuzz runs a long one)"
+scripts/fuzz.sh 25
 
 step "End-to-end tests (Chromium)"
 # The same cluster, another (new) database: swap the URL's database name.

@@ -7,7 +7,6 @@ use tokio::net::{TcpListener, TcpStream};
 
 use app::api::guard::ServerState;
 use app::caller::{admit, caller_from_session, Caller, RequestOrigin, SessionAuth, SESSION_KEY};
-use app::db::tokens::TokenCaller;
 use app::error::AppError;
 use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
@@ -18,7 +17,7 @@ use app::service::sign_on::{Pending, SignOn, NOTICE_KEY, PENDING_KEY};
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{FromRef, MatchedPath, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -35,6 +34,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use crate::api_v1::api_error;
 use crate::config::Config;
 
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -127,6 +127,12 @@ pub fn router(
                 }),
             )
         });
+    // The API's routes and its OpenAPI document come from one list.
+    let (api, _) = crate::api_v1::routes();
+    let document = (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::api_v1::document_json(),
+    );
     Router::new()
         .merge(reports)
         .route("/audit/export.csv", get(export_audit_csv))
@@ -140,19 +146,11 @@ pub fn router(
             get(|state, path, request| export_proof(state, path, request, ProofFormat::Csv)),
         )
         .route("/reports/dormant.csv", get(export_dormant_csv))
-        .route("/api/v1/activity", post(ingest_activity))
         .route("/dsr/{request}/export.json", post(export_access))
-        .route("/api/v1/consent-events", post(ingest_consent))
-        .route("/api/v1/decisions", post(decide))
-        .route("/api/v1/requests", post(ask_for_access))
-        .route("/api/v1/filter", post(filter_records))
+        .merge(api)
         .route(
-            "/api/v1/principals/{principal}/permissions",
-            get(principal_permissions),
-        )
-        .route(
-            "/api/v1/permissions/{permission}/holders",
-            get(permission_holders),
+            crate::api_v1::OPENAPI_PATH,
+            get(move || std::future::ready(document.clone())),
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(crate::observe::ready))
@@ -505,9 +503,6 @@ async fn export_report_csv(report: Hygiene, state: AppState, request: Request) -
     csv_export(state, request, &filename, export).await
 }
 
-/// A full batch of 1,000 events with long ids fits well within this.
-const BATCH_BODY_LIMIT: usize = 2 * 1024 * 1024;
-
 /// `GET /consent/{subject}/proof.json` (or `.csv`): the subject's consent proof, every
 /// event with every field; the export is audited.
 async fn export_proof(
@@ -568,249 +563,6 @@ async fn export_access(
         ),
         Err(e) => error_response(e),
     }
-}
-
-/// The token of a `/api/v1` request, or the answer refusing it: it must be valid and of
-/// a kind the route's row in the operations table takes (a route without a row takes
-/// none).
-async fn token_caller(
-    state: &AppState,
-    headers: &HeaderMap,
-    route: Option<&MatchedPath>,
-) -> Result<TokenCaller, Response> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok());
-    let caller = match app::service::tokens::authenticate(&state.pool, authorization).await {
-        Ok(caller) => caller,
-        Err(AppError::Unauthenticated) => {
-            let mut response = api_error(
-                StatusCode::UNAUTHORIZED,
-                "Send a valid application token, or a principal's own: Authorization: Bearer \
-                 gtk_\u{2026} (a Governance admin makes one under API tokens, or on an agent's \
-                 page; it may have expired or been revoked, or its principal suspended).",
-            );
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return Err(response);
-        }
-        Err(e) => return Err(api_error_from(e)),
-    };
-    let takes = route
-        .and_then(|r| rules::operations::operation(r.as_str()))
-        .and_then(|o| match o.needs {
-            rules::operations::Needs::Token(tokens) => Some(tokens),
-            _ => None,
-        });
-    match takes {
-        Some(tokens) if tokens.takes(caller.principal_id.is_some()) => Ok(caller),
-        Some(rules::operations::Tokens::Principal) => Err(api_error(
-            StatusCode::FORBIDDEN,
-            "This endpoint takes the token of an AI agent, bot or integration, made on its page.",
-        )),
-        _ => Err(api_error(
-            StatusCode::FORBIDDEN,
-            "This endpoint takes an application's token; a principal's own token may ask for \
-             decisions and permissions about its principal, and ask for access.",
-        )),
-    }
-}
-
-/// The caller and body of a `/api/v1` batch: an application token checked before the
-/// body is read, then a JSON body of at most 2 MB; or the answer refusing it.
-async fn token_batch(
-    state: &AppState,
-    request: Request,
-) -> Result<(TokenCaller, serde_json::Value), Response> {
-    let (caller, body) = token_body(state, request).await?;
-    match serde_json::from_slice(&body) {
-        Ok(body) => Ok((caller, body)),
-        Err(e) => Err(api_error(
-            StatusCode::BAD_REQUEST,
-            &format!("The body is not JSON: {e}."),
-        )),
-    }
-}
-
-/// The caller and the body's bytes, at most `BATCH_BODY_LIMIT` of them.
-async fn token_body(
-    state: &AppState,
-    request: Request,
-) -> Result<(TokenCaller, axum::body::Bytes), Response> {
-    let (parts, body) = request.into_parts();
-    let caller = token_caller(state, &parts.headers, parts.extensions.get::<MatchedPath>()).await?;
-    match axum::body::to_bytes(body, BATCH_BODY_LIMIT).await {
-        Ok(body) => Ok((caller, body)),
-        Err(_) => Err(api_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The body is larger than 2 MB; send fewer events per batch.",
-        )),
-    }
-}
-
-/// `?account=` of the access questions: a name or id, or none for anywhere.
-#[derive(serde::Deserialize)]
-struct AccountQuery {
-    account: Option<String>,
-}
-
-/// `GET /api/v1/principals/{principal}/permissions?account=`: what a principal may do.
-async fn principal_permissions(
-    State(state): State<AppState>,
-    Path(principal): Path<String>,
-    Query(query): Query<AccountQuery>,
-    route: MatchedPath,
-    headers: HeaderMap,
-) -> Response {
-    token_answer(&state, (&headers, &route), |pool, caller| {
-        app::service::decisions::permissions_of(pool, caller, &principal, query.account.as_deref())
-    })
-    .await
-}
-
-/// `GET /api/v1/permissions/{permission}/holders?account=`: who may do it.
-async fn permission_holders(
-    State(state): State<AppState>,
-    Path(permission): Path<String>,
-    Query(query): Query<AccountQuery>,
-    route: MatchedPath,
-    headers: HeaderMap,
-) -> Response {
-    token_answer(&state, (&headers, &route), |pool, caller| {
-        app::service::decisions::holders(pool, caller, &permission, query.account.as_deref())
-    })
-    .await
-}
-
-/// The token is checked first; only then is `answer` asked, and its JSON or error sent.
-async fn token_answer<'a, F, Fut>(
-    state: &'a AppState,
-    (headers, route): (&HeaderMap, &MatchedPath),
-    answer: F,
-) -> Response
-where
-    F: FnOnce(&'a PgPool, TokenCaller) -> Fut,
-    Fut: std::future::Future<Output = Result<serde_json::Value, AppError>>,
-{
-    let caller = match token_caller(state, headers, Some(route)).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
-    match answer(&state.pool, caller).await {
-        Ok(answer) => axum::Json(answer).into_response(),
-        Err(e) => api_error_from(e),
-    }
-}
-
-/// `POST /api/v1/activity` with `Authorization: Bearer <application token>`: a batch of
-/// activity events; the answer reports each event (see the README).
-async fn ingest_activity(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_batch(&state, request).await {
-        Ok(batch) => batch,
-        Err(refused) => return refused,
-    };
-    let answered = app::service::activity::ingest(&state.pool, caller, &body).await;
-    ingested("activity", answered)
-}
-
-/// `POST /api/v1/consent-events`, authenticated the same way: a batch of consent events,
-/// each answered likewise (see the README).
-async fn ingest_consent(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_batch(&state, request).await {
-        Ok(batch) => batch,
-        Err(refused) => return refused,
-    };
-    let answered = app::service::consent::ingest(&state.pool, caller, &body).await;
-    ingested("consent", answered)
-}
-
-/// `POST /api/v1/decisions`, authenticated the same way: up to 1,000 checks, each
-/// answered allowed or not with its reasons, and the organisation's policy version.
-async fn decide(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_body(&state, request).await {
-        Ok(batch) => batch,
-        Err(refused) => return refused,
-    };
-    match state.decider.decide_batch(caller, &body).await {
-        Ok(answer) => {
-            use app::service::decisions::Answer;
-            for decision in &answer.decisions {
-                let outcome = match decision {
-                    Answer::Decided { allowed: true, .. } => "allowed",
-                    Answer::Decided { allowed: false, .. } => "denied",
-                    Answer::Refused { .. } => "refused",
-                };
-                metrics::counter!("gatehouse_decisions_total", "outcome" => outcome).increment(1);
-            }
-            axum::Json(answer).into_response()
-        }
-        Err(e) => {
-            metrics::counter!("gatehouse_decision_batches_refused_total").increment(1);
-            api_error_from(e)
-        }
-    }
-}
-
-/// Answers an ingestion batch, counting its events by outcome (and refused batches).
-fn ingested(
-    kind: &'static str,
-    answered: Result<rules::activity::BatchReport, AppError>,
-) -> Response {
-    match answered {
-        Ok(report) => {
-            for (outcome, count) in [
-                ("recorded", report.recorded),
-                ("duplicate", report.duplicates),
-                ("rejected", report.rejected),
-            ] {
-                metrics::counter!("gatehouse_ingested_events_total", "kind" => kind, "outcome" => outcome)
-                    .increment(count as u64);
-            }
-            axum::Json(report).into_response()
-        }
-        Err(e) => {
-            metrics::counter!("gatehouse_ingest_batches_refused_total", "kind" => kind)
-                .increment(1);
-            api_error_from(e)
-        }
-    }
-}
-
-/// `POST /api/v1/requests` with the token of an AI agent, bot or integration: it asks for
-/// access for itself; people decide.
-async fn ask_for_access(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_batch(&state, request).await {
-        Ok(batch) => batch,
-        Err(refused) => return refused,
-    };
-    match app::service::requests::from_principal_token(&state.pool, &caller, &body).await {
-        Ok(answer) => (StatusCode::CREATED, axum::Json(answer)).into_response(),
-        Err(e) => api_error_from(e),
-    }
-}
-
-/// `POST /api/v1/filter`: records with every field their reader may not see removed.
-async fn filter_records(State(state): State<AppState>, request: Request) -> Response {
-    let (caller, body) = match token_batch(&state, request).await {
-        Ok(batch) => batch,
-        Err(refused) => return refused,
-    };
-    match app::service::decisions::filter(&state.pool, caller, &body).await {
-        Ok(answer) => axum::Json(answer).into_response(),
-        Err(e) => api_error_from(e),
-    }
-}
-
-/// Errors of the `/api/v1` endpoints: `{"error": "…"}` with the fitting status.
-fn api_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
-}
-
-fn api_error_from(error: AppError) -> Response {
-    let status =
-        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    api_error(status, &error.to_string())
 }
 
 /// Pages need a signed-in session: anonymous visitors go to `/login`, with the page

@@ -1,6 +1,7 @@
 //! The Gatehouse server: configuration, the embedded database, HTTP routes that are not
 //! pages, and the demo organisation.
 
+pub mod api_v1;
 pub mod config;
 pub mod database;
 pub mod demo;

@@ -39,6 +39,8 @@ enum Command {
         #[arg(long)]
         organisation: Option<String>,
     },
+    /// Print the OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
+    Openapi,
     /// The audit trail's hash chain.
     Audit {
         #[command(subcommand)]
@@ -189,6 +191,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { action } => audit(&config, action).await,
+        Command::Openapi => {
+            println!("{}", gatehouse_server::api_v1::document_json());
+            Ok(())
+        }
         Command::Database { action, data_dir } => {
             let embedded = EmbeddedPostgres::new(&data_dir)?;
             match action {

@@ -26,6 +26,7 @@ pub struct ActivityEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     Recorded,
@@ -36,6 +37,7 @@ pub enum EventStatus {
 
 /// What happened to one event of a batch, by its position in the batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventOutcome {
     pub index: usize,
     pub id: Option<String>,
@@ -46,6 +48,7 @@ pub struct EventOutcome {
 
 /// The answer to a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchReport {
     pub recorded: usize,
     pub duplicates: usize,

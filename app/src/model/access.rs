@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// One grant that gives a permission, as the console and the decision API show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeldGrant {
     pub grant: Uuid,
     /// The role or permission set.

@@ -20,6 +20,7 @@ mod hygiene;
 mod instances;
 mod malformed;
 mod observability;
+mod openapi;
 mod passkeys;
 mod principal_admin;
 mod principals;

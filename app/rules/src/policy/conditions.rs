@@ -32,6 +32,7 @@ const MAX_NAME_LEN: usize = 40;
 
 /// How sensitive data is, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sensitivity {
     Public,
@@ -130,6 +131,7 @@ pub struct Facts<'a> {
 
 /// What a condition found when it did not hold, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unmet {
     /// The condition, as written.
     pub condition: String,

@@ -55,6 +55,7 @@ pub fn parse_field_name(raw: &str) -> Result<String, crate::error::RuleError> {
 
 /// Why a field was removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Removed {
     AboveClearance {

@@ -62,6 +62,7 @@ pub struct Question<'a> {
 
 /// Why a decision went the way it did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Why {
     /// This grant allows it.
@@ -133,6 +134,7 @@ pub enum Why {
         principal: Uuid,
         name: String,
         allowed: bool,
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         reasons: Vec<Why>,
     },
 }

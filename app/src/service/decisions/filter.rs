@@ -10,12 +10,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{look_up, Answer, Asked, MAX_TEXT, OWN_PRINCIPAL_ONLY};
+use super::{look_up, Answer, Asked, Reason, MAX_TEXT, OWN_PRINCIPAL_ONLY};
 use crate::db;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
@@ -26,9 +26,11 @@ use rules::policy::Why;
 const MAX_RECORDS: usize = 1_000;
 const MAX_FIELDS: usize = 200;
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/filter`: whose eyes, which resource, and the records.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Body {
+pub struct FilterRequest {
+    /// The reader: an id, email or external id.
     principal: String,
     #[serde(default)]
     on_behalf_of: Option<String>,
@@ -41,10 +43,47 @@ struct Body {
     /// The field naming each record's data subject (external id or email).
     #[serde(default = "default_subject_field")]
     subject_field: String,
+    /// 1 to 1,000 JSON objects of at most 200 fields each (or one `record`).
     #[serde(default)]
-    records: Option<Vec<Value>>,
+    #[schema(max_items = 1000)]
+    records: Option<Vec<Map<String, Value>>>,
     #[serde(default)]
-    record: Option<Value>,
+    record: Option<Map<String, Value>>,
+}
+
+/// The answer of `POST /api/v1/filter`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Filtered {
+    /// Whether the reader may view the resource there at all.
+    pub allowed: bool,
+    /// Why not, when not allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Reason>>,
+    /// The reader's clearance, when allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<Sensitivity>,
+    /// Every field removed, from which record, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Vec<RemovedField>>,
+    /// The records as the reader may see them (none when not allowed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<Map<String, Value>>>,
+    /// The record, when one `record` was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Map<String, Value>>,
+    /// How many records were held back, when not allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld_records: Option<usize>,
+}
+
+/// A field removed from a record, and why.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RemovedField {
+    #[serde(flatten)]
+    why: rules::policy::fields::Removed,
+    /// The record's position in the request.
+    record: usize,
+    text: String,
 }
 
 fn default_subject_field() -> String {
@@ -66,8 +105,12 @@ fn allowing(reasons: &[Why]) -> (Vec<Uuid>, Vec<Uuid>) {
     (own, theirs)
 }
 
-pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<Value, AppError> {
-    let body = Body::deserialize(body).map_err(|e| {
+pub async fn filter(
+    pool: &PgPool,
+    caller: TokenCaller,
+    body: &Value,
+) -> Result<Filtered, AppError> {
+    let body = FilterRequest::deserialize(body).map_err(|e| {
         AppError::BadRequest(format!(
             "{e}; send principal, resource and records (or record), and optionally on_behalf_of, account, purpose and subject_field"
         ))
@@ -100,14 +143,13 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
         .into_iter()
         .flatten()
         .chain(body.record)
-        .map(|r| match r {
-            Value::Object(o) if o.len() <= MAX_FIELDS => Ok(o),
-            _ => Err(AppError::invalid(
-                "records",
-                format!("Each record is a JSON object of at most {MAX_FIELDS} fields."),
-            )),
-        })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    if records.iter().any(|r| r.len() > MAX_FIELDS) {
+        return Err(AppError::invalid(
+            "records",
+            format!("Each record is a JSON object of at most {MAX_FIELDS} fields."),
+        ));
+    }
     if records.is_empty() || records.len() > MAX_RECORDS {
         return Err(AppError::invalid(
             "records",
@@ -140,14 +182,20 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
         decision = super::for_principal_token(decision);
     }
     if !decision.allowed {
-        let mut refused =
-            serde_json::to_value(Answer::decided(decision, &|id| found.account_name(id)))
-                .map_err(AppError::internal)?;
-        if let Some(o) = refused.as_object_mut() {
-            o.insert("records".into(), json!([]));
-            o.insert("withheld_records".into(), json!(records.len()));
-        }
-        return Ok(refused);
+        let withheld_records = Some(records.len());
+        let reasons = match Answer::decided(decision, &|id| found.account_name(id)) {
+            Answer::Decided { reasons, .. } => reasons,
+            Answer::Refused { .. } => Vec::new(),
+        };
+        return Ok(Filtered {
+            allowed: false,
+            reasons: Some(reasons),
+            clearance: None,
+            removed: None,
+            records: Some(Vec::new()),
+            record: None,
+            withheld_records,
+        });
     }
     let (own_grants, their_grants) = allowing(&decision.reasons);
     let mut reader = found.clearance(&asked.principal, application, &own_grants);
@@ -196,29 +244,27 @@ pub async fn filter(pool: &PgPool, caller: TokenCaller, body: &Value) -> Result<
             .as_deref()
             .filter(|_| subject_of(record).is_none_or(|s| withheld.contains(&s)));
         let (kept, gone) = filter_record(record, &fields, reader, no_consent);
-        out.push(Value::Object(kept));
-        for why in gone {
-            let mut v = serde_json::to_value(&why).unwrap_or_else(|_| json!({}));
-            if let Some(o) = v.as_object_mut() {
-                o.insert("record".into(), json!(i));
-                o.insert("text".into(), Value::String(why.words()));
-            }
-            removed.push(v);
-        }
+        out.push(kept);
+        removed.extend(gone.into_iter().map(|why| RemovedField {
+            text: why.words(),
+            why,
+            record: i,
+        }));
     }
     // No policy version: consent is read as it stands, and it changes no version, so
     // a filtered record is not an answer to keep.
-    let mut answer = json!({
-        "allowed": true,
-        "clearance": reader.as_str(),
-        "removed": removed,
-    });
-    if let Some(o) = answer.as_object_mut() {
-        if single {
-            o.insert("record".into(), out.pop().unwrap_or(Value::Null));
-        } else {
-            o.insert("records".into(), Value::Array(out));
-        }
-    }
-    Ok(answer)
+    let (record, records) = if single {
+        (out.pop(), None)
+    } else {
+        (None, Some(out))
+    };
+    Ok(Filtered {
+        allowed: true,
+        reasons: None,
+        clearance: Some(reader),
+        removed: Some(removed),
+        records,
+        record,
+        withheld_records: None,
+    })
 }

@@ -9,7 +9,7 @@ mod cache;
 mod filter;
 mod found;
 
-pub use filter::filter;
+pub use filter::{filter, FilterRequest, Filtered};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,24 +40,40 @@ pub const MAX_CHECKS: usize = 1_000;
 const MAX_ATTRIBUTES: usize = 50;
 const MAX_TEXT: usize = 256;
 
-#[derive(Deserialize)]
+/// One question: may this principal do this, there, on this resource?
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Check {
+pub struct Check {
+    /// An id, email or external id.
     principal: String,
+    /// `resource.action` of the token's application.
     permission: String,
+    /// An account's name or id; left out: an organisation-wide question.
     #[serde(default)]
     account: Option<String>,
     #[serde(default)]
     resource: Option<Resource>,
+    /// For an agent: the person (id, email or external id) it acts for.
     #[serde(default)]
     on_behalf_of: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The resource asked about.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Resource {
+pub struct Resource {
+    /// Strings, numbers or true/false that conditions read (at most 50);
+    /// `sensitivity` is the resource's sensitivity.
     #[serde(default)]
     attributes: Map<String, Value>,
+}
+
+/// The body of `POST /api/v1/decisions`: up to 1,000 checks, each answered in its place
+/// (read check by check, so that one that cannot be read does not stop the others).
+#[derive(utoipa::ToSchema)]
+pub struct Checks {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub checks: Vec<Check>,
 }
 
 /// One check, read.
@@ -291,14 +307,15 @@ impl Decider {
 }
 
 /// The answers to a batch, in the order of its checks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Answers {
+    /// The version of the organisation's policy the checks were decided on.
     pub policy_version: i64,
     pub decisions: Vec<Answer>,
 }
 
 /// One check's answer: a decision, or why the check could not be asked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Answer {
     Refused { error: String },
@@ -306,11 +323,63 @@ pub enum Answer {
 }
 
 /// A reason as data, with its words.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     #[serde(flatten)]
     why: rules::policy::Why,
     text: String,
+}
+
+/// A principal named in an answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    pub id: Uuid,
+    pub name: String,
+    /// active, suspended or offboarded (what a principal may do only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+/// A permission the principal holds, with the grants in force that give it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PermissionHeld {
+    /// `resource.action`.
+    pub permission: String,
+    /// Every grant that gives it carries conditions.
+    pub conditional: bool,
+    pub grants: Vec<HeldGrant>,
+}
+
+/// `GET /api/v1/principals/{principal}/permissions`: what the principal may do.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PermissionsAnswer {
+    pub policy_version: i64,
+    pub principal: Named,
+    /// The account asked about; none: anywhere.
+    pub account: Option<Uuid>,
+    pub permissions: Vec<PermissionHeld>,
+}
+
+/// One principal who may do it, with the grants that let them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HolderAnswer {
+    pub principal: Named,
+    /// Every grant that gives it carries conditions.
+    pub conditional: bool,
+    pub grants: Vec<HeldGrant>,
+}
+
+/// `GET /api/v1/permissions/{permission}/holders`: who may do it there.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HoldersAnswer {
+    pub policy_version: i64,
+    /// `resource.action`.
+    pub permission: String,
+    /// The account asked about; none: anywhere.
+    pub account: Option<Uuid>,
+    pub holders: Vec<HolderAnswer>,
+    /// More than 1,000 grants give it: not every holder is listed.
+    pub truncated: bool,
 }
 
 impl Answer {
@@ -473,7 +542,7 @@ pub async fn permissions_of(
     caller: TokenCaller,
     principal: &str,
     account: Option<&str>,
-) -> Result<Value, AppError> {
+) -> Result<PermissionsAnswer, AppError> {
     let org = caller.org_id;
     let version = db::policy::version(pool, org).await?;
     let subject = match (
@@ -493,20 +562,24 @@ pub async fn permissions_of(
     } else {
         Vec::new()
     };
-    let mut permissions: Vec<Value> = Vec::new();
-    for (permission, grants) in group(&held, |h| h.permission.clone()) {
-        permissions.push(json!({
-            "permission": permission,
-            "conditional": grants.iter().all(|h| has_conditions(h)),
-            "grants": grants.iter().map(|h| held_grant(h)).collect::<Vec<_>>(),
-        }));
-    }
-    Ok(json!({
-        "policy_version": version,
-        "principal": {"id": subject.id, "name": subject.display_name, "status": subject.status.as_str()},
-        "account": account,
-        "permissions": permissions,
-    }))
+    let permissions = group(&held, |h| h.permission.clone())
+        .into_iter()
+        .map(|(permission, grants)| PermissionHeld {
+            permission,
+            conditional: grants.iter().all(|h| has_conditions(h)),
+            grants: grants.iter().map(|h| held_grant(h)).collect(),
+        })
+        .collect();
+    Ok(PermissionsAnswer {
+        policy_version: version,
+        principal: Named {
+            id: subject.id,
+            name: subject.display_name,
+            status: Some(subject.status.as_str()),
+        },
+        account,
+        permissions,
+    })
 }
 
 /// `GET /api/v1/permissions/{permission}/holders?account=`: who may do it there (active
@@ -516,28 +589,30 @@ pub async fn holders(
     caller: TokenCaller,
     permission: &str,
     account: Option<&str>,
-) -> Result<Value, AppError> {
+) -> Result<HoldersAnswer, AppError> {
     let key = known_permission(pool, caller.org_id, caller.application_id, permission).await?;
     let account = one_account(pool, caller.org_id, account).await?;
     let found = holders_of(pool, caller.org_id, caller.application_id, &key, account).await?;
-    let holders: Vec<Value> = found
+    let holders = found
         .holders
-        .iter()
-        .map(|h| {
-            json!({
-                "principal": {"id": h.principal_id, "name": h.principal},
-                "conditional": h.conditional,
-                "grants": h.grants,
-            })
+        .into_iter()
+        .map(|h| HolderAnswer {
+            principal: Named {
+                id: h.principal_id,
+                name: h.principal,
+                status: None,
+            },
+            conditional: h.conditional,
+            grants: h.grants,
         })
         .collect();
-    Ok(json!({
-        "policy_version": found.policy_version,
-        "permission": key,
-        "account": account,
-        "holders": holders,
-        "truncated": found.truncated,
-    }))
+    Ok(HoldersAnswer {
+        policy_version: found.policy_version,
+        permission: key,
+        account,
+        holders,
+        truncated: found.truncated,
+    })
 }
 
 /// `key` (`resource.action`, trimmed) if the application has that permission.

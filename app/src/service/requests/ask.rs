@@ -233,6 +233,41 @@ pub async fn submit(
     Ok((id, preview.approvals_needed))
 }
 
+/// The body of `POST /api/v1/requests`: what an AI agent, bot or integration asks for.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenAsk {
+    /// A role or permission set of the token's application, by name or id.
+    bundle: String,
+    /// An account's name or id; left out: every account.
+    #[serde(default)]
+    account: Option<String>,
+    /// Days, as on the request form (30 unless given).
+    #[serde(default = "default_duration")]
+    duration: String,
+    /// An end date (YYYY-MM-DD) instead of a duration.
+    #[serde(default)]
+    until: String,
+    justification: String,
+    /// Conditions, as on the request form (`region = EU`).
+    #[serde(default)]
+    conditions: String,
+}
+
+fn default_duration() -> String {
+    "30".into()
+}
+
+/// The answer of `POST /api/v1/requests`: the request filed, waiting for people.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Filed {
+    pub request: Uuid,
+    /// Always `pending`.
+    pub status: &'static str,
+    /// The role or permission set asked for.
+    pub bundle: String,
+}
+
 /// `POST /api/v1/requests` with an AI agent's, bot's or integration's own token: it asks
 /// for access for itself, in its token's application, as a person would on the request
 /// form (`bundle` and `account` by name or id; `duration`, `until`, `justification`,
@@ -241,24 +276,7 @@ pub async fn from_principal_token(
     pool: &PgPool,
     caller: &TokenCaller,
     body: &serde_json::Value,
-) -> Result<serde_json::Value, AppError> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Ask {
-        bundle: String,
-        #[serde(default)]
-        account: Option<String>,
-        #[serde(default = "default_duration")]
-        duration: String,
-        #[serde(default)]
-        until: String,
-        justification: String,
-        #[serde(default)]
-        conditions: String,
-    }
-    fn default_duration() -> String {
-        "30".into()
-    }
+) -> Result<Filed, AppError> {
     let me = caller.principal_id.ok_or(AppError::Forbidden)?;
     if let Some((field, c)) = rules::validation::forbidden_in_json(body) {
         return Err(AppError::invalid(
@@ -266,7 +284,7 @@ pub async fn from_principal_token(
             rules::validation::forbidden_character_message(&field, c),
         ));
     }
-    let ask: Ask = serde_json::from_value(body.clone())
+    let ask: TokenAsk = serde_json::from_value(body.clone())
         .map_err(|e| AppError::BadRequest(format!("{e}; send bundle, justification and optionally account, duration, until and conditions")))?;
     let org_id = caller.org_id;
     let application = db::tokens::applications(pool, org_id)
@@ -318,5 +336,9 @@ pub async fn from_principal_token(
         },
     )
     .await?;
-    Ok(serde_json::json!({ "request": id, "status": "pending", "bundle": bundle.name }))
+    Ok(Filed {
+        request: id,
+        status: "pending",
+        bundle: bundle.name,
+    })
 }

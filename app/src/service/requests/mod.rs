@@ -9,7 +9,8 @@ mod queue;
 mod renew;
 
 pub use ask::{
-    create, from_principal_token, mine, options, preview, requestable, submit, Submission,
+    create, from_principal_token, mine, options, preview, requestable, submit, Filed, Submission,
+    TokenAsk,
 };
 pub use cancel::cancel;
 pub use decide::{decide, decide_many};
