@@ -13,6 +13,9 @@ pub struct Config {
     /// `GATEHOUSE_APP_DATABASE_URL`: how the server connects as the runtime role
     /// `gatehouse_app` to serve. Without it, the owner's connections switch to that role.
     pub app_database_url: Option<String>,
+    /// `GATEHOUSE_READ_DATABASE_URL`: a hot standby of the database (PostgreSQL's own
+    /// streaming replication) that the read-heavy pages read from; see the README.
+    pub read_database_url: Option<String>,
     /// `GATEHOUSE_DATA_DIR`, default `.data` in the working directory.
     pub data_dir: PathBuf,
     /// `GATEHOUSE_PUBLIC_URL`, the address people use (e.g. `https://gatehouse.example.com`).
@@ -46,6 +49,7 @@ impl Config {
         Config {
             database_url: non_empty("DATABASE_URL"),
             app_database_url: non_empty("GATEHOUSE_APP_DATABASE_URL"),
+            read_database_url: non_empty("GATEHOUSE_READ_DATABASE_URL"),
             data_dir: non_empty("GATEHOUSE_DATA_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".data")),
@@ -185,6 +189,7 @@ mod tests {
         Config {
             database_url: None,
             app_database_url: None,
+            read_database_url: None,
             data_dir: ".data".into(),
             public_url: public_url.map(str::to_string),
             request_expiry_days: DEFAULT_REQUEST_EXPIRY_DAYS,

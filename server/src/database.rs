@@ -55,6 +55,9 @@ pub struct Database {
 /// Connects to `DATABASE_URL`, or starts the embedded cluster; creates the database
 /// when it does not exist yet and applies the migrations.
 pub async fn open(config: &Config) -> anyhow::Result<Database> {
+    if let Some(url) = &config.read_database_url {
+        standby_pool(url)?;
+    }
     let (url, embedded) = match &config.database_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -94,11 +97,39 @@ pub async fn open(config: &Config) -> anyhow::Result<Database> {
 /// switches to the runtime role on connecting; otherwise the user is that role. Fails
 /// when the connection does not end up as the runtime role.
 pub async fn runtime_pool(options: PgConnectOptions, set_role: bool) -> anyhow::Result<PgPool> {
-    let options = options.options([
+    let pool = runtime_pool_options(set_role)
+        .connect_with(with_timeouts(options))
+        .await?;
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&pool)
+        .await?;
+    anyhow::ensure!(
+        role == RUNTIME_ROLE,
+        "the server must work as the role {RUNTIME_ROLE}, not {role}: see the README on databases"
+    );
+    Ok(pool)
+}
+
+/// A pool of the hot standby at `url`, working as [`RUNTIME_ROLE`] (switching to it
+/// when the URL's user is another), connected on first use: a standby that is away
+/// when the server starts is read from once it answers.
+pub fn standby_pool(url: &str) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("GATEHOUSE_READ_DATABASE_URL cannot be read: {e}"))?;
+    let set_role = options.get_username() != RUNTIME_ROLE;
+    Ok(runtime_pool_options(set_role).connect_lazy_with(with_timeouts(options)))
+}
+
+fn with_timeouts(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([
         ("statement_timeout", STATEMENT_TIMEOUT),
         ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION),
-    ]);
-    let pool = PgPoolOptions::new()
+    ])
+}
+
+fn runtime_pool_options(set_role: bool) -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
@@ -109,16 +140,6 @@ pub async fn runtime_pool(options: PgConnectOptions, set_role: bool) -> anyhow::
                 Ok(())
             })
         })
-        .connect_with(options)
-        .await?;
-    let role: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&pool)
-        .await?;
-    anyhow::ensure!(
-        role == RUNTIME_ROLE,
-        "the server must work as the role {RUNTIME_ROLE}, not {role}: see the README on databases"
-    );
-    Ok(pool)
 }
 
 /// Applies the migrations, then brings every organisation's console catalogue up to

@@ -78,22 +78,29 @@ impl EmbeddedPostgres {
         )
     }
 
+    /// Makes this cluster, on first use, a hot standby of `primary` (which must run):
+    /// a copy taken with `pg_basebackup` that streams and replays the primary's WAL and
+    /// answers read-only queries. Then starts it as [`Self::start`] does.
+    pub fn start_standby_of(&self, primary: &EmbeddedPostgres) -> Result<bool, EmbeddedPgError> {
+        self.prepare()?;
+        if !self.data_dir().join("PG_VERSION").exists() {
+            tracing::info!(dir = %self.data_dir().display(), "copying the primary for a standby");
+            let source = format!("host={} user=postgres", primary.socket_dir().display());
+            // -R: the copy starts as a standby of `source`; -X stream: with the WAL
+            // written while it was taken; -c fast: without waiting for a checkpoint.
+            run(self
+                .pg("pg_basebackup")
+                .arg("-D")
+                .arg(self.data_dir())
+                .args(["-d", &source, "-R", "-X", "stream", "-c", "fast"]))?;
+        }
+        self.run_server()
+    }
+
     /// Creates the cluster on first use and starts it unless it already runs. Returns
     /// whether this call started it.
     pub fn start(&self) -> Result<bool, EmbeddedPgError> {
-        let socket = self.socket_dir();
-        std::fs::create_dir_all(&socket).map_err(|source| EmbeddedPgError::Io {
-            path: socket.clone(),
-            source,
-        })?;
-        if self.as_postgres_user {
-            run(Command::new("chown")
-                .arg("-R")
-                .arg("postgres:postgres")
-                .arg(&self.root))?;
-        }
-        run(Command::new("chmod").arg("700").arg(&socket))?;
-
+        self.prepare()?;
         if !self.data_dir().join("PG_VERSION").exists() {
             tracing::info!(dir = %self.data_dir().display(), "creating the embedded PostgreSQL cluster");
             run(self.pg("initdb").arg("-D").arg(self.data_dir()).args([
@@ -106,6 +113,28 @@ impl EmbeddedPostgres {
                 "--locale=C.UTF-8",
             ]))?;
         }
+        self.run_server()
+    }
+
+    /// The socket directory, owned by whoever runs the server programs.
+    fn prepare(&self) -> Result<(), EmbeddedPgError> {
+        let socket = self.socket_dir();
+        std::fs::create_dir_all(&socket).map_err(|source| EmbeddedPgError::Io {
+            path: socket.clone(),
+            source,
+        })?;
+        if self.as_postgres_user {
+            run(Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(&self.root))?;
+        }
+        run(Command::new("chmod").arg("700").arg(&socket))
+    }
+
+    /// Starts the server on the data directory unless it already runs.
+    fn run_server(&self) -> Result<bool, EmbeddedPgError> {
+        let socket = self.socket_dir();
         if self.is_running() {
             return Ok(false);
         }

@@ -12,6 +12,7 @@ use app::model::reports::{DormantQuery, ReportQuery};
 use app::model::AuditQuery;
 use app::service::consent::ProofFormat;
 use app::service::decisions::Decider;
+use app::service::replica::Reads;
 use app::service::secrets::SecretKeys;
 use app::service::sign_on::{Pending, SignOn, NOTICE_KEY, PENDING_KEY};
 use app::{shell, App};
@@ -107,6 +108,18 @@ pub fn router(
         }
     };
     let sign_on = state.sign_on.clone();
+    let reads = match config
+        .read_database_url
+        .as_deref()
+        .map(crate::database::standby_pool)
+    {
+        Some(Ok(standby)) => Reads::standby(standby),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "reading from the primary only");
+            Reads::primary_only()
+        }
+        None => Reads::primary_only(),
+    };
     let context = move || {
         provide_context(ServerState {
             pool: pool.clone(),
@@ -114,6 +127,7 @@ pub fn router(
             secret_keys: secret_keys.clone(),
             passkeys: passkeys.clone(),
             sign_on: sign_on.clone(),
+            reads: reads.clone(),
         })
     };
 

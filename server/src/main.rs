@@ -84,6 +84,13 @@ enum DatabaseAction {
     Start,
     /// Stop the cluster.
     Stop,
+    /// Make the cluster a hot standby of another one (copied with `pg_basebackup`, on
+    /// first use), start it and print a connection URL: for GATEHOUSE_READ_DATABASE_URL.
+    Standby {
+        /// The primary's folder (it must run).
+        #[arg(long)]
+        of: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -203,6 +210,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{}", embedded.url("postgres"));
                 }
                 DatabaseAction::Stop => embedded.stop()?,
+                DatabaseAction::Standby { of } => {
+                    embedded.start_standby_of(&EmbeddedPostgres::new(&of)?)?;
+                    println!("{}", embedded.url("postgres"));
+                }
             }
             Ok(())
         }

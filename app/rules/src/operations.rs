@@ -239,6 +239,8 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         Needs::Permission(DashboardView),
         ActsOn::Listed,
     ),
+    // Only how far behind a standby is: no figure of the organisation's.
+    op("/api/reads/lag", Needs::SignedIn, ActsOn::Caller),
     op(
         "/api/dsr/list",
         Needs::Permission(ConsentView),
@@ -760,6 +762,7 @@ mod tests {
                 // Their own sign-in security, and no one else's.
                 || p.starts_with("/api/security/")
                 || *p == "/api/dashboard/summary"
+                || *p == "/api/reads/lag"
                 || *p == "/api/auth/logout"),
             "{admitted:?}"
         );

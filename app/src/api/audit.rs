@@ -9,5 +9,5 @@ pub async fn audit_events(query: AuditQuery) -> Result<AuditPage, AppError> {
     use rules::console::ConsolePermission;
     let caller = guard::authorize::<AuditEvents>().await?;
     let scope = caller.accounts(ConsolePermission::AuditView);
-    crate::service::audit_trail::page(&guard::pool()?, caller.org_id, &scope, &query).await
+    crate::service::audit_trail::page(&guard::read_pool()?, caller.org_id, &scope, &query).await
 }

@@ -75,7 +75,7 @@ pub async fn load_account_consent(
     use rules::console::ConsolePermission;
     let caller = guard::authorize::<LoadAccountConsent>().await?;
     let scope = caller.accounts(ConsolePermission::ConsentView);
-    let pool = guard::pool()?;
+    let pool = guard::read_pool()?;
     crate::service::consent::account(&pool, caller.org_id, &scope, account, (&channel, &purpose))
         .await
 }

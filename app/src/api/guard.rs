@@ -22,11 +22,28 @@ pub struct ServerState {
     pub passkeys: Option<std::sync::Arc<webauthn_rs::prelude::Webauthn>>,
     /// Organisations' OpenID providers, as this instance knows them.
     pub sign_on: crate::service::sign_on::SignOn,
+    /// Where the read-heavy pages read: a hot standby, when one is configured.
+    pub reads: crate::service::replica::Reads,
 }
 
 pub fn pool() -> Result<PgPool, AppError> {
     use_context::<ServerState>()
         .map(|s| s.pool)
+        .ok_or_else(|| AppError::internal("server state is not in context"))
+}
+
+/// The pool of the read-heavy pages (reports, the audit trail, the dashboard, consent
+/// figures): the standby while it answers, else the primary. Never for a write, a
+/// sign-in or an authorization decision.
+pub fn read_pool() -> Result<PgPool, AppError> {
+    use_context::<ServerState>()
+        .map(|s| s.reads.pool(&s.pool))
+        .ok_or_else(|| AppError::internal("server state is not in context"))
+}
+
+pub fn reads() -> Result<crate::service::replica::Reads, AppError> {
+    use_context::<ServerState>()
+        .map(|s| s.reads)
         .ok_or_else(|| AppError::internal("server state is not in context"))
 }
 

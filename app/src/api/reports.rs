@@ -9,7 +9,8 @@ use rules::hygiene::Hygiene;
 pub async fn load_dormant_report(query: DormantQuery) -> Result<DormantReport, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadDormantReport>().await?;
-    crate::service::reports::dormant(&guard::pool()?, caller.org_id, &caller.scope, &query).await
+    let pool = guard::read_pool()?;
+    crate::service::reports::dormant(&pool, caller.org_id, &caller.scope, &query).await
 }
 
 /// `action` is `suspend` (needs principals.manage), `revoke_grants` or `review` (open
@@ -40,7 +41,7 @@ pub async fn load_report(report: Hygiene, query: ReportQuery) -> Result<ReportTa
     use crate::api::guard;
     let caller = guard::authorize::<LoadReport>().await?;
     crate::service::hygiene::page(
-        &guard::pool()?,
+        &guard::read_pool()?,
         caller.org_id,
         &caller.scope,
         report,

@@ -6,8 +6,10 @@ use crate::error::AppError;
 use crate::UserSession;
 use rules::console::ConsolePermission;
 
+mod lag;
 mod passkeys;
 mod step_up;
+pub use lag::LagNotice;
 pub use passkeys::{ask_passkey, make_passkey};
 pub use step_up::{settled, CodeField, StepUp};
 

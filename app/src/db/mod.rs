@@ -19,6 +19,7 @@ pub mod organisations;
 pub mod passkeys;
 pub mod policy;
 pub mod principals;
+pub mod replica;
 pub mod reports;
 pub mod requests;
 pub mod reviews;

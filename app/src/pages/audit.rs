@@ -4,7 +4,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::audit::audit_events;
-use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted, Pager};
+use crate::components::{format_time, ErrorNotice, FieldError, IfPermitted, LagNotice, Pager};
 use crate::model::{AuditEvent, AuditQuery, ChainState};
 use rules::console::ConsolePermission;
 
@@ -30,6 +30,7 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="Audit trail" />
         <h1>"Audit trail"</h1>
+        <LagNotice />
         <p class="muted">"Every change and every sign-in, newest first. The trail is append-only, and each event is sealed into a hash chain that shows any later change."</p>
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">

@@ -14,8 +14,8 @@ use crate::api::consent::{
 };
 use crate::api::dsr::OpenRequest;
 use crate::components::{
-    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, MonthlyChart, Pager,
-    Stat,
+    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, LagNotice,
+    MonthlyChart, Pager, Stat,
 };
 use crate::model::consent::{AccountConsent, ConsentCell, SubjectDetail};
 use crate::pages::dsr::request_rows;
@@ -566,6 +566,7 @@ pub fn AccountConsentPage() -> impl IntoView {
                         let holders = holders_table(&a);
                         view! {
                             <h1>{format!("Consent in {}", a.account)}</h1>
+                            <LagNotice />
                             <div class="stats">
                                 <Stat label="Data subjects" value=a.subjects />
                                 <Stat label="Withdrew marketing" value=a.withdrawn_marketing hint="on at least one channel, as things stand" />

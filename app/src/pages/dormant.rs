@@ -8,7 +8,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_dormant_report, ActOnPrincipals};
-use crate::components::{settled, ErrorNotice, FieldError, FormError, Pager};
+use crate::components::{settled, ErrorNotice, FieldError, FormError, LagNotice, Pager};
 use crate::model::reports::DormantQuery;
 use crate::pages::hygiene::ReportTabs;
 use rules::principals::{kind_label, PRINCIPAL_KINDS};
@@ -59,6 +59,7 @@ pub fn DormantPage() -> impl IntoView {
         <Title text="Dormant principals" />
         <ReportTabs />
         <h1>"Dormant principals"</h1>
+        <LagNotice />
         <p class="muted">"People and non-human principals with no activity within the window (from the governed systems' activity and console sign-ins), never active, or past their end date, with the access they still hold."</p>
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::dashboard::load_dashboard;
-use crate::components::{ErrorNotice, Stat, TrendChart};
+use crate::components::{ErrorNotice, LagNotice, Stat, TrendChart};
 use crate::model::DailySnapshot;
 use crate::UserSession;
 
@@ -23,6 +23,7 @@ pub fn HomePage() -> impl IntoView {
                 })
             })}
         </Transition>
+        <LagNotice />
         <Suspense fallback=|| view! { <p class="loading">"Loading figures…"</p> }>
             {move || Suspend::new(async move {
                 match summary.await {

@@ -7,7 +7,9 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_report, SetClientAccountLimit};
-use crate::components::{settled, ErrorNotice, FieldError, FormError, IfPermitted, Pager};
+use crate::components::{
+    settled, ErrorNotice, FieldError, FormError, IfPermitted, LagNotice, Pager,
+};
 use crate::model::reports::{Cell, ReportQuery};
 use rules::console::ConsolePermission;
 use rules::hygiene::Hygiene;
@@ -150,6 +152,7 @@ pub fn HygienePage(report: Hygiene) -> impl IntoView {
         <Title text=report.title() />
         <ReportTabs />
         <h1>{report.title()}</h1>
+        <LagNotice />
         <p class="muted">{report.summary()}</p>
         <Form method="GET" action="" attr:class="form form-inline filters">
             {window}

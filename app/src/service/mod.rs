@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod principal_admin;
 pub mod principals;
+pub mod replica;
 pub mod reports;
 pub mod requests;
 pub mod reviews;

@@ -37,6 +37,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/settings/second-factor", "roles[0]=Governance+admin&roles[1]=Data+Protection+Officer&grace_days=14"),
     ("/api/settings/sign-on", "settings[name]=Intruder&settings[issuer]=https%3A%2F%2Fintruder.invalid&settings[client_id]=intruder&settings[client_secret]=guess&settings[allowed_domains]=intruder.example&settings[password_sign_in]=on&settings[break_glass]="),
     ("/api/dashboard/summary", ""),
+    ("/api/reads/lag", ""),
     ("/api/accounts/list", ""),
     ("/api/accounts/create", "name=Intruder+Ltd&region=EU"),
     ("/api/audit/events", "query[page]=0"),

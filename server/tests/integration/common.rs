@@ -48,6 +48,7 @@ pub fn test_config() -> Config {
     Config {
         database_url: None,
         app_database_url: None,
+        read_database_url: None,
         data_dir: ".data".into(),
         public_url: None,
         request_expiry_days: gatehouse_server::config::DEFAULT_REQUEST_EXPIRY_DAYS,

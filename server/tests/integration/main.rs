@@ -24,6 +24,7 @@ mod openapi;
 mod passkeys;
 mod principal_admin;
 mod principals;
+mod replica;
 mod reports;
 mod requests;
 mod reviews;
