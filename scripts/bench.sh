@@ -3,7 +3,8 @@
 # Prints tables of p50/p95 response times and rates (see server/benches/large_org.rs,
 # server/benches/approvals.rs, server/benches/activity.rs, server/benches/consent.rs,
 # server/benches/decisions.rs), a load test of 200 clients at once (server/benches/load.rs),
-# and the policy evaluator beside the cedar-policy crate (app/rules/compare, in memory).
+# the policy evaluator beside the cedar-policy crate (app/rules/compare, in memory), and
+# the weight of each page's first load (scripts/page-weight.sh, release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,3 +16,6 @@ export DATABASE_URL
 trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 || true' EXIT
 cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench decisions --bench load
 cargo bench -p rules-compare --bench compare
+# What each page loads on a first visit, from the release build.
+PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH" cargo leptos build --release
+scripts/page-weight.sh

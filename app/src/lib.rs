@@ -19,7 +19,7 @@ pub mod service;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::api::auth::{passkey_sign_in, whoami, Login, Logout, SignInCode};
 use crate::error::AppError;
@@ -139,9 +139,12 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/login/code") view=SignInCodePage />
-                <ParentRoute path=path!("") view=ConsoleLayout>
+                // In order: each page's data is in the HTML as it arrives, so a browser
+                // without JavaScript (or before the WASM loads) reads it, not a
+                // "Loading…" that only a script would replace.
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
+                <Route path=path!("/login/code") view=SignInCodePage ssr=SsrMode::InOrder />
+                <ParentRoute path=path!("") view=ConsoleLayout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("accounts") view=AccountsPage />
                     <Route path=path!("roles") view=RolesPage />

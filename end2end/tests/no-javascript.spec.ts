@@ -1,0 +1,65 @@
+import { expect, test } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { DEMO_PASSWORD, users } from "./helpers";
+
+// A browser that runs no script at all: no WASM, no hydration, no streamed fragments.
+test.use({ javaScriptEnabled: false });
+
+/** Each console page, and what shows that its data is in the HTML itself. */
+const pages: [string, string][] = [
+  ["/", "section.stats"],
+  ["/roles", "table.matrix tbody tr"],
+  ["/principals", "table.principals tbody tr"],
+  ["/approvals", "h1"],
+  ["/requests", "h1"],
+  ["/reports/dormant", "table.dormant tbody tr"],
+  ["/reports/client-bleed", "table.report"],
+  ["/audit", "table.audit tbody tr"],
+  ["/accounts", "table tbody tr"],
+  ["/reviews", "table.campaigns tbody tr"],
+];
+
+/** The pages of a Data Protection Officer. */
+const dpoPages: [string, string][] = [
+  ["/consent", "ul.account-links li"],
+  ["/consent?q=Oscar", "table.subjects tbody tr"],
+  ["/dsr", "table.requests-list"],
+];
+
+async function signInWithoutScript(page: Page, who: keyof typeof users) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(users[who].email);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(".who-name")).toHaveText(users[who].name);
+}
+
+async function everyPageShowsItsData(page: Page, list: [string, string][]) {
+  for (const [path, data] of list) {
+    await page.goto(path);
+    await expect(page.locator(data).first(), path).toBeVisible();
+    // Nothing waits for a script to replace it.
+    await expect(page.locator("main"), path).not.toContainText("Loading");
+  }
+}
+
+test("without JavaScript a person signs in, reads every page's data and follows its links and search forms", async ({ page }) => {
+  await signInWithoutScript(page, "admin");
+  await everyPageShowsItsData(page, pages);
+
+  // A search form is a GET form: it navigates with its query, and the list follows it.
+  await page.goto("/principals");
+  await page.getByLabel("Search").fill("Support Copilot");
+  await page.getByLabel("Search").press("Enter");
+  await expect(page).toHaveURL(/search=Support(\+|%20)Copilot/);
+  await expect(page.locator("table.principals tbody tr")).toHaveCount(1);
+  // A link navigates to the principal's own page, whose data is there too.
+  await page.getByRole("link", { name: "Support Copilot" }).click();
+  await expect(page.getByRole("heading", { name: "Support Copilot" })).toBeVisible();
+  await expect(page.locator("main")).not.toContainText("Loading");
+});
+
+test("without JavaScript a Data Protection Officer reads consent figures, subjects and data-subject requests", async ({ page }) => {
+  await signInWithoutScript(page, "dpo");
+  await everyPageShowsItsData(page, dpoPages);
+});
