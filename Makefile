@@ -11,5 +11,5 @@ bench:
 # The HTTP API fuzzed from its OpenAPI document, long (the test command runs a short one).
 fuzz:
 	scripts/setup.sh --test
-	PATH="$(CURDIR)/scripts/bin:$(CURDIR)/.tools/node_modules/.bin:$$PATH" cargo leptos build --release
+	scripts/build-release.sh
 	FUZZ_API_TIME_LIMIT=1800 scripts/fuzz.sh 500

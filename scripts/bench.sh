@@ -17,5 +17,5 @@ trap 'target/debug/gatehouse database stop --data-dir "$pg_dir" >/dev/null 2>&1 
 cargo bench -p server --bench large_org --bench approvals --bench activity --bench consent --bench decisions --bench load
 cargo bench -p rules-compare --bench compare
 # What each page loads on a first visit, from the release build.
-PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH" cargo leptos build --release
+scripts/build-release.sh
 scripts/page-weight.sh

@@ -4,6 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH"
-cargo leptos build --release
+scripts/build-release.sh
 exec target/release/gatehouse serve --demo-if-empty

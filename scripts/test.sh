@@ -40,7 +40,7 @@ step "Unit and integration tests"
 cargo test -p app -p server --features app/ssr
 
 step "Release build"
-cargo leptos build --release
+scripts/build-release.sh
 
 step "API fuzzing (short; make fuzz runs a long one)"
 scripts/fuzz.sh 25

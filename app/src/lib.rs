@@ -50,18 +50,29 @@ use crate::pages::{
 };
 use rules::hygiene::Hygiene;
 
+/// Where a page leaves the nonce of its scripts for the server's security headers,
+/// which give the page a policy that lets those scripts, and no other, run. The server
+/// puts one in each request; the shell fills it.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Default)]
+pub struct PageNonce(std::sync::Arc<std::sync::OnceLock<String>>);
+
+#[cfg(feature = "ssr")]
+impl PageNonce {
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // The page's own scripts (hydration, streamed parts) carry this request's nonce;
-    // no other script may run.
+    // The page's own scripts (hydration, streamed parts) carry this request's nonce.
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (
+    if let (Some(nonce), Some(parts)) = (
         leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<http::request::Parts>(),
     ) {
-        if let Ok(policy) =
-            http::HeaderValue::from_str(&rules::web_security::page_policy(&nonce.to_string()))
-        {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        if let Some(slot) = parts.extensions.get::<PageNonce>() {
+            let _ = slot.0.set(nonce.to_string());
         }
     }
     view! {

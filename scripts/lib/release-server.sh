@@ -5,7 +5,7 @@
 # runs a query on the server's database. Everything stops when the sourcing script
 # exits. Needs: bin (the server binary), port, name (the database's name).
 
-[[ -x "$bin" ]] || { echo "No server at $bin: build it first (cargo leptos build --release)." >&2; exit 2; }
+[[ -x "$bin" ]] || { echo "No server at $bin: build it first (scripts/build-release.sh)." >&2; exit 2; }
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
 jar="$work/cookies"

@@ -659,16 +659,27 @@ fn cross_origin_refused() -> Response {
         .into_response()
 }
 
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     // Pages and API answers carry personal data: no cache may keep them.
     let private = is_page(request.uri().path()) || request.uri().path().starts_with("/api/");
+    let nonce = app::PageNonce::default();
+    request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    // Pages set their own policy, with the nonce of their scripts.
+    // A page lets its own scripts run, by the nonce its shell left (it has rendered
+    // its first part by now); anything else runs nothing.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = match nonce.get() {
+            Some(nonce) => HeaderValue::from_str(&web_security::page_policy(nonce)).ok(),
+            None => None,
+        };
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(web_security::NON_PAGE_POLICY),
+            policy.unwrap_or(HeaderValue::from_static(web_security::NON_PAGE_POLICY)),
         );
     }
     headers.insert(
