@@ -116,8 +116,11 @@ impl utoipa::Modify for BearerTokens {
 
 /// The OpenAPI document, as served.
 pub fn document_json() -> String {
-    routes()
-        .1
+    to_json(&routes().1)
+}
+
+pub(crate) fn to_json(document: &utoipa::openapi::OpenApi) -> String {
+    document
         .to_pretty_json()
         .expect("the OpenAPI document is JSON")
 }

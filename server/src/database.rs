@@ -56,7 +56,7 @@ pub struct Database {
 /// when it does not exist yet and applies the migrations.
 pub async fn open(config: &Config) -> anyhow::Result<Database> {
     if let Some(url) = &config.read_database_url {
-        standby_pool(url)?;
+        standby_options(url)?;
     }
     let (url, embedded) = match &config.database_url {
         Some(url) => (url.clone(), None),
@@ -114,11 +114,14 @@ pub async fn runtime_pool(options: PgConnectOptions, set_role: bool) -> anyhow::
 /// when the URL's user is another), connected on first use: a standby that is away
 /// when the server starts is read from once it answers.
 pub fn standby_pool(url: &str) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url
-        .parse()
-        .map_err(|e| anyhow::anyhow!("GATEHOUSE_READ_DATABASE_URL cannot be read: {e}"))?;
+    let options = standby_options(url)?;
     let set_role = options.get_username() != RUNTIME_ROLE;
     Ok(runtime_pool_options(set_role).connect_lazy_with(with_timeouts(options)))
+}
+
+fn standby_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    url.parse()
+        .map_err(|e| anyhow::anyhow!("GATEHOUSE_READ_DATABASE_URL cannot be read: {e}"))
 }
 
 fn with_timeouts(options: PgConnectOptions) -> PgConnectOptions {

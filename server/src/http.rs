@@ -142,10 +142,10 @@ pub fn router(
             )
         });
     // The API's routes and its OpenAPI document come from one list.
-    let (api, _) = crate::api_v1::routes();
+    let (api, document) = crate::api_v1::routes();
     let document = (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::api_v1::document_json(),
+        crate::api_v1::to_json(&document),
     );
     Router::new()
         .merge(reports)

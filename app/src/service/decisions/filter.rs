@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{look_up, Answer, Asked, Reason, MAX_TEXT, OWN_PRINCIPAL_ONLY};
+use super::{look_up, Asked, Reason, MAX_TEXT, OWN_PRINCIPAL_ONLY};
 use crate::db;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
@@ -183,10 +183,7 @@ pub async fn filter(
     }
     if !decision.allowed {
         let withheld_records = Some(records.len());
-        let reasons = match Answer::decided(decision, &|id| found.account_name(id)) {
-            Answer::Decided { reasons, .. } => reasons,
-            Answer::Refused { .. } => Vec::new(),
-        };
+        let reasons = Reason::all(decision.reasons, &|id| found.account_name(id));
         return Ok(Filtered {
             allowed: false,
             reasons: Some(reasons),

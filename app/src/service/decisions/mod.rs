@@ -384,18 +384,23 @@ pub struct HoldersAnswer {
 
 impl Answer {
     fn decided(decision: Decision, name: &dyn Fn(Uuid) -> String) -> Self {
-        let reasons = decision
-            .reasons
+        Answer::Decided {
+            allowed: decision.allowed,
+            reasons: Reason::all(decision.reasons, name),
+        }
+    }
+}
+
+impl Reason {
+    /// Each reason with its words; `name` names an account by its id.
+    fn all(reasons: Vec<rules::policy::Why>, name: &dyn Fn(Uuid) -> String) -> Vec<Reason> {
+        reasons
             .into_iter()
             .map(|why| Reason {
                 text: why.words(name),
                 why,
             })
-            .collect();
-        Answer::Decided {
-            allowed: decision.allowed,
-            reasons,
-        }
+            .collect()
     }
 }
 
