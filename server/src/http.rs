@@ -162,6 +162,7 @@ pub fn router(
         .route("/reports/dormant.csv", get(export_dormant_csv))
         .route("/dsr/{request}/export.json", post(export_access))
         .merge(api)
+        .merge(crate::scim::routes())
         .route(
             crate::api_v1::OPENAPI_PATH,
             get(move || std::future::ready(document.clone())),
@@ -612,6 +613,7 @@ fn is_page(path: &str) -> bool {
         || path == "/metrics"
         || path.starts_with("/auth/")
         || path.starts_with("/api/")
+        || path.starts_with("/scim/")
         || path.starts_with("/pkg/")
         || last_segment.contains('.'))
 }

@@ -9,6 +9,7 @@ pub mod embedded_pg;
 pub mod http;
 pub mod jobs;
 pub mod observe;
+pub mod scim;
 
 /// The decision copy of a large organisation is millions of small allocations that live
 /// for minutes beside the short-lived ones of each request; mimalloc keeps both fast

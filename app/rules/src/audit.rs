@@ -97,6 +97,7 @@ audit_actions! {
     PrincipalUpdated => "principal.updated", "principal";
     PrincipalSuspended => "principal.suspended", "principal";
     PrincipalReactivated => "principal.reactivated", "principal";
+    PrincipalOffboarded => "principal.offboarded", "principal";
     PrincipalAccountAssigned => "principal.account_assigned", "principal";
     PrincipalAccountUnassigned => "principal.account_unassigned", "principal";
     ReportExported => "report.exported", "report";

@@ -16,6 +16,7 @@ pub mod principals;
 pub mod reports;
 pub mod requests;
 pub mod role_matrix;
+pub mod scim;
 pub mod second_factor;
 pub mod sign_in_throttle;
 pub mod sign_on;

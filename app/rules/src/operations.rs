@@ -20,6 +20,9 @@ pub enum Needs {
     /// The deployment's operator: the metrics token from the server's settings, never a
     /// session or an organisation's token.
     Operator,
+    /// The organisation's identity provider (`/scim/v2`): a provisioning token, never a
+    /// session or another token.
+    Provisioning,
 }
 
 /// Which tokens an `/api/v1` endpoint takes.
@@ -533,6 +536,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/tokens/create-provisioning",
+        Needs::Permission(IntegrationsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/tokens/revoke",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,
@@ -656,6 +664,37 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
     // The API's description holds nothing an organisation owns.
     op("/api/v1/openapi.json", Needs::Anyone, ActsOn::Caller),
     op("/metrics", Needs::Operator, ActsOn::Caller),
+    op(
+        "/scim/v2/ServiceProviderConfig",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/scim/v2/ResourceTypes",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/scim/v2/ResourceTypes/{id}",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/scim/v2/Schemas",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/scim/v2/Schemas/{id}",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op("/scim/v2/Users", Needs::Provisioning, ActsOn::Organisation),
+    op(
+        "/scim/v2/Users/{id}",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
     op("/auth/sso/start", Needs::Anyone, ActsOn::Caller),
     op("/auth/sso/callback", Needs::Anyone, ActsOn::Caller),
 ];
@@ -676,7 +715,7 @@ impl Needs {
             Needs::Anyone => true,
             Needs::SignedIn => signed_in,
             Needs::Permission(p) => signed_in && permissions.contains(&p),
-            Needs::Token(_) | Needs::Operator => false,
+            Needs::Token(_) | Needs::Operator | Needs::Provisioning => false,
         }
     }
 }

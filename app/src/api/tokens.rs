@@ -25,6 +25,20 @@ pub async fn create_token(
         .await
 }
 
+/// A provisioning token for the organisation's identity provider (SCIM); answers it,
+/// shown this once.
+#[server(endpoint = "tokens/create-provisioning")]
+pub async fn create_provisioning_token(
+    name: String,
+    #[server(default)] until: String,
+) -> Result<CreatedToken, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<CreateProvisioningToken>().await?;
+    caller.step_up.check()?;
+    crate::service::tokens::create_provisioning(&guard::pool()?, &caller.actor(), &name, &until)
+        .await
+}
+
 #[server(endpoint = "tokens/revoke")]
 pub async fn revoke_token(token: Uuid) -> Result<(), AppError> {
     use crate::api::guard;

@@ -24,6 +24,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod scim;
 pub mod scope;
 pub mod second_factor;
 pub mod sign_on;

@@ -31,7 +31,8 @@ pub async fn authenticate(
     sqlx::query_as::<_, TokenCaller>(
         "WITH t AS ( \
            SELECT a.org_id, a.id, a.application_id, a.principal_id, a.last_used_at FROM application_tokens a \
-           WHERE a.token_hash = $1 AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > $2) \
+           WHERE a.token_hash = $1 AND NOT a.provisioning \
+             AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > $2) \
              AND (a.principal_id IS NULL OR EXISTS ( \
                SELECT 1 FROM principals p WHERE p.org_id = a.org_id AND p.id = a.principal_id \
                  AND p.status = 'active' AND (p.end_date IS NULL OR p.end_date > $2::date)))), \
@@ -48,10 +49,33 @@ pub async fn authenticate(
     .await
 }
 
-const TOKENS: &str = "SELECT t.id, a.name AS application, t.name, t.hint, p.display_name AS created_by, \
+/// The organisation of a provisioning token with this hash, if it is neither revoked nor
+/// expired, and the token's id; its last use is kept as [`authenticate`] does.
+pub async fn authenticate_provisioning(
+    pool: &PgPool,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "WITH t AS ( \
+           SELECT a.org_id, a.id, a.last_used_at FROM application_tokens a \
+           WHERE a.token_hash = $1 AND a.provisioning AND a.revoked_at IS NULL AND a.expires_at > $2), \
+         touched AS ( \
+           UPDATE application_tokens a SET last_used_at = $2 FROM t \
+           WHERE a.org_id = t.org_id AND a.id = t.id \
+             AND (t.last_used_at IS NULL OR t.last_used_at < $2 - interval '1 minute')) \
+         SELECT org_id, id FROM t",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+}
+
+const TOKENS: &str = "SELECT t.id, coalesce(a.name, 'Provisioning (SCIM)') AS application, t.name, t.hint, p.display_name AS created_by, \
         t.created_at, t.expires_at, t.revoked_at, t.last_used_at, t.principal_id, b.display_name AS principal \
      FROM application_tokens t \
-     JOIN applications a ON a.org_id = t.org_id AND a.id = t.application_id \
+     LEFT JOIN applications a ON a.org_id = t.org_id AND a.id = t.application_id \
      LEFT JOIN principals p ON p.org_id = t.org_id AND p.id = t.created_by \
      LEFT JOIN principals b ON b.org_id = t.org_id AND b.id = t.principal_id";
 
@@ -98,7 +122,8 @@ pub async fn applications(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<Token
 }
 
 pub struct NewToken<'a> {
-    pub application_id: Uuid,
+    /// None for a provisioning token.
+    pub application_id: Option<Uuid>,
     pub name: &'a str,
     pub hash: &'a [u8],
     pub hint: &'a str,
@@ -110,8 +135,8 @@ pub struct NewToken<'a> {
 
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, token: NewToken<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar(
-        "INSERT INTO application_tokens (org_id, id, application_id, name, token_hash, hint, expires_at, created_by, principal_id) \
-         VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO application_tokens (org_id, id, application_id, name, token_hash, hint, expires_at, created_by, principal_id, provisioning) \
+         VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, $6, $7, $8, $2 IS NULL) RETURNING id",
     )
     .bind(org_id)
     .bind(token.application_id)
@@ -136,10 +161,9 @@ pub async fn revoke(
 ) -> sqlx::Result<Option<(String, String)>> {
     sqlx::query_as(
         "UPDATE application_tokens t SET revoked_at = now(), revoked_by = $3 \
-         FROM applications a \
          WHERE t.org_id = $1 AND t.id = $2 AND t.revoked_at IS NULL AND ($4::uuid IS NULL OR t.principal_id = $4) \
-           AND a.org_id = t.org_id AND a.id = t.application_id \
-         RETURNING a.name, t.name",
+         RETURNING coalesce((SELECT a.name FROM applications a WHERE a.org_id = t.org_id AND a.id = t.application_id), \
+                            'Provisioning (SCIM)'), t.name",
     )
     .bind(org_id)
     .bind(id)

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::tokens::{
-    load_principal_tokens, load_tokens, CreatePrincipalToken, CreateToken, RevokePrincipalToken,
-    RevokeToken,
+    load_principal_tokens, load_tokens, CreatePrincipalToken, CreateProvisioningToken, CreateToken,
+    RevokePrincipalToken, RevokeToken,
 };
 use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, StepUp};
 use crate::error::AppError;
@@ -14,11 +14,19 @@ use crate::model::tokens::{CreatedToken, TokenApplication, TokenRow};
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
+    let provision = ServerAction::<CreateProvisioningToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let create_settled = settled(create);
+    let provision_settled = settled(provision);
     let revoke_settled = settled(revoke);
     let overview = Resource::new(
-        move || (create_settled.get(), revoke_settled.get()),
+        move || {
+            (
+                create_settled.get(),
+                provision_settled.get(),
+                revoke_settled.get(),
+            )
+        },
         |_| load_tokens(),
     );
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
@@ -43,6 +51,7 @@ pub fn TokensPage() -> impl IntoView {
                                 <StepUp action=create />
                                 <MadeToken made=Signal::derive(move || create.value().get().and_then(|r| r.ok())) />
                             </section>
+                            <ProvisioningTokenForm action=provision />
                             <FormError error=revoke_error />
                             <TokenTable tokens=o.tokens revoke=move |id: uuid::Uuid| view! {
                                 <ActionForm action=revoke>
@@ -196,6 +205,36 @@ fn TokenFields(
             <FieldError error field="until" />
         </div>
         <button type="submit" class="btn btn-primary">"Make token"</button>
+    }
+}
+
+/// A provisioning token for the organisation's identity provider, which then creates,
+/// changes and removes people at `/scim/v2`.
+#[component]
+fn ProvisioningTokenForm(action: ServerAction<CreateProvisioningToken>) -> impl IntoView {
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <section class="card">
+            <h2>"New provisioning token (SCIM)"</h2>
+            <p class="muted small">"Your identity provider creates, updates and removes people with it at "
+                <code>"/scim/v2"</code>" (SCIM 2.0). It must end within a year."</p>
+            <ActionForm action attr:class="form">
+                <div class="field">
+                    <label for="pv-name">"Identity provider"</label>
+                    <input id="pv-name" name="name" required maxlength="100" placeholder="e.g. Entra ID" />
+                    <FieldError error field="name" />
+                </div>
+                <div class="field">
+                    <label for="pv-until">"Provisioning token ends on"</label>
+                    <input id="pv-until" name="until" type="date" required />
+                    <FieldError error field="until" />
+                </div>
+                <button type="submit" class="btn btn-primary">"Make provisioning token"</button>
+            </ActionForm>
+            <FormError error />
+            <StepUp action />
+            <MadeToken made=Signal::derive(move || action.value().get().and_then(|r| r.ok())) />
+        </section>
     }
 }
 

@@ -27,6 +27,7 @@ pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod roles;
+pub mod scim;
 pub mod second_factor;
 pub mod secrets;
 pub mod sign_in;

@@ -35,16 +35,21 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// The token in an `Authorization: Bearer …` header value.
+fn bearer(authorization: Option<&str>) -> Result<&str, AppError> {
+    authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(TOKEN_PREFIX))
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// The caller behind an `Authorization: Bearer …` header value, or why not.
 pub async fn authenticate(
     pool: &PgPool,
     authorization: Option<&str>,
 ) -> Result<TokenCaller, AppError> {
-    let token = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| t.starts_with(TOKEN_PREFIX))
-        .ok_or(AppError::Unauthenticated)?;
+    let token = bearer(authorization)?;
     db::tokens::authenticate(pool, &token_hash(token), Utc::now())
         .await?
         .ok_or(AppError::Unauthenticated)
@@ -72,7 +77,7 @@ pub async fn create(
         pool,
         actor,
         NewToken {
-            application_id: application,
+            application_id: Some(application),
             name,
             hash: &[],
             hint: "",
@@ -86,6 +91,65 @@ pub async fn create(
         ),
     )
     .await
+}
+
+/// The most days a provisioning token may last: an identity provider's connection is
+/// set up once, but its token is a standing key to every person's record.
+pub const PROVISIONING_MAX_DAYS: i64 = 366;
+
+/// A provisioning token, with which the organisation's identity provider creates,
+/// changes and removes people over SCIM (`/scim/v2`); it must end within a year.
+pub async fn create_provisioning(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    until: &str,
+) -> Result<CreatedToken, AppError> {
+    let name = token_name(name)?;
+    let today = Utc::now().date_naive();
+    let until = match parse_end_date(until, today)? {
+        Some(d) if (d - today).num_days() <= PROVISIONING_MAX_DAYS => d,
+        _ => {
+            return Err(AppError::invalid(
+                "until",
+                format!(
+                "Give the date the token ends, at most {PROVISIONING_MAX_DAYS} days from today; \
+                     make a new one before then."
+            ),
+            ))
+        }
+    };
+    let expires_at = Utc.from_utc_datetime(&until.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    insert_token(
+        pool,
+        actor,
+        NewToken {
+            application_id: None,
+            name,
+            hash: &[],
+            hint: "",
+            expires_at: Some(expires_at),
+            created_by: actor.principal_id,
+            principal_id: None,
+        },
+        (
+            format!("Provisioning (SCIM) \u{2014} {name}"),
+            json!({ "provisioning": true, "name": name }),
+        ),
+    )
+    .await
+}
+
+/// The organisation and token behind a provisioning token's `Authorization` header
+/// value, or why not.
+pub async fn authenticate_provisioning(
+    pool: &PgPool,
+    authorization: Option<&str>,
+) -> Result<(Uuid, Uuid), AppError> {
+    let token = bearer(authorization)?;
+    db::tokens::authenticate_provisioning(pool, &token_hash(token), Utc::now())
+        .await?
+        .ok_or(AppError::Unauthenticated)
 }
 
 /// The organisation's principal with this id.
@@ -215,7 +279,7 @@ pub async fn create_for_principal(
         pool,
         actor,
         NewToken {
-            application_id: application,
+            application_id: Some(application),
             name,
             hash: &[],
             hint: "",

@@ -81,6 +81,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/webhooks/retry", "delivery={delivery}"),
     ("/api/tokens/overview", ""),
     ("/api/tokens/create", "application={application}&name=Intruder&until="),
+    ("/api/tokens/create-provisioning", "name=Intruder&until=2099-01-01"),
     ("/api/tokens/revoke", "token={token}"),
     ("/api/reports/dormant", "query[page]=0"),
     ("/api/reports/act", "action=suspend&reason=Intruder+locks+you+out&principals[0]={principal}"),
@@ -280,11 +281,14 @@ async fn send(
 /// Every operation a console session can reach: server functions, and the HTTP endpoints
 /// other than the health check and the application-token API (tested in their own files).
 fn session_operations() -> impl Iterator<Item = &'static Operation> {
-    SERVER_FUNCTIONS.iter().chain(
-        HTTP_ENDPOINTS
-            .iter()
-            .filter(|o| !matches!(o.needs, Needs::Anyone | Needs::Token(_) | Needs::Operator)),
-    )
+    SERVER_FUNCTIONS
+        .iter()
+        .chain(HTTP_ENDPOINTS.iter().filter(|o| {
+            !matches!(
+                o.needs,
+                Needs::Anyone | Needs::Token(_) | Needs::Operator | Needs::Provisioning
+            )
+        }))
 }
 
 /// Walks every operation as `who`: refused ones first (each with the table's status,
@@ -404,27 +408,7 @@ async fn every_caller_against_every_operation_as_the_table_says(pool: sqlx::PgPo
     walk(&app, Who::NoRole, &no_role, &ids, org).await;
 
     // The outsider's organisation exists before the demo's objects are reached for.
-    sqlx::query("INSERT INTO organisations (id, name) VALUES (gen_random_uuid(), 'Rival Agency')")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    app::service::admin::create_admin(
-        &app.pool,
-        app::service::admin::NewAdmin {
-            email: "admin@rival.example",
-            password: "a long test password",
-            display_name: None,
-            organisation: Some("Rival Agency"),
-        },
-    )
-    .await
-    .unwrap();
-    let outsider = crate::common::client();
-    assert!(app
-        .sign_in(&outsider, "admin@rival.example", "a long test password")
-        .await
-        .status()
-        .is_success());
+    let outsider = app.rival_admin().await;
     walk(&app, Who::Outsider, &outsider, &ids, org).await;
 
     // The demo's console users hold one role each; each walks the table last, since an

@@ -153,6 +153,35 @@ impl TestApp {
         )
     }
 
+    /// A client signed in as the Governance admin of another organisation, "Rival
+    /// Agency", made for the purpose.
+    pub async fn rival_admin(&self) -> reqwest::Client {
+        sqlx::query(
+            "INSERT INTO organisations (id, name) VALUES (gen_random_uuid(), 'Rival Agency')",
+        )
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        app::service::admin::create_admin(
+            &self.pool,
+            app::service::admin::NewAdmin {
+                email: "admin@rival.example",
+                password: "a long test password",
+                display_name: None,
+                organisation: Some("Rival Agency"),
+            },
+        )
+        .await
+        .unwrap();
+        let rival = client();
+        assert!(self
+            .sign_in(&rival, "admin@rival.example", "a long test password")
+            .await
+            .status()
+            .is_success());
+        rival
+    }
+
     /// A principal who may sign in but holds no console role at all.
     pub async fn user_without_roles(&self, email: &str, password: &str) -> reqwest::Client {
         app::service::admin::create_admin(

@@ -30,6 +30,7 @@ mod requests;
 mod reviews;
 mod roles;
 mod scheduled;
+mod scim;
 mod second_factor;
 mod security;
 mod sign_in;

@@ -1,0 +1,197 @@
+//! People as SCIM sees them: the organisation's human principals that are not offboarded.
+//! Filters arrive here already translated to SQL by `service::scim::query`, whose text
+//! holds only fixed column expressions and numbered parameters.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Tx;
+
+/// A person with what SCIM answers about them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    /// The userName set over SCIM, else the email, else the external id.
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub job_title: String,
+    pub status: String,
+    pub employment_type: Option<String>,
+    pub end_date: Option<NaiveDate>,
+    pub manager_id: Option<Uuid>,
+    pub manager_name: Option<String>,
+    pub attributes: serde_json::Value,
+    pub scim: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+const USERS: &str = "SELECT p.id, coalesce(p.user_name, p.email, p.external_id) AS user_name, p.external_id, \
+        p.display_name, p.email, p.job_title, p.status::text AS status, p.employment_type::text AS employment_type, \
+        p.end_date, p.manager_id, m.display_name AS manager_name, p.attributes, p.scim, p.created_at, p.modified_at \
+     FROM principals p LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
+     WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
+
+/// The person with this id, if SCIM sees them.
+pub async fn one(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as::<_, UserRow>(&format!("{USERS} AND p.id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// [`one`], locked for a change within `tx`.
+pub async fn locked(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as::<_, UserRow>(&format!("{USERS} AND p.id = $2 FOR UPDATE OF p"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A filtered page: `condition` and `order` are SQL made by the service from fixed
+/// expressions, with `$2…` placeholders for `params` (all text, cast where compared).
+pub struct Page<'a> {
+    pub condition: &'a str,
+    pub params: &'a [String],
+    pub order: &'a str,
+    /// 0-based.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// How many people match, and the page of them.
+pub async fn list(
+    pool: &PgPool,
+    org_id: Uuid,
+    page: &Page<'_>,
+) -> sqlx::Result<(i64, Vec<UserRow>)> {
+    let count_sql = format!(
+        "SELECT count(*) FROM ({USERS} AND ({})) matched",
+        page.condition
+    );
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
+    for p in page.params {
+        count = count.bind(p);
+    }
+    let total = count.fetch_one(pool).await?;
+    if page.limit == 0 || total <= page.offset {
+        return Ok((total, vec![]));
+    }
+    let n = page.params.len();
+    let rows_sql = format!(
+        "{USERS} AND ({}) ORDER BY {}, p.id LIMIT ${} OFFSET ${}",
+        page.condition,
+        page.order,
+        n + 2,
+        n + 3
+    );
+    let mut rows = sqlx::query_as::<_, UserRow>(&rows_sql).bind(org_id);
+    for p in page.params {
+        rows = rows.bind(p);
+    }
+    let rows = rows
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(pool)
+        .await?;
+    Ok((total, rows))
+}
+
+/// What SCIM writes of a person.
+#[derive(Debug, Clone)]
+pub struct UserFields {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub job_title: String,
+    pub active: bool,
+    pub employment_type: String,
+    pub end_date: Option<NaiveDate>,
+    pub manager_id: Option<Uuid>,
+    /// The attributes SCIM sets (department, cost centre, …); others are kept.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Keys of `attributes` SCIM owns: absent from `attributes`, they are removed.
+    pub owned_attributes: &'static [&'static str],
+    pub scim: serde_json::Value,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, u: &UserFields) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, employment_type, job_title, \
+                                 manager_id, end_date, user_name, attributes, scim, status) \
+         VALUES ($1, gen_random_uuid(), 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
+                 CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&u.display_name)
+    .bind(&u.email)
+    .bind(&u.external_id)
+    .bind(&u.employment_type)
+    .bind(&u.job_title)
+    .bind(u.manager_id)
+    .bind(u.end_date)
+    .bind(&u.user_name)
+    .bind(serde_json::Value::Object(u.attributes.clone()))
+    .bind(&u.scim)
+    .bind(u.active)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Writes the person's SCIM fields (status aside: see `principals::set_status`).
+pub async fn update(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid, u: &UserFields) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE principals SET display_name = $3, email = $4, external_id = $5, employment_type = $6::employment_type, \
+             job_title = $7, manager_id = $8, end_date = $9, user_name = $10, \
+             attributes = (attributes - $11::text[]) || $12, scim = $13 \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(&u.display_name)
+    .bind(&u.email)
+    .bind(&u.external_id)
+    .bind(&u.employment_type)
+    .bind(&u.job_title)
+    .bind(u.manager_id)
+    .bind(u.end_date)
+    .bind(&u.user_name)
+    .bind(u.owned_attributes)
+    .bind(serde_json::Value::Object(u.attributes.clone()))
+    .bind(&u.scim)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether `id` is a principal of the organisation (a manager must be).
+pub async fn principal_exists(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM principals WHERE org_id = $1 AND id = $2)")
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Offboards the person: their status is final, their sessions end.
+pub async fn offboard(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE principals SET status = 'offboarded' WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE console_sessions SET ended_at = now() WHERE org_id = $1 AND principal_id = $2 AND ended_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

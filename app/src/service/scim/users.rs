@@ -1,0 +1,921 @@
+//! Users: a person as SCIM writes and reads them, and each change as one transaction
+//! with its audit event. A PATCH is applied to the user's representation and the result
+//! is then taken as a replacement, so both check the same things.
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{
+    query, Provisioner, ScimFailure, ENTERPRISE, GATEHOUSE, LIST_RESPONSE, MAX_RESULTS, PATCH_OP,
+    USER,
+};
+use crate::db;
+use crate::db::audit::Change;
+use crate::db::scim::{UserFields, UserRow};
+use rules::audit::AuditAction;
+use rules::principals::PrincipalStatus;
+
+/// Attributes a request may not change (they are ignored in a replacement, refused in a
+/// PATCH).
+const READ_ONLY: &[&str] = &["id", "meta", "groups"];
+/// Attributes of SCIM's core schema that Gatehouse keeps as sent and answers back
+/// without acting on them.
+const KEPT: &[&str] = &[
+    "name",
+    "emails",
+    "nickName",
+    "profileUrl",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "phoneNumbers",
+    "ims",
+    "photos",
+    "addresses",
+    "entitlements",
+    "roles",
+    "x509Certificates",
+];
+/// The enterprise extension's text attributes, and the principal attribute each becomes
+/// (conditions on grants and, later, birthright rules read them).
+const ENTERPRISE_TEXT: &[(&str, &str)] = &[
+    ("employeeNumber", "employee_number"),
+    ("department", "department"),
+    ("costCenter", "cost_center"),
+    ("organization", "organization"),
+    ("division", "division"),
+];
+const OWNED_ATTRIBUTES: &[&str] = &[
+    "employee_number",
+    "department",
+    "cost_center",
+    "organization",
+    "division",
+];
+const EMPLOYMENT_TYPES: &[&str] = &["employee", "contractor", "client_user"];
+
+/// The member of `object` named `name`, whatever its case (SCIM's names are
+/// case-insensitive).
+fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_null())
+}
+
+fn text<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    max: usize,
+) -> Result<Option<&'a str>, ScimFailure> {
+    match member(object, name) {
+        None => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.trim())),
+        Some(Value::String(_)) => Err(ScimFailure::invalid_value(format!(
+            "{name} is longer than {max} characters."
+        ))),
+        Some(_) => Err(ScimFailure::invalid_value(format!(
+            "{name} must be a string."
+        ))),
+    }
+}
+
+/// Whether any string in `value` holds a NUL, which PostgreSQL cannot store.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(members) => members
+            .iter()
+            .any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// The user's representation, with `meta` (its `version` is a hash of the rest).
+pub fn to_json(row: &UserRow, base: &str) -> Value {
+    let mut user = Map::new();
+    user.insert("schemas".into(), json!([USER, ENTERPRISE, GATEHOUSE]));
+    user.insert("id".into(), json!(row.id));
+    if let Some(x) = &row.external_id {
+        user.insert("externalId".into(), json!(x));
+    }
+    user.insert("userName".into(), json!(row.user_name));
+    user.insert("displayName".into(), json!(row.display_name));
+    if !row.job_title.is_empty() {
+        user.insert("title".into(), json!(row.job_title));
+    }
+    user.insert("active".into(), json!(row.status == "active"));
+    if let Some(kept) = row.scim.as_object() {
+        for (k, v) in kept {
+            if KEPT.contains(&k.as_str()) && k != "emails" {
+                user.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    // The emails as sent, while the one Gatehouse uses is still theirs; else that one.
+    if let Some(email) = &row.email {
+        let sent = row
+            .scim
+            .get("emails")
+            .filter(|sent| chosen_email(sent).ok().flatten().as_deref() == Some(email.as_str()));
+        let emails = sent
+            .cloned()
+            .unwrap_or_else(|| json!([{ "value": email, "type": "work", "primary": true }]));
+        user.insert("emails".into(), emails);
+    }
+    let mut enterprise = Map::new();
+    for (scim, key) in ENTERPRISE_TEXT {
+        if let Some(Value::String(v)) = row.attributes.get(*key) {
+            enterprise.insert((*scim).into(), json!(v));
+        }
+    }
+    if let Some(manager) = row.manager_id {
+        enterprise.insert(
+            "manager".into(),
+            json!({ "value": manager, "displayName": row.manager_name, "$ref": format!("{base}/Users/{manager}") }),
+        );
+    }
+    user.insert(ENTERPRISE.into(), Value::Object(enterprise));
+    let mut own = Map::new();
+    if let Some(t) = &row.employment_type {
+        own.insert("employmentType".into(), json!(t));
+    }
+    if let Some(d) = row.end_date {
+        own.insert("endDate".into(), json!(d.to_string()));
+    }
+    user.insert(GATEHOUSE.into(), Value::Object(own));
+    let version = version(&user);
+    user.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "User",
+            "created": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "lastModified": row.modified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "location": format!("{base}/Users/{}", row.id),
+            "version": version,
+        }),
+    );
+    Value::Object(user)
+}
+
+/// A weak entity tag of a representation (without its `meta`).
+fn version(user: &Map<String, Value>) -> String {
+    let bytes = serde_json::to_vec(user).unwrap_or_default();
+    format!("W/\"{}\"", &hex::encode(Sha256::digest(bytes))[..16])
+}
+
+/// The version a representation carries.
+pub fn version_of(user: &Value) -> String {
+    user["meta"]["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The email Gatehouse uses from a list of emails: the primary one, else the first of
+/// type work, else the first.
+fn chosen_email(emails: &Value) -> Result<Option<String>, ScimFailure> {
+    let Value::Array(items) = emails else {
+        return Err(ScimFailure::invalid_value(
+            "emails must be a list of {\"value\": …} objects.",
+        ));
+    };
+    let mut values = vec![];
+    for item in items {
+        let Value::Object(item) = item else {
+            return Err(ScimFailure::invalid_value(
+                "Each of emails must be an object with a value.",
+            ));
+        };
+        let Some(value) = text(item, "value", 254)? else {
+            continue;
+        };
+        let (local, domain) = value.split_once('@').unwrap_or_default();
+        if local.is_empty() || domain.is_empty() || value.contains(char::is_whitespace) {
+            return Err(ScimFailure::invalid_value(format!(
+                "\"{value}\" is not an email address."
+            )));
+        }
+        let primary = member(item, "primary") == Some(&Value::Bool(true));
+        let work = text(item, "type", 40)?.is_some_and(|t| t.eq_ignore_ascii_case("work"));
+        values.push((primary, work, value.to_lowercase()));
+    }
+    Ok(values
+        .iter()
+        .find(|(primary, _, _)| *primary)
+        .or_else(|| values.iter().find(|(_, work, _)| *work))
+        .or(values.first())
+        .map(|(_, _, v)| v.clone()))
+}
+
+/// What a user's representation asks to write, checked; `current` is the user being
+/// replaced, whose Gatehouse-only fields stay when the request leaves them out.
+fn fields(body: &Value, current: Option<&UserRow>) -> Result<UserFields, ScimFailure> {
+    let Value::Object(user) = body else {
+        return Err(ScimFailure::invalid_syntax(
+            "The body must be a JSON object: a User.",
+        ));
+    };
+    if holds_nul(body) {
+        return Err(ScimFailure::invalid_value(
+            "Text may not hold a NUL character.",
+        ));
+    }
+    let schemas_ok = matches!(member(user, "schemas"), Some(Value::Array(s))
+        if s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(USER))));
+    if !schemas_ok {
+        return Err(ScimFailure::invalid_syntax(format!(
+            "schemas must list {USER}."
+        )));
+    }
+    for key in user.keys() {
+        let known = [
+            "schemas",
+            "userName",
+            "externalId",
+            "displayName",
+            "title",
+            "active",
+            "password",
+        ]
+        .iter()
+        .chain(KEPT)
+        .chain(READ_ONLY)
+        .chain(&[ENTERPRISE, GATEHOUSE])
+        .any(|k| k.eq_ignore_ascii_case(key));
+        if !known {
+            return Err(ScimFailure::invalid_syntax(format!(
+                "{key} is not an attribute of a User here (core, enterprise and {GATEHOUSE} schemas)."
+            )));
+        }
+    }
+    let user_name = text(user, "userName", 300)?
+        .ok_or_else(|| ScimFailure::invalid_value("userName is required."))?
+        .to_string();
+    let external_id = text(user, "externalId", 300)?.map(str::to_string);
+    let active = match member(user, "active") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ScimFailure::invalid_value("active must be true or false.")),
+    };
+    let name = match member(user, "name") {
+        None => None,
+        Some(Value::Object(n)) => Some(n),
+        Some(_) => return Err(ScimFailure::invalid_value("name must be an object.")),
+    };
+    let display_name = match text(user, "displayName", 200)? {
+        Some(d) => d.to_string(),
+        None => {
+            let formatted = name
+                .map(|n| text(n, "formatted", 200))
+                .transpose()?
+                .flatten();
+            let given = name
+                .map(|n| text(n, "givenName", 100))
+                .transpose()?
+                .flatten();
+            let family = name
+                .map(|n| text(n, "familyName", 100))
+                .transpose()?
+                .flatten();
+            match (formatted, given, family) {
+                (Some(f), _, _) => f.to_string(),
+                (None, Some(g), Some(f)) => format!("{g} {f}"),
+                (None, Some(one), None) | (None, None, Some(one)) => one.to_string(),
+                (None, None, None) => user_name.clone(),
+            }
+        }
+    };
+    let email = match member(user, "emails") {
+        None => None,
+        Some(emails) => chosen_email(emails)?,
+    };
+    let job_title = text(user, "title", 200)?.unwrap_or_default().to_string();
+    let mut scim = Map::new();
+    for k in KEPT {
+        if let Some(v) = member(user, k) {
+            scim.insert((*k).to_string(), v.clone());
+        }
+    }
+    let mut attributes = Map::new();
+    let mut manager_id = None;
+    match member(user, ENTERPRISE) {
+        None => {}
+        Some(Value::Object(ext)) => {
+            for key in ext.keys() {
+                let known = ENTERPRISE_TEXT
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case(key))
+                    || key.eq_ignore_ascii_case("manager");
+                if !known {
+                    return Err(ScimFailure::invalid_syntax(format!(
+                        "{key} is not an attribute of the enterprise extension."
+                    )));
+                }
+            }
+            for (scim_name, key) in ENTERPRISE_TEXT {
+                if let Some(v) = text(ext, scim_name, 200)? {
+                    attributes.insert((*key).to_string(), json!(v));
+                }
+            }
+            manager_id = match member(ext, "manager") {
+                None => None,
+                Some(Value::Object(m)) => match text(m, "value", 100)? {
+                    None => None,
+                    Some(v) => Some(Uuid::parse_str(v).map_err(|_| {
+                        ScimFailure::invalid_value(format!(
+                            "manager.value \"{v}\" is not a user's id."
+                        ))
+                    })?),
+                },
+                Some(Value::String(v)) => Some(Uuid::parse_str(v).map_err(|_| {
+                    ScimFailure::invalid_value(format!("manager \"{v}\" is not a user's id."))
+                })?),
+                Some(_) => {
+                    return Err(ScimFailure::invalid_value(
+                        "manager must be {\"value\": \"<user id>\"}.",
+                    ))
+                }
+            };
+        }
+        Some(_) => {
+            return Err(ScimFailure::invalid_value(format!(
+                "{ENTERPRISE} must be an object."
+            )))
+        }
+    }
+    let mut employment_type = current
+        .and_then(|c| c.employment_type.clone())
+        .unwrap_or_else(|| "employee".into());
+    let mut end_date = current.and_then(|c| c.end_date);
+    match member(user, GATEHOUSE) {
+        None => {}
+        Some(Value::Object(ext)) => {
+            for key in ext.keys() {
+                if !["employmentType", "endDate"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(key))
+                {
+                    return Err(ScimFailure::invalid_syntax(format!(
+                        "{key} is not an attribute of {GATEHOUSE} (employmentType, endDate)."
+                    )));
+                }
+            }
+            if let Some(t) = text(ext, "employmentType", 40)? {
+                employment_type = EMPLOYMENT_TYPES
+                    .iter()
+                    .find(|e| e.eq_ignore_ascii_case(t))
+                    .ok_or_else(|| {
+                        ScimFailure::invalid_value(format!(
+                            "employmentType \"{t}\" is not one of {}.",
+                            EMPLOYMENT_TYPES.join(", ")
+                        ))
+                    })?
+                    .to_string();
+            }
+            end_date = match text(ext, "endDate", 10)? {
+                None => None,
+                Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(
+                    |_| {
+                        ScimFailure::invalid_value(format!(
+                            "endDate \"{d}\" is not a date such as 2026-12-31."
+                        ))
+                    },
+                )?),
+            };
+        }
+        Some(_) => {
+            return Err(ScimFailure::invalid_value(format!(
+                "{GATEHOUSE} must be an object."
+            )))
+        }
+    }
+    Ok(UserFields {
+        user_name,
+        external_id,
+        display_name,
+        email,
+        job_title,
+        active,
+        employment_type,
+        end_date,
+        manager_id,
+        attributes,
+        owned_attributes: OWNED_ATTRIBUTES,
+        scim: Value::Object(scim),
+    })
+}
+
+async fn check_manager(
+    tx: &mut db::Tx<'_>,
+    org_id: Uuid,
+    user: Option<Uuid>,
+    manager: Option<Uuid>,
+) -> Result<(), ScimFailure> {
+    let Some(manager) = manager else {
+        return Ok(());
+    };
+    if Some(manager) == user {
+        return Err(ScimFailure::invalid_value(
+            "A user cannot be their own manager.",
+        ));
+    }
+    if !db::scim::principal_exists(tx, org_id, manager).await? {
+        return Err(ScimFailure::invalid_value(format!(
+            "manager {manager} is not a user of the organisation."
+        )));
+    }
+    Ok(())
+}
+
+/// The audit record's view of a write: the attributes it sets, no more.
+fn audited(f: &UserFields) -> Value {
+    json!({
+        "userName": f.user_name,
+        "externalId": f.external_id,
+        "displayName": f.display_name,
+        "email": f.email,
+        "title": f.job_title,
+        "active": f.active,
+        "employmentType": f.employment_type,
+        "endDate": f.end_date,
+        "manager": f.manager_id,
+        "attributes": f.attributes,
+    })
+}
+
+pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Value, ScimFailure> {
+    let fields = fields(body, None)?;
+    let mut tx = pool.begin().await?;
+    check_manager(&mut tx, who.org_id, None, fields.manager_id).await?;
+    let id = db::scim::insert(&mut tx, who.org_id, &fields).await?;
+    db::audit::record(
+        &mut tx,
+        &who.actor(),
+        Change::on(
+            AuditAction::PrincipalCreated,
+            id,
+            fields.display_name.clone(),
+        )
+        .after(audited(&fields))
+        .because("provisioned over SCIM".to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    read(pool, who, id).await
+}
+
+pub async fn read(pool: &PgPool, who: &Provisioner, id: Uuid) -> Result<Value, ScimFailure> {
+    let row = db::scim::one(pool, who.org_id, id)
+        .await?
+        .ok_or_else(ScimFailure::not_found)?;
+    Ok(to_json(&row, &who.base))
+}
+
+/// The user locked for a change, if `if_match` (an `If-Match` header) still names its
+/// version.
+async fn locked(
+    tx: &mut db::Tx<'_>,
+    who: &Provisioner,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(UserRow, Value), ScimFailure> {
+    let row = db::scim::locked(tx, who.org_id, id)
+        .await?
+        .ok_or_else(ScimFailure::not_found)?;
+    let current = to_json(&row, &who.base);
+    if let Some(wanted) = if_match {
+        let now = version_of(&current);
+        let matches = wanted
+            .split(',')
+            .map(str::trim)
+            .any(|w| w == "*" || w == now || format!("W/{w}") == now);
+        if !matches {
+            return Err(ScimFailure::new(
+                412,
+                None,
+                format!(
+                    "The user has changed since version {wanted}; it is now {now}. Read it again."
+                ),
+            ));
+        }
+    }
+    Ok((row, current))
+}
+
+/// Replaces the user with `body` (PUT), or with the result of its PATCH operations.
+pub async fn replace(
+    pool: &PgPool,
+    who: &Provisioner,
+    id: Uuid,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimFailure> {
+    change(pool, who, id, if_match, |_| Ok(body.clone())).await
+}
+
+pub async fn patch(
+    pool: &PgPool,
+    who: &Provisioner,
+    id: Uuid,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimFailure> {
+    let schemas_ok = matches!(body.get("schemas"), Some(Value::Array(s))
+        if s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))));
+    if !schemas_ok {
+        return Err(ScimFailure::invalid_syntax(format!(
+            "schemas must be [\"{PATCH_OP}\"]."
+        )));
+    }
+    if holds_nul(body) {
+        return Err(ScimFailure::invalid_value(
+            "Text may not hold a NUL character.",
+        ));
+    }
+    let operations = rules::scim::patch::operations(body)?;
+    change(pool, who, id, if_match, |current| {
+        let mut user = current.clone();
+        rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
+        Ok(user)
+    })
+    .await
+}
+
+async fn change(
+    pool: &PgPool,
+    who: &Provisioner,
+    id: Uuid,
+    if_match: Option<&str>,
+    new: impl FnOnce(&Value) -> Result<Value, ScimFailure>,
+) -> Result<Value, ScimFailure> {
+    let mut tx = pool.begin().await?;
+    let (row, current) = locked(&mut tx, who, id, if_match).await?;
+    let fields = fields(&new(&current)?, Some(&row))?;
+    check_manager(&mut tx, who.org_id, Some(id), fields.manager_id).await?;
+    let before = fields_of(&row);
+    db::scim::update(&mut tx, who.org_id, id, &fields).await?;
+    let actor = who.actor();
+    let was_active = row.status == "active";
+    if fields.active != was_active {
+        let (status, action) = if fields.active {
+            (PrincipalStatus::Active, AuditAction::PrincipalReactivated)
+        } else {
+            (PrincipalStatus::Suspended, AuditAction::PrincipalSuspended)
+        };
+        let ended = db::principals::set_status(&mut tx, who.org_id, id, status).await?;
+        db::audit::record(
+            &mut tx,
+            &actor,
+            Change::on(action, id, fields.display_name.clone())
+                .before(json!({ "status": row.status }))
+                .after(json!({ "status": status, "sessions_ended": ended }))
+                .because("active set over SCIM".to_string()),
+        )
+        .await?;
+    }
+    let after = audited(&fields);
+    if before != after {
+        db::audit::record(
+            &mut tx,
+            &actor,
+            Change::on(
+                AuditAction::PrincipalUpdated,
+                id,
+                fields.display_name.clone(),
+            )
+            .before(before)
+            .after(after)
+            .because("changed over SCIM".to_string()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    read(pool, who, id).await
+}
+
+/// [`audited`] of the user as stored.
+fn fields_of(row: &UserRow) -> Value {
+    let attributes: Map<String, Value> = OWNED_ATTRIBUTES
+        .iter()
+        .filter_map(|k| {
+            row.attributes
+                .get(*k)
+                .map(|v| ((*k).to_string(), v.clone()))
+        })
+        .collect();
+    json!({
+        "userName": row.user_name,
+        "externalId": row.external_id,
+        "displayName": row.display_name,
+        "email": row.email,
+        "title": row.job_title,
+        "active": row.status == "active",
+        "employmentType": row.employment_type,
+        "endDate": row.end_date,
+        "manager": row.manager_id,
+        "attributes": attributes,
+    })
+}
+
+/// Deprovisions the user: offboarded for good (their sessions end), no longer seen over
+/// SCIM; the principal and its history stay.
+pub async fn delete(
+    pool: &PgPool,
+    who: &Provisioner,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ScimFailure> {
+    let mut tx = pool.begin().await?;
+    let (row, _) = locked(&mut tx, who, id, if_match).await?;
+    db::scim::offboard(&mut tx, who.org_id, id).await?;
+    db::audit::record(
+        &mut tx,
+        &who.actor(),
+        Change::on(
+            AuditAction::PrincipalOffboarded,
+            id,
+            row.display_name.clone(),
+        )
+        .before(json!({ "status": row.status }))
+        .after(json!({ "status": "offboarded" }))
+        .because("deleted over SCIM".to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A list request's parameters, as sent.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub filter: Option<String>,
+    pub start_index: Option<String>,
+    pub count: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+fn number(name: &str, value: Option<&str>, default: i64) -> Result<i64, ScimFailure> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            ScimFailure::invalid_value(format!("{name} must be a whole number, not \"{v}\"."))
+        }),
+    }
+}
+
+pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
+    // SCIM: a startIndex under 1 counts as 1, a negative count as 0.
+    let start = number("startIndex", q.start_index.as_deref(), 1)?.max(1);
+    let count = number("count", q.count.as_deref(), MAX_RESULTS)?.clamp(0, MAX_RESULTS);
+    let descending = match q
+        .sort_order
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("") | Some("ascending") => false,
+        Some("descending") => true,
+        Some(other) => {
+            return Err(ScimFailure::invalid_value(format!(
+                "sortOrder must be ascending or descending, not \"{other}\"."
+            )))
+        }
+    };
+    let order = query::order(
+        q.sort_by.as_deref().filter(|s| !s.trim().is_empty()),
+        descending,
+    )?;
+    let condition = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        None => query::Sql::everything(),
+        Some(f) => query::condition(&rules::scim::filter::parse(f)?, 2)?,
+    };
+    let projection = Projection::new(q.attributes.as_deref(), q.excluded_attributes.as_deref())?;
+    let (total, rows) = db::scim::list(
+        pool,
+        who.org_id,
+        &db::scim::Page {
+            condition: &condition.text,
+            params: &condition.params,
+            order: &order,
+            offset: start - 1,
+            limit: count,
+        },
+    )
+    .await?;
+    let resources: Vec<Value> = rows
+        .iter()
+        .map(|r| projection.apply(to_json(r, &who.base)))
+        .collect();
+    Ok(json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    }))
+}
+
+/// `attributes` or `excludedAttributes`: which of a resource's attributes to answer.
+pub struct Projection {
+    only: Option<Vec<(Option<String>, String)>>,
+    without: Vec<(Option<String>, String)>,
+}
+
+impl Projection {
+    pub fn new(attributes: Option<&str>, excluded: Option<&str>) -> Result<Self, ScimFailure> {
+        let names = |list: Option<&str>| -> Result<Vec<(Option<String>, String)>, ScimFailure> {
+            list.unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| match rules::scim::filter::parse(&format!("{n} pr")) {
+                    Ok(rules::scim::filter::Filter::Present(p)) => Ok((p.uri, p.attr)),
+                    _ => Err(ScimFailure::invalid_value(format!(
+                        "\"{n}\" is not an attribute name."
+                    ))),
+                })
+                .collect()
+        };
+        let only = names(attributes)?;
+        Ok(Self {
+            only: (!only.is_empty()).then_some(only),
+            without: names(excluded)?,
+        })
+    }
+
+    /// `user` with only the asked attributes (`id`, `schemas` and `meta` always stay).
+    pub fn apply(&self, user: Value) -> Value {
+        let Value::Object(mut user) = user else {
+            return user;
+        };
+        let named = |list: &[(Option<String>, String)], key: &str, sub: Option<&str>| {
+            list.iter().any(|(uri, attr)| match (uri, sub) {
+                (Some(u), Some(s)) => u.eq_ignore_ascii_case(key) && attr.eq_ignore_ascii_case(s),
+                (Some(u), None) => u.eq_ignore_ascii_case(key),
+                (None, None) => attr.eq_ignore_ascii_case(key),
+                (None, Some(_)) => false,
+            })
+        };
+        let always = ["id", "schemas", "meta"];
+        let extensions = [ENTERPRISE, GATEHOUSE];
+        let keys: Vec<String> = user.keys().cloned().collect();
+        for key in keys {
+            if always.contains(&key.as_str()) {
+                continue;
+            }
+            if extensions.contains(&key.as_str()) {
+                if let Some(Value::Object(ext)) = user.get_mut(&key) {
+                    let subs: Vec<String> = ext.keys().cloned().collect();
+                    for sub in subs {
+                        // An extension's attributes may also be named alone.
+                        let keep = match &self.only {
+                            Some(only) => {
+                                named(only, &key, None)
+                                    || named(only, &key, Some(&sub))
+                                    || named(only, &sub, None)
+                            }
+                            None => true,
+                        } && !(named(&self.without, &key, Some(&sub))
+                            || named(&self.without, &sub, None));
+                        if !keep {
+                            ext.remove(&sub);
+                        }
+                    }
+                }
+                if named(&self.without, &key, None) {
+                    user.remove(&key);
+                }
+                continue;
+            }
+            let keep = self
+                .only
+                .as_ref()
+                .is_none_or(|only| named(only, &key, None))
+                && !named(&self.without, &key, None);
+            if !keep {
+                user.remove(&key);
+            }
+        }
+        Value::Object(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(extra: Value) -> Value {
+        let mut b = json!({ "schemas": [USER], "userName": "ada@example.com" });
+        if let (Value::Object(b), Value::Object(e)) = (&mut b, extra) {
+            b.extend(e);
+        }
+        b
+    }
+
+    #[test]
+    fn a_minimal_user_takes_its_defaults() {
+        let f = fields(&body(json!({})), None).unwrap();
+        assert_eq!(f.user_name, "ada@example.com");
+        assert_eq!(f.display_name, "ada@example.com");
+        assert!(f.active);
+        assert_eq!(f.employment_type, "employee");
+        assert_eq!(f.email, None);
+    }
+
+    #[test]
+    fn names_emails_and_extensions_are_read() {
+        let f = fields(
+            &body(json!({
+                "name": { "givenName": "Ada", "familyName": "Lovelace" },
+                "emails": [
+                    { "value": "ada@home.example", "type": "home" },
+                    { "value": "Ada@Work.Example", "type": "work" }
+                ],
+                "title": "Analyst",
+                "active": false,
+                ENTERPRISE: { "department": "Sales", "costCenter": "CC-1", "manager": { "value": Uuid::nil() } },
+                GATEHOUSE: { "employmentType": "contractor", "endDate": "2027-03-31" }
+            })),
+            None,
+        )
+        .unwrap();
+        assert_eq!(f.display_name, "Ada Lovelace");
+        assert_eq!(f.email.as_deref(), Some("ada@work.example"));
+        assert!(!f.active);
+        assert_eq!(f.attributes["department"], "Sales");
+        assert_eq!(f.attributes["cost_center"], "CC-1");
+        assert_eq!(f.manager_id, Some(Uuid::nil()));
+        assert_eq!(f.employment_type, "contractor");
+        assert_eq!(f.end_date.unwrap().to_string(), "2027-03-31");
+        assert_eq!(f.scim["name"]["givenName"], "Ada");
+    }
+
+    #[test]
+    fn bad_users_are_refused_with_scim_types() {
+        let cases = [
+            (json!({ "userName": "x" }), "invalidSyntax"),
+            (body(json!({ "userName": "" })), "invalidValue"),
+            (body(json!({ "userName": 7 })), "invalidValue"),
+            (body(json!({ "active": "yes" })), "invalidValue"),
+            (body(json!({ "favouriteColour": "blue" })), "invalidSyntax"),
+            (
+                body(json!({ "emails": [{ "value": "not-an-address" }] })),
+                "invalidValue",
+            ),
+            (body(json!({ "emails": "a@b.c" })), "invalidValue"),
+            (
+                body(json!({ ENTERPRISE: { "shoeSize": "9" } })),
+                "invalidSyntax",
+            ),
+            (
+                body(json!({ ENTERPRISE: { "manager": { "value": "bob" } } })),
+                "invalidValue",
+            ),
+            (
+                body(json!({ GATEHOUSE: { "employmentType": "pirate" } })),
+                "invalidValue",
+            ),
+            (
+                body(json!({ GATEHOUSE: { "endDate": "31/12/2026" } })),
+                "invalidValue",
+            ),
+            (body(json!({ "displayName": "a\u{0}b" })), "invalidValue"),
+        ];
+        for (b, scim_type) in cases {
+            let e = fields(&b, None).unwrap_err();
+            assert_eq!(e.status, 400, "{b}");
+            assert_eq!(e.scim_type, Some(scim_type), "{b}: {}", e.detail);
+        }
+    }
+
+    #[test]
+    fn projection_keeps_what_is_asked_and_always_the_id() {
+        let user = json!({
+            "schemas": [USER], "id": "1", "userName": "a", "displayName": "A", "meta": {},
+            ENTERPRISE: { "department": "Sales", "costCenter": "1" }
+        });
+        let only = Projection::new(Some("userName,department"), None)
+            .unwrap()
+            .apply(user.clone());
+        assert_eq!(only["userName"], "a");
+        assert!(only.get("displayName").is_none());
+        assert_eq!(only[ENTERPRISE], json!({ "department": "Sales" }));
+        assert_eq!(only["id"], "1");
+        let without = Projection::new(None, Some("displayName"))
+            .unwrap()
+            .apply(user);
+        assert!(without.get("displayName").is_none());
+        assert_eq!(without["userName"], "a");
+    }
+}

@@ -1,0 +1,324 @@
+//! `/scim/v2`: SCIM 2.0 for the organisation's identity provider. Each request shows a
+//! provisioning token before anything is read; answers and refusals are
+//! `application/scim+json`, refusals in SCIM's error shape.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+use uuid::Uuid;
+
+use app::service::scim::users::{self, ListQuery, Projection};
+use app::service::scim::{discovery, Provisioner, ScimFailure, MAX_BODY};
+
+use crate::http::AppState;
+
+const CONTENT_TYPE: &str = "application/scim+json";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
+        .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Schemas/{id}", get(schema))
+        .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(read_user)
+                .put(|State(state), Path(id), request| {
+                    change_user(state, id, request, Change::Replace)
+                })
+                .patch(|State(state), Path(id), request| {
+                    change_user(state, id, request, Change::Patch)
+                })
+                .delete(delete_user),
+        )
+}
+
+fn answer(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+/// A user's representation, with its version as the `ETag` (and its `Location` when
+/// it was just made).
+fn user_answer(status: StatusCode, user: &Value) -> Response {
+    let mut response = answer(status, user);
+    let headers = response.headers_mut();
+    if let Ok(tag) = HeaderValue::from_str(&users::version_of(user)) {
+        headers.insert(header::ETAG, tag);
+    }
+    if status == StatusCode::CREATED {
+        if let Some(Ok(at)) = user["meta"]["location"].as_str().map(HeaderValue::from_str) {
+            headers.insert(header::LOCATION, at);
+        }
+    }
+    response
+}
+
+fn refusal(failure: ScimFailure) -> Response {
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = answer(status, &failure.to_json());
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The identity provider behind the request's token, and the service's base URL.
+async fn provisioner(state: &AppState, headers: &HeaderMap) -> Result<Provisioner, Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (org_id, token_id) =
+        app::service::tokens::authenticate_provisioning(&state.pool, authorization)
+            .await
+            .map_err(|e| refusal(e.into()))?;
+    let origin = state.public_origin.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    Ok(Provisioner {
+        org_id,
+        token_id,
+        base: format!("{}/scim/v2", origin.trim_end_matches('/')),
+    })
+}
+
+/// The caller, then the JSON body (at most [`MAX_BODY`] bytes).
+async fn with_body(
+    state: &AppState,
+    request: Request,
+) -> Result<(Provisioner, HeaderMap, Value), Response> {
+    let (parts, body) = request.into_parts();
+    let who = provisioner(state, &parts.headers).await?;
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return Err(refusal(ScimFailure::new(
+            413,
+            Some("tooLarge"),
+            format!("The body is larger than {MAX_BODY} bytes."),
+        )));
+    };
+    let body = serde_json::from_slice(&bytes).map_err(|e| {
+        refusal(ScimFailure::invalid_syntax(format!(
+            "The body is not JSON: {e}."
+        )))
+    })?;
+    Ok((who, parts.headers, body))
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A user's id from the path; one that is not an id names no user.
+fn user_id(id: &str) -> Result<Uuid, ScimFailure> {
+    Uuid::parse_str(id).map_err(|_| ScimFailure::not_found())
+}
+
+fn done(result: Result<Response, ScimFailure>) -> Response {
+    result.unwrap_or_else(refusal)
+}
+
+async fn service_provider_config(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(who) => answer(
+            StatusCode::OK,
+            &discovery::service_provider_config(&who.base),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(who) => answer(
+            StatusCode::OK,
+            &discovery::list(vec![discovery::user_resource_type(&who.base)]),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+async fn resource_type(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(who) if id == "User" => {
+            answer(StatusCode::OK, &discovery::user_resource_type(&who.base))
+        }
+        Ok(_) => refusal(ScimFailure::new(
+            404,
+            None,
+            "The only resource type is User.",
+        )),
+        Err(refused) => refused,
+    }
+}
+
+async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(who) => answer(
+            StatusCode::OK,
+            &discovery::list(discovery::schemas(&who.base)),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+async fn schema(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(who) => match discovery::schemas(&who.base).into_iter().find(|s| {
+            s["id"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&id))
+        }) {
+            Some(s) => answer(StatusCode::OK, &s),
+            None => refusal(ScimFailure::new(
+                404,
+                None,
+                format!("There is no schema {id}."),
+            )),
+        },
+        Err(refused) => refused,
+    }
+}
+
+async fn list_users(State(state): State<AppState>, request: Request) -> Response {
+    let who = match provisioner(&state, request.headers()).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let query = request.uri().query().unwrap_or_default();
+    let Ok(q) = serde_urlencoded::from_str::<ListQuery>(query) else {
+        return refusal(ScimFailure::invalid_syntax(
+            "The query string could not be read; use filter, startIndex, count, sortBy, sortOrder, attributes and excludedAttributes.",
+        ));
+    };
+    done(
+        users::list(&state.pool, &who, &q)
+            .await
+            .map(|list| answer(StatusCode::OK, &list)),
+    )
+}
+
+async fn create_user(State(state): State<AppState>, request: Request) -> Response {
+    let (who, _, body) = match with_body(&state, request).await {
+        Ok(taken) => taken,
+        Err(refused) => return refused,
+    };
+    done(
+        users::create(&state.pool, &who, &body)
+            .await
+            .map(|user| user_answer(StatusCode::CREATED, &user)),
+    )
+}
+
+/// `?attributes=` and `?excludedAttributes=` of a single read.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Shown {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+async fn read_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let who = match provisioner(&state, request.headers()).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let id = match user_id(&id) {
+        Ok(id) => id,
+        Err(failure) => return refusal(failure),
+    };
+    let shown: Shown =
+        serde_urlencoded::from_str(request.uri().query().unwrap_or_default()).unwrap_or_default();
+    done(
+        async {
+            let projection = Projection::new(
+                shown.attributes.as_deref(),
+                shown.excluded_attributes.as_deref(),
+            )?;
+            let user = users::read(&state.pool, &who, id).await?;
+            let mut response = user_answer(StatusCode::OK, &user);
+            *response.body_mut() = projection.apply(user).to_string().into();
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+/// How a `PUT` or `PATCH` changes a user.
+#[derive(Clone, Copy)]
+enum Change {
+    Replace,
+    Patch,
+}
+
+async fn change_user(state: AppState, id: String, request: Request, change: Change) -> Response {
+    let (who, headers, body) = match with_body(&state, request).await {
+        Ok(taken) => taken,
+        Err(refused) => return refused,
+    };
+    let id = match user_id(&id) {
+        Ok(id) => id,
+        Err(failure) => return refusal(failure),
+    };
+    let if_match = if_match(&headers);
+    let changed = match change {
+        Change::Replace => users::replace(&state.pool, &who, id, &body, if_match.as_deref()).await,
+        Change::Patch => users::patch(&state.pool, &who, id, &body, if_match.as_deref()).await,
+    };
+    done(changed.map(|user| user_answer(StatusCode::OK, &user)))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let who = match provisioner(&state, &headers).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let id = match user_id(&id) {
+        Ok(id) => id,
+        Err(failure) => return refusal(failure),
+    };
+    done(
+        users::delete(&state.pool, &who, id, if_match(&headers).as_deref())
+            .await
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
+    )
+}

@@ -1,0 +1,643 @@
+//! `/scim/v2` driven the way an identity provider drives it: a provisioning token made on
+//! `/tokens`; discovery; users created, found by filters, patched, replaced and deleted;
+//! each refusal in SCIM's error shape with nothing half-written.
+
+use chrono::{Days, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::activity::crm_token;
+use crate::common::{client, spawn_demo, TestApp};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn day(days: u64) -> String {
+    (Utc::now().date_naive() + Days::new(days)).to_string()
+}
+
+/// A provisioning token made by the demo's Governance admin.
+async fn provisioning_token(app: &TestApp) -> String {
+    let admin = app.demo_client("admin@northwind.example").await;
+    let body = format!("name=Identity+provider&until={}", day(300));
+    let (status, made) = app
+        .json(&admin, "/api/tokens/create-provisioning", &body)
+        .await;
+    assert_eq!(status, 200, "{made}");
+    made["token"].as_str().unwrap().to_string()
+}
+
+struct Idp<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+impl Idp<'_> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = client()
+            .request(method, self.app.url(&format!("/scim/v2{path}")))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let response = self.send(method, path, body, &[]).await;
+        let status = response.status().as_u16();
+        if status != 204 {
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/scim+json",
+                "{path}"
+            );
+        }
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn list(&self, query: &str) -> Value {
+        let (status, list) = self
+            .call(Method::GET, &format!("/Users?{query}"), None)
+            .await;
+        assert_eq!(status, 200, "{query}: {list}");
+        list
+    }
+}
+
+fn refused(answer: &(u16, Value), status: u16, scim_type: Option<&str>) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(
+        answer.1["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(answer.1["status"], status.to_string());
+    assert_eq!(answer.1["scimType"].as_str(), scim_type, "{}", answer.1);
+    assert!(!answer.1["detail"].as_str().unwrap().is_empty());
+}
+
+fn ada() -> Value {
+    json!({
+        "schemas": [USER, ENTERPRISE],
+        "userName": "ada.lovelace@northwind.example",
+        "externalId": "hr-1815",
+        "name": { "givenName": "Ada", "familyName": "Lovelace" },
+        "emails": [{ "value": "ada.lovelace@northwind.example", "type": "work", "primary": true }],
+        "title": "Analyst",
+        "active": true,
+        ENTERPRISE: { "department": "Sales", "costCenter": "CC-7", "employeeNumber": "1815" }
+    })
+}
+
+async fn principals(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM principals")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str, target: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT actor_label FROM audit_events WHERE action = $1 AND target_id = $2 ORDER BY occurred_at",
+    )
+    .bind(action)
+    .bind(target)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_a_provisioning_token_opens_scim_and_it_opens_nothing_else(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    // The end is required, within a year.
+    for until in [String::new(), day(400)] {
+        let body = format!("name=IdP&until={until}");
+        let (status, answer) = app
+            .json(&admin, "/api/tokens/create-provisioning", &body)
+            .await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["Invalid"]["field"], "until");
+    }
+    let token = provisioning_token(&app).await;
+    let (status, listed) = app.json(&admin, "/api/tokens/overview", "").await;
+    assert_eq!(status, 200);
+    assert!(listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["application"] == "Provisioning (SCIM)"));
+
+    let idp = Idp {
+        app: &app,
+        token: token.clone(),
+    };
+    let (status, config) = idp.call(Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["filter"]["maxResults"], 200);
+
+    // Without a token, with an application's, or with a console session: refused.
+    let crm = crm_token(&app).await;
+    for bearer in [None, Some(crm.as_str()), Some("gtk_0000")] {
+        let mut request = client().get(app.url("/scim/v2/Users"));
+        if let Some(b) = bearer {
+            request = request.bearer_auth(b);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        refused(&(status, body), 401, None);
+    }
+    let response = admin.get(app.url("/scim/v2/Users")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    // The provisioning token is not an application's.
+    let response = client()
+        .post(app.url("/api/v1/decisions"))
+        .bearer_auth(&token)
+        .json(&json!({ "principal": "x", "permission": "y" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    // Revoked, it stops at once.
+    let id = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["application"] == "Provisioning (SCIM)")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .json(&admin, "/api/tokens/revoke", &format!("token={id}"))
+        .await;
+    assert_eq!(status, 200);
+    refused(&idp.call(Method::GET, "/Users", None).await, 401, None);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn discovery_describes_users_and_their_schemas(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let (status, types) = idp.call(Method::GET, "/ResourceTypes", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+    assert_eq!(
+        types["Resources"][0]["schemaExtensions"][0]["schema"],
+        ENTERPRISE
+    );
+    let (status, schemas) = idp.call(Method::GET, "/Schemas", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(schemas["totalResults"], 3);
+    let (status, user) = idp
+        .call(Method::GET, &format!("/Schemas/{USER}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(user["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["name"] == "userName" && a["uniqueness"] == "server"));
+    refused(
+        &idp.call(Method::GET, "/Schemas/urn:nothing", None).await,
+        404,
+        None,
+    );
+    refused(
+        &idp.call(Method::GET, "/ResourceTypes/Group", None).await,
+        404,
+        None,
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_identity_provider_creates_finds_changes_and_deletes_a_person(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+
+    // Created: 201 with its location and version.
+    let response = idp.send(Method::POST, "/Users", Some(ada()), &[]).await;
+    assert_eq!(response.status(), 201);
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(
+        location.ends_with(&format!("/scim/v2/Users/{id}")),
+        "{location}"
+    );
+    assert_eq!(created["meta"]["version"], etag);
+    assert_eq!(created["displayName"], "Ada Lovelace");
+    assert_eq!(created[ENTERPRISE]["department"], "Sales");
+    assert_eq!(created["name"]["givenName"], "Ada");
+    let (kind, department, status): (String, String, String) = sqlx::query_as(
+        "SELECT kind::text, attributes->>'department', status::text FROM principals WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (kind.as_str(), department.as_str(), status.as_str()),
+        ("human", "Sales", "active")
+    );
+    let by = audited(&app, "principal.created", &id).await;
+    assert_eq!(by.len(), 1);
+    assert!(by[0].starts_with("provisioning token "), "{by:?}");
+
+    // Found by filters as identity providers write them.
+    for filter in [
+        r#"userName eq "ADA.LOVELACE@northwind.example""#,
+        r#"externalId eq "hr-1815""#,
+        r#"emails[type eq "work" and value co "lovelace"]"#,
+        r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "sales" and active eq true"#,
+        r#"name.familyName sw "Love" and not (title eq "Director")"#,
+    ] {
+        let list = idp
+            .list(&serde_urlencoded::to_string([("filter", filter)]).unwrap())
+            .await;
+        assert_eq!(list["totalResults"], 1, "{filter}: {list}");
+        assert_eq!(list["Resources"][0]["id"], id.as_str());
+    }
+    // People entered by hand are found by their email.
+    let list = idp
+        .list("filter=userName+eq+%22admin%40northwind.example%22")
+        .await;
+    assert_eq!(list["totalResults"], 1, "{list}");
+    // Asked attributes only.
+    let list = idp
+        .list("filter=externalId+eq+%22hr-1815%22&attributes=userName")
+        .await;
+    let only = &list["Resources"][0];
+    assert_eq!(only["userName"], "ada.lovelace@northwind.example");
+    assert!(
+        only.get("displayName").is_none() && only.get("id").is_some(),
+        "{only}"
+    );
+
+    // Entra ID's way of suspending: a capitalised op, a path, a boolean.
+    let suspend = json!({ "schemas": [PATCH], "Operations": [{ "op": "Replace", "path": "active", "value": false }] });
+    let (status, patched) = idp
+        .call(Method::PATCH, &format!("/Users/{id}"), Some(suspend))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["active"], false);
+    assert_eq!(audited(&app, "principal.suspended", &id).await.len(), 1);
+    // Okta's way back: add without a path.
+    let back =
+        json!({ "schemas": [PATCH], "Operations": [{ "op": "add", "value": { "active": true } }] });
+    let (status, patched) = idp
+        .call(Method::PATCH, &format!("/Users/{id}"), Some(back))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["active"], true);
+    // A value filter in the path.
+    let moved = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "replace", "path": "emails[type eq \"work\"].value", "value": "ada@northwind.example" },
+        { "op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Support" }
+    ] });
+    let (status, patched) = idp
+        .call(Method::PATCH, &format!("/Users/{id}"), Some(moved))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (email, department): (String, String) = sqlx::query_as(
+        "SELECT email, attributes->>'department' FROM principals WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (email.as_str(), department.as_str()),
+        ("ada@northwind.example", "Support")
+    );
+
+    // A replacement must name the version it replaces, when it names one.
+    let stale = idp
+        .send(
+            Method::PUT,
+            &format!("/Users/{id}"),
+            Some(ada()),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status(), 412);
+    let current = patched["meta"]["version"].as_str().unwrap().to_string();
+    let mut replacement = ada();
+    replacement[ENTERPRISE] = json!({ "department": "Finance" });
+    let response = idp
+        .send(
+            Method::PUT,
+            &format!("/Users/{id}"),
+            Some(replacement),
+            &[("if-match", &current)],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let replaced: Value = response.json().await.unwrap();
+    assert_eq!(replaced[ENTERPRISE], json!({ "department": "Finance" }));
+    assert_eq!(
+        replaced["emails"][0]["value"],
+        "ada.lovelace@northwind.example"
+    );
+
+    // Deleted: gone from SCIM, offboarded in Gatehouse, on the trail.
+    let (status, _) = idp
+        .call(Method::DELETE, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    refused(
+        &idp.call(Method::GET, &format!("/Users/{id}"), None).await,
+        404,
+        None,
+    );
+    refused(
+        &idp.call(Method::DELETE, &format!("/Users/{id}"), None)
+            .await,
+        404,
+        None,
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM principals WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "offboarded");
+    assert_eq!(audited(&app, "principal.offboarded", &id).await.len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn lists_page_and_sort(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    for name in ["zeta", "alpha", "mu"] {
+        let user = json!({ "schemas": [USER], "userName": format!("{name}@paging.example"), "title": "Pager" });
+        assert_eq!(idp.call(Method::POST, "/Users", Some(user)).await.0, 201);
+    }
+    let filter = "filter=title+eq+%22pager%22";
+    let all = idp
+        .list(&format!("{filter}&sortBy=userName&sortOrder=descending"))
+        .await;
+    let names: Vec<&str> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "zeta@paging.example",
+            "mu@paging.example",
+            "alpha@paging.example"
+        ]
+    );
+    let page = idp
+        .list(&format!("{filter}&sortBy=userName&startIndex=2&count=1"))
+        .await;
+    assert_eq!(page["totalResults"], 3);
+    assert_eq!(page["startIndex"], 2);
+    assert_eq!(page["itemsPerPage"], 1);
+    assert_eq!(page["Resources"][0]["userName"], "mu@paging.example");
+    let none = idp.list(&format!("{filter}&count=0")).await;
+    assert_eq!(none["totalResults"], 3);
+    assert_eq!(none["Resources"], json!([]));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_requests_get_scim_errors_and_write_nothing(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    assert_eq!(idp.call(Method::POST, "/Users", Some(ada())).await.0, 201);
+    let before = principals(&app).await;
+
+    // Duplicates, whatever their case, and an email someone has.
+    let mut twin = ada();
+    twin["userName"] = json!("ADA.LOVELACE@NORTHWIND.EXAMPLE");
+    twin["externalId"] = json!("hr-other");
+    refused(
+        &idp.call(Method::POST, "/Users", Some(twin)).await,
+        409,
+        Some("uniqueness"),
+    );
+    let taken = json!({ "schemas": [USER], "userName": "someone.new", "emails": [{ "value": "admin@northwind.example" }] });
+    refused(
+        &idp.call(Method::POST, "/Users", Some(taken)).await,
+        409,
+        Some("uniqueness"),
+    );
+
+    // Unknown attributes, wrong types, a manager nobody is.
+    let mut unknown = ada();
+    unknown["userName"] = json!("x@northwind.example");
+    unknown["shoeSize"] = json!(9);
+    refused(
+        &idp.call(Method::POST, "/Users", Some(unknown)).await,
+        400,
+        Some("invalidSyntax"),
+    );
+    let wrong = json!({ "schemas": [USER], "userName": "y@northwind.example", "active": "yes" });
+    refused(
+        &idp.call(Method::POST, "/Users", Some(wrong)).await,
+        400,
+        Some("invalidValue"),
+    );
+    let no_schema = json!({ "userName": "z@northwind.example" });
+    refused(
+        &idp.call(Method::POST, "/Users", Some(no_schema)).await,
+        400,
+        Some("invalidSyntax"),
+    );
+    let nobody = json!({ "schemas": [USER], "userName": "m@northwind.example",
+        ENTERPRISE: { "manager": { "value": uuid::Uuid::new_v4() } } });
+    refused(
+        &idp.call(Method::POST, "/Users", Some(nobody)).await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // Not JSON; too large.
+    let response = client()
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&idp.token)
+        .header("content-type", "application/scim+json")
+        .body("{\"schemas\": [")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    refused(
+        &(status, response.json().await.unwrap()),
+        400,
+        Some("invalidSyntax"),
+    );
+    let mut huge = ada();
+    huge["userName"] = json!("huge@northwind.example");
+    huge["nickName"] = json!("n".repeat(70_000));
+    refused(
+        &idp.call(Method::POST, "/Users", Some(huge)).await,
+        413,
+        Some("tooLarge"),
+    );
+
+    // Filters that cannot be read, or name what cannot be filtered.
+    for filter in [
+        r#"userName eq"#,
+        r#"userName xx "a""#,
+        r#"(userName eq "a""#,
+        r#"password eq "a""#,
+    ] {
+        let query = serde_urlencoded::to_string([("filter", filter)]).unwrap();
+        refused(
+            &idp.call(Method::GET, &format!("/Users?{query}"), None)
+                .await,
+            400,
+            Some("invalidFilter"),
+        );
+    }
+    refused(
+        &idp.call(Method::GET, "/Users?sortOrder=sideways", None)
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    refused(
+        &idp.call(Method::GET, "/Users?count=many", None).await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // PATCHes that cannot be taken: nothing of them is kept.
+    let list = idp.list("filter=externalId+eq+%22hr-1815%22").await;
+    let id = list["Resources"][0]["id"].as_str().unwrap().to_string();
+    let version = list["Resources"][0]["meta"]["version"].clone();
+    for (ops, status, scim_type) in [
+        (
+            json!([{ "op": "replace", "path": "id", "value": "x" }]),
+            400,
+            "mutability",
+        ),
+        (
+            json!([{ "op": "shuffle", "path": "title", "value": "x" }]),
+            400,
+            "invalidSyntax",
+        ),
+        (json!([{ "op": "remove" }]), 400, "noTarget"),
+        (
+            json!([{ "op": "replace", "path": "emails[type eq \"home\"].value", "value": "h@x.example" }]),
+            400,
+            "noTarget",
+        ),
+        (
+            json!([{ "op": "replace", "path": "title", "value": "Lead" }, { "op": "replace", "path": "active", "value": "no" }]),
+            400,
+            "invalidValue",
+        ),
+    ] {
+        let body = json!({ "schemas": [PATCH], "Operations": ops });
+        refused(
+            &idp.call(Method::PATCH, &format!("/Users/{id}"), Some(body))
+                .await,
+            status,
+            Some(scim_type),
+        );
+    }
+    let (_, unchanged) = idp.call(Method::GET, &format!("/Users/{id}"), None).await;
+    assert_eq!(unchanged["meta"]["version"], version);
+    assert_eq!(unchanged["title"], "Analyst");
+    refused(
+        &idp.call(Method::GET, "/Users/not-an-id", None).await,
+        404,
+        None,
+    );
+    assert_eq!(principals(&app).await, before);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let (_, created) = idp.call(Method::POST, "/Users", Some(ada())).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let rival = app.rival_admin().await;
+    let (status, made) = app
+        .json(
+            &rival,
+            "/api/tokens/create-provisioning",
+            &format!("name=IdP&until={}", day(30)),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let theirs = Idp {
+        app: &app,
+        token: made["token"].as_str().unwrap().to_string(),
+    };
+    refused(
+        &theirs
+            .call(Method::GET, &format!("/Users/{id}"), None)
+            .await,
+        404,
+        None,
+    );
+    let patch = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] });
+    refused(
+        &theirs
+            .call(Method::PATCH, &format!("/Users/{id}"), Some(patch))
+            .await,
+        404,
+        None,
+    );
+    refused(
+        &theirs
+            .call(Method::DELETE, &format!("/Users/{id}"), None)
+            .await,
+        404,
+        None,
+    );
+    let list = theirs.list("").await;
+    assert_eq!(
+        list["totalResults"], 1,
+        "only the rival's own admin: {list}"
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM principals WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "active");
+}
