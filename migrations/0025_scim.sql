@@ -56,3 +56,9 @@ CREATE TRIGGER principals_modified BEFORE UPDATE ON principals FOR EACH ROW
            NEW.job_title, NEW.manager_id, NEW.owner_id, NEW.end_date, NEW.attributes, NEW.clearance,
            NEW.user_name, NEW.scim))
     EXECUTE FUNCTION principals_touch();
+
+-- When a person leaves, what they owned (AI agents, bots, integrations) goes to their
+-- manager, else to this person of the organisation.
+ALTER TABLE organisations
+    ADD COLUMN leaver_fallback_owner_id uuid,
+    ADD FOREIGN KEY (id, leaver_fallback_owner_id) REFERENCES principals (org_id, id);

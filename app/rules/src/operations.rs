@@ -526,6 +526,16 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/lifecycle/settings",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/fallback-owner",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/tokens/overview",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,

@@ -6,7 +6,7 @@ use chrono::Duration;
 use crate::error::RuleError;
 
 /// Events an endpoint may subscribe to, with what each announces.
-pub const EVENTS: [(&str, &str); 4] = [
+pub const EVENTS: [(&str, &str); 5] = [
     ("request.created", "An access request was made"),
     (
         "request.decided",
@@ -14,6 +14,10 @@ pub const EVENTS: [(&str, &str); 4] = [
     ),
     ("request.expired", "A pending request expired unanswered"),
     ("grant.ending", "A grant ends within the next 7 days"),
+    (
+        "principal.left",
+        "A person left: their access was revoked and what they owned handed over",
+    ),
 ];
 
 /// Deliveries are given up after this many attempts.

@@ -10,6 +10,7 @@ pub mod dsr;
 pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;
+pub mod lifecycle;
 pub mod principals;
 pub mod reports;
 pub mod requests;

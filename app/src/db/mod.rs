@@ -15,6 +15,7 @@ pub mod expiry;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;
+pub mod lifecycle;
 pub mod organisations;
 pub mod passkeys;
 pub mod policy;

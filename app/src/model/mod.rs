@@ -7,6 +7,7 @@ use uuid::Uuid;
 pub mod access;
 pub mod consent;
 pub mod dsr;
+pub mod lifecycle;
 pub mod principals;
 pub mod reports;
 pub mod requests;

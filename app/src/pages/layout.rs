@@ -62,6 +62,11 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
         "API tokens",
         ConsolePermission::IntegrationsManage,
     ),
+    (
+        "/lifecycle",
+        "Lifecycle",
+        ConsolePermission::PrincipalsManage,
+    ),
 ];
 
 /// The signed-in frame: the navigation the user may use, who they are, and the page.

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod home;
 pub mod hygiene;
 pub mod layout;
+pub mod lifecycle;
 pub mod login;
 pub mod not_found;
 pub mod principal;

@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;
+pub mod lifecycle;
 pub mod outbound;
 pub mod passkeys;
 pub mod passwords;

@@ -81,6 +81,8 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/webhooks/retry", "delivery={delivery}"),
     ("/api/tokens/overview", ""),
     ("/api/tokens/create", "application={application}&name=Intruder&until="),
+    ("/api/lifecycle/settings", ""),
+    ("/api/lifecycle/fallback-owner", "email=nobody%40nowhere.example"),
     ("/api/tokens/create-provisioning", "name=Intruder&until=2099-01-01"),
     ("/api/tokens/revoke", "token={token}"),
     ("/api/reports/dormant", "query[page]=0"),

@@ -641,3 +641,155 @@ async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
             .unwrap();
     assert_eq!(status, "active");
 }
+
+/// An AI agent owned by `owner`.
+async fn agent_of(app: &TestApp, owner: &str, name: &str) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO principals (org_id, id, kind, display_name, external_id, owner_id) \
+         SELECT org_id, $1, 'ai_agent', $2, $2, id FROM principals WHERE id = $3::uuid",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(owner)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    id
+}
+
+async fn owner_and_status(app: &TestApp, id: uuid::Uuid) -> (Option<uuid::Uuid>, String) {
+    sqlx::query_as("SELECT owner_id, status::text FROM principals WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let ben = crate::requests::id_of(
+        &app,
+        "SELECT id FROM principals WHERE email = 'ben.bauer@northwind.example'",
+    )
+    .await;
+    let mut ada_body = ada();
+    ada_body[ENTERPRISE]["manager"] = json!({ "value": ben });
+    let (status, ada) = idp.call(Method::POST, "/Users", Some(ada_body)).await;
+    assert_eq!(status, 201, "{ada}");
+    let ada_id = ada["id"].as_str().unwrap().to_string();
+    assert_eq!(ada[ENTERPRISE]["manager"]["displayName"], "Ben Bauer");
+    let (role, acme) = (
+        crate::decisions::viewer_role(&app).await,
+        crate::requests::acme(&app).await,
+    );
+    let ada_uuid = uuid::Uuid::parse_str(&ada_id).unwrap();
+    let grant = crate::decisions::grant(&app, &admin, (ada_uuid, role, Some(acme)), "").await;
+    let assistant = agent_of(&app, &ada_id, "Ada's assistant").await;
+
+    // Deactivated: the grant is revoked, the agent goes to her manager.
+    let off = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] });
+    let (status, patched) = idp
+        .call(Method::PATCH, &format!("/Users/{ada_id}"), Some(off))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let reason: Option<String> =
+        sqlx::query_scalar("SELECT revoke_reason FROM grants WHERE id = $1")
+            .bind(grant)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        reason.as_deref(),
+        Some("Ada Lovelace left (deactivated over SCIM)")
+    );
+    assert_eq!(
+        audited(&app, "grant.revoked", &grant.to_string())
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        owner_and_status(&app, assistant).await,
+        (Some(ben), "active".to_string())
+    );
+    // Reactivated, she gets nothing back by herself.
+    let on = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": true }] });
+    assert_eq!(
+        idp.call(Method::PATCH, &format!("/Users/{ada_id}"), Some(on))
+            .await
+            .0,
+        200
+    );
+    let in_force: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM grants WHERE principal_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(ada_uuid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(in_force, 0);
+
+    // Without a manager or a fallback owner, what a leaver owned is suspended.
+    let lone = json!({ "schemas": [USER], "userName": "lone@northwind.example" });
+    let (_, lone) = idp.call(Method::POST, "/Users", Some(lone)).await;
+    let lone_id = lone["id"].as_str().unwrap().to_string();
+    let bot = agent_of(&app, &lone_id, "Lone's bot").await;
+    assert_eq!(
+        idp.call(Method::DELETE, &format!("/Users/{lone_id}"), None)
+            .await
+            .0,
+        204
+    );
+    let lone_uuid = uuid::Uuid::parse_str(&lone_id).unwrap();
+    assert_eq!(
+        owner_and_status(&app, bot).await,
+        (Some(lone_uuid), "suspended".to_string())
+    );
+
+    // With a fallback owner named on /lifecycle, it goes to them.
+    let (status, refused) = app
+        .json(
+            &admin,
+            "/api/lifecycle/fallback-owner",
+            "email=nobody%40northwind.example",
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/fallback-owner",
+            "email=admin%40northwind.example",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, settings) = app.json(&admin, "/api/lifecycle/settings", "").await;
+    assert_eq!(settings["fallback_email"], "admin@northwind.example");
+    let solo = json!({ "schemas": [USER], "userName": "solo@northwind.example" });
+    let (_, solo) = idp.call(Method::POST, "/Users", Some(solo)).await;
+    let solo_id = solo["id"].as_str().unwrap().to_string();
+    let helper = agent_of(&app, &solo_id, "Solo's helper").await;
+    let off = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] });
+    assert_eq!(
+        idp.call(Method::PATCH, &format!("/Users/{solo_id}"), Some(off))
+            .await
+            .0,
+        200
+    );
+    let admin_id = crate::requests::id_of(
+        &app,
+        "SELECT id FROM principals WHERE email = 'admin@northwind.example'",
+    )
+    .await;
+    assert_eq!(
+        owner_and_status(&app, helper).await,
+        (Some(admin_id), "active".to_string())
+    );
+}

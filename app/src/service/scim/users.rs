@@ -14,6 +14,7 @@ use super::{
 use crate::db;
 use crate::db::audit::Change;
 use crate::db::scim::{UserFields, UserRow};
+use crate::service::lifecycle;
 use rules::audit::AuditAction;
 use rules::principals::PrincipalStatus;
 
@@ -579,6 +580,15 @@ async fn change(
                 .because("active set over SCIM".to_string()),
         )
         .await?;
+        if !fields.active {
+            lifecycle::leave(
+                &mut tx,
+                &actor,
+                (id, &fields.display_name),
+                "deactivated over SCIM",
+            )
+            .await?;
+        }
     }
     let after = audited(&fields);
     if before != after {
@@ -646,6 +656,13 @@ pub async fn delete(
         .before(json!({ "status": row.status }))
         .after(json!({ "status": "offboarded" }))
         .because("deleted over SCIM".to_string()),
+    )
+    .await?;
+    lifecycle::leave(
+        &mut tx,
+        &who.actor(),
+        (id, &row.display_name),
+        "deleted over SCIM",
     )
     .await?;
     tx.commit().await?;

@@ -1,0 +1,156 @@
+//! Joiners, movers and leavers. A person who leaves (deactivated or deleted by the
+//! identity provider) loses every grant at once, and whatever they owned (AI agents,
+//! bots, integrations) goes to their manager, else to the organisation's fallback
+//! owner; with nobody to take it over it is suspended, so that no agent acts without a
+//! person answering for it.
+
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::error::AppError;
+use crate::model::lifecycle::LifecycleSettings;
+use rules::audit::AuditAction;
+use rules::principals::PrincipalStatus;
+use uuid::Uuid;
+
+/// What a leaving did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Left {
+    pub grants_revoked: usize,
+    /// Who took over what the person owned.
+    pub heir: Option<String>,
+    pub handed_over: Vec<String>,
+    /// What they owned that nobody could take over, now suspended.
+    pub suspended: Vec<String>,
+}
+
+/// Inside the caller's transaction (the one that suspended or offboarded `leaver`):
+/// revokes the leaver's grants in force, hands over or suspends what they owned, each
+/// with its audit event, and queues the `principal.left` webhook.
+pub async fn leave(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    (leaver, name): (Uuid, &str),
+    why: &str,
+) -> Result<Left, AppError> {
+    let org_id = actor.org_id;
+    let reason = format!("{name} left ({why})");
+    let mut left = Left::default();
+    for (grant, bundle) in db::lifecycle::grants_in_force(tx, org_id, leaver).await? {
+        db::grants::revoke(tx, org_id, grant, actor.principal_id, &reason).await?;
+        db::audit::record(
+            tx,
+            actor,
+            Change::on(
+                AuditAction::GrantRevoked,
+                grant,
+                format!("{name} \u{2192} {bundle}"),
+            )
+            .before(json!({ "revoked": false }))
+            .after(json!({ "revoked": true }))
+            .because(reason.clone()),
+        )
+        .await?;
+        left.grants_revoked += 1;
+    }
+    let owned = db::lifecycle::owned(tx, org_id, leaver).await?;
+    let heir = if owned.is_empty() {
+        None
+    } else {
+        db::lifecycle::heir(tx, org_id, leaver).await?
+    };
+    for (id, owned_name, status) in owned {
+        match &heir {
+            Some((heir_id, heir_name)) => {
+                db::lifecycle::set_owner(tx, org_id, id, *heir_id).await?;
+                db::audit::record(
+                    tx,
+                    actor,
+                    Change::on(AuditAction::PrincipalUpdated, id, owned_name.clone())
+                        .before(json!({ "owner": name, "owner_id": leaver }))
+                        .after(json!({ "owner": heir_name, "owner_id": heir_id }))
+                        .because(reason.clone()),
+                )
+                .await?;
+                left.handed_over.push(owned_name);
+            }
+            None => {
+                if status == PrincipalStatus::Active.as_str() {
+                    db::principals::set_status(tx, org_id, id, PrincipalStatus::Suspended).await?;
+                    db::audit::record(
+                        tx,
+                        actor,
+                        Change::on(AuditAction::PrincipalSuspended, id, owned_name.clone())
+                            .before(json!({ "status": status }))
+                            .after(json!({ "status": "suspended" }))
+                            .because(format!(
+                                "{reason}; nobody could take it over (no active manager, no fallback owner)"
+                            )),
+                    )
+                    .await?;
+                }
+                left.suspended.push(owned_name);
+            }
+        }
+    }
+    left.heir = heir.map(|(_, n)| n);
+    db::webhooks::enqueue(
+        tx,
+        org_id,
+        "principal.left",
+        json!({
+            "principal_id": leaver,
+            "principal": name,
+            "why": why,
+            "grants_revoked": left.grants_revoked,
+            "handed_to": left.heir,
+            "handed_over": left.handed_over,
+            "suspended": left.suspended,
+        }),
+    )
+    .await?;
+    Ok(left)
+}
+
+pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, AppError> {
+    let fallback = db::lifecycle::fallback_owner(pool, org_id).await?;
+    Ok(LifecycleSettings {
+        fallback_owner: fallback.as_ref().map(|(_, name, _)| name.clone()),
+        fallback_email: fallback.and_then(|(_, _, email)| email),
+    })
+}
+
+/// Names the fallback owner by email (empty: nobody).
+pub async fn set_fallback_owner(pool: &PgPool, actor: &Actor, email: &str) -> Result<(), AppError> {
+    let email = email.trim();
+    let owner = if email.is_empty() {
+        None
+    } else {
+        Some(
+            db::lifecycle::active_person_by_email(pool, actor.org_id, email)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "email",
+                        "Nobody active in the organisation has this email; give the email of a person.",
+                    )
+                })?,
+        )
+    };
+    let mut tx = pool.begin().await?;
+    let before =
+        db::lifecycle::set_fallback_owner(&mut tx, actor.org_id, owner.as_ref().map(|(id, _)| *id))
+            .await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change::on(AuditAction::OrganisationUpdated, actor.org_id, "leavers' fallback owner")
+            .before(json!({ "leaver_fallback_owner_id": before }))
+            .after(json!({ "leaver_fallback_owner_id": owner.as_ref().map(|(id, _)| id), "name": owner.map(|(_, n)| n) })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
