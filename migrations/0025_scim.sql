@@ -62,3 +62,27 @@ CREATE TRIGGER principals_modified BEFORE UPDATE ON principals FOR EACH ROW
 ALTER TABLE organisations
     ADD COLUMN leaver_fallback_owner_id uuid,
     ADD FOREIGN KEY (id, leaver_fallback_owner_id) REFERENCES principals (org_id, id);
+
+-- Groups of people, as the identity provider keeps them (departments, teams, …), for
+-- rules that give access by group.
+CREATE TABLE principal_groups (
+    org_id        uuid NOT NULL REFERENCES organisations (id),
+    id            uuid NOT NULL,
+    display_name  text NOT NULL CHECK (length(trim(display_name)) BETWEEN 1 AND 200),
+    external_id   text CHECK (length(external_id) BETWEEN 1 AND 300),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    modified_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (org_id, id),
+    UNIQUE (org_id, external_id)
+);
+CREATE UNIQUE INDEX principal_groups_name ON principal_groups (org_id, lower(display_name));
+
+CREATE TABLE group_members (
+    org_id        uuid NOT NULL,
+    group_id      uuid NOT NULL,
+    principal_id  uuid NOT NULL,
+    PRIMARY KEY (org_id, group_id, principal_id),
+    FOREIGN KEY (org_id, group_id) REFERENCES principal_groups (org_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (org_id, principal_id) REFERENCES principals (org_id, id)
+);
+CREATE INDEX group_members_by_principal ON group_members (org_id, principal_id);

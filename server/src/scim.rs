@@ -10,8 +10,8 @@ use axum::Router;
 use serde_json::Value;
 use uuid::Uuid;
 
-use app::service::scim::users::{self, ListQuery, Projection};
-use app::service::scim::{discovery, Provisioner, ScimFailure, MAX_BODY};
+use app::service::scim::listing::{ListQuery, Projection};
+use app::service::scim::{discovery, groups, users, Provisioner, ScimFailure, MAX_BODY};
 
 use crate::http::AppState;
 
@@ -28,14 +28,26 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
         .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(read_group)
+                .put(|State(state), Path(id), request| {
+                    change_resource(state, id, request, Change::ReplaceGroup)
+                })
+                .patch(|State(state), Path(id), request| {
+                    change_resource(state, id, request, Change::PatchGroup)
+                })
+                .delete(delete_group),
+        )
         .route(
             "/scim/v2/Users/{id}",
             get(read_user)
                 .put(|State(state), Path(id), request| {
-                    change_user(state, id, request, Change::Replace)
+                    change_resource(state, id, request, Change::Replace)
                 })
                 .patch(|State(state), Path(id), request| {
-                    change_user(state, id, request, Change::Patch)
+                    change_resource(state, id, request, Change::Patch)
                 })
                 .delete(delete_user),
         )
@@ -49,9 +61,9 @@ fn answer(status: StatusCode, body: &Value) -> Response {
     response
 }
 
-/// A user's representation, with its version as the `ETag` (and its `Location` when
+/// A resource's representation, with its version as the `ETag` (and its `Location` when
 /// it was just made).
-fn user_answer(status: StatusCode, user: &Value) -> Response {
+fn resource_answer(status: StatusCode, user: &Value) -> Response {
     let mut response = answer(status, user);
     let headers = response.headers_mut();
     if let Ok(tag) = HeaderValue::from_str(&users::version_of(user)) {
@@ -125,6 +137,15 @@ async fn with_body(
     Ok((who, parts.headers, body))
 }
 
+/// A list request's query string.
+fn list_query(request: &Request) -> Result<ListQuery, ScimFailure> {
+    serde_urlencoded::from_str(request.uri().query().unwrap_or_default()).map_err(|_| {
+        ScimFailure::invalid_syntax(
+            "The query string could not be read; use filter, startIndex, count, sortBy, sortOrder, attributes and excludedAttributes.",
+        )
+    })
+}
+
 fn if_match(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::IF_MATCH)
@@ -155,7 +176,7 @@ async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Re
     match provisioner(&state, &headers).await {
         Ok(who) => answer(
             StatusCode::OK,
-            &discovery::list(vec![discovery::user_resource_type(&who.base)]),
+            &discovery::list(discovery::resource_types(&who.base)),
         ),
         Err(refused) => refused,
     }
@@ -167,14 +188,17 @@ async fn resource_type(
     headers: HeaderMap,
 ) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) if id == "User" => {
-            answer(StatusCode::OK, &discovery::user_resource_type(&who.base))
-        }
-        Ok(_) => refusal(ScimFailure::new(
-            404,
-            None,
-            "The only resource type is User.",
-        )),
+        Ok(who) => match discovery::resource_types(&who.base)
+            .into_iter()
+            .find(|t| t["id"] == id.as_str())
+        {
+            Some(t) => answer(StatusCode::OK, &t),
+            None => refusal(ScimFailure::new(
+                404,
+                None,
+                "The resource types are User and Group.",
+            )),
+        },
         Err(refused) => refused,
     }
 }
@@ -216,11 +240,9 @@ async fn list_users(State(state): State<AppState>, request: Request) -> Response
         Ok(who) => who,
         Err(refused) => return refused,
     };
-    let query = request.uri().query().unwrap_or_default();
-    let Ok(q) = serde_urlencoded::from_str::<ListQuery>(query) else {
-        return refusal(ScimFailure::invalid_syntax(
-            "The query string could not be read; use filter, startIndex, count, sortBy, sortOrder, attributes and excludedAttributes.",
-        ));
+    let q = match list_query(&request) {
+        Ok(q) => q,
+        Err(failure) => return refusal(failure),
     };
     done(
         users::list(&state.pool, &who, &q)
@@ -237,7 +259,7 @@ async fn create_user(State(state): State<AppState>, request: Request) -> Respons
     done(
         users::create(&state.pool, &who, &body)
             .await
-            .map(|user| user_answer(StatusCode::CREATED, &user)),
+            .map(|user| resource_answer(StatusCode::CREATED, &user)),
     )
 }
 
@@ -271,7 +293,7 @@ async fn read_user(
                 shown.excluded_attributes.as_deref(),
             )?;
             let user = users::read(&state.pool, &who, id).await?;
-            let mut response = user_answer(StatusCode::OK, &user);
+            let mut response = resource_answer(StatusCode::OK, &user);
             *response.body_mut() = projection.apply(user).to_string().into();
             Ok(response)
         }
@@ -279,14 +301,21 @@ async fn read_user(
     )
 }
 
-/// How a `PUT` or `PATCH` changes a user.
+/// How a `PUT` or `PATCH` changes a user or a group.
 #[derive(Clone, Copy)]
 enum Change {
     Replace,
     Patch,
+    ReplaceGroup,
+    PatchGroup,
 }
 
-async fn change_user(state: AppState, id: String, request: Request, change: Change) -> Response {
+async fn change_resource(
+    state: AppState,
+    id: String,
+    request: Request,
+    change: Change,
+) -> Response {
     let (who, headers, body) = match with_body(&state, request).await {
         Ok(taken) => taken,
         Err(refused) => return refused,
@@ -299,8 +328,14 @@ async fn change_user(state: AppState, id: String, request: Request, change: Chan
     let changed = match change {
         Change::Replace => users::replace(&state.pool, &who, id, &body, if_match.as_deref()).await,
         Change::Patch => users::patch(&state.pool, &who, id, &body, if_match.as_deref()).await,
+        Change::ReplaceGroup => {
+            groups::replace(&state.pool, &who, id, &body, if_match.as_deref()).await
+        }
+        Change::PatchGroup => {
+            groups::patch(&state.pool, &who, id, &body, if_match.as_deref()).await
+        }
     };
-    done(changed.map(|user| user_answer(StatusCode::OK, &user)))
+    done(changed.map(|user| resource_answer(StatusCode::OK, &user)))
 }
 
 async fn delete_user(
@@ -318,6 +353,82 @@ async fn delete_user(
     };
     done(
         users::delete(&state.pool, &who, id, if_match(&headers).as_deref())
+            .await
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
+    )
+}
+
+async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
+    let who = match provisioner(&state, request.headers()).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let q = match list_query(&request) {
+        Ok(q) => q,
+        Err(failure) => return refusal(failure),
+    };
+    done(
+        groups::list(&state.pool, &who, &q)
+            .await
+            .map(|list| answer(StatusCode::OK, &list)),
+    )
+}
+
+async fn create_group(State(state): State<AppState>, request: Request) -> Response {
+    let (who, _, body) = match with_body(&state, request).await {
+        Ok(taken) => taken,
+        Err(refused) => return refused,
+    };
+    done(
+        groups::create(&state.pool, &who, &body)
+            .await
+            .map(|group| resource_answer(StatusCode::CREATED, &group)),
+    )
+}
+
+async fn read_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let who = match provisioner(&state, request.headers()).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return refusal(ScimFailure::new(404, None, "There is no such group."));
+    };
+    let shown: Shown =
+        serde_urlencoded::from_str(request.uri().query().unwrap_or_default()).unwrap_or_default();
+    done(
+        async {
+            let projection = Projection::new(
+                shown.attributes.as_deref(),
+                shown.excluded_attributes.as_deref(),
+            )?;
+            let group = groups::read(&state.pool, &who, id).await?;
+            let mut response = resource_answer(StatusCode::OK, &group);
+            *response.body_mut() = projection.apply(group).to_string().into();
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let who = match provisioner(&state, &headers).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return refusal(ScimFailure::new(404, None, "There is no such group."));
+    };
+    done(
+        groups::delete(&state.pool, &who, id, if_match(&headers).as_deref())
             .await
             .map(|()| StatusCode::NO_CONTENT.into_response()),
     )

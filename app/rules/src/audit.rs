@@ -79,6 +79,9 @@ audit_actions! {
     SubjectRequestRejected => "data_subject_request.rejected", "data_subject_request";
     SubjectRequestExtended => "data_subject_request.extended", "data_subject_request";
     GrantCreated => "grant.created", "grant";
+    GroupCreated => "group.created", "group";
+    GroupUpdated => "group.updated", "group";
+    GroupDeleted => "group.deleted", "group";
     GrantRevoked => "grant.revoked", "grant";
     GrantExpired => "grant.expired", "grant";
     OrganisationCreated => "organisation.created", "organisation";

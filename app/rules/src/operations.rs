@@ -700,6 +700,12 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op("/scim/v2/Users", Needs::Provisioning, ActsOn::Organisation),
+    op("/scim/v2/Groups", Needs::Provisioning, ActsOn::Organisation),
+    op(
+        "/scim/v2/Groups/{id}",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
     op(
         "/scim/v2/Users/{id}",
         Needs::Provisioning,

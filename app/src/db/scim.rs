@@ -25,13 +25,19 @@ pub struct UserRow {
     pub manager_name: Option<String>,
     pub attributes: serde_json::Value,
     pub scim: serde_json::Value,
+    /// The groups the person is in: id and name of each.
+    pub groups: sqlx::types::Json<Vec<(Uuid, String)>>,
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
 }
 
 const USERS: &str = "SELECT p.id, coalesce(p.user_name, p.email, p.external_id) AS user_name, p.external_id, \
         p.display_name, p.email, p.job_title, p.status::text AS status, p.employment_type::text AS employment_type, \
-        p.end_date, p.manager_id, m.display_name AS manager_name, p.attributes, p.scim, p.created_at, p.modified_at \
+        p.end_date, p.manager_id, m.display_name AS manager_name, p.attributes, p.scim, \
+        (SELECT coalesce(json_agg(json_build_array(g.id, g.display_name) ORDER BY g.display_name, g.id), '[]') \
+         FROM group_members gm JOIN principal_groups g ON g.org_id = gm.org_id AND g.id = gm.group_id \
+         WHERE gm.org_id = p.org_id AND gm.principal_id = p.id) AS groups, \
+        p.created_at, p.modified_at \
      FROM principals p LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
      WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
 
@@ -193,5 +199,165 @@ pub async fn offboard(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<(
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// A group with its members (id and name of each).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: Uuid,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub members: sqlx::types::Json<Vec<(Uuid, String)>>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+const GROUPS: &str = "SELECT g.id, g.display_name, g.external_id, \
+        (SELECT coalesce(json_agg(json_build_array(p.id, p.display_name) ORDER BY p.display_name, p.id), '[]') \
+         FROM group_members m JOIN principals p ON p.org_id = m.org_id AND p.id = m.principal_id \
+         WHERE m.org_id = g.org_id AND m.group_id = g.id) AS members, \
+        g.created_at, g.modified_at \
+     FROM principal_groups g WHERE g.org_id = $1";
+
+pub async fn group(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<GroupRow>> {
+    sqlx::query_as::<_, GroupRow>(&format!("{GROUPS} AND g.id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn group_locked(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<GroupRow>> {
+    sqlx::query_as::<_, GroupRow>(&format!("{GROUPS} AND g.id = $2 FOR UPDATE OF g"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn groups(
+    pool: &PgPool,
+    org_id: Uuid,
+    page: &Page<'_>,
+) -> sqlx::Result<(i64, Vec<GroupRow>)> {
+    let count_sql = format!(
+        "SELECT count(*) FROM principal_groups g WHERE g.org_id = $1 AND ({})",
+        page.condition
+    );
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
+    for p in page.params {
+        count = count.bind(p);
+    }
+    let total = count.fetch_one(pool).await?;
+    if page.limit == 0 || total <= page.offset {
+        return Ok((total, vec![]));
+    }
+    let n = page.params.len();
+    let sql = format!(
+        "{GROUPS} AND ({}) ORDER BY {}, g.id LIMIT ${} OFFSET ${}",
+        page.condition,
+        page.order,
+        n + 2,
+        n + 3
+    );
+    let mut rows = sqlx::query_as::<_, GroupRow>(&sql).bind(org_id);
+    for p in page.params {
+        rows = rows.bind(p);
+    }
+    let rows = rows
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(pool)
+        .await?;
+    Ok((total, rows))
+}
+
+pub async fn insert_group(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    display_name: &str,
+    external_id: Option<&str>,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO principal_groups (org_id, id, display_name, external_id) \
+         VALUES ($1, gen_random_uuid(), $2, $3) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(display_name)
+    .bind(external_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn update_group(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    display_name: &str,
+    external_id: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE principal_groups SET display_name = $3, external_id = $4, modified_at = now() \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(display_name)
+    .bind(external_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Of `ids`, those that are people SCIM sees (human, not offboarded).
+pub async fn users_among(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM principals WHERE org_id = $1 AND id = ANY($2) AND kind = 'human' AND status <> 'offboarded'",
+    )
+    .bind(org_id)
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Adds and removes members.
+pub async fn change_members(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    group: Uuid,
+    added: &[Uuid],
+    removed: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO group_members (org_id, group_id, principal_id) SELECT $1, $2, unnest($3::uuid[]) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(group)
+    .bind(added)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND principal_id = ANY($3)",
+    )
+    .bind(org_id)
+    .bind(group)
+    .bind(removed)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_group(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM principal_groups WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

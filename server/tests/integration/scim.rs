@@ -12,6 +12,7 @@ use crate::common::{client, spawn_demo, TestApp};
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn day(days: u64) -> String {
     (Utc::now().date_naive() + Days::new(days)).to_string()
@@ -209,7 +210,7 @@ async fn discovery_describes_users_and_their_schemas(pool: sqlx::PgPool) {
     );
     let (status, schemas) = idp.call(Method::GET, "/Schemas", None).await;
     assert_eq!(status, 200);
-    assert_eq!(schemas["totalResults"], 3);
+    assert_eq!(schemas["totalResults"], 4);
     let (status, user) = idp
         .call(Method::GET, &format!("/Schemas/{USER}"), None)
         .await;
@@ -224,8 +225,9 @@ async fn discovery_describes_users_and_their_schemas(pool: sqlx::PgPool) {
         404,
         None,
     );
+    assert_eq!(types["Resources"][1]["endpoint"], "/Groups");
     refused(
-        &idp.call(Method::GET, "/ResourceTypes/Group", None).await,
+        &idp.call(Method::GET, "/ResourceTypes/Device", None).await,
         404,
         None,
     );
@@ -593,6 +595,10 @@ async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
     };
     let (_, created) = idp.call(Method::POST, "/Users", Some(ada())).await;
     let id = created["id"].as_str().unwrap().to_string();
+    let team =
+        json!({ "schemas": [GROUP], "displayName": "Ada's team", "members": [{ "value": id }] });
+    let (_, team) = idp.call(Method::POST, "/Groups", Some(team)).await;
+    let team_id = team["id"].as_str().unwrap().to_string();
     let rival = app.rival_admin().await;
     let (status, made) = app
         .json(
@@ -627,6 +633,28 @@ async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
             .await,
         404,
         None,
+    );
+    refused(
+        &theirs
+            .call(Method::GET, &format!("/Groups/{team_id}"), None)
+            .await,
+        404,
+        None,
+    );
+    refused(
+        &theirs
+            .call(Method::DELETE, &format!("/Groups/{team_id}"), None)
+            .await,
+        404,
+        None,
+    );
+    // Nor can their groups hold our people.
+    let poach =
+        json!({ "schemas": [GROUP], "displayName": "Poached", "members": [{ "value": id }] });
+    refused(
+        &theirs.call(Method::POST, "/Groups", Some(poach)).await,
+        400,
+        Some("invalidValue"),
     );
     let list = theirs.list("").await;
     assert_eq!(
@@ -792,4 +820,133 @@ async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: 
         owner_and_status(&app, helper).await,
         (Some(admin_id), "active".to_string())
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn groups_are_created_patched_renamed_and_deleted_with_their_members(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let (_, ada) = idp.call(Method::POST, "/Users", Some(ada())).await;
+    let ada_id = ada["id"].as_str().unwrap().to_string();
+    let bob = json!({ "schemas": [USER], "userName": "bob@northwind.example" });
+    let (_, bob) = idp.call(Method::POST, "/Users", Some(bob)).await;
+    let bob_id = bob["id"].as_str().unwrap().to_string();
+    let group = |name: &str, members: &[&str]| {
+        json!({ "schemas": [GROUP], "displayName": name,
+                "members": members.iter().map(|m| json!({ "value": m })).collect::<Vec<_>>() })
+    };
+
+    let response = idp
+        .send(
+            Method::POST,
+            "/Groups",
+            Some(group("Sales team", &[&ada_id])),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().contains_key("etag"));
+    let sales: Value = response.json().await.unwrap();
+    let sales_id = sales["id"].as_str().unwrap().to_string();
+    assert_eq!(sales["members"][0]["display"], "Ada Lovelace");
+    assert_eq!(audited(&app, "group.created", &sales_id).await.len(), 1);
+    let (_, user) = idp
+        .call(Method::GET, &format!("/Users/{ada_id}"), None)
+        .await;
+    assert_eq!(user["groups"][0]["display"], "Sales team");
+
+    // Names are unique whatever their case; members must be the organisation's people.
+    refused(
+        &idp.call(Method::POST, "/Groups", Some(group("SALES TEAM", &[])))
+            .await,
+        409,
+        Some("uniqueness"),
+    );
+    let stranger = uuid::Uuid::new_v4().to_string();
+    refused(
+        &idp.call(Method::POST, "/Groups", Some(group("Ghosts", &[&stranger])))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    refused(
+        &idp.call(
+            Method::POST,
+            "/Groups",
+            Some(json!({ "schemas": [GROUP], "displayName": "X", "owner": "me" })),
+        )
+        .await,
+        400,
+        Some("invalidSyntax"),
+    );
+
+    // Found by name; members left out when asked.
+    let (status, list) = idp
+        .call(
+            Method::GET,
+            "/Groups?filter=displayName+eq+%22sales+team%22&excludedAttributes=members",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["totalResults"], 1);
+    assert!(list["Resources"][0].get("members").is_none(), "{list}");
+
+    // Entra ID's way: add one member, remove another by a value filter.
+    let patch = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "Add", "path": "members", "value": [{ "value": bob_id }] },
+        { "op": "Remove", "path": format!("members[value eq \"{ada_id}\"]") }
+    ] });
+    let (status, patched) = idp
+        .call(Method::PATCH, &format!("/Groups/{sales_id}"), Some(patch))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let members: Vec<&str> = patched["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, [bob_id.as_str()]);
+    let bad = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "members", "value": [{ "value": stranger }] }
+    ] });
+    refused(
+        &idp.call(Method::PATCH, &format!("/Groups/{sales_id}"), Some(bad))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // Renamed with PUT, then deleted: its members stay, without it.
+    let (status, renamed) = idp
+        .call(
+            Method::PUT,
+            &format!("/Groups/{sales_id}"),
+            Some(group("Field sales", &[&bob_id])),
+        )
+        .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(renamed["displayName"], "Field sales");
+    assert_eq!(
+        idp.call(Method::DELETE, &format!("/Groups/{sales_id}"), None)
+            .await
+            .0,
+        204
+    );
+    refused(
+        &idp.call(Method::GET, &format!("/Groups/{sales_id}"), None)
+            .await,
+        404,
+        None,
+    );
+    let (status, bob) = idp
+        .call(Method::GET, &format!("/Users/{bob_id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(bob.get("groups").is_none(), "{bob}");
+    assert_eq!(audited(&app, "group.deleted", &sales_id).await.len(), 1);
 }

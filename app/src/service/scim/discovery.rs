@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{ENTERPRISE, GATEHOUSE, LIST_RESPONSE, MAX_BODY, MAX_RESULTS, USER};
+use super::{ENTERPRISE, GATEHOUSE, GROUP, LIST_RESPONSE, MAX_BODY, MAX_RESULTS, USER};
 
 const SPC: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -29,7 +29,24 @@ pub fn service_provider_config(base: &str) -> Value {
     })
 }
 
-pub fn user_resource_type(base: &str) -> Value {
+pub fn resource_types(base: &str) -> Vec<Value> {
+    vec![user_resource_type(base), group_resource_type(base)]
+}
+
+fn group_resource_type(base: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "A group of people, for rules that give access by group",
+        "schema": GROUP,
+        "schemaExtensions": [],
+        "meta": { "resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group") }
+    })
+}
+
+fn user_resource_type(base: &str) -> Value {
     json!({
         "schemas": [RESOURCE_TYPE],
         "id": "User",
@@ -161,7 +178,31 @@ pub fn schemas(base: &str) -> Vec<Value> {
         ],
         base,
     );
-    vec![user, enterprise, gatehouse]
+    let group = schema(
+        GROUP,
+        "Group",
+        "Group",
+        vec![
+            attribute(
+                "displayName",
+                "string",
+                "Unique within the organisation, whatever its case",
+                json!({ "required": true, "uniqueness": "server" }),
+            ),
+            attribute(
+                "members",
+                "complex",
+                "People of the organisation, by id",
+                json!({ "multiValued": true, "subAttributes": [
+                    sub("value", "A user's id"),
+                    attribute("display", "string", "The user's name", json!({ "mutability": "readOnly" })),
+                    attribute("type", "string", "User", json!({ "canonicalValues": ["User"] }))
+                ]}),
+            ),
+        ],
+        base,
+    );
+    vec![user, enterprise, gatehouse, group]
 }
 
 /// A list answer of `resources` (all of them: these lists are short).

@@ -3,6 +3,8 @@
 //! The answers and the refusals are in SCIM's own shapes; the server only carries them.
 
 pub mod discovery;
+pub mod groups;
+pub mod listing;
 pub mod query;
 pub mod users;
 
@@ -13,6 +15,7 @@ use crate::error::AppError;
 use rules::scim::ScimError;
 
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Gatehouse's own extension: what it needs of a person that SCIM's schemas lack.
 pub const GATEHOUSE: &str = "urn:gatehouse:params:scim:schemas:extension:2.0:User";
@@ -123,6 +126,7 @@ impl From<sqlx::Error> for ScimFailure {
         if let sqlx::Error::Database(db) = &e {
             if db.code().as_deref() == Some("23505") {
                 let what = match db.constraint() {
+                    Some(c) if c.contains("groups_name") => "displayName",
                     Some(c) if c.contains("email") => "email",
                     Some(c) if c.contains("external_id") => "externalId",
                     _ => "userName",
@@ -130,7 +134,7 @@ impl From<sqlx::Error> for ScimFailure {
                 return Self::new(
                     409,
                     Some("uniqueness"),
-                    format!("Another user of the organisation has this {what}."),
+                    format!("Another user or group of the organisation has this {what}."),
                 );
             }
             // What the checks above let through and a constraint still refuses (a

@@ -21,9 +21,48 @@ enum Kind {
     Date,
 }
 
+/// What a filter or sort is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Group,
+}
+
+impl Resource {
+    fn column(self, path: &AttrPath) -> Option<(&'static str, Kind)> {
+        match self {
+            Resource::User => user_column(path),
+            Resource::Group => group_column(path),
+        }
+    }
+
+    fn known(self) -> &'static str {
+        match self {
+            Resource::User => KNOWN,
+            Resource::Group => "id, displayName, externalId, meta.created, meta.lastModified",
+        }
+    }
+}
+
+/// A group's filterable attributes (over `principal_groups g`).
+fn group_column(path: &AttrPath) -> Option<(&'static str, Kind)> {
+    let core = path
+        .uri
+        .as_deref()
+        .is_none_or(|u| u.eq_ignore_ascii_case(super::GROUP));
+    Some(match path.dotted().as_str() {
+        "id" if core => ("g.id::text", Kind::Exact),
+        "displayname" if core => ("g.display_name", Kind::Text),
+        "externalid" if core => ("g.external_id", Kind::Exact),
+        "meta.created" if core => ("g.created_at", Kind::Timestamp),
+        "meta.lastmodified" if core => ("g.modified_at", Kind::Timestamp),
+        _ => return None,
+    })
+}
+
 /// The SQL expression and kind of a filterable attribute, by its lower-case dotted name
 /// (the extension's attributes also by name alone, as SCIM allows).
-fn column(path: &AttrPath) -> Option<(&'static str, Kind)> {
+fn user_column(path: &AttrPath) -> Option<(&'static str, Kind)> {
     let uri = path.uri.as_deref().map(str::to_ascii_lowercase);
     let core = uri
         .as_deref()
@@ -74,6 +113,7 @@ pub struct Sql {
     pub text: String,
     pub params: Vec<String>,
     first: usize,
+    resource: Resource,
 }
 
 impl Sql {
@@ -83,6 +123,7 @@ impl Sql {
             text: "true".into(),
             params: vec![],
             first: 2,
+            resource: Resource::User,
         }
     }
 
@@ -92,21 +133,30 @@ impl Sql {
     }
 }
 
-/// `filter` as a SQL condition whose placeholders start at `$first`.
-pub fn condition(filter: &Filter, first: usize) -> Result<Sql, ScimError> {
+/// `filter` over `resource` as a SQL condition whose placeholders start at `$first`.
+pub fn condition(resource: Resource, filter: &Filter, first: usize) -> Result<Sql, ScimError> {
     let mut sql = Sql {
         text: String::new(),
         params: vec![],
         first,
+        resource,
     };
     sql.text = node(filter, &mut sql, false)?;
     Ok(sql)
 }
 
 /// The `ORDER BY` expression for `sortBy` and `sortOrder`.
-pub fn order(sort_by: Option<&str>, descending: bool) -> Result<String, ScimError> {
+pub fn order(
+    resource: Resource,
+    sort_by: Option<&str>,
+    descending: bool,
+) -> Result<String, ScimError> {
     let Some(sort_by) = sort_by else {
-        return Ok("p.created_at".into());
+        return Ok(match resource {
+            Resource::User => "p.created_at",
+            Resource::Group => "g.created_at",
+        }
+        .into());
     };
     let path = match rules::scim::filter::parse(&format!("{sort_by} pr"))? {
         Filter::Present(path) => path,
@@ -116,8 +166,11 @@ pub fn order(sort_by: Option<&str>, descending: bool) -> Result<String, ScimErro
             )))
         }
     };
-    let (expr, kind) = column(&path).ok_or_else(|| {
-        ScimError::InvalidValue(format!("sortBy: {sort_by} is not one of {KNOWN}."))
+    let (expr, kind) = resource.column(&path).ok_or_else(|| {
+        ScimError::InvalidValue(format!(
+            "sortBy: {sort_by} is not one of {}.",
+            resource.known()
+        ))
     })?;
     let expr = if kind == Kind::Text {
         format!("lower({expr})")
@@ -146,7 +199,7 @@ fn node(filter: &Filter, sql: &mut Sql, within_emails: bool) -> Result<String, S
         ),
         Filter::Not(a) => format!("(NOT coalesce({}, false))", node(a, sql, within_emails)?),
         Filter::ValuePath { path, filter } => {
-            if within_emails || !path.is("emails") {
+            if within_emails || sql.resource != Resource::User || !path.is("emails") {
                 return Err(ScimError::InvalidFilter(format!(
                     "Only emails[…] can be filtered by its items here, not {}.",
                     path.dotted()
@@ -155,17 +208,21 @@ fn node(filter: &Filter, sql: &mut Sql, within_emails: bool) -> Result<String, S
             format!("(p.email IS NOT NULL AND {})", node(filter, sql, true)?)
         }
         Filter::Present(path) => {
-            let (expr, _) = resolve(path, within_emails)?;
+            let (expr, _) = resolve(sql.resource, path, within_emails)?;
             format!("({expr} IS NOT NULL)")
         }
         Filter::Compare { path, op, value } => {
-            let (expr, kind) = resolve(path, within_emails)?;
+            let (expr, kind) = resolve(sql.resource, path, within_emails)?;
             compare(sql, expr, kind, *op, value)?
         }
     })
 }
 
-fn resolve(path: &AttrPath, within_emails: bool) -> Result<(&'static str, Kind), ScimError> {
+fn resolve(
+    resource: Resource,
+    path: &AttrPath,
+    within_emails: bool,
+) -> Result<(&'static str, Kind), ScimError> {
     let found = if within_emails {
         match path.dotted().as_str() {
             "value" => Some(("p.email", Kind::Text)),
@@ -174,12 +231,13 @@ fn resolve(path: &AttrPath, within_emails: bool) -> Result<(&'static str, Kind),
             _ => None,
         }
     } else {
-        column(path)
+        resource.column(path)
     };
     found.ok_or_else(|| {
         ScimError::InvalidFilter(format!(
-            "{} cannot be filtered on; these can: {KNOWN}.",
-            path.dotted()
+            "{} cannot be filtered on; these can: {}.",
+            path.dotted(),
+            resource.known()
         ))
     })
 }
@@ -252,7 +310,7 @@ mod tests {
     use super::*;
 
     fn sql(filter: &str) -> Result<Sql, ScimError> {
-        condition(&rules::scim::filter::parse(filter)?, 2)
+        condition(Resource::User, &rules::scim::filter::parse(filter)?, 2)
     }
 
     #[test]
@@ -310,14 +368,14 @@ mod tests {
     #[test]
     fn sorting_takes_known_attributes_only() {
         assert_eq!(
-            order(Some("userName"), false).unwrap(),
+            order(Resource::User, Some("userName"), false).unwrap(),
             "scim_user_name(p.user_name, p.email, p.external_id) ASC NULLS LAST"
         );
         assert_eq!(
-            order(Some("meta.lastModified"), true).unwrap(),
+            order(Resource::User, Some("meta.lastModified"), true).unwrap(),
             "p.modified_at DESC NULLS LAST"
         );
-        assert!(order(Some("x; DROP TABLE principals"), false).is_err());
-        assert!(order(Some("password"), false).is_err());
+        assert!(order(Resource::User, Some("x; DROP TABLE principals"), false).is_err());
+        assert!(order(Resource::User, Some("password"), false).is_err());
     }
 }

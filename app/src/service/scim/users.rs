@@ -7,10 +7,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{
-    query, Provisioner, ScimFailure, ENTERPRISE, GATEHOUSE, LIST_RESPONSE, MAX_RESULTS, PATCH_OP,
-    USER,
-};
+use super::listing::{ListQuery, Listing};
+use super::query::Resource;
+use super::{Provisioner, ScimFailure, ENTERPRISE, GATEHOUSE, PATCH_OP, USER};
 use crate::db;
 use crate::db::audit::Change;
 use crate::db::scim::{UserFields, UserRow};
@@ -60,7 +59,7 @@ const EMPLOYMENT_TYPES: &[&str] = &["employee", "contractor", "client_user"];
 
 /// The member of `object` named `name`, whatever its case (SCIM's names are
 /// case-insensitive).
-fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(super) fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     object
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -68,7 +67,7 @@ fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .filter(|v| !v.is_null())
 }
 
-fn text<'a>(
+pub(super) fn text<'a>(
     object: &'a Map<String, Value>,
     name: &str,
     max: usize,
@@ -87,7 +86,7 @@ fn text<'a>(
 }
 
 /// Whether any string in `value` holds a NUL, which PostgreSQL cannot store.
-fn holds_nul(value: &Value) -> bool {
+pub(super) fn holds_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
         Value::Array(items) => items.iter().any(holds_nul),
@@ -130,6 +129,14 @@ pub fn to_json(row: &UserRow, base: &str) -> Value {
             .unwrap_or_else(|| json!([{ "value": email, "type": "work", "primary": true }]));
         user.insert("emails".into(), emails);
     }
+    if !row.groups.is_empty() {
+        let groups: Vec<Value> = row
+            .groups
+            .iter()
+            .map(|(id, name)| json!({ "value": id, "display": name, "$ref": format!("{base}/Groups/{id}") }))
+            .collect();
+        user.insert("groups".into(), Value::Array(groups));
+    }
     let mut enterprise = Map::new();
     for (scim, key) in ENTERPRISE_TEXT {
         if let Some(Value::String(v)) = row.attributes.get(*key) {
@@ -151,18 +158,35 @@ pub fn to_json(row: &UserRow, base: &str) -> Value {
         own.insert("endDate".into(), json!(d.to_string()));
     }
     user.insert(GATEHOUSE.into(), Value::Object(own));
-    let version = version(&user);
-    user.insert(
+    versioned(
+        user,
+        "User",
+        format!("{base}/Users/{}", row.id),
+        row.created_at,
+        row.modified_at,
+    )
+}
+
+/// A resource with its `meta`, whose `version` is a hash of the rest.
+pub(super) fn versioned(
+    mut resource: Map<String, Value>,
+    resource_type: &str,
+    location: String,
+    created: chrono::DateTime<chrono::Utc>,
+    modified: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let version = version(&resource);
+    resource.insert(
         "meta".into(),
         json!({
-            "resourceType": "User",
-            "created": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "lastModified": row.modified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "location": format!("{base}/Users/{}", row.id),
+            "resourceType": resource_type,
+            "created": created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "lastModified": modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "location": location,
             "version": version,
         }),
     );
-    Value::Object(user)
+    Value::Object(resource)
 }
 
 /// A weak entity tag of a representation (without its `meta`).
@@ -491,23 +515,29 @@ async fn locked(
         .await?
         .ok_or_else(ScimFailure::not_found)?;
     let current = to_json(&row, &who.base);
-    if let Some(wanted) = if_match {
-        let now = version_of(&current);
-        let matches = wanted
-            .split(',')
-            .map(str::trim)
-            .any(|w| w == "*" || w == now || format!("W/{w}") == now);
-        if !matches {
-            return Err(ScimFailure::new(
-                412,
-                None,
-                format!(
-                    "The user has changed since version {wanted}; it is now {now}. Read it again."
-                ),
-            ));
-        }
-    }
+    check_version(&current, if_match)?;
     Ok((row, current))
+}
+
+/// Refuses a change whose `If-Match` header names another version than `current`'s.
+pub(super) fn check_version(current: &Value, if_match: Option<&str>) -> Result<(), ScimFailure> {
+    let Some(wanted) = if_match else {
+        return Ok(());
+    };
+    let now = version_of(current);
+    let matches = wanted
+        .split(',')
+        .map(str::trim)
+        .any(|w| w == "*" || w == now || format!("W/{w}") == now);
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimFailure::new(
+            412,
+            None,
+            format!("It has changed since version {wanted}; it is now {now}. Read it again."),
+        ))
+    }
 }
 
 /// Replaces the user with `body` (PUT), or with the result of its PATCH operations.
@@ -528,6 +558,19 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
+    let operations = patch_operations(body)?;
+    change(pool, who, id, if_match, |current| {
+        let mut user = current.clone();
+        rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
+        Ok(user)
+    })
+    .await
+}
+
+/// The operations of a PATCH body, checked.
+pub(super) fn patch_operations(
+    body: &Value,
+) -> Result<Vec<rules::scim::patch::Operation>, ScimFailure> {
     let schemas_ok = matches!(body.get("schemas"), Some(Value::Array(s))
         if s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP))));
     if !schemas_ok {
@@ -540,13 +583,7 @@ pub async fn patch(
             "Text may not hold a NUL character.",
         ));
     }
-    let operations = rules::scim::patch::operations(body)?;
-    change(pool, who, id, if_match, |current| {
-        let mut user = current.clone();
-        rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
-        Ok(user)
-    })
-    .await
+    Ok(rules::scim::patch::operations(body)?)
 }
 
 async fn change(
@@ -669,163 +706,14 @@ pub async fn delete(
     Ok(())
 }
 
-/// A list request's parameters, as sent.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListQuery {
-    pub filter: Option<String>,
-    pub start_index: Option<String>,
-    pub count: Option<String>,
-    pub sort_by: Option<String>,
-    pub sort_order: Option<String>,
-    pub attributes: Option<String>,
-    pub excluded_attributes: Option<String>,
-}
-
-fn number(name: &str, value: Option<&str>, default: i64) -> Result<i64, ScimFailure> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => v.parse::<i64>().map_err(|_| {
-            ScimFailure::invalid_value(format!("{name} must be a whole number, not \"{v}\"."))
-        }),
-    }
-}
-
 pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
-    // SCIM: a startIndex under 1 counts as 1, a negative count as 0.
-    let start = number("startIndex", q.start_index.as_deref(), 1)?.max(1);
-    let count = number("count", q.count.as_deref(), MAX_RESULTS)?.clamp(0, MAX_RESULTS);
-    let descending = match q
-        .sort_order
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") | Some("ascending") => false,
-        Some("descending") => true,
-        Some(other) => {
-            return Err(ScimFailure::invalid_value(format!(
-                "sortOrder must be ascending or descending, not \"{other}\"."
-            )))
-        }
-    };
-    let order = query::order(
-        q.sort_by.as_deref().filter(|s| !s.trim().is_empty()),
-        descending,
-    )?;
-    let condition = match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-        None => query::Sql::everything(),
-        Some(f) => query::condition(&rules::scim::filter::parse(f)?, 2)?,
-    };
-    let projection = Projection::new(q.attributes.as_deref(), q.excluded_attributes.as_deref())?;
-    let (total, rows) = db::scim::list(
-        pool,
-        who.org_id,
-        &db::scim::Page {
-            condition: &condition.text,
-            params: &condition.params,
-            order: &order,
-            offset: start - 1,
-            limit: count,
-        },
-    )
-    .await?;
-    let resources: Vec<Value> = rows
+    let l = Listing::new(Resource::User, q)?;
+    let (total, rows) = db::scim::list(pool, who.org_id, &l.page()).await?;
+    let resources = rows
         .iter()
-        .map(|r| projection.apply(to_json(r, &who.base)))
+        .map(|r| l.projection.apply(to_json(r, &who.base)))
         .collect();
-    Ok(json!({
-        "schemas": [LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
-}
-
-/// `attributes` or `excludedAttributes`: which of a resource's attributes to answer.
-pub struct Projection {
-    only: Option<Vec<(Option<String>, String)>>,
-    without: Vec<(Option<String>, String)>,
-}
-
-impl Projection {
-    pub fn new(attributes: Option<&str>, excluded: Option<&str>) -> Result<Self, ScimFailure> {
-        let names = |list: Option<&str>| -> Result<Vec<(Option<String>, String)>, ScimFailure> {
-            list.unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(|n| match rules::scim::filter::parse(&format!("{n} pr")) {
-                    Ok(rules::scim::filter::Filter::Present(p)) => Ok((p.uri, p.attr)),
-                    _ => Err(ScimFailure::invalid_value(format!(
-                        "\"{n}\" is not an attribute name."
-                    ))),
-                })
-                .collect()
-        };
-        let only = names(attributes)?;
-        Ok(Self {
-            only: (!only.is_empty()).then_some(only),
-            without: names(excluded)?,
-        })
-    }
-
-    /// `user` with only the asked attributes (`id`, `schemas` and `meta` always stay).
-    pub fn apply(&self, user: Value) -> Value {
-        let Value::Object(mut user) = user else {
-            return user;
-        };
-        let named = |list: &[(Option<String>, String)], key: &str, sub: Option<&str>| {
-            list.iter().any(|(uri, attr)| match (uri, sub) {
-                (Some(u), Some(s)) => u.eq_ignore_ascii_case(key) && attr.eq_ignore_ascii_case(s),
-                (Some(u), None) => u.eq_ignore_ascii_case(key),
-                (None, None) => attr.eq_ignore_ascii_case(key),
-                (None, Some(_)) => false,
-            })
-        };
-        let always = ["id", "schemas", "meta"];
-        let extensions = [ENTERPRISE, GATEHOUSE];
-        let keys: Vec<String> = user.keys().cloned().collect();
-        for key in keys {
-            if always.contains(&key.as_str()) {
-                continue;
-            }
-            if extensions.contains(&key.as_str()) {
-                if let Some(Value::Object(ext)) = user.get_mut(&key) {
-                    let subs: Vec<String> = ext.keys().cloned().collect();
-                    for sub in subs {
-                        // An extension's attributes may also be named alone.
-                        let keep = match &self.only {
-                            Some(only) => {
-                                named(only, &key, None)
-                                    || named(only, &key, Some(&sub))
-                                    || named(only, &sub, None)
-                            }
-                            None => true,
-                        } && !(named(&self.without, &key, Some(&sub))
-                            || named(&self.without, &sub, None));
-                        if !keep {
-                            ext.remove(&sub);
-                        }
-                    }
-                }
-                if named(&self.without, &key, None) {
-                    user.remove(&key);
-                }
-                continue;
-            }
-            let keep = self
-                .only
-                .as_ref()
-                .is_none_or(|only| named(only, &key, None))
-                && !named(&self.without, &key, None);
-            if !keep {
-                user.remove(&key);
-            }
-        }
-        Value::Object(user)
-    }
+    Ok(l.answer(total, resources))
 }
 
 #[cfg(test)]
@@ -914,25 +802,5 @@ mod tests {
             assert_eq!(e.status, 400, "{b}");
             assert_eq!(e.scim_type, Some(scim_type), "{b}: {}", e.detail);
         }
-    }
-
-    #[test]
-    fn projection_keeps_what_is_asked_and_always_the_id() {
-        let user = json!({
-            "schemas": [USER], "id": "1", "userName": "a", "displayName": "A", "meta": {},
-            ENTERPRISE: { "department": "Sales", "costCenter": "1" }
-        });
-        let only = Projection::new(Some("userName,department"), None)
-            .unwrap()
-            .apply(user.clone());
-        assert_eq!(only["userName"], "a");
-        assert!(only.get("displayName").is_none());
-        assert_eq!(only[ENTERPRISE], json!({ "department": "Sales" }));
-        assert_eq!(only["id"], "1");
-        let without = Projection::new(None, Some("displayName"))
-            .unwrap()
-            .apply(user);
-        assert!(without.get("displayName").is_none());
-        assert_eq!(without["userName"], "a");
     }
 }
