@@ -11,6 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use app::service::scim::listing::{ListQuery, Projection};
+use app::service::scim::query::Resource;
 use app::service::scim::{discovery, groups, users, Provisioner, ScimFailure, MAX_BODY};
 
 use crate::http::AppState;
@@ -31,25 +32,29 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/Groups", get(list_groups).post(create_group))
         .route(
             "/scim/v2/Groups/{id}",
-            get(read_group)
-                .put(|State(state), Path(id), request| {
-                    change_resource(state, id, request, Change::ReplaceGroup)
-                })
-                .patch(|State(state), Path(id), request| {
-                    change_resource(state, id, request, Change::PatchGroup)
-                })
-                .delete(delete_group),
+            get(|State(state), Path(id), request| {
+                read_resource(state, id, request, Resource::Group)
+            })
+            .put(|State(state), Path(id), request| {
+                change_resource(state, id, request, Change::ReplaceGroup)
+            })
+            .patch(|State(state), Path(id), request| {
+                change_resource(state, id, request, Change::PatchGroup)
+            })
+            .delete(delete_group),
         )
         .route(
             "/scim/v2/Users/{id}",
-            get(read_user)
-                .put(|State(state), Path(id), request| {
-                    change_resource(state, id, request, Change::Replace)
-                })
-                .patch(|State(state), Path(id), request| {
-                    change_resource(state, id, request, Change::Patch)
-                })
-                .delete(delete_user),
+            get(|State(state), Path(id), request| {
+                read_resource(state, id, request, Resource::User)
+            })
+            .put(|State(state), Path(id), request| {
+                change_resource(state, id, request, Change::Replace)
+            })
+            .patch(|State(state), Path(id), request| {
+                change_resource(state, id, request, Change::Patch)
+            })
+            .delete(delete_user),
         )
 }
 
@@ -153,9 +158,12 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A user's id from the path; one that is not an id names no user.
-fn user_id(id: &str) -> Result<Uuid, ScimFailure> {
-    Uuid::parse_str(id).map_err(|_| ScimFailure::not_found())
+/// A user's or group's id from the path; one that is not an id names nothing.
+fn resource_id(id: &str, kind: Resource) -> Result<Uuid, ScimFailure> {
+    Uuid::parse_str(id).map_err(|_| match kind {
+        Resource::User => ScimFailure::not_found(),
+        Resource::Group => ScimFailure::new(404, None, "There is no such group."),
+    })
 }
 
 fn done(result: Result<Response, ScimFailure>) -> Response {
@@ -271,30 +279,27 @@ struct Shown {
     excluded_attributes: Option<String>,
 }
 
-async fn read_user(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Response {
+/// `GET /Users/{id}` or `GET /Groups/{id}`, with `attributes`/`excludedAttributes`.
+async fn read_resource(state: AppState, id: String, request: Request, kind: Resource) -> Response {
     let who = match provisioner(&state, request.headers()).await {
         Ok(who) => who,
         Err(refused) => return refused,
-    };
-    let id = match user_id(&id) {
-        Ok(id) => id,
-        Err(failure) => return refusal(failure),
     };
     let shown: Shown =
         serde_urlencoded::from_str(request.uri().query().unwrap_or_default()).unwrap_or_default();
     done(
         async {
+            let id = resource_id(&id, kind)?;
             let projection = Projection::new(
                 shown.attributes.as_deref(),
                 shown.excluded_attributes.as_deref(),
             )?;
-            let user = users::read(&state.pool, &who, id).await?;
-            let mut response = resource_answer(StatusCode::OK, &user);
-            *response.body_mut() = projection.apply(user).to_string().into();
+            let resource = match kind {
+                Resource::User => users::read(&state.pool, &who, id).await?,
+                Resource::Group => groups::read(&state.pool, &who, id).await?,
+            };
+            let mut response = resource_answer(StatusCode::OK, &resource);
+            *response.body_mut() = projection.apply(resource).to_string().into();
             Ok(response)
         }
         .await,
@@ -320,7 +325,7 @@ async fn change_resource(
         Ok(taken) => taken,
         Err(refused) => return refused,
     };
-    let id = match user_id(&id) {
+    let id = match resource_id(&id, Resource::User) {
         Ok(id) => id,
         Err(failure) => return refusal(failure),
     };
@@ -347,7 +352,7 @@ async fn delete_user(
         Ok(who) => who,
         Err(refused) => return refused,
     };
-    let id = match user_id(&id) {
+    let id = match resource_id(&id, Resource::User) {
         Ok(id) => id,
         Err(failure) => return refusal(failure),
     };
@@ -386,35 +391,6 @@ async fn create_group(State(state): State<AppState>, request: Request) -> Respon
     )
 }
 
-async fn read_group(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    request: Request,
-) -> Response {
-    let who = match provisioner(&state, request.headers()).await {
-        Ok(who) => who,
-        Err(refused) => return refused,
-    };
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return refusal(ScimFailure::new(404, None, "There is no such group."));
-    };
-    let shown: Shown =
-        serde_urlencoded::from_str(request.uri().query().unwrap_or_default()).unwrap_or_default();
-    done(
-        async {
-            let projection = Projection::new(
-                shown.attributes.as_deref(),
-                shown.excluded_attributes.as_deref(),
-            )?;
-            let group = groups::read(&state.pool, &who, id).await?;
-            let mut response = resource_answer(StatusCode::OK, &group);
-            *response.body_mut() = projection.apply(group).to_string().into();
-            Ok(response)
-        }
-        .await,
-    )
-}
-
 async fn delete_group(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -424,8 +400,9 @@ async fn delete_group(
         Ok(who) => who,
         Err(refused) => return refused,
     };
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return refusal(ScimFailure::new(404, None, "There is no such group."));
+    let id = match resource_id(&id, Resource::Group) {
+        Ok(id) => id,
+        Err(failure) => return refusal(failure),
     };
     done(
         groups::delete(&state.pool, &who, id, if_match(&headers).as_deref())

@@ -76,8 +76,23 @@ pub async fn list(
     org_id: Uuid,
     page: &Page<'_>,
 ) -> sqlx::Result<(i64, Vec<UserRow>)> {
+    paged(pool, org_id, USERS, "p.id", page).await
+}
+
+/// How many rows of `select` (whose only parameter is the organisation, `$1`) meet the
+/// page's condition, and the page of them, ordered and then by `tiebreak`.
+async fn paged<T>(
+    pool: &PgPool,
+    org_id: Uuid,
+    select: &str,
+    tiebreak: &str,
+    page: &Page<'_>,
+) -> sqlx::Result<(i64, Vec<T>)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let count_sql = format!(
-        "SELECT count(*) FROM ({USERS} AND ({})) matched",
+        "SELECT count(*) FROM ({select} AND ({})) matched",
         page.condition
     );
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
@@ -90,22 +105,21 @@ pub async fn list(
     }
     let n = page.params.len();
     let rows_sql = format!(
-        "{USERS} AND ({}) ORDER BY {}, p.id LIMIT ${} OFFSET ${}",
+        "{select} AND ({}) ORDER BY {}, {tiebreak} LIMIT ${} OFFSET ${}",
         page.condition,
         page.order,
         n + 2,
         n + 3
     );
-    let mut rows = sqlx::query_as::<_, UserRow>(&rows_sql).bind(org_id);
+    let mut rows = sqlx::query_as::<_, T>(&rows_sql).bind(org_id);
     for p in page.params {
         rows = rows.bind(p);
     }
-    let rows = rows
-        .bind(page.limit)
+    rows.bind(page.limit)
         .bind(page.offset)
         .fetch_all(pool)
-        .await?;
-    Ok((total, rows))
+        .await
+        .map(|rows| (total, rows))
 }
 
 /// What SCIM writes of a person.
@@ -245,36 +259,7 @@ pub async fn groups(
     org_id: Uuid,
     page: &Page<'_>,
 ) -> sqlx::Result<(i64, Vec<GroupRow>)> {
-    let count_sql = format!(
-        "SELECT count(*) FROM principal_groups g WHERE g.org_id = $1 AND ({})",
-        page.condition
-    );
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
-    for p in page.params {
-        count = count.bind(p);
-    }
-    let total = count.fetch_one(pool).await?;
-    if page.limit == 0 || total <= page.offset {
-        return Ok((total, vec![]));
-    }
-    let n = page.params.len();
-    let sql = format!(
-        "{GROUPS} AND ({}) ORDER BY {}, g.id LIMIT ${} OFFSET ${}",
-        page.condition,
-        page.order,
-        n + 2,
-        n + 3
-    );
-    let mut rows = sqlx::query_as::<_, GroupRow>(&sql).bind(org_id);
-    for p in page.params {
-        rows = rows.bind(p);
-    }
-    let rows = rows
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_all(pool)
-        .await?;
-    Ok((total, rows))
+    paged(pool, org_id, GROUPS, "g.id", page).await
 }
 
 pub async fn insert_group(
