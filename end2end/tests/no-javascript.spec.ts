@@ -17,6 +17,7 @@ const pages: [string, string][] = [
   ["/audit", "table.audit tbody tr"],
   ["/accounts", "table tbody tr"],
   ["/reviews", "table.campaigns tbody tr"],
+  ["/lifecycle", "p.fallback-owner"],
 ];
 
 /** The pages of a Data Protection Officer. */

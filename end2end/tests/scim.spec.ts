@@ -1,8 +1,18 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, users } from "./helpers";
 
 test("a person provisioned over SCIM appears in the console and is suspended by it", async ({ page, request }) => {
   await signIn(page, "admin");
+  // Who takes over what leavers without a manager owned.
+  await page.goto("/lifecycle");
+  await hydrated(page);
+  await page.getByLabel("Fallback owner's email").fill("nobody@northwind.example");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Nobody active in the organisation has this email")).toBeVisible();
+  await page.getByLabel("Fallback owner's email").fill(users.admin.email);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("p.fallback-owner")).toHaveText(`Now: ${users.admin.name}.`);
+
   await page.goto("/tokens");
   await hydrated(page);
   await page.getByLabel("Identity provider").fill("Entra ID");
