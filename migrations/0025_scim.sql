@@ -40,6 +40,12 @@ CREATE FUNCTION scim_user_name(user_name text, email text, external_id text)
     RETURN lower(coalesce(user_name, email, external_id));
 CREATE UNIQUE INDEX principals_scim_user_name ON principals (org_id, scim_user_name(user_name, email, external_id))
     WHERE kind = 'human';
+-- The index above is partial, so its statistics do not reach the planner; these do (a
+-- userName names one person, which a list's LIMIT must not be planned against).
+CREATE STATISTICS principals_scim_user_name_stats ON (lower(coalesce(user_name, email, external_id))) FROM principals;
+-- A SCIM list is in order of creation, and identity providers filter people by department.
+CREATE INDEX principals_by_created ON principals (org_id, created_at, id);
+CREATE INDEX principals_by_department ON principals (org_id, lower(attributes ->> 'department'));
 
 CREATE FUNCTION principals_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

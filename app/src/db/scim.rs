@@ -70,31 +70,43 @@ pub struct Page<'a> {
     pub limit: i64,
 }
 
+/// Whom SCIM sees, as a `FROM … WHERE` with the organisation as `$1`.
+const USER_KEYS: &str =
+    "FROM principals p WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
+
 /// How many people match, and the page of them.
 pub async fn list(
     pool: &PgPool,
     org_id: Uuid,
     page: &Page<'_>,
 ) -> sqlx::Result<(i64, Vec<UserRow>)> {
-    paged(pool, org_id, USERS, "p.id", page).await
+    paged(
+        pool,
+        org_id,
+        (USER_KEYS, "p.id"),
+        USERS,
+        page,
+        |u: &UserRow| u.id,
+    )
+    .await
 }
 
-/// How many rows of `select` (whose only parameter is the organisation, `$1`) meet the
-/// page's condition, and the page of them, ordered and then by `tiebreak`.
+/// How many rows of `keys` (a `FROM … WHERE` whose only parameter is the organisation,
+/// `$1`, and the key column) meet the page's condition, and the page of them read with
+/// `select`. The page's keys are found first and only their rows are read whole, so
+/// that rows skipped by an offset cost no more than their key.
 async fn paged<T>(
     pool: &PgPool,
     org_id: Uuid,
+    (keys, key): (&str, &str),
     select: &str,
-    tiebreak: &str,
     page: &Page<'_>,
+    id: fn(&T) -> Uuid,
 ) -> sqlx::Result<(i64, Vec<T>)>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let count_sql = format!(
-        "SELECT count(*) FROM ({select} AND ({})) matched",
-        page.condition
-    );
+    let count_sql = format!("SELECT count(*) {keys} AND ({})", page.condition);
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
     for p in page.params {
         count = count.bind(p);
@@ -104,22 +116,29 @@ where
         return Ok((total, vec![]));
     }
     let n = page.params.len();
-    let rows_sql = format!(
-        "{select} AND ({}) ORDER BY {}, {tiebreak} LIMIT ${} OFFSET ${}",
+    let ids_sql = format!(
+        "SELECT {key} {keys} AND ({}) ORDER BY {}, {key} LIMIT ${} OFFSET ${}",
         page.condition,
         page.order,
         n + 2,
         n + 3
     );
-    let mut rows = sqlx::query_as::<_, T>(&rows_sql).bind(org_id);
+    let mut ids = sqlx::query_scalar::<_, Uuid>(&ids_sql).bind(org_id);
     for p in page.params {
-        rows = rows.bind(p);
+        ids = ids.bind(p);
     }
-    rows.bind(page.limit)
+    let ids: Vec<Uuid> = ids
+        .bind(page.limit)
         .bind(page.offset)
         .fetch_all(pool)
-        .await
-        .map(|rows| (total, rows))
+        .await?;
+    let mut rows: Vec<T> = sqlx::query_as::<_, T>(&format!("{select} AND {key} = ANY($2)"))
+        .bind(org_id)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
+    rows.sort_by_key(|row| ids.iter().position(|i| *i == id(row)));
+    Ok((total, rows))
 }
 
 /// What SCIM writes of a person.
@@ -259,7 +278,15 @@ pub async fn groups(
     org_id: Uuid,
     page: &Page<'_>,
 ) -> sqlx::Result<(i64, Vec<GroupRow>)> {
-    paged(pool, org_id, GROUPS, "g.id", page).await
+    paged(
+        pool,
+        org_id,
+        ("FROM principal_groups g WHERE g.org_id = $1", "g.id"),
+        GROUPS,
+        page,
+        |g: &GroupRow| g.id,
+    )
+    .await
 }
 
 pub async fn insert_group(

@@ -12,6 +12,8 @@ pub const WARM_UP: usize = 10;
 pub const SAMPLES: usize = 200;
 
 /// Gets a page and answers the size of the 200 answer.
+// Each benchmark is its own crate, and not every one reads pages.
+#[allow(dead_code)]
 pub async fn get(client: &reqwest::Client, url: &str) -> usize {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "{url}");
@@ -19,6 +21,7 @@ pub async fn get(client: &reqwest::Client, url: &str) -> usize {
 }
 
 /// Posts a form and answers the size of the 200 answer.
+#[allow(dead_code)]
 pub async fn call(client: &reqwest::Client, url: &str, body: String) -> usize {
     let response = client
         .post(url)

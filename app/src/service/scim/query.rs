@@ -84,7 +84,8 @@ fn user_column(path: &AttrPath) -> Option<(&'static str, Kind)> {
         "displayname" if core => ("p.display_name", Kind::Text),
         "title" if core => ("nullif(p.job_title, '')", Kind::Text),
         "active" if core => ("(p.status = 'active')", Kind::Bool),
-        "emails" | "emails.value" if core => ("p.email", Kind::Text),
+        // Emails are stored lower-case, so their index serves the comparison.
+        "emails" | "emails.value" if core => ("p.email", Kind::Folded),
         "name.givenname" if core => ("p.scim #>> '{name,givenName}'", Kind::Text),
         "name.familyname" if core => ("p.scim #>> '{name,familyName}'", Kind::Text),
         "name.formatted" if core => ("p.scim #>> '{name,formatted}'", Kind::Text),
@@ -225,7 +226,7 @@ fn resolve(
 ) -> Result<(&'static str, Kind), ScimError> {
     let found = if within_emails {
         match path.dotted().as_str() {
-            "value" => Some(("p.email", Kind::Text)),
+            "value" => Some(("p.email", Kind::Folded)),
             "type" => Some(("'work'::text", Kind::Text)),
             "primary" => Some(("true", Kind::Bool)),
             _ => None,
@@ -328,7 +329,7 @@ mod tests {
         let s = sql(r#"title pr and (emails co "@EXAMPLE.com" or not (active eq false))"#).unwrap();
         assert_eq!(
             s.text,
-            "((nullif(p.job_title, '') IS NOT NULL) AND ((strpos(lower(p.email), $2::text) > 0) OR (NOT coalesce(((p.status = 'active') = $3::boolean), false))))"
+            "((nullif(p.job_title, '') IS NOT NULL) AND ((strpos(p.email, $2::text) > 0) OR (NOT coalesce(((p.status = 'active') = $3::boolean), false))))"
         );
         assert_eq!(s.params, ["@example.com", "false"]);
     }

@@ -1,0 +1,145 @@
+//! Provisioning over SCIM at scale: an organisation of 100,000 people (each with a
+//! userName, an external id and a department), then 10,000 more created over SCIM by one
+//! client and by four at once (users per second), and p50/p95 of the list with the
+//! filters identity providers send, over real HTTP on loopback.
+//!
+//! Run with `make bench` (which starts the database); it reads DATABASE_URL and
+//! creates and replaces the database `gatehouse_bench_scim` on that server.
+
+// The benchmark uses only part of the integration tests' helpers.
+#[allow(dead_code)]
+#[path = "../tests/integration/common.rs"]
+mod common;
+mod support;
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use support::{bench_database, load_organisation, measure, serve_signed_in};
+
+const DATABASE: &str = "gatehouse_bench_scim";
+const ADMIN: &str = "scim-admin@bench.example";
+const PASSWORD: &str = "bench password long enough";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// Users created over SCIM, half by one client and half by four at once.
+const CREATED: usize = 10_000;
+
+/// 100,000 people as an identity provider would have made them; `$1` is the organisation.
+const LOAD: &[(&str, &str)] = &[(
+    "people",
+    "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, user_name, employment_type, \
+                            job_title, attributes, created_at) \
+     SELECT $1, md5('scim-principal-' || n)::uuid, 'human', 'Person ' || n, 'person' || n || '@scim.example', \
+            'hr-' || n, 'person' || n || '@scim.example', 'employee', 'Generated', \
+            jsonb_build_object('department', 'Department ' || (n % 50)), now() - make_interval(mins => n) \
+     FROM generate_series(0, 99999) n",
+)];
+
+fn user(n: usize) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "userName": format!("new{n}@scim.example"),
+        "externalId": format!("new-{n}"),
+        "name": { "givenName": "New", "familyName": format!("Person {n}") },
+        "emails": [{ "value": format!("new{n}@scim.example"), "type": "work", "primary": true }],
+        ENTERPRISE: { "department": format!("Department {}", n % 50) }
+    })
+}
+
+/// Creates `count` users from `clients` clients at once, starting at user `first`;
+/// prints a table row.
+async fn create(url: &str, token: &str, first: usize, count: usize, clients: usize) {
+    let started = Instant::now();
+    let each = count / clients;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (url, token) = (url.to_string(), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for n in first + c * each..first + (c + 1) * each {
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/scim+json")
+                    .body(user(n).to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 201);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "| {clients} | {} | {seconds:.2} | {:.0} |",
+        each * clients,
+        (each * clients) as f64 / seconds
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let pool = bench_database(DATABASE).await;
+    let started = Instant::now();
+    load_organisation(&pool, (ADMIN, PASSWORD, "SCIM Admin"), "SCIM Bench", LOAD).await;
+    println!(
+        "Loaded 100,000 people in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    let (app, client) = serve_signed_in(&pool, ADMIN, PASSWORD).await;
+    let until = (chrono::Utc::now().date_naive() + chrono::Days::new(90)).to_string();
+    let (status, made) = app
+        .json(
+            &client,
+            "/api/tokens/create-provisioning",
+            &format!("name=Bench+IdP&until={until}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let token = made["token"].as_str().unwrap().to_string();
+
+    println!();
+    println!("| Users created over SCIM: clients | users | seconds | users/s |");
+    println!("|---:|---:|---:|---:|");
+    let url = app.url("/scim/v2/Users");
+    create(&url, &token, 0, CREATED / 2, 1).await;
+    create(&url, &token, CREATED / 2, CREATED / 2, 4).await;
+    sqlx::query("ANALYZE principals")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    println!();
+    println!("| Operation (110,000 people) | Request | p50 ms | p95 ms | max ms |");
+    println!("|---|---|---:|---:|---:|");
+    let http = reqwest::Client::new();
+    for (operation, query) in [
+        ("userName eq", "filter=userName eq \"person77777@scim.example\""),
+        ("externalId eq", "filter=externalId eq \"hr-42424\""),
+        ("emails.value eq", "filter=emails[type eq \"work\" and value eq \"new1234@scim.example\"]"),
+        ("department eq, first 100 of 2,200", "filter=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"Department 7\"&count=100"),
+        ("displayName co, first 100", "filter=displayName co \"son 99\"&count=100"),
+        ("every user, first 100", "count=100"),
+        ("every user, 100 from 50,001", "startIndex=50001&count=100"),
+    ] {
+        let target = format!(
+            "{url}?{}",
+            query.replace(' ', "%20").replace('"', "%22").replace('[', "%5B").replace(']', "%5D")
+        );
+        measure(operation, &format!("GET /scim/v2/Users?{query}"), |_| {
+            let (http, target, token) = (http.clone(), target.clone(), token.clone());
+            async move {
+                let response = http.get(&target).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(response.status().as_u16(), 200, "{target}");
+                let body = response.bytes().await.unwrap();
+                let list: Value = serde_json::from_slice(&body).unwrap();
+                assert!(list["totalResults"].as_i64().unwrap() >= 1, "{target}: {list}");
+                body.len()
+            }
+        })
+        .await;
+    }
+}
