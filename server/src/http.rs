@@ -667,7 +667,8 @@ async fn security_headers(
     next: Next,
 ) -> Response {
     // Pages and API answers carry personal data: no cache may keep them.
-    let private = is_page(request.uri().path()) || request.uri().path().starts_with("/api/");
+    let path = request.uri().path();
+    let private = is_page(path) || path.starts_with("/api/") || path.starts_with("/scim/");
     let nonce = app::PageNonce::default();
     request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;

@@ -325,7 +325,11 @@ async fn change_resource(
         Ok(taken) => taken,
         Err(refused) => return refused,
     };
-    let id = match resource_id(&id, Resource::User) {
+    let kind = match change {
+        Change::Replace | Change::Patch => Resource::User,
+        Change::ReplaceGroup | Change::PatchGroup => Resource::Group,
+    };
+    let id = match resource_id(&id, kind) {
         Ok(id) => id,
         Err(failure) => return refusal(failure),
     };

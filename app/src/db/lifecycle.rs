@@ -26,6 +26,25 @@ pub async fn grants_in_force(
     .await
 }
 
+/// The pending access requests for `principal`, locked: id and what each asks for.
+pub async fn pending_requests(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    principal: Uuid,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT q.id, coalesce(r.name, ps.name) FROM access_requests q \
+         LEFT JOIN roles r ON r.org_id = q.org_id AND r.id = q.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = q.org_id AND ps.id = q.permission_set_id \
+         WHERE q.org_id = $1 AND q.principal_id = $2 AND q.status = 'pending' \
+         ORDER BY q.created_at FOR UPDATE OF q",
+    )
+    .bind(org_id)
+    .bind(principal)
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// The AI agents, bots and integrations `owner` owns that are not offboarded, locked:
 /// id, name and status.
 pub async fn owned(
@@ -55,7 +74,7 @@ pub async fn heir(
          JOIN organisations o ON o.id = l.org_id \
          JOIN principals h ON h.org_id = l.org_id AND h.id IN (l.manager_id, o.leaver_fallback_owner_id) \
          WHERE l.org_id = $1 AND l.id = $2 AND h.id <> l.id AND h.kind = 'human' AND h.status = 'active' \
-         ORDER BY h.id = l.manager_id DESC LIMIT 1",
+         ORDER BY h.id = l.manager_id DESC LIMIT 1 FOR SHARE OF h",
     )
     .bind(org_id)
     .bind(leaver)

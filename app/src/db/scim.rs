@@ -209,13 +209,28 @@ pub async fn update(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid, u: &UserFields) -> 
     Ok(())
 }
 
-/// Whether `id` is a principal of the organisation (a manager must be).
-pub async fn principal_exists(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM principals WHERE org_id = $1 AND id = $2)")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await
+/// Whether `id` is a person of the organisation who is not offboarded (a manager must
+/// be).
+pub async fn may_manage(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM principals WHERE org_id = $1 AND id = $2 AND kind = 'human' AND status <> 'offboarded')",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Whether `id` is the organisation's break-glass admin (who signs in with a password
+/// when the identity provider is away).
+pub async fn is_break_glass(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM organisations WHERE id = $1 AND break_glass_principal = $2)",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Offboards the person: their status is final, their sessions end.
@@ -232,6 +247,12 @@ pub async fn offboard(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<(
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    // SCIM no longer sees them, so no group may still list them.
+    sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND principal_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -250,6 +271,11 @@ const GROUPS: &str = "SELECT g.id, g.display_name, g.external_id, \
         (SELECT coalesce(json_agg(json_build_array(p.id, p.display_name) ORDER BY p.display_name, p.id), '[]') \
          FROM group_members m JOIN principals p ON p.org_id = m.org_id AND p.id = m.principal_id \
          WHERE m.org_id = g.org_id AND m.group_id = g.id) AS members, \
+        g.created_at, g.modified_at \
+     FROM principal_groups g WHERE g.org_id = $1";
+
+const GROUPS_WITHOUT_MEMBERS: &str =
+    "SELECT g.id, g.display_name, g.external_id, '[]'::json AS members, \
         g.created_at, g.modified_at \
      FROM principal_groups g WHERE g.org_id = $1";
 
@@ -273,16 +299,23 @@ pub async fn group_locked(
         .await
 }
 
+/// A page of groups; with `members` false, their members are not read (a list that
+/// leaves them out, as identity providers ask when they only look groups up).
 pub async fn groups(
     pool: &PgPool,
     org_id: Uuid,
     page: &Page<'_>,
+    members: bool,
 ) -> sqlx::Result<(i64, Vec<GroupRow>)> {
     paged(
         pool,
         org_id,
         ("FROM principal_groups g WHERE g.org_id = $1", "g.id"),
-        GROUPS,
+        if members {
+            GROUPS
+        } else {
+            GROUPS_WITHOUT_MEMBERS
+        },
         page,
         |g: &GroupRow| g.id,
     )

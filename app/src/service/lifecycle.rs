@@ -13,12 +13,14 @@ use crate::error::AppError;
 use crate::model::lifecycle::LifecycleSettings;
 use rules::audit::AuditAction;
 use rules::principals::PrincipalStatus;
+use rules::requests::RequestStatus;
 use uuid::Uuid;
 
 /// What a leaving did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Left {
     pub grants_revoked: usize,
+    pub requests_cancelled: usize,
     /// Who took over what the person owned.
     pub heir: Option<String>,
     pub handed_over: Vec<String>,
@@ -27,7 +29,8 @@ pub struct Left {
 }
 
 /// Inside the caller's transaction (the one that suspended or offboarded `leaver`):
-/// revokes the leaver's grants in force, hands over or suspends what they owned, each
+/// revokes the leaver's grants in force, cancels the requests pending for them, hands
+/// over or suspends what they owned, each
 /// with its audit event, and queues the `principal.left` webhook.
 pub async fn leave(
     tx: &mut db::Tx<'_>,
@@ -54,6 +57,24 @@ pub async fn leave(
         )
         .await?;
         left.grants_revoked += 1;
+    }
+    // Nothing pending may grant them access again after they have gone.
+    for (request, bundle) in db::lifecycle::pending_requests(tx, org_id, leaver).await? {
+        db::requests::close(tx, org_id, request, RequestStatus::Cancelled, &reason, None).await?;
+        db::audit::record(
+            tx,
+            actor,
+            Change::on(
+                AuditAction::RequestCancelled,
+                request,
+                format!("{name} \u{2192} {bundle}"),
+            )
+            .before(json!({ "status": RequestStatus::Pending }))
+            .after(json!({ "status": RequestStatus::Cancelled }))
+            .because(reason.clone()),
+        )
+        .await?;
+        left.requests_cancelled += 1;
     }
     let owned = db::lifecycle::owned(tx, org_id, leaver).await?;
     let heir = if owned.is_empty() {
@@ -105,6 +126,7 @@ pub async fn leave(
             "principal": name,
             "why": why,
             "grants_revoked": left.grants_revoked,
+            "requests_cancelled": left.requests_cancelled,
             "handed_to": left.heir,
             "handed_over": left.handed_over,
             "suspended": left.suspended,

@@ -515,6 +515,8 @@ async fn bad_requests_get_scim_errors_and_write_nothing(pool: sqlx::PgPool) {
 
     // Filters that cannot be read, or name what cannot be filtered.
     for filter in [
+        r#"userName eq "a\u0000b""#,
+        r#"meta.created gt "0000-01-01T00:00:00Z""#,
         r#"userName eq"#,
         r#"userName xx "a""#,
         r#"(userName eq "a""#,
@@ -720,6 +722,17 @@ async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: 
     let ada_uuid = uuid::Uuid::parse_str(&ada_id).unwrap();
     let grant = crate::decisions::grant(&app, &admin, (ada_uuid, role, Some(acme)), "").await;
     let assistant = agent_of(&app, &ada_id, "Ada's assistant").await;
+    let bluebird = crate::requests::id_of(
+        &app,
+        "SELECT id FROM accounts WHERE name = 'Bluebird Telecom'",
+    )
+    .await;
+    // Her manager asks for more access for her, still pending when she leaves.
+    let manager = app.demo_client("ben.bauer@northwind.example").await;
+    let (status, asked) = crate::requests::ask(&app, &manager, ada_uuid, role, bluebird).await;
+    assert_eq!(status, 200, "{asked}");
+    let pending = crate::requests::request_id(&asked);
+    assert_eq!(crate::requests::status_of(&app, pending).await, "pending");
 
     // Deactivated: the grant is revoked, the agent goes to her manager.
     let off = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] });
@@ -747,6 +760,7 @@ async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: 
         owner_and_status(&app, assistant).await,
         (Some(ben), "active".to_string())
     );
+    assert_eq!(crate::requests::status_of(&app, pending).await, "cancelled");
     // Reactivated, she gets nothing back by herself.
     let on = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": true }] });
     assert_eq!(
@@ -921,6 +935,28 @@ async fn groups_are_created_patched_renamed_and_deleted_with_their_members(pool:
         Some("invalidValue"),
     );
 
+    // A person deleted leaves their groups.
+    let carol = json!({ "schemas": [USER], "userName": "carol@northwind.example" });
+    let (_, carol) = idp.call(Method::POST, "/Users", Some(carol)).await;
+    let carol_id = carol["id"].as_str().unwrap().to_string();
+    let join = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "members", "value": [{ "value": carol_id }] }
+    ] });
+    let (_, joined) = idp
+        .call(Method::PATCH, &format!("/Groups/{sales_id}"), Some(join))
+        .await;
+    assert_eq!(joined["members"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        idp.call(Method::DELETE, &format!("/Users/{carol_id}"), None)
+            .await
+            .0,
+        204
+    );
+    let (_, left) = idp
+        .call(Method::GET, &format!("/Groups/{sales_id}"), None)
+        .await;
+    assert_eq!(left["members"].as_array().unwrap().len(), 1, "{left}");
+
     // Renamed with PUT, then deleted: its members stay, without it.
     let (status, renamed) = idp
         .call(
@@ -949,4 +985,78 @@ async fn groups_are_created_patched_renamed_and_deleted_with_their_members(pool:
     assert_eq!(status, 200);
     assert!(bob.get("groups").is_none(), "{bob}");
     assert_eq!(audited(&app, "group.deleted", &sales_id).await.len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let response = idp.send(Method::POST, "/Users", Some(ada()), &[]).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let ada: Value = response.json().await.unwrap();
+    let ada_id = ada["id"].as_str().unwrap().to_string();
+    let bob = json!({ "schemas": [USER, ENTERPRISE], "userName": "bob@northwind.example",
+                      ENTERPRISE: { "manager": { "value": ada_id } } });
+    let (status, bob) = idp.call(Method::POST, "/Users", Some(bob)).await;
+    assert_eq!(status, 201, "{bob}");
+    let bob_id = bob["id"].as_str().unwrap().to_string();
+
+    // Ada cannot report to Bob, who reports to her; nor to an agent.
+    let loop_back = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": bob_id } }
+    ] });
+    refused(
+        &idp.call(Method::PATCH, &format!("/Users/{ada_id}"), Some(loop_back))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    let agent = agent_of(&app, &ada_id, "Ada's agent").await;
+    let to_agent = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": agent } }
+    ] });
+    refused(
+        &idp.call(Method::PATCH, &format!("/Users/{bob_id}"), Some(to_agent))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // "False" as text, as older Entra ID applications send it.
+    let off = json!({ "schemas": [PATCH], "Operations": [{ "op": "Replace", "path": "active", "value": "False" }] });
+    let (status, bob) = idp
+        .call(Method::PATCH, &format!("/Users/{bob_id}"), Some(off))
+        .await;
+    assert_eq!(status, 200, "{bob}");
+    assert_eq!(bob["active"], false);
+
+    // The break-glass admin is neither deactivated nor deleted by the provider.
+    sqlx::query("UPDATE organisations SET break_glass_principal = $1::uuid")
+        .bind(&ada_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let off = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] });
+    refused(
+        &idp.call(Method::PATCH, &format!("/Users/{ada_id}"), Some(off))
+            .await,
+        409,
+        Some("mutability"),
+    );
+    refused(
+        &idp.call(Method::DELETE, &format!("/Users/{ada_id}"), None)
+            .await,
+        409,
+        Some("mutability"),
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM principals WHERE id = $1::uuid")
+            .bind(&ada_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "active");
 }

@@ -60,11 +60,7 @@ fn fields(body: &Value) -> Result<GroupFields, ScimFailure> {
             "The body must be a JSON object: a Group.",
         ));
     };
-    if super::users::holds_nul(body) {
-        return Err(ScimFailure::invalid_value(
-            "Text may not hold a NUL character.",
-        ));
-    }
+    super::users::screened(body)?;
     let schemas_ok = matches!(member(group, "schemas"), Some(Value::Array(s))
         if s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(GROUP))));
     if !schemas_ok {
@@ -178,7 +174,8 @@ pub async fn read(pool: &PgPool, who: &Provisioner, id: Uuid) -> Result<Value, S
 
 pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
     let l = Listing::new(Resource::Group, q)?;
-    let (total, rows) = db::scim::groups(pool, who.org_id, &l.page()).await?;
+    let members = l.projection.shows("members");
+    let (total, rows) = db::scim::groups(pool, who.org_id, &l.page(), members).await?;
     let resources = rows
         .iter()
         .map(|r| l.projection.apply(to_json(r, &who.base)))

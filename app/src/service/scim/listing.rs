@@ -128,6 +128,15 @@ impl Projection {
         })
     }
 
+    /// Whether the attribute `name` (of the core schema) is answered.
+    pub fn shows(&self, name: &str) -> bool {
+        let named = |list: &[(Option<String>, String)]| {
+            list.iter()
+                .any(|(uri, attr)| uri.is_none() && attr.eq_ignore_ascii_case(name))
+        };
+        self.only.as_deref().is_none_or(named) && !named(&self.without)
+    }
+
     /// `user` with only the asked attributes (`id`, `schemas` and `meta` always stay).
     pub fn apply(&self, user: Value) -> Value {
         let Value::Object(mut user) = user else {

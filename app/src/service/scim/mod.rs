@@ -137,6 +137,11 @@ impl From<sqlx::Error> for ScimFailure {
                     format!("Another user or group of the organisation has this {what}."),
                 );
             }
+            // A statement cancelled for taking too long, or a change that met another
+            // one (deadlock, serialisation): the service is busy, not broken.
+            if matches!(db.code().as_deref(), Some("57014" | "40P01" | "40001")) {
+                return Self::new(503, None, "The service is busy; try again in a moment.");
+            }
             // What the checks above let through and a constraint still refuses (a
             // manager removed meanwhile, say) is the request's, not the server's.
             if matches!(db.code().as_deref(), Some("23503" | "23514")) {

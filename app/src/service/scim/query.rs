@@ -2,6 +2,7 @@
 //! listed here can be filtered or sorted on, each a fixed SQL expression; every value
 //! becomes a numbered parameter, so nothing a caller sends is ever SQL text.
 
+use chrono::Datelike;
 use rules::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use rules::scim::ScimError;
 
@@ -252,6 +253,14 @@ fn compare(
 ) -> Result<String, ScimError> {
     use CompareOp::*;
     let refuse = |why: &str| Err(ScimError::InvalidFilter(why.to_string()));
+    if let CompValue::Str(text) = value {
+        if let Some(c) = rules::validation::forbidden_character(text) {
+            return Err(ScimError::InvalidFilter(format!(
+                "A value holds a control character (U+{:04X}); send it without.",
+                u32::from(c)
+            )));
+        }
+    }
     let (value, cast) = match (kind, value) {
         (_, CompValue::Null) => {
             return match op {
@@ -266,19 +275,26 @@ fn compare(
         (_, CompValue::Number(_)) => {
             return refuse("None of these attributes is a number; quote the value.")
         }
+        // Written back in one form PostgreSQL reads, within the years both know.
         (Kind::Timestamp, CompValue::Str(s)) => {
-            chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
-                ScimError::InvalidFilter(format!(
-                    "\"{s}\" is not a date and time such as 2026-01-31T09:00:00Z."
-                ))
-            })?;
-            (s.clone(), "timestamptz")
+            let at = chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .filter(|at| (1..=9999).contains(&at.year()))
+                .ok_or_else(|| {
+                    ScimError::InvalidFilter(format!(
+                        "\"{s}\" is not a date and time such as 2026-01-31T09:00:00Z."
+                    ))
+                })?;
+            (at.to_rfc3339(), "timestamptz")
         }
         (Kind::Date, CompValue::Str(s)) => {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                ScimError::InvalidFilter(format!("\"{s}\" is not a date such as 2026-01-31."))
-            })?;
-            (s.clone(), "date")
+            let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (1..=9999).contains(&d.year()))
+                .ok_or_else(|| {
+                    ScimError::InvalidFilter(format!("\"{s}\" is not a date such as 2026-01-31."))
+                })?;
+            (day.to_string(), "date")
         }
         (Kind::Text | Kind::Folded, CompValue::Str(s)) => (s.to_lowercase(), "text"),
         (Kind::Exact, CompValue::Str(s)) => (s.clone(), "text"),
@@ -361,6 +377,8 @@ mod tests {
             r#"active co true"#,
             r#"phoneNumbers[type eq "work"]"#,
             r#"urn:example:other:department eq "x""#,
+            r#"userName eq "a\u0000b""#,
+            r#"meta.created gt "0000-01-01T00:00:00Z""#,
         ] {
             assert!(sql(bad).is_err(), "{bad} was taken");
         }

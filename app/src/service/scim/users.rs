@@ -85,15 +85,14 @@ pub(super) fn text<'a>(
     }
 }
 
-/// Whether any string in `value` holds a NUL, which PostgreSQL cannot store.
-pub(super) fn holds_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(members) => members
-            .iter()
-            .any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
+/// Refuses a body holding a control character anywhere (PostgreSQL cannot store NUL,
+/// and the others only hide what a name says), as every input of the console is.
+pub(super) fn screened(body: &Value) -> Result<(), ScimFailure> {
+    match rules::validation::forbidden_in_json(body) {
+        Some((field, c)) => Err(ScimFailure::invalid_value(
+            rules::validation::forbidden_character_message(&field, c),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -247,11 +246,7 @@ fn fields(body: &Value, current: Option<&UserRow>) -> Result<UserFields, ScimFai
             "The body must be a JSON object: a User.",
         ));
     };
-    if holds_nul(body) {
-        return Err(ScimFailure::invalid_value(
-            "Text may not hold a NUL character.",
-        ));
-    }
+    screened(body)?;
     let schemas_ok = matches!(member(user, "schemas"), Some(Value::Array(s))
         if s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(USER))));
     if !schemas_ok {
@@ -287,6 +282,9 @@ fn fields(body: &Value, current: Option<&UserRow>) -> Result<UserFields, ScimFai
     let active = match member(user, "active") {
         None => true,
         Some(Value::Bool(b)) => *b,
+        // Some identity providers (older Entra ID applications) send it as text.
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("true") => true,
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("false") => false,
         Some(_) => return Err(ScimFailure::invalid_value("active must be true or false.")),
     };
     let name = match member(user, "name") {
@@ -451,10 +449,18 @@ async fn check_manager(
             "A user cannot be their own manager.",
         ));
     }
-    if !db::scim::principal_exists(tx, org_id, manager).await? {
+    if !db::scim::may_manage(tx, org_id, manager).await? {
         return Err(ScimFailure::invalid_value(format!(
-            "manager {manager} is not a user of the organisation."
+            "manager {manager} is not a person of the organisation who is still there."
         )));
+    }
+    // Managers choose who reviews whose access: no chain of managers may come back.
+    if let Some(user) = user {
+        if db::principals::manages_through(tx, org_id, user, manager).await? {
+            return Err(ScimFailure::invalid_value(format!(
+                "manager {manager} reports, directly or not, to this user."
+            )));
+        }
     }
     Ok(())
 }
@@ -578,11 +584,7 @@ pub(super) fn patch_operations(
             "schemas must be [\"{PATCH_OP}\"]."
         )));
     }
-    if holds_nul(body) {
-        return Err(ScimFailure::invalid_value(
-            "Text may not hold a NUL character.",
-        ));
-    }
+    screened(body)?;
     Ok(rules::scim::patch::operations(body)?)
 }
 
@@ -597,6 +599,9 @@ async fn change(
     let (row, current) = locked(&mut tx, who, id, if_match).await?;
     let fields = fields(&new(&current)?, Some(&row))?;
     check_manager(&mut tx, who.org_id, Some(id), fields.manager_id).await?;
+    if !fields.active && row.status == "active" {
+        keep_break_glass(&mut tx, who.org_id, id).await?;
+    }
     let before = fields_of(&row);
     db::scim::update(&mut tx, who.org_id, id, &fields).await?;
     let actor = who.actor();
@@ -647,6 +652,20 @@ async fn change(
     read(pool, who, id).await
 }
 
+/// Refuses to deactivate or delete the break-glass admin: the one who signs in when the
+/// identity provider is away (or not to be trusted) cannot be shut out by it.
+async fn keep_break_glass(tx: &mut db::Tx<'_>, org_id: Uuid, id: Uuid) -> Result<(), ScimFailure> {
+    if db::scim::is_break_glass(tx, org_id, id).await? {
+        return Err(ScimFailure::new(
+            409,
+            Some("mutability"),
+            "This is the organisation's break-glass admin, who signs in when the identity \
+             provider is away; name another on the Sign-in security page first.",
+        ));
+    }
+    Ok(())
+}
+
 /// [`audited`] of the user as stored.
 fn fields_of(row: &UserRow) -> Value {
     let attributes: Map<String, Value> = OWNED_ATTRIBUTES
@@ -681,6 +700,7 @@ pub async fn delete(
 ) -> Result<(), ScimFailure> {
     let mut tx = pool.begin().await?;
     let (row, _) = locked(&mut tx, who, id, if_match).await?;
+    keep_break_glass(&mut tx, who.org_id, id).await?;
     db::scim::offboard(&mut tx, who.org_id, id).await?;
     db::audit::record(
         &mut tx,
