@@ -28,8 +28,16 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
-        .route("/scim/v2/Users", get(list_users).post(create_user))
-        .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route(
+            "/scim/v2/Users",
+            get(|State(state), request| list_resources(state, request, Resource::User))
+                .post(|State(state), request| create_resource(state, request, Resource::User)),
+        )
+        .route(
+            "/scim/v2/Groups",
+            get(|State(state), request| list_resources(state, request, Resource::Group))
+                .post(|State(state), request| create_resource(state, request, Resource::Group)),
+        )
         .route(
             "/scim/v2/Groups/{id}",
             get(|State(state), Path(id), request| {
@@ -41,7 +49,9 @@ pub fn routes() -> Router<AppState> {
             .patch(|State(state), Path(id), request| {
                 change_resource(state, id, request, Change::PatchGroup)
             })
-            .delete(delete_group),
+            .delete(|State(state), Path(id), headers| {
+                delete_resource(state, id, headers, Resource::Group)
+            }),
         )
         .route(
             "/scim/v2/Users/{id}",
@@ -54,7 +64,9 @@ pub fn routes() -> Router<AppState> {
             .patch(|State(state), Path(id), request| {
                 change_resource(state, id, request, Change::Patch)
             })
-            .delete(delete_user),
+            .delete(|State(state), Path(id), headers| {
+                delete_resource(state, id, headers, Resource::User)
+            }),
         )
 }
 
@@ -243,34 +255,6 @@ async fn schema(
     }
 }
 
-async fn list_users(State(state): State<AppState>, request: Request) -> Response {
-    let who = match provisioner(&state, request.headers()).await {
-        Ok(who) => who,
-        Err(refused) => return refused,
-    };
-    let q = match list_query(&request) {
-        Ok(q) => q,
-        Err(failure) => return refusal(failure),
-    };
-    done(
-        users::list(&state.pool, &who, &q)
-            .await
-            .map(|list| answer(StatusCode::OK, &list)),
-    )
-}
-
-async fn create_user(State(state): State<AppState>, request: Request) -> Response {
-    let (who, _, body) = match with_body(&state, request).await {
-        Ok(taken) => taken,
-        Err(refused) => return refused,
-    };
-    done(
-        users::create(&state.pool, &who, &body)
-            .await
-            .map(|user| resource_answer(StatusCode::CREATED, &user)),
-    )
-}
-
 /// `?attributes=` and `?excludedAttributes=` of a single read.
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -347,27 +331,8 @@ async fn change_resource(
     done(changed.map(|user| resource_answer(StatusCode::OK, &user)))
 }
 
-async fn delete_user(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let who = match provisioner(&state, &headers).await {
-        Ok(who) => who,
-        Err(refused) => return refused,
-    };
-    let id = match resource_id(&id, Resource::User) {
-        Ok(id) => id,
-        Err(failure) => return refusal(failure),
-    };
-    done(
-        users::delete(&state.pool, &who, id, if_match(&headers).as_deref())
-            .await
-            .map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
-}
-
-async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
+/// `GET /Users` or `GET /Groups`.
+async fn list_resources(state: AppState, request: Request, kind: Resource) -> Response {
     let who = match provisioner(&state, request.headers()).await {
         Ok(who) => who,
         Err(refused) => return refused,
@@ -376,41 +341,45 @@ async fn list_groups(State(state): State<AppState>, request: Request) -> Respons
         Ok(q) => q,
         Err(failure) => return refusal(failure),
     };
-    done(
-        groups::list(&state.pool, &who, &q)
-            .await
-            .map(|list| answer(StatusCode::OK, &list)),
-    )
+    let listed = match kind {
+        Resource::User => users::list(&state.pool, &who, &q).await,
+        Resource::Group => groups::list(&state.pool, &who, &q).await,
+    };
+    done(listed.map(|list| answer(StatusCode::OK, &list)))
 }
 
-async fn create_group(State(state): State<AppState>, request: Request) -> Response {
+/// `POST /Users` or `POST /Groups`.
+async fn create_resource(state: AppState, request: Request, kind: Resource) -> Response {
     let (who, _, body) = match with_body(&state, request).await {
         Ok(taken) => taken,
         Err(refused) => return refused,
     };
-    done(
-        groups::create(&state.pool, &who, &body)
-            .await
-            .map(|group| resource_answer(StatusCode::CREATED, &group)),
-    )
+    let created = match kind {
+        Resource::User => users::create(&state.pool, &who, &body).await,
+        Resource::Group => groups::create(&state.pool, &who, &body).await,
+    };
+    done(created.map(|made| resource_answer(StatusCode::CREATED, &made)))
 }
 
-async fn delete_group(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
+/// `DELETE /Users/{id}` or `DELETE /Groups/{id}`.
+async fn delete_resource(
+    state: AppState,
+    id: String,
     headers: HeaderMap,
+    kind: Resource,
 ) -> Response {
     let who = match provisioner(&state, &headers).await {
         Ok(who) => who,
         Err(refused) => return refused,
     };
-    let id = match resource_id(&id, Resource::Group) {
+    let id = match resource_id(&id, kind) {
         Ok(id) => id,
         Err(failure) => return refusal(failure),
     };
-    done(
-        groups::delete(&state.pool, &who, id, if_match(&headers).as_deref())
-            .await
-            .map(|()| StatusCode::NO_CONTENT.into_response()),
-    )
+    let if_match = if_match(&headers);
+    let deleted = match kind {
+        Resource::User => users::delete(&state.pool, &who, id, if_match.as_deref()).await,
+        Resource::Group => groups::delete(&state.pool, &who, id, if_match.as_deref()).await,
+    };
+    done(deleted.map(|()| StatusCode::NO_CONTENT.into_response()))
 }
