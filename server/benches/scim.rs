@@ -1,7 +1,10 @@
 //! Provisioning over SCIM at scale: an organisation of 100,000 people (each with a
 //! userName, an external id and a department), then 10,000 more created over SCIM by one
 //! client and by four at once (users per second), and p50/p95 of the list with the
-//! filters identity providers send, over real HTTP on loopback.
+//! filters identity providers send, over real HTTP on loopback. Then a department of
+//! 5,000 people renamed: the birthright rule for it made (5,000 grants), and the rename
+//! arriving as 5,000 PATCHes from four clients, each giving the new department's role at
+//! once and asking about the old one in a mover's review.
 //!
 //! Run with `make bench` (which starts the database); it reads DATABASE_URL and
 //! creates and replaces the database `gatehouse_bench_scim` on that server.
@@ -23,6 +26,27 @@ const PASSWORD: &str = "bench password long enough";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Users created over SCIM, half by one client and half by four at once.
 const CREATED: usize = 10_000;
+/// People in the department that is renamed.
+const RENAMED: usize = 5_000;
+/// An application with a role for the old department's name and one for the new; the
+/// renamed department's people, reviewed by the admin when they move; `$1` is the
+/// organisation, `$2` the admin.
+const RENAME_SETUP: &[&str] = &[
+    "INSERT INTO applications (org_id, id, name) VALUES ($1, md5('scim-crm')::uuid, 'Bench CRM')",
+    "INSERT INTO permissions (org_id, id, application_id, resource, action) \
+     VALUES ($1, md5('scim-view')::uuid, md5('scim-crm')::uuid, 'contacts', 'view')",
+    "INSERT INTO roles (org_id, id, application_id, name) VALUES \
+     ($1, md5('scim-sales')::uuid, md5('scim-crm')::uuid, 'Field sales'), \
+     ($1, md5('scim-revenue')::uuid, md5('scim-crm')::uuid, 'Revenue team')",
+    "INSERT INTO role_permissions (org_id, role_id, permission_id) VALUES \
+     ($1, md5('scim-sales')::uuid, md5('scim-view')::uuid), ($1, md5('scim-revenue')::uuid, md5('scim-view')::uuid)",
+    "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, user_name, employment_type, \
+                             attributes, manager_id) \
+     SELECT $1, md5('scim-mover-' || n)::uuid, 'human', 'Mover ' || n, 'mover' || n || '@scim.example', \
+            'mv-' || n, 'mover' || n || '@scim.example', 'employee', \
+            jsonb_build_object('department', 'Field Sales'), $2 \
+     FROM generate_series(0, 4999) n",
+];
 
 /// 100,000 people as an identity provider would have made them; `$1` is the organisation.
 const LOAD: &[(&str, &str)] = &[(
@@ -80,11 +104,113 @@ async fn create(url: &str, token: &str, first: usize, count: usize, clients: usi
     );
 }
 
+/// The rename of a department of 5,000: the rule for it made, then one PATCH per person
+/// from four clients; prints a table.
+async fn rename(
+    pool: &sqlx::PgPool,
+    (app, client): (&common::TestApp, &reqwest::Client),
+    (org, admin): (uuid::Uuid, uuid::Uuid),
+    token: &str,
+) {
+    for statement in RENAME_SETUP {
+        sqlx::query(statement).bind(org).bind(admin).execute(pool).await.unwrap();
+    }
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    println!();
+    println!("| Department renamed (5,000 people) | seconds | per second | what changed |");
+    println!("|---|---:|---:|---|");
+    let rule = |name: &str, department: &str, role: &str| {
+        serde_urlencoded::to_string([
+            ("rule[name]", name),
+            ("rule[criteria]", &format!("department = {department}")),
+            ("rule[bundle]", role),
+            ("rule[account]", ""),
+        ])
+        .unwrap()
+    };
+    let role = |name: &'static str| async move {
+        sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM roles WHERE name = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let (sales, revenue) = (role("Field sales").await, role("Revenue team").await);
+    let movers: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM principals WHERE external_id LIKE 'mv-%' ORDER BY external_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(movers.len(), RENAMED);
+    let started = Instant::now();
+    let (status, made) = app
+        .json(client, "/api/lifecycle/birthright-create", &rule("Field sales", "Field Sales", &sales.to_string()))
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["granted"], RENAMED, "{made}");
+    println!(
+        "| rule made for the department: every person weighed | {seconds:.2} | {:.0} | {} granted |",
+        RENAMED as f64 / seconds,
+        made["granted"]
+    );
+    let (status, made) = app
+        .json(client, "/api/lifecycle/birthright-create", &rule("Revenue", "Revenue", &revenue.to_string()))
+        .await;
+    assert_eq!(status, 200, "{made}");
+    let started = Instant::now();
+    let clients = 4;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (url, token) = (app.url("/scim/v2/Users"), token.to_string());
+        let mine: Vec<uuid::Uuid> = movers.iter().skip(c).step_by(clients).copied().collect();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for id in mine {
+                let body = json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{ "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Revenue" }]
+                });
+                let response = http
+                    .patch(format!("{url}/{id}"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/scim+json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let (granted, waiting): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE role_id = $1), \
+                count(*) FILTER (WHERE role_id = $2 AND EXISTS (SELECT 1 FROM review_items i WHERE i.grant_id = g.id)) \
+         FROM grants g WHERE revoked_at IS NULL",
+    )
+    .bind(revenue)
+    .bind(sales)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((granted, waiting), (RENAMED as i64, RENAMED as i64));
+    println!(
+        "| the rename over SCIM: 5,000 PATCHes from {clients} clients | {seconds:.2} | {:.0} | {granted} granted, {waiting} in movers' reviews |",
+        RENAMED as f64 / seconds
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let pool = bench_database(DATABASE).await;
     let started = Instant::now();
-    load_organisation(&pool, (ADMIN, PASSWORD, "SCIM Admin"), "SCIM Bench", LOAD).await;
+    let (org, admin) =
+        load_organisation(&pool, (ADMIN, PASSWORD, "SCIM Admin"), "SCIM Bench", LOAD).await;
     println!(
         "Loaded 100,000 people in {:.1} s.",
         started.elapsed().as_secs_f64()
@@ -142,4 +268,5 @@ async fn main() {
         })
         .await;
     }
+    rename(&pool, (&app, &client), (org, admin), &token).await;
 }

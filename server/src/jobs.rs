@@ -1,13 +1,14 @@
 //! Work the server does on its own, on a timer: the expiry round every minute, the
 //! webhook deliveries every few seconds, the home page's daily snapshots (looked for
-//! at start and every hour), and sealing audit events into their chain every two
-//! seconds (walking each chain once a day). All are safe with several instances
-//! running.
+//! at start and every hour), sealing audit events into their chain every two seconds
+//! (walking each chain once a day), and the lifecycle round every minute (movers'
+//! reviews that fell due, people past their end date). All are safe with several
+//! instances running.
 
 use std::time::Duration;
 
 use app::service::secrets::SecretKeys;
-use app::service::{audit_chain, dashboard, expiry, webhooks};
+use app::service::{audit_chain, dashboard, expiry, lifecycle, webhooks};
 use chrono::Utc;
 use sqlx::PgPool;
 use tokio::time::{interval, MissedTickBehavior};
@@ -15,6 +16,7 @@ use tokio::time::{interval, MissedTickBehavior};
 use crate::config::Config;
 
 const EXPIRY_EVERY: Duration = Duration::from_secs(60);
+const LIFECYCLE_EVERY: Duration = Duration::from_secs(60);
 const DELIVERIES_EVERY: Duration = Duration::from_secs(5);
 const SNAPSHOTS_EVERY: Duration = Duration::from_secs(3600);
 const SEALING_EVERY: Duration = Duration::from_secs(2);
@@ -35,6 +37,7 @@ pub fn spawn(pool: &PgPool, config: &Config, keys: SecretKeys) {
         keys.clone(),
     ));
     tokio::spawn(snapshot_rounds(pool.clone()));
+    tokio::spawn(lifecycle_rounds(pool.clone()));
     tokio::spawn(sealing_rounds(pool.clone(), keys));
 }
 
@@ -91,6 +94,31 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "expiry round failed; trying again next minute"),
+        }
+    }
+}
+
+/// Every minute: movers' reviews that fell due are closed, people past their end date
+/// leave.
+async fn lifecycle_rounds(pool: PgPool) {
+    let mut tick = interval(LIFECYCLE_EVERY);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let started = std::time::Instant::now();
+        let round = lifecycle::run(&pool, Utc::now()).await;
+        ran("lifecycle", started, round.is_ok());
+        match round {
+            Ok(round) if round != lifecycle::LifecycleRound::default() => tracing::info!(
+                mover_reviews_closed = round.mover_reviews_closed,
+                leavers = round.leavers,
+                grants_revoked = round.grants_revoked,
+                "lifecycle round"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "lifecycle round failed; trying again next minute")
+            }
         }
     }
 }

@@ -79,6 +79,10 @@ audit_actions! {
     SubjectRequestRejected => "data_subject_request.rejected", "data_subject_request";
     SubjectRequestExtended => "data_subject_request.extended", "data_subject_request";
     GrantCreated => "grant.created", "grant";
+    GrantBirthrightChanged => "grant.birthright_changed", "grant";
+    BirthrightRuleCreated => "birthright_rule.created", "birthright_rule";
+    BirthrightRuleRetired => "birthright_rule.retired", "birthright_rule";
+    BirthrightWithheld => "birthright.withheld", "principal";
     GroupCreated => "group.created", "group";
     GroupUpdated => "group.updated", "group";
     GroupDeleted => "group.deleted", "group";

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod audit;
 pub mod audit_chain;
+pub mod birthright;
 pub mod consent;
 pub mod console;
 pub mod dsr;

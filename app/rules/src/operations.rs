@@ -536,6 +536,21 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/lifecycle/grace",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/birthright-create",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/birthright-retire",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/tokens/overview",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,

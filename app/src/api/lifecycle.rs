@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::lifecycle::LifecycleSettings;
+use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRun, LifecycleSettings};
+use uuid::Uuid;
 
 #[server(endpoint = "lifecycle/settings")]
 pub async fn load_lifecycle() -> Result<LifecycleSettings, AppError> {
@@ -16,4 +17,28 @@ pub async fn set_fallback_owner(#[server(default)] email: String) -> Result<(), 
     use crate::api::guard;
     let caller = guard::authorize::<SetFallbackOwner>().await?;
     crate::service::lifecycle::set_fallback_owner(&guard::pool()?, &caller.actor(), &email).await
+}
+
+/// Makes a birthright rule; everyone it matches gets what it gives at once.
+#[server(endpoint = "lifecycle/birthright-create")]
+pub async fn create_birthright_rule(rule: BirthrightRuleInput) -> Result<BirthrightRun, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<CreateBirthrightRule>().await?;
+    crate::service::birthright::create_rule(&guard::pool()?, &caller.actor(), &rule).await
+}
+
+/// Retires a birthright rule; what it gave goes to the holders' managers to keep or drop.
+#[server(endpoint = "lifecycle/birthright-retire")]
+pub async fn retire_birthright_rule(rule: Uuid) -> Result<BirthrightRun, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<RetireBirthrightRule>().await?;
+    crate::service::birthright::retire_rule(&guard::pool()?, &caller.actor(), rule).await
+}
+
+/// Sets the movers' grace period, in days (0 to 90).
+#[server(endpoint = "lifecycle/grace")]
+pub async fn set_mover_grace(#[server(default)] days: String) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<SetMoverGrace>().await?;
+    crate::service::birthright::set_grace_days(&guard::pool()?, &caller.actor(), &days).await
 }

@@ -7,6 +7,7 @@ pub mod applications;
 pub mod audit;
 pub mod audit_chain;
 pub mod auth;
+pub mod birthright;
 pub mod consent;
 pub mod console_catalogue;
 pub mod dashboard;

@@ -132,8 +132,12 @@ pub async fn grants(
         "SELECT g.id, coalesce(r.name, ps.name) AS bundle, \
                 CASE WHEN g.role_id IS NOT NULL THEN 'role' ELSE 'permission set' END AS bundle_kind, \
                 ap.name AS application, ac.name AS account, g.valid_from, g.valid_until, g.conditions, \
-                gb.display_name AS granted_by, g.reason, g.source_request_id, g.revoked_at, g.revoke_reason \
+                gb.display_name AS granted_by, g.reason, g.source_request_id, g.revoked_at, g.revoke_reason, \
+                br.name AS birthright_rule, \
+                (SELECT min(c.due_on) FROM review_items i JOIN review_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id \
+                 WHERE i.org_id = g.org_id AND i.grant_id = g.id AND c.mover_id IS NOT NULL AND c.closed_at IS NULL) AS removal_due \
          FROM grants g \
+         LEFT JOIN birthright_rules br ON br.org_id = g.org_id AND br.id = g.birthright_rule_id \
          LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
          LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
          JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \

@@ -305,14 +305,14 @@ pub async fn decide(
     .await
 }
 
-/// The open campaign, locked for closing: (name, rule for undecided items).
+/// The campaign, locked for closing: (name, whether it is a mover's, whether it is closed).
 pub async fn open_for_update(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<(String, String, bool)>> {
+) -> sqlx::Result<Option<(String, bool, bool)>> {
     sqlx::query_as(
-        "SELECT name, undecided::text, closed_at IS NOT NULL FROM review_campaigns \
+        "SELECT name, mover_id IS NOT NULL, closed_at IS NOT NULL FROM review_campaigns \
          WHERE org_id = $1 AND id = $2 FOR UPDATE",
     )
     .bind(org_id)
@@ -347,7 +347,7 @@ pub async fn close(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     campaign: Uuid,
-    closed_by: Uuid,
+    closed_by: Option<Uuid>,
     grants: &[Uuid],
     outcomes: &[&str],
 ) -> sqlx::Result<()> {

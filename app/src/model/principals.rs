@@ -82,6 +82,10 @@ pub struct GrantRow {
     pub source_request_id: Option<Uuid>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
+    /// The birthright rule it came from.
+    pub birthright_rule: Option<String>,
+    /// When a mover's review that asks about it falls due (undecided, it is revoked then).
+    pub removal_due: Option<chrono::NaiveDate>,
 }
 
 /// A permission held now on a scope, with the grants that give it.

@@ -220,8 +220,12 @@ fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) 
                     <td class="nowrap">{g.valid_from.format("%Y-%m-%d").to_string()}</td>
                     <td class="nowrap">{g.valid_until.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "no end".into())}</td>
                     <td>{(!g.conditions.is_empty()).then(|| view! { <span title=g.conditions.text.clone()>"Only when " {g.conditions.words.clone()}</span> })}</td>
-                    <td>{g.granted_by.unwrap_or_default()}</td>
-                    <td>{g.reason}{revoked.map(|r| view! { <div class="muted small">{r}</div> })}</td>
+                    <td>{match g.birthright_rule {
+                        Some(rule) => format!("from rule \u{201c}{rule}\u{201d}"),
+                        None => g.granted_by.unwrap_or_default(),
+                    }}</td>
+                    <td>{g.reason}{revoked.map(|r| view! { <div class="muted small">{r}</div> })}
+                        {g.removal_due.map(|d| view! { <div class="removal-due small">{format!("Moved: revoked on {d} unless their manager keeps it")}</div> })}</td>
                     <td class="small">{g.source_request_id.map(|r| r.to_string()).unwrap_or_default()}</td>
                     {revoke.map(|action| {
                         let label = format!("Reason to revoke {}", bundle_label);

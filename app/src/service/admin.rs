@@ -111,6 +111,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
             reason: "Created with gatehouse create-admin",
             source_request_id: None,
             conditions: &serde_json::json!({}),
+            birthright_rule_id: None,
         },
     )
     .await?;

@@ -130,6 +130,7 @@ pub async fn grant(
             reason: &reason,
             source_request_id: None,
             conditions: &ask.conditions.to_json(),
+            birthright_rule_id: None,
         },
     )
     .await?;

@@ -9,14 +9,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db;
-use crate::db::audit::{Actor, Change};
+use crate::db::audit::Actor;
 use crate::db::hygiene::Filter;
 use crate::error::AppError;
 use crate::model::reports::{Cell, ReportQuery, ReportTable};
 use crate::service::csv_export::{check_size, CsvFile, ROW_LIMIT};
 use crate::service::reports::audit_export;
 use crate::service::split_page;
-use rules::audit::AuditAction;
 use rules::console::AccountScope;
 use rules::hygiene::{client_bleed, median, overload, parse_account_limit, Hygiene};
 use rules::principals::kind_label;
@@ -336,18 +335,8 @@ pub async fn set_account_limit(pool: &PgPool, actor: &Actor, raw: &str) -> Resul
     let limit = parse_account_limit(raw).map_err(|m| AppError::invalid("limit", m))?;
     let mut tx = pool.begin().await?;
     let before = db::hygiene::set_account_limit(&mut tx, actor.org_id, limit).await?;
-    db::audit::record(
-        &mut tx,
-        actor,
-        Change::on(
-            AuditAction::OrganisationUpdated,
-            actor.org_id,
-            "client account limit",
-        )
-        .before(json!({ "client_account_limit": before }))
-        .after(json!({ "client_account_limit": limit })),
-    )
-    .await?;
+    let what = ("client account limit", "client_account_limit");
+    super::setting_changed(&mut tx, actor, what, before, limit).await?;
     tx.commit().await?;
     Ok(limit)
 }

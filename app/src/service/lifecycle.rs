@@ -4,11 +4,13 @@
 //! owner; with nobody to take it over it is suspended, so that no agent acts without a
 //! person answering for it.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::db;
 use crate::db::audit::{Actor, Change};
+use crate::db::reviews::ChoiceList;
 use crate::error::AppError;
 use crate::model::lifecycle::LifecycleSettings;
 use rules::audit::AuditAction;
@@ -141,7 +143,77 @@ pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, 
     Ok(LifecycleSettings {
         fallback_owner: fallback.as_ref().map(|(_, name, _)| name.clone()),
         fallback_email: fallback.and_then(|(_, _, email)| email),
+        grace_days: db::birthright::grace_days(pool, org_id).await?,
+        rules: super::birthright::rules(pool, org_id).await?,
+        bundles: db::birthright::givable(pool, org_id).await?,
+        accounts: db::reviews::choices(pool, org_id, ChoiceList::Accounts).await?,
     })
+}
+
+/// Movers' reviews and leavers looked at per round.
+const ROUND_BATCH: i64 = 200;
+
+/// What one lifecycle round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LifecycleRound {
+    pub mover_reviews_closed: usize,
+    pub grants_revoked: usize,
+    pub leavers: usize,
+}
+
+/// The round's name on the audit trail.
+fn round_actor(org_id: Uuid) -> Actor {
+    Actor {
+        org_id,
+        principal_id: None,
+        label: "lifecycle round".into(),
+        source_ip: None,
+        user_agent: None,
+    }
+}
+
+/// Closes the movers' reviews that fell due (undecided access is revoked), and lets
+/// go the people whose end date has passed, as a deactivation would. Each is its own
+/// transaction; another instance running the round at once finds the work done.
+pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, AppError> {
+    let today = now.date_naive();
+    let mut round = LifecycleRound::default();
+    for (org_id, campaign) in db::birthright::due_mover_reviews(pool, today, ROUND_BATCH).await? {
+        let mut tx = pool.begin().await?;
+        match super::reviews::close_in(&mut tx, &round_actor(org_id), campaign).await {
+            Ok(closed) => {
+                tx.commit().await?;
+                round.mover_reviews_closed += 1;
+                round.grants_revoked += closed.revoked as usize;
+            }
+            Err(AppError::Conflict(_) | AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for (org_id, id) in db::birthright::past_end_date(pool, today, ROUND_BATCH).await? {
+        let mut tx = pool.begin().await?;
+        let Some(name) = db::birthright::lock_past_end_date(&mut tx, org_id, id, today).await?
+        else {
+            continue;
+        };
+        let actor = round_actor(org_id);
+        let ended =
+            db::principals::set_status(&mut tx, org_id, id, PrincipalStatus::Suspended).await?;
+        db::audit::record(
+            &mut tx,
+            &actor,
+            Change::on(AuditAction::PrincipalSuspended, id, name.clone())
+                .before(json!({ "status": "active" }))
+                .after(json!({ "status": "suspended", "sessions_ended": ended }))
+                .because("their end date has passed".to_string()),
+        )
+        .await?;
+        let left = leave(&mut tx, &actor, (id, &name), "end date passed").await?;
+        tx.commit().await?;
+        round.leavers += 1;
+        round.grants_revoked += left.grants_revoked;
+    }
+    Ok(round)
 }
 
 /// Names the fallback owner by email (empty: nobody).

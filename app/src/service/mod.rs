@@ -8,6 +8,7 @@ pub mod activity;
 pub mod admin;
 pub mod audit_chain;
 pub mod audit_trail;
+pub mod birthright;
 pub mod consent;
 pub mod csv_export;
 pub mod dashboard;
@@ -46,6 +47,23 @@ pub(crate) fn person(
     actor
         .principal_id
         .ok_or(crate::error::AppError::Unauthenticated)
+}
+
+/// Records, in the caller's transaction, that one of the organisation's settings (`key`,
+/// named on the trail as `what`) went from `before` to `after`.
+pub(crate) async fn setting_changed<T: serde::Serialize>(
+    tx: &mut crate::db::Tx<'_>,
+    actor: &crate::db::audit::Actor,
+    (what, key): (&str, &str),
+    before: T,
+    after: T,
+) -> Result<(), crate::error::AppError> {
+    use crate::db::audit::Change;
+    let change = Change::on(rules::audit::AuditAction::OrganisationUpdated, actor.org_id, what)
+        .before(serde_json::json!({ key: before }))
+        .after(serde_json::json!({ key: after }));
+    crate::db::audit::record(tx, actor, change).await?;
+    Ok(())
 }
 
 /// Pages are read one row longer than they show: the extra row only says whether a

@@ -219,6 +219,7 @@ pub async fn update(
         .after(new),
     )
     .await?;
+    birthright_after(&mut tx, actor, principal_id, "changed on the console").await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -283,6 +284,23 @@ pub async fn set_status_in(
             .because(reason.to_string()),
     )
     .await?;
+    if status == PrincipalStatus::Active {
+        birthright_after(tx, actor, principal_id, "reactivated on the console").await?;
+    }
+    Ok(())
+}
+
+/// Weighs the principal against the birthright rules after a change on the console;
+/// never for the person making it, who gives themselves nothing.
+async fn birthright_after(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    principal_id: Uuid,
+    why: &str,
+) -> Result<(), AppError> {
+    if actor.principal_id != Some(principal_id) {
+        crate::service::birthright::reconcile(tx, actor, &[principal_id], why).await?;
+    }
     Ok(())
 }
 

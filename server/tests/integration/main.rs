@@ -8,6 +8,7 @@ mod agent_tokens;
 mod audit_chain;
 mod audit_trail;
 mod authorization;
+mod birthright;
 mod cli;
 mod conditions;
 mod consent;

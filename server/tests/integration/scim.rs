@@ -9,17 +9,17 @@ use serde_json::{json, Value};
 use crate::activity::crm_token;
 use crate::common::{client, spawn_demo, TestApp};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(crate) const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
-fn day(days: u64) -> String {
+pub(crate) fn day(days: u64) -> String {
     (Utc::now().date_naive() + Days::new(days)).to_string()
 }
 
 /// A provisioning token made by the demo's Governance admin.
-async fn provisioning_token(app: &TestApp) -> String {
+pub(crate) async fn provisioning_token(app: &TestApp) -> String {
     let admin = app.demo_client("admin@northwind.example").await;
     let body = format!("name=Identity+provider&until={}", day(300));
     let (status, made) = app
@@ -29,9 +29,9 @@ async fn provisioning_token(app: &TestApp) -> String {
     made["token"].as_str().unwrap().to_string()
 }
 
-struct Idp<'a> {
-    app: &'a TestApp,
-    token: String,
+pub(crate) struct Idp<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
 }
 
 impl Idp<'_> {
@@ -56,7 +56,7 @@ impl Idp<'_> {
         request.send().await.unwrap()
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let response = self.send(method, path, body, &[]).await;
         let status = response.status().as_u16();
         if status != 204 {
@@ -673,7 +673,7 @@ async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
 }
 
 /// An AI agent owned by `owner`.
-async fn agent_of(app: &TestApp, owner: &str, name: &str) -> uuid::Uuid {
+pub(crate) async fn agent_of(app: &TestApp, owner: &str, name: &str) -> uuid::Uuid {
     let id = uuid::Uuid::new_v4();
     sqlx::query(
         "INSERT INTO principals (org_id, id, kind, display_name, external_id, owner_id) \
@@ -688,7 +688,10 @@ async fn agent_of(app: &TestApp, owner: &str, name: &str) -> uuid::Uuid {
     id
 }
 
-async fn owner_and_status(app: &TestApp, id: uuid::Uuid) -> (Option<uuid::Uuid>, String) {
+pub(crate) async fn owner_and_status(
+    app: &TestApp,
+    id: uuid::Uuid,
+) -> (Option<uuid::Uuid>, String) {
     sqlx::query_as("SELECT owner_id, status::text FROM principals WHERE id = $1")
         .bind(id)
         .fetch_one(&app.pool)

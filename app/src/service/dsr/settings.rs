@@ -1,12 +1,10 @@
 //! The organisation's response time for data-subject requests.
 
-use serde_json::json;
 use sqlx::PgPool;
 
 use crate::db;
-use crate::db::audit::{Actor, Change};
+use crate::db::audit::Actor;
 use crate::error::AppError;
-use rules::audit::AuditAction;
 use rules::dsr::MAX_RESPONSE_DAYS;
 
 /// Sets how many days requests may take (from the next one opened).
@@ -24,18 +22,8 @@ pub async fn set_response_days(pool: &PgPool, actor: &Actor, days: &str) -> Resu
         })?;
     let mut tx = pool.begin().await?;
     let before = db::dsr::set_response_days(&mut tx, actor.org_id, days).await?;
-    db::audit::record(
-        &mut tx,
-        actor,
-        Change::on(
-            AuditAction::OrganisationUpdated,
-            actor.org_id,
-            "data-subject request response days",
-        )
-        .before(json!({ "dsr_response_days": before }))
-        .after(json!({ "dsr_response_days": days })),
-    )
-    .await?;
+    let what = ("data-subject request response days", "dsr_response_days");
+    crate::service::setting_changed(&mut tx, actor, what, before, days).await?;
     tx.commit().await?;
     Ok(days)
 }

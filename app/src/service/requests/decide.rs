@@ -208,6 +208,7 @@ async fn grant_approved(
             reason: &request.justification,
             source_request_id: Some(request_id),
             conditions: &request.conditions,
+            birthright_rule_id: None,
         },
     )
     .await?;

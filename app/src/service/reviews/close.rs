@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::caller::Caller;
 use crate::db;
-use crate::db::audit::Change;
+use crate::db::audit::{Actor, Change};
 use crate::error::AppError;
 use crate::model::reviews::ClosedCampaign;
 use crate::service::grants::revoke_in;
@@ -19,10 +19,22 @@ pub async fn close(
     caller: &Caller,
     campaign: Uuid,
 ) -> Result<ClosedCampaign, AppError> {
-    let actor = caller.actor();
     let mut tx = pool.begin().await?;
-    let Some((name, _, closed)) =
-        db::reviews::open_for_update(&mut tx, actor.org_id, campaign).await?
+    let closed = close_in(&mut tx, &caller.actor(), campaign).await?;
+    tx.commit().await?;
+    Ok(closed)
+}
+
+/// [`close`] inside the caller's transaction, by `actor` (a person, or the movers'
+/// round when a mover's review falls due). Grants a mover's review keeps no longer come
+/// from a birthright rule: the manager answers for them now.
+pub async fn close_in(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    campaign: Uuid,
+) -> Result<ClosedCampaign, AppError> {
+    let Some((name, mover, closed)) =
+        db::reviews::open_for_update(tx, actor.org_id, campaign).await?
     else {
         return Err(AppError::NotFound(
             "There is no such review campaign.".into(),
@@ -33,7 +45,7 @@ pub async fn close(
             "\u{201c}{name}\u{201d} is already closed."
         )));
     }
-    let items = db::reviews::closing_items(&mut tx, actor.org_id, campaign).await?;
+    let items = db::reviews::closing_items(tx, actor.org_id, campaign).await?;
     let mut closed = ClosedCampaign {
         revoked: 0,
         kept: 0,
@@ -49,8 +61,8 @@ pub async fn close(
             let why =
                 reason.unwrap_or_else(|| "not reviewed by the time the campaign closed".into());
             revoke_in(
-                &mut tx,
-                &actor,
+                tx,
+                actor,
                 grant,
                 &format!("Access review \u{201c}{name}\u{201d}: {why}"),
             )
@@ -64,22 +76,30 @@ pub async fn close(
         grants.push(grant);
         outcomes.push(outcome);
     }
+    if mover {
+        let kept: Vec<Uuid> = grants
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == "kept")
+            .map(|(g, _)| *g)
+            .collect();
+        db::birthright::detach_kept(tx, actor.org_id, &kept).await?;
+    }
     db::reviews::close(
-        &mut tx,
+        tx,
         actor.org_id,
         campaign,
-        caller.principal_id,
+        actor.principal_id,
         &grants,
         &outcomes,
     )
     .await?;
     db::audit::record(
-        &mut tx,
-        &actor,
+        tx,
+        actor,
         Change::on(AuditAction::ReviewClosed, campaign, name)
             .after(json!({ "revoked": closed.revoked, "kept": closed.kept, "gone": closed.gone })),
     )
     .await?;
-    tx.commit().await?;
     Ok(closed)
 }

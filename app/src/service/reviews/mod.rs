@@ -8,7 +8,7 @@ mod detail;
 mod overview;
 mod start;
 
-pub use close::close;
+pub use close::{close, close_in};
 pub use decide::decide;
 pub use detail::detail;
 pub use overview::overview;

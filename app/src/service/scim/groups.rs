@@ -15,6 +15,7 @@ use super::{Provisioner, ScimFailure, GROUP};
 use crate::db;
 use crate::db::audit::Change;
 use crate::db::scim::GroupRow;
+use crate::service::birthright;
 use rules::audit::AuditAction;
 
 const READ_ONLY: &[&str] = &["id", "meta"];
@@ -161,6 +162,8 @@ pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Va
             .because("provisioned over SCIM".to_string()),
     )
     .await?;
+    let why = format!("joined the group \u{201c}{}\u{201d}", f.display_name);
+    birthright::reconcile(&mut tx, &who.actor(), &members, &why).await?;
     tx.commit().await?;
     read(pool, who, id).await
 }
@@ -258,6 +261,14 @@ async fn change(
             .because("changed over SCIM".to_string()),
     )
     .await?;
+    // Rules read groups by name: a renamed group weighs every member again.
+    let touched: Vec<Uuid> = if f.display_name == row.display_name {
+        added.iter().chain(&removed).copied().collect()
+    } else {
+        before.union(&f.members).copied().collect()
+    };
+    let why = format!("group \u{201c}{}\u{201d} changed over SCIM", f.display_name);
+    birthright::reconcile(&mut tx, &who.actor(), &touched, &why).await?;
     tx.commit().await?;
     read(pool, who, id).await
 }
@@ -279,6 +290,12 @@ pub async fn delete(
             .because("deleted over SCIM".to_string()),
     )
     .await?;
+    let members: Vec<Uuid> = row.members.iter().map(|(id, _)| *id).collect();
+    let why = format!(
+        "group \u{201c}{}\u{201d} deleted over SCIM",
+        row.display_name
+    );
+    birthright::reconcile(&mut tx, &who.actor(), &members, &why).await?;
     tx.commit().await?;
     Ok(())
 }

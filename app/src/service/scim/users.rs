@@ -13,6 +13,7 @@ use super::{Provisioner, ScimFailure, ENTERPRISE, GATEHOUSE, PATCH_OP, USER};
 use crate::db;
 use crate::db::audit::Change;
 use crate::db::scim::{UserFields, UserRow};
+use crate::service::birthright;
 use crate::service::lifecycle;
 use rules::audit::AuditAction;
 use rules::principals::PrincipalStatus;
@@ -498,6 +499,7 @@ pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Va
         .because("provisioned over SCIM".to_string()),
     )
     .await?;
+    birthright::reconcile(&mut tx, &who.actor(), &[id], "provisioned over SCIM").await?;
     tx.commit().await?;
     read(pool, who, id).await
 }
@@ -647,6 +649,10 @@ async fn change(
             .because("changed over SCIM".to_string()),
         )
         .await?;
+    }
+    // A mover's access follows their attributes; someone back gets their birthright.
+    if fields.active {
+        birthright::reconcile(&mut tx, &actor, &[id], "changed over SCIM").await?;
     }
     tx.commit().await?;
     read(pool, who, id).await

@@ -1,0 +1,487 @@
+//! Birthright access: the rules that give people access by what the identity provider
+//! says of them, applied when they join, move (attributes or groups change), come back,
+//! or a rule is made or retired. Access no rule justifies any more waits a grace
+//! period in a mover's review, where the manager keeps or drops it.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::audit::{Actor, Change};
+use crate::db::birthright::{HeldRow, PersonRow, RuleRow};
+use crate::error::AppError;
+use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRuleView, BirthrightRun};
+use rules::audit::AuditAction;
+use rules::birthright::{plan, Criteria, Held, Person};
+use rules::sod::SodMode;
+
+/// What a bundle on an account is, for the plan.
+type Key = (Uuid, Option<Uuid>);
+
+/// Brings the birthright access of the people `ids` in line with the rules, inside the
+/// caller's transaction, each change with its audit event. `why` says what moved them
+/// ("provisioned over SCIM", "rule … made", …). People not active are left alone: a
+/// leaver's access has gone already, and a suspended person gets nothing new.
+pub async fn reconcile(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    ids: &[Uuid],
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
+    let org_id = actor.org_id;
+    let rules = db::birthright::rules(tx, org_id).await?;
+    let parsed: Vec<(Uuid, Key, Criteria)> = rules
+        .iter()
+        .filter_map(|r| {
+            let criteria = Criteria::from_json(&r.criteria).ok()?;
+            Some((r.id, (r.bundle_id(), r.account_id), criteria))
+        })
+        .collect();
+    let by_id: HashMap<Uuid, &RuleRow> = rules.iter().map(|r| (r.id, r)).collect();
+    let people = db::birthright::people(tx, org_id, ids).await?;
+    let mut held: HashMap<Uuid, Vec<HeldRow>> = HashMap::new();
+    for h in db::birthright::held(tx, org_id, ids).await? {
+        held.entry(h.principal_id).or_default().push(h);
+    }
+    let refs: Vec<(Uuid, Key, &Criteria)> = parsed.iter().map(|(r, k, c)| (*r, *k, c)).collect();
+    let mut done = BirthrightRun::default();
+    for person in people.iter().filter(|p| p.active) {
+        let mine = held.remove(&person.id).unwrap_or_default();
+        if refs.is_empty() && mine.iter().all(|h| h.birthright_rule_id.is_none()) {
+            continue;
+        }
+        let facts = Person {
+            employment_type: person.employment_type.as_deref(),
+            attributes: person.attributes.as_object(),
+            groups: &person.groups,
+        };
+        let as_held: Vec<Held<Uuid, Uuid, Key>> = mine
+            .iter()
+            .map(|h| Held {
+                grant: h.id,
+                key: (h.bundle_id, h.account_id),
+                rule: h.birthright_rule_id,
+                scheduled: h.scheduled,
+            })
+            .collect();
+        let p = plan(&refs, &facts, true, &as_held);
+        for (rule, _) in &p.add {
+            give(tx, actor, person, by_id[rule], &mut done).await?;
+        }
+        let held_by_id: HashMap<Uuid, &HeldRow> = mine.iter().map(|h| (h.id, h)).collect();
+        let label = |grant: Uuid| {
+            held_by_id
+                .get(&grant)
+                .map(|h| format!("{} \u{2192} {}", person.display_name, h.bundle))
+                .unwrap_or_default()
+        };
+        let mut now_from: HashMap<Uuid, Uuid> = mine
+            .iter()
+            .filter_map(|h| h.birthright_rule_id.map(|r| (h.id, r)))
+            .collect();
+        for (grant, rule) in &p.relink {
+            db::birthright::relink(tx, org_id, *grant, *rule).await?;
+            let before = now_from
+                .insert(*grant, *rule)
+                .and_then(|r| by_id.get(&r).map(|r| r.name.clone()));
+            db::audit::record(
+                tx,
+                actor,
+                Change::on(AuditAction::GrantBirthrightChanged, grant, label(*grant))
+                    .before(json!({ "birthright_rule": before }))
+                    .after(json!({ "birthright_rule": by_id[rule].name }))
+                    .because(why.to_string()),
+            )
+            .await?;
+            done.changed += 1;
+        }
+        for grant in &p.unschedule {
+            db::birthright::unschedule(tx, org_id, *grant).await?;
+            db::audit::record(
+                tx,
+                actor,
+                Change::on(AuditAction::GrantBirthrightChanged, grant, label(*grant))
+                    .before(json!({ "removal": "waiting in a mover's review" }))
+                    .after(json!({ "removal": null }))
+                    .because(format!("{why}; a birthright rule gives it again")),
+            )
+            .await?;
+            done.changed += 1;
+        }
+        for h in &mine {
+            let Some(rule) = now_from.get(&h.id).and_then(|r| by_id.get(r)) else {
+                continue;
+            };
+            if !rule.until_end_date || p.remove.contains(&h.id) {
+                continue;
+            }
+            let Some(until) = ends_with(person) else {
+                continue;
+            };
+            if until != h.valid_until {
+                db::birthright::retime(tx, org_id, h.id, until).await?;
+                db::audit::record(
+                    tx,
+                    actor,
+                    Change::on(AuditAction::GrantBirthrightChanged, h.id, label(h.id))
+                        .before(json!({ "valid_until": h.valid_until }))
+                        .after(json!({ "valid_until": until }))
+                        .because(format!("{why}; it ends with the person's end date")),
+                )
+                .await?;
+                done.changed += 1;
+            }
+        }
+        if !p.remove.is_empty() {
+            let going: Vec<(Uuid, String)> = p
+                .remove
+                .iter()
+                .map(|g| (*g, held_by_id[g].bundle.clone()))
+                .collect();
+            remove(tx, actor, person, &going, why, &mut done).await?;
+        }
+    }
+    Ok(done)
+}
+
+/// When a grant ending with the person's end date ends: the start of the day after it
+/// (`None` without an end date, or one already past: the leavers' round takes those).
+fn ends_with(person: &PersonRow) -> Option<Option<chrono::DateTime<Utc>>> {
+    match person.end_date {
+        None => Some(None),
+        Some(day) if day >= Utc::now().date_naive() => {
+            let next = day.succ_opt()?.and_hms_opt(0, 0, 0)?;
+            Some(Some(Utc.from_utc_datetime(&next)))
+        }
+        Some(_) => None,
+    }
+}
+
+/// Gives the person what `rule` gives, unless a separation-of-duties rule that blocks
+/// or asks for another approver stands in the way: then it is withheld, and the trail
+/// says so.
+async fn give(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    person: &PersonRow,
+    rule: &RuleRow,
+    done: &mut BirthrightRun,
+) -> Result<(), AppError> {
+    let org_id = actor.org_id;
+    let bundle = rule.bundle_id();
+    let conflicts =
+        crate::service::sod::conflicts(tx, org_id, person.id, bundle, rule.account_id, None)
+            .await?;
+    let label = format!("{} \u{2192} {}", person.display_name, rule.bundle);
+    if let Some(c) = conflicts.iter().find(|c| c.mode != SodMode::Record) {
+        db::audit::record(
+            tx,
+            actor,
+            Change::on(AuditAction::BirthrightWithheld, person.id, label)
+                .after(json!({ "birthright_rule": rule.name, "sod_rule": c.rule }))
+                .because(format!(
+                    "the separation-of-duties rule \u{201c}{}\u{201d} stands in the way; ask for it under Requests",
+                    c.rule
+                )),
+        )
+        .await?;
+        done.withheld += 1;
+        return Ok(());
+    }
+    let valid_until = if rule.until_end_date {
+        match ends_with(person) {
+            Some(until) => until,
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
+    let reason = format!("Birthright rule \u{201c}{}\u{201d}", rule.name);
+    let id = db::grants::insert(
+        tx,
+        org_id,
+        &db::grants::NewGrant {
+            principal_id: person.id,
+            role_id: rule.role_id,
+            permission_set_id: rule.permission_set_id,
+            account_id: rule.account_id,
+            valid_from: None,
+            valid_until,
+            granted_by: None,
+            reason: &reason,
+            source_request_id: None,
+            conditions: &json!({}),
+            birthright_rule_id: Some(rule.id),
+        },
+    )
+    .await?;
+    let recorded: Vec<&str> = conflicts.iter().map(|c| c.rule.as_str()).collect();
+    db::audit::record(
+        tx,
+        actor,
+        Change::on(AuditAction::GrantCreated, id, label)
+            .after(json!({
+                "principal": person.display_name, "bundle": rule.bundle, "application": rule.application,
+                "account": rule.account, "valid_until": valid_until, "birthright_rule": rule.name,
+                "sod_conflicts": recorded,
+            }))
+            .because(reason),
+    )
+    .await?;
+    done.granted += 1;
+    Ok(())
+}
+
+/// Access the rules no longer justify: into a mover's review asked of the manager (or
+/// the fallback owner), due after the grace period, undecided items revoked. With no
+/// grace period, or nobody to ask, it is revoked at once.
+async fn remove(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    person: &PersonRow,
+    going: &[(Uuid, String)],
+    why: &str,
+    done: &mut BirthrightRun,
+) -> Result<(), AppError> {
+    let org_id = actor.org_id;
+    let (reviewer, grace) = db::birthright::mover_reviewer(tx, org_id, person.id).await?;
+    match reviewer {
+        Some(reviewer) if grace > 0 => {
+            let now = Utc::now();
+            let due_on = now.date_naive() + Duration::days(i64::from(grace));
+            let name = format!(
+                "{} moved ({} UTC, {})",
+                person.display_name,
+                now.format("%Y-%m-%d %H:%M:%S"),
+                &Uuid::new_v4().simple().to_string()[..8]
+            );
+            let campaign = db::birthright::open_mover_review(
+                tx,
+                org_id,
+                (person.id, &person.display_name),
+                &name,
+                due_on,
+                reviewer,
+                going,
+            )
+            .await?;
+            let bundles: Vec<&str> = going.iter().map(|(_, b)| b.as_str()).collect();
+            db::audit::record(
+                tx,
+                actor,
+                Change::on(AuditAction::ReviewStarted, campaign, name)
+                    .after(json!({ "mover": person.display_name, "items": going.len(), "due_on": due_on,
+                                   "undecided": "revoke", "access": bundles }))
+                    .because(format!("{why}; no birthright rule justifies this access any more")),
+            )
+            .await?;
+            done.scheduled += going.len();
+        }
+        _ => {
+            let because = if grace > 0 {
+                "nobody to ask (no active manager, no fallback owner)"
+            } else {
+                "the organisation gives movers no grace period"
+            };
+            for (grant, _) in going {
+                crate::service::grants::revoke_in(
+                    tx,
+                    actor,
+                    *grant,
+                    &format!("{why}; no birthright rule justifies it any more and {because}"),
+                )
+                .await?;
+                done.revoked += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rules in force, for the lifecycle page.
+pub async fn rules(pool: &PgPool, org_id: Uuid) -> Result<Vec<BirthrightRuleView>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let rows = db::birthright::rules(&mut conn, org_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BirthrightRuleView {
+            criteria: Criteria::from_json(&r.criteria)
+                .map(|c| c.text())
+                .unwrap_or_default(),
+            id: r.id,
+            name: r.name,
+            bundle: r.bundle,
+            application: r.application,
+            account: r.account,
+            until_end_date: r.until_end_date,
+            holders: r.holders,
+        })
+        .collect())
+}
+
+/// Makes a rule and gives what it gives to everyone it matches, in one transaction.
+/// A rule may not give a console role or high-impact permissions (those take a request
+/// another approver decides), nor access to an application that wants an end on every
+/// grant, nor anything to the person making it.
+pub async fn create_rule(
+    pool: &PgPool,
+    actor: &Actor,
+    input: &BirthrightRuleInput,
+) -> Result<BirthrightRun, AppError> {
+    let org_id = actor.org_id;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::invalid(
+            "name",
+            "Name the rule (up to 120 characters), for example \u{201c}Sales: CRM editor\u{201d}.",
+        ));
+    }
+    let criteria = Criteria::parse(&input.criteria)?;
+    let account = crate::service::accounts::parse_choice(&input.account)?;
+    let bundle_id = Uuid::parse_str(input.bundle.trim()).map_err(|_| {
+        AppError::invalid("bundle", "Choose a role or permission set from the list.")
+    })?;
+    let Some(bundle) = db::grants::bundle(pool, org_id, bundle_id).await? else {
+        return Err(AppError::invalid(
+            "bundle",
+            "Choose a role or permission set from the list.",
+        ));
+    };
+    if bundle.is_console {
+        return Err(AppError::invalid(
+            "bundle",
+            format!("{} is a console role: it is given only through a request another approver decides.", bundle.name),
+        ));
+    }
+    if db::requests::bundle_permissions(pool, org_id, bundle_id)
+        .await?
+        .iter()
+        .any(|p| p.high_impact)
+    {
+        return Err(AppError::invalid(
+            "bundle",
+            format!("{} holds high-impact permissions: it is given only through a request another approver decides.", bundle.name),
+        ));
+    }
+    if !bundle.allow_no_end {
+        return Err(AppError::invalid(
+            "bundle",
+            format!(
+                "{} wants an end on every grant: give it by request, not from birth.",
+                bundle.application
+            ),
+        ));
+    }
+    if let (true, Some(max)) = (input.until_end_date, bundle.max_grant_days) {
+        return Err(AppError::invalid(
+            "bundle",
+            format!("{} grants with an end last at most {max} days, and an end date may be further: give it without an end.", bundle.application),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let account_name = match account {
+        None => None,
+        Some(id) => Some(crate::service::accounts::picked_name(&mut tx, org_id, id).await?),
+    };
+    if let Some(me) = actor.principal_id {
+        let mine = db::birthright::people(&mut tx, org_id, &[me]).await?;
+        let matches_me = mine.iter().any(|p| {
+            criteria.matches(&Person {
+                employment_type: p.employment_type.as_deref(),
+                attributes: p.attributes.as_object(),
+                groups: &p.groups,
+            })
+        });
+        if matches_me {
+            return Err(AppError::invalid(
+                rules::birthright::FIELD,
+                "This rule would give you access too: nobody gives themselves access, so another admin makes it.",
+            ));
+        }
+    }
+    let (role_id, permission_set_id) = bundle.columns(bundle_id);
+    let Some(id) = db::birthright::insert(
+        &mut tx,
+        org_id,
+        &db::birthright::NewRule {
+            name,
+            criteria: &criteria.to_json(),
+            role_id,
+            permission_set_id,
+            account_id: account,
+            until_end_date: input.until_end_date,
+            created_by: actor.principal_id,
+        },
+    )
+    .await?
+    else {
+        return Err(AppError::invalid(
+            "name",
+            "A rule with this name exists already.",
+        ));
+    };
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change::on(AuditAction::BirthrightRuleCreated, id, name.to_string()).after(json!({
+            "criteria": criteria.text(), "bundle": bundle.name, "application": bundle.application,
+            "account": account_name, "until_end_date": input.until_end_date,
+        })),
+    )
+    .await?;
+    // A new rule takes nothing away: only those it may match are weighed.
+    let matched = db::birthright::candidates(&mut tx, org_id, &criteria).await?;
+    let why = format!("birthright rule \u{201c}{name}\u{201d} made");
+    let done = reconcile(&mut tx, actor, &matched, &why).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Retires a rule: what it gave goes as a mover's access does (to the manager's review,
+/// unless another rule gives the same).
+pub async fn retire_rule(
+    pool: &PgPool,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<BirthrightRun, AppError> {
+    let mut tx = pool.begin().await?;
+    let Some(name) = db::birthright::retire(&mut tx, actor.org_id, id, actor.principal_id).await?
+    else {
+        return Err(AppError::NotFound(
+            "There is no such birthright rule.".into(),
+        ));
+    };
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change::on(AuditAction::BirthrightRuleRetired, id, name.clone())
+            .before(json!({ "retired": false }))
+            .after(json!({ "retired": true })),
+    )
+    .await?;
+    let holders = db::birthright::holders(&mut tx, actor.org_id, id).await?;
+    let why = format!("birthright rule \u{201c}{name}\u{201d} retired");
+    let done = reconcile(&mut tx, actor, &holders, &why).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Sets how many days a mover keeps access the rules no longer justify (0 to 90).
+pub async fn set_grace_days(pool: &PgPool, actor: &Actor, raw: &str) -> Result<(), AppError> {
+    let days: i32 = raw
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (0..=90).contains(d))
+        .ok_or_else(|| AppError::invalid("grace_days", "Give a number of days from 0 to 90."))?;
+    let mut tx = pool.begin().await?;
+    let before = db::birthright::set_grace_days(&mut tx, actor.org_id, days).await?;
+    let what = ("movers' grace period", "mover_grace_days");
+    super::setting_changed(&mut tx, actor, what, before, days).await?;
+    tx.commit().await?;
+    Ok(())
+}

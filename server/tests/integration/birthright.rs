@@ -1,0 +1,493 @@
+//! Birthright rules: a person created over SCIM gets what the rules give; a mover gains
+//! the new department's access at once while the old one waits in a review their
+//! manager sees; the round revokes what nobody kept; a past end date lets them go.
+//! And what an admin may not make a rule do.
+
+use chrono::{Duration, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::common::{spawn_demo, TestApp};
+use crate::scim::{
+    agent_of, day, owner_and_status, provisioning_token, Idp, ENTERPRISE, PATCH, USER,
+};
+use app::service::lifecycle;
+
+const EXTENSION: &str = "urn:gatehouse:params:scim:schemas:extension:2.0:User";
+
+/// Roles a rule may give: outside the console, no end required, nothing high-impact.
+async fn givable_roles(app: &TestApp) -> Vec<(Uuid, String)> {
+    sqlx::query_as(
+        "SELECT r.id, r.name FROM roles r JOIN applications a ON a.org_id = r.org_id AND a.id = r.application_id \
+         WHERE NOT a.is_console AND a.allow_no_end \
+           AND EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = r.id) \
+           AND NOT EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p ON p.org_id = rp.org_id AND p.id = rp.permission_id \
+                           WHERE rp.role_id = r.id AND p.high_impact) \
+         ORDER BY a.name, r.name LIMIT 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+fn rule_body(name: &str, criteria: &str, bundle: Uuid, until_end_date: bool) -> String {
+    let mut body = serde_urlencoded::to_string([
+        ("rule[name]", name),
+        ("rule[criteria]", criteria),
+        ("rule[bundle]", &bundle.to_string()),
+        ("rule[account]", ""),
+    ])
+    .unwrap();
+    if until_end_date {
+        body.push_str("&rule[until_end_date]=true");
+    }
+    body
+}
+
+async fn person_id(app: &TestApp, email: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM principals WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// The person's grants in force: (grant, role, rule it came from).
+async fn in_force(app: &TestApp, person: &str) -> Vec<(Uuid, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT g.id, r.name, b.name FROM grants g JOIN roles r ON r.id = g.role_id \
+         LEFT JOIN birthright_rules b ON b.org_id = g.org_id AND b.id = g.birthright_rule_id \
+         WHERE g.principal_id = $1::uuid AND g.revoked_at IS NULL \
+           AND (g.valid_until IS NULL OR g.valid_until > now()) ORDER BY r.name",
+    )
+    .bind(person)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// The open movers' reviews of a person: (campaign, due, reviewer, grants asked about).
+async fn mover_reviews(
+    app: &TestApp,
+    person: &str,
+) -> Vec<(Uuid, chrono::NaiveDate, Uuid, Vec<Uuid>)> {
+    sqlx::query_as(
+        "SELECT c.id, c.due_on, min(i.reviewer_id::text)::uuid, array_agg(i.grant_id ORDER BY i.grant_id) \
+         FROM review_campaigns c JOIN review_items i ON i.org_id = c.org_id AND i.campaign_id = c.id \
+         WHERE c.mover_id = $1::uuid AND c.closed_at IS NULL GROUP BY c.id, c.due_on",
+    )
+    .bind(person)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+fn department(value: &str) -> Value {
+    json!({
+        "schemas": [PATCH],
+        "Operations": [{ "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": value }]
+    })
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let admin = app.demo_client("admin@northwind.example").await;
+    let roles = givable_roles(&app).await;
+    let [(crm, crm_name), (desk, desk_name)] = [roles[0].clone(), roles[1].clone()];
+    for (name, criteria, role) in [
+        ("Sales: CRM", "department = Sales", crm),
+        ("Support: desk", "department = support", desk),
+    ] {
+        let (status, run) = app
+            .json(
+                &admin,
+                "/api/lifecycle/birthright-create",
+                &rule_body(name, criteria, role, false),
+            )
+            .await;
+        assert_eq!(status, 200, "{run}");
+    }
+    let manager = person_id(&app, "approver@northwind.example").await;
+
+    // A joiner in Sales gets the CRM role, from the rule, attributed to the token.
+    let (status, ada) = idp
+        .call(
+            Method::POST,
+            "/Users",
+            Some(json!({
+                "schemas": [USER, ENTERPRISE],
+                "userName": "ada@northwind.example",
+                "emails": [{ "value": "ada@northwind.example", "primary": true }],
+                "active": true,
+                ENTERPRISE: { "department": "Sales", "manager": { "value": manager } }
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{ada}");
+    let ada = ada["id"].as_str().unwrap().to_string();
+    let held = in_force(&app, &ada).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(
+        (held[0].1.as_str(), held[0].2.as_deref()),
+        (crm_name.as_str(), Some("Sales: CRM"))
+    );
+    let crm_grant = held[0].0;
+    let by: String = sqlx::query_scalar(
+        "SELECT actor_label FROM audit_events WHERE action = 'grant.created' AND target_id = $1",
+    )
+    .bind(crm_grant.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(by.starts_with("provisioning token"), "{by}");
+    // The principal's page says where it came from.
+    let (status, detail) = app
+        .json(
+            &admin,
+            "/api/principals/detail",
+            &format!("principal={ada}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["current_grants"][0]["birthright_rule"], "Sales: CRM");
+
+    // She moves to Support: the desk role at once; the CRM role waits for her manager.
+    let (status, moved) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{ada}"),
+            Some(department("Support")),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let held = in_force(&app, &ada).await;
+    let names: Vec<&str> = held.iter().map(|h| h.1.as_str()).collect();
+    let mut want = vec![crm_name.as_str(), desk_name.as_str()];
+    want.sort();
+    assert_eq!(names, want);
+    let reviews = mover_reviews(&app, &ada).await;
+    assert_eq!(reviews.len(), 1);
+    let (campaign, due, reviewer, grants) = reviews[0].clone();
+    assert_eq!(due, Utc::now().date_naive() + Duration::days(7));
+    assert_eq!(reviewer, manager);
+    assert_eq!(grants, vec![crm_grant]);
+    let (status, detail) = app
+        .json(
+            &admin,
+            "/api/principals/detail",
+            &format!("principal={ada}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let crm_row = detail["current_grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == crm_grant.to_string())
+        .unwrap();
+    assert_eq!(crm_row["removal_due"], due.to_string());
+    // The manager sees the question.
+    let approver = app.demo_client("approver@northwind.example").await;
+    let (status, review) = app
+        .json(
+            &approver,
+            "/api/reviews/detail",
+            &format!("campaign={campaign}&mine=true"),
+        )
+        .await;
+    assert_eq!(status, 200, "{review}");
+    assert!(review.to_string().contains(&crm_name), "{review}");
+    // Nothing happens before the grace period ends; then what nobody kept goes.
+    let early = lifecycle::run(&app.pool, Utc::now()).await.unwrap();
+    assert_eq!(early.mover_reviews_closed, 0);
+    let round = lifecycle::run(&app.pool, Utc::now() + Duration::days(8))
+        .await
+        .unwrap();
+    assert_eq!((round.mover_reviews_closed, round.grants_revoked), (1, 1));
+    let held = in_force(&app, &ada).await;
+    assert_eq!(
+        held.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(),
+        vec![desk_name.as_str()]
+    );
+    let desk_grant = held[0].0;
+
+    // Back to Sales: CRM again at once; this time the manager keeps the desk role.
+    let (status, _) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{ada}"),
+            Some(department("Sales")),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let reviews = mover_reviews(&app, &ada).await;
+    assert_eq!(reviews.len(), 1);
+    let (campaign, _, _, grants) = reviews[0].clone();
+    assert_eq!(grants, vec![desk_grant]);
+    let (status, decided) = app
+        .json(
+            &approver,
+            "/api/reviews/decide",
+            &format!("campaign={campaign}&decision=keep&reason=&grants[0]={desk_grant}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
+    lifecycle::run(&app.pool, Utc::now() + Duration::days(8))
+        .await
+        .unwrap();
+    let held = in_force(&app, &ada).await;
+    assert_eq!(held.len(), 2, "{held:?}");
+    let kept = held.iter().find(|h| h.0 == desk_grant).unwrap();
+    assert_eq!(kept.2, None, "kept access no longer comes from a rule");
+
+    // Moving again and straight back asks nothing: the access is justified again.
+    idp.call(
+        Method::PATCH,
+        &format!("/Users/{ada}"),
+        Some(department("Finance")),
+    )
+    .await;
+    assert_eq!(mover_reviews(&app, &ada).await.len(), 1);
+    idp.call(
+        Method::PATCH,
+        &format!("/Users/{ada}"),
+        Some(department("Sales")),
+    )
+    .await;
+    assert!(mover_reviews(&app, &ada).await.is_empty());
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM review_campaigns WHERE mover_id = $1::uuid AND closed_at IS NULL",
+    )
+    .bind(&ada)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "a review with nothing left to ask is closed");
+
+    // Her end date passes: the round lets her go as a deactivation would.
+    let assistant = agent_of(&app, &ada, "Ada's assistant").await;
+    let (status, _) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{ada}"),
+            Some(json!({
+                "schemas": [PATCH],
+                "Operations": [{ "op": "replace", "path": format!("{EXTENSION}:endDate"), "value": day(1) }]
+            })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let round = lifecycle::run(&app.pool, Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(round.leavers, 1);
+    assert!(in_force(&app, &ada).await.is_empty());
+    assert_eq!(
+        owner_and_status(&app, assistant).await,
+        (Some(manager), "active".into())
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM principals WHERE id = $1::uuid")
+            .bind(&ada)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "suspended");
+    // A second round finds nothing more to do.
+    let again = lifecycle::run(&app.pool, Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(again, lifecycle::LifecycleRound::default());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn rules_cannot_give_what_needs_approval_nor_give_their_maker_anything(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let admin = app.demo_client("admin@northwind.example").await;
+    let roles = givable_roles(&app).await;
+    let console_role: Uuid = sqlx::query_scalar(
+        "SELECT r.id FROM roles r JOIN applications a ON a.id = r.application_id WHERE a.is_console LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let rules = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM birthright_rules")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let refused = |answer: (u16, Value), field: &str, says: &str| {
+        assert_eq!(answer.0, 422, "{}", answer.1);
+        let text = answer.1.to_string();
+        assert!(text.contains(field) && text.contains(says), "{text}");
+    };
+    let create = |body: String| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.json(&admin, "/api/lifecycle/birthright-create", &body)
+                .await
+        }
+    };
+    refused(
+        create(rule_body(
+            "Console",
+            "department = Sales",
+            console_role,
+            false,
+        ))
+        .await,
+        "bundle",
+        "console role",
+    );
+    refused(
+        create(rule_body("Bad", "department", roles[0].0, false)).await,
+        "criteria",
+        "attribute = value",
+    );
+    refused(
+        create(rule_body("", "department = Sales", roles[0].0, false)).await,
+        "name",
+        "Name the rule",
+    );
+    refused(
+        create(rule_body(
+            "Typo",
+            "employment_type = boss",
+            roles[0].0,
+            false,
+        ))
+        .await,
+        "criteria",
+        "not an employment type",
+    );
+    // The admin's own department, as the identity provider says it.
+    let me = person_id(&app, "admin@northwind.example").await;
+    let (status, _) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{me}"),
+            Some(department("Board")),
+        )
+        .await;
+    assert_eq!(status, 200);
+    refused(
+        create(rule_body("Mine", "department = board", roles[0].0, false)).await,
+        "criteria",
+        "give you access too",
+    );
+    assert_eq!(rules().await, 0, "nothing saved");
+    // Someone without the right to grant cannot make or retire one.
+    let member = app.demo_client("member@northwind.example").await;
+    let (status, _) = app
+        .json(
+            &member,
+            "/api/lifecycle/birthright-create",
+            &rule_body("Sneaky", "department = Sales", roles[0].0, false),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, made) = create(rule_body(
+        "Sales: CRM",
+        "department = Sales",
+        roles[0].0,
+        false,
+    ))
+    .await;
+    assert_eq!(status, 200, "{made}");
+    refused(
+        create(rule_body(
+            "sales: crm",
+            "department = Support",
+            roles[0].0,
+            false,
+        ))
+        .await,
+        "name",
+        "exists already",
+    );
+    let rule: Uuid = sqlx::query_scalar("SELECT id FROM birthright_rules")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (status, _) = app
+        .json(
+            &member,
+            "/api/lifecycle/birthright-retire",
+            &format!("rule={rule}"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app.json(&admin, "/api/lifecycle/grace", "days=91").await;
+    assert_eq!(status, 422);
+    let (status, _) = app.json(&admin, "/api/lifecycle/grace", "days=0").await;
+    assert_eq!(status, 200);
+
+    // A group gives access too; retiring the rule takes it away (no grace: at once).
+    let (status, bob) = idp
+        .call(
+            Method::POST,
+            "/Users",
+            Some(
+                json!({ "schemas": [USER], "userName": "bob@northwind.example", "active": true,
+                         "emails": [{ "value": "bob@northwind.example" }] }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{bob}");
+    let bob = bob["id"].as_str().unwrap().to_string();
+    let (status, _) = create(rule_body(
+        "CRM users",
+        "group = CRM users",
+        roles[1].0,
+        false,
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert!(in_force(&app, &bob).await.is_empty());
+    let (status, group) = idp
+        .call(
+            Method::POST,
+            "/Groups",
+            Some(json!({ "schemas": [crate::scim::GROUP], "displayName": "CRM Users", "members": [{ "value": bob }] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let held = in_force(&app, &bob).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].2.as_deref(), Some("CRM users"));
+    let group_rule: Uuid =
+        sqlx::query_scalar("SELECT id FROM birthright_rules WHERE name = 'CRM users'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let (status, run) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-retire",
+            &format!("rule={group_rule}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["revoked"], 1, "{run}");
+    assert!(in_force(&app, &bob).await.is_empty());
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-retire",
+            &format!("rule={group_rule}"),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
