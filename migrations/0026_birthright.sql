@@ -45,6 +45,8 @@ ALTER TABLE review_campaigns
     ADD FOREIGN KEY (org_id, mover_id) REFERENCES principals (org_id, id);
 CREATE INDEX review_campaigns_movers_due ON review_campaigns (due_on)
     WHERE mover_id IS NOT NULL AND closed_at IS NULL;
+-- Whether a grant waits in a review (a mover's access, the principal's page).
+CREATE INDEX review_items_by_grant ON review_items (org_id, grant_id);
 
 -- People whose end date has passed, for the leavers' round.
 CREATE INDEX principals_ending ON principals (end_date)

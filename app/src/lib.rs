@@ -36,7 +36,7 @@ use crate::pages::{
     home::HomePage,
     hygiene::{HygienePage, ReportsPage},
     layout::ConsoleLayout,
-    lifecycle::LifecyclePage,
+    lifecycle::{HeldChangesPage, LifecyclePage},
     login::{LoginPage, SignInCodePage},
     not_found::NotFound,
     principal::PrincipalPage,
@@ -172,6 +172,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("webhooks") view=WebhooksPage />
                     <Route path=path!("tokens") view=TokensPage />
                     <Route path=path!("lifecycle") view=LifecyclePage />
+                    <Route path=path!("lifecycle/held") view=HeldChangesPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("reports") view=ReportsPage />
                     <Route path=path!("reports/dormant") view=DormantPage />

@@ -18,6 +18,7 @@ const pages: [string, string][] = [
   ["/accounts", "table tbody tr"],
   ["/reviews", "table.campaigns tbody tr"],
   ["/lifecycle", "p.fallback-owner"],
+  ["/lifecycle/held", "main p.empty"],
 ];
 
 /** The pages of a Data Protection Officer. */

@@ -113,7 +113,12 @@ async fn rename(
     token: &str,
 ) {
     for statement in RENAME_SETUP {
-        sqlx::query(statement).bind(org).bind(admin).execute(pool).await.unwrap();
+        sqlx::query(statement)
+            .bind(org)
+            .bind(admin)
+            .execute(pool)
+            .await
+            .unwrap();
     }
     sqlx::query("ANALYZE").execute(pool).await.unwrap();
     println!();
@@ -145,7 +150,11 @@ async fn rename(
     assert_eq!(movers.len(), RENAMED);
     let started = Instant::now();
     let (status, made) = app
-        .json(client, "/api/lifecycle/birthright-create", &rule("Field sales", "Field Sales", &sales.to_string()))
+        .json(
+            client,
+            "/api/lifecycle/birthright-create",
+            &rule("Field sales", "Field Sales", &sales.to_string()),
+        )
         .await;
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(status, 200, "{made}");
@@ -156,7 +165,11 @@ async fn rename(
         made["granted"]
     );
     let (status, made) = app
-        .json(client, "/api/lifecycle/birthright-create", &rule("Revenue", "Revenue", &revenue.to_string()))
+        .json(
+            client,
+            "/api/lifecycle/birthright-create",
+            &rule("Revenue", "Revenue", &revenue.to_string()),
+        )
         .await;
     assert_eq!(status, 200, "{made}");
     let started = Instant::now();

@@ -129,6 +129,7 @@ async fn provisioner(state: &AppState, headers: &HeaderMap) -> Result<Provisione
         org_id,
         token_id,
         base: format!("{}/scim/v2", origin.trim_end_matches('/')),
+        failsafe: true,
     })
 }
 

@@ -83,6 +83,9 @@ audit_actions! {
     BirthrightRuleCreated => "birthright_rule.created", "birthright_rule";
     BirthrightRuleRetired => "birthright_rule.retired", "birthright_rule";
     BirthrightWithheld => "birthright.withheld", "principal";
+    LifecycleHeld => "lifecycle.held", "held_change";
+    LifecycleHeldConfirmed => "lifecycle.held_confirmed", "held_change";
+    LifecycleHeldDiscarded => "lifecycle.held_discarded", "held_change";
     GroupCreated => "group.created", "group";
     GroupUpdated => "group.updated", "group";
     GroupDeleted => "group.deleted", "group";

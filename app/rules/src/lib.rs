@@ -10,6 +10,7 @@ pub mod console;
 pub mod dsr;
 pub mod effective;
 pub mod error;
+pub mod failsafe;
 pub mod hygiene;
 pub mod operations;
 pub mod policy;

@@ -551,6 +551,21 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/lifecycle/failsafe",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/held",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/held-decide",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/tokens/overview",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRun, LifecycleSettings};
+use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRun, HeldChange, LifecycleSettings};
 use uuid::Uuid;
 
 #[server(endpoint = "lifecycle/settings")]
@@ -32,7 +32,7 @@ pub async fn create_birthright_rule(rule: BirthrightRuleInput) -> Result<Birthri
 pub async fn retire_birthright_rule(rule: Uuid) -> Result<BirthrightRun, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<RetireBirthrightRule>().await?;
-    crate::service::birthright::retire_rule(&guard::pool()?, &caller.actor(), rule).await
+    crate::service::birthright::retire_rule(&guard::pool()?, &caller.actor(), rule, false).await
 }
 
 /// Sets the movers' grace period, in days (0 to 90).
@@ -41,4 +41,32 @@ pub async fn set_mover_grace(#[server(default)] days: String) -> Result<(), AppE
     use crate::api::guard;
     let caller = guard::authorize::<SetMoverGrace>().await?;
     crate::service::birthright::set_grace_days(&guard::pool()?, &caller.actor(), &days).await
+}
+
+/// Sets the lifecycle failsafe's limits per hour (empty: no limit).
+#[server(endpoint = "lifecycle/failsafe")]
+pub async fn set_failsafe(
+    #[server(default)] grants: String,
+    #[server(default)] principals: String,
+) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<SetFailsafe>().await?;
+    crate::service::failsafe::set_limits(&guard::pool()?, &caller.actor(), (&grants, &principals))
+        .await
+}
+
+/// The runs the failsafe holds, waiting for an admin.
+#[server(endpoint = "lifecycle/held")]
+pub async fn load_held() -> Result<Vec<HeldChange>, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<LoadHeld>().await?;
+    crate::service::failsafe::held(&guard::pool()?, caller.org_id).await
+}
+
+/// Confirms a held run (it is done, past the limit) or discards it.
+#[server(endpoint = "lifecycle/held-decide")]
+pub async fn decide_held(held: Uuid, #[server(default)] confirm: bool) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<DecideHeld>().await?;
+    crate::service::failsafe::decide(&guard::pool()?, &caller.actor(), held, confirm).await
 }

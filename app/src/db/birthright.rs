@@ -7,8 +7,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::Tx;
-use rules::birthright::{Criteria, Subject};
 use crate::model::principals::GrantableBundle;
+use rules::birthright::{Criteria, Subject};
 
 /// A rule in force, with what it gives named.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,8 +23,6 @@ pub struct RuleRow {
     pub bundle: String,
     pub application: String,
     pub account: Option<String>,
-    /// Grants in force that came from it.
-    pub holders: i64,
 }
 
 impl RuleRow {
@@ -34,22 +32,42 @@ impl RuleRow {
     }
 }
 
+const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
+            coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account \
+     FROM birthright_rules b \
+     LEFT JOIN roles r ON r.org_id = b.org_id AND r.id = b.role_id \
+     LEFT JOIN permission_sets ps ON ps.org_id = b.org_id AND ps.id = b.permission_set_id \
+     JOIN applications ap ON ap.org_id = b.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
+     LEFT JOIN accounts ac ON ac.org_id = b.org_id AND ac.id = b.account_id \
+     WHERE b.org_id = $1 AND b.retired_at IS NULL ORDER BY b.created_at, b.id";
+
 /// The rules in force, oldest first (the order of precedence).
 pub async fn rules(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<Vec<RuleRow>> {
+    sqlx::query_as(RULES).bind(org_id).fetch_all(conn).await
+}
+
+/// How many grants in force came from each rule in force.
+pub async fn holder_counts(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uuid, i64)>> {
     sqlx::query_as(
-        "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
-                coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, \
-                (SELECT count(*) FROM grants g WHERE g.org_id = b.org_id AND g.birthright_rule_id = b.id \
-                   AND g.revoked_at IS NULL AND (g.valid_until IS NULL OR g.valid_until > now())) AS holders \
-         FROM birthright_rules b \
-         LEFT JOIN roles r ON r.org_id = b.org_id AND r.id = b.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = b.org_id AND ps.id = b.permission_set_id \
-         JOIN applications ap ON ap.org_id = b.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
-         LEFT JOIN accounts ac ON ac.org_id = b.org_id AND ac.id = b.account_id \
-         WHERE b.org_id = $1 AND b.retired_at IS NULL ORDER BY b.created_at, b.id",
+        "SELECT g.birthright_rule_id, count(*) FROM grants g \
+         JOIN birthright_rules b ON b.org_id = g.org_id AND b.id = g.birthright_rule_id AND b.retired_at IS NULL \
+         WHERE g.org_id = $1 AND g.revoked_at IS NULL AND (g.valid_until IS NULL OR g.valid_until > now()) \
+         GROUP BY g.birthright_rule_id",
     )
     .bind(org_id)
-    .fetch_all(conn)
+    .fetch_all(pool)
+    .await
+}
+
+/// Whether any of `ids` holds a grant in force that came from a rule.
+pub async fn any_from_rules(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM grants WHERE org_id = $1 AND principal_id = ANY($2) \
+           AND birthright_rule_id IS NOT NULL AND revoked_at IS NULL)",
+    )
+    .bind(org_id)
+    .bind(ids)
+    .fetch_one(&mut **tx)
     .await
 }
 
@@ -146,7 +164,10 @@ pub async fn candidates(
         let n = 2 + binds.len() * 2;
         match &c.subject {
             Subject::EmploymentType => {
-                sql.push_str(&format!(" AND p.employment_type::text = ANY(${}) AND ${n}::text IS NULL", n + 1));
+                sql.push_str(&format!(
+                    " AND p.employment_type::text = ANY(${}) AND ${n}::text IS NULL",
+                    n + 1
+                ));
                 binds.push((None, values));
             }
             Subject::Group => {
@@ -160,7 +181,10 @@ pub async fn candidates(
                 binds.push((None, values));
             }
             Subject::Attribute(name) => {
-                sql.push_str(&format!(" AND lower(btrim(p.attributes ->> ${n})) = ANY(${})", n + 1));
+                sql.push_str(&format!(
+                    " AND lower(btrim(p.attributes ->> ${n})) = ANY(${})",
+                    n + 1
+                ));
                 binds.push((Some(name.clone()), values));
             }
         }
@@ -361,7 +385,8 @@ pub async fn detach_kept(tx: &mut Tx<'_>, org_id: Uuid, grants: &[Uuid]) -> sqlx
 }
 
 /// People still active whose end date has passed, every organisation's (the
-/// break-glass admin aside): (organisation, person).
+/// break-glass admin aside, and those whose leaving the failsafe holds or an admin
+/// discarded): (organisation, person).
 pub async fn past_end_date(
     pool: &PgPool,
     today: NaiveDate,
@@ -371,6 +396,9 @@ pub async fn past_end_date(
         "SELECT p.org_id, p.id FROM principals p JOIN organisations o ON o.id = p.org_id \
          WHERE p.end_date IS NOT NULL AND p.end_date < $1 AND p.kind = 'human' AND p.status = 'active' \
            AND o.break_glass_principal IS DISTINCT FROM p.id \
+           AND NOT EXISTS (SELECT 1 FROM held_changes h WHERE h.org_id = p.org_id \
+                             AND h.target = 'end_date:' || p.id || ':' || p.end_date \
+                             AND h.decision IS DISTINCT FROM 'confirmed') \
          ORDER BY p.end_date, p.id LIMIT $2",
     )
     .bind(today)
@@ -379,15 +407,16 @@ pub async fn past_end_date(
     .await
 }
 
-/// The person, locked, if they are still active past their end date: their name.
+/// The person, locked, if they are still active past their end date: their name and
+/// end date.
 pub async fn lock_past_end_date(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     id: Uuid,
     today: NaiveDate,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT display_name FROM principals WHERE org_id = $1 AND id = $2 AND end_date < $3 \
+) -> sqlx::Result<Option<(String, NaiveDate)>> {
+    sqlx::query_as(
+        "SELECT display_name, end_date FROM principals WHERE org_id = $1 AND id = $2 AND end_date < $3 \
            AND kind = 'human' AND status = 'active' FOR UPDATE",
     )
     .bind(org_id)

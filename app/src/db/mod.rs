@@ -13,6 +13,7 @@ pub mod console_catalogue;
 pub mod dashboard;
 pub mod dsr;
 pub mod expiry;
+pub mod failsafe;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;

@@ -17,6 +17,22 @@ pub struct LifecycleSettings {
     /// What a rule may give, and where.
     pub bundles: Vec<GrantableBundle>,
     pub accounts: Vec<Choice>,
+    /// The failsafe's limits per hour (None: no limit), and the changes it holds.
+    pub failsafe_grants: Option<i32>,
+    pub failsafe_principals: Option<i32>,
+    pub held: usize,
+}
+
+/// A run the failsafe held, waiting for an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldChange {
+    pub id: Uuid,
+    /// `scim_user`, `end_date` or `rule_retire`.
+    pub kind: String,
+    pub summary: String,
+    pub grants: i32,
+    pub principals: i32,
+    pub held_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A birthright rule in force.

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::lifecycle::{
-    load_lifecycle, CreateBirthrightRule, RetireBirthrightRule, SetFallbackOwner, SetMoverGrace,
+    load_held, load_lifecycle, CreateBirthrightRule, DecideHeld, RetireBirthrightRule, SetFailsafe,
+    SetFallbackOwner, SetMoverGrace,
 };
 use crate::components::{settled, ErrorNotice, FieldError, FormError};
 use crate::model::lifecycle::{BirthrightRun, LifecycleSettings};
@@ -17,11 +18,13 @@ pub fn LifecyclePage() -> impl IntoView {
     let grace = ServerAction::<SetMoverGrace>::new();
     let create = ServerAction::<CreateBirthrightRule>::new();
     let retire = ServerAction::<RetireBirthrightRule>::new();
+    let failsafe = ServerAction::<SetFailsafe>::new();
     let changed = (
         settled(save),
         settled(grace),
         settled(create),
         settled(retire),
+        settled(failsafe),
     );
     let settings = Resource::new(
         move || {
@@ -30,6 +33,7 @@ pub fn LifecyclePage() -> impl IntoView {
                 changed.1.get(),
                 changed.2.get(),
                 changed.3.get(),
+                changed.4.get(),
             )
         },
         |_| load_lifecycle(),
@@ -58,7 +62,7 @@ pub fn LifecyclePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(s) => view! { <Settings s save grace create retire /> }.into_any(),
+                    Ok(s) => view! { <Settings s save grace create retire failsafe /> }.into_any(),
                 }
             })}
         </Transition>
@@ -93,8 +97,11 @@ fn Settings(
     grace: ServerAction<SetMoverGrace>,
     create: ServerAction<CreateBirthrightRule>,
     retire: ServerAction<RetireBirthrightRule>,
+    failsafe: ServerAction<SetFailsafe>,
 ) -> impl IntoView {
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
+    let failsafe_error = Signal::derive(move || failsafe.value().get().and_then(|r| r.err()));
+    let limit = |l: Option<i32>| l.map(|n| n.to_string()).unwrap_or_default();
     let grace_error = Signal::derive(move || grace.value().get().and_then(|r| r.err()));
     let no_rules = s.rules.is_empty();
     let rows = s
@@ -150,6 +157,31 @@ fn Settings(
             </ActionForm>
             <p class="muted small">"Their manager (else the fallback owner) is asked to keep or drop it; what nobody decides is revoked when the days are up. 0: revoked at once."</p>
             <FormError error=grace_error />
+        </section>
+        <section class="card">
+            <h2>"Failsafe"</h2>
+            <p class="muted small">"Within any hour, automation (the identity provider deactivating or deleting people, end dates passing, a rule retired) "
+                "may revoke at most this many grants and suspend at most this many principals. A run that would go past either is held whole, "
+                "for an admin to confirm or discard. Empty: no limit."</p>
+            <p class="held-count"><a href="/lifecycle/held">{match s.held {
+                0 => "No held changes.".to_string(),
+                1 => "1 held change waits for an admin.".to_string(),
+                n => format!("{n} held changes wait for an admin."),
+            }}</a></p>
+            <ActionForm action=failsafe attr:class="form form-inline">
+                <div class="field">
+                    <label for="fs-grants">"Grants revoked per hour"</label>
+                    <input id="fs-grants" name="grants" inputmode="numeric" value=limit(s.failsafe_grants) />
+                    <FieldError error=failsafe_error field="grants" />
+                </div>
+                <div class="field">
+                    <label for="fs-principals">"Principals suspended per hour"</label>
+                    <input id="fs-principals" name="principals" inputmode="numeric" value=limit(s.failsafe_principals) />
+                    <FieldError error=failsafe_error field="principals" />
+                </div>
+                <button type="submit" class="btn btn-primary">"Set the limits"</button>
+            </ActionForm>
+            <FormError error=failsafe_error />
         </section>
         <section class="card">
             <h2>"Fallback owner"</h2>
@@ -230,5 +262,66 @@ fn NewRule(
         </ActionForm>
         <FormError error />
         {move || made().map(|m| view! { <p class="notice" role="status">{m}</p> })}
+    }
+}
+
+/// `/lifecycle/held`: the runs the failsafe held, each to confirm or discard.
+#[component]
+pub fn HeldChangesPage() -> impl IntoView {
+    let decide = ServerAction::<DecideHeld>::new();
+    let decided = settled(decide);
+    let held = Resource::new(move || decided.get(), |_| load_held());
+    let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Held changes" />
+        <h1>"Held changes"</h1>
+        <p class="muted">"Runs the "<a href="/lifecycle">"failsafe"</a>" stopped because they would take away more within an hour than the organisation allows. "
+            "Nothing of them was done. Confirm one to do it now, past the limit; discard it to leave things as they are "
+            "(the same change asked again is refused)."</p>
+        <FormError error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match held.await {
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    Ok(rows) if rows.is_empty() => view! { <p class="empty">"Nothing is held."</p> }.into_any(),
+                    Ok(rows) => {
+                        let rows = rows
+                            .into_iter()
+                            .map(|h| {
+                                let (id, again) = (h.id.to_string(), h.id.to_string());
+                                view! {
+                                    <tr>
+                                        <td>{h.summary}</td>
+                                        <td class="num">{h.grants}</td>
+                                        <td class="num">{h.principals}</td>
+                                        <td class="nowrap">{h.held_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                        <td class="actions">
+                                            <ActionForm action=decide attr:class="form-inline">
+                                                <input type="hidden" name="held" value=id />
+                                                <input type="hidden" name="confirm" value="true" />
+                                                <button type="submit" class="btn btn-danger">"Confirm"</button>
+                                            </ActionForm>
+                                            <ActionForm action=decide attr:class="form-inline">
+                                                <input type="hidden" name="held" value=again />
+                                                <button type="submit" class="btn btn-quiet">"Discard"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <div class="table-wrap">
+                                <table class="table held-changes">
+                                    <thead><tr><th>"Change"</th><th class="num">"Grants revoked"</th>
+                                        <th class="num">"Principals suspended"</th><th>"Held"</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }

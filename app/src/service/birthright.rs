@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRuleView, BirthrightRun};
 use rules::audit::AuditAction;
 use rules::birthright::{plan, Criteria, Held, Person};
+use rules::failsafe::Tally;
 use rules::sod::SodMode;
 
 /// What a bundle on an account is, for the plan.
@@ -34,6 +35,9 @@ pub async fn reconcile(
 ) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
     let rules = db::birthright::rules(tx, org_id).await?;
+    if rules.is_empty() && !db::birthright::any_from_rules(tx, org_id, ids).await? {
+        return Ok(BirthrightRun::default());
+    }
     let parsed: Vec<(Uuid, Key, Criteria)> = rules
         .iter()
         .filter_map(|r| {
@@ -306,9 +310,14 @@ async fn remove(
 pub async fn rules(pool: &PgPool, org_id: Uuid) -> Result<Vec<BirthrightRuleView>, AppError> {
     let mut conn = pool.acquire().await?;
     let rows = db::birthright::rules(&mut conn, org_id).await?;
+    let counts: HashMap<Uuid, i64> = db::birthright::holder_counts(pool, org_id)
+        .await?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| BirthrightRuleView {
+            holders: counts.get(&r.id).copied().unwrap_or(0),
             criteria: Criteria::from_json(&r.criteria)
                 .map(|c| c.text())
                 .unwrap_or_default(),
@@ -318,7 +327,6 @@ pub async fn rules(pool: &PgPool, org_id: Uuid) -> Result<Vec<BirthrightRuleView
             application: r.application,
             account: r.account,
             until_end_date: r.until_end_date,
-            holders: r.holders,
         })
         .collect())
 }
@@ -447,6 +455,7 @@ pub async fn retire_rule(
     pool: &PgPool,
     actor: &Actor,
     id: Uuid,
+    confirmed: bool,
 ) -> Result<BirthrightRun, AppError> {
     let mut tx = pool.begin().await?;
     let Some(name) = db::birthright::retire(&mut tx, actor.org_id, id, actor.principal_id).await?
@@ -466,6 +475,23 @@ pub async fn retire_rule(
     let holders = db::birthright::holders(&mut tx, actor.org_id, id).await?;
     let why = format!("birthright rule \u{201c}{name}\u{201d} retired");
     let done = reconcile(&mut tx, actor, &holders, &why).await?;
+    let run = Tally {
+        grants: done.revoked as i64,
+        principals: 0,
+    };
+    if let Some(over) = super::failsafe::admit(&mut tx, actor.org_id, run, confirmed).await? {
+        drop(tx);
+        let held = super::failsafe::Holding {
+            kind: "rule_retire",
+            target: format!("rule:{id}"),
+            payload: json!({ "rule": id }),
+            summary: format!(
+                "Birthright rule \u{201c}{name}\u{201d} retired, its grants revoked at once"
+            ),
+            run,
+        };
+        return Err(super::failsafe::hold(pool, actor, held, &over).await);
+    }
     tx.commit().await?;
     Ok(done)
 }

@@ -5,15 +5,17 @@
 //! person answering for it.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
+use super::failsafe::Holding;
 use crate::db;
 use crate::db::audit::{Actor, Change};
 use crate::db::reviews::ChoiceList;
 use crate::error::AppError;
 use crate::model::lifecycle::LifecycleSettings;
 use rules::audit::AuditAction;
+use rules::failsafe::Tally;
 use rules::principals::PrincipalStatus;
 use rules::requests::RequestStatus;
 use uuid::Uuid;
@@ -28,6 +30,17 @@ pub struct Left {
     pub handed_over: Vec<String>,
     /// What they owned that nobody could take over, now suspended.
     pub suspended: Vec<String>,
+}
+
+impl Left {
+    /// What it took away, for the failsafe: its grants, and the principals suspended
+    /// (`leaver` of them the leaver themselves, 1 or 0).
+    pub fn tally(&self, leaver: i64) -> Tally {
+        Tally {
+            grants: self.grants_revoked as i64,
+            principals: leaver + self.suspended.len() as i64,
+        }
+    }
 }
 
 /// Inside the caller's transaction (the one that suspended or offboarded `leaver`):
@@ -140,6 +153,7 @@ pub async fn leave(
 
 pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, AppError> {
     let fallback = db::lifecycle::fallback_owner(pool, org_id).await?;
+    let (failsafe_grants, failsafe_principals) = db::failsafe::limits(pool, org_id).await?;
     Ok(LifecycleSettings {
         fallback_owner: fallback.as_ref().map(|(_, name, _)| name.clone()),
         fallback_email: fallback.and_then(|(_, _, email)| email),
@@ -147,6 +161,9 @@ pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, 
         rules: super::birthright::rules(pool, org_id).await?,
         bundles: db::birthright::givable(pool, org_id).await?,
         accounts: db::reviews::choices(pool, org_id, ChoiceList::Accounts).await?,
+        failsafe_grants,
+        failsafe_principals,
+        held: db::failsafe::pending(pool, org_id).await?.len(),
     })
 }
 
@@ -159,6 +176,86 @@ pub struct LifecycleRound {
     pub mover_reviews_closed: usize,
     pub grants_revoked: usize,
     pub leavers: usize,
+    /// Leavers the failsafe held.
+    pub held: usize,
+}
+
+/// Lets go a person still active past their end date, as a deactivation would, in one
+/// transaction; past the failsafe's limits (unless `confirmed`), holds it instead and
+/// answers the refusal. None: nothing to do (no longer active, or no end date passed).
+async fn end_date_leaver(
+    pool: &PgPool,
+    org_id: Uuid,
+    id: Uuid,
+    today: chrono::NaiveDate,
+    confirmed: bool,
+) -> Result<Option<Left>, AppError> {
+    let mut tx = pool.begin().await?;
+    let Some((name, end_date)) =
+        db::birthright::lock_past_end_date(&mut tx, org_id, id, today).await?
+    else {
+        return Ok(None);
+    };
+    let actor = round_actor(org_id);
+    let ended = db::principals::set_status(&mut tx, org_id, id, PrincipalStatus::Suspended).await?;
+    db::audit::record(
+        &mut tx,
+        &actor,
+        Change::on(AuditAction::PrincipalSuspended, id, name.clone())
+            .before(json!({ "status": "active" }))
+            .after(json!({ "status": "suspended", "sessions_ended": ended }))
+            .because("their end date has passed".to_string()),
+    )
+    .await?;
+    let left = leave(&mut tx, &actor, (id, &name), "end date passed").await?;
+    let run = left.tally(1);
+    if let Some(over) = super::failsafe::admit(&mut tx, org_id, run, confirmed).await? {
+        drop(tx);
+        let held = Holding {
+            kind: "end_date",
+            target: format!("end_date:{id}:{end_date}"),
+            payload: json!({ "principal": id }),
+            summary: format!("{name} leaves: their end date ({end_date}) has passed"),
+            run,
+        };
+        return Err(super::failsafe::hold(pool, &actor, held, &over).await);
+    }
+    tx.commit().await?;
+    Ok(Some(left))
+}
+
+/// Does again a change the failsafe held, past its limits: an admin confirmed it.
+pub async fn replay(
+    pool: &PgPool,
+    actor: &Actor,
+    kind: &str,
+    payload: &Value,
+) -> Result<(), AppError> {
+    let id = |key: &str| {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| {
+                AppError::Conflict("This held change cannot be read; discard it.".into())
+            })
+    };
+    match kind {
+        "end_date" => {
+            let today = Utc::now().date_naive();
+            end_date_leaver(pool, actor.org_id, id("principal")?, today, true).await?;
+        }
+        "rule_retire" => {
+            super::birthright::retire_rule(pool, actor, id("rule")?, true).await?;
+        }
+        "scim_user" => super::scim::users::replay(pool, actor.org_id, payload).await?,
+        _ => {
+            return Err(AppError::Conflict(
+                "This held change cannot be read; discard it.".into(),
+            ))
+        }
+    }
+    Ok(())
 }
 
 /// The round's name on the audit trail.
@@ -191,27 +288,15 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, Ap
         }
     }
     for (org_id, id) in db::birthright::past_end_date(pool, today, ROUND_BATCH).await? {
-        let mut tx = pool.begin().await?;
-        let Some(name) = db::birthright::lock_past_end_date(&mut tx, org_id, id, today).await?
-        else {
-            continue;
-        };
-        let actor = round_actor(org_id);
-        let ended =
-            db::principals::set_status(&mut tx, org_id, id, PrincipalStatus::Suspended).await?;
-        db::audit::record(
-            &mut tx,
-            &actor,
-            Change::on(AuditAction::PrincipalSuspended, id, name.clone())
-                .before(json!({ "status": "active" }))
-                .after(json!({ "status": "suspended", "sessions_ended": ended }))
-                .because("their end date has passed".to_string()),
-        )
-        .await?;
-        let left = leave(&mut tx, &actor, (id, &name), "end date passed").await?;
-        tx.commit().await?;
-        round.leavers += 1;
-        round.grants_revoked += left.grants_revoked;
+        match end_date_leaver(pool, org_id, id, today, false).await {
+            Ok(Some(left)) => {
+                round.leavers += 1;
+                round.grants_revoked += left.grants_revoked;
+            }
+            Ok(None) => {}
+            Err(AppError::Conflict(_)) => round.held += 1,
+            Err(e) => return Err(e),
+        }
     }
     Ok(round)
 }

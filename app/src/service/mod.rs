@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod dsr;
 pub mod expiry;
+pub mod failsafe;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;
@@ -59,9 +60,13 @@ pub(crate) async fn setting_changed<T: serde::Serialize>(
     after: T,
 ) -> Result<(), crate::error::AppError> {
     use crate::db::audit::Change;
-    let change = Change::on(rules::audit::AuditAction::OrganisationUpdated, actor.org_id, what)
-        .before(serde_json::json!({ key: before }))
-        .after(serde_json::json!({ key: after }));
+    let change = Change::on(
+        rules::audit::AuditAction::OrganisationUpdated,
+        actor.org_id,
+        what,
+    )
+    .before(serde_json::json!({ key: before }))
+    .after(serde_json::json!({ key: after }));
     crate::db::audit::record(tx, actor, change).await?;
     Ok(())
 }

@@ -491,3 +491,190 @@ async fn rules_cannot_give_what_needs_approval_nor_give_their_maker_anything(poo
         .await;
     assert_eq!(status, 404);
 }
+
+/// A person created over SCIM; answers their id.
+async fn provisioned(idp: &Idp<'_>, name: &str, extra: Value) -> String {
+    let email = format!(
+        "{}@northwind.example",
+        name.to_lowercase().replace(' ', ".")
+    );
+    let mut user = json!({ "schemas": [USER, EXTENSION], "userName": email, "displayName": name,
+                           "emails": [{ "value": email }], "active": true });
+    if let (Some(user), Some(extra)) = (user.as_object_mut(), extra.as_object()) {
+        user.extend(extra.clone());
+    }
+    let (status, made) = idp.call(Method::POST, "/Users", Some(user)).await;
+    assert_eq!(status, 201, "{made}");
+    made["id"].as_str().unwrap().to_string()
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT status::text FROM principals WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+fn deactivate() -> Value {
+    json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": false }] })
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_failsafe_holds_a_burst_of_leavers_for_an_admin(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let admin = app.demo_client("admin@northwind.example").await;
+    let (status, _) = app
+        .json(&admin, "/api/lifecycle/failsafe", "grants=0&principals=2")
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .json(&admin, "/api/lifecycle/failsafe", "grants=&principals=2")
+        .await;
+    assert_eq!(status, 200);
+    let mut people = Vec::new();
+    for name in ["Held One", "Held Two", "Held Three", "Held Four"] {
+        people.push(provisioned(&idp, name, json!({})).await);
+    }
+    let held = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT summary, decision FROM held_changes ORDER BY held_at",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    // Two go through; the third would be the hour's third suspension: held, undone.
+    for id in &people[..2] {
+        let (status, _) = idp
+            .call(Method::PATCH, &format!("/Users/{id}"), Some(deactivate()))
+            .await;
+        assert_eq!(status, 200);
+    }
+    for _ in 0..2 {
+        let (status, answer) = idp
+            .call(
+                Method::PATCH,
+                &format!("/Users/{}", people[2]),
+                Some(deactivate()),
+            )
+            .await;
+        assert_eq!(status, 409, "{answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .unwrap()
+                .contains("over the failsafe's limit of 2"),
+            "{answer}"
+        );
+    }
+    assert_eq!(status_of(&app, &people[2]).await, "active");
+    assert_eq!(
+        held().await,
+        vec![(
+            "Held Three: deactivated by the identity provider".to_string(),
+            None
+        )]
+    );
+    let (status, list) = app.json(&admin, "/api/lifecycle/held", "").await;
+    assert_eq!(status, 200);
+    let first = list[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list[0]["principals"], 1);
+    // Only those who manage principals decide.
+    let member = app.demo_client("member@northwind.example").await;
+    let (status, _) = app
+        .json(
+            &member,
+            "/api/lifecycle/held-decide",
+            &format!("held={first}&confirm=true"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, answer) = app
+        .json(
+            &admin,
+            "/api/lifecycle/held-decide",
+            &format!("held={first}&confirm=true"),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(status_of(&app, &people[2]).await, "suspended");
+    assert_eq!(held().await[0].1.as_deref(), Some("confirmed"));
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/held-decide",
+            &format!("held={first}&confirm=true"),
+        )
+        .await;
+    assert_eq!(status, 404, "decided once");
+    // The provider asking again finds it done.
+    let (status, _) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{}", people[2]),
+            Some(deactivate()),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // A deletion held and discarded: nothing happens, and asking again is refused.
+    let path = format!("/Users/{}", people[3]);
+    let (status, _) = idp.call(Method::DELETE, &path, None).await;
+    assert_eq!(status, 409);
+    let (_, list) = app.json(&admin, "/api/lifecycle/held", "").await;
+    let second = list[0]["id"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/held-decide",
+            &format!("held={second}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(status_of(&app, &people[3]).await, "active");
+    let (status, answer) = idp.call(Method::DELETE, &path, None).await;
+    assert_eq!(status, 409);
+    assert!(
+        answer["detail"].as_str().unwrap().contains("discarded"),
+        "{answer}"
+    );
+    let decided: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action IN ('lifecycle.held', 'lifecycle.held_confirmed', 'lifecycle.held_discarded')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(decided, 4, "two held, one confirmed, one discarded");
+
+    // An end date passing is held the same way, and looked at once.
+    let leaver = provisioned(
+        &idp,
+        "Held Five",
+        json!({ EXTENSION: { "endDate": day(1) } }),
+    )
+    .await;
+    // (The demo's contractors whose end dates pass within those days are held too.)
+    let round = lifecycle::run(&app.pool, Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(round.leavers, 0);
+    assert!(round.held >= 1, "{round:?}");
+    assert_eq!(status_of(&app, &leaver).await, "active");
+    assert!(held()
+        .await
+        .iter()
+        .any(|(summary, decision)| summary.starts_with("Held Five leaves") && decision.is_none()));
+    let again = lifecycle::run(&app.pool, Utc::now() + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        lifecycle::LifecycleRound::default(),
+        "held leavers are not looked at again"
+    );
+}

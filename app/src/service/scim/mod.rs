@@ -36,6 +36,8 @@ pub struct Provisioner {
     pub token_id: Uuid,
     /// The service's base URL, ending in `/scim/v2`.
     pub base: String,
+    /// The lifecycle failsafe applies (always, but when an admin confirmed the change).
+    pub failsafe: bool,
 }
 
 impl Provisioner {

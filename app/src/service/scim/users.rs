@@ -13,9 +13,11 @@ use super::{Provisioner, ScimFailure, ENTERPRISE, GATEHOUSE, PATCH_OP, USER};
 use crate::db;
 use crate::db::audit::Change;
 use crate::db::scim::{UserFields, UserRow};
-use crate::service::birthright;
+use crate::error::AppError;
 use crate::service::lifecycle;
+use crate::service::{birthright, failsafe};
 use rules::audit::AuditAction;
+use rules::failsafe::Tally;
 use rules::principals::PrincipalStatus;
 
 /// Attributes a request may not change (they are ignored in a replacement, refused in a
@@ -556,7 +558,7 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
-    change(pool, who, id, if_match, |_| Ok(body.clone())).await
+    change(pool, who, (id, "put", body), if_match, |_| Ok(body.clone())).await
 }
 
 pub async fn patch(
@@ -567,7 +569,7 @@ pub async fn patch(
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
     let operations = patch_operations(body)?;
-    change(pool, who, id, if_match, |current| {
+    change(pool, who, (id, "patch", body), if_match, |current| {
         let mut user = current.clone();
         rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
         Ok(user)
@@ -593,7 +595,7 @@ pub(super) fn patch_operations(
 async fn change(
     pool: &PgPool,
     who: &Provisioner,
-    id: Uuid,
+    (id, op, body): (Uuid, &str, &Value),
     if_match: Option<&str>,
     new: impl FnOnce(&Value) -> Result<Value, ScimFailure>,
 ) -> Result<Value, ScimFailure> {
@@ -608,6 +610,7 @@ async fn change(
     db::scim::update(&mut tx, who.org_id, id, &fields).await?;
     let actor = who.actor();
     let was_active = row.status == "active";
+    let mut run = Tally::default();
     if fields.active != was_active {
         let (status, action) = if fields.active {
             (PrincipalStatus::Active, AuditAction::PrincipalReactivated)
@@ -625,13 +628,14 @@ async fn change(
         )
         .await?;
         if !fields.active {
-            lifecycle::leave(
+            let left = lifecycle::leave(
                 &mut tx,
                 &actor,
                 (id, &fields.display_name),
                 "deactivated over SCIM",
             )
             .await?;
+            run = left.tally(1);
         }
     }
     let after = audited(&fields);
@@ -653,6 +657,11 @@ async fn change(
     // A mover's access follows their attributes; someone back gets their birthright.
     if fields.active {
         birthright::reconcile(&mut tx, &actor, &[id], "changed over SCIM").await?;
+    }
+    if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
+        drop(tx);
+        let held = holding(who, (id, op, body), &fields.display_name, run);
+        return Err(failsafe::hold(pool, &actor, held, &over).await.into());
     }
     tx.commit().await?;
     read(pool, who, id).await
@@ -721,15 +730,72 @@ pub async fn delete(
         .because("deleted over SCIM".to_string()),
     )
     .await?;
-    lifecycle::leave(
+    let left = lifecycle::leave(
         &mut tx,
         &who.actor(),
         (id, &row.display_name),
         "deleted over SCIM",
     )
     .await?;
+    let run = left.tally(i64::from(row.status == "active"));
+    if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
+        drop(tx);
+        let held = holding(who, (id, "delete", &Value::Null), &row.display_name, run);
+        return Err(failsafe::hold(pool, &who.actor(), held, &over).await.into());
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// A deactivation or deletion the failsafe holds: what the provider asked, to ask again.
+fn holding<'a>(
+    who: &Provisioner,
+    (id, op, body): (Uuid, &'a str, &Value),
+    name: &str,
+    run: Tally,
+) -> failsafe::Holding<'a> {
+    let what = if op == "delete" {
+        "deleted"
+    } else {
+        "deactivated"
+    };
+    failsafe::Holding {
+        kind: "scim_user",
+        target: format!(
+            "scim:{id}:{op}:{}",
+            failsafe::fingerprint(&[&body.to_string()])
+        ),
+        payload: json!({ "token": who.token_id, "op": op, "user": id, "body": body }),
+        summary: format!("{name}: {what} by the identity provider"),
+        run,
+    }
+}
+
+/// Does again, past the failsafe, a deactivation or deletion it held: an admin confirmed
+/// it. Answered as the provisioning token that asked.
+pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), AppError> {
+    let unreadable = || AppError::Conflict("This held change cannot be read; discard it.".into());
+    let uuid = |key: &str| {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(unreadable)
+    };
+    let who = Provisioner {
+        org_id,
+        token_id: uuid("token")?,
+        base: String::new(),
+        failsafe: false,
+    };
+    let (user, body) = (uuid("user")?, payload.get("body").unwrap_or(&Value::Null));
+    let done = match payload.get("op").and_then(Value::as_str) {
+        Some("delete") => delete(pool, &who, user, None).await,
+        Some("put") => replace(pool, &who, user, body, None).await.map(|_| ()),
+        Some("patch") => patch(pool, &who, user, body, None).await.map(|_| ()),
+        _ => return Err(unreadable()),
+    };
+    done.map_err(|f| AppError::Conflict(f.detail))
 }
 
 pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
