@@ -1,5 +1,5 @@
 -- The lifecycle failsafe: automation (the identity provider's deactivations and
--- deletions, end dates, a birthright rule retired) may revoke at most this many grants
+-- deletions, end dates, a birthright rule retired, inactivity) may revoke at most this many grants
 -- and suspend at most this many principals within an hour (NULL: no limit); a run that
 -- would go past is held for an admin.
 ALTER TABLE organisations
@@ -19,7 +19,7 @@ CREATE INDEX lifecycle_tally_recent ON lifecycle_tally (org_id, at);
 CREATE TABLE held_changes (
     org_id        uuid NOT NULL REFERENCES organisations (id),
     id            uuid NOT NULL,
-    kind          text NOT NULL CHECK (kind IN ('scim_user', 'end_date', 'rule_retire')),
+    kind          text NOT NULL CHECK (kind IN ('scim_user', 'end_date', 'rule_retire', 'inactivity')),
     -- What it changes, so that the same change asked again is held once.
     target        text NOT NULL,
     payload       jsonb NOT NULL,

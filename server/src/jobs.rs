@@ -2,8 +2,8 @@
 //! webhook deliveries every few seconds, the home page's daily snapshots (looked for
 //! at start and every hour), sealing audit events into their chain every two seconds
 //! (walking each chain once a day), and the lifecycle round every minute (movers'
-//! reviews that fell due, people past their end date). All are safe with several
-//! instances running.
+//! reviews that fell due, people past their end date, inactivity rules). All are safe
+//! with several instances running.
 
 use std::time::Duration;
 
@@ -99,7 +99,7 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
 }
 
 /// Every minute: movers' reviews that fell due are closed, people past their end date
-/// leave.
+/// leave, inactivity rules notice and suspend.
 async fn lifecycle_rounds(pool: PgPool) {
     let mut tick = interval(LIFECYCLE_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -113,6 +113,9 @@ async fn lifecycle_rounds(pool: PgPool) {
                 mover_reviews_closed = round.mover_reviews_closed,
                 leavers = round.leavers,
                 grants_revoked = round.grants_revoked,
+                held = round.held,
+                dormant_noticed = round.dormant_noticed,
+                dormant_suspended = round.dormant_suspended,
                 "lifecycle round"
             ),
             Ok(_) => {}

@@ -566,6 +566,16 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/lifecycle/inactivity",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/lifecycle/inactivity-preview",
+        Needs::Permission(PrincipalsManage),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/tokens/overview",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,

@@ -6,7 +6,7 @@ use chrono::Duration;
 use crate::error::RuleError;
 
 /// Events an endpoint may subscribe to, with what each announces.
-pub const EVENTS: [(&str, &str); 6] = [
+pub const EVENTS: [(&str, &str); 7] = [
     ("request.created", "An access request was made"),
     (
         "request.decided",
@@ -17,6 +17,10 @@ pub const EVENTS: [(&str, &str); 6] = [
     (
         "principal.left",
         "A person left: their access was revoked and what they owned handed over",
+    ),
+    (
+        "principal.dormant_soon",
+        "A principal is seven days from suspension for inactivity",
     ),
     (
         "lifecycle.held",

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::lifecycle::{BirthrightRuleInput, BirthrightRun, HeldChange, LifecycleSettings};
+use crate::model::lifecycle::{
+    BirthrightRuleInput, BirthrightRun, HeldChange, InactivityPreview, LifecycleSettings,
+};
 use uuid::Uuid;
 
 #[server(endpoint = "lifecycle/settings")]
@@ -69,4 +71,33 @@ pub async fn decide_held(held: Uuid, #[server(default)] confirm: bool) -> Result
     use crate::api::guard;
     let caller = guard::authorize::<DecideHeld>().await?;
     crate::service::failsafe::decide(&guard::pool()?, &caller.actor(), held, confirm).await
+}
+
+/// Switches suspension after so many days without activity on (days) or off (empty)
+/// for one kind of principal.
+#[server(endpoint = "lifecycle/inactivity")]
+pub async fn set_inactivity(
+    #[server(default)] kind: String,
+    #[server(default)] days: String,
+) -> Result<(), AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<SetInactivity>().await?;
+    crate::service::inactivity::set_rule(&guard::pool()?, &caller.actor(), (&kind, &days)).await
+}
+
+/// Who suspension after `days` without activity would reach now.
+#[server(endpoint = "lifecycle/inactivity-preview")]
+pub async fn preview_inactivity(
+    #[server(default)] kind: String,
+    #[server(default)] days: String,
+) -> Result<InactivityPreview, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<PreviewInactivity>().await?;
+    crate::service::inactivity::preview(
+        &guard::pool()?,
+        caller.org_id,
+        (&kind, &days),
+        chrono::Utc::now(),
+    )
+    .await
 }

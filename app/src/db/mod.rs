@@ -17,6 +17,7 @@ pub mod failsafe;
 pub mod fields;
 pub mod grants;
 pub mod hygiene;
+pub mod inactivity;
 pub mod lifecycle;
 pub mod organisations;
 pub mod passkeys;

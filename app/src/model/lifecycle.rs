@@ -21,6 +21,27 @@ pub struct LifecycleSettings {
     pub failsafe_grants: Option<i32>,
     pub failsafe_principals: Option<i32>,
     pub held: usize,
+    /// Kinds suspended after so many days without activity.
+    pub inactivity: Vec<InactivityRuleView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InactivityRuleView {
+    pub kind: String,
+    pub days: i32,
+}
+
+/// Who an inactivity rule would reach now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InactivityPreview {
+    pub kind: String,
+    pub days: i32,
+    /// Quiet longer than the days: told now, suspended seven days later.
+    pub would_suspend: i64,
+    /// The first of them.
+    pub names: Vec<String>,
+    /// Quiet long enough to be told, not yet long enough to be suspended.
+    pub noticed: i64,
 }
 
 /// A run the failsafe held, waiting for an admin.

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::lifecycle::{
-    load_held, load_lifecycle, CreateBirthrightRule, DecideHeld, RetireBirthrightRule, SetFailsafe,
-    SetFallbackOwner, SetMoverGrace,
+    load_held, load_lifecycle, CreateBirthrightRule, DecideHeld, PreviewInactivity,
+    RetireBirthrightRule, SetFailsafe, SetFallbackOwner, SetInactivity, SetMoverGrace,
 };
 use crate::components::{settled, ErrorNotice, FieldError, FormError};
 use crate::model::lifecycle::{BirthrightRun, LifecycleSettings};
@@ -19,12 +19,14 @@ pub fn LifecyclePage() -> impl IntoView {
     let create = ServerAction::<CreateBirthrightRule>::new();
     let retire = ServerAction::<RetireBirthrightRule>::new();
     let failsafe = ServerAction::<SetFailsafe>::new();
+    let inactivity = ServerAction::<SetInactivity>::new();
     let changed = (
         settled(save),
         settled(grace),
         settled(create),
         settled(retire),
         settled(failsafe),
+        settled(inactivity),
     );
     let settings = Resource::new(
         move || {
@@ -34,6 +36,7 @@ pub fn LifecyclePage() -> impl IntoView {
                 changed.2.get(),
                 changed.3.get(),
                 changed.4.get(),
+                changed.5.get(),
             )
         },
         |_| load_lifecycle(),
@@ -62,7 +65,7 @@ pub fn LifecyclePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(s) => view! { <Settings s save grace create retire failsafe /> }.into_any(),
+                    Ok(s) => view! { <Settings s save grace create retire failsafe inactivity /> }.into_any(),
                 }
             })}
         </Transition>
@@ -98,6 +101,7 @@ fn Settings(
     create: ServerAction<CreateBirthrightRule>,
     retire: ServerAction<RetireBirthrightRule>,
     failsafe: ServerAction<SetFailsafe>,
+    inactivity: ServerAction<SetInactivity>,
 ) -> impl IntoView {
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     let failsafe_error = Signal::derive(move || failsafe.value().get().and_then(|r| r.err()));
@@ -158,6 +162,7 @@ fn Settings(
             <p class="muted small">"Their manager (else the fallback owner) is asked to keep or drop it; what nobody decides is revoked when the days are up. 0: revoked at once."</p>
             <FormError error=grace_error />
         </section>
+        <Inactivity rules=s.inactivity save=inactivity />
         <section class="card">
             <h2>"Failsafe"</h2>
             <p class="muted small">"Within any hour, automation (the identity provider deactivating or deleting people, end dates passing, a rule retired) "
@@ -323,5 +328,79 @@ pub fn HeldChangesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Suspension after so many days without activity, per kind, with a preview.
+#[component]
+fn Inactivity(
+    rules: Vec<crate::model::lifecycle::InactivityRuleView>,
+    save: ServerAction<SetInactivity>,
+) -> impl IntoView {
+    let preview = ServerAction::<PreviewInactivity>::new();
+    let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
+    let preview_error = Signal::derive(move || preview.value().get().and_then(|r| r.err()));
+    let kinds = || {
+        rules::principals::PRINCIPAL_KINDS
+            .iter()
+            .map(|k| view! { <option value=*k>{k.replace('_', " ")}</option> })
+            .collect_view()
+    };
+    let now = if rules.is_empty() {
+        "Now: no kind is suspended for inactivity.".to_string()
+    } else {
+        let each: Vec<String> = rules
+            .iter()
+            .map(|r| format!("{} after {} days", r.kind.replace('_', " "), r.days))
+            .collect();
+        format!("Now: {}.", each.join("; "))
+    };
+    let previewed = move || {
+        preview.value().get().and_then(|r| r.ok()).map(|p| {
+            let names = p.names.join(", ");
+            view! {
+                <p class="notice inactivity-preview" role="status">
+                    {format!(
+                        "{} {} quiet longer than {} days: each is told (the principal.dormant_soon webhook) and suspended seven days later unless active by then. {} more would be told now.",
+                        p.would_suspend, p.kind.replace('_', " "), p.days, p.noticed
+                    )}
+                    {(!names.is_empty()).then(|| view! { <span class="muted small">" First: "{names}"."</span> })}
+                </p>
+            }
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Inactivity"</h2>
+            <p class="inactivity-now">{now}</p>
+            <p class="muted small">"A kind of principal may be suspended after so many days without activity (grants kept, for a review or a reactivation). "
+                "Nobody is suspended sooner than seven days after being told; the failsafe counts the suspensions."</p>
+            <ActionForm action=preview attr:class="form form-inline">
+                <div class="field">
+                    <label for="in-kind-p">"Kind"</label>
+                    <select id="in-kind-p" name="kind">{kinds()}</select>
+                </div>
+                <div class="field">
+                    <label for="in-days-p">"Days to preview"</label>
+                    <input id="in-days-p" name="days" inputmode="numeric" required />
+                    <FieldError error=preview_error field="days" />
+                </div>
+                <button type="submit" class="btn">"Preview"</button>
+            </ActionForm>
+            {previewed}
+            <ActionForm action=save attr:class="form form-inline">
+                <div class="field">
+                    <label for="in-kind">"Suspend"</label>
+                    <select id="in-kind" name="kind">{kinds()}</select>
+                </div>
+                <div class="field">
+                    <label for="in-days">"after days without activity"</label>
+                    <input id="in-days" name="days" inputmode="numeric" placeholder="Empty: never" />
+                    <FieldError error field="days" />
+                </div>
+                <button type="submit" class="btn btn-primary">"Set inactivity"</button>
+            </ActionForm>
+            <FormError error />
+        </section>
     }
 }

@@ -164,6 +164,7 @@ pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, 
         failsafe_grants,
         failsafe_principals,
         held: db::failsafe::pending(pool, org_id).await?.len(),
+        inactivity: super::inactivity::rules(pool, org_id).await?,
     })
 }
 
@@ -176,8 +177,11 @@ pub struct LifecycleRound {
     pub mover_reviews_closed: usize,
     pub grants_revoked: usize,
     pub leavers: usize,
-    /// Leavers the failsafe held.
+    /// Runs the failsafe held.
     pub held: usize,
+    /// Principals told their suspension for inactivity is near, and suspended.
+    pub dormant_noticed: usize,
+    pub dormant_suspended: usize,
 }
 
 /// Lets go a person still active past their end date, as a deactivation would, in one
@@ -249,6 +253,23 @@ pub async fn replay(
             super::birthright::retire_rule(pool, actor, id("rule")?, true).await?;
         }
         "scim_user" => super::scim::users::replay(pool, actor.org_id, payload).await?,
+        "inactivity" => {
+            let kind = payload
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let days = payload
+                .get("days")
+                .and_then(Value::as_i64)
+                .unwrap_or_default() as i32;
+            let ids: Vec<Uuid> = payload
+                .get("principals")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
+                .unwrap_or_default();
+            super::inactivity::suspend(pool, actor.org_id, (kind, days), Utc::now(), Some(&ids))
+                .await?;
+        }
         _ => {
             return Err(AppError::Conflict(
                 "This held change cannot be read; discard it.".into(),
@@ -269,8 +290,9 @@ fn round_actor(org_id: Uuid) -> Actor {
     }
 }
 
-/// Closes the movers' reviews that fell due (undecided access is revoked), and lets
-/// go the people whose end date has passed, as a deactivation would. Each is its own
+/// Closes the movers' reviews that fell due (undecided access is revoked), lets go the
+/// people whose end date has passed, as a deactivation would, and applies the
+/// inactivity rules. Each is its own
 /// transaction; another instance running the round at once finds the work done.
 pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, AppError> {
     let today = now.date_naive();
@@ -298,6 +320,10 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, Ap
             Err(e) => return Err(e),
         }
     }
+    let dormant = super::inactivity::run(pool, now).await?;
+    round.dormant_noticed = dormant.noticed;
+    round.dormant_suspended = dormant.suspended;
+    round.held += dormant.held;
     Ok(round)
 }
 

@@ -89,6 +89,8 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/lifecycle/failsafe", "grants=1&principals=1"),
     ("/api/lifecycle/held", ""),
     ("/api/lifecycle/held-decide", "held={rule}&confirm=true"),
+    ("/api/lifecycle/inactivity", "kind=human&days=14"),
+    ("/api/lifecycle/inactivity-preview", "kind=human&days=14"),
     ("/api/tokens/create-provisioning", "name=Intruder&until=2099-01-01"),
     ("/api/tokens/revoke", "token={token}"),
     ("/api/reports/dormant", "query[page]=0"),

@@ -678,3 +678,104 @@ async fn the_failsafe_holds_a_burst_of_leavers_for_an_admin(pool: sqlx::PgPool) 
         "held leavers are not looked at again"
     );
 }
+
+/// A bot of the demo's admin, last active `days` ago.
+async fn bot(app: &TestApp, name: &str, days: i32) -> Uuid {
+    let owner = person_id(app, "admin@northwind.example").await;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO principals (org_id, id, kind, display_name, external_id, owner_id, last_activity_at, created_at) \
+         SELECT org_id, $1, 'bot', $2, $2, id, now() - make_interval(days => $3), now() - interval '200 days' \
+         FROM principals WHERE id = $4",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(days)
+    .bind(owner)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    id
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn inactivity_tells_first_and_suspends_seven_days_later(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let quiet = bot(&app, "Quiet bot", 40).await;
+    let busy = bot(&app, "Busy bot", 1).await;
+    for bad in ["kind=bot&days=7", "kind=boss&days=30", "kind=bot&days=ten"] {
+        let (status, _) = app.json(&admin, "/api/lifecycle/inactivity", bad).await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    // The preview counts as the rule will.
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM principals WHERE kind = 'bot' AND status = 'active' \
+           AND coalesce(last_activity_at, created_at) < now() - interval '30 days'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let (status, preview) = app
+        .json(
+            &admin,
+            "/api/lifecycle/inactivity-preview",
+            "kind=bot&days=30",
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["would_suspend"], expected);
+    assert!(
+        preview["names"].to_string().contains("Quiet bot"),
+        "{preview}"
+    );
+    let member = app.demo_client("member@northwind.example").await;
+    let (status, _) = app
+        .json(&member, "/api/lifecycle/inactivity", "kind=bot&days=30")
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .json(&admin, "/api/lifecycle/inactivity", "kind=bot&days=30")
+        .await;
+    assert_eq!(status, 200);
+
+    // Told today, suspended no sooner than seven days later.
+    let today = lifecycle::run(&app.pool, Utc::now()).await.unwrap();
+    assert!(
+        today.dormant_noticed >= 1 && today.dormant_suspended == 0,
+        "{today:?}"
+    );
+    let told: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM dormancy_notices WHERE principal_id = $1")
+            .bind(quiet)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(told, 1);
+    assert_eq!(status_of(&app, &quiet.to_string()).await, "active");
+    let later = lifecycle::run(&app.pool, Utc::now() + Duration::days(8))
+        .await
+        .unwrap();
+    assert!(later.dormant_suspended >= 1, "{later:?}");
+    assert_eq!(status_of(&app, &quiet.to_string()).await, "suspended");
+    assert_eq!(status_of(&app, &busy.to_string()).await, "active");
+    let why: String = sqlx::query_scalar(
+        "SELECT reason FROM audit_events WHERE action = 'principal.suspended' AND target_id = $1",
+    )
+    .bind(quiet.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(why.contains("no activity for 30 days"), "{why}");
+
+    // Switched off, nothing more happens.
+    let (status, _) = app
+        .json(&admin, "/api/lifecycle/inactivity", "kind=bot&days=")
+        .await;
+    assert_eq!(status, 200);
+    let rules: i64 = sqlx::query_scalar("SELECT count(*) FROM inactivity_rules")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rules, 0);
+}
