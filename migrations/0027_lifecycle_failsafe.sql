@@ -19,7 +19,7 @@ CREATE INDEX lifecycle_tally_recent ON lifecycle_tally (org_id, at);
 CREATE TABLE held_changes (
     org_id        uuid NOT NULL REFERENCES organisations (id),
     id            uuid NOT NULL,
-    kind          text NOT NULL CHECK (kind IN ('scim_user', 'end_date', 'rule_retire', 'inactivity')),
+    kind          text NOT NULL CHECK (kind IN ('scim_user', 'end_date', 'rule_retire', 'rule_change', 'inactivity')),
     -- What it changes, so that the same change asked again is held once.
     target        text NOT NULL,
     payload       jsonb NOT NULL,

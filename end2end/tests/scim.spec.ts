@@ -158,3 +158,35 @@ test("birthright access follows a person in, across and out", async ({ page, req
   await page.goto(agentUrl);
   await expect(page.locator("dl")).toContainText(users.approver.name);
 });
+
+test("inactivity is previewed before it is switched on, and the failsafe's limits are set", async ({ page }) => {
+  await signIn(page, "admin");
+  await page.goto("/lifecycle");
+  await hydrated(page);
+  await page.getByLabel("Kind", { exact: true }).selectOption("bot");
+  await page.getByLabel("Days to preview").fill("7");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByText("Give a whole number of days from 14 to 3650")).toBeVisible();
+  await page.getByLabel("Days to preview").fill("30");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.locator("p.inactivity-preview")).toContainText("quiet longer than 30 days");
+
+  await page.getByLabel("Suspend", { exact: true }).selectOption("bot");
+  await page.getByLabel("after days without activity").fill("90");
+  await page.getByRole("button", { name: "Set inactivity" }).click();
+  await expect(page.locator("p.inactivity-now")).toHaveText("Now: bot after 90 days.");
+  await page.getByLabel("after days without activity").fill("");
+  await page.getByRole("button", { name: "Set inactivity" }).click();
+  await expect(page.locator("p.inactivity-now")).toHaveText("Now: no kind is suspended for inactivity.");
+
+  await page.getByLabel("Principals suspended per hour").fill("0");
+  await page.getByRole("button", { name: "Set the limits" }).click();
+  await expect(page.getByText("Give a whole number from 1 to 1000000")).toBeVisible();
+  await page.getByLabel("Principals suspended per hour").fill("20");
+  await page.getByRole("button", { name: "Set the limits" }).click();
+  await page.reload();
+  await expect(page.getByLabel("Principals suspended per hour")).toHaveValue("20");
+  await page.getByRole("link", { name: "No held changes." }).click();
+  await expect(page.getByRole("heading", { name: "Held changes" })).toBeVisible();
+  await expect(page.getByText("Nothing is held.")).toBeVisible();
+});

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use serde_json::Value;
 use uuid::Uuid;
@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
                 delete_resource(state, id, headers, Resource::Group)
             }),
         )
+        .route("/scim/v2/{*rest}", any(nothing_here))
         .route(
             "/scim/v2/Users/{id}",
             get(|State(state), Path(id), request| {
@@ -181,6 +182,19 @@ fn resource_id(id: &str, kind: Resource) -> Result<Uuid, ScimFailure> {
 
 fn done(result: Result<Response, ScimFailure>) -> Response {
     result.unwrap_or_else(refusal)
+}
+
+/// Any other path under `/scim/v2`: a SCIM 404 for the provisioning token, after the
+/// same check as every other.
+async fn nothing_here(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match provisioner(&state, &headers).await {
+        Ok(_) => refusal(ScimFailure::new(
+            404,
+            None,
+            "There is nothing at this path. The service offers /Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas.",
+        )),
+        Err(refused) => refused,
+    }
 }
 
 async fn service_provider_config(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -81,6 +81,7 @@ audit_actions! {
     GrantCreated => "grant.created", "grant";
     GrantBirthrightChanged => "grant.birthright_changed", "grant";
     BirthrightRuleCreated => "birthright_rule.created", "birthright_rule";
+    BirthrightRuleChanged => "birthright_rule.changed", "birthright_rule";
     BirthrightRuleRetired => "birthright_rule.retired", "birthright_rule";
     BirthrightWithheld => "birthright.withheld", "principal";
     LifecycleHeld => "lifecycle.held", "held_change";

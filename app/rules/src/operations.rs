@@ -551,6 +551,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/lifecycle/birthright-change",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
         "/api/lifecycle/failsafe",
         Needs::Permission(PrincipalsManage),
         ActsOn::Organisation,
@@ -748,6 +753,11 @@ pub const HTTP_ENDPOINTS: &[Operation] = &[
     ),
     op(
         "/scim/v2/Users/{id}",
+        Needs::Provisioning,
+        ActsOn::Organisation,
+    ),
+    op(
+        "/scim/v2/{*rest}",
         Needs::Provisioning,
         ActsOn::Organisation,
     ),

@@ -101,3 +101,21 @@ pub async fn preview_inactivity(
     )
     .await
 }
+
+/// Changes who a birthright rule is for; its holders and everyone it may now match are
+/// weighed again.
+#[server(endpoint = "lifecycle/birthright-change")]
+pub async fn change_birthright_rule(
+    rule: Uuid,
+    #[server(default)] criteria: String,
+) -> Result<BirthrightRun, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<ChangeBirthrightRule>().await?;
+    crate::service::birthright::change_criteria(
+        &guard::pool()?,
+        &caller.actor(),
+        (rule, &criteria),
+        false,
+    )
+    .await
+}

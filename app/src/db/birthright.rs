@@ -101,6 +101,36 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, r: &NewRule<'_>) -> sqlx::Res
     .await
 }
 
+/// The rule in force, locked: its name and criteria.
+pub async fn lock(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<(String, Value)>> {
+    sqlx::query_as(
+        "SELECT name, criteria FROM birthright_rules WHERE org_id = $1 AND id = $2 AND retired_at IS NULL FOR UPDATE",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn set_criteria(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    criteria: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE birthright_rules SET criteria = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(criteria)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Retires the rule in force; answers its name, or None when there is none.
 pub async fn retire(
     tx: &mut Tx<'_>,
@@ -276,21 +306,18 @@ pub async fn retime(
 /// closes.
 pub async fn unschedule(tx: &mut Tx<'_>, org_id: Uuid, grant: Uuid) -> sqlx::Result<()> {
     sqlx::query(
-        "DELETE FROM review_items i USING review_campaigns c \
-         WHERE i.org_id = $1 AND i.grant_id = $2 AND c.org_id = i.org_id AND c.id = i.campaign_id \
-           AND c.mover_id IS NOT NULL AND c.closed_at IS NULL",
+        "WITH gone AS ( \
+           DELETE FROM review_items i USING review_campaigns c \
+           WHERE i.org_id = $1 AND i.grant_id = $2 AND c.org_id = i.org_id AND c.id = i.campaign_id \
+             AND c.mover_id IS NOT NULL AND c.closed_at IS NULL \
+           RETURNING i.campaign_id) \
+         UPDATE review_campaigns c SET closed_at = now() FROM gone \
+         WHERE c.org_id = $1 AND c.id = gone.campaign_id \
+           AND NOT EXISTS (SELECT 1 FROM review_items i WHERE i.org_id = c.org_id AND i.campaign_id = c.id \
+                             AND i.grant_id <> $2)",
     )
     .bind(org_id)
     .bind(grant)
-    .execute(&mut **tx)
-    .await?;
-    // A review left with nothing to ask about is over.
-    sqlx::query(
-        "UPDATE review_campaigns c SET closed_at = now() \
-         WHERE c.org_id = $1 AND c.mover_id IS NOT NULL AND c.closed_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM review_items i WHERE i.org_id = c.org_id AND i.campaign_id = c.id)",
-    )
-    .bind(org_id)
     .execute(&mut **tx)
     .await?;
     Ok(())

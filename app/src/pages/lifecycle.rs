@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::lifecycle::{
-    load_held, load_lifecycle, CreateBirthrightRule, DecideHeld, PreviewInactivity,
-    RetireBirthrightRule, SetFailsafe, SetFallbackOwner, SetInactivity, SetMoverGrace,
+    load_held, load_lifecycle, ChangeBirthrightRule, CreateBirthrightRule, DecideHeld,
+    PreviewInactivity, RetireBirthrightRule, SetFailsafe, SetFallbackOwner, SetInactivity,
+    SetMoverGrace,
 };
 use crate::components::{settled, ErrorNotice, FieldError, FormError};
 use crate::model::lifecycle::{BirthrightRun, LifecycleSettings};
@@ -20,6 +21,7 @@ pub fn LifecyclePage() -> impl IntoView {
     let retire = ServerAction::<RetireBirthrightRule>::new();
     let failsafe = ServerAction::<SetFailsafe>::new();
     let inactivity = ServerAction::<SetInactivity>::new();
+    let change = ServerAction::<ChangeBirthrightRule>::new();
     let changed = (
         settled(save),
         settled(grace),
@@ -27,6 +29,7 @@ pub fn LifecyclePage() -> impl IntoView {
         settled(retire),
         settled(failsafe),
         settled(inactivity),
+        settled(change),
     );
     let settings = Resource::new(
         move || {
@@ -37,6 +40,7 @@ pub fn LifecyclePage() -> impl IntoView {
                 changed.3.get(),
                 changed.4.get(),
                 changed.5.get(),
+                changed.6.get(),
             )
         },
         |_| load_lifecycle(),
@@ -65,7 +69,7 @@ pub fn LifecyclePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(s) => view! { <Settings s save grace create retire failsafe inactivity /> }.into_any(),
+                    Ok(s) => view! { <Settings s save grace create retire failsafe inactivity change /> }.into_any(),
                 }
             })}
         </Transition>
@@ -102,12 +106,18 @@ fn Settings(
     retire: ServerAction<RetireBirthrightRule>,
     failsafe: ServerAction<SetFailsafe>,
     inactivity: ServerAction<SetInactivity>,
+    change: ServerAction<ChangeBirthrightRule>,
 ) -> impl IntoView {
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     let failsafe_error = Signal::derive(move || failsafe.value().get().and_then(|r| r.err()));
     let limit = |l: Option<i32>| l.map(|n| n.to_string()).unwrap_or_default();
     let grace_error = Signal::derive(move || grace.value().get().and_then(|r| r.err()));
     let no_rules = s.rules.is_empty();
+    let named: Vec<(String, String, String)> = s
+        .rules
+        .iter()
+        .map(|r| (r.id.to_string(), r.name.clone(), r.criteria.clone()))
+        .collect();
     let rows = s
         .rules
         .into_iter()
@@ -147,6 +157,7 @@ fn Settings(
                     </div>
                 }.into_any()
             }}
+            {(!no_rules).then(|| view! { <ChangeRule rules=named change /> })}
             <NewRule create bundles=s.bundles accounts=s.accounts />
         </section>
         <section class="card">
@@ -205,6 +216,43 @@ fn Settings(
             </ActionForm>
             <FormError error />
         </section>
+    }
+}
+
+/// Changes who a rule is for: a department renamed, a group added.
+#[component]
+fn ChangeRule(
+    rules: Vec<(String, String, String)>,
+    change: ServerAction<ChangeBirthrightRule>,
+) -> impl IntoView {
+    let error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
+    let changed = move || {
+        change.value().get().and_then(|r| r.ok()).map(
+            |run| view! { <p class="notice" role="status">{run_words("Rule changed", &run)}</p> },
+        )
+    };
+    let options = rules
+        .into_iter()
+        .map(|(id, name, criteria)| {
+            view! { <option value=id>{format!("{name} (now: {})", criteria.replace('\n', "; "))}</option> }
+        })
+        .collect_view();
+    view! {
+        <h3>"Change who a rule is for"</h3>
+        <ActionForm action=change attr:class="form">
+            <div class="field">
+                <label for="bc-rule">"Rule"</label>
+                <select id="bc-rule" name="rule">{options}</select>
+            </div>
+            <div class="field">
+                <label for="bc-criteria">"Now for people whose"</label>
+                <textarea id="bc-criteria" name="criteria" rows="2" required placeholder="department = Revenue"></textarea>
+                <FieldError error field="criteria" />
+            </div>
+            <button type="submit" class="btn">"Change the rule"</button>
+        </ActionForm>
+        <FormError error />
+        {changed}
     }
 }
 

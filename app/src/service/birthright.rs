@@ -395,22 +395,7 @@ pub async fn create_rule(
         None => None,
         Some(id) => Some(crate::service::accounts::picked_name(&mut tx, org_id, id).await?),
     };
-    if let Some(me) = actor.principal_id {
-        let mine = db::birthright::people(&mut tx, org_id, &[me]).await?;
-        let matches_me = mine.iter().any(|p| {
-            criteria.matches(&Person {
-                employment_type: p.employment_type.as_deref(),
-                attributes: p.attributes.as_object(),
-                groups: &p.groups,
-            })
-        });
-        if matches_me {
-            return Err(AppError::invalid(
-                rules::birthright::FIELD,
-                "This rule would give you access too: nobody gives themselves access, so another admin makes it.",
-            ));
-        }
-    }
+    refuse_own(&mut tx, actor, &criteria).await?;
     let (role_id, permission_set_id) = bundle.columns(bundle_id);
     let Some(id) = db::birthright::insert(
         &mut tx,
@@ -445,6 +430,96 @@ pub async fn create_rule(
     let matched = db::birthright::candidates(&mut tx, org_id, &criteria).await?;
     let why = format!("birthright rule \u{201c}{name}\u{201d} made");
     let done = reconcile(&mut tx, actor, &matched, &why).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Refuses criteria that the person making the rule meets: nobody gives themselves
+/// access.
+async fn refuse_own(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    criteria: &Criteria,
+) -> Result<(), AppError> {
+    let Some(me) = actor.principal_id else {
+        return Ok(());
+    };
+    let mine = db::birthright::people(tx, actor.org_id, &[me]).await?;
+    let matches_me = mine.iter().any(|p| {
+        criteria.matches(&Person {
+            employment_type: p.employment_type.as_deref(),
+            attributes: p.attributes.as_object(),
+            groups: &p.groups,
+        })
+    });
+    if matches_me {
+        return Err(AppError::invalid(
+            rules::birthright::FIELD,
+            "This rule would give you access too: nobody gives themselves access, so another admin makes it.",
+        ));
+    }
+    Ok(())
+}
+
+/// Changes who a rule is for (a department renamed, a group added): its holders and
+/// everyone it may now match are weighed again in one run; what it no longer gives goes
+/// as a mover's access does, and access waiting for removal that it gives again stays.
+pub async fn change_criteria(
+    pool: &PgPool,
+    actor: &Actor,
+    (id, text): (Uuid, &str),
+    confirmed: bool,
+) -> Result<BirthrightRun, AppError> {
+    let criteria = Criteria::parse(text)?;
+    let mut tx = pool.begin().await?;
+    let Some((name, before)) = db::birthright::lock(&mut tx, actor.org_id, id).await? else {
+        return Err(AppError::NotFound(
+            "There is no such birthright rule.".into(),
+        ));
+    };
+    refuse_own(&mut tx, actor, &criteria).await?;
+    let before = Criteria::from_json(&before)
+        .map(|c| c.text())
+        .unwrap_or_default();
+    if before == criteria.text() {
+        return Ok(BirthrightRun::default());
+    }
+    db::birthright::set_criteria(&mut tx, actor.org_id, id, &criteria.to_json()).await?;
+    db::audit::record(
+        &mut tx,
+        actor,
+        Change::on(AuditAction::BirthrightRuleChanged, id, name.clone())
+            .before(json!({ "criteria": before }))
+            .after(json!({ "criteria": criteria.text() })),
+    )
+    .await?;
+    let mut weighed = db::birthright::holders(&mut tx, actor.org_id, id).await?;
+    weighed.extend(db::birthright::candidates(&mut tx, actor.org_id, &criteria).await?);
+    weighed.sort();
+    weighed.dedup();
+    let why = format!("birthright rule \u{201c}{name}\u{201d} changed");
+    let done = reconcile(&mut tx, actor, &weighed, &why).await?;
+    let run = Tally {
+        grants: done.revoked as i64,
+        principals: 0,
+    };
+    if let Some(over) = super::failsafe::admit(&mut tx, actor.org_id, run, confirmed).await? {
+        drop(tx);
+        let held = super::failsafe::Holding {
+            kind: "rule_change",
+            target: format!(
+                "rule:{id}:{}",
+                super::failsafe::fingerprint(&[&criteria.text()])
+            ),
+            payload: json!({ "rule": id, "criteria": criteria.text() }),
+            summary: format!(
+                "Birthright rule \u{201c}{name}\u{201d} changed to {}",
+                criteria.text().replace('\n', "; ")
+            ),
+            run,
+        };
+        return Err(super::failsafe::hold(pool, actor, held, &over).await);
+    }
     tx.commit().await?;
     Ok(done)
 }

@@ -252,6 +252,13 @@ pub async fn replay(
         "rule_retire" => {
             super::birthright::retire_rule(pool, actor, id("rule")?, true).await?;
         }
+        "rule_change" => {
+            let criteria = payload
+                .get("criteria")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            super::birthright::change_criteria(pool, actor, (id("rule")?, criteria), true).await?;
+        }
         "scim_user" => super::scim::users::replay(pool, actor.org_id, payload).await?,
         "inactivity" => {
             let kind = payload

@@ -86,6 +86,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/lifecycle/grace", "days=0"),
     ("/api/lifecycle/birthright-create", "rule[name]=Intruder&rule[criteria]=department+%3D+Sales&rule[bundle]={bundle}&rule[account]="),
     ("/api/lifecycle/birthright-retire", "rule={rule}"),
+    ("/api/lifecycle/birthright-change", "rule={rule}&criteria=department+%3D+Sales"),
     ("/api/lifecycle/failsafe", "grants=1&principals=1"),
     ("/api/lifecycle/held", ""),
     ("/api/lifecycle/held-decide", "held={rule}&confirm=true"),

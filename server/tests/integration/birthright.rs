@@ -299,6 +299,20 @@ async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
             .await
             .unwrap();
     assert_eq!(status, "suspended");
+    // A replacement that leaves `active` out does not bring her back.
+    let (status, put) = idp
+        .call(
+            Method::PUT,
+            &format!("/Users/{ada}"),
+            Some(
+                json!({ "schemas": [USER, ENTERPRISE], "userName": "ada@northwind.example",
+                         ENTERPRISE: { "department": "Sales" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(put["active"], false);
+    assert!(in_force(&app, &ada).await.is_empty());
     // A second round finds nothing more to do.
     let again = lifecycle::run(&app.pool, Utc::now() + Duration::days(3))
         .await
@@ -778,4 +792,99 @@ async fn inactivity_tells_first_and_suspends_seven_days_later(pool: sqlx::PgPool
         .await
         .unwrap();
     assert_eq!(rules, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_department_renamed_in_its_rule_keeps_everyones_access(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let admin = app.demo_client("admin@northwind.example").await;
+    let crm = givable_roles(&app).await[0].0;
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-create",
+            &rule_body("Sales: CRM", "department = Sales", crm, false),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let rule: Uuid = sqlx::query_scalar("SELECT id FROM birthright_rules")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let manager = person_id(&app, "approver@northwind.example").await;
+    let mut people = Vec::new();
+    for name in ["Renamed One", "Renamed Two", "Renamed Three"] {
+        let extra =
+            json!({ ENTERPRISE: { "department": "Sales", "manager": { "value": manager } } });
+        people.push(provisioned(&idp, name, extra).await);
+    }
+    // The provider renames the department first: each is a mover, asked about.
+    for id in &people {
+        let (status, _) = idp
+            .call(
+                Method::PATCH,
+                &format!("/Users/{id}"),
+                Some(department("Revenue")),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(mover_reviews(&app, id).await.len(), 1);
+    }
+    // Refusals first: nothing changes.
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-change",
+            &format!("rule={rule}&criteria=department"),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-change",
+            &format!("rule={}&criteria=department+%3D+Revenue", Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let member = app.demo_client("member@northwind.example").await;
+    let (status, _) = app
+        .json(
+            &member,
+            "/api/lifecycle/birthright-change",
+            &format!("rule={rule}&criteria=department+%3D+Revenue"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The rule follows the new name: the questions go, the access stays.
+    let (status, run) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-change",
+            &format!("rule={rule}&criteria=department+%3D+Revenue"),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(
+        (run["changed"].as_i64(), run["granted"].as_i64()),
+        (Some(3), Some(0)),
+        "{run}"
+    );
+    for id in &people {
+        assert!(mover_reviews(&app, id).await.is_empty());
+        let held = in_force(&app, id).await;
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].2.as_deref(), Some("Sales: CRM"));
+    }
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'birthright_rule.changed'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
 }

@@ -151,6 +151,15 @@ async fn only_a_provisioning_token_opens_scim_and_it_opens_nothing_else(pool: sq
     assert_eq!(status, 200);
     assert_eq!(config["patch"]["supported"], true);
     assert_eq!(config["filter"]["maxResults"], 200);
+    // A path the service does not offer is a SCIM 404, after the token is checked.
+    refused(&idp.call(Method::GET, "/Bulk", None).await, 404, None);
+    refused(
+        &idp.call(Method::POST, "/Users/x/y", Some(json!({}))).await,
+        404,
+        None,
+    );
+    let response = client().get(app.url("/scim/v2/Bulk")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
 
     // Without a token, with an application's, or with a console session: refused.
     let crm = crm_token(&app).await;

@@ -283,7 +283,8 @@ fn fields(body: &Value, current: Option<&UserRow>) -> Result<UserFields, ScimFai
         .to_string();
     let external_id = text(user, "externalId", 300)?.map(str::to_string);
     let active = match member(user, "active") {
-        None => true,
+        // A replacement that leaves it out keeps it: it never brings anyone back.
+        None => current.is_none_or(|c| c.status == "active"),
         Some(Value::Bool(b)) => *b,
         // Some identity providers (older Entra ID applications) send it as text.
         Some(Value::String(t)) if t.eq_ignore_ascii_case("true") => true,
