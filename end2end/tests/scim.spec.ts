@@ -83,14 +83,14 @@ test("birthright access follows a person in, across and out", async ({ page, req
     ["Customer care: agent", "department = Customer Care", "Support Agent"],
   ]) {
     await page.getByLabel("Name", { exact: true }).fill(name);
-    await page.getByLabel("For people whose").fill(criteria);
+    await page.getByLabel(/^For people whose/).fill(criteria);
     await page.getByLabel("Gives").selectOption({ label: `Acme CRM · ${role} (role)` });
     await page.getByRole("button", { name: "Make the rule" }).click();
     await expect(page.locator("table.birthright-rules tbody tr").filter({ hasText: name })).toContainText(role);
   }
   // Criteria that cannot be read are refused in place.
   await page.getByLabel("Name", { exact: true }).fill("Typo");
-  await page.getByLabel("For people whose").fill("department");
+  await page.getByLabel(/^For people whose/).fill("department");
   await page.getByRole("button", { name: "Make the rule" }).click();
   await expect(page.getByText("write “attribute = value”")).toBeVisible();
 
