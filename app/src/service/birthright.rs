@@ -1,6 +1,6 @@
 //! Birthright access: the rules that give people access by what the identity provider
 //! says of them, applied when they join, move (attributes or groups change), come back,
-//! or a rule is made or retired. Access no rule justifies any more waits a grace
+//! or a rule is made, changed or retired. Access no rule justifies any more waits a grace
 //! period in a mover's review, where the manager keeps or drops it.
 
 use std::collections::HashMap;
