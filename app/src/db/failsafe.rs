@@ -113,6 +113,14 @@ pub async fn pending(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<HeldRow>> 
     .await
 }
 
+/// How many changes wait for an admin.
+pub async fn pending_count(pool: &PgPool, org_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM held_changes WHERE org_id = $1 AND decision IS NULL")
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
+}
+
 /// The pending change, locked for a decision.
 pub async fn pending_for_update(
     tx: &mut Tx<'_>,

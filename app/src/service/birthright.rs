@@ -498,26 +498,40 @@ pub async fn change_criteria(
     weighed.sort();
     weighed.dedup();
     let why = format!("birthright rule \u{201c}{name}\u{201d} changed");
-    let done = reconcile(&mut tx, actor, &weighed, &why).await?;
+    let held = super::failsafe::Holding {
+        kind: "rule_change",
+        target: format!(
+            "rule:{id}:{}",
+            super::failsafe::fingerprint(&[&criteria.text()])
+        ),
+        payload: json!({ "rule": id, "criteria": criteria.text() }),
+        summary: format!(
+            "Birthright rule \u{201c}{name}\u{201d} changed to {}",
+            criteria.text().replace('\n', "; ")
+        ),
+        run: Tally::default(),
+    };
+    weigh_for_rule(pool, (tx, actor), (&weighed, &why), held, confirmed).await
+}
+
+/// The end of a rule's change or retirement, in its transaction: `ids` weighed again;
+/// what that revokes at once passes the failsafe (or the run is held as `held` says);
+/// committed.
+async fn weigh_for_rule(
+    pool: &PgPool,
+    (mut tx, actor): (db::Tx<'_>, &Actor),
+    (ids, why): (&[Uuid], &str),
+    mut held: super::failsafe::Holding<'_>,
+    confirmed: bool,
+) -> Result<BirthrightRun, AppError> {
+    let done = reconcile(&mut tx, actor, ids, why).await?;
     let run = Tally {
         grants: done.revoked as i64,
         principals: 0,
     };
     if let Some(over) = super::failsafe::admit(&mut tx, actor.org_id, run, confirmed).await? {
         drop(tx);
-        let held = super::failsafe::Holding {
-            kind: "rule_change",
-            target: format!(
-                "rule:{id}:{}",
-                super::failsafe::fingerprint(&[&criteria.text()])
-            ),
-            payload: json!({ "rule": id, "criteria": criteria.text() }),
-            summary: format!(
-                "Birthright rule \u{201c}{name}\u{201d} changed to {}",
-                criteria.text().replace('\n', "; ")
-            ),
-            run,
-        };
+        held.run = run;
         return Err(super::failsafe::hold(pool, actor, held, &over).await);
     }
     tx.commit().await?;
@@ -549,26 +563,16 @@ pub async fn retire_rule(
     .await?;
     let holders = db::birthright::holders(&mut tx, actor.org_id, id).await?;
     let why = format!("birthright rule \u{201c}{name}\u{201d} retired");
-    let done = reconcile(&mut tx, actor, &holders, &why).await?;
-    let run = Tally {
-        grants: done.revoked as i64,
-        principals: 0,
+    let held = super::failsafe::Holding {
+        kind: "rule_retire",
+        target: format!("rule:{id}"),
+        payload: json!({ "rule": id }),
+        summary: format!(
+            "Birthright rule \u{201c}{name}\u{201d} retired, its grants revoked at once"
+        ),
+        run: Tally::default(),
     };
-    if let Some(over) = super::failsafe::admit(&mut tx, actor.org_id, run, confirmed).await? {
-        drop(tx);
-        let held = super::failsafe::Holding {
-            kind: "rule_retire",
-            target: format!("rule:{id}"),
-            payload: json!({ "rule": id }),
-            summary: format!(
-                "Birthright rule \u{201c}{name}\u{201d} retired, its grants revoked at once"
-            ),
-            run,
-        };
-        return Err(super::failsafe::hold(pool, actor, held, &over).await);
-    }
-    tx.commit().await?;
-    Ok(done)
+    weigh_for_rule(pool, (tx, actor), (&holders, &why), held, confirmed).await
 }
 
 /// Sets how many days a mover keeps access the rules no longer justify (0 to 90).

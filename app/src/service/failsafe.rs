@@ -99,6 +99,20 @@ async fn hold_in(
     Ok(AppError::Conflict(over.message()))
 }
 
+/// The id a held change's payload names under `key`.
+pub fn payload_id(payload: &Value, key: &str) -> Result<Uuid, AppError> {
+    payload
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(unreadable)
+}
+
+/// A held change whose payload cannot be read (it can only be discarded).
+pub fn unreadable() -> AppError {
+    AppError::Conflict("This held change cannot be read; discard it.".into())
+}
+
 /// A short fingerprint of what was asked, so that the same change asked again is known.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hash = Sha256::new();

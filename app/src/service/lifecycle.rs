@@ -163,7 +163,7 @@ pub async fn settings(pool: &PgPool, org_id: Uuid) -> Result<LifecycleSettings, 
         accounts: db::reviews::choices(pool, org_id, ChoiceList::Accounts).await?,
         failsafe_grants,
         failsafe_principals,
-        held: db::failsafe::pending(pool, org_id).await?.len(),
+        held: db::failsafe::pending_count(pool, org_id).await? as usize,
         inactivity: super::inactivity::rules(pool, org_id).await?,
     })
 }
@@ -235,15 +235,7 @@ pub async fn replay(
     kind: &str,
     payload: &Value,
 ) -> Result<(), AppError> {
-    let id = |key: &str| {
-        payload
-            .get(key)
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| {
-                AppError::Conflict("This held change cannot be read; discard it.".into())
-            })
-    };
+    let id = |key: &str| super::failsafe::payload_id(payload, key);
     match kind {
         "end_date" => {
             let today = Utc::now().date_naive();
@@ -277,11 +269,7 @@ pub async fn replay(
             super::inactivity::suspend(pool, actor.org_id, (kind, days), Utc::now(), Some(&ids))
                 .await?;
         }
-        _ => {
-            return Err(AppError::Conflict(
-                "This held change cannot be read; discard it.".into(),
-            ))
-        }
+        _ => return Err(super::failsafe::unreadable()),
     }
     Ok(())
 }

@@ -775,14 +775,7 @@ fn holding<'a>(
 /// Does again, past the failsafe, a deactivation or deletion it held: an admin confirmed
 /// it. Answered as the provisioning token that asked.
 pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), AppError> {
-    let unreadable = || AppError::Conflict("This held change cannot be read; discard it.".into());
-    let uuid = |key: &str| {
-        payload
-            .get(key)
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(unreadable)
-    };
+    let uuid = |key: &str| failsafe::payload_id(payload, key);
     let who = Provisioner {
         org_id,
         token_id: uuid("token")?,
@@ -794,7 +787,7 @@ pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), 
         Some("delete") => delete(pool, &who, user, None).await,
         Some("put") => replace(pool, &who, user, body, None).await.map(|_| ()),
         Some("patch") => patch(pool, &who, user, body, None).await.map(|_| ()),
-        _ => return Err(unreadable()),
+        _ => return Err(failsafe::unreadable()),
     };
     done.map_err(|f| AppError::Conflict(f.detail))
 }
