@@ -39,6 +39,7 @@ use crate::pages::{
     lifecycle::{HeldChangesPage, LifecyclePage},
     login::{LoginPage, SignInCodePage},
     not_found::NotFound,
+    packages::PackagesPage,
     principal::PrincipalPage,
     principals::PrincipalsPage,
     requests::{ApprovalsPage, RequestsPage},
@@ -173,6 +174,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tokens") view=TokensPage />
                     <Route path=path!("lifecycle") view=LifecyclePage />
                     <Route path=path!("lifecycle/held") view=HeldChangesPage />
+                    <Route path=path!("packages") view=PackagesPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("reports") view=ReportsPage />
                     <Route path=path!("reports/dormant") view=DormantPage />

@@ -19,6 +19,7 @@ const pages: [string, string][] = [
   ["/reviews", "table.campaigns tbody tr"],
   ["/lifecycle", "p.fallback-owner"],
   ["/lifecycle/held", "main p.empty"],
+  ["/packages", "article.package"],
 ];
 
 /** The pages of a Data Protection Officer. */

@@ -98,8 +98,9 @@ async fn expiry_rounds(pool: PgPool, request_max_age: chrono::Duration) {
     }
 }
 
-/// Every minute: movers' reviews that fell due are closed, people past their end date
-/// leave, inactivity rules notice and suspend.
+/// Every minute: movers' and package reviews that fell due are closed, package reviews
+/// are opened on schedule, people past their end date leave, inactivity rules notice and
+/// suspend.
 async fn lifecycle_rounds(pool: PgPool) {
     let mut tick = interval(LIFECYCLE_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -110,7 +111,8 @@ async fn lifecycle_rounds(pool: PgPool) {
         ran("lifecycle", started, round.is_ok());
         match round {
             Ok(round) if round != lifecycle::LifecycleRound::default() => tracing::info!(
-                mover_reviews_closed = round.mover_reviews_closed,
+                reviews_closed = round.reviews_closed,
+                package_reviews_opened = round.package_reviews_opened,
                 leavers = round.leavers,
                 grants_revoked = round.grants_revoked,
                 held = round.held,

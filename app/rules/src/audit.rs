@@ -87,6 +87,12 @@ audit_actions! {
     LifecycleHeld => "lifecycle.held", "held_change";
     LifecycleHeldConfirmed => "lifecycle.held_confirmed", "held_change";
     LifecycleHeldDiscarded => "lifecycle.held_discarded", "held_change";
+    PackageCreated => "package.created", "package";
+    PackageRetired => "package.retired", "package";
+    PackageRequested => "package_request.created", "package_request";
+    PackageApprovedStep => "package_request.approved_step", "package_request";
+    PackageApproved => "package_request.approved", "package_request";
+    PackageDenied => "package_request.denied", "package_request";
     GroupCreated => "group.created", "group";
     GroupUpdated => "group.updated", "group";
     GroupDeleted => "group.deleted", "group";

@@ -13,6 +13,7 @@ pub mod error;
 pub mod failsafe;
 pub mod hygiene;
 pub mod operations;
+pub mod packages;
 pub mod policy;
 pub mod principals;
 pub mod reports;

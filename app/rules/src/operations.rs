@@ -581,6 +581,33 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Organisation,
     ),
     op(
+        "/api/packages/overview",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Caller,
+    ),
+    op(
+        "/api/packages/create",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/packages/retire",
+        Needs::Permission(GrantsAssign),
+        ActsOn::Organisation,
+    ),
+    op(
+        "/api/packages/request",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Caller,
+    ),
+    // The package's policy decides who approves each step: the service answers 404 to
+    // anyone else, as if the request did not exist.
+    deciding(
+        "/api/packages/decide",
+        Needs::Permission(RequestsCreate),
+        ActsOn::Caller,
+    ),
+    op(
         "/api/tokens/overview",
         Needs::Permission(IntegrationsManage),
         ActsOn::Organisation,
@@ -804,7 +831,8 @@ mod tests {
             [
                 "/api/approvals/decide-many",
                 "/api/approvals/decide",
-                "/api/reviews/decide"
+                "/api/reviews/decide",
+                "/api/packages/decide"
             ]
         );
     }
@@ -864,6 +892,9 @@ mod tests {
         assert!(
             admitted.iter().all(|p| p.starts_with("/api/requests/")
                 || p.starts_with("/api/reviews/")
+                // Asking for packages, and deciding those their policies name them for.
+                || ["/api/packages/overview", "/api/packages/request", "/api/packages/decide"]
+                    .contains(p)
                 // Their own sign-in security, and no one else's.
                 || p.starts_with("/api/security/")
                 || *p == "/api/dashboard/summary"

@@ -11,6 +11,7 @@ pub mod grants;
 #[cfg(feature = "ssr")]
 pub mod guard;
 pub mod lifecycle;
+pub mod packages;
 pub mod principals;
 pub mod reports;
 pub mod requests;

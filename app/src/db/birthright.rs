@@ -343,60 +343,6 @@ pub async fn mover_reviewer(
     .await
 }
 
-/// Opens a mover's review of `grants` (id and what each gives), asked of `reviewer`.
-pub async fn open_mover_review(
-    tx: &mut Tx<'_>,
-    org_id: Uuid,
-    (mover, mover_name): (Uuid, &str),
-    name: &str,
-    due_on: NaiveDate,
-    reviewer: Uuid,
-    grants: &[(Uuid, String)],
-) -> sqlx::Result<Uuid> {
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, mover_id) \
-         VALUES ($1, gen_random_uuid(), $2, jsonb_build_object('mover', $3::uuid), 'managers', $4, 'revoke', $3) \
-         RETURNING id",
-    )
-    .bind(org_id)
-    .bind(name)
-    .bind(mover)
-    .bind(due_on)
-    .fetch_one(&mut **tx)
-    .await?;
-    let (ids, labels): (Vec<Uuid>, Vec<String>) = grants.iter().cloned().unzip();
-    sqlx::query(
-        "INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, reviewer_id) \
-         SELECT $1, $2, g, $3, $4, b, $5 FROM unnest($6::uuid[], $7::text[]) AS t(g, b)",
-    )
-    .bind(org_id)
-    .bind(id)
-    .bind(mover)
-    .bind(mover_name)
-    .bind(reviewer)
-    .bind(&ids)
-    .bind(&labels)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
-}
-
-/// Movers' reviews due by `today`, every organisation's: (organisation, campaign).
-pub async fn due_mover_reviews(
-    pool: &PgPool,
-    today: NaiveDate,
-    limit: i64,
-) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
-    sqlx::query_as(
-        "SELECT org_id, id FROM review_campaigns \
-         WHERE mover_id IS NOT NULL AND closed_at IS NULL AND due_on <= $1 ORDER BY due_on, id LIMIT $2",
-    )
-    .bind(today)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-}
-
 /// Grants a mover's review kept: they no longer come from a rule, the manager answers
 /// for them now.
 pub async fn detach_kept(tx: &mut Tx<'_>, org_id: Uuid, grants: &[Uuid]) -> sqlx::Result<()> {

@@ -21,14 +21,17 @@ pub struct NewGrant<'a> {
     pub conditions: &'a serde_json::Value,
     /// The birthright rule it comes from.
     pub birthright_rule_id: Option<Uuid>,
+    /// The access package assignment it belongs to (its grants end together).
+    pub package_assignment_id: Option<Uuid>,
 }
 
 pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx::Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
-                             granted_by, reason, source_request_id, valid_from, created_at, conditions, birthright_rule_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()), $12, $13)",
+                             granted_by, reason, source_request_id, valid_from, created_at, conditions, birthright_rule_id, \
+                             package_assignment_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()), $12, $13, $14)",
     )
     .bind(org_id)
     .bind(id)
@@ -43,6 +46,7 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx
     .bind(grant.valid_from)
     .bind(grant.conditions)
     .bind(grant.birthright_rule_id)
+    .bind(grant.package_assignment_id)
     .execute(&mut **tx)
     .await?;
     Ok(id)

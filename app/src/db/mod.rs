@@ -20,6 +20,7 @@ pub mod hygiene;
 pub mod inactivity;
 pub mod lifecycle;
 pub mod organisations;
+pub mod packages;
 pub mod passkeys;
 pub mod policy;
 pub mod principals;

@@ -134,8 +134,11 @@ pub async fn grants(
                 ap.name AS application, ac.name AS account, g.valid_from, g.valid_until, g.conditions, \
                 gb.display_name AS granted_by, g.reason, g.source_request_id, g.revoked_at, g.revoke_reason, \
                 br.name AS birthright_rule, \
+                (SELECT k.name FROM package_assignments pa JOIN access_packages k ON k.org_id = pa.org_id AND k.id = pa.package_id \
+                 WHERE pa.org_id = g.org_id AND pa.id = g.package_assignment_id) AS package, \
                 (SELECT min(c.due_on) FROM review_items i JOIN review_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id \
-                 WHERE i.org_id = g.org_id AND i.grant_id = g.id AND c.mover_id IS NOT NULL AND c.closed_at IS NULL) AS removal_due \
+                 WHERE i.org_id = g.org_id AND i.grant_id = g.id AND c.closed_at IS NULL \
+                   AND (c.mover_id IS NOT NULL OR c.package_assignment_id IS NOT NULL)) AS removal_due \
          FROM grants g \
          LEFT JOIN birthright_rules br ON br.org_id = g.org_id AND br.id = g.birthright_rule_id \
          LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \

@@ -372,3 +372,78 @@ pub async fn close(
     .await?;
     Ok(())
 }
+
+/// Why one person's access is reviewed on its own.
+#[derive(Debug, Clone, Copy)]
+pub enum PersonReview {
+    /// The birthright rules stopped justifying it (a mover).
+    Mover,
+    /// A package assignment's scheduled review.
+    Package(Uuid),
+}
+
+/// Opens a review of one person's `grants` (id and what each gives), asked of
+/// `reviewer`; closed when due, undecided items revoked.
+pub async fn open_person_review(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    (person, person_name): (Uuid, &str),
+    (name, why): (&str, PersonReview),
+    due_on: NaiveDate,
+    reviewer: Uuid,
+    grants: &[(Uuid, String)],
+) -> sqlx::Result<Uuid> {
+    let (mover, assignment) = match why {
+        PersonReview::Mover => (Some(person), None),
+        PersonReview::Package(assignment) => (None, Some(assignment)),
+    };
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, mover_id, package_assignment_id) \
+         VALUES ($1, gen_random_uuid(), $2, \
+                 CASE WHEN $6::uuid IS NULL THEN jsonb_build_object('mover', $3::uuid) \
+                      ELSE jsonb_build_object('principal', $3::uuid, 'package_assignment', $6::uuid) END, \
+                 'managers', $4, 'revoke', $5, $6) \
+         RETURNING id",
+    )
+    .bind(org_id)
+    .bind(name)
+    .bind(person)
+    .bind(due_on)
+    .bind(mover)
+    .bind(assignment)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (ids, labels): (Vec<Uuid>, Vec<String>) = grants.iter().cloned().unzip();
+    sqlx::query(
+        "INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, reviewer_id) \
+         SELECT $1, $2, g, $3, $4, b, $5 FROM unnest($6::uuid[], $7::text[]) AS t(g, b)",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(person)
+    .bind(person_name)
+    .bind(reviewer)
+    .bind(&ids)
+    .bind(&labels)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// One person's reviews (movers', packages') due by `today`, every organisation's:
+/// (organisation, campaign).
+pub async fn due_person_reviews(
+    pool: &PgPool,
+    today: NaiveDate,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT org_id, id FROM review_campaigns \
+         WHERE (mover_id IS NOT NULL OR package_assignment_id IS NOT NULL) AND closed_at IS NULL AND due_on <= $1 \
+         ORDER BY due_on, id LIMIT $2",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

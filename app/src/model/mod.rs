@@ -8,6 +8,7 @@ pub mod access;
 pub mod consent;
 pub mod dsr;
 pub mod lifecycle;
+pub mod packages;
 pub mod principals;
 pub mod reports;
 pub mod requests;

@@ -84,7 +84,10 @@ pub struct GrantRow {
     pub revoke_reason: Option<String>,
     /// The birthright rule it came from.
     pub birthright_rule: Option<String>,
-    /// When a mover's review that asks about it falls due (undecided, it is revoked then).
+    /// The access package it belongs to (its grants end together).
+    pub package: Option<String>,
+    /// When a mover's or a package's review that asks about it falls due (undecided, it
+    /// is revoked then).
     pub removal_due: Option<chrono::NaiveDate>,
 }
 
@@ -120,6 +123,8 @@ pub struct PrincipalDetail {
     pub second_factor_since: Option<chrono::DateTime<chrono::Utc>>,
     /// How many passkeys they sign in with.
     pub passkeys: i64,
+    /// The access packages they hold or held, newest first.
+    pub packages: Vec<crate::model::packages::PackageAssignmentView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,11 @@ const NAVIGATION: &[(&str, &str, ConsolePermission)] = &[
     ("/accounts", "Accounts", ConsolePermission::AccountsView),
     ("/requests", "Requests", ConsolePermission::RequestsCreate),
     (
+        "/packages",
+        "Access packages",
+        ConsolePermission::RequestsCreate,
+    ),
+    (
         "/approvals",
         "Approvals",
         ConsolePermission::RequestsApprove,

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod login;
 pub mod not_found;
+pub mod packages;
 pub mod principal;
 pub mod principals;
 pub mod requests;

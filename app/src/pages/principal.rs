@@ -15,6 +15,7 @@ use crate::api::principals::{
 use crate::components::{
     format_time, settled, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
 };
+use crate::model::packages::PackageAssignmentView;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
 use crate::model::requests::GrantOutcome;
 use rules::console::ConsolePermission;
@@ -125,6 +126,7 @@ pub fn PrincipalPage() -> impl IntoView {
                                     <tbody>{effective}</tbody>
                                 </table>
                             </div>
+                            <PackageList packages=d.packages />
                             <h2>"Grants in force"</h2>
                             <GrantTable grants=d.current_grants revoke=can_assign.then_some(revoke) />
                             {can_assign.then(|| view! { <GrantForm principal=p.id grant grantable=d.grantable.clone() accounts=d.accounts.clone() /> })}
@@ -201,6 +203,44 @@ fn GrantForm(
     }
 }
 
+/// The access packages a principal holds or held.
+#[component]
+fn PackageList(packages: Vec<PackageAssignmentView>) -> impl IntoView {
+    if packages.is_empty() {
+        return ().into_any();
+    }
+    let now = chrono::Utc::now();
+    let rows = packages
+        .into_iter()
+        .map(|p| {
+            let state = if p.grants_in_force == 0 || p.ends_at <= now {
+                "ended".to_string()
+            } else {
+                format!("in force ({} of {} grants)", p.grants_in_force, p.grants)
+            };
+            view! {
+                <tr>
+                    <td>{p.package}</td>
+                    <td class="nowrap">{p.granted_at.format("%Y-%m-%d").to_string()}</td>
+                    <td class="nowrap">{p.ends_at.format("%Y-%m-%d").to_string()}</td>
+                    <td class="nowrap">{p.next_review_on.map(|d| d.to_string()).unwrap_or_else(|| "none".into())}</td>
+                    <td>{state}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>"Access packages"</h2>
+        <div class="table-wrap">
+            <table class="table packages-held">
+                <thead><tr><th>"Package"</th><th>"Since"</th><th>"Ends"</th><th>"Next review"</th><th>"State"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) -> impl IntoView {
     if grants.is_empty() {
@@ -220,12 +260,16 @@ fn GrantTable(grants: Vec<GrantRow>, revoke: Option<ServerAction<RevokeGrant>>) 
                     <td class="nowrap">{g.valid_from.format("%Y-%m-%d").to_string()}</td>
                     <td class="nowrap">{g.valid_until.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "no end".into())}</td>
                     <td>{(!g.conditions.is_empty()).then(|| view! { <span title=g.conditions.text.clone()>"Only when " {g.conditions.words.clone()}</span> })}</td>
-                    <td>{match g.birthright_rule {
-                        Some(rule) => format!("from rule \u{201c}{rule}\u{201d}"),
-                        None => g.granted_by.unwrap_or_default(),
+                    <td>{match (g.birthright_rule, &g.package) {
+                        (Some(rule), _) => format!("from rule \u{201c}{rule}\u{201d}"),
+                        (None, Some(package)) => format!("package \u{201c}{package}\u{201d}"),
+                        (None, None) => g.granted_by.unwrap_or_default(),
                     }}</td>
                     <td>{g.reason}{revoked.map(|r| view! { <div class="muted small">{r}</div> })}
-                        {g.removal_due.map(|d| view! { <div class="removal-due small">{format!("Moved: revoked on {d} unless their manager keeps it")}</div> })}</td>
+                        {g.removal_due.map(|d| {
+                            let why = if g.package.is_some() { "Package review" } else { "Moved" };
+                            view! { <div class="removal-due small">{format!("{why}: revoked on {d} unless their manager keeps it")}</div> }
+                        })}</td>
                     <td class="small">{g.source_request_id.map(|r| r.to_string()).unwrap_or_default()}</td>
                     {revoke.map(|action| {
                         let label = format!("Reason to revoke {}", bundle_label);

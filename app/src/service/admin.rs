@@ -112,6 +112,7 @@ pub async fn create_admin(pool: &PgPool, new: NewAdmin<'_>) -> Result<CreatedAdm
             source_request_id: None,
             conditions: &serde_json::json!({}),
             birthright_rule_id: None,
+            package_assignment_id: None,
         },
     )
     .await?;

@@ -220,6 +220,7 @@ async fn give(
             source_request_id: None,
             conditions: &json!({}),
             birthright_rule_id: Some(rule.id),
+            package_assignment_id: None,
         },
     )
     .await?;
@@ -263,11 +264,11 @@ async fn remove(
                 now.format("%Y-%m-%d %H:%M:%S"),
                 &Uuid::new_v4().simple().to_string()[..8]
             );
-            let campaign = db::birthright::open_mover_review(
+            let campaign = db::reviews::open_person_review(
                 tx,
                 org_id,
                 (person.id, &person.display_name),
-                &name,
+                (&name, db::reviews::PersonReview::Mover),
                 due_on,
                 reviewer,
                 going,

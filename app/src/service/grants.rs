@@ -131,6 +131,7 @@ pub async fn grant(
             source_request_id: None,
             conditions: &ask.conditions.to_json(),
             birthright_rule_id: None,
+            package_assignment_id: None,
         },
     )
     .await?;
@@ -265,13 +266,15 @@ pub async fn revoke(
 }
 
 /// Revokes a grant inside the caller's transaction, with its audit event; `reason` has
-/// passed [`parse_reason`].
+/// passed [`parse_reason`]. A grant of an access package takes the package's other
+/// grants with it (they end together), each audited: answers every grant revoked, this
+/// one first.
 pub async fn revoke_in(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
     grant_id: Uuid,
     reason: &str,
-) -> Result<(), AppError> {
+) -> Result<Vec<Uuid>, AppError> {
     let grant = db::grants::lock_for_revoke(tx, actor.org_id, grant_id).await?;
     let Some((principal, bundle, revoked_at)) = grant else {
         return Err(AppError::NotFound("There is no such grant.".into()));
@@ -281,6 +284,29 @@ pub async fn revoke_in(
             "This grant has already been revoked.".into(),
         ));
     }
+    revoke_one(tx, actor, (grant_id, &principal, &bundle), reason).await?;
+    let mut revoked = vec![grant_id];
+    for (sibling, package) in db::packages::siblings_for_revoke(tx, actor.org_id, grant_id).await? {
+        let Some((_, sibling_bundle, _)) =
+            db::grants::lock_for_revoke(tx, actor.org_id, sibling).await?
+        else {
+            continue;
+        };
+        let why = format!(
+            "{reason} (with {bundle}: the access package \u{201c}{package}\u{201d} ends together)"
+        );
+        revoke_one(tx, actor, (sibling, &principal, &sibling_bundle), &why).await?;
+        revoked.push(sibling);
+    }
+    Ok(revoked)
+}
+
+async fn revoke_one(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    (grant_id, principal, bundle): (Uuid, &str, &str),
+    reason: &str,
+) -> Result<(), AppError> {
     db::grants::revoke(tx, actor.org_id, grant_id, actor.principal_id, reason).await?;
     db::audit::record(
         tx,

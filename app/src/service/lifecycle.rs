@@ -174,7 +174,10 @@ const ROUND_BATCH: i64 = 200;
 /// What one lifecycle round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LifecycleRound {
-    pub mover_reviews_closed: usize,
+    /// Movers' and package reviews closed when due.
+    pub reviews_closed: usize,
+    /// Package assignments whose scheduled review was opened.
+    pub package_reviews_opened: usize,
     pub grants_revoked: usize,
     pub leavers: usize,
     /// Runs the failsafe held.
@@ -275,7 +278,7 @@ pub async fn replay(
 }
 
 /// The round's name on the audit trail.
-fn round_actor(org_id: Uuid) -> Actor {
+pub(crate) fn round_actor(org_id: Uuid) -> Actor {
     Actor {
         org_id,
         principal_id: None,
@@ -292,12 +295,12 @@ fn round_actor(org_id: Uuid) -> Actor {
 pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, AppError> {
     let today = now.date_naive();
     let mut round = LifecycleRound::default();
-    for (org_id, campaign) in db::birthright::due_mover_reviews(pool, today, ROUND_BATCH).await? {
+    for (org_id, campaign) in db::reviews::due_person_reviews(pool, today, ROUND_BATCH).await? {
         let mut tx = pool.begin().await?;
         match super::reviews::close_in(&mut tx, &round_actor(org_id), campaign).await {
             Ok(closed) => {
                 tx.commit().await?;
-                round.mover_reviews_closed += 1;
+                round.reviews_closed += 1;
                 round.grants_revoked += closed.revoked as usize;
             }
             Err(AppError::Conflict(_) | AppError::NotFound(_)) => {}
@@ -315,6 +318,7 @@ pub async fn run(pool: &PgPool, now: DateTime<Utc>) -> Result<LifecycleRound, Ap
             Err(e) => return Err(e),
         }
     }
+    round.package_reviews_opened = super::packages::review_round(pool, today).await?;
     let dormant = super::inactivity::run(pool, now).await?;
     round.dormant_noticed = dormant.noticed;
     round.dormant_suspended = dormant.suspended;

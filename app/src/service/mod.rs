@@ -22,6 +22,7 @@ pub mod hygiene;
 pub mod inactivity;
 pub mod lifecycle;
 pub mod outbound;
+pub mod packages;
 pub mod passkeys;
 pub mod passwords;
 pub mod principal_admin;

@@ -169,5 +169,6 @@ pub async fn detail(
             .await?
             .and_then(|f| f.confirmed_at),
         passkeys: db::passkeys::count(pool, org_id, id).await?,
+        packages: db::packages::assignments_of(pool, org_id, id).await?,
     })
 }

@@ -230,10 +230,14 @@ pub async fn act(
             }
         }
         BulkAction::RevokeGrants => {
+            // Revoking a grant of an access package revokes its other grants too.
+            let mut revoked = std::collections::HashSet::new();
             for grant in
                 db::reports::grants_in_force_for_update(&mut tx, actor.org_id, &ids).await?
             {
-                revoke_in(&mut tx, actor, grant, &reason).await?;
+                if !revoked.contains(&grant) {
+                    revoked.extend(revoke_in(&mut tx, actor, grant, &reason).await?);
+                }
                 outcome.done += 1;
             }
         }

@@ -146,6 +146,7 @@ impl Loader<'_, '_> {
             source_request_id: None,
             conditions: &serde_json::json!({}),
             birthright_rule_id: None,
+            package_assignment_id: None,
         };
         let id = db::grants::insert(self.tx, self.org, &grant).await?;
         self.grants += 1;

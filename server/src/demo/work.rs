@@ -1,5 +1,6 @@
 //! The work waiting for the demo's console users when they first sign in.
 
+use app::model::packages::PackageInput;
 use app::model::requests::AccessAsk;
 use app::model::reviews::CampaignInput;
 use chrono::{Duration, Utc};
@@ -12,9 +13,10 @@ use super::{acting, admin_actor, email_for, Cast, DemoError};
 /// use cases the console calls (so every rule and audit event applies): requests from
 /// team leads in the approval queue (one high-impact needing two approvers, one that a
 /// recorded separation-of-duties rule flags, one routine), a renewal of access ending
-/// within days, and an access review of the Chatbot Builder for the Approver.
+/// within days, an access review of the Chatbot Builder for the Approver, and an access
+/// package asked for by a support agent.
 pub(super) async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoError> {
-    use app::service::{requests, reviews, sod};
+    use app::service::{packages, requests, reviews, sod};
     let admin = admin_actor(cast.org, cast.admin);
     let lead = |i: usize| {
         let (first, last) = (FIRST[i], LAST[i]);
@@ -93,6 +95,43 @@ pub(super) async fn work_to_do(pool: &PgPool, cast: &Cast) -> Result<(), DemoErr
             undecided: "keep".into(),
             ..Default::default()
         },
+    )
+    .await?;
+
+    // A package for Acme Retail's support desk, which a new support agent on the account
+    // asks for; their team lead decides.
+    let package = packages::create(
+        pool,
+        &admin,
+        &PackageInput {
+            name: "Acme Retail support desk".into(),
+            description: "What a support agent on the Acme Retail account needs from day one."
+                .into(),
+            items: "Acme CRM / Support Agent / Acme Retail\nChatbot Builder / Conversation Agent / Acme Retail"
+                .into(),
+            for_kinds: vec!["human".into()],
+            first_approver: "manager".into(),
+            max_days: "30".into(),
+            review_months: "3".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let newcomer = cast.employees[5];
+    let agent = app::db::principals::one(pool, cast.org, newcomer, None)
+        .await?
+        .ok_or(DemoError::Missing("a support agent of Acme Retail"))?;
+    packages::request(
+        pool,
+        &acting(
+            cast.org,
+            newcomer,
+            &agent.display_name,
+            agent.email.as_deref().unwrap_or_default(),
+        ),
+        (package, newcomer),
+        "30",
+        "Joining the Acme Retail support desk for the holiday season",
     )
     .await?;
     Ok(())

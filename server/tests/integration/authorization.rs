@@ -92,6 +92,11 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/lifecycle/held-decide", "held={rule}&confirm=true"),
     ("/api/lifecycle/inactivity", "kind=human&days=14"),
     ("/api/lifecycle/inactivity-preview", "kind=human&days=14"),
+    ("/api/packages/overview", ""),
+    ("/api/packages/create", "package[name]=Intruder&package[items]=Acme+CRM+%2F+Support+Agent&package[for_kinds][]=human&package[first_approver]=manager&package[max_days]=30"),
+    ("/api/packages/retire", "package={package}"),
+    ("/api/packages/request", "package={package}&principal={principal}&days=7&justification=Intruder+wants+a+lot+of+access"),
+    ("/api/packages/decide", "request={package_request}&approve=true&comment="),
     ("/api/tokens/create-provisioning", "name=Intruder&until=2099-01-01"),
     ("/api/tokens/revoke", "token={token}"),
     ("/api/reports/dormant", "query[page]=0"),
@@ -226,6 +231,8 @@ impl DemoIds {
             ("account", "SELECT id FROM accounts ORDER BY id LIMIT 1"),
             ("rule", "SELECT id FROM sod_rules ORDER BY id LIMIT 1"),
             ("permission", "SELECT id FROM permissions ORDER BY id LIMIT 1"),
+            ("package_request", "SELECT id FROM package_requests ORDER BY id LIMIT 1"),
+            ("package", "SELECT id FROM access_packages ORDER BY id LIMIT 1"),
         ] {
             let id: Option<Uuid> = sqlx::query_scalar(query)
                 .fetch_optional(&app.pool)

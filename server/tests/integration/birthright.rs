@@ -205,11 +205,11 @@ async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
     assert!(review.to_string().contains(&crm_name), "{review}");
     // Nothing happens before the grace period ends; then what nobody kept goes.
     let early = lifecycle::run(&app.pool, Utc::now()).await.unwrap();
-    assert_eq!(early.mover_reviews_closed, 0);
+    assert_eq!(early.reviews_closed, 0);
     let round = lifecycle::run(&app.pool, Utc::now() + Duration::days(8))
         .await
         .unwrap();
-    assert_eq!((round.mover_reviews_closed, round.grants_revoked), (1, 1));
+    assert_eq!((round.reviews_closed, round.grants_revoked), (1, 1));
     let held = in_force(&app, &ada).await;
     assert_eq!(
         held.iter().map(|h| h.1.as_str()).collect::<Vec<_>>(),

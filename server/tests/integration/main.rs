@@ -22,6 +22,7 @@ mod instances;
 mod malformed;
 mod observability;
 mod openapi;
+mod packages;
 mod passkeys;
 mod principal_admin;
 mod principals;

@@ -209,6 +209,7 @@ async fn grant_approved(
             source_request_id: Some(request_id),
             conditions: &request.conditions,
             birthright_rule_id: None,
+            package_assignment_id: None,
         },
     )
     .await?;

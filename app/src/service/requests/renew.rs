@@ -56,6 +56,11 @@ pub async fn renew(pool: &PgPool, actor: &Actor, grant: Uuid) -> Result<Uuid, Ap
             "Only a grant in force that ends within 30 days can be renewed here.".into(),
         ));
     };
+    if let Some(package) = db::packages::package_of_grant(&mut *tx, org_id, grant).await? {
+        return Err(AppError::Conflict(format!(
+            "This grant comes from the access package \u{201c}{package}\u{201d}, whose grants end together: ask for the package again on the packages page."
+        )));
+    }
     if ending.renewal_pending {
         return Err(AppError::Conflict(
             "A renewal of this grant is already waiting for an approver.".into(),

@@ -1,5 +1,7 @@
 //! Closing a campaign: undecided items get the campaign's default, revocations take effect.
 
+use std::collections::HashSet;
+
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -53,20 +55,26 @@ pub async fn close_in(
     };
     let mut grants = Vec::with_capacity(items.len());
     let mut outcomes = Vec::with_capacity(items.len());
+    // Revoking a grant of an access package revokes its other grants too.
+    let mut with_a_package = HashSet::new();
     for (grant, decision, in_force, reason) in items {
-        let outcome = if !in_force {
+        let outcome = if with_a_package.contains(&grant) {
+            closed.revoked += 1;
+            "revoked"
+        } else if !in_force {
             closed.gone += 1;
             "gone"
         } else if decision == "revoke" {
             let why =
                 reason.unwrap_or_else(|| "not reviewed by the time the campaign closed".into());
-            revoke_in(
+            let revoked = revoke_in(
                 tx,
                 actor,
                 grant,
                 &format!("Access review \u{201c}{name}\u{201d}: {why}"),
             )
             .await?;
+            with_a_package.extend(revoked);
             closed.revoked += 1;
             "revoked"
         } else {
