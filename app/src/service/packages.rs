@@ -447,9 +447,8 @@ pub async fn decide(
     let mut tx = pool.begin().await?;
     let request = db::packages::lock_request(&mut tx, org_id, me, request_id)
         .await?
-        .filter(|r| {
-            r.status != "pending" || r.may_decide || r.requester_id == me || r.principal_id == me
-        })
+        // Only whom it concerns learns that it exists.
+        .filter(|r| r.may_decide || r.requester_id == me || r.principal_id == me)
         .ok_or_else(|| {
             AppError::NotFound("There is no such package request waiting for you.".into())
         })?;

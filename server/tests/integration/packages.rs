@@ -191,6 +191,13 @@ async fn a_package_is_asked_for_once_approved_in_two_steps_and_ends_together(poo
         (200, Some("approved")),
         "{second}"
     );
+    let (status, _) = decide(&app, &approver, request, false, "Too late").await;
+    assert_eq!(
+        status, 404,
+        "a decided request stays unknown to whom it does not concern"
+    );
+    let (status, _) = decide(&app, &member, request, true, "").await;
+    assert_eq!(status, 409, "the requester learns it is decided");
 
     // One grant per role, ending together, with the package's name in the reason.
     let grants = package_grants(&app, member_id).await;
