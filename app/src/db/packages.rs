@@ -217,14 +217,6 @@ pub async fn items(
     .await
 }
 
-/// The organisation's accounts: (id, name).
-pub async fn accounts(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, name FROM accounts WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_all(pool)
-        .await
-}
-
 /// Active people of the organisation by email: (id, email).
 pub async fn people_by_email(
     pool: &PgPool,
@@ -334,19 +326,35 @@ pub async fn insert_request(
     .await
 }
 
-/// Whether `$2` may decide the current step of request `r` of package `k` for
-/// principal `p`, the step being `s`: the step's approver kind says who may, and nobody
-/// decides their own request, one for themselves, or two steps of one request.
-const MAY_DECIDE: &str = "r.requester_id <> $2 AND r.principal_id <> $2 \
-     AND NOT EXISTS (SELECT 1 FROM package_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
-     AND CASE (CASE WHEN s.step = 1 THEN k.first_approver ELSE k.second_approver END) \
-       WHEN 'manager' THEN $2 = (CASE WHEN p.kind = 'human' THEN p.manager_id \
-                                 ELSE (SELECT o.manager_id FROM principals o WHERE o.org_id = p.org_id AND o.id = p.owner_id) END) \
-       WHEN 'account_managers' THEN EXISTS (SELECT 1 FROM package_items i \
-            JOIN account_managers am ON am.org_id = i.org_id AND am.account_id = i.account_id \
-            WHERE i.org_id = k.org_id AND i.package_id = k.id AND am.principal_id = $2) \
-       WHEN 'named' THEN $2 = ANY(CASE WHEN s.step = 1 THEN k.first_named ELSE k.second_named END) \
-       ELSE false END";
+/// Whether person `who` approves step `step` of package `k` for principal `p`: the
+/// step's approver kind names them, and they are not the principal's owner (nobody
+/// approves access for an agent they answer for). Read by the waiting list, the
+/// decision and the check that a request can be approved at all.
+fn approves_step(who: &str, step: &str) -> String {
+    format!(
+        "p.owner_id IS DISTINCT FROM {who} \
+         AND CASE (CASE WHEN {step} = 1 THEN k.first_approver ELSE k.second_approver END) \
+           WHEN 'manager' THEN {who} = (CASE WHEN p.kind = 'human' THEN p.manager_id \
+                ELSE (SELECT o.manager_id FROM principals o WHERE o.org_id = p.org_id AND o.id = p.owner_id) END) \
+           WHEN 'account_managers' THEN EXISTS (SELECT 1 FROM package_items i \
+                JOIN account_managers am ON am.org_id = i.org_id AND am.account_id = i.account_id \
+                WHERE i.org_id = k.org_id AND i.package_id = k.id AND am.principal_id = {who}) \
+           WHEN 'named' THEN {who} = ANY(CASE WHEN {step} = 1 THEN k.first_named ELSE k.second_named END) \
+           ELSE false END"
+    )
+}
+
+/// Whether `$2` may decide the current step `s.step` of request `r`: they approve that
+/// step, and nobody decides their own request, one for themselves, or two steps of one
+/// request.
+fn may_decide() -> String {
+    format!(
+        "r.requester_id <> $2 AND r.principal_id <> $2 \
+         AND NOT EXISTS (SELECT 1 FROM package_decisions d WHERE d.org_id = r.org_id AND d.request_id = r.id AND d.approver_id = $2) \
+         AND {}",
+        approves_step("$2", "s.step")
+    )
+}
 
 const REQUESTS: &str = "SELECT r.id, k.name AS package, p.display_name AS principal, rq.display_name AS requester, \
         r.justification, r.days, r.steps, r.status::text AS status, r.created_at, r.decision_comment, \
@@ -410,8 +418,9 @@ pub async fn waiting_for(
     approver: Uuid,
 ) -> sqlx::Result<Vec<PackageRequestView>> {
     let rows: Vec<RequestRow> = sqlx::query_as(&format!(
-        "{REQUESTS} WHERE r.org_id = $1 AND r.status = 'pending' AND {MAY_DECIDE} \
-         ORDER BY r.created_at, r.id LIMIT 200"
+        "{REQUESTS} WHERE r.org_id = $1 AND r.status = 'pending' AND {} \
+         ORDER BY r.created_at, r.id LIMIT 200",
+        may_decide()
     ))
     .bind(org_id)
     .bind(approver)
@@ -466,13 +475,14 @@ pub async fn lock_request(
     sqlx::query_as(&format!(
         "SELECT r.package_id, k.name AS package, r.requester_id, r.principal_id, p.display_name AS principal, \
                 p.owner_id AS principal_owner, r.justification, r.days, r.steps, r.status::text AS status, s.step, \
-                k.review_months, ({MAY_DECIDE}) AS may_decide \
+                k.review_months, ({}) AS may_decide \
          FROM package_requests r \
          CROSS JOIN LATERAL (SELECT count(*)::int + 1 AS step FROM package_decisions d \
                              WHERE d.org_id = r.org_id AND d.request_id = r.id) s \
          JOIN access_packages k ON k.org_id = r.org_id AND k.id = r.package_id \
          JOIN principals p ON p.org_id = r.org_id AND p.id = r.principal_id \
-         WHERE r.org_id = $1 AND r.id = $3 FOR UPDATE OF r"
+         WHERE r.org_id = $1 AND r.id = $3 FOR UPDATE OF r",
+        may_decide()
     ))
     .bind(org_id)
     .bind(approver)
@@ -578,18 +588,20 @@ pub async fn assignments_of(
     .await
 }
 
-/// The other grants in force of the package assignment `grant` belongs to, locked;
-/// with the package's name. Empty for a grant of no package.
+/// The other unrevoked grants of the package assignment `grant` belongs to, locked:
+/// (grant, its role or permission set, the package). Empty for a grant of no package.
 pub async fn siblings_for_revoke(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     grant: Uuid,
-) -> sqlx::Result<Vec<(Uuid, String)>> {
+) -> sqlx::Result<Vec<(Uuid, String, String)>> {
     sqlx::query_as(
-        "SELECT o.id, k.name FROM grants g \
+        "SELECT o.id, coalesce(r.name, ps.name), k.name FROM grants g \
          JOIN package_assignments a ON a.org_id = g.org_id AND a.id = g.package_assignment_id \
          JOIN access_packages k ON k.org_id = a.org_id AND k.id = a.package_id \
          JOIN grants o ON o.org_id = g.org_id AND o.package_assignment_id = a.id AND o.id <> g.id \
+         LEFT JOIN roles r ON r.org_id = o.org_id AND r.id = o.role_id \
+         LEFT JOIN permission_sets ps ON ps.org_id = o.org_id AND ps.id = o.permission_set_id \
          WHERE g.org_id = $1 AND g.id = $2 AND o.revoked_at IS NULL \
          ORDER BY o.id FOR UPDATE OF o",
     )
@@ -695,26 +707,20 @@ pub async fn set_next_review(
 }
 
 /// How many people could approve step `step` (1 or 2) of a request for `principal`
-/// made by `requester`: whom the step's approver kind names, active, neither of them.
+/// made by `requester`: active people the step names, neither of them.
 pub async fn step_candidates(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     (package, step): (Uuid, i16),
     (requester, principal): (Uuid, Uuid),
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "SELECT count(*) FROM principals c, access_packages k, principals p \
          WHERE k.org_id = $1 AND k.id = $2 AND p.org_id = $1 AND p.id = $5 \
            AND c.org_id = $1 AND c.kind = 'human' AND c.status = 'active' AND c.id NOT IN ($4, $5) \
-           AND CASE (CASE WHEN $3 = 1 THEN k.first_approver ELSE k.second_approver END) \
-             WHEN 'manager' THEN c.id = (CASE WHEN p.kind = 'human' THEN p.manager_id \
-                 ELSE (SELECT o.manager_id FROM principals o WHERE o.org_id = p.org_id AND o.id = p.owner_id) END) \
-             WHEN 'account_managers' THEN EXISTS (SELECT 1 FROM package_items i \
-                 JOIN account_managers am ON am.org_id = i.org_id AND am.account_id = i.account_id \
-                 WHERE i.org_id = k.org_id AND i.package_id = k.id AND am.principal_id = c.id) \
-             WHEN 'named' THEN c.id = ANY(CASE WHEN $3 = 1 THEN k.first_named ELSE k.second_named END) \
-             ELSE false END",
-    )
+           AND {}",
+        approves_step("c.id", "$3")
+    ))
     .bind(org_id)
     .bind(package)
     .bind(step)

@@ -286,12 +286,9 @@ pub async fn revoke_in(
     }
     revoke_one(tx, actor, (grant_id, &principal, &bundle), reason).await?;
     let mut revoked = vec![grant_id];
-    for (sibling, package) in db::packages::siblings_for_revoke(tx, actor.org_id, grant_id).await? {
-        let Some((_, sibling_bundle, _)) =
-            db::grants::lock_for_revoke(tx, actor.org_id, sibling).await?
-        else {
-            continue;
-        };
+    for (sibling, sibling_bundle, package) in
+        db::packages::siblings_for_revoke(tx, actor.org_id, grant_id).await?
+    {
         let why = format!(
             "{reason} (with {bundle}: the access package \u{201c}{package}\u{201d} ends together)"
         );

@@ -157,7 +157,8 @@ pub async fn create(pool: &PgPool, actor: &Actor, input: &PackageInput) -> Resul
     let max_days = policy::parse_max_days(&input.max_days)?;
     let review_months = policy::parse_review_months(&input.review_months)?;
     let bundles = db::principals::grantable(pool, org_id).await?;
-    let accounts = db::packages::accounts(pool, org_id).await?;
+    let accounts =
+        crate::service::accounts::names_within(pool, org_id, &AccountScope::Every).await?;
     let mut items = Vec::with_capacity(lines.len());
     let mut weighty = None;
     for line in &lines {
