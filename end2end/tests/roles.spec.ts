@@ -1,11 +1,14 @@
 import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { hydrated, signIn } from "./helpers";
 
 test("an admin toggles a matrix cell; it stays after reload and is on the audit trail", async ({ page }) => {
   await signIn(page, "admin");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Role matrix" }).click();
   await expect(page.getByRole("heading", { name: "Role matrix" })).toBeVisible();
   await page.getByRole("link", { name: "Acme CRM" }).click();
+  await expect(page.getByRole("link", { name: "Acme CRM" })).toHaveAttribute("aria-current", "page");
+  // A tick is saved by the WASM app's listener: before hydration it would change nothing.
+  await hydrated(page);
 
   const cell = page.getByRole("checkbox", { name: "Analyst holds billing.view" });
   await expect(cell).not.toBeChecked();
