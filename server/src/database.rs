@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool, Postgres};
+use sqlx::{Connection, Executor, PgPool, Postgres};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
@@ -131,10 +131,25 @@ fn with_timeouts(options: PgConnectOptions) -> PgConnectOptions {
     ])
 }
 
+/// A connection idle this long is tested before it is used again.
+const TESTED_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 fn runtime_pool_options(set_role: bool) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(5))
+        // Every connection is tested as it goes back to the pool. Testing it again when
+        // it is taken would cost a busy server one more round trip per query; only one
+        // left idle for a while (the database may have restarted since) is tested.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= TESTED_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if set_role {

@@ -163,15 +163,16 @@ pub struct PersonRow {
 
 /// The people among `ids` (humans not offboarded), locked for the change.
 pub async fn people(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<PersonRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT p.id, p.display_name, p.status = 'active' AS active, p.employment_type::text AS employment_type, \
                 p.attributes, p.end_date, \
                 array(SELECT g.display_name FROM group_members m \
                       JOIN principal_groups g ON g.org_id = m.org_id AND g.id = m.group_id \
                       WHERE m.org_id = p.org_id AND m.principal_id = p.id) AS groups \
-         FROM principals p WHERE p.org_id = $1 AND p.id = ANY($2) AND p.kind = 'human' \
+         FROM principals p WHERE p.org_id = $1 AND {} AND p.kind = 'human' \
            AND p.status <> 'offboarded' ORDER BY p.id FOR UPDATE OF p",
-    )
+        one_of("p.id", ids)
+    ))
     .bind(org_id)
     .bind(ids)
     .fetch_all(&mut **tx)
@@ -253,9 +254,20 @@ pub struct HeldRow {
     pub scheduled: bool,
 }
 
+/// `column` is one of the ids bound as `$2`. For one id (a change over SCIM) the
+/// condition compares with its single element: PostgreSQL then keeps one plan per
+/// connection, where an array of unknown length would be planned again at every call.
+fn one_of(column: &str, ids: &[Uuid]) -> String {
+    if ids.len() == 1 {
+        format!("{column} = ($2::uuid[])[1]")
+    } else {
+        format!("{column} = ANY($2)")
+    }
+}
+
 /// The grants in force of `ids`, locked.
 pub async fn held(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<HeldRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
                 g.birthright_rule_id, g.valid_until, coalesce(r.name, ps.name) AS bundle, \
                 EXISTS (SELECT 1 FROM review_items i JOIN review_campaigns c \
@@ -265,10 +277,11 @@ pub async fn held(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<V
          FROM grants g \
          LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
          LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-         WHERE g.org_id = $1 AND g.principal_id = ANY($2) AND g.revoked_at IS NULL \
+         WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL \
            AND (g.valid_until IS NULL OR g.valid_until > now()) \
          ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g",
-    )
+        one_of("g.principal_id", ids)
+    ))
     .bind(org_id)
     .bind(ids)
     .fetch_all(&mut **tx)

@@ -397,13 +397,22 @@ pub async fn open_person_review(
         PersonReview::Mover => (Some(person), None),
         PersonReview::Package(assignment) => (None, Some(assignment)),
     };
+    let (ids, labels): (Vec<Uuid>, Vec<String>) = grants.iter().cloned().unzip();
+    // The campaign and its items in one statement (one round trip per mover).
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, mover_id, package_assignment_id) \
-         VALUES ($1, gen_random_uuid(), $2, \
-                 CASE WHEN $6::uuid IS NULL THEN jsonb_build_object('mover', $3::uuid) \
-                      ELSE jsonb_build_object('principal', $3::uuid, 'package_assignment', $6::uuid) END, \
-                 'managers', $4, 'revoke', $5, $6) \
-         RETURNING id",
+        "WITH campaign AS ( \
+           INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, mover_id, \
+                                         package_assignment_id) \
+           VALUES ($1, gen_random_uuid(), $2, \
+                   CASE WHEN $6::uuid IS NULL THEN jsonb_build_object('mover', $3::uuid) \
+                        ELSE jsonb_build_object('principal', $3::uuid, 'package_assignment', $6::uuid) END, \
+                   'managers', $4, 'revoke', $5, $6) \
+           RETURNING id), \
+         items AS ( \
+           INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, \
+                                     reviewer_id) \
+           SELECT $1, campaign.id, g, $3, $7, b, $8 FROM campaign, unnest($9::uuid[], $10::text[]) AS t(g, b)) \
+         SELECT id FROM campaign",
     )
     .bind(org_id)
     .bind(name)
@@ -411,21 +420,11 @@ pub async fn open_person_review(
     .bind(due_on)
     .bind(mover)
     .bind(assignment)
-    .fetch_one(&mut **tx)
-    .await?;
-    let (ids, labels): (Vec<Uuid>, Vec<String>) = grants.iter().cloned().unzip();
-    sqlx::query(
-        "INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, reviewer_id) \
-         SELECT $1, $2, g, $3, $4, b, $5 FROM unnest($6::uuid[], $7::text[]) AS t(g, b)",
-    )
-    .bind(org_id)
-    .bind(id)
-    .bind(person)
     .bind(person_name)
     .bind(reviewer)
     .bind(&ids)
     .bind(&labels)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(id)
 }

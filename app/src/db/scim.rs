@@ -42,11 +42,15 @@ const USERS: &str = "SELECT p.id, coalesce(p.user_name, p.email, p.external_id) 
      WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
 
 /// The person with this id, if SCIM sees them.
-pub async fn one(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+pub async fn one<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as::<_, UserRow>(&format!("{USERS} AND p.id = $2"))
         .bind(org_id)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 

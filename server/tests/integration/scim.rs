@@ -294,6 +294,17 @@ async fn an_identity_provider_creates_finds_changes_and_deletes_a_person(pool: s
         assert_eq!(list["totalResults"], 1, "{filter}: {list}");
         assert_eq!(list["Resources"][0]["id"], id.as_str());
     }
+    // A wildcard in a value matches itself only.
+    for (filter, found) in [
+        (r#"displayName co "LOVEL""#, 1),
+        (r#"displayName co "%""#, 0),
+        (r#"displayName co "a_a""#, 0),
+    ] {
+        let list = idp
+            .list(&serde_urlencoded::to_string([("filter", filter)]).unwrap())
+            .await;
+        assert_eq!(list["totalResults"], found, "{filter}: {list}");
+    }
     // People entered by hand are found by their email.
     let list = idp
         .list("filter=userName+eq+%22admin%40northwind.example%22")
@@ -1071,4 +1082,35 @@ async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(p
             .await
             .unwrap();
     assert_eq!(status, "active");
+
+    // A manager who has left is no reason to refuse a change of something else.
+    let dave = json!({ "schemas": [USER], "userName": "dave@northwind.example" });
+    let (status, dave) = idp.call(Method::POST, "/Users", Some(dave)).await;
+    assert_eq!(status, 201, "{dave}");
+    let dave_id = dave["id"].as_str().unwrap().to_string();
+    let carol = json!({ "schemas": [USER, ENTERPRISE], "userName": "carol@northwind.example",
+                        ENTERPRISE: { "manager": { "value": dave_id } } });
+    let (status, carol) = idp.call(Method::POST, "/Users", Some(carol)).await;
+    assert_eq!(status, 201, "{carol}");
+    let carol_id = carol["id"].as_str().unwrap().to_string();
+    let (status, _) = idp
+        .call(Method::DELETE, &format!("/Users/{dave_id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let title = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "title", "value": "Buyer" }] });
+    let (status, carol) = idp
+        .call(Method::PATCH, &format!("/Users/{carol_id}"), Some(title))
+        .await;
+    assert_eq!(status, 200, "{carol}");
+    assert_eq!(carol["title"], "Buyer");
+    // Naming the one who left as a new manager is still refused.
+    let to_dave = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": dave_id } }
+    ] });
+    refused(
+        &idp.call(Method::PATCH, &format!("/Users/{bob_id}"), Some(to_dave))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
 }

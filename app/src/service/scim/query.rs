@@ -306,12 +306,17 @@ fn compare(
     } else {
         expr.to_string()
     };
+    if op == Co && textual {
+        // A LIKE pattern, so that a trigram index can answer it; the value's own
+        // wildcards are escaped and match themselves.
+        let p = sql.param(format!("%{}%", like_escaped(&value)));
+        return Ok(format!("({left} LIKE {p}::text)"));
+    }
     let p = sql.param(value);
     let right = format!("{p}::{cast}");
     Ok(match op {
         Eq => format!("({left} = {right})"),
         Ne => format!("({left} IS DISTINCT FROM {right})"),
-        Co if textual => format!("(strpos({left}, {right}) > 0)"),
         Sw if textual => format!("starts_with({left}, {right})"),
         Ew if textual => format!("(right({left}, length({right})) = {right})"),
         Gt if ordered => format!("({left} > {right})"),
@@ -320,6 +325,18 @@ fn compare(
         Le if ordered => format!("({left} <= {right})"),
         _ => return refuse("co, sw and ew compare text only."),
     })
+}
+
+/// `text` with LIKE's wildcards and its escape character escaped.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -341,13 +358,20 @@ mod tests {
     }
 
     #[test]
+    fn contains_matches_wildcards_as_themselves() {
+        let s = sql(r#"displayName co "50%_off\\""#).unwrap();
+        assert_eq!(s.text, "(lower(p.display_name) LIKE $2::text)");
+        assert_eq!(s.params, [r"%50\%\_off\\%"]);
+    }
+
+    #[test]
     fn operators_and_precedence() {
         let s = sql(r#"title pr and (emails co "@EXAMPLE.com" or not (active eq false))"#).unwrap();
         assert_eq!(
             s.text,
-            "((nullif(p.job_title, '') IS NOT NULL) AND ((strpos(p.email, $2::text) > 0) OR (NOT coalesce(((p.status = 'active') = $3::boolean), false))))"
+            "((nullif(p.job_title, '') IS NOT NULL) AND ((p.email LIKE $2::text) OR (NOT coalesce(((p.status = 'active') = $3::boolean), false))))"
         );
-        assert_eq!(s.params, ["@example.com", "false"]);
+        assert_eq!(s.params, ["%@example.com%", "false"]);
     }
 
     #[test]

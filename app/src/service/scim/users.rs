@@ -503,12 +503,18 @@ pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Va
     )
     .await?;
     birthright::reconcile(&mut tx, &who.actor(), &[id], "provisioned over SCIM").await?;
+    let made = read(&mut *tx, who, id).await?;
     tx.commit().await?;
-    read(pool, who, id).await
+    Ok(made)
 }
 
-pub async fn read(pool: &PgPool, who: &Provisioner, id: Uuid) -> Result<Value, ScimFailure> {
-    let row = db::scim::one(pool, who.org_id, id)
+/// The user as SCIM shows them; within a change's transaction, as it leaves them.
+pub async fn read<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
+    who: &Provisioner,
+    id: Uuid,
+) -> Result<Value, ScimFailure> {
+    let row = db::scim::one(conn, who.org_id, id)
         .await?
         .ok_or_else(ScimFailure::not_found)?;
     Ok(to_json(&row, &who.base))
@@ -603,7 +609,11 @@ async fn change(
     let mut tx = pool.begin().await?;
     let (row, current) = locked(&mut tx, who, id, if_match).await?;
     let fields = fields(&new(&current)?, Some(&row))?;
-    check_manager(&mut tx, who.org_id, Some(id), fields.manager_id).await?;
+    // A manager kept as they were is not weighed again: a change of something else is
+    // no reason to refuse it.
+    if fields.manager_id != row.manager_id {
+        check_manager(&mut tx, who.org_id, Some(id), fields.manager_id).await?;
+    }
     if !fields.active && row.status == "active" {
         keep_break_glass(&mut tx, who.org_id, id).await?;
     }
@@ -664,8 +674,9 @@ async fn change(
         let held = holding(who, (id, op, body), &fields.display_name, run);
         return Err(failsafe::hold(pool, &actor, held, &over).await.into());
     }
+    let changed = read(&mut *tx, who, id).await?;
     tx.commit().await?;
-    read(pool, who, id).await
+    Ok(changed)
 }
 
 /// Refuses to deactivate or delete the break-glass admin: the one who signs in when the
