@@ -159,6 +159,11 @@ pub struct PersonRow {
     pub attributes: Value,
     pub end_date: Option<NaiveDate>,
     pub groups: Vec<String>,
+    /// Who is asked about their access when they move: their manager, else the
+    /// organisation's fallback owner; an active person other than them.
+    pub mover_reviewer: Option<Uuid>,
+    /// The organisation's grace period for a mover's access, in days.
+    pub mover_grace_days: i32,
 }
 
 /// The people among `ids` (humans not offboarded), locked for the change.
@@ -168,8 +173,13 @@ pub async fn people(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result
                 p.attributes, p.end_date, \
                 array(SELECT g.display_name FROM group_members m \
                       JOIN principal_groups g ON g.org_id = m.org_id AND g.id = m.group_id \
-                      WHERE m.org_id = p.org_id AND m.principal_id = p.id) AS groups \
-         FROM principals p WHERE p.org_id = $1 AND {} AND p.kind = 'human' \
+                      WHERE m.org_id = p.org_id AND m.principal_id = p.id) AS groups, \
+                (SELECT h.id FROM principals h \
+                 WHERE h.org_id = p.org_id AND h.id IN (p.manager_id, o.leaver_fallback_owner_id) \
+                   AND h.id <> p.id AND h.kind = 'human' AND h.status = 'active' \
+                 ORDER BY h.id = p.manager_id DESC LIMIT 1) AS mover_reviewer, o.mover_grace_days \
+         FROM principals p JOIN organisations o ON o.id = p.org_id \
+         WHERE p.org_id = $1 AND {} AND p.kind = 'human' \
            AND p.status <> 'offboarded' ORDER BY p.id FOR UPDATE OF p",
         one_of("p.id", ids)
     ))
@@ -334,26 +344,6 @@ pub async fn unschedule(tx: &mut Tx<'_>, org_id: Uuid, grant: Uuid) -> sqlx::Res
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Who is asked about a mover's access: their manager, else the organisation's
-/// fallback owner; an active person other than the mover. Also the grace period.
-pub async fn mover_reviewer(
-    tx: &mut Tx<'_>,
-    org_id: Uuid,
-    mover: Uuid,
-) -> sqlx::Result<(Option<Uuid>, i32)> {
-    sqlx::query_as(
-        "SELECT (SELECT h.id FROM principals h \
-                 WHERE h.org_id = p.org_id AND h.id IN (p.manager_id, o.leaver_fallback_owner_id) \
-                   AND h.id <> p.id AND h.kind = 'human' AND h.status = 'active' \
-                 ORDER BY h.id = p.manager_id DESC LIMIT 1), o.mover_grace_days \
-         FROM principals p JOIN organisations o ON o.id = p.org_id WHERE p.org_id = $1 AND p.id = $2",
-    )
-    .bind(org_id)
-    .bind(mover)
-    .fetch_one(&mut **tx)
-    .await
 }
 
 /// Grants a mover's review kept: they no longer come from a rule, the manager answers

@@ -253,8 +253,8 @@ async fn remove(
     done: &mut BirthrightRun,
 ) -> Result<(), AppError> {
     let org_id = actor.org_id;
-    let (reviewer, grace) = db::birthright::mover_reviewer(tx, org_id, person.id).await?;
-    match reviewer {
+    let grace = person.mover_grace_days;
+    match person.mover_reviewer {
         Some(reviewer) if grace > 0 => {
             let now = Utc::now();
             let due_on = now.date_naive() + Duration::days(i64::from(grace));
