@@ -1010,6 +1010,15 @@ async fn groups_are_created_patched_renamed_and_deleted_with_their_members(pool:
     assert_eq!(audited(&app, "group.deleted", &sales_id).await.len(), 1);
 }
 
+/// PATCHes `user`'s manager to `manager`; answers the status and body.
+async fn set_manager(idp: &Idp<'_>, user: &str, manager: &str) -> (u16, Value) {
+    let patch = json!({ "schemas": [PATCH], "Operations": [
+        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": manager } }
+    ] });
+    idp.call(Method::PATCH, &format!("/Users/{user}"), Some(patch))
+        .await
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
@@ -1028,22 +1037,14 @@ async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(p
     let bob_id = bob["id"].as_str().unwrap().to_string();
 
     // Ada cannot report to Bob, who reports to her; nor to an agent.
-    let loop_back = json!({ "schemas": [PATCH], "Operations": [
-        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": bob_id } }
-    ] });
     refused(
-        &idp.call(Method::PATCH, &format!("/Users/{ada_id}"), Some(loop_back))
-            .await,
+        &set_manager(&idp, &ada_id, &bob_id).await,
         400,
         Some("invalidValue"),
     );
     let agent = agent_of(&app, &ada_id, "Ada's agent").await;
-    let to_agent = json!({ "schemas": [PATCH], "Operations": [
-        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": agent } }
-    ] });
     refused(
-        &idp.call(Method::PATCH, &format!("/Users/{bob_id}"), Some(to_agent))
-            .await,
+        &set_manager(&idp, &bob_id, &agent.to_string()).await,
         400,
         Some("invalidValue"),
     );
@@ -1104,12 +1105,8 @@ async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(p
     assert_eq!(status, 200, "{carol}");
     assert_eq!(carol["title"], "Buyer");
     // Naming the one who left as a new manager is still refused.
-    let to_dave = json!({ "schemas": [PATCH], "Operations": [
-        { "op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": dave_id } }
-    ] });
     refused(
-        &idp.call(Method::PATCH, &format!("/Users/{bob_id}"), Some(to_dave))
-            .await,
+        &set_manager(&idp, &bob_id, &dave_id).await,
         400,
         Some("invalidValue"),
     );
