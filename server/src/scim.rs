@@ -8,8 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use serde_json::Value;
+use sqlx::pool::PoolConnection;
+use sqlx::Postgres;
 use uuid::Uuid;
 
+use app::error::AppError;
 use app::service::scim::listing::{ListQuery, Projection};
 use app::service::scim::query::Resource;
 use app::service::scim::{discovery, groups, users, Provisioner, ScimFailure, MAX_BODY};
@@ -106,15 +109,22 @@ fn refusal(failure: ScimFailure) -> Response {
     response
 }
 
-/// The identity provider behind the request's token, and the service's base URL.
-async fn provisioner(state: &AppState, headers: &HeaderMap) -> Result<Provisioner, Response> {
+/// The identity provider behind the request's token, the service's base URL, and the
+/// connection the token was checked on (the request's work goes on there: one trip to
+/// the pool, not two).
+async fn provisioner(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Provisioner, PoolConnection<Postgres>), Response> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let fail = |e: AppError| refusal(e.into());
+    let mut conn = state.pool.acquire().await.map_err(|e| fail(e.into()))?;
     let (org_id, token_id) =
-        app::service::tokens::authenticate_provisioning(&state.pool, authorization)
+        app::service::tokens::authenticate_provisioning(&mut conn, authorization)
             .await
-            .map_err(|e| refusal(e.into()))?;
+            .map_err(fail)?;
     let origin = state.public_origin.clone().unwrap_or_else(|| {
         let host = headers
             .get(header::HOST)
@@ -126,22 +136,26 @@ async fn provisioner(state: &AppState, headers: &HeaderMap) -> Result<Provisione
             .unwrap_or("localhost");
         format!("http://{host}")
     });
-    Ok(Provisioner {
+    let who = Provisioner {
         org_id,
         token_id,
         base: format!("{}/scim/v2", origin.trim_end_matches('/')),
         failsafe: true,
-    })
+    };
+    Ok((who, conn))
 }
 
-/// The caller, then the JSON body (at most [`MAX_BODY`] bytes).
+/// The caller, then the JSON body (at most [`MAX_BODY`] bytes). The body is taken before
+/// a connection is, so that a slow sender holds none; a caller without a valid token
+/// still hears that first.
 async fn with_body(
     state: &AppState,
     request: Request,
-) -> Result<(Provisioner, HeaderMap, Value), Response> {
+) -> Result<(Provisioner, PoolConnection<Postgres>, HeaderMap, Value), Response> {
     let (parts, body) = request.into_parts();
-    let who = provisioner(state, &parts.headers).await?;
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+    let taken = axum::body::to_bytes(body, MAX_BODY).await;
+    let (who, conn) = provisioner(state, &parts.headers).await?;
+    let Ok(bytes) = taken else {
         return Err(refusal(ScimFailure::new(
             413,
             Some("tooLarge"),
@@ -153,7 +167,7 @@ async fn with_body(
             "The body is not JSON: {e}."
         )))
     })?;
-    Ok((who, parts.headers, body))
+    Ok((who, conn, parts.headers, body))
 }
 
 /// A list request's query string.
@@ -199,7 +213,7 @@ async fn nothing_here(State(state): State<AppState>, headers: HeaderMap) -> Resp
 
 async fn service_provider_config(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) => answer(
+        Ok((who, _)) => answer(
             StatusCode::OK,
             &discovery::service_provider_config(&who.base),
         ),
@@ -209,7 +223,7 @@ async fn service_provider_config(State(state): State<AppState>, headers: HeaderM
 
 async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) => answer(
+        Ok((who, _)) => answer(
             StatusCode::OK,
             &discovery::list(discovery::resource_types(&who.base)),
         ),
@@ -223,7 +237,7 @@ async fn resource_type(
     headers: HeaderMap,
 ) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) => match discovery::resource_types(&who.base)
+        Ok((who, _)) => match discovery::resource_types(&who.base)
             .into_iter()
             .find(|t| t["id"] == id.as_str())
         {
@@ -240,7 +254,7 @@ async fn resource_type(
 
 async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) => answer(
+        Ok((who, _)) => answer(
             StatusCode::OK,
             &discovery::list(discovery::schemas(&who.base)),
         ),
@@ -254,7 +268,7 @@ async fn schema(
     headers: HeaderMap,
 ) -> Response {
     match provisioner(&state, &headers).await {
-        Ok(who) => match discovery::schemas(&who.base).into_iter().find(|s| {
+        Ok((who, _)) => match discovery::schemas(&who.base).into_iter().find(|s| {
             s["id"]
                 .as_str()
                 .is_some_and(|s| s.eq_ignore_ascii_case(&id))
@@ -280,8 +294,8 @@ struct Shown {
 
 /// `GET /Users/{id}` or `GET /Groups/{id}`, with `attributes`/`excludedAttributes`.
 async fn read_resource(state: AppState, id: String, request: Request, kind: Resource) -> Response {
-    let who = match provisioner(&state, request.headers()).await {
-        Ok(who) => who,
+    let (who, mut conn) = match provisioner(&state, request.headers()).await {
+        Ok(taken) => taken,
         Err(refused) => return refused,
     };
     let shown: Shown =
@@ -294,8 +308,8 @@ async fn read_resource(state: AppState, id: String, request: Request, kind: Reso
                 shown.excluded_attributes.as_deref(),
             )?;
             let resource = match kind {
-                Resource::User => users::read(&state.pool, &who, id).await?,
-                Resource::Group => groups::read(&state.pool, &who, id).await?,
+                Resource::User => users::read(&mut *conn, &who, id).await?,
+                Resource::Group => groups::read(&mut conn, &who, id).await?,
             };
             let mut response = resource_answer(StatusCode::OK, &resource);
             *response.body_mut() = projection.apply(resource).to_string().into();
@@ -320,7 +334,7 @@ async fn change_resource(
     request: Request,
     change: Change,
 ) -> Response {
-    let (who, headers, body) = match with_body(&state, request).await {
+    let (who, mut conn, headers, body) = match with_body(&state, request).await {
         Ok(taken) => taken,
         Err(refused) => return refused,
     };
@@ -333,23 +347,21 @@ async fn change_resource(
         Err(failure) => return refusal(failure),
     };
     let if_match = if_match(&headers);
+    let if_match = if_match.as_deref();
+    let db = (&state.pool, &mut *conn);
     let changed = match change {
-        Change::Replace => users::replace(&state.pool, &who, id, &body, if_match.as_deref()).await,
-        Change::Patch => users::patch(&state.pool, &who, id, &body, if_match.as_deref()).await,
-        Change::ReplaceGroup => {
-            groups::replace(&state.pool, &who, id, &body, if_match.as_deref()).await
-        }
-        Change::PatchGroup => {
-            groups::patch(&state.pool, &who, id, &body, if_match.as_deref()).await
-        }
+        Change::Replace => users::replace(db, &who, id, &body, if_match).await,
+        Change::Patch => users::patch(db, &who, id, &body, if_match).await,
+        Change::ReplaceGroup => groups::replace(db.1, &who, id, &body, if_match).await,
+        Change::PatchGroup => groups::patch(db.1, &who, id, &body, if_match).await,
     };
     done(changed.map(|user| resource_answer(StatusCode::OK, &user)))
 }
 
 /// `GET /Users` or `GET /Groups`.
 async fn list_resources(state: AppState, request: Request, kind: Resource) -> Response {
-    let who = match provisioner(&state, request.headers()).await {
-        Ok(who) => who,
+    let (who, mut conn) = match provisioner(&state, request.headers()).await {
+        Ok(taken) => taken,
         Err(refused) => return refused,
     };
     let q = match list_query(&request) {
@@ -357,21 +369,21 @@ async fn list_resources(state: AppState, request: Request, kind: Resource) -> Re
         Err(failure) => return refusal(failure),
     };
     let listed = match kind {
-        Resource::User => users::list(&state.pool, &who, &q).await,
-        Resource::Group => groups::list(&state.pool, &who, &q).await,
+        Resource::User => users::list(&mut conn, &who, &q).await,
+        Resource::Group => groups::list(&mut conn, &who, &q).await,
     };
     done(listed.map(|list| answer(StatusCode::OK, &list)))
 }
 
 /// `POST /Users` or `POST /Groups`.
 async fn create_resource(state: AppState, request: Request, kind: Resource) -> Response {
-    let (who, _, body) = match with_body(&state, request).await {
+    let (who, mut conn, _, body) = match with_body(&state, request).await {
         Ok(taken) => taken,
         Err(refused) => return refused,
     };
     let created = match kind {
-        Resource::User => users::create(&state.pool, &who, &body).await,
-        Resource::Group => groups::create(&state.pool, &who, &body).await,
+        Resource::User => users::create(&mut conn, &who, &body).await,
+        Resource::Group => groups::create(&mut conn, &who, &body).await,
     };
     done(created.map(|made| resource_answer(StatusCode::CREATED, &made)))
 }
@@ -383,8 +395,8 @@ async fn delete_resource(
     headers: HeaderMap,
     kind: Resource,
 ) -> Response {
-    let who = match provisioner(&state, &headers).await {
-        Ok(who) => who,
+    let (who, mut conn) = match provisioner(&state, &headers).await {
+        Ok(taken) => taken,
         Err(refused) => return refused,
     };
     let id = match resource_id(&id, kind) {
@@ -393,8 +405,10 @@ async fn delete_resource(
     };
     let if_match = if_match(&headers);
     let deleted = match kind {
-        Resource::User => users::delete(&state.pool, &who, id, if_match.as_deref()).await,
-        Resource::Group => groups::delete(&state.pool, &who, id, if_match.as_deref()).await,
+        Resource::User => {
+            users::delete((&state.pool, &mut conn), &who, id, if_match.as_deref()).await
+        }
+        Resource::Group => groups::delete(&mut conn, &who, id, if_match.as_deref()).await,
     };
     done(deleted.map(|()| StatusCode::NO_CONTENT.into_response()))
 }

@@ -3,7 +3,7 @@
 //! holds only fixed column expressions and numbered parameters.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Tx;
@@ -31,15 +31,31 @@ pub struct UserRow {
     pub modified_at: DateTime<Utc>,
 }
 
-const USERS: &str = "SELECT p.id, coalesce(p.user_name, p.email, p.external_id) AS user_name, p.external_id, \
+/// What SCIM answers about a person `p`, whose manager is `m`.
+const USER_COLUMNS: &str = "p.id, coalesce(p.user_name, p.email, p.external_id) AS user_name, p.external_id, \
         p.display_name, p.email, p.job_title, p.status::text AS status, p.employment_type::text AS employment_type, \
         p.end_date, p.manager_id, m.display_name AS manager_name, p.attributes, p.scim, \
         (SELECT coalesce(json_agg(json_build_array(g.id, g.display_name) ORDER BY g.display_name, g.id), '[]') \
          FROM group_members gm JOIN principal_groups g ON g.org_id = gm.org_id AND g.id = gm.group_id \
          WHERE gm.org_id = p.org_id AND gm.principal_id = p.id) AS groups, \
-        p.created_at, p.modified_at \
-     FROM principals p LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id \
-     WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
+        p.created_at, p.modified_at";
+
+/// Whom SCIM sees, with the organisation as `$1`.
+const SEEN: &str = "p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
+
+/// [`USER_COLUMNS`] of the people `p` of `from`.
+fn users_of(from: &str) -> String {
+    format!(
+        "SELECT {USER_COLUMNS} FROM {from} \
+         LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id"
+    )
+}
+
+/// The SCIM answer about the person a data-changing statement `changed` returns
+/// (`RETURNING *`): the row as the statement leaves it, read in the same round trip.
+fn answered(changed: &str) -> String {
+    format!("WITH p AS ({changed} RETURNING *) {}", users_of("p"))
+}
 
 /// The person with this id, if SCIM sees them.
 pub async fn one<'e>(
@@ -47,20 +63,26 @@ pub async fn one<'e>(
     org_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as::<_, UserRow>(&format!("{USERS} AND p.id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as::<_, UserRow>(&format!(
+        "{} WHERE {SEEN} AND p.id = $2",
+        users_of("principals p")
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// [`one`], locked for a change within `tx`.
 pub async fn locked(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as::<_, UserRow>(&format!("{USERS} AND p.id = $2 FOR UPDATE OF p"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
+    sqlx::query_as::<_, UserRow>(&format!(
+        "{} WHERE {SEEN} AND p.id = $2 FOR UPDATE OF p",
+        users_of("principals p")
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// A filtered page: `condition` and `order` are SQL made by the service from fixed
@@ -74,21 +96,17 @@ pub struct Page<'a> {
     pub limit: i64,
 }
 
-/// Whom SCIM sees, as a `FROM … WHERE` with the organisation as `$1`.
-const USER_KEYS: &str =
-    "FROM principals p WHERE p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
-
 /// How many people match, and the page of them.
 pub async fn list(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     org_id: Uuid,
     page: &Page<'_>,
 ) -> sqlx::Result<(i64, Vec<UserRow>)> {
     paged(
-        pool,
+        conn,
         org_id,
-        (USER_KEYS, "p.id"),
-        USERS,
+        (&format!("FROM principals p WHERE {SEEN}"), "p.id"),
+        &format!("{} WHERE {SEEN}", users_of("principals p")),
         page,
         |u: &UserRow| u.id,
     )
@@ -100,7 +118,7 @@ pub async fn list(
 /// `select`. The page's keys are found first and only their rows are read whole, so
 /// that rows skipped by an offset cost no more than their key.
 async fn paged<T>(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     org_id: Uuid,
     (keys, key): (&str, &str),
     select: &str,
@@ -115,7 +133,7 @@ where
     for p in page.params {
         count = count.bind(p);
     }
-    let total = count.fetch_one(pool).await?;
+    let total = count.fetch_one(&mut *conn).await?;
     if page.limit == 0 || total <= page.offset {
         return Ok((total, vec![]));
     }
@@ -134,12 +152,12 @@ where
     let ids: Vec<Uuid> = ids
         .bind(page.limit)
         .bind(page.offset)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     let mut rows: Vec<T> = sqlx::query_as::<_, T>(&format!("{select} AND {key} = ANY($2)"))
         .bind(org_id)
         .bind(&ids)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     rows.sort_by_key(|row| ids.iter().position(|i| *i == id(row)));
     Ok((total, rows))
@@ -164,13 +182,14 @@ pub struct UserFields {
     pub scim: serde_json::Value,
 }
 
-pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, u: &UserFields) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar(
+/// Adds the person; answers them as SCIM sees them.
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, u: &UserFields) -> sqlx::Result<UserRow> {
+    sqlx::query_as(&answered(
         "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, employment_type, job_title, \
                                  manager_id, end_date, user_name, attributes, scim, status) \
          VALUES ($1, gen_random_uuid(), 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
-                 CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status) RETURNING id",
-    )
+                 CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
+    ))
     .bind(org_id)
     .bind(&u.display_name)
     .bind(&u.email)
@@ -187,14 +206,20 @@ pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, u: &UserFields) -> sqlx::Resu
     .await
 }
 
-/// Writes the person's SCIM fields (status aside: see `principals::set_status`).
-pub async fn update(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid, u: &UserFields) -> sqlx::Result<()> {
-    sqlx::query(
+/// Writes the person's SCIM fields (status aside: see `principals::set_status`); answers
+/// them as SCIM then sees them.
+pub async fn update(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    u: &UserFields,
+) -> sqlx::Result<UserRow> {
+    sqlx::query_as(&answered(
         "UPDATE principals SET display_name = $3, email = $4, external_id = $5, employment_type = $6::employment_type, \
              job_title = $7, manager_id = $8, end_date = $9, user_name = $10, \
              attributes = (attributes - $11::text[]) || $12, scim = $13 \
          WHERE org_id = $1 AND id = $2",
-    )
+    ))
     .bind(org_id)
     .bind(id)
     .bind(&u.display_name)
@@ -208,9 +233,8 @@ pub async fn update(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid, u: &UserFields) -> 
     .bind(u.owned_attributes)
     .bind(serde_json::Value::Object(u.attributes.clone()))
     .bind(&u.scim)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Whether `id` is a person of the organisation who is not offboarded (a manager must
@@ -283,11 +307,15 @@ const GROUPS_WITHOUT_MEMBERS: &str =
         g.created_at, g.modified_at \
      FROM principal_groups g WHERE g.org_id = $1";
 
-pub async fn group(pool: &PgPool, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<GroupRow>> {
+pub async fn group<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<GroupRow>> {
     sqlx::query_as::<_, GroupRow>(&format!("{GROUPS} AND g.id = $2"))
         .bind(org_id)
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await
 }
 
@@ -306,13 +334,13 @@ pub async fn group_locked(
 /// A page of groups; with `members` false, their members are not read (a list that
 /// leaves them out, as identity providers ask when they only look groups up).
 pub async fn groups(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     org_id: Uuid,
     page: &Page<'_>,
     members: bool,
 ) -> sqlx::Result<(i64, Vec<GroupRow>)> {
     paged(
-        pool,
+        conn,
         org_id,
         ("FROM principal_groups g WHERE g.org_id = $1", "g.id"),
         if members {

@@ -52,7 +52,7 @@ pub async fn authenticate(
 /// The organisation of a provisioning token with this hash, if it is neither revoked nor
 /// expired, and the token's id; its last use is kept as [`authenticate`] does.
 pub async fn authenticate_provisioning(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     hash: &[u8],
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<(Uuid, Uuid)>> {
@@ -68,7 +68,7 @@ pub async fn authenticate_provisioning(
     )
     .bind(hash)
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }
 

@@ -143,11 +143,11 @@ pub async fn create_provisioning(
 /// The organisation and token behind a provisioning token's `Authorization` header
 /// value, or why not.
 pub async fn authenticate_provisioning(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     authorization: Option<&str>,
 ) -> Result<(Uuid, Uuid), AppError> {
     let token = bearer(authorization)?;
-    db::tokens::authenticate_provisioning(pool, &token_hash(token), Utc::now())
+    db::tokens::authenticate_provisioning(conn, &token_hash(token), Utc::now())
         .await?
         .ok_or(AppError::Unauthenticated)
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::listing::{ListQuery, Listing};
@@ -141,9 +141,13 @@ async fn check_members(
     }
 }
 
-pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Value, ScimFailure> {
+pub async fn create(
+    conn: &mut PgConnection,
+    who: &Provisioner,
+    body: &Value,
+) -> Result<Value, ScimFailure> {
     let f = fields(body)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     check_members(&mut tx, who.org_id, &f.members).await?;
     let id = db::scim::insert_group(
         &mut tx,
@@ -165,20 +169,28 @@ pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Va
     let why = format!("joined the group \u{201c}{}\u{201d}", f.display_name);
     birthright::reconcile(&mut tx, &who.actor(), &members, &why).await?;
     tx.commit().await?;
-    read(pool, who, id).await
+    read(conn, who, id).await
 }
 
-pub async fn read(pool: &PgPool, who: &Provisioner, id: Uuid) -> Result<Value, ScimFailure> {
-    let row = db::scim::group(pool, who.org_id, id)
+pub async fn read(
+    conn: &mut PgConnection,
+    who: &Provisioner,
+    id: Uuid,
+) -> Result<Value, ScimFailure> {
+    let row = db::scim::group(conn, who.org_id, id)
         .await?
         .ok_or_else(|| ScimFailure::new(404, None, "There is no such group."))?;
     Ok(to_json(&row, &who.base))
 }
 
-pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
+pub async fn list(
+    conn: &mut PgConnection,
+    who: &Provisioner,
+    q: &ListQuery,
+) -> Result<Value, ScimFailure> {
     let l = Listing::new(Resource::Group, q)?;
     let members = l.projection.shows("members");
-    let (total, rows) = db::scim::groups(pool, who.org_id, &l.page(), members).await?;
+    let (total, rows) = db::scim::groups(conn, who.org_id, &l.page(), members).await?;
     let resources = rows
         .iter()
         .map(|r| l.projection.apply(to_json(r, &who.base)))
@@ -187,24 +199,24 @@ pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Val
 }
 
 pub async fn replace(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
-    change(pool, who, id, if_match, |_| Ok(body.clone())).await
+    change(conn, who, id, if_match, |_| Ok(body.clone())).await
 }
 
 pub async fn patch(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
     let operations = super::users::patch_operations(body)?;
-    change(pool, who, id, if_match, |current| {
+    change(conn, who, id, if_match, |current| {
         let mut group = current.clone();
         rules::scim::patch::apply(&mut group, &operations, READ_ONLY)?;
         Ok(group)
@@ -227,13 +239,13 @@ async fn locked(
 }
 
 async fn change(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     if_match: Option<&str>,
     new: impl FnOnce(&Value) -> Result<Value, ScimFailure>,
 ) -> Result<Value, ScimFailure> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let (row, current) = locked(&mut tx, who, id, if_match).await?;
     let f = fields(&new(&current)?)?;
     let before: BTreeSet<Uuid> = row.members.iter().map(|(id, _)| *id).collect();
@@ -270,16 +282,16 @@ async fn change(
     let why = format!("group \u{201c}{}\u{201d} changed over SCIM", f.display_name);
     birthright::reconcile(&mut tx, &who.actor(), &touched, &why).await?;
     tx.commit().await?;
-    read(pool, who, id).await
+    read(conn, who, id).await
 }
 
 pub async fn delete(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ScimFailure> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let (row, _) = locked(&mut tx, who, id, if_match).await?;
     db::scim::delete_group(&mut tx, who.org_id, id).await?;
     db::audit::record(

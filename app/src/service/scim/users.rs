@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::listing::{ListQuery, Listing};
@@ -485,11 +485,18 @@ fn audited(f: &UserFields) -> Value {
     })
 }
 
-pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Value, ScimFailure> {
+/// Provisions a person, in `conn`'s transaction (the connection the caller's token was
+/// checked on).
+pub async fn create(
+    conn: &mut PgConnection,
+    who: &Provisioner,
+    body: &Value,
+) -> Result<Value, ScimFailure> {
     let fields = fields(body, None)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     check_manager(&mut tx, who.org_id, None, fields.manager_id).await?;
-    let id = db::scim::insert(&mut tx, who.org_id, &fields).await?;
+    let made = db::scim::insert(&mut tx, who.org_id, &fields).await?;
+    let id = made.id;
     db::audit::record(
         &mut tx,
         &who.actor(),
@@ -502,10 +509,11 @@ pub async fn create(pool: &PgPool, who: &Provisioner, body: &Value) -> Result<Va
         .because("provisioned over SCIM".to_string()),
     )
     .await?;
+    // Birthright access is granted beside the person: their row, and so the answer, stay as
+    // inserted.
     birthright::reconcile(&mut tx, &who.actor(), &[id], "provisioned over SCIM").await?;
-    let made = read(&mut *tx, who, id).await?;
     tx.commit().await?;
-    Ok(made)
+    Ok(to_json(&made, &who.base))
 }
 
 /// The user as SCIM shows them; within a change's transaction, as it leaves them.
@@ -559,28 +567,37 @@ pub(super) fn check_version(current: &Value, if_match: Option<&str>) -> Result<(
 
 /// Replaces the user with `body` (PUT), or with the result of its PATCH operations.
 pub async fn replace(
-    pool: &PgPool,
+    (pool, conn): (&PgPool, &mut PgConnection),
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
-    change(pool, who, (id, "put", body), if_match, |_| Ok(body.clone())).await
+    change((pool, conn), who, (id, "put", body), if_match, |_| {
+        Ok(body.clone())
+    })
+    .await
 }
 
 pub async fn patch(
-    pool: &PgPool,
+    (pool, conn): (&PgPool, &mut PgConnection),
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
     let operations = patch_operations(body)?;
-    change(pool, who, (id, "patch", body), if_match, |current| {
-        let mut user = current.clone();
-        rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
-        Ok(user)
-    })
+    change(
+        (pool, conn),
+        who,
+        (id, "patch", body),
+        if_match,
+        |current| {
+            let mut user = current.clone();
+            rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
+            Ok(user)
+        },
+    )
     .await
 }
 
@@ -599,14 +616,16 @@ pub(super) fn patch_operations(
     Ok(rules::scim::patch::operations(body)?)
 }
 
+/// A PUT or PATCH, in `conn`'s transaction (the connection the caller's token was checked
+/// on); `pool` only holds it when the failsafe stops it.
 async fn change(
-    pool: &PgPool,
+    (pool, conn): (&PgPool, &mut PgConnection),
     who: &Provisioner,
     (id, op, body): (Uuid, &str, &Value),
     if_match: Option<&str>,
     new: impl FnOnce(&Value) -> Result<Value, ScimFailure>,
 ) -> Result<Value, ScimFailure> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let (row, current) = locked(&mut tx, who, id, if_match).await?;
     let fields = fields(&new(&current)?, Some(&row))?;
     // A manager kept as they were is not weighed again: a change of something else is
@@ -618,7 +637,7 @@ async fn change(
         keep_break_glass(&mut tx, who.org_id, id).await?;
     }
     let before = fields_of(&row);
-    db::scim::update(&mut tx, who.org_id, id, &fields).await?;
+    let mut changed = db::scim::update(&mut tx, who.org_id, id, &fields).await?;
     let actor = who.actor();
     let was_active = row.status == "active";
     let mut run = Tally::default();
@@ -674,9 +693,15 @@ async fn change(
         let held = holding(who, (id, op, body), &fields.display_name, run);
         return Err(failsafe::hold(pool, &actor, held, &over).await.into());
     }
-    let changed = read(&mut *tx, who, id).await?;
+    // Birthright access is weighed beside the person, so their row stays as updated, but
+    // for a new status.
+    if fields.active != was_active {
+        changed = db::scim::one(&mut *tx, who.org_id, id)
+            .await?
+            .ok_or_else(ScimFailure::not_found)?;
+    }
     tx.commit().await?;
-    Ok(changed)
+    Ok(to_json(&changed, &who.base))
 }
 
 /// Refuses to deactivate or delete the break-glass admin: the one who signs in when the
@@ -720,12 +745,12 @@ fn fields_of(row: &UserRow) -> Value {
 /// Deprovisions the user: offboarded for good (their sessions end), no longer seen over
 /// SCIM; the principal and its history stay.
 pub async fn delete(
-    pool: &PgPool,
+    (pool, conn): (&PgPool, &mut PgConnection),
     who: &Provisioner,
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ScimFailure> {
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let (row, _) = locked(&mut tx, who, id, if_match).await?;
     keep_break_glass(&mut tx, who.org_id, id).await?;
     db::scim::offboard(&mut tx, who.org_id, id).await?;
@@ -794,18 +819,27 @@ pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), 
         failsafe: false,
     };
     let (user, body) = (uuid("user")?, payload.get("body").unwrap_or(&Value::Null));
+    let conn = &mut *pool.acquire().await?;
     let done = match payload.get("op").and_then(Value::as_str) {
-        Some("delete") => delete(pool, &who, user, None).await,
-        Some("put") => replace(pool, &who, user, body, None).await.map(|_| ()),
-        Some("patch") => patch(pool, &who, user, body, None).await.map(|_| ()),
+        Some("delete") => delete((pool, conn), &who, user, None).await,
+        Some("put") => replace((pool, conn), &who, user, body, None)
+            .await
+            .map(|_| ()),
+        Some("patch") => patch((pool, conn), &who, user, body, None)
+            .await
+            .map(|_| ()),
         _ => return Err(failsafe::unreadable()),
     };
     done.map_err(|f| AppError::Conflict(f.detail))
 }
 
-pub async fn list(pool: &PgPool, who: &Provisioner, q: &ListQuery) -> Result<Value, ScimFailure> {
+pub async fn list(
+    conn: &mut PgConnection,
+    who: &Provisioner,
+    q: &ListQuery,
+) -> Result<Value, ScimFailure> {
     let l = Listing::new(Resource::User, q)?;
-    let (total, rows) = db::scim::list(pool, who.org_id, &l.page()).await?;
+    let (total, rows) = db::scim::list(conn, who.org_id, &l.page()).await?;
     let resources = rows
         .iter()
         .map(|r| l.projection.apply(to_json(r, &who.base)))
