@@ -3,7 +3,17 @@
 # also written gzipped and brotli-compressed (--precompress) so that the server sends
 # each browser the smallest it accepts. The tools it runs (wasm-opt, wasm-bindgen) are
 # the ones scripts/setup.sh installs.
+#
+# The server and the browser's bundle build side by side, each in its own target
+# directory: the bundle's last steps (its one large crate, then link-time optimisation)
+# keep one core busy, and the server's crates take the other. (Asked for both at once
+# with --precompress, cargo-leptos builds them one after the other.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH"
-cargo leptos build --release --precompress
+cargo leptos build --release --server-only &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+cargo leptos build --release --precompress --frontend-only
+wait "$server"
+trap - EXIT
