@@ -19,6 +19,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use support::{
     bench_database, call, get, ingestion_rounds, load_organisation, measure, serve_signed_in,
+    timing_header,
 };
 
 const DATABASE: &str = "gatehouse_bench_activity";
@@ -117,8 +118,7 @@ async fn main() {
     println!("{dormant} principals are dormant at 90 days.");
 
     println!();
-    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation");
     let page_url = app.url("/reports/dormant");
     measure(
         "Dormant report, first page (SSR)",
@@ -185,8 +185,7 @@ async fn main() {
         campaign = made["id"].as_str().unwrap().to_string();
     }
     println!();
-    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation");
     let body = format!("campaign={campaign}");
     let detail_url = app.url("/api/reviews/detail");
     measure(

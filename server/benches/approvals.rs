@@ -17,7 +17,8 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use support::{
-    bench_database, call, get, load_organisation, measure, serve_signed_in, SAMPLES, WARM_UP,
+    bench_database, call, get, load_organisation, measure, serve_signed_in, timing_header, SAMPLES,
+    WARM_UP,
 };
 use uuid::Uuid;
 
@@ -98,8 +99,7 @@ async fn main() {
     );
 
     println!();
-    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation");
     let page_url = app.url("/approvals");
     measure("Approvals queue page (SSR)", "GET /approvals", |_| {
         let (client, url) = (client.clone(), page_url.clone());

@@ -20,6 +20,7 @@ use rules::consent::{BUILT_IN_PURPOSES, CHANNELS};
 use serde_json::{json, Value};
 use support::{
     bench_database, call, get, ingestion_rounds, load_organisation, measure, serve_signed_in,
+    timing_header,
 };
 
 const DATABASE: &str = "gatehouse_bench_consent";
@@ -112,8 +113,7 @@ async fn main() {
     assert_eq!(first["events"].as_array().unwrap().len(), 15);
 
     println!();
-    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation");
     measure("Subject page (SSR)", "GET /consent/{id}", |i| {
         let (client, url) = (
             client.clone(),

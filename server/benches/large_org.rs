@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use sqlx::PgPool;
 use support::{
-    bench_database, call, get, load_organisation, measure, serve_signed_in, SAMPLES, WARM_UP,
+    bench_database, call, get, load_organisation, measure, serve_signed_in, timing_header, SAMPLES,
+    WARM_UP,
 };
 use uuid::Uuid;
 
@@ -142,8 +143,7 @@ async fn main() {
             .unwrap();
 
     println!();
-    println!("| Operation | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation");
     let get = |path: String| {
         let (client, url) = (client.clone(), app.url(&path));
         move |_: usize| {

@@ -19,7 +19,7 @@ mod support;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use support::{bench_database, load_organisation, measure, serve_signed_in};
+use support::{bench_database, load_organisation, measure, serve_signed_in, timing_header};
 
 const DATABASE: &str = "gatehouse_bench_scim";
 const ADMIN: &str = "scim-admin@bench.example";
@@ -290,8 +290,7 @@ async fn main() {
         .unwrap();
 
     println!();
-    println!("| Operation (110,000 people) | Request | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---:|---:|---:|");
+    timing_header("Operation (110,000 people)");
     let http = reqwest::Client::new();
     for (operation, query) in [
         ("userName eq", "filter=userName eq \"person77777@scim.example\""),

@@ -1,8 +1,16 @@
-//! What the benchmarks share: timing a request repeatedly, posting a form, a fresh
-//! database.
+//! What the benchmarks share: timing a request repeatedly (with the time its SQL
+//! statements took), posting a form, a fresh database.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::filter::{dynamic_filter_fn, LevelFilter};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor, PgPool};
@@ -34,31 +42,138 @@ pub async fn call(client: &reqwest::Client, url: &str, body: String) -> usize {
     response.bytes().await.unwrap().len()
 }
 
-/// Times `SAMPLES` requests after `WARM_UP` untimed ones and prints a table row.
+/// The server's SQL statements since the request being timed was sent, as (end, time
+/// taken): each statement as sqlx times it, from sending it to reading its last row.
+/// Requests are timed one at a time.
+static STATEMENTS: Mutex<Vec<(Instant, Duration)>> = Mutex::new(Vec::new());
+
+/// Whether requests are being timed: only then does sqlx report its statements (which
+/// costs it a little formatting each), so the benchmarks' other phases run as before.
+static TIMING: AtomicBool = AtomicBool::new(false);
+
+/// Notes the `elapsed_secs` of sqlx's statement events.
+struct SqlTime;
+
+impl<S: tracing::Subscriber> Layer<S> for SqlTime {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        struct Elapsed(Option<f64>);
+        impl Visit for Elapsed {
+            fn record_f64(&mut self, field: &Field, value: f64) {
+                if field.name() == "elapsed_secs" {
+                    self.0 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut elapsed = Elapsed(None);
+        event.record(&mut elapsed);
+        if let Some(seconds) = elapsed.0 {
+            let ended = Instant::now();
+            STATEMENTS
+                .lock()
+                .unwrap()
+                .push((ended, Duration::from_secs_f64(seconds)));
+        }
+    }
+}
+
+/// How long at least one of the statements noted since the last call was running (those
+/// a request runs side by side count once), and how many there were.
+fn take_statements() -> (Duration, usize) {
+    let mut spans: Vec<(Instant, Instant)> = std::mem::take(&mut *STATEMENTS.lock().unwrap())
+        .into_iter()
+        .map(|(end, took)| (end.checked_sub(took).unwrap_or(end), end))
+        .collect();
+    spans.sort();
+    let count = spans.len();
+    let mut busy = Duration::ZERO;
+    let mut current: Option<(Instant, Instant)> = None;
+    for (start, end) in spans {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                busy += e - s;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((s, e)) = current {
+        busy += e - s;
+    }
+    (busy, count)
+}
+
+/// Listens to sqlx's statement events (and prints the server's errors), once per
+/// benchmark process.
+fn watch_statements() {
+    static WATCHING: Once = Once::new();
+    WATCHING.call_once(|| {
+        tracing_subscriber::registry()
+            .with(SqlTime.with_filter(dynamic_filter_fn(|event, _| {
+                event.target() == "sqlx::query" && TIMING.load(Ordering::Relaxed)
+            })))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_filter(LevelFilter::ERROR),
+            )
+            .init();
+    });
+}
+
+/// The header of the tables [`measure`] writes rows of; `first` names the first column.
+pub fn timing_header(first: &str) {
+    println!(
+        "| {first} | Request | p50 ms | p95 ms | max ms | SQL p50 ms | SQL p95 ms | statements | p95 / SQL p95 |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+}
+
+/// Times `SAMPLES` requests after `WARM_UP` untimed ones and prints a table row: the
+/// answer's size, the request's times, the time its SQL statements took in the same
+/// request (see [`STATEMENTS`]), how many statements it ran (the median), and the ratio
+/// of the two 95th percentiles (near 1: the database is the page's time; large: the
+/// time goes to rendering, serialising or waiting).
 pub async fn measure<F, Fut>(operation: &str, request: &str, mut send: F)
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = usize>,
 {
+    watch_statements();
     for i in 0..WARM_UP {
         send(i).await;
     }
     let mut times: Vec<Duration> = Vec::with_capacity(SAMPLES);
+    let mut sql: Vec<Duration> = Vec::with_capacity(SAMPLES);
+    let mut statements: Vec<usize> = Vec::with_capacity(SAMPLES);
     let mut bytes = 0;
+    TIMING.store(true, Ordering::Relaxed);
     for i in WARM_UP..WARM_UP + SAMPLES {
+        take_statements();
         let started = Instant::now();
         bytes = send(i).await;
         times.push(started.elapsed());
+        let (busy, count) = take_statements();
+        sql.push(busy);
+        statements.push(count);
     }
+    TIMING.store(false, Ordering::Relaxed);
     times.sort();
+    sql.sort();
+    statements.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    let at = |v: &[Duration], q: f64| v[((v.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    let ratio = ms(at(&times, 0.95)) / ms(at(&sql, 0.95)).max(0.001);
     println!(
-        "| {operation} ({} kB) | `{request}` | {:.1} | {:.1} | {:.1} |",
+        "| {operation} ({} kB) | `{request}` | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {ratio:.1} |",
         bytes / 1024,
-        ms(at(0.50)),
-        ms(at(0.95)),
-        ms(*times.last().unwrap())
+        ms(at(&times, 0.50)),
+        ms(at(&times, 0.95)),
+        ms(*times.last().unwrap()),
+        ms(at(&sql, 0.50)),
+        ms(at(&sql, 0.95)),
+        statements[statements.len() / 2],
     );
 }
 
