@@ -12,7 +12,6 @@ use sqlx::pool::PoolConnection;
 use sqlx::Postgres;
 use uuid::Uuid;
 
-use app::error::AppError;
 use app::service::scim::listing::{ListQuery, Projection};
 use app::service::scim::query::Resource;
 use app::service::scim::{discovery, groups, users, Provisioner, ScimFailure, MAX_BODY};
@@ -119,12 +118,10 @@ async fn provisioner(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let fail = |e: AppError| refusal(e.into());
-    let mut conn = state.pool.acquire().await.map_err(|e| fail(e.into()))?;
-    let (org_id, token_id) =
-        app::service::tokens::authenticate_provisioning(&mut conn, authorization)
+    let (org_id, token_id, conn) =
+        app::service::tokens::authenticate_provisioning(&state.pool, authorization)
             .await
-            .map_err(fail)?;
+            .map_err(|e| refusal(e.into()))?;
     let origin = state.public_origin.clone().unwrap_or_else(|| {
         let host = headers
             .get(header::HOST)

@@ -7,7 +7,8 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::db;
@@ -141,15 +142,19 @@ pub async fn create_provisioning(
 }
 
 /// The organisation and token behind a provisioning token's `Authorization` header
-/// value, or why not.
+/// value, or why not; with the connection it was checked on, for the request's work. A
+/// header that cannot be a token is refused before any connection is taken.
 pub async fn authenticate_provisioning(
-    conn: &mut sqlx::PgConnection,
+    pool: &PgPool,
     authorization: Option<&str>,
-) -> Result<(Uuid, Uuid), AppError> {
+) -> Result<(Uuid, Uuid, PoolConnection<Postgres>), AppError> {
     let token = bearer(authorization)?;
-    db::tokens::authenticate_provisioning(conn, &token_hash(token), Utc::now())
-        .await?
-        .ok_or(AppError::Unauthenticated)
+    let mut conn = pool.acquire().await?;
+    let (org_id, token_id) =
+        db::tokens::authenticate_provisioning(&mut conn, &token_hash(token), Utc::now())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+    Ok((org_id, token_id, conn))
 }
 
 /// The organisation's principal with this id.
