@@ -345,12 +345,11 @@ async fn change_resource(
     };
     let if_match = if_match(&headers);
     let if_match = if_match.as_deref();
-    let db = (&state.pool, &mut *conn);
     let changed = match change {
-        Change::Replace => users::replace(db, &who, id, &body, if_match).await,
-        Change::Patch => users::patch(db, &who, id, &body, if_match).await,
-        Change::ReplaceGroup => groups::replace(db.1, &who, id, &body, if_match).await,
-        Change::PatchGroup => groups::patch(db.1, &who, id, &body, if_match).await,
+        Change::Replace => users::replace(&mut conn, &who, id, &body, if_match).await,
+        Change::Patch => users::patch(&mut conn, &who, id, &body, if_match).await,
+        Change::ReplaceGroup => groups::replace(&mut conn, &who, id, &body, if_match).await,
+        Change::PatchGroup => groups::patch(&mut conn, &who, id, &body, if_match).await,
     };
     done(changed.map(|user| resource_answer(StatusCode::OK, &user)))
 }
@@ -402,9 +401,7 @@ async fn delete_resource(
     };
     let if_match = if_match(&headers);
     let deleted = match kind {
-        Resource::User => {
-            users::delete((&state.pool, &mut conn), &who, id, if_match.as_deref()).await
-        }
+        Resource::User => users::delete(&mut conn, &who, id, if_match.as_deref()).await,
         Resource::Group => groups::delete(&mut conn, &who, id, if_match.as_deref()).await,
     };
     done(deleted.map(|()| StatusCode::NO_CONTENT.into_response()))

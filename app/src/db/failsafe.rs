@@ -57,8 +57,8 @@ pub struct HeldRow {
 }
 
 /// The change held for `target`, if there is one: pending, confirmed or discarded.
-pub async fn for_target(
-    pool: &PgPool,
+pub async fn for_target<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
     org_id: Uuid,
     target: &str,
 ) -> sqlx::Result<Option<HeldRow>> {
@@ -68,7 +68,7 @@ pub async fn for_target(
     )
     .bind(org_id)
     .bind(target)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }
 

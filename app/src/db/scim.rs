@@ -51,6 +51,11 @@ fn users_of(from: &str) -> String {
     )
 }
 
+/// Everyone SCIM sees, with [`USER_COLUMNS`]; conditions follow with `AND`.
+fn seen_users() -> String {
+    format!("{} WHERE {SEEN}", users_of("principals p"))
+}
+
 /// The SCIM answer about the person a data-changing statement `changed` returns
 /// (`RETURNING *`): the row as the statement leaves it, read in the same round trip.
 fn answered(changed: &str) -> String {
@@ -63,26 +68,20 @@ pub async fn one<'e>(
     org_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as::<_, UserRow>(&format!(
-        "{} WHERE {SEEN} AND p.id = $2",
-        users_of("principals p")
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as::<_, UserRow>(&format!("{} AND p.id = $2", seen_users()))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// [`one`], locked for a change within `tx`.
 pub async fn locked(tx: &mut Tx<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as::<_, UserRow>(&format!(
-        "{} WHERE {SEEN} AND p.id = $2 FOR UPDATE OF p",
-        users_of("principals p")
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
+    sqlx::query_as::<_, UserRow>(&format!("{} AND p.id = $2 FOR UPDATE OF p", seen_users()))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// A filtered page: `condition` and `order` are SQL made by the service from fixed
@@ -106,7 +105,7 @@ pub async fn list(
         conn,
         org_id,
         (&format!("FROM principals p WHERE {SEEN}"), "p.id"),
-        &format!("{} WHERE {SEEN}", users_of("principals p")),
+        &seen_users(),
         page,
         |u: &UserRow| u.id,
     )

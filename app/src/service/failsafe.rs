@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db;
@@ -52,11 +52,25 @@ pub struct Holding<'a> {
 /// refusal to give whoever asked: the limit crossed while it waits, or a conflict when
 /// an admin discarded the very same change.
 pub async fn hold(pool: &PgPool, actor: &Actor, h: Holding<'_>, over: &Crossed) -> AppError {
-    hold_in(pool, actor, &h, over).await.unwrap_or_else(|e| e)
+    match pool.acquire().await {
+        Ok(mut conn) => hold_on(&mut conn, actor, h, over).await,
+        Err(e) => e.into(),
+    }
+}
+
+/// [`hold`], on a connection the caller already has (and whose transaction it dropped):
+/// no second connection is taken while one is held.
+pub async fn hold_on(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    h: Holding<'_>,
+    over: &Crossed,
+) -> AppError {
+    hold_in(conn, actor, &h, over).await.unwrap_or_else(|e| e)
 }
 
 async fn hold_in(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     actor: &Actor,
     h: &Holding<'_>,
     over: &Crossed,
@@ -68,10 +82,10 @@ async fn hold_in(
         summary: &h.summary,
         run: h.run,
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let Some(id) = db::failsafe::hold(&mut tx, actor.org_id, &held).await? else {
         drop(tx);
-        let before = db::failsafe::for_target(pool, actor.org_id, &h.target).await?;
+        let before = db::failsafe::for_target(&mut *conn, actor.org_id, &h.target).await?;
         return Ok(match before.and_then(|b| b.decision) {
             Some(d) if d == "discarded" => AppError::Conflict(
                 "An admin discarded this very change on the Lifecycle page; change it at the identity provider instead.".into(),

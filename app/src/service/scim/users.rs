@@ -567,37 +567,28 @@ pub(super) fn check_version(current: &Value, if_match: Option<&str>) -> Result<(
 
 /// Replaces the user with `body` (PUT), or with the result of its PATCH operations.
 pub async fn replace(
-    (pool, conn): (&PgPool, &mut PgConnection),
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
-    change((pool, conn), who, (id, "put", body), if_match, |_| {
-        Ok(body.clone())
-    })
-    .await
+    change(conn, who, (id, "put", body), if_match, |_| Ok(body.clone())).await
 }
 
 pub async fn patch(
-    (pool, conn): (&PgPool, &mut PgConnection),
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimFailure> {
     let operations = patch_operations(body)?;
-    change(
-        (pool, conn),
-        who,
-        (id, "patch", body),
-        if_match,
-        |current| {
-            let mut user = current.clone();
-            rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
-            Ok(user)
-        },
-    )
+    change(conn, who, (id, "patch", body), if_match, |current| {
+        let mut user = current.clone();
+        rules::scim::patch::apply(&mut user, &operations, READ_ONLY)?;
+        Ok(user)
+    })
     .await
 }
 
@@ -617,9 +608,9 @@ pub(super) fn patch_operations(
 }
 
 /// A PUT or PATCH, in `conn`'s transaction (the connection the caller's token was checked
-/// on); `pool` only holds it when the failsafe stops it.
+/// on); when the failsafe stops it, it is held on that connection too.
 async fn change(
-    (pool, conn): (&PgPool, &mut PgConnection),
+    conn: &mut PgConnection,
     who: &Provisioner,
     (id, op, body): (Uuid, &str, &Value),
     if_match: Option<&str>,
@@ -691,7 +682,7 @@ async fn change(
     if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
         drop(tx);
         let held = holding(who, (id, op, body), &fields.display_name, run);
-        return Err(failsafe::hold(pool, &actor, held, &over).await.into());
+        return Err(failsafe::hold_on(conn, &actor, held, &over).await.into());
     }
     // Birthright access is weighed beside the person, so their row stays as updated, but
     // for a new status.
@@ -745,7 +736,7 @@ fn fields_of(row: &UserRow) -> Value {
 /// Deprovisions the user: offboarded for good (their sessions end), no longer seen over
 /// SCIM; the principal and its history stay.
 pub async fn delete(
-    (pool, conn): (&PgPool, &mut PgConnection),
+    conn: &mut PgConnection,
     who: &Provisioner,
     id: Uuid,
     if_match: Option<&str>,
@@ -778,7 +769,9 @@ pub async fn delete(
     if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
         drop(tx);
         let held = holding(who, (id, "delete", &Value::Null), &row.display_name, run);
-        return Err(failsafe::hold(pool, &who.actor(), held, &over).await.into());
+        return Err(failsafe::hold_on(conn, &who.actor(), held, &over)
+            .await
+            .into());
     }
     tx.commit().await?;
     Ok(())
@@ -821,13 +814,9 @@ pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), 
     let (user, body) = (uuid("user")?, payload.get("body").unwrap_or(&Value::Null));
     let conn = &mut *pool.acquire().await?;
     let done = match payload.get("op").and_then(Value::as_str) {
-        Some("delete") => delete((pool, conn), &who, user, None).await,
-        Some("put") => replace((pool, conn), &who, user, body, None)
-            .await
-            .map(|_| ()),
-        Some("patch") => patch((pool, conn), &who, user, body, None)
-            .await
-            .map(|_| ()),
+        Some("delete") => delete(conn, &who, user, None).await,
+        Some("put") => replace(conn, &who, user, body, None).await.map(|_| ()),
+        Some("patch") => patch(conn, &who, user, body, None).await.map(|_| ()),
         _ => return Err(failsafe::unreadable()),
     };
     done.map_err(|f| AppError::Conflict(f.detail))
