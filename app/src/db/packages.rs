@@ -329,18 +329,19 @@ pub async fn insert_request(
 /// Whether person `who` approves step `step` of package `k` for principal `p`: the
 /// step's approver kind names them, and they are not the principal's owner (nobody
 /// approves access for an agent they answer for). Read by the waiting list, the
-/// decision and the check that a request can be approved at all.
+/// decision and the check that a request can be approved at all. Never NULL: a
+/// principal without a manager, or a step without named people, is approved by nobody.
 fn approves_step(who: &str, step: &str) -> String {
     format!(
         "p.owner_id IS DISTINCT FROM {who} \
-         AND CASE (CASE WHEN {step} = 1 THEN k.first_approver ELSE k.second_approver END) \
+         AND coalesce(CASE (CASE WHEN {step} = 1 THEN k.first_approver ELSE k.second_approver END) \
            WHEN 'manager' THEN {who} = (CASE WHEN p.kind = 'human' THEN p.manager_id \
                 ELSE (SELECT o.manager_id FROM principals o WHERE o.org_id = p.org_id AND o.id = p.owner_id) END) \
            WHEN 'account_managers' THEN EXISTS (SELECT 1 FROM package_items i \
                 JOIN account_managers am ON am.org_id = i.org_id AND am.account_id = i.account_id \
                 WHERE i.org_id = k.org_id AND i.package_id = k.id AND am.principal_id = {who}) \
            WHEN 'named' THEN {who} = ANY(CASE WHEN {step} = 1 THEN k.first_named ELSE k.second_named END) \
-           ELSE false END"
+           ELSE false END, false)"
     )
 }
 

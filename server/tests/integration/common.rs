@@ -27,6 +27,11 @@ pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
 
 /// Spawns the app with the default settings changed by `edit`.
 pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> TestApp {
+    // The server's warnings and errors go to the test's captured output, shown when it fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     database::migrate(&pool).await.expect("migrations apply");
     let mut config = test_config();
     edit(&mut config);

@@ -394,6 +394,24 @@ async fn a_package_is_checked_when_made_asked_for_and_retired(pool: sqlx::PgPool
     assert_eq!(status, 200, "{asked}");
     let request = uuid(&asked);
 
+    // With no manager left to approve it, the request waits for nobody: a decision is
+    // refused as for a request one may not see, not failed.
+    let manager: Option<Uuid> =
+        sqlx::query_scalar("UPDATE principals p SET manager_id = NULL FROM principals o WHERE p.id = $1 AND o.id = $1 RETURNING o.manager_id")
+            .bind(member_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(manager.is_some(), "the member had a manager");
+    let (status, refused) = decide(&app, &approver, request, true, "").await;
+    assert_eq!(status, 404, "{refused}");
+    sqlx::query("UPDATE principals SET manager_id = $2 WHERE id = $1")
+        .bind(member_id)
+        .bind(manager)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
     // Retiring withdraws the waiting request; the package is no longer offered.
     let (status, _) = app
         .json(
