@@ -118,10 +118,9 @@ async fn provisioner(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (org_id, token_id, conn) =
-        app::service::tokens::authenticate_provisioning(&state.pool, authorization)
-            .await
-            .map_err(|e| refusal(e.into()))?;
+    let (token, conn) = app::service::tokens::authenticate_provisioning(&state.pool, authorization)
+        .await
+        .map_err(|e| refusal(e.into()))?;
     let origin = state.public_origin.clone().unwrap_or_else(|| {
         let host = headers
             .get(header::HOST)
@@ -134,8 +133,9 @@ async fn provisioner(
         format!("http://{host}")
     });
     let who = Provisioner {
-        org_id,
-        token_id,
+        org_id: token.org_id,
+        token_id: token.token_id,
+        maker: token.maker,
         base: format!("{}/scim/v2", origin.trim_end_matches('/')),
         failsafe: true,
     };

@@ -55,21 +55,35 @@ pub async fn authenticate_provisioning(
     conn: &mut sqlx::PgConnection,
     hash: &[u8],
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+) -> sqlx::Result<Option<(Uuid, Uuid, Option<Uuid>)>> {
     sqlx::query_as(
         "WITH t AS ( \
-           SELECT a.org_id, a.id, a.last_used_at FROM application_tokens a \
+           SELECT a.org_id, a.id, a.last_used_at, a.created_by FROM application_tokens a \
            WHERE a.token_hash = $1 AND a.provisioning AND a.revoked_at IS NULL AND a.expires_at > $2), \
          touched AS ( \
            UPDATE application_tokens a SET last_used_at = $2 FROM t \
            WHERE a.org_id = t.org_id AND a.id = t.id \
              AND (t.last_used_at IS NULL OR t.last_used_at < $2 - interval '1 minute')) \
-         SELECT org_id, id FROM t",
+         SELECT org_id, id, created_by FROM t",
     )
     .bind(hash)
     .bind(now)
     .fetch_optional(conn)
     .await
+}
+
+/// Who made token `id` (none when they are gone).
+pub async fn maker(
+    conn: &mut sqlx::PgConnection,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT created_by FROM application_tokens WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
 }
 
 const TOKENS: &str = "SELECT t.id, coalesce(a.name, 'Provisioning (SCIM)') AS application, t.name, t.hint, p.display_name AS created_by, \

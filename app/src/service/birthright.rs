@@ -33,6 +33,18 @@ pub async fn reconcile(
     ids: &[Uuid],
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
+    reconcile_except(tx, actor, (ids, None), why).await
+}
+
+/// [`reconcile`], but `maker` (the one who made the provisioning token acting) is given
+/// nothing: what the rules would add is withheld, with its audit event, and access
+/// waiting to be removed stays so; what the rules no longer justify still goes.
+pub async fn reconcile_except(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    (ids, maker): (&[Uuid], Option<Uuid>),
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
     let rules = db::birthright::rules(tx, org_id).await?;
     if rules.is_empty() && !db::birthright::any_from_rules(tx, org_id, ids).await? {
@@ -73,8 +85,13 @@ pub async fn reconcile(
             })
             .collect();
         let p = plan(&refs, &facts, true, &as_held);
+        let own = maker == Some(person.id);
         for (rule, _) in &p.add {
-            give(tx, actor, person, by_id[rule], &mut done).await?;
+            if own {
+                withhold_from_maker(tx, actor, person, by_id[rule], &mut done).await?;
+            } else {
+                give(tx, actor, person, by_id[rule], &mut done).await?;
+            }
         }
         let held_by_id: HashMap<Uuid, &HeldRow> = mine.iter().map(|h| (h.id, h)).collect();
         let label = |grant: Uuid| {
@@ -103,7 +120,7 @@ pub async fn reconcile(
             .await?;
             done.changed += 1;
         }
-        for grant in &p.unschedule {
+        for grant in p.unschedule.iter().filter(|_| !own) {
             db::birthright::unschedule(tx, org_id, *grant).await?;
             db::audit::record(
                 tx,
@@ -126,7 +143,13 @@ pub async fn reconcile(
             let Some(until) = ends_with(person) else {
                 continue;
             };
-            if until != h.valid_until {
+            // Later (or no end) is more: not for the token's maker.
+            let later = match (until, h.valid_until) {
+                (None, Some(_)) => true,
+                (Some(new), Some(old)) => new > old,
+                _ => false,
+            };
+            if until != h.valid_until && !(own && later) {
                 db::birthright::retime(tx, org_id, h.id, until).await?;
                 db::audit::record(
                     tx,
@@ -163,6 +186,34 @@ fn ends_with(person: &PersonRow) -> Option<Option<chrono::DateTime<Utc>>> {
         }
         Some(_) => None,
     }
+}
+
+/// Withholds what `rule` would give the person who made the provisioning token acting,
+/// and says so in the trail.
+async fn withhold_from_maker(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    person: &PersonRow,
+    rule: &RuleRow,
+    done: &mut BirthrightRun,
+) -> Result<(), AppError> {
+    db::audit::record(
+        tx,
+        actor,
+        Change::on(
+            AuditAction::BirthrightWithheld,
+            person.id,
+            format!("{} \u{2192} {}", person.display_name, rule.bundle),
+        )
+        .after(json!({ "birthright_rule": rule.name, "token_maker": true }))
+        .because(
+            "the provisioning token acting was made by this person, who gives themselves nothing; another admin's change weighs them again"
+                .to_string(),
+        ),
+    )
+    .await?;
+    done.withheld += 1;
+    Ok(())
 }
 
 /// Gives the person what `rule` gives, unless a separation-of-duties rule that blocks

@@ -141,20 +141,35 @@ pub async fn create_provisioning(
     .await
 }
 
-/// The organisation and token behind a provisioning token's `Authorization` header
-/// value, or why not; with the connection it was checked on, for the request's work. A
-/// header that cannot be a token is refused before any connection is taken.
+/// A valid provisioning token: whose it is, and who made it.
+pub struct Provisioning {
+    pub org_id: Uuid,
+    pub token_id: Uuid,
+    /// The admin who made the token (none when they are gone).
+    pub maker: Option<Uuid>,
+}
+
+/// The token behind a provisioning token's `Authorization` header value, or why not;
+/// with the connection it was checked on, for the request's work. A header that cannot
+/// be a token is refused before any connection is taken.
 pub async fn authenticate_provisioning(
     pool: &PgPool,
     authorization: Option<&str>,
-) -> Result<(Uuid, Uuid, PoolConnection<Postgres>), AppError> {
+) -> Result<(Provisioning, PoolConnection<Postgres>), AppError> {
     let token = bearer(authorization)?;
     let mut conn = pool.acquire().await?;
-    let (org_id, token_id) =
+    let (org_id, token_id, maker) =
         db::tokens::authenticate_provisioning(&mut conn, &token_hash(token), Utc::now())
             .await?
             .ok_or(AppError::Unauthenticated)?;
-    Ok((org_id, token_id, conn))
+    Ok((
+        Provisioning {
+            org_id,
+            token_id,
+            maker,
+        },
+        conn,
+    ))
 }
 
 /// The organisation's principal with this id.

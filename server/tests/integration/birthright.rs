@@ -420,6 +420,61 @@ async fn rules_cannot_give_what_needs_approval_nor_give_their_maker_anything(poo
     ))
     .await;
     assert_eq!(status, 200, "{made}");
+    // The token the admin made moves them into Sales: their record follows, but they get
+    // nothing from it, and the trail says what was withheld.
+    let (status, moved) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{me}"),
+            Some(department("Sales")),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved[ENTERPRISE]["department"], "Sales");
+    let mine = in_force(&app, &me.to_string()).await;
+    assert!(mine.iter().all(|g| g.2.is_none()), "{mine:?}");
+    let withheld: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'birthright.withheld' AND target_id = $1",
+    )
+    .bind(me.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(withheld, 1);
+    // Suspended by someone else, they cannot bring themselves back with it.
+    let status_of_me = || async {
+        sqlx::query_scalar::<_, String>("SELECT status::text FROM principals WHERE id = $1")
+            .bind(me)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    sqlx::query("UPDATE principals SET status = 'suspended' WHERE id = $1")
+        .bind(me)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, answer) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{me}"),
+            Some(json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": true }] })),
+        )
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not reactivate them"),
+        "{answer}"
+    );
+    assert_eq!(status_of_me().await, "suspended");
+    sqlx::query("UPDATE principals SET status = 'active' WHERE id = $1")
+        .bind(me)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     refused(
         create(rule_body(
             "sales: crm",

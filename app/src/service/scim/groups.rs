@@ -167,7 +167,7 @@ pub async fn create(
     )
     .await?;
     let why = format!("joined the group \u{201c}{}\u{201d}", f.display_name);
-    birthright::reconcile(&mut tx, &who.actor(), &members, &why).await?;
+    birthright::reconcile_except(&mut tx, &who.actor(), (&members, who.maker), &why).await?;
     tx.commit().await?;
     read(conn, who, id).await
 }
@@ -280,7 +280,7 @@ async fn change(
         before.union(&f.members).copied().collect()
     };
     let why = format!("group \u{201c}{}\u{201d} changed over SCIM", f.display_name);
-    birthright::reconcile(&mut tx, &who.actor(), &touched, &why).await?;
+    birthright::reconcile_except(&mut tx, &who.actor(), (&touched, who.maker), &why).await?;
     tx.commit().await?;
     read(conn, who, id).await
 }
@@ -307,7 +307,7 @@ pub async fn delete(
         "group \u{201c}{}\u{201d} deleted over SCIM",
         row.display_name
     );
-    birthright::reconcile(&mut tx, &who.actor(), &members, &why).await?;
+    birthright::reconcile_except(&mut tx, &who.actor(), (&members, who.maker), &why).await?;
     tx.commit().await?;
     Ok(())
 }

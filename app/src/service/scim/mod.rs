@@ -34,6 +34,9 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub struct Provisioner {
     pub org_id: Uuid,
     pub token_id: Uuid,
+    /// Who made the token: it changes their record, but gives them no access and does
+    /// not reactivate them (nobody gives themselves more through a token they made).
+    pub maker: Option<Uuid>,
     /// The service's base URL, ending in `/scim/v2`.
     pub base: String,
     /// The lifecycle failsafe applies (always, but when an admin confirmed the change).

@@ -627,6 +627,16 @@ async fn change(
     if !fields.active && row.status == "active" {
         keep_break_glass(&mut tx, who.org_id, id).await?;
     }
+    if fields.active && row.status != "active" && who.maker == Some(id) {
+        return Err(ScimFailure::new(
+            403,
+            None,
+            format!(
+                "This token was made by {}, and does not reactivate them: another admin reactivates them, on the console or with a token of their own.",
+                row.display_name
+            ),
+        ));
+    }
     let before = fields_of(&row);
     let mut changed = db::scim::update(&mut tx, who.org_id, id, &fields).await?;
     let actor = who.actor();
@@ -677,7 +687,8 @@ async fn change(
     }
     // A mover's access follows their attributes; someone back gets their birthright.
     if fields.active {
-        birthright::reconcile(&mut tx, &actor, &[id], "changed over SCIM").await?;
+        birthright::reconcile_except(&mut tx, &actor, (&[id], who.maker), "changed over SCIM")
+            .await?;
     }
     if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
         drop(tx);
@@ -805,14 +816,16 @@ fn holding<'a>(
 /// it. Answered as the provisioning token that asked.
 pub async fn replay(pool: &PgPool, org_id: Uuid, payload: &Value) -> Result<(), AppError> {
     let uuid = |key: &str| failsafe::payload_id(payload, key);
+    let token_id = uuid("token")?;
+    let conn = &mut *pool.acquire().await?;
     let who = Provisioner {
         org_id,
-        token_id: uuid("token")?,
+        token_id,
+        maker: db::tokens::maker(&mut *conn, org_id, token_id).await?,
         base: String::new(),
         failsafe: false,
     };
     let (user, body) = (uuid("user")?, payload.get("body").unwrap_or(&Value::Null));
-    let conn = &mut *pool.acquire().await?;
     let done = match payload.get("op").and_then(Value::as_str) {
         Some("delete") => delete(conn, &who, user, None).await,
         Some("put") => replace(conn, &who, user, body, None).await.map(|_| ()),
