@@ -40,8 +40,8 @@ pub async fn record(
     let named = column(|e| e.principal.as_str());
     sqlx::query(
         "SELECT p.id FROM principals p \
-         WHERE p.org_id = $1 AND (p.email = ANY(SELECT lower(n) FROM unnest($2::text[]) n) \
-                                  OR p.external_id = ANY($2)) \
+         WHERE p.org_id = $1 AND p.status <> 'offboarded' \
+           AND (p.email = ANY(SELECT lower(n) FROM unnest($2::text[]) n) OR p.external_id = ANY($2)) \
          ORDER BY p.id FOR NO KEY UPDATE",
     )
     .bind(org_id)
@@ -59,7 +59,9 @@ pub async fn record(
                   coalesce(ai.id, an.id) AS account_id \
            FROM e \
            LEFT JOIN principals pe ON pe.org_id = $1 AND pe.email = lower(e.principal) \
+                                  AND pe.status <> 'offboarded' \
            LEFT JOIN principals px ON px.org_id = $1 AND px.external_id = e.principal \
+                                  AND px.status <> 'offboarded' \
            LEFT JOIN permissions perm ON perm.org_id = $1 AND perm.application_id = $2 \
                                      AND perm.resource = e.resource AND perm.action = e.action \
            LEFT JOIN accounts ai ON ai.org_id = $1 AND ai.id = e.account_uuid \

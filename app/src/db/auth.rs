@@ -288,11 +288,12 @@ pub async fn console_grants(
         .collect())
 }
 
-/// Whether `email` signs in to any organisation's console, or names a principal of this one.
+/// Whether `email` signs in to any organisation's console, or names a principal of this
+/// one who is not offboarded.
 pub async fn email_taken(tx: &mut Tx<'_>, org_id: Uuid, email: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM console_credentials WHERE email = $1) \
-             OR EXISTS (SELECT 1 FROM principals WHERE org_id = $2 AND email = $1)",
+             OR EXISTS (SELECT 1 FROM principals WHERE org_id = $2 AND email = $1 AND status <> 'offboarded')",
     )
     .bind(email)
     .bind(org_id)

@@ -32,7 +32,8 @@ const SUBJECTS: &str = "SELECT id, display_name, email, external_id, kind::text 
         clearance::text AS clearance \
      FROM principals";
 
-/// The principals named by id, email (any case) or external id.
+/// The principals named by id, or by email (any case) or external id: of those, only
+/// people not offboarded (an offboarded person's names may be someone's again).
 pub async fn principals(
     pool: &PgPool,
     org_id: Uuid,
@@ -40,16 +41,12 @@ pub async fn principals(
     names: &[String],
 ) -> sqlx::Result<Vec<Subject>> {
     sqlx::query_as(&format!(
-        "{SUBJECTS} WHERE org_id = $1 AND (id = ANY($2) OR email = ANY($3) OR external_id = ANY($4))"
+        "{SUBJECTS} WHERE org_id = $1 AND (id = ANY($2) \
+           OR status <> 'offboarded' AND (email = ANY($3) OR external_id = ANY($4)))"
     ))
     .bind(org_id)
     .bind(ids)
-    .bind(
-        names
-            .iter()
-            .map(|n| n.to_lowercase())
-            .collect::<Vec<_>>(),
-    )
+    .bind(names.iter().map(|n| n.to_lowercase()).collect::<Vec<_>>())
     .bind(names)
     .fetch_all(pool)
     .await

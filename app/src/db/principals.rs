@@ -258,13 +258,15 @@ pub async fn editable_for_update(
     .await
 }
 
-/// The person with this email: (id, kind).
+/// The person with this email (not offboarded): (id, kind).
 pub async fn by_email(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     email: &str,
 ) -> sqlx::Result<Option<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, kind::text FROM principals WHERE org_id = $1 AND email = $2")
+    sqlx::query_as(
+        "SELECT id, kind::text FROM principals WHERE org_id = $1 AND email = $2 AND status <> 'offboarded'",
+    )
         .bind(org_id)
         .bind(email)
         .fetch_optional(&mut **tx)

@@ -411,6 +411,24 @@ async fn an_identity_provider_creates_finds_changes_and_deletes_a_person(pool: s
             .unwrap();
     assert_eq!(status, "offboarded");
     assert_eq!(audited(&app, "principal.offboarded", &id).await.len(), 1);
+
+    // Their names are free again: the identity provider creates them anew, a new person
+    // beside the old one's history, and the only one a filter finds.
+    let (status, again) = idp.call(Method::POST, "/Users", Some(ada())).await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["id"], id.as_str());
+    let found = idp
+        .list("filter=userName%20eq%20%22ada.lovelace%40northwind.example%22")
+        .await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(found["Resources"][0]["id"], again["id"]);
+    let named: Vec<String> = sqlx::query_scalar(
+        "SELECT status::text FROM principals WHERE email = 'ada.lovelace@northwind.example' ORDER BY status",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(named, ["active", "offboarded"]);
 }
 
 #[sqlx::test(migrations = "../migrations")]
