@@ -6,13 +6,13 @@ use crate::model::reviews::{
     CampaignDetail, CampaignInput, ClosedCampaign, CreatedCampaign, ReviewsOverview,
 };
 
-/// Campaigns: all of them for Governance admins and Auditors, otherwise those with
-/// items for the caller to review.
+/// Campaigns, a page at a time: all of them for Governance admins and Auditors,
+/// otherwise those with items for the caller to review.
 #[server(endpoint = "reviews/overview")]
-pub async fn load_reviews() -> Result<ReviewsOverview, AppError> {
+pub async fn load_reviews(#[server(default)] page: u32) -> Result<ReviewsOverview, AppError> {
     use crate::api::guard;
     let caller = guard::authorize::<LoadReviews>().await?;
-    crate::service::reviews::overview(&guard::pool()?, &caller).await
+    crate::service::reviews::overview(&guard::pool()?, &caller, page).await
 }
 
 #[server(endpoint = "reviews/create")]

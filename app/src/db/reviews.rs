@@ -8,32 +8,42 @@ use super::Tx;
 use crate::model::reviews::{CampaignRow, Choice, ReviewItemRow, ReviewerProgress};
 use rules::audit::AuditAction;
 
-const CAMPAIGNS: &str = "SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, \
-            cb.display_name AS created_by, c.created_at, c.closed_at, \
-            count(i.grant_id) AS items, count(i.decision) AS decided, \
-            count(*) FILTER (WHERE i.decision = 'revoke') AS to_revoke, \
-            count(*) FILTER (WHERE i.reviewer_id = $2) AS mine, \
-            count(i.decision) FILTER (WHERE i.reviewer_id = $2) AS mine_decided \
-     FROM review_campaigns c \
-     LEFT JOIN principals cb ON cb.org_id = c.org_id AND cb.id = c.created_by \
-     LEFT JOIN review_items i ON i.org_id = c.org_id AND i.campaign_id = c.id";
+/// Open first (soonest due), then the most recently closed.
+const CAMPAIGN_ORDER: &str = "c.closed_at IS NOT NULL, c.closed_at DESC, c.due_on, c.name, c.id";
 
-/// Campaigns the caller may see: all of them (`all`), or those with items for them.
+/// A page of the campaigns the caller may see: all of them (`all`), or those with items
+/// for them; `limit` from `offset`. The page is chosen first, and only its campaigns'
+/// items are counted.
 pub async fn campaigns(
     pool: &PgPool,
     org_id: Uuid,
-    caller: Uuid,
-    all: bool,
+    (caller, all): (Uuid, bool),
+    (limit, offset): (i64, i64),
 ) -> sqlx::Result<Vec<CampaignRow>> {
     sqlx::query_as::<_, CampaignRow>(&format!(
-        "{CAMPAIGNS} WHERE c.org_id = $1 AND ($3 OR EXISTS ( \
-           SELECT 1 FROM review_items x WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.reviewer_id = $2)) \
-         GROUP BY c.org_id, c.id, cb.display_name \
-         ORDER BY c.closed_at IS NOT NULL, c.closed_at DESC, c.due_on, c.name"
+        "WITH c AS ( \
+           SELECT c.* FROM review_campaigns c \
+           WHERE c.org_id = $1 AND ($3 OR EXISTS ( \
+             SELECT 1 FROM review_items x WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.reviewer_id = $2)) \
+           ORDER BY {CAMPAIGN_ORDER} LIMIT $4 OFFSET $5) \
+         SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, \
+                cb.display_name AS created_by, c.created_at, c.closed_at, \
+                n.items, n.decided, n.to_revoke, n.mine, n.mine_decided \
+         FROM c \
+         LEFT JOIN principals cb ON cb.org_id = c.org_id AND cb.id = c.created_by \
+         CROSS JOIN LATERAL ( \
+           SELECT count(i.grant_id) AS items, count(i.decision) AS decided, \
+                  count(*) FILTER (WHERE i.decision = 'revoke') AS to_revoke, \
+                  count(*) FILTER (WHERE i.reviewer_id = $2) AS mine, \
+                  count(i.decision) FILTER (WHERE i.reviewer_id = $2) AS mine_decided \
+           FROM review_items i WHERE i.org_id = c.org_id AND i.campaign_id = c.id) n \
+         ORDER BY {CAMPAIGN_ORDER}"
     ))
     .bind(org_id)
     .bind(caller)
     .bind(all)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(pool)
     .await
 }

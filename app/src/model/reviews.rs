@@ -31,7 +31,11 @@ pub struct Choice {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewsOverview {
+    /// One page of the campaigns, open ones first.
     pub campaigns: Vec<CampaignRow>,
+    /// The page (from 0), and whether another follows.
+    pub page: u32,
+    pub has_next: bool,
     /// Whether the caller may start and close campaigns (and so the choices below).
     pub can_manage: bool,
     pub applications: Vec<Choice>,

@@ -26,7 +26,12 @@ fn bar(done: i64, of: i64) -> impl IntoView {
 pub fn ReviewsPage() -> impl IntoView {
     let create = ServerAction::<CreateReview>::new();
     let create_settled = settled(create);
-    let overview = Resource::new(move || create_settled.get(), |_| load_reviews());
+    let query = use_query_map();
+    let page = move || query.with(|q| q.get("page").and_then(|v| v.parse().ok()).unwrap_or(0u32));
+    let overview = Resource::new(
+        move || (create_settled.get(), page()),
+        |(_, page)| load_reviews(page),
+    );
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let in_two_weeks = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
     view! {
@@ -128,6 +133,7 @@ pub fn ReviewsPage() -> impl IntoView {
                                     <tbody>{rows}</tbody>
                                 </table>
                             </div>
+                            <Pager page=o.page has_next=o.has_next href=|n: u32| format!("/reviews?page={n}") />
                         }.into_any()
                     }
                 }

@@ -278,6 +278,51 @@ async fn a_campaign_is_frozen_decided_and_closed_in_one_go(pool: sqlx::PgPool) {
         .unwrap()
         .clone();
     assert!(row["closed_at"].is_string());
+    // A page at a time (movers' and packages' reviews add up): the open first, then the
+    // most recently closed, every campaign on exactly one page.
+    sqlx::query(
+        "INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, closed_at) \
+         SELECT id, gen_random_uuid(), 'Old review ' || n, '{}', 'managers', current_date - n, 'keep', \
+                now() - n * interval '1 day' \
+         FROM organisations, generate_series(1, 60) n WHERE name = 'Northwind Agency'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM review_campaigns")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mut seen = vec![];
+    for page in 0.. {
+        let (status, listed) = app
+            .json(&admin, "/api/reviews/overview", &format!("page={page}"))
+            .await;
+        assert_eq!(status, 200, "{listed}");
+        let rows = listed["campaigns"].as_array().unwrap();
+        assert!(rows.len() <= 50);
+        seen.extend(
+            rows.iter()
+                .map(|c| (c["id"].clone(), c["closed_at"].clone())),
+        );
+        if listed["has_next"] == false {
+            break;
+        }
+        assert_eq!(rows.len(), 50);
+    }
+    assert_eq!(seen.len() as i64, total);
+    let first_closed = seen
+        .iter()
+        .position(|(_, closed)| closed.is_string())
+        .unwrap();
+    assert!(seen[first_closed..]
+        .iter()
+        .all(|(_, closed)| closed.is_string()));
+    assert_eq!(
+        seen[first_closed].0,
+        campaign.to_string(),
+        "closed just now"
+    );
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT action FROM audit_events WHERE action LIKE 'review.%' ORDER BY 1",
     )

@@ -11,7 +11,7 @@ mod start;
 pub use close::{close, close_in};
 pub use decide::decide;
 pub use detail::detail;
-pub use overview::overview;
+pub use overview::{overview, CAMPAIGNS_PER_PAGE};
 pub use start::{create, review_selection};
 
 use std::collections::HashMap;

@@ -12,16 +12,28 @@ use rules::console::{AccountScope, ConsolePermission};
 
 use super::{manages, reads_all};
 
-pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview, AppError> {
+/// Campaigns listed on a page of `/reviews`.
+pub const CAMPAIGNS_PER_PAGE: u32 = 50;
+
+pub async fn overview(
+    pool: &PgPool,
+    caller: &Caller,
+    page: u32,
+) -> Result<ReviewsOverview, AppError> {
     let org = caller.org_id;
     let everywhere = caller.scope == AccountScope::Every;
-    let campaigns = db::reviews::campaigns(
+    let mut campaigns = db::reviews::campaigns(
         pool,
         org,
-        caller.principal_id,
-        everywhere && reads_all(caller),
+        (caller.principal_id, everywhere && reads_all(caller)),
+        (
+            i64::from(CAMPAIGNS_PER_PAGE) + 1,
+            i64::from(page) * i64::from(CAMPAIGNS_PER_PAGE),
+        ),
     )
     .await?;
+    let has_next = campaigns.len() > CAMPAIGNS_PER_PAGE as usize;
+    campaigns.truncate(CAMPAIGNS_PER_PAGE as usize);
     let can_manage = manages(caller);
     let managed = caller.accounts(ConsolePermission::GrantsAssign);
     let (applications, accounts, roles, people) = if can_manage {
@@ -40,6 +52,8 @@ pub async fn overview(pool: &PgPool, caller: &Caller) -> Result<ReviewsOverview,
     };
     Ok(ReviewsOverview {
         campaigns,
+        page,
+        has_next,
         can_manage,
         applications,
         accounts,
