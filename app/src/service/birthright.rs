@@ -33,7 +33,18 @@ pub async fn reconcile(
     ids: &[Uuid],
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
-    reconcile_except(tx, actor, (ids, None), why).await
+    weigh(tx, actor, (ids, None, false), why).await
+}
+
+/// [`reconcile`] for someone who has just joined: they hold nothing yet, so with no rule
+/// in force there is nothing to do, and nothing they hold is read.
+pub async fn reconcile_joiner(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    id: Uuid,
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
+    weigh(tx, actor, (&[id], None, true), why).await
 }
 
 /// [`reconcile`], but `maker` (the one who made the provisioning token acting) is given
@@ -45,9 +56,20 @@ pub async fn reconcile_except(
     (ids, maker): (&[Uuid], Option<Uuid>),
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
+    weigh(tx, actor, (ids, maker, false), why).await
+}
+
+/// The people `ids`, the token maker among them given nothing, those who have just
+/// `joined` holding nothing yet.
+async fn weigh(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    (ids, maker, joined): (&[Uuid], Option<Uuid>, bool),
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
     let rules = db::birthright::rules(tx, org_id).await?;
-    if rules.is_empty() && !db::birthright::any_from_rules(tx, org_id, ids).await? {
+    if rules.is_empty() && (joined || !db::birthright::any_from_rules(tx, org_id, ids).await?) {
         return Ok(BirthrightRun::default());
     }
     let parsed: Vec<(Uuid, Key, Criteria)> = rules
@@ -60,8 +82,10 @@ pub async fn reconcile_except(
     let by_id: HashMap<Uuid, &RuleRow> = rules.iter().map(|r| (r.id, r)).collect();
     let people = db::birthright::people(tx, org_id, ids).await?;
     let mut held: HashMap<Uuid, Vec<HeldRow>> = HashMap::new();
-    for h in db::birthright::held(tx, org_id, ids).await? {
-        held.entry(h.principal_id).or_default().push(h);
+    if !joined {
+        for h in db::birthright::held(tx, org_id, ids).await? {
+            held.entry(h.principal_id).or_default().push(h);
+        }
     }
     let refs: Vec<(Uuid, Key, &Criteria)> = parsed.iter().map(|(r, k, c)| (*r, *k, c)).collect();
     let mut done = BirthrightRun::default();

@@ -196,6 +196,8 @@ pub async fn serve_signed_in(
 
 /// A fresh `database` on the server DATABASE_URL names (`make bench` sets it).
 pub async fn bench_database(database: &str) -> PgPool {
+    // Before any server is spawned, whose tests' own log output would take its place.
+    watch_statements();
     let url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL names the PostgreSQL server to benchmark on (make bench sets it)");
     fresh_database(&url, database).await

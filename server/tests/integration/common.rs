@@ -27,7 +27,8 @@ pub async fn spawn_with(pool: PgPool, public_url: Option<&str>) -> TestApp {
 
 /// Spawns the app with the default settings changed by `edit`.
 pub async fn spawn_configured(pool: PgPool, edit: impl FnOnce(&mut Config)) -> TestApp {
-    // The server's warnings and errors go to the test's captured output, shown when it fails.
+    // The server's warnings and errors go to the test's captured output, shown when it
+    // fails (a benchmark has installed its own listener by then).
     let _ = tracing_subscriber::fmt()
         .with_env_filter("warn")
         .with_test_writer()

@@ -511,7 +511,7 @@ pub async fn create(
     .await?;
     // Birthright access is granted beside the person: their row, and so the answer, stay as
     // inserted.
-    birthright::reconcile(&mut tx, &who.actor(), &[id], "provisioned over SCIM").await?;
+    birthright::reconcile_joiner(&mut tx, &who.actor(), id, "provisioned over SCIM").await?;
     tx.commit().await?;
     Ok(to_json(&made, &who.base))
 }
