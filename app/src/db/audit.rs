@@ -79,26 +79,67 @@ pub async fn record_alone(pool: &PgPool, actor: &Actor, change: Change) -> sqlx:
 }
 
 pub async fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change) -> sqlx::Result<()> {
-    sqlx::query(
+    bind_event(sqlx::query(&insert_event(1)), actor, change)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The statement that records one event, its twelve parameters numbered from `$first`
+/// (bound by [`bind_event`]); also written as a data-changing `WITH` beside the change
+/// it records, so that both take one round trip.
+pub fn insert_event(first: usize) -> String {
+    let p: Vec<String> = (first..first + 12).map(|n| format!("${n}")).collect();
+    format!(
         "INSERT INTO audit_events (org_id, actor_principal_id, actor_label, action, target_type, \
          target_id, target_label, before, after, reason, source_ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, $12)",
+         VALUES ({}, {}::inet, {})",
+        p[..10].join(", "),
+        p[10],
+        p[11]
     )
-    .bind(actor.org_id)
-    .bind(actor.principal_id)
-    .bind(&actor.label)
-    .bind(change.action.name())
-    .bind(change.action.target())
-    .bind(change.target_id)
-    .bind(change.target_label)
-    .bind(change.before)
-    .bind(change.after)
-    .bind(change.reason)
-    .bind(actor.source_ip.as_deref())
-    .bind(actor.user_agent.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+}
+
+/// Binds the parameters of [`insert_event`], after those bound already.
+pub fn bind_event<'q, Q: Bind<'q>>(query: Q, actor: &'q Actor, change: Change) -> Q {
+    query
+        .bind_value(actor.org_id)
+        .bind_value(actor.principal_id)
+        .bind_value(actor.label.as_str())
+        .bind_value(change.action.name())
+        .bind_value(change.action.target())
+        .bind_value(change.target_id)
+        .bind_value(change.target_label)
+        .bind_value(change.before)
+        .bind_value(change.after)
+        .bind_value(change.reason)
+        .bind_value(actor.source_ip.as_deref())
+        .bind_value(actor.user_agent.as_deref())
+}
+
+/// A query that takes one more parameter: sqlx's plain and typed queries alike.
+pub trait Bind<'q>: Sized {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>;
+}
+
+impl<'q> Bind<'q> for sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> Bind<'q> for sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.bind(value)
+    }
 }
 
 /// Filters already parsed and checked by the caller.

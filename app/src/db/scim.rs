@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::audit::{bind_event, Actor, Change};
 use super::Tx;
 
 /// A person with what SCIM answers about them.
@@ -57,10 +58,20 @@ fn seen_users() -> String {
 }
 
 /// The SCIM answer about the person a data-changing statement `changed` returns
-/// (`RETURNING *`): the row as the statement leaves it, read in the same round trip.
-fn answered(changed: &str) -> String {
-    format!("WITH p AS ({changed} RETURNING *) {}", users_of("p"))
+/// (`RETURNING *`): the row as the statement leaves it, read in the same round trip,
+/// and, with `event` (its first parameter's number), the audit event recording it.
+fn answered(changed: &str, event: Option<usize>) -> String {
+    let recorded = event
+        .map(|first| format!(", e AS ({})", super::audit::insert_event(first)))
+        .unwrap_or_default();
+    format!(
+        "WITH p AS ({changed} RETURNING *){recorded} {}",
+        users_of("p")
+    )
 }
+
+/// An audit event written by the statement that makes the change it records.
+pub type Recorded<'a> = (&'a Actor, Change);
 
 /// The person with this id, if SCIM sees them.
 pub async fn one<'e>(
@@ -181,59 +192,71 @@ pub struct UserFields {
     pub scim: serde_json::Value,
 }
 
-/// Adds the person; answers them as SCIM sees them.
-pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, u: &UserFields) -> sqlx::Result<UserRow> {
-    sqlx::query_as(&answered(
+/// Adds the person `id`, with the audit event recording it; answers them as SCIM sees
+/// them.
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    (org_id, id): (Uuid, Uuid),
+    u: &UserFields,
+    (actor, event): Recorded<'_>,
+) -> sqlx::Result<UserRow> {
+    let sql = answered(
         "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, employment_type, job_title, \
                                  manager_id, end_date, user_name, attributes, scim, status) \
-         VALUES ($1, gen_random_uuid(), 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
+         VALUES ($1, $13, 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
                  CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
-    ))
-    .bind(org_id)
-    .bind(&u.display_name)
-    .bind(&u.email)
-    .bind(&u.external_id)
-    .bind(&u.employment_type)
-    .bind(&u.job_title)
-    .bind(u.manager_id)
-    .bind(u.end_date)
-    .bind(&u.user_name)
-    .bind(serde_json::Value::Object(u.attributes.clone()))
-    .bind(&u.scim)
-    .bind(u.active)
-    .fetch_one(&mut **tx)
-    .await
+        Some(14),
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind(&u.external_id)
+        .bind(&u.employment_type)
+        .bind(&u.job_title)
+        .bind(u.manager_id)
+        .bind(u.end_date)
+        .bind(&u.user_name)
+        .bind(serde_json::Value::Object(u.attributes.clone()))
+        .bind(&u.scim)
+        .bind(u.active)
+        .bind(id);
+    bind_event(query, actor, event).fetch_one(&mut **tx).await
 }
 
-/// Writes the person's SCIM fields (status aside: see `principals::set_status`); answers
-/// them as SCIM then sees them.
+/// Writes the person's SCIM fields (status aside: see `principals::set_status`), with
+/// the audit event recording it if there is one; answers them as SCIM then sees them.
 pub async fn update(
     tx: &mut Tx<'_>,
-    org_id: Uuid,
-    id: Uuid,
+    (org_id, id): (Uuid, Uuid),
     u: &UserFields,
+    event: Option<Recorded<'_>>,
 ) -> sqlx::Result<UserRow> {
-    sqlx::query_as(&answered(
+    let sql = answered(
         "UPDATE principals SET display_name = $3, email = $4, external_id = $5, employment_type = $6::employment_type, \
              job_title = $7, manager_id = $8, end_date = $9, user_name = $10, \
              attributes = (attributes - $11::text[]) || $12, scim = $13 \
          WHERE org_id = $1 AND id = $2",
-    ))
-    .bind(org_id)
-    .bind(id)
-    .bind(&u.display_name)
-    .bind(&u.email)
-    .bind(&u.external_id)
-    .bind(&u.employment_type)
-    .bind(&u.job_title)
-    .bind(u.manager_id)
-    .bind(u.end_date)
-    .bind(&u.user_name)
-    .bind(u.owned_attributes)
-    .bind(serde_json::Value::Object(u.attributes.clone()))
-    .bind(&u.scim)
-    .fetch_one(&mut **tx)
-    .await
+        event.as_ref().map(|_| 14),
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(org_id)
+        .bind(id)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind(&u.external_id)
+        .bind(&u.employment_type)
+        .bind(&u.job_title)
+        .bind(u.manager_id)
+        .bind(u.end_date)
+        .bind(&u.user_name)
+        .bind(u.owned_attributes)
+        .bind(serde_json::Value::Object(u.attributes.clone()))
+        .bind(&u.scim);
+    match event {
+        Some((actor, event)) => bind_event(query, actor, event).fetch_one(&mut **tx).await,
+        None => query.fetch_one(&mut **tx).await,
+    }
 }
 
 /// Whether `id` is a person of the organisation who is not offboarded (a manager must

@@ -495,23 +495,18 @@ pub async fn create(
     let fields = fields(body, None)?;
     let mut tx = conn.begin().await?;
     check_manager(&mut tx, who.org_id, None, fields.manager_id).await?;
-    let made = db::scim::insert(&mut tx, who.org_id, &fields).await?;
-    let id = made.id;
-    db::audit::record(
-        &mut tx,
-        &who.actor(),
-        Change::on(
-            AuditAction::PrincipalCreated,
-            id,
-            fields.display_name.clone(),
-        )
-        .after(audited(&fields))
-        .because("provisioned over SCIM".to_string()),
+    let (id, actor) = (Uuid::new_v4(), who.actor());
+    let created = Change::on(
+        AuditAction::PrincipalCreated,
+        id,
+        fields.display_name.clone(),
     )
-    .await?;
+    .after(audited(&fields))
+    .because("provisioned over SCIM".to_string());
+    let made = db::scim::insert(&mut tx, (who.org_id, id), &fields, (&actor, created)).await?;
     // Birthright access is granted beside the person: their row, and so the answer, stay as
     // inserted.
-    birthright::reconcile_joiner(&mut tx, &who.actor(), id, "provisioned over SCIM").await?;
+    birthright::reconcile_joiner(&mut tx, &actor, id, "provisioned over SCIM").await?;
     tx.commit().await?;
     Ok(to_json(&made, &who.base))
 }
@@ -637,9 +632,25 @@ async fn change(
             ),
         ));
     }
-    let before = fields_of(&row);
-    let mut changed = db::scim::update(&mut tx, who.org_id, id, &fields).await?;
     let actor = who.actor();
+    let (before, after) = (fields_of(&row), audited(&fields));
+    let updated = (before != after).then(|| {
+        Change::on(
+            AuditAction::PrincipalUpdated,
+            id,
+            fields.display_name.clone(),
+        )
+        .before(before)
+        .after(after)
+        .because("changed over SCIM".to_string())
+    });
+    let mut changed = db::scim::update(
+        &mut tx,
+        (who.org_id, id),
+        &fields,
+        updated.map(|event| (&actor, event)),
+    )
+    .await?;
     let was_active = row.status == "active";
     let mut run = Tally::default();
     if fields.active != was_active {
@@ -668,22 +679,6 @@ async fn change(
             .await?;
             run = left.tally(1);
         }
-    }
-    let after = audited(&fields);
-    if before != after {
-        db::audit::record(
-            &mut tx,
-            &actor,
-            Change::on(
-                AuditAction::PrincipalUpdated,
-                id,
-                fields.display_name.clone(),
-            )
-            .before(before)
-            .after(after)
-            .because("changed over SCIM".to_string()),
-        )
-        .await?;
     }
     // A mover's access follows their attributes; someone back gets their birthright.
     if fields.active {
