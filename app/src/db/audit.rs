@@ -100,6 +100,9 @@ pub fn insert_event(first: usize) -> String {
     )
 }
 
+/// An audit event written by the statement that makes the change it records.
+pub type Recorded<'a> = (&'a Actor, Change);
+
 /// Binds the parameters of [`insert_event`], after those bound already.
 pub fn bind_event<'q, Q: Bind<'q>>(query: Q, actor: &'q Actor, change: Change) -> Q {
     query

@@ -398,22 +398,23 @@ pub async fn open_person_review(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     (person, person_name): (Uuid, &str),
-    (name, why): (&str, PersonReview),
-    due_on: NaiveDate,
-    reviewer: Uuid,
+    (id, name, why): (Uuid, &str, PersonReview),
+    (due_on, reviewer): (NaiveDate, Uuid),
     grants: &[(Uuid, String)],
-) -> sqlx::Result<Uuid> {
+    (actor, started): super::audit::Recorded<'_>,
+) -> sqlx::Result<()> {
     let (mover, assignment) = match why {
         PersonReview::Mover => (Some(person), None),
         PersonReview::Package(assignment) => (None, Some(assignment)),
     };
     let (ids, labels): (Vec<Uuid>, Vec<String>) = grants.iter().cloned().unzip();
-    // The campaign and its items in one statement (one round trip per mover).
-    let id: Uuid = sqlx::query_scalar(
+    // The campaign, its items and the event recording it in one statement (one round trip
+    // per mover).
+    let sql = format!(
         "WITH campaign AS ( \
            INSERT INTO review_campaigns (org_id, id, name, scope, reviewer_rule, due_on, undecided, mover_id, \
                                          package_assignment_id) \
-           VALUES ($1, gen_random_uuid(), $2, \
+           VALUES ($1, $11, $2, \
                    CASE WHEN $6::uuid IS NULL THEN jsonb_build_object('mover', $3::uuid) \
                         ELSE jsonb_build_object('principal', $3::uuid, 'package_assignment', $6::uuid) END, \
                    'managers', $4, 'revoke', $5, $6) \
@@ -421,22 +422,27 @@ pub async fn open_person_review(
          items AS ( \
            INSERT INTO review_items (org_id, campaign_id, grant_id, principal_id, principal_label, bundle_label, \
                                      reviewer_id) \
-           SELECT $1, campaign.id, g, $3, $7, b, $8 FROM campaign, unnest($9::uuid[], $10::text[]) AS t(g, b)) \
+           SELECT $1, campaign.id, g, $3, $7, b, $8 FROM campaign, unnest($9::uuid[], $10::text[]) AS t(g, b)), \
+         started AS ({}) \
          SELECT id FROM campaign",
-    )
-    .bind(org_id)
-    .bind(name)
-    .bind(person)
-    .bind(due_on)
-    .bind(mover)
-    .bind(assignment)
-    .bind(person_name)
-    .bind(reviewer)
-    .bind(&ids)
-    .bind(&labels)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(id)
+        super::audit::insert_event(12)
+    );
+    let query = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(name)
+        .bind(person)
+        .bind(due_on)
+        .bind(mover)
+        .bind(assignment)
+        .bind(person_name)
+        .bind(reviewer)
+        .bind(&ids)
+        .bind(&labels)
+        .bind(id);
+    super::audit::bind_event(query, actor, started)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// One person's reviews (movers', packages') due by `today`, every organisation's:

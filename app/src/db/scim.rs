@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::audit::{bind_event, Actor, Change};
+use super::audit::{bind_event, Recorded};
 use super::Tx;
 
 /// A person with what SCIM answers about them.
@@ -69,9 +69,6 @@ fn answered(changed: &str, event: Option<usize>) -> String {
         users_of("p")
     )
 }
-
-/// An audit event written by the statement that makes the change it records.
-pub type Recorded<'a> = (&'a Actor, Change);
 
 /// The person with this id, if SCIM sees them.
 pub async fn one<'e>(

@@ -339,24 +339,24 @@ async fn remove(
                 now.format("%Y-%m-%d %H:%M:%S"),
                 &Uuid::new_v4().simple().to_string()[..8]
             );
-            let campaign = db::reviews::open_person_review(
+            let campaign = Uuid::new_v4();
+            let bundles: Vec<&str> = going.iter().map(|(_, b)| b.as_str()).collect();
+            let started = Change::on(AuditAction::ReviewStarted, campaign, name.clone())
+                .after(
+                    json!({ "mover": person.display_name, "items": going.len(), "due_on": due_on,
+                               "undecided": "revoke", "access": bundles }),
+                )
+                .because(format!(
+                    "{why}; no birthright rule justifies this access any more"
+                ));
+            db::reviews::open_person_review(
                 tx,
                 org_id,
                 (person.id, &person.display_name),
-                (&name, db::reviews::PersonReview::Mover),
-                due_on,
-                reviewer,
+                (campaign, &name, db::reviews::PersonReview::Mover),
+                (due_on, reviewer),
                 going,
-            )
-            .await?;
-            let bundles: Vec<&str> = going.iter().map(|(_, b)| b.as_str()).collect();
-            db::audit::record(
-                tx,
-                actor,
-                Change::on(AuditAction::ReviewStarted, campaign, name)
-                    .after(json!({ "mover": person.display_name, "items": going.len(), "due_on": due_on,
-                                   "undecided": "revoke", "access": bundles }))
-                    .because(format!("{why}; no birthright rule justifies this access any more")),
+                (actor, started),
             )
             .await?;
             done.scheduled += going.len();

@@ -645,28 +645,31 @@ pub async fn review_round(pool: &PgPool, today: NaiveDate) -> Result<usize, AppE
             review.principal, review.package, review.next_review_on
         );
         let due_on = today + Duration::days(REVIEW_DAYS);
-        let campaign = db::reviews::open_person_review(
+        let campaign = Uuid::new_v4();
+        let started = Change::on(AuditAction::ReviewStarted, campaign, name.clone())
+            .after(
+                json!({ "package": review.package, "principal": review.principal,
+                           "items": grants.len(), "due_on": due_on, "undecided": "revoke" }),
+            )
+            .because(format!(
+                "\u{201c}{}\u{201d} is reviewed on a schedule",
+                review.package
+            ));
+        db::reviews::open_person_review(
             &mut tx,
             review.org_id,
             (review.principal_id, &review.principal),
-            (&name, db::reviews::PersonReview::Package(review.id)),
-            due_on,
-            reviewer,
+            (
+                campaign,
+                &name,
+                db::reviews::PersonReview::Package(review.id),
+            ),
+            (due_on, reviewer),
             &grants,
-        )
-        .await?;
-        db::audit::record(
-            &mut tx,
-            &crate::service::lifecycle::round_actor(review.org_id),
-            Change::on(AuditAction::ReviewStarted, campaign, name.clone())
-                .after(
-                    json!({ "package": review.package, "principal": review.principal,
-                               "items": grants.len(), "due_on": due_on, "undecided": "revoke" }),
-                )
-                .because(format!(
-                    "\u{201c}{}\u{201d} is reviewed on a schedule",
-                    review.package
-                )),
+            (
+                &crate::service::lifecycle::round_actor(review.org_id),
+                started,
+            ),
         )
         .await?;
         db::packages::set_next_review(&mut tx, review.org_id, review.id, next).await?;
