@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::model::principals::GrantableBundle;
 use rules::birthright::{Criteria, Subject};
 
 /// A rule in force, with what it gives named.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct RuleRow {
     pub id: Uuid,
     pub name: String,
@@ -33,7 +34,7 @@ impl RuleRow {
 }
 
 const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
-            coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account \
+            coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, b.created_at \
      FROM birthright_rules b \
      LEFT JOIN roles r ON r.org_id = b.org_id AND r.id = b.role_id \
      LEFT JOIN permission_sets ps ON ps.org_id = b.org_id AND ps.id = b.permission_set_id \
@@ -56,18 +57,6 @@ pub async fn holder_counts(pool: &PgPool, org_id: Uuid) -> sqlx::Result<Vec<(Uui
     )
     .bind(org_id)
     .fetch_all(pool)
-    .await
-}
-
-/// Whether any of `ids` holds a grant in force that came from a rule.
-pub async fn any_from_rules(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM grants WHERE org_id = $1 AND principal_id = ANY($2) \
-           AND birthright_rule_id IS NOT NULL AND revoked_at IS NULL)",
-    )
-    .bind(org_id)
-    .bind(ids)
-    .fetch_one(&mut **tx)
     .await
 }
 
@@ -150,7 +139,7 @@ pub async fn retire(
 }
 
 /// A person as the rules weigh them.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct PersonRow {
     pub id: Uuid,
     pub display_name: String,
@@ -166,9 +155,10 @@ pub struct PersonRow {
     pub mover_grace_days: i32,
 }
 
-/// The people among `ids` (humans not offboarded), locked for the change.
-pub async fn people(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<PersonRow>> {
-    sqlx::query_as(&format!(
+/// The people among `ids` (humans not offboarded), locked for the change: [`PersonRow`]
+/// columns, with the organisation as `$1` and the ids as `$2`.
+fn people_sql(ids: &[Uuid]) -> String {
+    format!(
         "SELECT p.id, p.display_name, p.status = 'active' AS active, p.employment_type::text AS employment_type, \
                 p.attributes, p.end_date, \
                 array(SELECT g.display_name FROM group_members m \
@@ -182,11 +172,16 @@ pub async fn people(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result
          WHERE p.org_id = $1 AND {} AND p.kind = 'human' \
            AND p.status <> 'offboarded' ORDER BY p.id FOR UPDATE OF p",
         one_of("p.id", ids)
-    ))
-    .bind(org_id)
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await
+    )
+}
+
+/// The people among `ids` (humans not offboarded), locked for the change.
+pub async fn people(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<PersonRow>> {
+    sqlx::query_as(&people_sql(ids))
+        .bind(org_id)
+        .bind(ids)
+        .fetch_all(&mut **tx)
+        .await
 }
 
 /// The active people `criteria` may match: each criterion narrows them in SQL, values
@@ -251,7 +246,7 @@ pub async fn holders(conn: &mut PgConnection, org_id: Uuid, rule: Uuid) -> sqlx:
 }
 
 /// A grant in force of one of the people.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct HeldRow {
     pub principal_id: Uuid,
     pub id: Uuid,
@@ -275,27 +270,58 @@ fn one_of(column: &str, ids: &[Uuid]) -> String {
     }
 }
 
-/// The grants in force of `ids`, locked.
-pub async fn held(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Vec<HeldRow>> {
-    sqlx::query_as(&format!(
-        "SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
-                g.birthright_rule_id, g.valid_until, coalesce(r.name, ps.name) AS bundle, \
-                EXISTS (SELECT 1 FROM review_items i JOIN review_campaigns c \
-                          ON c.org_id = i.org_id AND c.id = i.campaign_id \
-                        WHERE i.org_id = g.org_id AND i.grant_id = g.id \
-                          AND c.mover_id IS NOT NULL AND c.closed_at IS NULL) AS scheduled \
-         FROM grants g \
-         LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
-         LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-         WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL \
-           AND (g.valid_until IS NULL OR g.valid_until > now()) \
-         ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g",
+/// What weighing people against the rules reads, in one round trip.
+#[derive(Debug)]
+pub struct Weighed {
+    /// The rules in force, oldest first (the order of precedence).
+    pub rules: Vec<RuleRow>,
+    /// The people, locked.
+    pub people: Vec<PersonRow>,
+    /// The grants in force the people hold, locked, each person's oldest first. Only
+    /// those that came from a rule when no rule is in force (the others then change
+    /// nothing), and none for people who have just `joined`.
+    pub held: Vec<HeldRow>,
+}
+
+/// The rules in force, the people `ids` and what they hold ([`Weighed`]): one statement,
+/// each set aggregated as JSON.
+pub async fn weighed(
+    tx: &mut Tx<'_>,
+    org_id: Uuid,
+    ids: &[Uuid],
+    joined: bool,
+) -> sqlx::Result<Weighed> {
+    let (Json(rules), Json(people), Json(held)) = sqlx::query_as(&format!(
+        "WITH b AS ({RULES}), p AS ({}), g AS ( \
+           SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
+                  g.birthright_rule_id, g.valid_until, coalesce(r.name, ps.name) AS bundle, g.created_at, \
+                  EXISTS (SELECT 1 FROM review_items i JOIN review_campaigns c \
+                            ON c.org_id = i.org_id AND c.id = i.campaign_id \
+                          WHERE i.org_id = g.org_id AND i.grant_id = g.id \
+                            AND c.mover_id IS NOT NULL AND c.closed_at IS NULL) AS scheduled \
+           FROM grants g \
+           LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
+           LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
+           WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL AND NOT $3 \
+             AND (g.valid_until IS NULL OR g.valid_until > now()) \
+             AND (g.birthright_rule_id IS NOT NULL OR EXISTS (SELECT 1 FROM b)) \
+           ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g) \
+         SELECT (SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM b), \
+                (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM p), \
+                (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g)",
+        people_sql(ids),
         one_of("g.principal_id", ids)
     ))
     .bind(org_id)
     .bind(ids)
-    .fetch_all(&mut **tx)
-    .await
+    .bind(joined)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Weighed {
+        rules,
+        people,
+        held,
+    })
 }
 
 /// The grant now comes from `rule`.

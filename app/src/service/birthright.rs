@@ -68,8 +68,12 @@ async fn weigh(
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
-    let rules = db::birthright::rules(tx, org_id).await?;
-    if rules.is_empty() && (joined || !db::birthright::any_from_rules(tx, org_id, ids).await?) {
+    let db::birthright::Weighed {
+        rules,
+        people,
+        held: holding,
+    } = db::birthright::weighed(tx, org_id, ids, joined).await?;
+    if rules.is_empty() && holding.is_empty() {
         return Ok(BirthrightRun::default());
     }
     let parsed: Vec<(Uuid, Key, Criteria)> = rules
@@ -80,12 +84,9 @@ async fn weigh(
         })
         .collect();
     let by_id: HashMap<Uuid, &RuleRow> = rules.iter().map(|r| (r.id, r)).collect();
-    let people = db::birthright::people(tx, org_id, ids).await?;
     let mut held: HashMap<Uuid, Vec<HeldRow>> = HashMap::new();
-    if !joined {
-        for h in db::birthright::held(tx, org_id, ids).await? {
-            held.entry(h.principal_id).or_default().push(h);
-        }
+    for h in holding {
+        held.entry(h.principal_id).or_default().push(h);
     }
     let refs: Vec<(Uuid, Key, &Criteria)> = parsed.iter().map(|(r, k, c)| (*r, *k, c)).collect();
     let mut done = BirthrightRun::default();
