@@ -5,7 +5,8 @@
 //! 5,000 people renamed: the birthright rule for it made (5,000 grants); the rename
 //! arriving as 5,000 PATCHes from four clients (each person a mover, asked about), beside
 //! 5,000 PATCHes that change no access (the floor); and the rule changed to the new
-//! name, weighing the 5,000 again in one run.
+//! name, weighing the 5,000 again in one run. Last, 4,000 more users created over SCIM
+//! (by one client, then by four) with that rule in force, giving each of them its role.
 //!
 //! Run with `make bench` (which starts the database); it reads DATABASE_URL and
 //! creates and replaces the database `gatehouse_bench_scim` on that server.
@@ -27,6 +28,9 @@ const PASSWORD: &str = "bench password long enough";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Users created over SCIM, half by one client and half by four at once.
 const CREATED: usize = 10_000;
+/// Users created over SCIM from one client, and again from four, once the department's
+/// rule (by then for "Revenue") is in force and gives each of them its role.
+const JOINERS: usize = 2_000;
 /// People in the department that is renamed.
 const RENAMED: usize = 5_000;
 /// An application with a role for the department; its 5,000 people, reviewed by the
@@ -76,20 +80,27 @@ const LOAD: &[(&str, &str)] = &[(
      FROM generate_series(0, 99999) n",
 )];
 
-fn user(n: usize) -> Value {
+/// User `n`, in one of 50 departments, or in `department`.
+fn user(n: usize, department: Option<&str>) -> Value {
+    let department = department.map_or_else(|| format!("Department {}", n % 50), str::to_string);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
         "userName": format!("new{n}@scim.example"),
         "externalId": format!("new-{n}"),
         "name": { "givenName": "New", "familyName": format!("Person {n}") },
         "emails": [{ "value": format!("new{n}@scim.example"), "type": "work", "primary": true }],
-        ENTERPRISE: { "department": format!("Department {}", n % 50) }
+        ENTERPRISE: { "department": department }
     })
 }
 
-/// Creates `count` users from `clients` clients at once, starting at user `first`;
-/// prints a table row.
-async fn create(url: &str, token: &str, first: usize, count: usize, clients: usize) {
+/// Creates `count` users from `clients` clients at once, starting at user `first`, in
+/// `department` if given; prints a table row.
+async fn create(
+    (url, token): (&str, &str),
+    (first, count, clients): (usize, usize, usize),
+    department: Option<&'static str>,
+    what: &str,
+) {
     let started = Instant::now();
     let each = count / clients;
     let mut tasks = Vec::new();
@@ -102,7 +113,7 @@ async fn create(url: &str, token: &str, first: usize, count: usize, clients: usi
                     .post(&url)
                     .bearer_auth(&token)
                     .header("content-type", "application/scim+json")
-                    .body(user(n).to_string())
+                    .body(user(n, department).to_string())
                     .send()
                     .await
                     .unwrap();
@@ -115,7 +126,7 @@ async fn create(url: &str, token: &str, first: usize, count: usize, clients: usi
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "| {clients} | {} | {seconds:.2} | {:.0} |",
+        "| {clients} | {} | {seconds:.2} | {:.0} | {what} |",
         each * clients,
         (each * clients) as f64 / seconds
     );
@@ -279,11 +290,12 @@ async fn main() {
     let token = made["token"].as_str().unwrap().to_string();
 
     println!();
-    println!("| Users created over SCIM: clients | users | seconds | users/s |");
-    println!("|---:|---:|---:|---:|");
+    println!("| Users created over SCIM: clients | users | seconds | users/s | rules |");
+    println!("|---:|---:|---:|---:|---|");
     let url = app.url("/scim/v2/Users");
-    create(&url, &token, 0, CREATED / 2, 1).await;
-    create(&url, &token, CREATED / 2, CREATED / 2, 4).await;
+    let none = "no birthright rule in force";
+    create((&url, &token), (0, CREATED / 2, 1), None, none).await;
+    create((&url, &token), (CREATED / 2, CREATED / 2, 4), None, none).await;
     sqlx::query("ANALYZE principals")
         .execute(&pool)
         .await
@@ -319,4 +331,28 @@ async fn main() {
         .await;
     }
     rename(&pool, (&app, &client), (org, admin), &token).await;
+
+    // Joiners weighed against a rule in force that gives each of them its role: the
+    // weighing read, a grant and its audit event more for each.
+    println!();
+    println!("| Users created over SCIM: clients | users | seconds | users/s | rules |");
+    println!("|---:|---:|---:|---:|---|");
+    let given = "a rule in force gives each a role";
+    let first = CREATED;
+    create((&url, &token), (first, JOINERS, 1), Some("Revenue"), given).await;
+    create(
+        (&url, &token),
+        (first + JOINERS, JOINERS, 4),
+        Some("Revenue"),
+        given,
+    )
+    .await;
+    let given: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM grants g JOIN principals p ON p.org_id = g.org_id AND p.id = g.principal_id \
+         WHERE p.external_id LIKE 'new-%' AND g.birthright_rule_id IS NOT NULL AND g.revoked_at IS NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(given, 2 * JOINERS as i64);
 }

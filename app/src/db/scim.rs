@@ -44,29 +44,31 @@ const USER_COLUMNS: &str = "p.id, coalesce(p.user_name, p.email, p.external_id) 
 /// Whom SCIM sees, with the organisation as `$1`.
 const SEEN: &str = "p.org_id = $1 AND p.kind = 'human' AND p.status <> 'offboarded'";
 
-/// [`USER_COLUMNS`] of the people `p` of `from`.
-fn users_of(from: &str) -> String {
+/// [`USER_COLUMNS`] of the people `p` of `from`, and the columns `also` (empty, or
+/// starting with a comma).
+fn users_of(from: &str, also: &str) -> String {
     format!(
-        "SELECT {USER_COLUMNS} FROM {from} \
+        "SELECT {USER_COLUMNS}{also} FROM {from} \
          LEFT JOIN principals m ON m.org_id = p.org_id AND m.id = p.manager_id"
     )
 }
 
 /// Everyone SCIM sees, with [`USER_COLUMNS`]; conditions follow with `AND`.
 fn seen_users() -> String {
-    format!("{} WHERE {SEEN}", users_of("principals p"))
+    format!("{} WHERE {SEEN}", users_of("principals p", ""))
 }
 
 /// The SCIM answer about the person a data-changing statement `changed` returns
 /// (`RETURNING *`): the row as the statement leaves it, read in the same round trip,
-/// and, with `event` (its first parameter's number), the audit event recording it.
-fn answered(changed: &str, event: Option<usize>) -> String {
+/// and, with `event` (its first parameter's number), the audit event recording it;
+/// `also` as in [`users_of`].
+fn answered(changed: &str, event: Option<usize>, also: &str) -> String {
     let recorded = event
         .map(|first| format!(", e AS ({})", super::audit::insert_event(first)))
         .unwrap_or_default();
     format!(
         "WITH p AS ({changed} RETURNING *){recorded} {}",
-        users_of("p")
+        users_of("p", also)
     )
 }
 
@@ -189,20 +191,30 @@ pub struct UserFields {
     pub scim: serde_json::Value,
 }
 
+/// A person just inserted, and whether any birthright rule was in force as they were.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Inserted {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub rules_in_force: bool,
+}
+
 /// Adds the person `id`, with the audit event recording it; answers them as SCIM sees
-/// them.
+/// them, and whether a birthright rule is in force (the same statement reads it).
 pub async fn insert(
     tx: &mut Tx<'_>,
     (org_id, id): (Uuid, Uuid),
     u: &UserFields,
     (actor, event): Recorded<'_>,
-) -> sqlx::Result<UserRow> {
+) -> sqlx::Result<Inserted> {
     let sql = answered(
         "INSERT INTO principals (org_id, id, kind, display_name, email, external_id, employment_type, job_title, \
                                  manager_id, end_date, user_name, attributes, scim, status) \
          VALUES ($1, $13, 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
                  CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
         Some(14),
+        ", EXISTS (SELECT 1 FROM birthright_rules b WHERE b.org_id = $1 AND b.retired_at IS NULL) \
+           AS rules_in_force",
     );
     let query = sqlx::query_as(&sql)
         .bind(org_id)
@@ -235,6 +247,7 @@ pub async fn update(
              attributes = (attributes - $11::text[]) || $12, scim = $13 \
          WHERE org_id = $1 AND id = $2",
         event.as_ref().map(|_| 14),
+        "",
     );
     let query = sqlx::query_as(&sql)
         .bind(org_id)
