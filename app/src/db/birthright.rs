@@ -281,17 +281,21 @@ pub struct Weighed {
     /// those that came from a rule when no rule is in force (the others then change
     /// nothing), and none for people who have just `joined`.
     pub held: Vec<HeldRow>,
+    /// Whether the organisation has a separation-of-duties rule (else no access given
+    /// needs checking against one).
+    pub sod_rules: bool,
 }
 
-/// The rules in force, the people `ids` and what they hold ([`Weighed`]): one statement,
-/// each set aggregated as JSON.
+/// The rules in force, the people `ids`, what they hold, and whether a
+/// separation-of-duties rule exists ([`Weighed`]): one statement, each set aggregated as
+/// JSON.
 pub async fn weighed(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     ids: &[Uuid],
     joined: bool,
 ) -> sqlx::Result<Weighed> {
-    let (Json(rules), Json(people), Json(held)) = sqlx::query_as(&format!(
+    let (Json(rules), Json(people), Json(held), sod_rules) = sqlx::query_as(&format!(
         "WITH b AS ({RULES}), p AS ({}), g AS ( \
            SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
                   g.birthright_rule_id, g.valid_until, coalesce(r.name, ps.name) AS bundle, g.created_at, \
@@ -308,7 +312,8 @@ pub async fn weighed(
            ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g) \
          SELECT (SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM b), \
                 (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM p), \
-                (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g)",
+                (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g), \
+                EXISTS (SELECT 1 FROM sod_rules WHERE org_id = $1)",
         people_sql(ids),
         one_of("g.principal_id", ids)
     ))
@@ -321,6 +326,7 @@ pub async fn weighed(
         rules,
         people,
         held,
+        sod_rules,
     })
 }
 

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::{bind_event, Bind, Recorded};
 use super::Tx;
 use rules::principals::PrincipalStatus;
 
@@ -25,31 +26,55 @@ pub struct NewGrant<'a> {
     pub package_assignment_id: Option<Uuid>,
 }
 
-pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx::Result<Uuid> {
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
+const INSERT: &str = "INSERT INTO grants (org_id, id, principal_id, role_id, permission_set_id, account_id, valid_until, \
                              granted_by, reason, source_request_id, valid_from, created_at, conditions, birthright_rule_id, \
                              package_assignment_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()), $12, $13, $14)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, now()), coalesce($11, now()), $12, $13, $14)";
+
+/// The parameters of [`INSERT`].
+fn bind_grant<'q, Q: Bind<'q>>(query: Q, (org_id, id): (Uuid, Uuid), grant: &NewGrant<'q>) -> Q {
+    query
+        .bind_value(org_id)
+        .bind_value(id)
+        .bind_value(grant.principal_id)
+        .bind_value(grant.role_id)
+        .bind_value(grant.permission_set_id)
+        .bind_value(grant.account_id)
+        .bind_value(grant.valid_until)
+        .bind_value(grant.granted_by)
+        .bind_value(grant.reason)
+        .bind_value(grant.source_request_id)
+        .bind_value(grant.valid_from)
+        .bind_value(grant.conditions)
+        .bind_value(grant.birthright_rule_id)
+        .bind_value(grant.package_assignment_id)
+}
+
+pub async fn insert(tx: &mut Tx<'_>, org_id: Uuid, grant: &NewGrant<'_>) -> sqlx::Result<Uuid> {
+    let id = Uuid::new_v4();
+    bind_grant(sqlx::query(INSERT), (org_id, id), grant)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// [`insert`] as grant `id` (made by the caller, so that its audit event names it), with
+/// that event written by the same statement.
+pub async fn insert_recorded(
+    tx: &mut Tx<'_>,
+    (org_id, id): (Uuid, Uuid),
+    grant: &NewGrant<'_>,
+    (actor, event): Recorded<'_>,
+) -> sqlx::Result<()> {
+    let sql = format!("WITH e AS ({}) {INSERT}", super::audit::insert_event(15));
+    bind_event(
+        bind_grant(sqlx::query(&sql), (org_id, id), grant),
+        actor,
+        event,
     )
-    .bind(org_id)
-    .bind(id)
-    .bind(grant.principal_id)
-    .bind(grant.role_id)
-    .bind(grant.permission_set_id)
-    .bind(grant.account_id)
-    .bind(grant.valid_until)
-    .bind(grant.granted_by)
-    .bind(grant.reason)
-    .bind(grant.source_request_id)
-    .bind(grant.valid_from)
-    .bind(grant.conditions)
-    .bind(grant.birthright_rule_id)
-    .bind(grant.package_assignment_id)
     .execute(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// A role or permission set with its application's grant rules.

@@ -72,6 +72,7 @@ async fn weigh(
         rules,
         people,
         held: holding,
+        sod_rules,
     } = db::birthright::weighed(tx, org_id, ids, joined).await?;
     if rules.is_empty() && holding.is_empty() {
         return Ok(BirthrightRun::default());
@@ -115,7 +116,7 @@ async fn weigh(
             if own {
                 withhold_from_maker(tx, actor, person, by_id[rule], &mut done).await?;
             } else {
-                give(tx, actor, person, by_id[rule], &mut done).await?;
+                give(tx, actor, (person, by_id[rule]), sod_rules, &mut done).await?;
             }
         }
         let held_by_id: HashMap<Uuid, &HeldRow> = mine.iter().map(|h| (h.id, h)).collect();
@@ -242,20 +243,22 @@ async fn withhold_from_maker(
 }
 
 /// Gives the person what `rule` gives, unless a separation-of-duties rule that blocks
-/// or asks for another approver stands in the way: then it is withheld, and the trail
-/// says so.
+/// or asks for another approver stands in the way (looked for when the organisation has
+/// `sod_rules`): then it is withheld, and the trail says so.
 async fn give(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
-    person: &PersonRow,
-    rule: &RuleRow,
+    (person, rule): (&PersonRow, &RuleRow),
+    sod_rules: bool,
     done: &mut BirthrightRun,
 ) -> Result<(), AppError> {
     let org_id = actor.org_id;
     let bundle = rule.bundle_id();
-    let conflicts =
-        crate::service::sod::conflicts(tx, org_id, person.id, bundle, rule.account_id, None)
-            .await?;
+    let conflicts = if sod_rules {
+        crate::service::sod::conflicts(tx, org_id, person.id, bundle, rule.account_id, None).await?
+    } else {
+        Vec::new()
+    };
     let label = format!("{} \u{2192} {}", person.display_name, rule.bundle);
     if let Some(c) = conflicts.iter().find(|c| c.mode != SodMode::Record) {
         db::audit::record(
@@ -281,9 +284,18 @@ async fn give(
         None
     };
     let reason = format!("Birthright rule \u{201c}{}\u{201d}", rule.name);
-    let id = db::grants::insert(
+    let id = Uuid::new_v4();
+    let recorded: Vec<&str> = conflicts.iter().map(|c| c.rule.as_str()).collect();
+    let created = Change::on(AuditAction::GrantCreated, id, label)
+        .after(json!({
+            "principal": person.display_name, "bundle": rule.bundle, "application": rule.application,
+            "account": rule.account, "valid_until": valid_until, "birthright_rule": rule.name,
+            "sod_conflicts": recorded,
+        }))
+        .because(reason.clone());
+    db::grants::insert_recorded(
         tx,
-        org_id,
+        (org_id, id),
         &db::grants::NewGrant {
             principal_id: person.id,
             role_id: rule.role_id,
@@ -298,19 +310,7 @@ async fn give(
             birthright_rule_id: Some(rule.id),
             package_assignment_id: None,
         },
-    )
-    .await?;
-    let recorded: Vec<&str> = conflicts.iter().map(|c| c.rule.as_str()).collect();
-    db::audit::record(
-        tx,
-        actor,
-        Change::on(AuditAction::GrantCreated, id, label)
-            .after(json!({
-                "principal": person.display_name, "bundle": rule.bundle, "application": rule.application,
-                "account": rule.account, "valid_until": valid_until, "birthright_rule": rule.name,
-                "sod_conflicts": recorded,
-            }))
-            .because(reason),
+        (actor, created),
     )
     .await?;
     done.granted += 1;
