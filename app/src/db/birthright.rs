@@ -33,7 +33,7 @@ impl RuleRow {
     }
 }
 
-const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
+pub(super) const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
             coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, b.created_at \
      FROM birthright_rules b \
      LEFT JOIN roles r ON r.org_id = b.org_id AND r.id = b.role_id \
@@ -279,7 +279,7 @@ pub struct Weighed {
     pub people: Vec<PersonRow>,
     /// The grants in force the people hold, locked, each person's oldest first. Only
     /// those that came from a rule when no rule is in force (the others then change
-    /// nothing), and none for people who have just `joined`.
+    /// nothing).
     pub held: Vec<HeldRow>,
     /// Whether the organisation has a separation-of-duties rule (else no access given
     /// needs checking against one).
@@ -289,12 +289,7 @@ pub struct Weighed {
 /// The rules in force, the people `ids`, what they hold, and whether a
 /// separation-of-duties rule exists ([`Weighed`]): one statement, each set aggregated as
 /// JSON.
-pub async fn weighed(
-    tx: &mut Tx<'_>,
-    org_id: Uuid,
-    ids: &[Uuid],
-    joined: bool,
-) -> sqlx::Result<Weighed> {
+pub async fn weighed(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Weighed> {
     let (Json(rules), Json(people), Json(held), sod_rules) = sqlx::query_as(&format!(
         "WITH b AS ({RULES}), p AS ({}), g AS ( \
            SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
@@ -306,7 +301,7 @@ pub async fn weighed(
            FROM grants g \
            LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
            LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-           WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL AND NOT $3 \
+           WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL \
              AND (g.valid_until IS NULL OR g.valid_until > now()) \
              AND (g.birthright_rule_id IS NOT NULL OR EXISTS (SELECT 1 FROM b)) \
            ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g) \
@@ -319,7 +314,6 @@ pub async fn weighed(
     ))
     .bind(org_id)
     .bind(ids)
-    .bind(joined)
     .fetch_one(&mut **tx)
     .await?;
     Ok(Weighed {

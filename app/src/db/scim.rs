@@ -191,16 +191,20 @@ pub struct UserFields {
     pub scim: serde_json::Value,
 }
 
-/// A person just inserted, and whether any birthright rule was in force as they were.
+/// A person just inserted, with what they are weighed against as they join.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Inserted {
     #[sqlx(flatten)]
     pub user: UserRow,
-    pub rules_in_force: bool,
+    /// The birthright rules in force, in their order of precedence.
+    pub rules: sqlx::types::Json<Vec<super::birthright::RuleRow>>,
+    /// Whether the organisation has a separation-of-duties rule.
+    pub sod_rules: bool,
 }
 
 /// Adds the person `id`, with the audit event recording it; answers them as SCIM sees
-/// them, and whether a birthright rule is in force (the same statement reads it).
+/// them, with the birthright rules in force and whether a separation-of-duties rule
+/// exists (the same statement reads them).
 pub async fn insert(
     tx: &mut Tx<'_>,
     (org_id, id): (Uuid, Uuid),
@@ -213,8 +217,11 @@ pub async fn insert(
          VALUES ($1, $13, 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
                  CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
         Some(14),
-        ", EXISTS (SELECT 1 FROM birthright_rules b WHERE b.org_id = $1 AND b.retired_at IS NULL) \
-           AS rules_in_force",
+        &format!(
+            ", (SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM ({}) b) AS rules, \
+             EXISTS (SELECT 1 FROM sod_rules s WHERE s.org_id = $1) AS sod_rules",
+            super::birthright::RULES
+        ),
     );
     let query = sqlx::query_as(&sql)
         .bind(org_id)

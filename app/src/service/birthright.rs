@@ -33,18 +33,43 @@ pub async fn reconcile(
     ids: &[Uuid],
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
-    weigh(tx, actor, (ids, None, false), why).await
+    weigh(tx, actor, (ids, None), why).await
 }
 
-/// [`reconcile`] for someone who has just joined: they hold nothing yet, so with no rule
-/// in force there is nothing to do, and nothing they hold is read.
+/// [`reconcile`] for someone who has just joined, weighed against `rules` (with
+/// `sod_rules`, whether a separation-of-duties rule exists), both read with their insert:
+/// they hold nothing yet, so nothing they hold is read.
 pub async fn reconcile_joiner(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
-    id: Uuid,
+    person: PersonRow,
+    (rules, sod_rules): (Vec<RuleRow>, bool),
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
-    weigh(tx, actor, (&[id], None, true), why).await
+    let weighed = db::birthright::Weighed {
+        rules,
+        people: vec![person],
+        held: Vec::new(),
+        sod_rules,
+    };
+    apply(tx, actor, weighed, None, why).await
+}
+
+/// A person just inserted (`row`), as the rules weigh them. Nobody is asked about a
+/// joiner's access (they hold nothing the rules could take back), so no reviewer is
+/// looked up.
+pub fn joiner(row: &db::scim::UserRow) -> PersonRow {
+    PersonRow {
+        id: row.id,
+        display_name: row.display_name.clone(),
+        active: row.status == "active",
+        employment_type: row.employment_type.clone(),
+        attributes: row.attributes.clone(),
+        end_date: row.end_date,
+        groups: row.groups.iter().map(|(_, name)| name.clone()).collect(),
+        mover_reviewer: None,
+        mover_grace_days: 0,
+    }
 }
 
 /// [`reconcile`], but `maker` (the one who made the provisioning token acting) is given
@@ -56,15 +81,26 @@ pub async fn reconcile_except(
     (ids, maker): (&[Uuid], Option<Uuid>),
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
-    weigh(tx, actor, (ids, maker, false), why).await
+    weigh(tx, actor, (ids, maker), why).await
 }
 
-/// The people `ids`, the token maker among them given nothing, those who have just
-/// `joined` holding nothing yet.
+/// The people `ids`, the token maker among them given nothing.
 async fn weigh(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
-    (ids, maker, joined): (&[Uuid], Option<Uuid>, bool),
+    (ids, maker): (&[Uuid], Option<Uuid>),
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
+    let weighed = db::birthright::weighed(tx, actor.org_id, ids).await?;
+    apply(tx, actor, weighed, maker, why).await
+}
+
+/// Brings the people `weighed` in line with its rules, `maker` given nothing.
+async fn apply(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    weighed: db::birthright::Weighed,
+    maker: Option<Uuid>,
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
@@ -73,7 +109,7 @@ async fn weigh(
         people,
         held: holding,
         sod_rules,
-    } = db::birthright::weighed(tx, org_id, ids, joined).await?;
+    } = weighed;
     if rules.is_empty() && holding.is_empty() {
         return Ok(BirthrightRun::default());
     }

@@ -561,6 +561,91 @@ async fn rules_cannot_give_what_needs_approval_nor_give_their_maker_anything(poo
     assert_eq!(status, 404);
 }
 
+#[sqlx::test(migrations = "../migrations")]
+async fn a_separation_of_duties_rule_withholds_what_a_birthright_rule_would_give(
+    pool: sqlx::PgPool,
+) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp {
+        app: &app,
+        token: provisioning_token(&app).await,
+    };
+    let admin = app.demo_client("admin@northwind.example").await;
+    let roles = givable_roles(&app).await;
+    let [(first, first_name), (second, _)] = [roles[0].clone(), roles[1].clone()];
+    // The first role's permission must not go with the second role.
+    let permission = crate::sod::permission_of(&app, first).await;
+    let body = serde_urlencoded::to_string([
+        ("name", "Not both desks".to_string()),
+        ("description", "One desk each".to_string()),
+        ("permission", permission.to_string()),
+        ("conflicting", format!("role:{second}")),
+        ("mode", "block".to_string()),
+    ])
+    .unwrap();
+    let (status, made) = app.json(&admin, "/api/sod/create", &body).await;
+    assert_eq!(status, 200, "{made}");
+    // Two rules for the same department, the first made first (it takes precedence).
+    for (name, role) in [("Field: first", first), ("Field: second", second)] {
+        let (status, run) = app
+            .json(
+                &admin,
+                "/api/lifecycle/birthright-create",
+                &rule_body(name, "department = Field", role, false),
+            )
+            .await;
+        assert_eq!(status, 200, "{run}");
+    }
+    let withheld = |person: String| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT after->>'sod_rule' FROM audit_events \
+                 WHERE action = 'birthright.withheld' AND target_id = $1",
+            )
+            .bind(person)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    // A joiner in the department gets the first role; the second is withheld, with the
+    // separation-of-duties rule named in the trail.
+    let joiner = provisioned(
+        &idp,
+        "Fay Field",
+        json!({ "schemas": [USER, ENTERPRISE], ENTERPRISE: { "department": "Field" } }),
+    )
+    .await;
+    let held = in_force(&app, &joiner).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].1, first_name);
+    assert_eq!(held[0].2.as_deref(), Some("Field: first"));
+    assert_eq!(withheld(joiner).await, ["Not both desks"]);
+
+    // So does a mover into the department.
+    let mover = provisioned(
+        &idp,
+        "Max Mover",
+        json!({ "schemas": [USER, ENTERPRISE], ENTERPRISE: { "department": "Office" } }),
+    )
+    .await;
+    assert!(in_force(&app, &mover).await.is_empty());
+    let (status, moved) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{mover}"),
+            Some(department("Field")),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let held = in_force(&app, &mover).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].1, first_name);
+    assert_eq!(withheld(mover).await, ["Not both desks"]);
+}
+
 /// A person created over SCIM; answers their id.
 async fn provisioned(idp: &Idp<'_>, name: &str, extra: Value) -> String {
     let email = format!(

@@ -505,9 +505,12 @@ pub async fn create(
     .because("provisioned over SCIM".to_string());
     let made = db::scim::insert(&mut tx, (who.org_id, id), &fields, (&actor, created)).await?;
     // Birthright access is granted beside the person: their row, and so the answer, stay as
-    // inserted. With no rule in force (read by the insert) a joiner is given nothing.
-    if made.rules_in_force {
-        birthright::reconcile_joiner(&mut tx, &actor, id, "provisioned over SCIM").await?;
+    // inserted. The rules in force were read by the insert.
+    if !made.rules.is_empty() {
+        let person = birthright::joiner(&made.user);
+        let rules = (made.rules.0, made.sod_rules);
+        birthright::reconcile_joiner(&mut tx, &actor, person, rules, "provisioned over SCIM")
+            .await?;
     }
     tx.commit().await?;
     Ok(to_json(&made.user, &who.base))
