@@ -183,7 +183,11 @@ test("inactivity is previewed before it is switched on, and the failsafe's limit
   await page.getByRole("button", { name: "Set the limits" }).click();
   await expect(page.getByText("Give a whole number from 1 to 1000000")).toBeVisible();
   await page.getByLabel("Principals suspended per hour").fill("20");
+  // The page is read again only once the limits are saved: a reload sooner would cut the
+  // request short.
+  const saved = page.waitForResponse((r) => r.url().includes("/api/lifecycle/failsafe"));
   await page.getByRole("button", { name: "Set the limits" }).click();
+  expect((await saved).status()).toBe(200);
   await page.reload();
   await expect(page.getByLabel("Principals suspended per hour")).toHaveValue("20");
   await page.getByRole("link", { name: "No held changes." }).click();
