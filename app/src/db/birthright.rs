@@ -33,7 +33,7 @@ impl RuleRow {
     }
 }
 
-pub(super) const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
+const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.permission_set_id, b.account_id, b.until_end_date, \
             coalesce(r.name, ps.name) AS bundle, ap.name AS application, ac.name AS account, b.created_at \
      FROM birthright_rules b \
      LEFT JOIN roles r ON r.org_id = b.org_id AND r.id = b.role_id \
@@ -41,6 +41,21 @@ pub(super) const RULES: &str = "SELECT b.id, b.name, b.criteria, b.role_id, b.pe
      JOIN applications ap ON ap.org_id = b.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
      LEFT JOIN accounts ac ON ac.org_id = b.org_id AND ac.id = b.account_id \
      WHERE b.org_id = $1 AND b.retired_at IS NULL ORDER BY b.created_at, b.id";
+
+/// The rules `from` (a subquery or CTE of [`RULES`]) as one JSON array, in their order of
+/// precedence: how a statement that also does something else reads them.
+fn rules_as_json(from: &str) -> String {
+    format!("(SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM {from} b)")
+}
+
+/// The rules in force as a column of a statement whose `$1` is the organisation
+/// ([`rules_as_json`]), for a person's insert to read them.
+pub(super) fn rules_in_force_column() -> String {
+    rules_as_json(&format!("({RULES})"))
+}
+
+/// Whether the organisation `$1` has a separation-of-duties rule, as a column.
+pub(super) const SOD_RULES_EXIST: &str = "EXISTS (SELECT 1 FROM sod_rules s WHERE s.org_id = $1)";
 
 /// The rules in force, oldest first (the order of precedence).
 pub async fn rules(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<Vec<RuleRow>> {
@@ -305,12 +320,13 @@ pub async fn weighed(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Resul
              AND (g.valid_until IS NULL OR g.valid_until > now()) \
              AND (g.birthright_rule_id IS NOT NULL OR EXISTS (SELECT 1 FROM b)) \
            ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g) \
-         SELECT (SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM b), \
+         SELECT {}, \
                 (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM p), \
                 (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g), \
-                EXISTS (SELECT 1 FROM sod_rules WHERE org_id = $1)",
+                {SOD_RULES_EXIST}",
         people_sql(ids),
-        one_of("g.principal_id", ids)
+        one_of("g.principal_id", ids),
+        rules_as_json("b")
     ))
     .bind(org_id)
     .bind(ids)

@@ -218,9 +218,9 @@ pub async fn insert(
                  CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
         Some(14),
         &format!(
-            ", (SELECT coalesce(json_agg(b ORDER BY b.created_at, b.id), '[]') FROM ({}) b) AS rules, \
-             EXISTS (SELECT 1 FROM sod_rules s WHERE s.org_id = $1) AS sod_rules",
-            super::birthright::RULES
+            ", {} AS rules, {} AS sod_rules",
+            super::birthright::rules_in_force_column(),
+            super::birthright::SOD_RULES_EXIST
         ),
     );
     let query = sqlx::query_as(&sql)

@@ -36,21 +36,20 @@ pub async fn reconcile(
     weigh(tx, actor, (ids, None), why).await
 }
 
-/// [`reconcile`] for someone who has just joined, weighed against `rules` (with
-/// `sod_rules`, whether a separation-of-duties rule exists), both read with their insert:
-/// they hold nothing yet, so nothing they hold is read.
+/// [`reconcile`] for someone who has just joined (`made`, with the rules in force and
+/// whether a separation-of-duties rule exists, read by their insert): they hold nothing
+/// yet, so nothing is read again.
 pub async fn reconcile_joiner(
     tx: &mut db::Tx<'_>,
     actor: &Actor,
-    person: PersonRow,
-    (rules, sod_rules): (Vec<RuleRow>, bool),
+    made: db::scim::Inserted,
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
     let weighed = db::birthright::Weighed {
-        rules,
-        people: vec![person],
+        people: vec![joiner(&made.user)],
+        rules: made.rules.0,
         held: Vec::new(),
-        sod_rules,
+        sod_rules: made.sod_rules,
     };
     apply(tx, actor, weighed, None, why).await
 }
@@ -58,7 +57,7 @@ pub async fn reconcile_joiner(
 /// A person just inserted (`row`), as the rules weigh them. Nobody is asked about a
 /// joiner's access (they hold nothing the rules could take back), so no reviewer is
 /// looked up.
-pub fn joiner(row: &db::scim::UserRow) -> PersonRow {
+fn joiner(row: &db::scim::UserRow) -> PersonRow {
     PersonRow {
         id: row.id,
         display_name: row.display_name.clone(),

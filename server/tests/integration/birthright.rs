@@ -9,9 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::common::{spawn_demo, TestApp};
-use crate::scim::{
-    agent_of, day, owner_and_status, provisioning_token, Idp, ENTERPRISE, PATCH, USER,
-};
+use crate::scim::{agent_of, day, owner_and_status, Idp, ENTERPRISE, PATCH, USER};
 use app::service::lifecycle;
 
 const EXTENSION: &str = "urn:gatehouse:params:scim:schemas:extension:2.0:User";
@@ -93,10 +91,7 @@ fn department(value: &str) -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let roles = givable_roles(&app).await;
     let [(crm, crm_name), (desk, desk_name)] = [roles[0].clone(), roles[1].clone()];
@@ -323,10 +318,7 @@ async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn rules_cannot_give_what_needs_approval_nor_give_their_maker_anything(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let roles = givable_roles(&app).await;
     let console_role: Uuid = sqlx::query_scalar(
@@ -566,10 +558,7 @@ async fn a_separation_of_duties_rule_withholds_what_a_birthright_rule_would_give
     pool: sqlx::PgPool,
 ) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let roles = givable_roles(&app).await;
     let [(first, first_name), (second, _)] = [roles[0].clone(), roles[1].clone()];
@@ -677,10 +666,7 @@ fn deactivate() -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_failsafe_holds_a_burst_of_leavers_for_an_admin(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let (status, _) = app
         .json(&admin, "/api/lifecycle/failsafe", "grants=0&principals=2")
@@ -937,10 +923,7 @@ async fn inactivity_tells_first_and_suspends_seven_days_later(pool: sqlx::PgPool
 #[sqlx::test(migrations = "../migrations")]
 async fn a_department_renamed_in_its_rule_keeps_everyones_access(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let crm = givable_roles(&app).await[0].0;
     let (status, _) = app

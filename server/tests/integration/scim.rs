@@ -35,6 +35,14 @@ pub(crate) struct Idp<'a> {
 }
 
 impl Idp<'_> {
+    /// An identity provider calling `app` with a provisioning token made for it.
+    pub(crate) async fn new(app: &TestApp) -> Idp<'_> {
+        Idp {
+            app,
+            token: provisioning_token(app).await,
+        }
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -206,10 +214,7 @@ async fn only_a_provisioning_token_opens_scim_and_it_opens_nothing_else(pool: sq
 #[sqlx::test(migrations = "../migrations")]
 async fn discovery_describes_users_and_their_schemas(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let (status, types) = idp.call(Method::GET, "/ResourceTypes", None).await;
     assert_eq!(status, 200);
     assert_eq!(types["Resources"][0]["endpoint"], "/Users");
@@ -245,10 +250,7 @@ async fn discovery_describes_users_and_their_schemas(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_identity_provider_creates_finds_changes_and_deletes_a_person(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
 
     // Created: 201 with its location and version.
     let response = idp.send(Method::POST, "/Users", Some(ada()), &[]).await;
@@ -434,10 +436,7 @@ async fn an_identity_provider_creates_finds_changes_and_deletes_a_person(pool: s
 #[sqlx::test(migrations = "../migrations")]
 async fn lists_page_and_sort(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     for name in ["zeta", "alpha", "mu"] {
         let user = json!({ "schemas": [USER], "userName": format!("{name}@paging.example"), "title": "Pager" });
         assert_eq!(idp.call(Method::POST, "/Users", Some(user)).await.0, 201);
@@ -475,10 +474,7 @@ async fn lists_page_and_sort(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_requests_get_scim_errors_and_write_nothing(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     assert_eq!(idp.call(Method::POST, "/Users", Some(ada())).await.0, 201);
     let before = principals(&app).await;
 
@@ -629,10 +625,7 @@ async fn bad_requests_get_scim_errors_and_write_nothing(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn another_organisations_people_are_out_of_reach(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let (_, created) = idp.call(Method::POST, "/Users", Some(ada())).await;
     let id = created["id"].as_str().unwrap().to_string();
     let team =
@@ -741,10 +734,7 @@ pub(crate) async fn owner_and_status(
 async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let admin = app.demo_client("admin@northwind.example").await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let ben = crate::requests::id_of(
         &app,
         "SELECT id FROM principals WHERE email = 'ben.bauer@northwind.example'",
@@ -880,10 +870,7 @@ async fn a_leaver_loses_every_grant_and_no_agent_is_left_without_an_owner(pool: 
 #[sqlx::test(migrations = "../migrations")]
 async fn groups_are_created_patched_renamed_and_deleted_with_their_members(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let (_, ada) = idp.call(Method::POST, "/Users", Some(ada())).await;
     let ada_id = ada["id"].as_str().unwrap().to_string();
     let bob = json!({ "schemas": [USER], "userName": "bob@northwind.example" });
@@ -1040,10 +1027,7 @@ async fn set_manager(idp: &Idp<'_>, user: &str, manager: &str) -> (u16, Value) {
 #[sqlx::test(migrations = "../migrations")]
 async fn managers_must_be_people_without_loops_and_the_break_glass_admin_stays(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
-    let idp = Idp {
-        app: &app,
-        token: provisioning_token(&app).await,
-    };
+    let idp = Idp::new(&app).await;
     let response = idp.send(Method::POST, "/Users", Some(ada()), &[]).await;
     assert_eq!(response.headers()["cache-control"], "no-store");
     let ada: Value = response.json().await.unwrap();

@@ -506,14 +506,12 @@ pub async fn create(
     let made = db::scim::insert(&mut tx, (who.org_id, id), &fields, (&actor, created)).await?;
     // Birthright access is granted beside the person: their row, and so the answer, stay as
     // inserted. The rules in force were read by the insert.
+    let answer = to_json(&made.user, &who.base);
     if !made.rules.is_empty() {
-        let person = birthright::joiner(&made.user);
-        let rules = (made.rules.0, made.sod_rules);
-        birthright::reconcile_joiner(&mut tx, &actor, person, rules, "provisioned over SCIM")
-            .await?;
+        birthright::reconcile_joiner(&mut tx, &actor, made, "provisioned over SCIM").await?;
     }
     tx.commit().await?;
-    Ok(to_json(&made.user, &who.base))
+    Ok(answer)
 }
 
 /// The user as SCIM shows them; within a change's transaction, as it leaves them.
