@@ -170,20 +170,22 @@ pub struct PersonRow {
     pub mover_grace_days: i32,
 }
 
+/// [`PersonRow`] columns of the people `p`, with their organisation `o`.
+const PERSON_COLUMNS: &str = "p.id, p.display_name, p.status = 'active' AS active, \
+        p.employment_type::text AS employment_type, p.attributes, p.end_date, \
+        array(SELECT g.display_name FROM group_members m \
+              JOIN principal_groups g ON g.org_id = m.org_id AND g.id = m.group_id \
+              WHERE m.org_id = p.org_id AND m.principal_id = p.id) AS groups, \
+        (SELECT h.id FROM principals h \
+         WHERE h.org_id = p.org_id AND h.id IN (p.manager_id, o.leaver_fallback_owner_id) \
+           AND h.id <> p.id AND h.kind = 'human' AND h.status = 'active' \
+         ORDER BY h.id = p.manager_id DESC LIMIT 1) AS mover_reviewer, o.mover_grace_days";
+
 /// The people among `ids` (humans not offboarded), locked for the change: [`PersonRow`]
 /// columns, with the organisation as `$1` and the ids as `$2`.
 fn people_sql(ids: &[Uuid]) -> String {
     format!(
-        "SELECT p.id, p.display_name, p.status = 'active' AS active, p.employment_type::text AS employment_type, \
-                p.attributes, p.end_date, \
-                array(SELECT g.display_name FROM group_members m \
-                      JOIN principal_groups g ON g.org_id = m.org_id AND g.id = m.group_id \
-                      WHERE m.org_id = p.org_id AND m.principal_id = p.id) AS groups, \
-                (SELECT h.id FROM principals h \
-                 WHERE h.org_id = p.org_id AND h.id IN (p.manager_id, o.leaver_fallback_owner_id) \
-                   AND h.id <> p.id AND h.kind = 'human' AND h.status = 'active' \
-                 ORDER BY h.id = p.manager_id DESC LIMIT 1) AS mover_reviewer, o.mover_grace_days \
-         FROM principals p JOIN organisations o ON o.id = p.org_id \
+        "SELECT {PERSON_COLUMNS} FROM principals p JOIN organisations o ON o.id = p.org_id \
          WHERE p.org_id = $1 AND {} AND p.kind = 'human' \
            AND p.status <> 'offboarded' ORDER BY p.id FOR UPDATE OF p",
         one_of("p.id", ids)
@@ -286,27 +288,28 @@ fn one_of(column: &str, ids: &[Uuid]) -> String {
 }
 
 /// What weighing people against the rules reads, in one round trip.
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct Weighed {
     /// The rules in force, oldest first (the order of precedence).
-    pub rules: Vec<RuleRow>,
+    pub rules: Json<Vec<RuleRow>>,
     /// The people, locked.
-    pub people: Vec<PersonRow>,
+    pub people: Json<Vec<PersonRow>>,
     /// The grants in force the people hold, locked, each person's oldest first. Only
     /// those that came from a rule when no rule is in force (the others then change
     /// nothing).
-    pub held: Vec<HeldRow>,
+    pub held: Json<Vec<HeldRow>>,
     /// Whether the organisation has a separation-of-duties rule (else no access given
     /// needs checking against one).
     pub sod_rules: bool,
 }
 
-/// The rules in force, the people `ids`, what they hold, and whether a
-/// separation-of-duties rule exists ([`Weighed`]): one statement, each set aggregated as
-/// JSON.
-pub async fn weighed(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Weighed> {
-    let (Json(rules), Json(people), Json(held), sod_rules) = sqlx::query_as(&format!(
-        "WITH b AS ({RULES}), p AS ({}), g AS ( \
+/// The common table expressions of a weighing (see [`Weighed`]), to follow `WITH` or a
+/// comma, with the organisation as `$1`: `b` the rules in force, `w` the `people` (a
+/// query of [`PERSON_COLUMNS`]), `g` the grants in force of those `holding` names
+/// (a condition on `g.principal_id`), locked.
+fn weighing(people: &str, holding: &str) -> String {
+    format!(
+        "b AS ({RULES}), w AS ({people}), g AS ( \
            SELECT g.principal_id, g.id, coalesce(g.role_id, g.permission_set_id) AS bundle_id, g.account_id, \
                   g.birthright_rule_id, g.valid_until, coalesce(r.name, ps.name) AS bundle, g.created_at, \
                   EXISTS (SELECT 1 FROM review_items i JOIN review_campaigns c \
@@ -316,28 +319,44 @@ pub async fn weighed(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Resul
            FROM grants g \
            LEFT JOIN roles r ON r.org_id = g.org_id AND r.id = g.role_id \
            LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
-           WHERE g.org_id = $1 AND {} AND g.revoked_at IS NULL \
+           WHERE g.org_id = $1 AND {holding} AND g.revoked_at IS NULL \
              AND (g.valid_until IS NULL OR g.valid_until > now()) \
              AND (g.birthright_rule_id IS NOT NULL OR EXISTS (SELECT 1 FROM b)) \
-           ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g) \
-         SELECT {}, \
-                (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM p), \
-                (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g), \
-                {SOD_RULES_EXIST}",
-        people_sql(ids),
-        one_of("g.principal_id", ids),
+           ORDER BY g.principal_id, g.created_at, g.id FOR UPDATE OF g)"
+    )
+}
+
+/// The columns of [`Weighed`], each set of a [`weighing`] aggregated as JSON.
+fn weighed_columns() -> String {
+    format!(
+        "{} AS rules, (SELECT coalesce(json_agg(w ORDER BY w.id), '[]') FROM w) AS people, \
+         (SELECT coalesce(json_agg(g ORDER BY g.principal_id, g.created_at, g.id), '[]') FROM g) AS held, \
+         {SOD_RULES_EXIST} AS sod_rules",
         rules_as_json("b")
+    )
+}
+
+/// A [`weighing`] of the person `p` as a statement changing them leaves them (`p` its
+/// `RETURNING *`; their id `$2`), and its [`Weighed`] columns: for a change and its
+/// weighing to be one round trip. The person is weighed with the status they had.
+pub(super) fn weighing_of_changed() -> (String, String) {
+    let person = format!("SELECT {PERSON_COLUMNS} FROM p JOIN organisations o ON o.id = p.org_id");
+    (weighing(&person, "g.principal_id = $2"), weighed_columns())
+}
+
+/// The rules in force, the people `ids`, what they hold, and whether a
+/// separation-of-duties rule exists ([`Weighed`]): one statement, each set aggregated as
+/// JSON.
+pub async fn weighed(tx: &mut Tx<'_>, org_id: Uuid, ids: &[Uuid]) -> sqlx::Result<Weighed> {
+    sqlx::query_as(&format!(
+        "WITH {} SELECT {}",
+        weighing(&people_sql(ids), &one_of("g.principal_id", ids)),
+        weighed_columns()
     ))
     .bind(org_id)
     .bind(ids)
     .fetch_one(&mut **tx)
-    .await?;
-    Ok(Weighed {
-        rules,
-        people,
-        held,
-        sod_rules,
-    })
+    .await
 }
 
 /// The grant now comes from `rule`.

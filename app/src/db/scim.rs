@@ -61,13 +61,14 @@ fn seen_users() -> String {
 /// The SCIM answer about the person a data-changing statement `changed` returns
 /// (`RETURNING *`): the row as the statement leaves it, read in the same round trip,
 /// and, with `event` (its first parameter's number), the audit event recording it;
-/// `also` as in [`users_of`].
-fn answered(changed: &str, event: Option<usize>, also: &str) -> String {
+/// `with`, more common table expressions (empty, or starting with a comma), and `also`
+/// as in [`users_of`].
+fn answered(changed: &str, event: Option<usize>, (with, also): (&str, &str)) -> String {
     let recorded = event
         .map(|first| format!(", e AS ({})", super::audit::insert_event(first)))
         .unwrap_or_default();
     format!(
-        "WITH p AS ({changed} RETURNING *){recorded} {}",
+        "WITH p AS ({changed} RETURNING *){recorded}{with} {}",
         users_of("p", also)
     )
 }
@@ -217,10 +218,13 @@ pub async fn insert(
          VALUES ($1, $13, 'human', $2, $3, $4, $5::employment_type, $6, $7, $8, $9, $10, $11, \
                  CASE WHEN $12 THEN 'active' ELSE 'suspended' END::principal_status)",
         Some(14),
-        &format!(
-            ", {} AS rules, {} AS sod_rules",
-            super::birthright::rules_in_force_column(),
-            super::birthright::SOD_RULES_EXIST
+        (
+            "",
+            &format!(
+                ", {} AS rules, {} AS sod_rules",
+                super::birthright::rules_in_force_column(),
+                super::birthright::SOD_RULES_EXIST
+            ),
         ),
     );
     let query = sqlx::query_as(&sql)
@@ -240,6 +244,18 @@ pub async fn insert(
     bind_event(query, actor, event).fetch_one(&mut **tx).await
 }
 
+/// A person just changed, with what the birthright rules weigh them against, read by
+/// the same statement.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Updated {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    /// The person as the change leaves them (with the status they had), the rules in
+    /// force, and the grants in force they hold, locked.
+    #[sqlx(flatten)]
+    pub weighed: super::birthright::Weighed,
+}
+
 /// Writes the person's SCIM fields (status aside: see `principals::set_status`), with
 /// the audit event recording it if there is one; answers them as SCIM then sees them.
 pub async fn update(
@@ -248,13 +264,41 @@ pub async fn update(
     u: &UserFields,
     event: Option<Recorded<'_>>,
 ) -> sqlx::Result<UserRow> {
+    update_answering(tx, (org_id, id), u, event, ("", "")).await
+}
+
+/// [`update`], answering also what the birthright rules weigh the person against (see
+/// [`Updated`]): for a change that leaves the person's status as it was.
+pub async fn update_weighed(
+    tx: &mut Tx<'_>,
+    (org_id, id): (Uuid, Uuid),
+    u: &UserFields,
+    event: Option<Recorded<'_>>,
+) -> sqlx::Result<Updated> {
+    let (with, columns) = super::birthright::weighing_of_changed();
+    let (with, also) = (format!(", {with}"), format!(", {columns}"));
+    update_answering(tx, (org_id, id), u, event, (&with, &also)).await
+}
+
+/// [`update`] with the common table expressions `with` and the columns `also` of
+/// [`answered`].
+async fn update_answering<O>(
+    tx: &mut Tx<'_>,
+    (org_id, id): (Uuid, Uuid),
+    u: &UserFields,
+    event: Option<Recorded<'_>>,
+    with_also: (&str, &str),
+) -> sqlx::Result<O>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let sql = answered(
         "UPDATE principals SET display_name = $3, email = $4, external_id = $5, employment_type = $6::employment_type, \
              job_title = $7, manager_id = $8, end_date = $9, user_name = $10, \
              attributes = (attributes - $11::text[]) || $12, scim = $13 \
          WHERE org_id = $1 AND id = $2",
         event.as_ref().map(|_| 14),
-        "",
+        with_also,
     );
     let query = sqlx::query_as(&sql)
         .bind(org_id)

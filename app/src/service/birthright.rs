@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
+use sqlx::types::Json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -46,12 +47,23 @@ pub async fn reconcile_joiner(
     why: &str,
 ) -> Result<BirthrightRun, AppError> {
     let weighed = db::birthright::Weighed {
-        people: vec![joiner(&made.user)],
-        rules: made.rules.0,
-        held: Vec::new(),
+        people: Json(vec![joiner(&made.user)]),
+        rules: made.rules,
+        held: Json(Vec::new()),
         sod_rules: made.sod_rules,
     };
     apply(tx, actor, weighed, None, why).await
+}
+
+/// [`reconcile_except`] for one person just changed over SCIM, their status as it was
+/// (`changed`, with what the change's statement read for the weighing).
+pub async fn reconcile_changed(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    (changed, maker): (db::birthright::Weighed, Option<Uuid>),
+    why: &str,
+) -> Result<BirthrightRun, AppError> {
+    apply(tx, actor, changed, maker, why).await
 }
 
 /// A person just inserted (`row`), as the rules weigh them. Nobody is asked about a
@@ -104,9 +116,9 @@ async fn apply(
 ) -> Result<BirthrightRun, AppError> {
     let org_id = actor.org_id;
     let db::birthright::Weighed {
-        rules,
-        people,
-        held: holding,
+        rules: Json(rules),
+        people: Json(people),
+        held: Json(holding),
         sod_rules,
     } = weighed;
     if rules.is_empty() && holding.is_empty() {

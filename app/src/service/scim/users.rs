@@ -647,14 +647,16 @@ async fn change(
         .after(after)
         .because("changed over SCIM".to_string())
     });
-    let mut changed = db::scim::update(
-        &mut tx,
-        (who.org_id, id),
-        &fields,
-        updated.map(|event| (&actor, event)),
-    )
-    .await?;
     let was_active = row.status == "active";
+    let updated = updated.map(|event| (&actor, event));
+    // A person whose status stays active is weighed from what their update read.
+    let (mut changed, weighed) = if fields.active && was_active {
+        let both = db::scim::update_weighed(&mut tx, (who.org_id, id), &fields, updated).await?;
+        (both.user, Some(both.weighed))
+    } else {
+        let user = db::scim::update(&mut tx, (who.org_id, id), &fields, updated).await?;
+        (user, None)
+    };
     let mut run = Tally::default();
     if fields.active != was_active {
         let (status, action) = if fields.active {
@@ -684,9 +686,15 @@ async fn change(
         }
     }
     // A mover's access follows their attributes; someone back gets their birthright.
-    if fields.active {
-        birthright::reconcile_except(&mut tx, &actor, (&[id], who.maker), "changed over SCIM")
-            .await?;
+    let why = "changed over SCIM";
+    match weighed {
+        Some(weighed) => {
+            birthright::reconcile_changed(&mut tx, &actor, (weighed, who.maker), why).await?;
+        }
+        None if fields.active => {
+            birthright::reconcile_except(&mut tx, &actor, (&[id], who.maker), why).await?;
+        }
+        None => {}
     }
     if let Some(over) = failsafe::admit(&mut tx, who.org_id, run, !who.failsafe).await? {
         drop(tx);
