@@ -635,6 +635,82 @@ async fn a_separation_of_duties_rule_withholds_what_a_birthright_rule_would_give
     assert_eq!(withheld(mover).await, ["Not both desks"]);
 }
 
+/// One PATCH can move a person and give them another manager: the new manager is the
+/// one asked. A person deactivated and brought back gets their birthright again.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_mover_is_asked_about_by_their_new_manager_and_someone_back_gets_their_birthright(
+    pool: sqlx::PgPool,
+) {
+    let app = spawn_demo(pool).await;
+    let idp = Idp::new(&app).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let (role, role_name) = givable_roles(&app).await[0].clone();
+    let (status, run) = app
+        .json(
+            &admin,
+            "/api/lifecycle/birthright-create",
+            &rule_body("Sales: CRM", "department = Sales", role, false),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    let (before, after) = (
+        person_id(&app, "approver@northwind.example").await,
+        person_id(&app, "member@northwind.example").await,
+    );
+    let sam = provisioned(
+        &idp,
+        "Sam Seller",
+        json!({ "schemas": [USER, ENTERPRISE],
+                ENTERPRISE: { "department": "Sales", "manager": { "value": before } } }),
+    )
+    .await;
+    let held = in_force(&app, &sam).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    let grant = held[0].0;
+
+    // Moved out of Sales, under another manager, by one PATCH.
+    let (status, moved) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{sam}"),
+            Some(json!({ "schemas": [PATCH], "Operations": [
+                { "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Support" },
+                { "op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": { "value": after } }
+            ] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let reviews = mover_reviews(&app, &sam).await;
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!((reviews[0].2, reviews[0].3.clone()), (after, vec![grant]));
+
+    // Deactivated, they lose it; back in Sales and active, the rule gives it again.
+    let (status, _) = idp
+        .call(Method::PATCH, &format!("/Users/{sam}"), Some(deactivate()))
+        .await;
+    assert_eq!(status, 200);
+    assert!(in_force(&app, &sam).await.is_empty());
+    let (status, back) = idp
+        .call(
+            Method::PATCH,
+            &format!("/Users/{sam}"),
+            Some(json!({ "schemas": [PATCH], "Operations": [
+                { "op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales" },
+                { "op": "replace", "path": "active", "value": true }
+            ] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["active"], true);
+    let held = in_force(&app, &sam).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(
+        (held[0].1.as_str(), held[0].2.as_deref()),
+        (role_name.as_str(), Some("Sales: CRM"))
+    );
+    assert_ne!(held[0].0, grant, "a new grant, not the revoked one");
+}
+
 /// A person created over SCIM; answers their id.
 async fn provisioned(idp: &Idp<'_>, name: &str, extra: Value) -> String {
     let email = format!(
