@@ -43,6 +43,23 @@ fn rule_body(name: &str, criteria: &str, bundle: Uuid, until_end_date: bool) -> 
     body
 }
 
+/// A rule made by `admin` (who may): `name` gives `role` to those `criteria` matches.
+async fn made_rule(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    (name, criteria): (&str, &str),
+    role: Uuid,
+) {
+    let (status, run) = app
+        .json(
+            admin,
+            "/api/lifecycle/birthright-create",
+            &rule_body(name, criteria, role, false),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+}
+
 async fn person_id(app: &TestApp, email: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM principals WHERE email = $1")
         .bind(email)
@@ -99,14 +116,7 @@ async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
         ("Sales: CRM", "department = Sales", crm),
         ("Support: desk", "department = support", desk),
     ] {
-        let (status, run) = app
-            .json(
-                &admin,
-                "/api/lifecycle/birthright-create",
-                &rule_body(name, criteria, role, false),
-            )
-            .await;
-        assert_eq!(status, 200, "{run}");
+        made_rule(&app, &admin, (name, criteria), role).await;
     }
     let manager = person_id(&app, "approver@northwind.example").await;
 
@@ -576,14 +586,7 @@ async fn a_separation_of_duties_rule_withholds_what_a_birthright_rule_would_give
     assert_eq!(status, 200, "{made}");
     // Two rules for the same department, the first made first (it takes precedence).
     for (name, role) in [("Field: first", first), ("Field: second", second)] {
-        let (status, run) = app
-            .json(
-                &admin,
-                "/api/lifecycle/birthright-create",
-                &rule_body(name, "department = Field", role, false),
-            )
-            .await;
-        assert_eq!(status, 200, "{run}");
+        made_rule(&app, &admin, (name, "department = Field"), role).await;
     }
     let withheld = |person: String| {
         let app = &app;
@@ -645,14 +648,7 @@ async fn a_mover_is_asked_about_by_their_new_manager_and_someone_back_gets_their
     let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let (role, role_name) = givable_roles(&app).await[0].clone();
-    let (status, run) = app
-        .json(
-            &admin,
-            "/api/lifecycle/birthright-create",
-            &rule_body("Sales: CRM", "department = Sales", role, false),
-        )
-        .await;
-    assert_eq!(status, 200, "{run}");
+    made_rule(&app, &admin, ("Sales: CRM", "department = Sales"), role).await;
     let (before, after) = (
         person_id(&app, "approver@northwind.example").await,
         person_id(&app, "member@northwind.example").await,
@@ -1002,14 +998,7 @@ async fn a_department_renamed_in_its_rule_keeps_everyones_access(pool: sqlx::PgP
     let idp = Idp::new(&app).await;
     let admin = app.demo_client("admin@northwind.example").await;
     let crm = givable_roles(&app).await[0].0;
-    let (status, _) = app
-        .json(
-            &admin,
-            "/api/lifecycle/birthright-create",
-            &rule_body("Sales: CRM", "department = Sales", crm, false),
-        )
-        .await;
-    assert_eq!(status, 200);
+    made_rule(&app, &admin, ("Sales: CRM", "department = Sales"), crm).await;
     let rule: Uuid = sqlx::query_scalar("SELECT id FROM birthright_rules")
         .fetch_one(&app.pool)
         .await
