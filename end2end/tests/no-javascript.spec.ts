@@ -56,6 +56,8 @@ test("without JavaScript a person signs in, reads every page's data and follows 
   await page.getByLabel("Search").press("Enter");
   await expect(page).toHaveURL(/search=Support(\+|%20)Copilot/);
   await expect(page.locator("table.principals tbody tr")).toHaveCount(1);
+  // The form comes back holding what was searched for.
+  await expect(page.getByLabel("Search")).toHaveValue("Support Copilot");
   // A link navigates to the principal's own page, whose data is there too.
   await page.getByRole("link", { name: "Support Copilot" }).click();
   await expect(page.getByRole("heading", { name: "Support Copilot" })).toBeVisible();
@@ -65,4 +67,13 @@ test("without JavaScript a person signs in, reads every page's data and follows 
 test("without JavaScript a Data Protection Officer reads consent figures, subjects and data-subject requests", async ({ page }) => {
   await signInWithoutScript(page, "dpo");
   await everyPageShowsItsData(page, dpoPages);
+});
+
+test("without JavaScript a refused sign-in comes back with its message", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill("nobody-without-script@northwind.example");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole("alert")).toHaveText("That email and password do not match an active account.");
 });

@@ -83,7 +83,7 @@ pub fn ExplainPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="form filters">
             <div class="field">
                 <label for="a-principal">"Principal"</label>
-                <input id="a-principal" name="principal" prop:value=value(|q| q.principal.clone()) placeholder="email, id or external id" />
+                <input id="a-principal" name="principal" value=value(|q| q.principal.clone()) placeholder="email, id or external id" />
                 <FieldError error field="principal" />
             </div>
             <Transition fallback=|| view! { <p class="loading">"Loading permissions…"</p> }>
@@ -97,12 +97,12 @@ pub fn ExplainPage() -> impl IntoView {
             </Transition>
             <div class="field">
                 <label for="a-attributes">"Resource attributes"</label>
-                <input id="a-attributes" name="attributes" prop:value=value(|q| q.attributes.clone()) placeholder="region = EU, brand = Acme" />
+                <input id="a-attributes" name="attributes" value=value(|q| q.attributes.clone()) placeholder="region = EU, brand = Acme" />
                 <FieldError error field="attributes" />
             </div>
             <div class="field">
                 <label for="a-behalf">"On behalf of"</label>
-                <input id="a-behalf" name="on_behalf_of" prop:value=value(|q| q.on_behalf_of.clone()) placeholder="the person an agent acts for (optional)" />
+                <input id="a-behalf" name="on_behalf_of" value=value(|q| q.on_behalf_of.clone()) placeholder="the person an agent acts for (optional)" />
                 <FieldError error field="on_behalf_of" />
             </div>
             <button type="submit" class="btn">"Explain"</button>

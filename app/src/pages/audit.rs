@@ -35,24 +35,24 @@ pub fn AuditPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">
                 <label for="f-actor">"Actor"</label>
-                <input id="f-actor" name="actor" prop:value=value(|q| q.actor.clone()) placeholder="name or email" />
+                <input id="f-actor" name="actor" value=value(|q| q.actor.clone()) placeholder="name or email" />
             </div>
             <div class="field">
                 <label for="f-action">"Action"</label>
-                <input id="f-action" name="action" prop:value=value(|q| q.action.clone()) placeholder="e.g. account." />
+                <input id="f-action" name="action" value=value(|q| q.action.clone()) placeholder="e.g. account." />
             </div>
             <div class="field">
                 <label for="f-target">"Target"</label>
-                <input id="f-target" name="target" prop:value=value(|q| q.target.clone()) />
+                <input id="f-target" name="target" value=value(|q| q.target.clone()) />
             </div>
             <div class="field">
                 <label for="f-from">"From"</label>
-                <input id="f-from" name="from" type="date" prop:value=value(|q| q.from.clone()) />
+                <input id="f-from" name="from" type="date" value=value(|q| q.from.clone()) />
                 <FieldError error field="from" />
             </div>
             <div class="field">
                 <label for="f-to">"To"</label>
-                <input id="f-to" name="to" type="date" prop:value=value(|q| q.to.clone()) />
+                <input id="f-to" name="to" type="date" value=value(|q| q.to.clone()) />
                 <FieldError error field="to" />
             </div>
             <button type="submit" class="btn">"Filter"</button>

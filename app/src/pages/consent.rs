@@ -120,7 +120,7 @@ pub fn ConsentPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">
                 <label for="c-q">"Email, external id or name"</label>
-                <input id="c-q" name="q" type="search" required minlength="2" prop:value=move || query.read().0.clone() />
+                <input id="c-q" name="q" type="search" required minlength="2" value=move || query.read().0.clone() />
                 <FieldError error field="q" />
             </div>
             <button type="submit" class="btn">"Search"</button>

@@ -65,7 +65,7 @@ pub fn DormantPage() -> impl IntoView {
             <div class="field">
                 <label for="d-days">"Quiet for (days)"</label>
                 <input id="d-days" name="days" type="number" min="1" max="3650" placeholder="90"
-                    prop:value=move || query.read().days.clone() />
+                    value=move || query.read().days.clone() />
                 <FieldError error field="days" />
             </div>
             <div class="field">

@@ -117,7 +117,7 @@ pub fn HygienePage(report: Hygiene) -> impl IntoView {
             <div class="field">
                 <label for="r-days">"Window (days)"</label>
                 <input id="r-days" name="days" type="number" min="1" max="3650" placeholder=default.to_string()
-                    prop:value=move || query.read().days.clone() />
+                    value=move || query.read().days.clone() />
                 <FieldError error field="days" />
             </div>
             {presets}

@@ -2,8 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::sign_in_options;
+use crate::api::auth::{sign_in_options, Login, SignInCode};
 use crate::components::{FieldError, FormError};
+use crate::error::AppError;
 use crate::UserSession;
 
 #[component]
@@ -11,7 +12,15 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<UserSession>();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = Signal::derive(move || session.login.value().get().and_then(|r| r.err()));
+    let refused = refusal::<Login>();
+    let error = Signal::derive(move || {
+        session
+            .login
+            .value()
+            .get()
+            .or_else(|| refused.get())
+            .and_then(|r| r.err())
+    });
     let pending = session.login.pending();
     view! {
         <Title text="Sign in" />
@@ -80,7 +89,13 @@ pub fn SignInCodePage() -> impl IntoView {
     let code = expect_context::<UserSession>().code;
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = Signal::derive(move || code.value().get().and_then(|r| r.err()));
+    let refused = refusal::<SignInCode>();
+    let error = Signal::derive(move || {
+        code.value()
+            .get()
+            .or_else(|| refused.get())
+            .and_then(|r| r.err())
+    });
     let pending = code.pending();
     view! {
         <Title text="Sign-in code" />
@@ -127,6 +142,16 @@ fn PasskeySignIn(label: &'static str) -> impl IntoView {
             <FormError error />
         </div>
     }
+}
+
+/// The refusal a sign-in page came back with, after its form was posted without
+/// JavaScript. The session's own actions are made above the routes, which alone hand an
+/// action the refusal in the page's address; an action made here reads it.
+fn refusal<S>() -> Signal<Option<Result<(), AppError>>>
+where
+    S: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    ServerAction::<S>::new().value().into()
 }
 
 /// The card the sign-in steps are shown on.

@@ -62,7 +62,7 @@ pub fn PrincipalsPage() -> impl IntoView {
         <Form method="GET" action="" attr:class="form form-inline filters">
             <div class="field">
                 <label for="p-search">"Search"</label>
-                <input id="p-search" name="search" prop:value=value(|q| q.search.clone()) placeholder="name, email or id" />
+                <input id="p-search" name="search" value=value(|q| q.search.clone()) placeholder="name, email or id" />
             </div>
             <div class="field">
                 <label for="p-kind">"Kind"</label>
