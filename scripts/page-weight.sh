@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What each console page weighs on a first load: its HTML (as sent, and gzip -9 for
-# comparison), and the script and WebAssembly it loads (the main bundle, its loader and
-# the page's own parts, which the page names in its preload links) as the server sends
-# them to a browser accepting brotli, and to one accepting gzip only; signed in as the
-# demo's Governance admin against the release build. Run by `make bench`.
+# comparison), and the script and WebAssembly it loads (the files its HTML names) as the
+# server sends them to a browser accepting brotli, and to one accepting gzip only;
+# signed in as the demo's Governance admin against the release build. Run by
+# `make bench`.
 #
 # Environment: GATEHOUSE_BIN (default target/release/gatehouse), WEIGHT_PORT (3035).
 set -euo pipefail
@@ -21,7 +21,7 @@ for path in "${pages[@]}"; do
   curl -fsS -b "$jar" -H "Accept: text/html" "$base$path" -o "$work/page$(echo "$path" | tr / _).html"
 done
 curl -fsS -H "Accept: text/html" "$base/login" -o "$work/page_login.html"
-python3 - "$work" "$base" /login "${pages[@]}" <<'PY2'
+python3 - "$work" "$base" /login "${pages[@]}" <<'PY'
 import gzip, re, sys, urllib.request
 work, base, pages = sys.argv[1], sys.argv[2], sys.argv[3:]
 assets = {}
@@ -32,8 +32,8 @@ def sent(path, encoding):
         with urllib.request.urlopen(request) as response:
             assets[(path, encoding)] = (len(response.read()), response.headers.get("Content-Encoding", "none"))
     return assets[(path, encoding)][0]
-print("| page | HTML | HTML gzipped | parts | script + WASM, brotli | script + WASM, gzip | first load, brotli |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| page | HTML | HTML gzipped | script + WASM, brotli | script + WASM, gzip | first load, brotli |")
+print("|---|---:|---:|---:|---:|---:|")
 heaviest = 0
 for page in pages:
     html = open(f"{work}/page{page.replace('/', '_')}.html", "rb").read()
@@ -47,12 +47,11 @@ for page in pages:
     brotli, gzipped = sum(as_brotli[p] for p in code), sum(as_gzip[p] for p in code)
     heaviest = max(heaviest, gzipped)
     packed = len(gzip.compress(html, 9))
-    parts = sum(p.endswith(".wasm") for p in code)
-    print(f"| `{page}` | {len(html):,} | {packed:,} | {parts} | {brotli:,} | {gzipped:,} | {len(html) + brotli + style:,} |")
+    print(f"| `{page}` | {len(html):,} | {packed:,} | {brotli:,} | {gzipped:,} | {len(html) + brotli + style:,} |")
 print()
 print(f"Heaviest first load of script and WASM, gzip: {heaviest:,} bytes (target under 300 KB, 307,200).")
 print()
 for (path, encoding), (size, used) in sorted(assets.items()):
     if encoding != "gzip":
         print(f"- `{path}`: {size:,} bytes as sent ({used}), {assets[(path, 'gzip')][0]:,} with gzip")
-PY2
+PY

@@ -77,3 +77,14 @@ test("without JavaScript a refused sign-in comes back with its message", async (
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole("alert")).toHaveText("That email and password do not match an active account.");
 });
+
+test("a link that carries its own refusal text does not put it on the sign-in page", async ({ page }) => {
+  // As the server writes a refusal into the address: URL-safe base64, padded.
+  const forged = Buffer.from(JSON.stringify({ SignInRefused: "Your account is locked: call 555-0100." }))
+    .toString("base64")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+  await page.goto(`/login?__path=${encodeURIComponent("/api/auth/login")}&__err=${encodeURIComponent(forged)}`);
+  await expect(page.getByRole("alert")).toHaveText("That sign-in did not go through. Check what you typed and try again.");
+  await expect(page.locator("main")).not.toContainText("555-0100");
+});

@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{sign_in_options, Login, SignInCode};
+use crate::api::auth::sign_in_options;
 use crate::components::{FieldError, FormError};
-use crate::error::AppError;
+use crate::error::{AppError, SIGN_IN_NOT_THROUGH, SIGN_IN_REFUSED};
 use crate::UserSession;
 
 #[component]
@@ -12,15 +12,7 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<UserSession>();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let refused = refusal::<Login>();
-    let error = Signal::derive(move || {
-        session
-            .login
-            .value()
-            .get()
-            .or_else(|| refused.get())
-            .and_then(|r| r.err())
-    });
+    let error = refusal(session.login);
     let pending = session.login.pending();
     view! {
         <Title text="Sign in" />
@@ -89,13 +81,7 @@ pub fn SignInCodePage() -> impl IntoView {
     let code = expect_context::<UserSession>().code;
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let refused = refusal::<SignInCode>();
-    let error = Signal::derive(move || {
-        code.value()
-            .get()
-            .or_else(|| refused.get())
-            .and_then(|r| r.err())
-    });
+    let error = refusal(code);
     let pending = code.pending();
     view! {
         <Title text="Sign-in code" />
@@ -144,14 +130,26 @@ fn PasskeySignIn(label: &'static str) -> impl IntoView {
     }
 }
 
-/// The refusal a sign-in page came back with, after its form was posted without
-/// JavaScript. The session's own actions are made above the routes, which alone hand an
-/// action the refusal in the page's address; an action made here reads it.
-fn refusal<S>() -> Signal<Option<Result<(), AppError>>>
+/// What refused the last attempt at a sign-in step: the session's action's answer or,
+/// after its form was posted without JavaScript, the refusal the page came back with.
+/// The session's actions are made above the routes, which alone hand an action the
+/// refusal in the page's address, so an action made here reads it. Anyone can write an
+/// address: only the wrong-password answer is shown as it came, any other refusal there
+/// as [`SIGN_IN_NOT_THROUGH`], so that a link cannot put its own words on the sign-in page.
+fn refusal<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
 where
     S: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
-    ServerAction::<S>::new().value().into()
+    let sent_back = ServerAction::<S>::new().value();
+    Signal::derive(move || {
+        action.value().get().and_then(Result::err).or_else(|| {
+            let refused = sent_back.get()?.err()?;
+            Some(match refused {
+                AppError::SignInRefused(m) if m == SIGN_IN_REFUSED => AppError::SignInRefused(m),
+                _ => AppError::SignInRefused(SIGN_IN_NOT_THROUGH.to_string()),
+            })
+        })
+    })
 }
 
 /// The card the sign-in steps are shown on.

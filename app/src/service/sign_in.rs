@@ -16,7 +16,7 @@ use rules::sign_in_throttle::{self, Scope, Verdict};
 use rules::validation::Email;
 
 /// The one answer for every wrong email, password or inactive account.
-pub const REFUSED: &str = "That email and password do not match an active account.";
+pub use crate::error::SIGN_IN_REFUSED as REFUSED;
 
 #[derive(Debug, Clone)]
 pub struct SignedIn {
