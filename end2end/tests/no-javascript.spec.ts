@@ -69,17 +69,16 @@ test("without JavaScript a Data Protection Officer reads consent figures, subjec
   await everyPageShowsItsData(page, dpoPages);
 });
 
-test("without JavaScript a refused sign-in comes back with its message", async ({ page }) => {
+test("without JavaScript a refused sign-in comes back with its message, and a forged one does not", async ({ page }) => {
   await page.goto("/login");
   await page.getByLabel("Email").fill("nobody-without-script@northwind.example");
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole("alert")).toHaveText("That email and password do not match an active account.");
-});
 
-test("a link that carries its own refusal text does not put it on the sign-in page", async ({ page }) => {
-  // As the server writes a refusal into the address: URL-safe base64, padded.
+  // A link that carries its own refusal text does not put it on the sign-in page. As the
+  // server writes a refusal into the address: URL-safe base64, padded.
   const forged = Buffer.from(JSON.stringify({ SignInRefused: "Your account is locked: call 555-0100." }))
     .toString("base64")
     .replace(/\+/g, "-")
