@@ -62,6 +62,22 @@ test("without JavaScript a person signs in, reads every page's data and follows 
   await page.getByRole("link", { name: "Support Copilot" }).click();
   await expect(page.getByRole("heading", { name: "Support Copilot" })).toBeVisible();
   await expect(page.locator("main")).not.toContainText("Loading");
+
+  // The role matrix is filtered by the server, and two roles compared by it.
+  await page.goto("/roles");
+  await page.getByRole("link", { name: "Acme CRM" }).click();
+  await page.getByLabel("Resource").selectOption("billing");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/resource=billing/);
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds billing.view" })).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds reports.view" })).toHaveCount(0);
+  await expect(page.getByLabel("Resource")).toHaveValue("billing");
+  const compare = page.locator("section.compare");
+  await compare.getByLabel("First").selectOption({ label: "CRM Admin" });
+  await compare.getByLabel("Second").selectOption({ label: "Client Viewer" });
+  await compare.getByRole("button", { name: "Compare" }).click();
+  await expect(page).toHaveURL(/resource=billing.*left=/);
+  await expect(compare.locator(".compare-grid > div").filter({ has: page.getByRole("heading", { name: "Only CRM Admin" }) })).toContainText("contacts.export");
 });
 
 test("without JavaScript a Data Protection Officer reads consent figures, subjects and data-subject requests", async ({ page }) => {

@@ -56,6 +56,15 @@ test("an Auditor reads the matrix but cannot change it", async ({ page }) => {
   await page.getByRole("link", { name: "Acme CRM" }).click();
   await expect(page.getByRole("checkbox", { name: "CRM Admin holds contacts.export" })).toBeDisabled();
   await expect(page.getByRole("button", { name: /^Create role/ })).toHaveCount(0);
+
+  // Two roles side by side, compared in place by the server.
+  await hydrated(page);
+  const compare = page.locator("section.compare");
+  await compare.getByLabel("First").selectOption({ label: "CRM Admin" });
+  await compare.getByLabel("Second").selectOption({ label: "Client Viewer" });
+  await expect(compare.getByRole("heading", { name: "Only CRM Admin" })).toBeVisible();
+  await expect(compare.locator(".compare-grid > div").filter({ has: page.getByRole("heading", { name: "Only CRM Admin" }) })).toContainText("contacts.export");
+  await expect(compare.locator(".compare-grid > div").filter({ has: page.getByRole("heading", { name: "Both" }) })).toContainText("reports.view");
 });
 
 test("the matrix turns round: roles as rows, permissions as columns", async ({ page }) => {
@@ -68,8 +77,14 @@ test("the matrix turns round: roles as rows, permissions as columns", async ({ p
   await expect(page.getByRole("columnheader").filter({ hasText: "reports.view" })).toBeVisible();
   await expect(page.getByRole("checkbox", { name: "Client Viewer holds reports.view" })).toBeChecked();
   await page.getByLabel("Resource").selectOption("billing");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/resource=billing/);
   await expect(page.getByRole("columnheader").filter({ hasText: "reports.view" })).toHaveCount(0);
+  await expect(page.getByText(/^Permissions 1–\d+ of \d+$/)).toBeVisible();
+  // Turned back, the filter stays.
   await page.getByRole("link", { name: "Permissions as rows" }).click();
+  await expect(page).toHaveURL(/resource=billing/);
   await expect(page.getByRole("rowheader").filter({ hasText: "Client Viewer" })).toHaveCount(0);
   await expect(page.getByRole("checkbox", { name: "Client Viewer holds billing.view" })).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Client Viewer holds reports.view" })).toHaveCount(0);
 });

@@ -159,9 +159,21 @@ async fn main() {
         }
     };
     measure(
-        "Role matrix page (SSR)",
+        "Role matrix page (SSR), first page",
         "GET /roles?app=…",
         get(format!("/roles?app={application}")),
+    )
+    .await;
+    measure(
+        "Role matrix page (SSR), page 5 of 9",
+        "GET /roles?app=…&page=5",
+        get(format!("/roles?app={application}&page=5")),
+    )
+    .await;
+    measure(
+        "Role matrix page (SSR), searched",
+        "GET /roles?app=…&q=action_7",
+        get(format!("/roles?app={application}&q=action_7")),
     )
     .await;
     measure(

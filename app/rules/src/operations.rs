@@ -491,6 +491,11 @@ pub const SERVER_FUNCTIONS: &[Operation] = &[
         ActsOn::Listed,
     ),
     op(
+        "/api/roles/compare",
+        Needs::Permission(RolesView),
+        ActsOn::Listed,
+    ),
+    op(
         "/api/roles/set-permission",
         Needs::Permission(RolesManage),
         ActsOn::Organisation,

@@ -2,13 +2,40 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::model::roles::{BundleKind, RoleMatrix};
+use crate::model::roles::{BundleComparison, BundleKind, MatrixWindow, RoleMatrix};
 
+/// One page of an application's matrix (the first application when none is named),
+/// with two of its bundles compared (the first two when none are named).
 #[server(endpoint = "roles/matrix")]
-pub async fn load_role_matrix(application: Option<Uuid>) -> Result<RoleMatrix, AppError> {
+pub async fn load_role_matrix(
+    application: Option<Uuid>,
+    #[server(default)] kind: BundleKind,
+    #[server(default)] window: MatrixWindow,
+    #[server(default)] left: Option<Uuid>,
+    #[server(default)] right: Option<Uuid>,
+) -> Result<RoleMatrix, AppError> {
     use crate::api::guard;
+    use crate::service::roles::{matrix, MatrixChoice};
     let caller = guard::authorize::<LoadRoleMatrix>().await?;
-    crate::service::roles::matrix(&guard::pool()?, caller.org_id, application).await
+    let choice = MatrixChoice {
+        application,
+        kind,
+        window,
+        compared: (left, right),
+    };
+    matrix(&guard::pool()?, caller.org_id, &choice).await
+}
+
+/// Two roles (or two permission sets) side by side.
+#[server(endpoint = "roles/compare")]
+pub async fn compare_bundles(
+    kind: BundleKind,
+    left: Uuid,
+    right: Uuid,
+) -> Result<BundleComparison, AppError> {
+    use crate::api::guard;
+    let caller = guard::authorize::<CompareBundles>().await?;
+    crate::service::roles::compare(&guard::pool()?, caller.org_id, kind, left, right).await
 }
 
 /// Ticks or clears one cell; answers the cell's new state.

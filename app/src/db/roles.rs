@@ -65,19 +65,43 @@ pub async fn bundles(
     .await
 }
 
+/// The ticked cells among `permissions`: (bundle, permission) pairs.
 pub async fn cells(
     pool: &PgPool,
     org_id: Uuid,
     application_id: Uuid,
     kind: BundleKind,
+    permissions: &[Uuid],
 ) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
     let (table, link, column) = tables(kind);
     sqlx::query_as(&format!(
         "SELECT l.{column}, l.permission_id FROM {link} l JOIN {table} b ON b.org_id = l.org_id AND b.id = l.{column} \
-         WHERE l.org_id = $1 AND b.application_id = $2"
+         WHERE l.org_id = $1 AND b.application_id = $2 AND l.permission_id = ANY($3)"
     ))
     .bind(org_id)
     .bind(application_id)
+    .bind(permissions)
+    .fetch_all(pool)
+    .await
+}
+
+/// Each of `bundles` that is the organisation's, with the key (`resource.action`) of
+/// each permission it holds (none, for a bundle that holds nothing).
+pub async fn held_keys(
+    pool: &PgPool,
+    org_id: Uuid,
+    kind: BundleKind,
+    bundles: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, Option<String>)>> {
+    let (table, link, column) = tables(kind);
+    sqlx::query_as(&format!(
+        "SELECT b.id, p.resource || '.' || p.action FROM {table} b \
+         LEFT JOIN {link} l ON l.org_id = b.org_id AND l.{column} = b.id \
+         LEFT JOIN permissions p ON p.org_id = l.org_id AND p.id = l.permission_id \
+         WHERE b.org_id = $1 AND b.id = ANY($2)"
+    ))
+    .bind(org_id)
+    .bind(bundles)
     .fetch_all(pool)
     .await
 }

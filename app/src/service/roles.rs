@@ -1,6 +1,8 @@
 //! Shaping the role matrix: roles and permission sets, and which permissions they hold.
 //! The console's own bundles are defined by the product and are read-only here.
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -10,16 +12,34 @@ use crate::db::audit::{Actor, Change};
 use crate::db::roles::BundleRow;
 use crate::db::Tx;
 use crate::error::AppError;
-use crate::model::roles::{BundleKind, MatrixBundle, RoleMatrix};
+use crate::model::roles::{
+    BundleComparison, BundleKind, MatrixBundle, MatrixPermission, MatrixWindow, RoleMatrix,
+};
 use rules::audit::{AuditAction, BundleChange};
 use rules::role_matrix::{overloaded_roles, RoleLoad};
 use rules::validation::Name;
 
+/// What a page of the matrix shows: which application (the first when none), which
+/// kind of bundle, which permissions, and which two bundles it compares (the first two
+/// when none, or when they are not of this application and kind).
+pub struct MatrixChoice {
+    pub application: Option<Uuid>,
+    pub kind: BundleKind,
+    pub window: MatrixWindow,
+    pub compared: (Option<Uuid>, Option<Uuid>),
+}
+
 pub async fn matrix(
     pool: &PgPool,
     org_id: Uuid,
-    application: Option<Uuid>,
+    choice: &MatrixChoice,
 ) -> Result<RoleMatrix, AppError> {
+    let MatrixChoice {
+        application,
+        kind,
+        ref window,
+        compared,
+    } = *choice;
     let applications = db::roles::applications(pool, org_id).await?;
     let chosen = match application {
         Some(id) => applications.iter().find(|a| a.id == id),
@@ -28,23 +48,105 @@ pub async fn matrix(
     let Some(application) = chosen.cloned() else {
         return Err(AppError::NotFound("There is no such application.".into()));
     };
-    // Independent reads, on separate connections at once: the member counts dominate.
-    let (permissions, mut roles, permission_sets, role_cells, set_cells) = tokio::try_join!(
-        db::roles::permissions(pool, org_id, application.id),
-        db::roles::bundles(pool, org_id, application.id, BundleKind::Role),
-        db::roles::bundles(pool, org_id, application.id, BundleKind::PermissionSet),
-        db::roles::cells(pool, org_id, application.id, BundleKind::Role),
-        db::roles::cells(pool, org_id, application.id, BundleKind::PermissionSet),
-    )?;
-    mark_overloaded(&mut roles);
+    // The member counts dominate: they are counted on one connection while the page's
+    // permissions and cells are read on another.
+    let bundles = db::roles::bundles(pool, org_id, application.id, kind);
+    let page = async {
+        let all = db::roles::permissions(pool, org_id, application.id).await?;
+        let mut resources: Vec<String> = all.iter().map(|p| p.resource.clone()).collect();
+        resources.dedup();
+        let matching: Vec<MatrixPermission> = all.into_iter().filter(|p| window.shows(p)).collect();
+        Ok::<_, sqlx::Error>((resources, matching))
+    };
+    let (mut bundles, (resources, matching)) = tokio::try_join!(bundles, page)?;
+    if kind == BundleKind::Role {
+        mark_overloaded(&mut bundles);
+    }
+    let per_page = MatrixWindow::per_page(bundles.len());
+    let pages = matching.len().div_ceil(per_page).max(1);
+    let page = (window.page.max(1) as usize).min(pages);
+    let first = (page - 1) * per_page;
+    let permissions: Vec<MatrixPermission> = matching
+        .iter()
+        .skip(first)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let ids: Vec<Uuid> = permissions.iter().map(|p| p.id).collect();
+    let column: HashMap<Uuid, u16> = bundles.iter().zip(0..).map(|(b, i)| (b.id, i)).collect();
+    let known = |id: Option<Uuid>| id.filter(|id| column.contains_key(id));
+    let pair = match (known(compared.0), known(compared.1)) {
+        (Some(left), Some(right)) => Some((left, right)),
+        _ => bundles
+            .first()
+            .zip(bundles.get(1))
+            .map(|(l, r)| (l.id, r.id)),
+    };
+    let comparison = async {
+        match pair {
+            Some((left, right)) => compare(pool, org_id, kind, left, right).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let held = async {
+        db::roles::cells(pool, org_id, application.id, kind, &ids)
+            .await
+            .map_err(AppError::from)
+    };
+    let (held, comparison) = tokio::try_join!(held, comparison)?;
+    let row: HashMap<Uuid, u16> = ids.iter().zip(0..).map(|(p, i)| (*p, i)).collect();
+    let cells = held
+        .into_iter()
+        .filter_map(|(b, p)| Some((*column.get(&b)?, *row.get(&p)?)))
+        .collect();
     Ok(RoleMatrix {
-        role_cells,
-        set_cells,
         applications,
         application,
+        kind,
+        resources,
+        bundles,
         permissions,
-        roles,
-        permission_sets,
+        cells,
+        matching: matching.len(),
+        first,
+        page: page as u32,
+        pages: pages as u32,
+        comparison,
+    })
+}
+
+/// What `left` holds that `right` lacks, what both hold, and the other way round (keys
+/// in order). Both must be the organisation's bundles of that kind.
+pub async fn compare(
+    pool: &PgPool,
+    org_id: Uuid,
+    kind: BundleKind,
+    left: Uuid,
+    right: Uuid,
+) -> Result<BundleComparison, AppError> {
+    let held = db::roles::held_keys(pool, org_id, kind, &[left, right]).await?;
+    let keys = |bundle: Uuid| -> Result<BTreeSet<&str>, AppError> {
+        let rows: Vec<&Option<String>> = held
+            .iter()
+            .filter(|(b, _)| *b == bundle)
+            .map(|(_, k)| k)
+            .collect();
+        if rows.is_empty() {
+            return Err(AppError::NotFound(format!(
+                "There is no such {}.",
+                kind.noun()
+            )));
+        }
+        Ok(rows.into_iter().flatten().map(String::as_str).collect())
+    };
+    let (a, b) = (keys(left)?, keys(right)?);
+    let list = |keys: Vec<&&str>| keys.into_iter().map(|k| k.to_string()).collect();
+    Ok(BundleComparison {
+        left,
+        right,
+        only_left: list(a.difference(&b).collect()),
+        both: list(a.intersection(&b).collect()),
+        only_right: list(b.difference(&a).collect()),
     })
 }
 

@@ -42,6 +42,7 @@ const BODIES: &[(&str, &str)] = &[
     ("/api/accounts/create", "name=Intruder+Ltd&region=EU"),
     ("/api/audit/events", "query[page]=0"),
     ("/api/roles/matrix", ""),
+    ("/api/roles/compare", "kind=Role&left={bundle}&right={bundle}"),
     ("/api/principals/list", "query[page]=0"),
     ("/api/grants/create", "principal={principal}&bundle={bundle}&account=&until=&reason=Intruder+wants+in"),
     ("/api/grants/revoke", "grant={grant}&reason=Intruder+wants+out"),

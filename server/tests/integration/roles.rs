@@ -12,22 +12,49 @@ async fn id_of(app: &TestApp, sql: &str) -> String {
         .to_string()
 }
 
-async fn crm_matrix(app: &TestApp, client: &reqwest::Client) -> Value {
+/// The matrix of Acme CRM; `more` adds to the query (the kind, the window, the pair).
+async fn crm_matrix_with(app: &TestApp, client: &reqwest::Client, more: &str) -> Value {
     let crm = id_of(app, "SELECT id FROM applications WHERE name = 'Acme CRM'").await;
     let (status, matrix) = app
-        .json(client, "/api/roles/matrix", &format!("application={crm}"))
+        .json(
+            client,
+            "/api/roles/matrix",
+            &format!("application={crm}{more}"),
+        )
         .await;
     assert_eq!(status, 200, "{matrix}");
     matrix
 }
 
+async fn crm_matrix(app: &TestApp, client: &reqwest::Client) -> Value {
+    crm_matrix_with(app, client, "").await
+}
+
+fn position(list: &Value, field: &str, value: &str) -> usize {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .position(|x| x[field] == value)
+        .unwrap_or_else(|| panic!("no {field} {value} in {list}"))
+}
+
 fn bundle<'a>(matrix: &'a Value, name: &str) -> &'a Value {
-    matrix["roles"]
+    &matrix["bundles"][position(&matrix["bundles"], "name", name)]
+}
+
+fn keys(matrix: &Value) -> Vec<String> {
+    matrix["permissions"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["name"] == name)
-        .unwrap()
+        .map(|p| {
+            format!(
+                "{}.{}",
+                p["resource"].as_str().unwrap(),
+                p["action"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -37,7 +64,12 @@ async fn the_matrix_counts_members_and_flags_overloaded_roles(pool: sqlx::PgPool
     let matrix = crm_matrix(&app, &auditor).await;
     assert_eq!(matrix["application"]["name"], "Acme CRM");
     assert_eq!(matrix["permissions"].as_array().unwrap().len(), 21);
-    assert_eq!(matrix["roles"].as_array().unwrap().len(), 8);
+    assert_eq!(matrix["bundles"].as_array().unwrap().len(), 8);
+    assert_eq!(matrix["kind"], "Role");
+    assert_eq!(
+        (matrix["matching"].as_u64(), matrix["pages"].as_u64()),
+        (Some(21), Some(1))
+    );
     let admin_role = bundle(&matrix, "CRM Admin");
     assert_eq!(admin_role["permissions"], 21);
     assert!(admin_role["overloaded"]
@@ -76,10 +108,14 @@ async fn toggling_a_cell_changes_the_role_and_is_audited(pool: sqlx::PgPool) {
         .await;
     assert_eq!((status, held), (200, Value::Bool(true)));
     let matrix = crm_matrix(&app, &admin).await;
-    assert!(matrix["role_cells"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!([role, export])));
+    let cell = serde_json::json!([
+        position(&matrix["bundles"], "id", &role),
+        position(&matrix["permissions"], "id", &export)
+    ]);
+    assert!(
+        matrix["cells"].as_array().unwrap().contains(&cell),
+        "{cell}"
+    );
     assert_eq!(bundle(&matrix, "Support Agent")["high_impact"], 1);
 
     // Ticking a ticked cell changes nothing and records nothing more.
@@ -248,8 +284,8 @@ async fn roles_are_created_renamed_and_deleted_unless_grants_hold_them(pool: sql
 async fn permission_sets_get_the_same_treatment(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let admin = app.demo_client("admin@northwind.example").await;
-    let matrix = crm_matrix(&app, &admin).await;
-    let sets: Vec<&str> = matrix["permission_sets"]
+    let matrix = crm_matrix_with(&app, &admin, "&kind=PermissionSet").await;
+    let sets: Vec<&str> = matrix["bundles"]
         .as_array()
         .unwrap()
         .iter()
@@ -280,4 +316,154 @@ async fn permission_sets_get_the_same_treatment(pool: sqlx::PgPool) {
             .await
             .unwrap();
     assert_eq!(action, "permission_set.permission_added");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_matrix_is_sent_a_filtered_page_at_a_time(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let auditor = app.demo_client("auditor@northwind.example").await;
+    // The filter: a search, a resource, a risk; each narrows what is sent.
+    let exports = crm_matrix_with(&app, &auditor, "&window[search]=EXPORT").await;
+    assert_eq!(keys(&exports), ["contacts.export"]);
+    assert_eq!(exports["matching"], 1);
+    let billing = crm_matrix_with(&app, &auditor, "&window[resource]=billing").await;
+    assert!(!keys(&billing).is_empty());
+    assert!(keys(&billing).iter().all(|k| k.starts_with("billing.")));
+    // Every resource stays offered, whatever the filter.
+    assert_eq!(
+        billing["resources"],
+        crm_matrix(&app, &auditor).await["resources"]
+    );
+    let risky = crm_matrix_with(&app, &auditor, "&window[risk]=high-impact").await;
+    assert!(risky["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["high_impact"] == true));
+    assert!(risky["matching"].as_u64().unwrap() < 21);
+
+    // 250 more permissions: 271 beside 8 roles make three pages of 100.
+    let crm = id_of(&app, "SELECT id FROM applications WHERE name = 'Acme CRM'").await;
+    sqlx::query(&format!(
+        "INSERT INTO permissions (org_id, id, application_id, resource, action, risk, high_impact, description) \
+         SELECT a.org_id, gen_random_uuid(), a.id, 'zz_bulk', 'action_' || lpad(n::text, 3, '0'), 'low', false, 'Bulk' \
+         FROM applications a, generate_series(1, 250) n WHERE a.id = '{crm}'"
+    ))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let analyst = id_of(&app, "SELECT id FROM roles WHERE name = 'Analyst'").await;
+    let held = id_of(
+        &app,
+        "SELECT id FROM permissions WHERE resource = 'zz_bulk' AND action = 'action_150'",
+    )
+    .await;
+    sqlx::query(&format!(
+        "INSERT INTO role_permissions (org_id, role_id, permission_id) SELECT org_id, '{analyst}', '{held}' FROM roles WHERE id = '{analyst}'"
+    ))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let second = crm_matrix_with(&app, &auditor, "&window[page]=2").await;
+    assert_eq!(
+        (second["page"].as_u64(), second["pages"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(
+        (second["first"].as_u64(), second["matching"].as_u64()),
+        (Some(100), Some(271))
+    );
+    assert_eq!(second["permissions"].as_array().unwrap().len(), 100);
+    // Its cells name positions on this page: Analyst holds zz_bulk.action_150 there, and
+    // no cell of another page is sent.
+    let cells = second["cells"].as_array().unwrap();
+    let cell = serde_json::json!([
+        position(&second["bundles"], "name", "Analyst"),
+        position(&second["permissions"], "id", &held)
+    ]);
+    assert_eq!(cells, &vec![cell]);
+    // The roles' counts are the whole application's, not the page's.
+    assert_eq!(
+        bundle(&second, "Analyst")["permissions"],
+        bundle(&crm_matrix(&app, &auditor).await, "Analyst")["permissions"]
+    );
+    // A page past the last is the last.
+    let past = crm_matrix_with(&app, &auditor, "&window[page]=99").await;
+    assert_eq!(
+        (past["page"].as_u64(), past["first"].as_u64()),
+        (Some(3), Some(200))
+    );
+    assert_eq!(past["permissions"].as_array().unwrap().len(), 71);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_bundles_are_compared_over_the_whole_application(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let auditor = app.demo_client("auditor@northwind.example").await;
+    let admin_role = id_of(&app, "SELECT id FROM roles WHERE name = 'CRM Admin'").await;
+    let viewer = id_of(&app, "SELECT id FROM roles WHERE name = 'Client Viewer'").await;
+    // Named in the matrix's address, even on a page that shows neither's cells.
+    let matrix = crm_matrix_with(
+        &app,
+        &auditor,
+        &format!("&window[search]=billing&left={admin_role}&right={viewer}"),
+    )
+    .await;
+    let compared = &matrix["comparison"];
+    assert_eq!(
+        (compared["left"].as_str(), compared["right"].as_str()),
+        (Some(admin_role.as_str()), Some(viewer.as_str()))
+    );
+    let listed = |field: &str| -> Vec<String> {
+        compared[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(listed("only_left").contains(&"contacts.export".to_string()));
+    assert!(listed("both").contains(&"reports.view".to_string()));
+    assert!(listed("only_right").is_empty());
+    // Without a pair, the first two roles.
+    let first_two = crm_matrix(&app, &auditor).await;
+    assert_eq!(
+        first_two["comparison"]["left"],
+        first_two["bundles"][0]["id"]
+    );
+    assert_eq!(
+        first_two["comparison"]["right"],
+        first_two["bundles"][1]["id"]
+    );
+
+    // Asked on its own, the same answer.
+    let (status, alone) = app
+        .json(
+            &auditor,
+            "/api/roles/compare",
+            &format!("kind=Role&left={admin_role}&right={viewer}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{alone}");
+    assert_eq!(&alone, compared);
+    // Another organisation's admin learns nothing of these roles, and a role named as a
+    // permission set is not one.
+    let rival = app.rival_admin().await;
+    let (status, theirs) = app
+        .json(
+            &rival,
+            "/api/roles/compare",
+            &format!("kind=Role&left={admin_role}&right={viewer}"),
+        )
+        .await;
+    assert_eq!(status, 404, "{theirs}");
+    assert!(!theirs.to_string().contains("contacts"), "{theirs}");
+    let (status, _) = app
+        .json(
+            &auditor,
+            "/api/roles/compare",
+            &format!("kind=PermissionSet&left={admin_role}&right={viewer}"),
+        )
+        .await;
+    assert_eq!(status, 404);
 }

@@ -1,72 +1,95 @@
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::HtmlInputElement;
+use leptos_router::components::Form;
 use uuid::Uuid;
 
 use super::bundles::ManageBundles;
 use super::compare::Compare;
-use super::matrix_href;
+use super::MatrixAddress;
 use crate::api::roles::{set_bundle_permission, CreateBundle, DeleteBundle, UpdateBundle};
+use crate::components::Pager;
 use crate::model::roles::{ApplicationRef, BundleKind, MatrixBundle, MatrixPermission, RoleMatrix};
 
-/// Which bundle holds which permission: a cell is a (bundle id, permission id) pair.
-type Ticks = RwSignal<HashSet<(Uuid, Uuid)>>;
+/// The page's ticked cells, by (bundle, permission) positions in the page's lists.
+type Ticks = RwSignal<HashSet<(u16, u16)>>;
 
 #[component]
 pub(super) fn MatrixView(
     matrix: RoleMatrix,
-    kind: BundleKind,
-    transposed: Memo<bool>,
+    address: MatrixAddress,
     can_manage: bool,
     create: ServerAction<CreateBundle>,
     update: ServerAction<UpdateBundle>,
     delete: ServerAction<DeleteBundle>,
 ) -> impl IntoView {
     let app = matrix.application.clone();
+    let kind = matrix.kind;
     let editable = can_manage && !app.is_console;
-    let resources: BTreeSet<String> = matrix
-        .permissions
-        .iter()
-        .map(|p| p.resource.clone())
-        .collect();
     let grid = Grid {
         kind,
         editable,
-        transposed,
-        bundles: StoredValue::new(matrix.bundles(kind).to_vec()),
+        bundles: StoredValue::new(matrix.bundles.clone()),
         permissions: StoredValue::new(matrix.permissions.clone()),
-        high_impact: StoredValue::new(
+        ticks: RwSignal::new(matrix.cells.iter().copied().collect()),
+        counts: RwSignal::new(
             matrix
-                .permissions
+                .bundles
                 .iter()
-                .map(|p| (p.id, p.high_impact))
+                .map(|b| (b.permissions, b.high_impact))
                 .collect(),
         ),
-        ticks: RwSignal::new(matrix.cells(kind).iter().copied().collect()),
+        saved: RwSignal::new(0),
     };
-    let filter = Filter::default();
     let (on_cell_change, cell_error) = grid.editing();
-    let table = move || {
-        let shown = grid.shown(filter);
-        if transposed.get() {
-            grid.by_bundle(&shown).into_any()
+    let shown = matrix.permissions.len();
+    let table = if shown == 0 {
+        view! { <p class="empty">"No permission of this application matches the filter."</p> }
+            .into_any()
+    } else {
+        let rows = if address.transposed {
+            grid.by_bundle().into_any()
         } else {
-            grid.by_permission(&shown).into_any()
+            grid.by_permission().into_any()
+        };
+        view! {
+            <div class="table-wrap">
+                <table class="table matrix" class:transposed=address.transposed on:change=on_cell_change>{rows}</table>
+            </div>
+        }
+        .into_any()
+    };
+    let page_href = {
+        let address = address.clone();
+        move |page: u32| {
+            let mut to = address.clone();
+            to.window.page = page + 1;
+            to.href()
         }
     };
+    let range = (shown > 0).then(|| {
+        format!(
+            "Permissions {}–{} of {}",
+            matrix.first + 1,
+            matrix.first + shown,
+            matrix.matching
+        )
+    });
 
     view! {
-        <Tabs applications=matrix.applications current_app=app.id kind transposed />
+        <Tabs applications=matrix.applications current_app=app.id kind address=address.clone() />
         {app.is_console.then(|| view! { <p class="notice notice-warn">"The console's own roles are defined by Gatehouse; they are shown read-only."</p> })}
-        <Filters filter resources application=app.id kind transposed />
+        <Filters resources=matrix.resources address=address.clone() />
         {move || cell_error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
-        <div class="table-wrap">
-            <table class="table matrix" class:transposed=transposed on:change=on_cell_change>{table}</table>
-        </div>
-        <Compare bundles=grid.bundles.get_value() ticks=grid.ticks permissions=grid.permissions.get_value() kind />
-        {editable.then(|| view! { <ManageBundles kind application=app.id bundles=grid.bundles.get_value() create update delete /> })}
+        {range.map(|r| view! { <p class="muted small matrix-range">{r}</p> })}
+        {table}
+        {(matrix.pages > 1).then(|| view! { <Pager page=matrix.page - 1 has_next=matrix.page < matrix.pages href=page_href /> })}
+        {matrix.comparison.map(|compared| view! {
+            <Compare bundles=matrix.bundles.clone() compared kind saved=grid.saved address=address.clone() />
+        })}
+        {editable.then(|| view! { <ManageBundles kind application=app.id bundles=matrix.bundles create update delete /> })}
     }
 }
 
@@ -76,15 +99,13 @@ fn Tabs(
     applications: Vec<ApplicationRef>,
     current_app: Uuid,
     kind: BundleKind,
-    transposed: Memo<bool>,
+    address: MatrixAddress,
 ) -> impl IntoView {
-    let href =
-        move |app_id: Uuid, kind: BundleKind| move || matrix_href(app_id, kind, transposed.get());
     let app_tabs = applications
         .iter()
         .map(|a| {
             let current = a.id == current_app;
-            view! { <a class=if current { "tab tab-current" } else { "tab" } href=href(a.id, kind) aria-current=current.then_some("page")>{a.name.clone()}</a> }
+            view! { <a class=if current { "tab tab-current" } else { "tab" } href=address.tab(a.id, kind) aria-current=current.then_some("page")>{a.name.clone()}</a> }
         })
         .collect_view();
     let kind_tabs = [BundleKind::Role, BundleKind::PermissionSet]
@@ -94,7 +115,7 @@ fn Tabs(
                 BundleKind::Role => "Roles",
                 BundleKind::PermissionSet => "Permission sets",
             };
-            view! { <a class=if k == kind { "tab tab-current" } else { "tab" } href=href(current_app, k)>{label}</a> }
+            view! { <a class=if k == kind { "tab tab-current" } else { "tab" } href=address.tab(current_app, k)>{label}</a> }
         })
         .collect_view();
     view! {
@@ -103,91 +124,93 @@ fn Tabs(
     }
 }
 
-/// What the filters above the matrix hold; a permission is shown when it passes all three.
-#[derive(Clone, Copy, Default)]
-struct Filter {
-    search: RwSignal<String>,
-    resource: RwSignal<String>,
-    /// A risk level, "high-impact", or empty for all.
-    risk: RwSignal<String>,
-}
-
-impl Filter {
-    fn shows(self, p: &MatrixPermission) -> bool {
-        let q = self.search.get().to_lowercase();
-        let risk = self.risk.get();
-        let resource = self.resource.get();
-        (q.is_empty() || p.key().contains(&q) || p.description.to_lowercase().contains(&q))
-            && (risk.is_empty() || (risk == "high-impact" && p.high_impact) || risk == p.risk)
-            && (resource.is_empty() || resource == p.resource)
-    }
-}
-
+/// The filter: a form that asks the server for the permissions that pass it (a search
+/// starts again from the first page), and the link that turns the matrix round.
 #[component]
-fn Filters(
-    filter: Filter,
-    resources: BTreeSet<String>,
-    application: Uuid,
-    kind: BundleKind,
-    transposed: Memo<bool>,
-) -> impl IntoView {
-    let layout_href = move || matrix_href(application, kind, !transposed.get());
-    let layout_label = move || {
-        if transposed.get() {
-            "Permissions as rows"
-        } else if kind == BundleKind::Role {
-            "Roles as rows"
-        } else {
-            "Permission sets as rows"
-        }
+fn Filters(resources: Vec<String>, address: MatrixAddress) -> impl IntoView {
+    let turned = MatrixAddress {
+        transposed: !address.transposed,
+        ..address.clone()
+    };
+    let layout_label = if address.transposed {
+        "Permissions as rows"
+    } else if address.kind == BundleKind::Role {
+        "Roles as rows"
+    } else {
+        "Permission sets as rows"
+    };
+    let w = address.window.clone();
+    let chosen_risk = w.risk.clone();
+    let risk = move |value: &'static str, label: &'static str| {
+        view! { <option value=value selected=chosen_risk == value>{label}</option> }
+    };
+    let resource_options = resources
+        .into_iter()
+        .map(|r| {
+            let selected = w.resource == r;
+            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+        })
+        .collect_view();
+    let hidden = MatrixAddress {
+        window: Default::default(),
+        left: None,
+        right: None,
+        ..address.clone()
     };
     view! {
-        <div class="form form-inline filters">
+        <Form method="GET" action="" attr:class="form form-inline filters">
+            {hidden.hidden_fields()}
             <div class="field">
                 <label for="m-search">"Search"</label>
-                <input id="m-search" placeholder="e.g. export" on:input=move |ev| filter.search.set(event_target_value(&ev)) />
+                <input id="m-search" name="q" value=w.search.clone() placeholder="e.g. export" />
             </div>
             <div class="field">
                 <label for="m-resource">"Resource"</label>
-                <select id="m-resource" on:change=move |ev| filter.resource.set(event_target_value(&ev))>
+                <select id="m-resource" name="resource">
                     <option value="">"All"</option>
-                    {resources.into_iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
+                    {resource_options}
                 </select>
             </div>
             <div class="field">
                 <label for="m-risk">"Risk"</label>
-                <select id="m-risk" on:change=move |ev| filter.risk.set(event_target_value(&ev))>
-                    <option value="">"All"</option>
-                    <option value="high-impact">"High impact only"</option>
-                    <option value="low">"low"</option>
-                    <option value="medium">"medium"</option>
-                    <option value="high">"high"</option>
-                    <option value="critical">"critical"</option>
+                <select id="m-risk" name="risk">
+                    {risk("", "All")}
+                    {risk("high-impact", "High impact only")}
+                    {risk("low", "low")}
+                    {risk("medium", "medium")}
+                    {risk("high", "high")}
+                    {risk("critical", "critical")}
                 </select>
             </div>
-            <a class="btn btn-quiet" href=layout_href>{layout_label}</a>
-        </div>
+            <button type="submit" class="btn">"Filter"</button>
+            <a class="btn btn-quiet" href=turned.href()>{layout_label}</a>
+        </Form>
     }
 }
 
-/// The matrix's contents and how it is drawn. Cells are named by their bundle's and
+/// The page of the matrix and how it is drawn. Cells are named by their bundle's and
 /// permission's positions, so one change listener serves the whole table.
 #[derive(Clone, Copy)]
 struct Grid {
     kind: BundleKind,
     editable: bool,
-    transposed: Memo<bool>,
     bundles: StoredValue<Vec<MatrixBundle>>,
     permissions: StoredValue<Vec<MatrixPermission>>,
-    high_impact: StoredValue<HashMap<Uuid, bool>>,
     ticks: Ticks,
+    /// Each bundle's permissions and high-impact permissions, over the whole
+    /// application (the server's figures, moved by the ticks made here).
+    counts: RwSignal<Vec<(i64, i64)>>,
+    /// How many ticks the server has saved since the page loaded.
+    saved: RwSignal<usize>,
 }
 
 impl Grid {
-    fn ids(self, b: usize, p: usize) -> Option<(Uuid, Uuid)> {
+    fn ids(self, b: u16, p: u16) -> Option<(Uuid, Uuid)> {
         Some((
-            self.bundles.with_value(|v| v.get(b).map(|x| x.id))?,
-            self.permissions.with_value(|v| v.get(p).map(|x| x.id))?,
+            self.bundles
+                .with_value(|v| v.get(usize::from(b)).map(|x| x.id))?,
+            self.permissions
+                .with_value(|v| v.get(usize::from(p)).map(|x| x.id))?,
         ))
     }
 
@@ -195,7 +218,7 @@ impl Grid {
     /// when the server refuses, it is put back and the server's message shown.
     fn editing(self) -> (impl Fn(leptos::ev::Event) + Copy, RwSignal<Option<String>>) {
         let error = RwSignal::new(None::<String>);
-        let toggle = Action::new(move |&(b, p, granted): &(usize, usize, bool)| async move {
+        let toggle = Action::new(move |&(b, p, granted): &(u16, u16, bool)| async move {
             let result = match self.ids(b, p) {
                 Some((bundle, permission)) => {
                     set_bundle_permission(self.kind, bundle, permission, granted).await
@@ -204,10 +227,9 @@ impl Grid {
             };
             (b, p, granted, result)
         });
-        Effect::new(move |_| {
-            if let Some((b, p, granted, Err(e))) = toggle.value().get() {
-                let Some(cell) = self.ids(b, p) else { return };
-                self.tick(cell, !granted);
+        Effect::new(move |_| match toggle.value().get() {
+            Some((b, p, granted, Err(e))) => {
+                self.tick(b, p, !granted);
                 if let Some(input) = document()
                     .query_selector(&format!("input[data-b=\"{b}\"][data-p=\"{p}\"]"))
                     .ok()
@@ -218,6 +240,8 @@ impl Grid {
                 }
                 error.set(Some(e.to_string()));
             }
+            Some((_, _, _, Ok(_))) => self.saved.update(|n| *n += 1),
+            None => {}
         });
         let on_change = move |ev: leptos::ev::Event| {
             let Some(input) = ev
@@ -229,65 +253,60 @@ impl Grid {
             let index = |name: &str| {
                 input
                     .get_attribute(name)
-                    .and_then(|v| v.parse::<usize>().ok())
+                    .and_then(|v| v.parse::<u16>().ok())
             };
             let (Some(b), Some(p)) = (index("data-b"), index("data-p")) else {
                 return;
             };
-            let Some(cell) = self.ids(b, p) else { return };
+            if self.ids(b, p).is_none() {
+                return;
+            }
             let granted = input.checked();
             error.set(None);
-            self.tick(cell, granted);
+            self.tick(b, p, granted);
             toggle.dispatch((b, p, granted));
         };
         (on_change, error)
     }
 
-    fn tick(self, cell: (Uuid, Uuid), held: bool) {
-        self.ticks.update(|t| {
+    /// Marks a cell held or not, and moves its bundle's counts with it.
+    fn tick(self, b: u16, p: u16, held: bool) {
+        let changed = self.ticks.try_update(|t| {
             if held {
-                t.insert(cell);
+                t.insert((b, p))
             } else {
-                t.remove(&cell);
+                t.remove(&(b, p))
+            }
+        });
+        if changed != Some(true) {
+            return;
+        }
+        let high = self
+            .permissions
+            .with_value(|v| v.get(usize::from(p)).is_some_and(|x| x.high_impact));
+        let step = if held { 1 } else { -1 };
+        self.counts.update(|c| {
+            if let Some((all, high_impact)) = c.get_mut(usize::from(b)) {
+                *all += step;
+                if high {
+                    *high_impact += step;
+                }
             }
         });
     }
 
-    /// The permissions the filter lets through, with their positions.
-    fn shown(self, filter: Filter) -> Vec<(usize, MatrixPermission)> {
-        self.permissions.with_value(|all| {
-            all.iter()
-                .enumerate()
-                .filter(|(_, p)| filter.shows(p))
-                .map(|(i, p)| (i, p.clone()))
-                .collect()
-        })
-    }
-
     /// A bundle's heading: name, live counts and the overload mark.
-    fn heading(self, b: MatrixBundle) -> impl IntoView {
-        let id = b.id;
-        let ticks = self.ticks;
-        let high_impact = self.high_impact;
-        let transposed = self.transposed;
-        let count = move || ticks.with(|t| t.iter().filter(|(bid, _)| *bid == id).count());
-        let high = move || {
-            ticks.with(|t| {
-                t.iter()
-                    .filter(|(bid, pid)| {
-                        *bid == id
-                            && high_impact.with_value(|h| h.get(pid).copied().unwrap_or(false))
-                    })
-                    .count()
-            })
-        };
+    fn heading(self, b: usize, bundle: MatrixBundle, scope: &'static str) -> impl IntoView {
+        let counts = self.counts;
+        let count = move || counts.with(|c| c.get(b).map(|x| x.0).unwrap_or(0));
+        let high = move || counts.with(|c| c.get(b).map(|x| x.1).unwrap_or(0));
         view! {
-            <th class="bundle" scope=move || if transposed.get() { "row" } else { "col" } title=b.description.clone()>
-                <span class="bundle-name">{b.name.clone()}</span>
+            <th class="bundle" scope=scope title=bundle.description.clone()>
+                <span class="bundle-name">{bundle.name.clone()}</span>
                 <span class="bundle-figures">
-                    {b.members} " members · " {count} " perms · " <span class="hi">{high} " high-impact"</span>
+                    {bundle.members} " members · " {count} " perms · " <span class="hi">{high} " high-impact"</span>
                 </span>
-                {b.overloaded.clone().map(|why| {
+                {bundle.overloaded.clone().map(|why| {
                     let title = why.clone();
                     view! { <span class="badge badge-warn" title=title>"Overloaded: " {why}</span> }
                 })}
@@ -295,20 +314,22 @@ impl Grid {
         }
     }
 
-    /// Permissions in rows, grouped by resource; bundles in columns. With hundreds of
-    /// permissions and dozens of roles this is thousands of cells of plain markup, so the
-    /// body is written as one string. Rows are rebuilt when the filters or the layout
-    /// change, not on every toggle: the clicked checkbox already shows its new state.
-    fn by_permission(self, shown: &[(usize, MatrixPermission)]) -> impl IntoView {
+    /// Permissions in rows, grouped by resource; bundles in columns. A page is a few
+    /// thousand cells of plain markup, so the body is written as one string. The rows are
+    /// not rebuilt on a toggle: the clicked checkbox already shows its new state.
+    fn by_permission(self) -> impl IntoView {
         let body = self.bundles.with_value(|bs| {
-            self.ticks
-                .with_untracked(|t| permission_rows(shown, bs, t, self.editable))
+            self.permissions.with_value(|ps| {
+                self.ticks
+                    .with_untracked(|t| permission_rows(ps, bs, t, self.editable))
+            })
         });
         let headings = self
             .bundles
             .get_value()
             .into_iter()
-            .map(|b| self.heading(b))
+            .enumerate()
+            .map(|(i, b)| self.heading(i, b, "col"))
             .collect_view();
         view! {
             <thead><tr><th>"Permission"</th><th>"Risk"</th>{headings}</tr></thead>
@@ -317,17 +338,18 @@ impl Grid {
     }
 
     /// Bundles in rows; permissions in columns under their resource.
-    fn by_bundle(self, shown: &[(usize, MatrixPermission)]) -> impl IntoView {
+    fn by_bundle(self) -> impl IntoView {
+        let permissions = self.permissions.get_value();
         let mut groups: Vec<(String, usize)> = Vec::new();
-        for (_, p) in shown {
+        for p in &permissions {
             match groups.last_mut() {
                 Some((resource, n)) if *resource == p.resource => *n += 1,
                 _ => groups.push((p.resource.clone(), 1)),
             }
         }
-        let columns = shown
+        let columns = permissions
             .iter()
-            .map(|(_, p)| view! {
+            .map(|p| view! {
                 <th class="perm-col" scope="col" title=p.description.clone()>
                     <code>{p.key()}</code>
                     {p.high_impact.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}
@@ -341,11 +363,12 @@ impl Grid {
             .into_iter()
             .enumerate()
             .map(|(bi, b)| {
-                let cells = shown
+                let cells = permissions
                     .iter()
-                    .map(|(pi, p)| self.cell(bi, &b, *pi, p))
+                    .enumerate()
+                    .map(|(pi, p)| self.cell(bi, &b, pi, p))
                     .collect_view();
-                view! { <tr>{self.heading(b)}{cells}</tr> }
+                view! { <tr>{self.heading(bi, b, "row")}{cells}</tr> }
             })
             .collect_view();
         view! {
@@ -368,7 +391,7 @@ impl Grid {
     ) -> impl IntoView {
         let held = self
             .ticks
-            .with_untracked(|t| t.contains(&(bundle.id, permission.id)));
+            .with_untracked(|t| t.contains(&(b as u16, p as u16)));
         let label = format!("{} holds {}", bundle.name, permission.key());
         view! {
             <td class="cell">
@@ -382,16 +405,16 @@ impl Grid {
 /// permission its key, flags, description, risk and one checkbox per bundle (named by
 /// positions, for the table's change listener).
 fn permission_rows(
-    shown: &[(usize, MatrixPermission)],
+    permissions: &[MatrixPermission],
     bundles: &[MatrixBundle],
-    ticks: &HashSet<(Uuid, Uuid)>,
+    ticks: &HashSet<(u16, u16)>,
     editable: bool,
 ) -> String {
     use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
     use std::fmt::Write;
-    let mut html = String::with_capacity(shown.len() * (bundles.len() + 2) * 120);
+    let mut html = String::with_capacity(permissions.len() * (bundles.len() + 2) * 120);
     let mut resource = None;
-    for (pi, p) in shown {
+    for (pi, p) in permissions.iter().enumerate() {
         let key = p.key();
         if resource != Some(&p.resource) {
             resource = Some(&p.resource);
@@ -419,7 +442,7 @@ fn permission_rows(
                 "<td class=\"cell\"><input type=\"checkbox\" data-b=\"{bi}\" data-p=\"{pi}\" aria-label=\"{} holds {}\"{}{}></td>",
                 attr(&b.name),
                 attr(&key),
-                if ticks.contains(&(b.id, p.id)) { " checked" } else { "" },
+                if ticks.contains(&(bi as u16, pi as u16)) { " checked" } else { "" },
                 if editable { "" } else { " disabled" }
             );
         }
@@ -453,11 +476,11 @@ mod tests {
             overloaded: None,
         };
         let bundles = [bundle(10, "Sales \"A\" & Co"), bundle(11, "Viewer")];
-        let ticks = HashSet::from([(Uuid::from_u128(10), Uuid::from_u128(1))]);
-        let html = permission_rows(&[(4, permission)], &bundles, &ticks, false);
+        let ticks = HashSet::from([(0, 0)]);
+        let html = permission_rows(&[permission], &bundles, &ticks, false);
         assert!(html.contains("Export &lt;all&gt; contacts"), "{html}");
         assert!(html.contains(
-            r#"data-b="0" data-p="4" aria-label="Sales &quot;A&quot; &amp; Co holds contacts.export" checked disabled>"#
+            r#"data-b="0" data-p="0" aria-label="Sales &quot;A&quot; &amp; Co holds contacts.export" checked disabled>"#
         ), "{html}");
         assert!(
             html.contains(r#"aria-label="Viewer holds contacts.export" disabled>"#),
