@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn } from "./helpers";
 
 test("activity sent with curl takes a bot out of the dormant report", async ({ page }) => {
   await signIn(page, "admin");

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { expect, type Page } from "@playwright/test";
+import { test, hydrated, signIn } from "./helpers";
 
 /** Asks, as the signed-in member, for a role on an account; answers the request id. */
 async function ask(page: Page, role: string, account: string, why: string): Promise<string> {

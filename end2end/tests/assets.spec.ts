@@ -1,4 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
+import { test } from "./helpers";
 
 test("the browser bundle is sent compressed to a browser that accepts it, and as is to one that does not", async ({ request }) => {
   const plain = await request.get("/pkg/gatehouse.wasm", { headers: { "Accept-Encoding": "identity" } });

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn } from "./helpers";
 
 test("consent sent with curl shows on the subject's page; a DPO records a withdrawal by hand, then erases the subject on request", async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();

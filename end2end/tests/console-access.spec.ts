@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { signIn, users } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, signIn, users } from "./helpers";
 
 test("a Member sees only their navigation and is refused the audit trail", async ({ page }) => {
   await signIn(page, "member");

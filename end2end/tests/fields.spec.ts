@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn } from "./helpers";
 
 test("a field declared confidential is removed from what /api/v1/filter returns to a reader cleared for internal", async ({ page }) => {
   await signIn(page, "admin");

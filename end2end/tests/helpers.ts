@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
 import { createHmac } from "node:crypto";
 
 /** Demo console users (see the README); all share the demo password. */
@@ -19,6 +19,26 @@ export const users = {
 } as const;
 
 export const DEMO_PASSWORD = "gatehouse-demo";
+
+/**
+ * Every test, with one more check at its end: the page's WASM app did not panic (a
+ * failed hydration, say). After a panic the page still shows its markup but no longer
+ * answers, so a test would otherwise fail later and far from the cause, or not at all.
+ */
+export const test = base.extend<{ noPanics: void }>({
+  noPanics: [
+    async ({ page }, use) => {
+      const panics: string[] = [];
+      page.on("pageerror", (error) => panics.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error" && message.text().includes("panicked")) panics.push(message.text());
+      });
+      await use();
+      expect(panics, "the page's WASM app panicked").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 /** Waits until the page is hydrated, so that clicks go through the WASM app. */
 export async function hydrated(page: Page) {

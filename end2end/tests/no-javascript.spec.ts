@@ -1,6 +1,6 @@
-import { expect, test } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { type Page } from "@playwright/test";
-import { DEMO_PASSWORD, users } from "./helpers";
+import { test, DEMO_PASSWORD, users } from "./helpers";
 
 // A browser that runs no script at all: no WASM, no hydration, no streamed fragments.
 test.use({ javaScriptEnabled: false });

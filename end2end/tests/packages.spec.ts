@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn, users } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn, users } from "./helpers";
 
 test("an admin makes an access package, a member asks for it, their manager approves, and it shows on the member's page", async ({ browser }) => {
   const admin = await (await browser.newContext()).newPage();

@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
+import { expect, type Page } from "@playwright/test";
+import { test, DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
 
 // Browsers offer passkeys on a host name, never on a bare IP address.
 test.use({ baseURL: `http://localhost:${process.env.E2E_PORT ?? 3005}` });

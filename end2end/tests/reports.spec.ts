@@ -1,6 +1,6 @@
-import { test, expect } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { hydrated, signIn } from "./helpers";
+import { test, hydrated, signIn } from "./helpers";
 
 test("the home page draws its trends, and the hygiene reports filter and export", async ({ page }) => {
   await signIn(page, "auditor");

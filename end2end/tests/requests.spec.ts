@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, signIn } from "./helpers";
 
 test("a member asks for access, an approver grants it, and it shows on the principal and the audit trail", async ({ browser }) => {
   const member = await (await browser.newContext()).newPage();

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn, users } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn, users } from "./helpers";
 
 test("a small access review revokes a grant when it closes", async ({ page }) => {
   await signIn(page, "admin");

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, hydrated, signIn } from "./helpers";
 
 test("an admin toggles a matrix cell; it stays after reload and is on the audit trail", async ({ page }) => {
   await signIn(page, "admin");

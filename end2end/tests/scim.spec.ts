@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, users } from "./helpers";
+import { expect, type Page } from "@playwright/test";
+import { test, hydrated, signIn, users } from "./helpers";
 
 test("a person provisioned over SCIM appears in the console and is suspended by it", async ({ page, request }) => {
   await signIn(page, "admin");

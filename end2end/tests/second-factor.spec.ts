@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { authenticatorCode, DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, authenticatorCode, DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
 
 test("an authenticator app is set up on /security; approving high-impact access then asks for a code in place, and sign-in asks for one", async ({ page, browser }) => {
   // A high-impact request waits for Cobalt Insurance's approvers.

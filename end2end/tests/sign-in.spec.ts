@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
+import { expect } from "@playwright/test";
+import { test, DEMO_PASSWORD, hydrated, signIn, users } from "./helpers";
 
 test("an anonymous visitor is sent to the sign-in page, and back after signing in", async ({ page }) => {
   await page.goto("/audit");

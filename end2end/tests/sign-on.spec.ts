@@ -1,5 +1,5 @@
-import { expect, test, type Browser } from "@playwright/test";
-import { signIn, users } from "./helpers";
+import { expect, type Browser } from "@playwright/test";
+import { test, signIn, users } from "./helpers";
 
 // The provider sends people back to the console's own name (localhost when no public
 // address is set), where the sign-in started.

@@ -546,6 +546,7 @@ pub fn AccountConsentPage() -> impl IntoView {
     );
     view! {
         <Title text="Consent by account" />
+        <LagNotice />
         <Transition fallback=|| view! { <p class="loading">"Loading the account…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -566,7 +567,6 @@ pub fn AccountConsentPage() -> impl IntoView {
                         let holders = holders_table(&a);
                         view! {
                             <h1>{format!("Consent in {}", a.account)}</h1>
-                            <LagNotice />
                             <div class="stats">
                                 <Stat label="Data subjects" value=a.subjects />
                                 <Stat label="Withdrew marketing" value=a.withdrawn_marketing hint="on at least one channel, as things stand" />

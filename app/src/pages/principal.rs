@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use super::principals::last_activity;
-use super::tokens::PrincipalTokenSection;
+use super::tokens::{OwnTokens, PrincipalTokenSection};
 use crate::api::access::SetPrincipalClearance;
 use crate::api::grants::{GrantAccess, RevokeGrant};
 use crate::api::principals::{
@@ -31,6 +31,7 @@ pub fn PrincipalPage() -> impl IntoView {
     let assign = ServerAction::<SetPrincipalAccount>::new();
     let clearance = ServerAction::<SetPrincipalClearance>::new();
     let reset = ServerAction::<ResetSecondFactor>::new();
+    let own_tokens = OwnTokens::new(id);
     let session = expect_context::<crate::UserSession>();
     let grant_settled = settled(grant);
     let revoke_settled = settled(revoke);
@@ -132,7 +133,7 @@ pub fn PrincipalPage() -> impl IntoView {
                             {can_assign.then(|| view! { <GrantForm principal=p.id grant grantable=d.grantable.clone() accounts=d.accounts.clone() /> })}
                             <h2>"Expired, future and revoked grants"</h2>
                             <GrantTable grants=d.other_grants revoke=None />
-                            {(p.kind != "human").then(|| view! { <PrincipalTokenSection principal=p.id can_manage=can_integrate /> })}
+                            {(p.kind != "human").then(|| view! { <PrincipalTokenSection principal=p.id own=own_tokens can_manage=can_integrate /> })}
                         }
                         .into_any()
                     }

@@ -9,7 +9,7 @@ use crate::api::tokens::{
 };
 use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, StepUp};
 use crate::error::AppError;
-use crate::model::tokens::{CreatedToken, TokenApplication, TokenRow};
+use crate::model::tokens::{CreatedToken, PrincipalTokens, TokenApplication, TokenRow};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -110,18 +110,54 @@ pub fn TokenTable(
     }
 }
 
-/// The tokens of an AI agent, bot or integration of its own, on its page: each speaks for
-/// it alone, in one application, until an end date within the organisation's cap.
+/// The tokens of an AI agent, bot or integration of its own, and the actions on them.
+/// Made by the principal's page outside its `Suspense`: a resource made inside one is
+/// made again whenever it renders again, and on the server the earlier one can then
+/// run without the request it belongs to, its answer (an error) sent to the browser
+/// beside markup drawn from the later one.
+#[derive(Clone, Copy)]
+pub struct OwnTokens {
+    tokens: Resource<Result<PrincipalTokens, AppError>>,
+    create: ServerAction<CreatePrincipalToken>,
+    revoke: ServerAction<RevokePrincipalToken>,
+}
+
+impl OwnTokens {
+    pub fn new(principal: Memo<Option<uuid::Uuid>>) -> Self {
+        let create = ServerAction::<CreatePrincipalToken>::new();
+        let revoke = ServerAction::<RevokePrincipalToken>::new();
+        let create_settled = settled(create);
+        let revoke_settled = settled(revoke);
+        let tokens = Resource::new(
+            move || (principal.get(), create_settled.get(), revoke_settled.get()),
+            |(principal, ..)| async move {
+                match principal {
+                    Some(id) => load_principal_tokens(id).await,
+                    None => Err(AppError::NotFound("There is no such principal.".into())),
+                }
+            },
+        );
+        OwnTokens {
+            tokens,
+            create,
+            revoke,
+        }
+    }
+}
+
+/// A principal's own tokens on its page: each speaks for it alone, in one application,
+/// until an end date within the organisation's cap.
 #[component]
-pub fn PrincipalTokenSection(principal: uuid::Uuid, can_manage: bool) -> impl IntoView {
-    let create = ServerAction::<CreatePrincipalToken>::new();
-    let revoke = ServerAction::<RevokePrincipalToken>::new();
-    let create_settled = settled(create);
-    let revoke_settled = settled(revoke);
-    let tokens = Resource::new(
-        move || (create_settled.get(), revoke_settled.get()),
-        move |_| load_principal_tokens(principal),
-    );
+pub fn PrincipalTokenSection(
+    principal: uuid::Uuid,
+    own: OwnTokens,
+    can_manage: bool,
+) -> impl IntoView {
+    let OwnTokens {
+        tokens,
+        create,
+        revoke,
+    } = own;
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(|r| r.err()));
     view! {
