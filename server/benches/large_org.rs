@@ -165,7 +165,7 @@ async fn main() {
     )
     .await;
     measure(
-        "Role matrix page (SSR), page 5 of 9",
+        "Role matrix page (SSR), page 5 of 10",
         "GET /roles?app=…&page=5",
         get(format!("/roles?app={application}&page=5")),
     )

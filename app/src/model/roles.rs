@@ -76,7 +76,7 @@ pub struct MatrixWindow {
 
 /// About how many cells one page of the matrix holds: its rows are as many permissions
 /// as fit this many cells (at least 10, at most 100).
-pub const CELLS_PER_PAGE: usize = 1_500;
+pub const CELLS_PER_PAGE: usize = 1_200;
 
 impl MatrixWindow {
     pub fn shows(&self, p: &MatrixPermission) -> bool {
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_page_holds_about_as_many_cells_whatever_the_columns() {
-        assert_eq!(MatrixWindow::per_page(40), 37);
+        assert_eq!(MatrixWindow::per_page(40), 30);
         assert_eq!(MatrixWindow::per_page(0), 100);
         assert_eq!(MatrixWindow::per_page(8), 100);
         assert_eq!(MatrixWindow::per_page(500), 10);

@@ -31,7 +31,6 @@ pub fn PrincipalPage() -> impl IntoView {
     let assign = ServerAction::<SetPrincipalAccount>::new();
     let clearance = ServerAction::<SetPrincipalClearance>::new();
     let reset = ServerAction::<ResetSecondFactor>::new();
-    let own_tokens = OwnTokens::new(id);
     let session = expect_context::<crate::UserSession>();
     let grant_settled = settled(grant);
     let revoke_settled = settled(revoke);
@@ -62,6 +61,7 @@ pub fn PrincipalPage() -> impl IntoView {
             }
         },
     );
+    let own_tokens = OwnTokens::new(detail);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -9,6 +9,7 @@ use crate::api::tokens::{
 };
 use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, StepUp};
 use crate::error::AppError;
+use crate::model::principals::PrincipalDetail;
 use crate::model::tokens::{CreatedToken, PrincipalTokens, TokenApplication, TokenRow};
 
 #[component]
@@ -117,23 +118,27 @@ pub fn TokenTable(
 /// beside markup drawn from the later one.
 #[derive(Clone, Copy)]
 pub struct OwnTokens {
-    tokens: Resource<Result<PrincipalTokens, AppError>>,
+    /// None for a person: people have no tokens of their own.
+    tokens: Resource<Result<Option<PrincipalTokens>, AppError>>,
     create: ServerAction<CreatePrincipalToken>,
     revoke: ServerAction<RevokePrincipalToken>,
 }
 
 impl OwnTokens {
-    pub fn new(principal: Memo<Option<uuid::Uuid>>) -> Self {
+    /// The tokens of the principal `detail` loads, read once it has loaded.
+    pub fn new(detail: Resource<Result<PrincipalDetail, AppError>>) -> Self {
         let create = ServerAction::<CreatePrincipalToken>::new();
         let revoke = ServerAction::<RevokePrincipalToken>::new();
         let create_settled = settled(create);
         let revoke_settled = settled(revoke);
         let tokens = Resource::new(
-            move || (principal.get(), create_settled.get(), revoke_settled.get()),
-            |(principal, ..)| async move {
-                match principal {
-                    Some(id) => load_principal_tokens(id).await,
-                    None => Err(AppError::NotFound("There is no such principal.".into())),
+            move || (create_settled.get(), revoke_settled.get()),
+            move |_| async move {
+                match detail.await {
+                    Ok(d) if d.principal.kind != "human" => {
+                        load_principal_tokens(d.principal.id).await.map(Some)
+                    }
+                    _ => Ok(None),
                 }
             },
         );
@@ -169,7 +174,8 @@ pub fn PrincipalTokenSection(
             {move || Suspend::new(async move {
                 match tokens.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                    Ok(t) => {
+                    Ok(None) => ().into_any(),
+                    Ok(Some(t)) => {
                         let principal = principal.to_string();
                         let form_principal = principal.clone();
                         view! {
