@@ -61,7 +61,7 @@ pub fn PrincipalPage() -> impl IntoView {
             }
         },
     );
-    let own_tokens = OwnTokens::new(detail);
+    let own_tokens = OwnTokens::new(id, detail);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -125,20 +125,26 @@ pub struct OwnTokens {
 }
 
 impl OwnTokens {
-    /// The tokens of the principal `detail` loads, read once it has loaded.
-    pub fn new(detail: Resource<Result<PrincipalDetail, AppError>>) -> Self {
+    /// The tokens of `principal`, read once its `detail` has loaded (a person's are
+    /// not read at all).
+    pub fn new(
+        principal: Memo<Option<uuid::Uuid>>,
+        detail: Resource<Result<PrincipalDetail, AppError>>,
+    ) -> Self {
         let create = ServerAction::<CreatePrincipalToken>::new();
         let revoke = ServerAction::<RevokePrincipalToken>::new();
         let create_settled = settled(create);
         let revoke_settled = settled(revoke);
         let tokens = Resource::new(
-            move || (create_settled.get(), revoke_settled.get()),
-            move |_| async move {
+            move || (principal.get(), create_settled.get(), revoke_settled.get()),
+            move |(principal, ..)| async move {
+                let Some(id) = principal else {
+                    return Ok(None);
+                };
                 match detail.await {
-                    Ok(d) if d.principal.kind != "human" => {
-                        load_principal_tokens(d.principal.id).await.map(Some)
-                    }
-                    _ => Ok(None),
+                    Ok(d) if d.principal.id == id && d.principal.kind == "human" => Ok(None),
+                    // Another principal's detail is one not read again yet.
+                    _ => load_principal_tokens(id).await.map(Some),
                 }
             },
         );
