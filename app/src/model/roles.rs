@@ -107,7 +107,7 @@ pub struct RoleMatrix {
     /// The page's permissions, in order of resource and action.
     pub permissions: Vec<MatrixPermission>,
     /// The page's ticked cells, as (bundle, permission) positions in the two lists.
-    pub cells: Vec<(u16, u16)>,
+    pub cells: Vec<(usize, usize)>,
     /// How many permissions pass the filter, on every page.
     pub matching: usize,
     /// The position of the page's first permission among those.

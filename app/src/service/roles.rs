@@ -73,7 +73,7 @@ pub async fn matrix(
         .cloned()
         .collect();
     let ids: Vec<Uuid> = permissions.iter().map(|p| p.id).collect();
-    let column: HashMap<Uuid, u16> = bundles.iter().zip(0..).map(|(b, i)| (b.id, i)).collect();
+    let column: HashMap<Uuid, usize> = bundles.iter().zip(0..).map(|(b, i)| (b.id, i)).collect();
     let known = |id: Option<Uuid>| id.filter(|id| column.contains_key(id));
     let pair = match (known(compared.0), known(compared.1)) {
         (Some(left), Some(right)) => Some((left, right)),
@@ -94,7 +94,7 @@ pub async fn matrix(
             .map_err(AppError::from)
     };
     let (held, comparison) = tokio::try_join!(held, comparison)?;
-    let row: HashMap<Uuid, u16> = ids.iter().zip(0..).map(|(p, i)| (*p, i)).collect();
+    let row: HashMap<Uuid, usize> = ids.iter().zip(0..).map(|(p, i)| (*p, i)).collect();
     let cells = held
         .into_iter()
         .filter_map(|(b, p)| Some((*column.get(&b)?, *row.get(&p)?)))

@@ -14,7 +14,7 @@ use crate::components::Pager;
 use crate::model::roles::{ApplicationRef, BundleKind, MatrixBundle, MatrixPermission, RoleMatrix};
 
 /// The page's ticked cells, by (bundle, permission) positions in the page's lists.
-type Ticks = RwSignal<HashSet<(u16, u16)>>;
+type Ticks = RwSignal<HashSet<(usize, usize)>>;
 
 #[component]
 pub(super) fn MatrixView(
@@ -205,12 +205,10 @@ struct Grid {
 }
 
 impl Grid {
-    fn ids(self, b: u16, p: u16) -> Option<(Uuid, Uuid)> {
+    fn ids(self, b: usize, p: usize) -> Option<(Uuid, Uuid)> {
         Some((
-            self.bundles
-                .with_value(|v| v.get(usize::from(b)).map(|x| x.id))?,
-            self.permissions
-                .with_value(|v| v.get(usize::from(p)).map(|x| x.id))?,
+            self.bundles.with_value(|v| v.get(b).map(|x| x.id))?,
+            self.permissions.with_value(|v| v.get(p).map(|x| x.id))?,
         ))
     }
 
@@ -218,7 +216,7 @@ impl Grid {
     /// when the server refuses, it is put back and the server's message shown.
     fn editing(self) -> (impl Fn(leptos::ev::Event) + Copy, RwSignal<Option<String>>) {
         let error = RwSignal::new(None::<String>);
-        let toggle = Action::new(move |&(b, p, granted): &(u16, u16, bool)| async move {
+        let toggle = Action::new(move |&(b, p, granted): &(usize, usize, bool)| async move {
             let result = match self.ids(b, p) {
                 Some((bundle, permission)) => {
                     set_bundle_permission(self.kind, bundle, permission, granted).await
@@ -253,7 +251,7 @@ impl Grid {
             let index = |name: &str| {
                 input
                     .get_attribute(name)
-                    .and_then(|v| v.parse::<u16>().ok())
+                    .and_then(|v| v.parse::<usize>().ok())
             };
             let (Some(b), Some(p)) = (index("data-b"), index("data-p")) else {
                 return;
@@ -270,7 +268,7 @@ impl Grid {
     }
 
     /// Marks a cell held or not, and moves its bundle's counts with it.
-    fn tick(self, b: u16, p: u16, held: bool) {
+    fn tick(self, b: usize, p: usize, held: bool) {
         let changed = self.ticks.try_update(|t| {
             if held {
                 t.insert((b, p))
@@ -283,10 +281,10 @@ impl Grid {
         }
         let high = self
             .permissions
-            .with_value(|v| v.get(usize::from(p)).is_some_and(|x| x.high_impact));
+            .with_value(|v| v.get(p).is_some_and(|x| x.high_impact));
         let step = if held { 1 } else { -1 };
         self.counts.update(|c| {
-            if let Some((all, high_impact)) = c.get_mut(usize::from(b)) {
+            if let Some((all, high_impact)) = c.get_mut(b) {
                 *all += step;
                 if high {
                     *high_impact += step;
@@ -389,9 +387,7 @@ impl Grid {
         p: usize,
         permission: &MatrixPermission,
     ) -> impl IntoView {
-        let held = self
-            .ticks
-            .with_untracked(|t| t.contains(&(b as u16, p as u16)));
+        let held = self.ticks.with_untracked(|t| t.contains(&(b, p)));
         let label = format!("{} holds {}", bundle.name, permission.key());
         view! {
             <td class="cell">
@@ -407,7 +403,7 @@ impl Grid {
 fn permission_rows(
     permissions: &[MatrixPermission],
     bundles: &[MatrixBundle],
-    ticks: &HashSet<(u16, u16)>,
+    ticks: &HashSet<(usize, usize)>,
     editable: bool,
 ) -> String {
     use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
@@ -442,7 +438,7 @@ fn permission_rows(
                 "<td class=\"cell\"><input type=\"checkbox\" data-b=\"{bi}\" data-p=\"{pi}\" aria-label=\"{} holds {}\"{}{}></td>",
                 attr(&b.name),
                 attr(&key),
-                if ticks.contains(&(bi as u16, pi as u16)) { " checked" } else { "" },
+                if ticks.contains(&(bi, pi)) { " checked" } else { "" },
                 if editable { "" } else { " disabled" }
             );
         }
