@@ -37,6 +37,13 @@ fn one_of(field: &str, raw: &str, allowed: &[&str]) -> Result<Option<String>, Ap
 
 pub fn parse_query(q: &PrincipalQuery, scope: &AccountScope) -> Result<PrincipalFilter, AppError> {
     let search = q.search.trim();
+    // Names, emails and external ids are searched as one text, a line each.
+    if search.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "search",
+            "Search for text on one line, without tabs or line breaks.",
+        ));
+    }
     Ok(PrincipalFilter {
         search: (!search.is_empty()).then(|| search.chars().take(100).collect()),
         kind: one_of("kind", &q.kind, &PRINCIPAL_KINDS)?,

@@ -48,6 +48,39 @@ async fn the_list_filters_sorts_and_pages(pool: sqlx::PgPool) {
         .await;
     assert_eq!(search["rows"][0]["display_name"], "Ingrid Larsen");
     assert_eq!(search["rows"].as_array().unwrap().len(), 1);
+    // Name, email and external id are searched whatever their case; wildcards match
+    // only themselves.
+    for (text, found) in [
+        ("LARSEN", vec!["Ingrid Larsen"]),
+        ("BOT%3AInstagram", vec!["Instagram DM Bot"]),
+        ("%25", vec![]),
+    ] {
+        let (status, search) = app
+            .json(
+                &auditor,
+                "/api/principals/list",
+                &format!("query[search]={text}&query[page]=0"),
+            )
+            .await;
+        assert_eq!(status, 200, "{text}");
+        let names: Vec<&str> = search["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["display_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, found, "{text}");
+    }
+    // A search over two lines (the name's end and the email's start) is refused.
+    let (status, refused) = app
+        .json(
+            &auditor,
+            "/api/principals/list",
+            "query[search]=larsen%0Adpo&query[page]=0",
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("one line"), "{refused}");
 
     let (_, dormant) = app
         .json(
