@@ -12,8 +12,8 @@ use rules::audit::AuditAction;
 const CAMPAIGN_ORDER: &str = "c.closed_at IS NOT NULL, c.closed_at DESC, c.due_on, c.name, c.id";
 
 /// A page of the campaigns the caller may see: all of them (`all`), or those with items
-/// for them; `limit` from `offset`. The page is chosen first, and only its campaigns'
-/// items are counted.
+/// for them; `limit` from `offset`. The figures are the reviewers' tallies, which the
+/// database keeps with the items.
 pub async fn campaigns(
     pool: &PgPool,
     org_id: Uuid,
@@ -24,7 +24,8 @@ pub async fn campaigns(
         "WITH c AS ( \
            SELECT c.* FROM review_campaigns c \
            WHERE c.org_id = $1 AND ($3 OR EXISTS ( \
-             SELECT 1 FROM review_items x WHERE x.org_id = c.org_id AND x.campaign_id = c.id AND x.reviewer_id = $2)) \
+             SELECT 1 FROM review_tallies x WHERE x.org_id = c.org_id AND x.campaign_id = c.id \
+               AND x.reviewer_id = $2 AND x.items > 0)) \
            ORDER BY {CAMPAIGN_ORDER} LIMIT $4 OFFSET $5) \
          SELECT c.id, c.name, c.due_on, c.undecided::text AS undecided, \
                 cb.display_name AS created_by, c.created_at, c.closed_at, \
@@ -32,11 +33,11 @@ pub async fn campaigns(
          FROM c \
          LEFT JOIN principals cb ON cb.org_id = c.org_id AND cb.id = c.created_by \
          CROSS JOIN LATERAL ( \
-           SELECT count(i.grant_id) AS items, count(i.decision) AS decided, \
-                  count(*) FILTER (WHERE i.decision = 'revoke') AS to_revoke, \
-                  count(*) FILTER (WHERE i.reviewer_id = $2) AS mine, \
-                  count(i.decision) FILTER (WHERE i.reviewer_id = $2) AS mine_decided \
-           FROM review_items i WHERE i.org_id = c.org_id AND i.campaign_id = c.id) n \
+           SELECT coalesce(sum(t.items), 0)::bigint AS items, coalesce(sum(t.decided), 0)::bigint AS decided, \
+                  coalesce(sum(t.to_revoke), 0)::bigint AS to_revoke, \
+                  coalesce(sum(t.items) FILTER (WHERE t.reviewer_id = $2), 0)::bigint AS mine, \
+                  coalesce(sum(t.decided) FILTER (WHERE t.reviewer_id = $2), 0)::bigint AS mine_decided \
+           FROM review_tallies t WHERE t.org_id = c.org_id AND t.campaign_id = c.id) n \
          ORDER BY {CAMPAIGN_ORDER}"
     ))
     .bind(org_id)
@@ -49,7 +50,7 @@ pub async fn campaigns(
 }
 
 /// One campaign and its scope, without its counts (the caller sums them from
-/// [`progress`], which reads the items once).
+/// [`progress`]).
 pub async fn campaign(
     pool: &PgPool,
     org_id: Uuid,
@@ -203,17 +204,16 @@ pub async fn insert(
     Ok(Some((id, items as i64)))
 }
 
+/// Each reviewer's figures in a campaign, from the tallies kept with its items.
 pub async fn progress(
     pool: &PgPool,
     org_id: Uuid,
     campaign: Uuid,
 ) -> sqlx::Result<Vec<ReviewerProgress>> {
     sqlx::query_as::<_, ReviewerProgress>(
-        "SELECT x.reviewer_id, rv.display_name AS reviewer, x.items, x.decided, x.to_revoke FROM ( \
-           SELECT reviewer_id, count(*) AS items, count(decision) AS decided, \
-                  count(*) FILTER (WHERE decision = 'revoke') AS to_revoke FROM review_items \
-           WHERE org_id = $1 AND campaign_id = $2 GROUP BY reviewer_id) x \
-         JOIN principals rv ON rv.org_id = $1 AND rv.id = x.reviewer_id ORDER BY rv.display_name",
+        "SELECT x.reviewer_id, rv.display_name AS reviewer, x.items, x.decided, x.to_revoke \
+         FROM review_tallies x JOIN principals rv ON rv.org_id = x.org_id AND rv.id = x.reviewer_id \
+         WHERE x.org_id = $1 AND x.campaign_id = $2 AND x.items > 0 ORDER BY rv.display_name",
     )
     .bind(org_id)
     .bind(campaign)

@@ -266,6 +266,18 @@ async fn access_follows_a_person_in_across_and_out(pool: sqlx::PgPool) {
     )
     .await;
     assert!(mover_reviews(&app, &ada).await.is_empty());
+    // Its item was taken out of the review, and out of the manager's figures.
+    app.assert_review_tallies_hold().await;
+    let emptied: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM review_tallies t JOIN review_campaigns c \
+           ON c.org_id = t.org_id AND c.id = t.campaign_id \
+         WHERE c.mover_id = $1::uuid AND t.items = 0",
+    )
+    .bind(&ada)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(emptied, 1);
     let open: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM review_campaigns WHERE mover_id = $1::uuid AND closed_at IS NULL",
     )

@@ -218,6 +218,24 @@ impl TestApp {
         client
     }
 
+    /// The reviewers' tallies are the counts of their items, in every campaign.
+    pub async fn assert_review_tallies_hold(&self) {
+        let wrong: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+            "WITH counted AS ( \
+               SELECT org_id, campaign_id, reviewer_id, count(*) AS items, count(decision) AS decided, \
+                      count(*) FILTER (WHERE decision = 'revoke') AS to_revoke \
+               FROM review_items GROUP BY 1, 2, 3) \
+             SELECT coalesce(c.campaign_id, t.campaign_id), coalesce(c.reviewer_id, t.reviewer_id) \
+             FROM counted c FULL JOIN (SELECT * FROM review_tallies WHERE items > 0) t \
+               ON t.org_id = c.org_id AND t.campaign_id = c.campaign_id AND t.reviewer_id = c.reviewer_id \
+             WHERE (c.items, c.decided, c.to_revoke) IS DISTINCT FROM (t.items, t.decided, t.to_revoke)",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        assert_eq!(wrong, [], "tallies that differ from the items");
+    }
+
     /// Count and content hash of every application table, to prove nothing changed.
     pub async fn snapshot(&self, except: &[&str]) -> Vec<(String, i64, String)> {
         let tables: Vec<String> = sqlx::query_scalar(

@@ -333,6 +333,7 @@ async fn a_campaign_is_frozen_decided_and_closed_in_one_go(pool: sqlx::PgPool) {
         actions,
         ["review.closed", "review.decided", "review.started"]
     );
+    app.assert_review_tallies_hold().await;
 
     // A member with nothing to review sees no campaign.
     let (status, none) = app.json(&member, "/api/reviews/overview", "").await;
