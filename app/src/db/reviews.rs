@@ -230,12 +230,27 @@ pub async fn items(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<ReviewItemRow>> {
+    // The page's items are chosen first, then described. As one statement, the plan
+    // PostgreSQL could keep (for any limit and offset) looked far costlier than one made
+    // for the call's own, so it planned the nine joins again on every call (12 ms of
+    // 19); the description, for a list of items, keeps its plan.
+    let page: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT grant_id FROM review_items \
+         WHERE org_id = $1 AND campaign_id = $2 AND ($3::uuid IS NULL OR reviewer_id = $3) \
+         ORDER BY principal_label, bundle_label, grant_id LIMIT $4 OFFSET $5",
+    )
+    .bind(org_id)
+    .bind(campaign)
+    .bind(reviewer)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    if page.is_empty() {
+        return Ok(vec![]);
+    }
     sqlx::query_as::<_, ReviewItemRow>(
-        "WITH page AS ( \
-           SELECT * FROM review_items \
-           WHERE org_id = $1 AND campaign_id = $2 AND ($3::uuid IS NULL OR reviewer_id = $3) \
-           ORDER BY principal_label, bundle_label, grant_id LIMIT $4 OFFSET $5) \
-         SELECT i.grant_id, i.principal_id, i.principal_label AS principal, p.kind::text AS principal_kind, \
+        "SELECT i.grant_id, i.principal_id, i.principal_label AS principal, p.kind::text AS principal_kind, \
                 i.bundle_label AS bundle, ap.name AS application, ac.name AS account, g.valid_until, \
                 g.conditions, p.last_activity_at, \
                 (SELECT max(u.last_used_at) FROM permission_usage u \
@@ -248,7 +263,7 @@ pub async fn items(
                      WHERE pp.org_id = g.org_id AND pp.permission_set_id = g.permission_set_id)) AS last_used_at, \
                 i.reviewer_id, rv.display_name AS reviewer, i.decision::text AS decision, i.reason, \
                 db.display_name AS decided_by, i.outcome \
-         FROM page i \
+         FROM review_items i \
          JOIN grants g ON g.org_id = i.org_id AND g.id = i.grant_id \
          JOIN principals p ON p.org_id = i.org_id AND p.id = i.principal_id \
          JOIN principals rv ON rv.org_id = i.org_id AND rv.id = i.reviewer_id \
@@ -257,13 +272,12 @@ pub async fn items(
          LEFT JOIN permission_sets ps ON ps.org_id = g.org_id AND ps.id = g.permission_set_id \
          JOIN applications ap ON ap.org_id = g.org_id AND ap.id = coalesce(r.application_id, ps.application_id) \
          LEFT JOIN accounts ac ON ac.org_id = g.org_id AND ac.id = g.account_id \
+         WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.grant_id = ANY($3) \
          ORDER BY i.principal_label, i.bundle_label, i.grant_id",
     )
     .bind(org_id)
     .bind(campaign)
-    .bind(reviewer)
-    .bind(limit)
-    .bind(offset)
+    .bind(&page)
     .fetch_all(pool)
     .await
 }
