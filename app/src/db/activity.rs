@@ -18,6 +18,11 @@ pub struct Recorded {
 /// email or external id, permission of the token's application, account by name or id);
 /// the known ones not seen before go into the event log, and move the principals' last
 /// activity and their permissions' last use forward. Answers one row per event.
+///
+/// Every batch takes its rows in one order, permission use and then principals, each
+/// by key, so that two batches naming the same people wait for each other instead of
+/// holding each other's rows (a deadlock). A principal's last activity only moves
+/// forward: a batch that waited compares with what the other wrote.
 pub async fn record(
     tx: &mut Tx<'_>,
     org_id: Uuid,
@@ -34,20 +39,6 @@ pub async fn record(
         .map(|e| e.account.as_deref().and_then(|a| Uuid::parse_str(a).ok()))
         .collect::<Vec<_>>();
     let at = events.iter().map(|e| e.at).collect::<Vec<DateTime<Utc>>>();
-    // The batch's principals are locked first, in one order for every batch: two
-    // batches naming the same people then wait for each other instead of locking
-    // principals and their permission use crosswise (a deadlock).
-    let named = column(|e| e.principal.as_str());
-    sqlx::query(
-        "SELECT p.id FROM principals p \
-         WHERE p.org_id = $1 AND p.status <> 'offboarded' \
-           AND (p.email = ANY(SELECT lower(n) FROM unnest($2::text[]) n) OR p.external_id = ANY($2)) \
-         ORDER BY p.id FOR NO KEY UPDATE",
-    )
-    .bind(org_id)
-    .bind(&named)
-    .execute(&mut **tx)
-    .await?;
     sqlx::query_as::<_, Recorded>(
         "WITH e AS ( \
            SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], \
@@ -82,7 +73,8 @@ pub async fn record(
            DO UPDATE SET last_used_at = excluded.last_used_at WHERE u.last_used_at < excluded.last_used_at), \
          seen AS ( \
            UPDATE principals p SET last_activity_at = m.at \
-           FROM (SELECT principal_id, max(occurred_at) AS at FROM inserted GROUP BY principal_id) m \
+           FROM (SELECT principal_id, max(occurred_at) AS at FROM inserted GROUP BY principal_id \
+                 ORDER BY principal_id) m \
            WHERE p.org_id = $1 AND p.id = m.principal_id \
              AND (p.last_activity_at IS NULL OR p.last_activity_at < m.at)) \
          SELECT r.ord, r.principal_id IS NOT NULL AS principal_known, \

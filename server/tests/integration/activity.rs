@@ -269,3 +269,63 @@ async fn tokens_are_kept_as_hashes_and_refused_once_revoked_or_expired(pool: sql
     let (status, _) = app.json(&approver, "/api/tokens/overview", "").await;
     assert_eq!(status, 403);
 }
+
+/// Batches naming the same people in opposite orders, sent at once, are each recorded
+/// whole (none is refused as a deadlock), and each person's last activity reaches the
+/// latest of all of them.
+#[sqlx::test(migrations = "../migrations")]
+async fn batches_naming_the_same_people_at_once_are_all_recorded(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let people: Vec<String> = sqlx::query_scalar(
+        "SELECT email FROM principals WHERE kind = 'human' AND status = 'active' ORDER BY email",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(people.len() >= 20, "{people:?}");
+    let base = chrono::Utc::now() - chrono::Duration::hours(2);
+    let batches: Vec<Value> = (0..6i64)
+        .map(|b| {
+            let mut named = people.clone();
+            if b % 2 == 1 {
+                named.reverse();
+            }
+            named.rotate_left((b as usize * 7) % people.len());
+            let events: Vec<Value> = named
+                .iter()
+                .enumerate()
+                .map(|(i, email)| {
+                    let at = base + chrono::Duration::seconds(b * 1000 + i as i64);
+                    event(
+                        &format!("at-once-{b}-{i}"),
+                        email,
+                        ["contacts.view", "contacts.edit"][i % 2],
+                        None,
+                        &at.to_rfc3339(),
+                    )
+                })
+                .collect();
+            json!({ "events": events })
+        })
+        .collect();
+    let sent = futures::future::join_all(batches.iter().map(|b| send(&app, Some(&token), b))).await;
+    for (status, report) in &sent {
+        assert_eq!(*status, 200, "{report}");
+        assert_eq!(report["recorded"], people.len(), "{report}");
+    }
+    let behind: Vec<String> = sqlx::query_scalar(
+        "SELECT p.email FROM principals p \
+         JOIN (SELECT principal_id, max(occurred_at) AS at FROM activity_events GROUP BY principal_id) e \
+           ON e.principal_id = p.id \
+         WHERE p.last_activity_at IS NULL OR p.last_activity_at < e.at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        behind,
+        Vec::<String>::new(),
+        "last activity reaches the latest event"
+    );
+}
