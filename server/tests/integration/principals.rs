@@ -3,6 +3,16 @@
 use crate::common::spawn_demo;
 use serde_json::Value;
 
+/// The display names of a page of the list, in order.
+fn names(page: &Value) -> Vec<&str> {
+    page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["display_name"].as_str().unwrap())
+        .collect()
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn the_list_filters_sorts_and_pages(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
@@ -27,13 +37,7 @@ async fn the_list_filters_sorts_and_pages(pool: sqlx::PgPool) {
             "query[kind]=bot&query[page]=0",
         )
         .await;
-    let names: Vec<&str> = bots["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["display_name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Instagram DM Bot", "WhatsApp Order Bot"]);
+    assert_eq!(names(&bots), ["Instagram DM Bot", "WhatsApp Order Bot"]);
     assert!(
         bots["rows"][0]["responsible"].is_string(),
         "a bot shows its owner"
@@ -63,13 +67,7 @@ async fn the_list_filters_sorts_and_pages(pool: sqlx::PgPool) {
             )
             .await;
         assert_eq!(status, 200, "{text}");
-        let names: Vec<&str> = search["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["display_name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, found, "{text}");
+        assert_eq!(names(&search), found, "{text}");
     }
     // A search over two lines (the name's end and the email's start) is refused.
     let (status, refused) = app
