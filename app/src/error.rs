@@ -9,12 +9,6 @@ use serde::{Deserialize, Serialize};
 /// The one answer to a wrong email or password, whichever was wrong.
 pub const SIGN_IN_REFUSED: &str = "That email and password do not match an active account.";
 
-/// Shown in place of a sign-in refusal that comes back in the page's address (a form
-/// posted without JavaScript) and is not [`SIGN_IN_REFUSED`]: anyone can write an
-/// address, so its text is not shown.
-pub const SIGN_IN_NOT_THROUGH: &str =
-    "That sign-in did not go through. Check what you typed and try again.";
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("Please sign in to continue.")]

@@ -87,6 +87,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                <crate::components::AnswerMeta />
             </head>
             <body>
                 <App />
@@ -111,9 +112,9 @@ pub struct UserSession {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let login = ServerAction::<Login>::new();
-    let code = ServerAction::<SignInCode>::new();
-    let logout = ServerAction::<Logout>::new();
+    let login = crate::components::action::<Login>();
+    let code = crate::components::action::<SignInCode>();
+    let logout = crate::components::action::<Logout>();
     let passkey = Action::new_local(|next: &String| {
         let next = next.clone();
         async move {
@@ -142,6 +143,8 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, once the page is hydrated: mark it, so that
     // people and tests can tell the page is interactive.
     Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        crate::components::answer::first_page_shown();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
@@ -201,5 +204,6 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    components::answer::take_from_page();
     leptos::mount::hydrate_body(App);
 }

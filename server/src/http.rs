@@ -179,6 +179,8 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(screen_input))
+        .layer(middleware::from_fn(crate::forms::answer_posted_forms))
+        .layer(middleware::from_fn(crate::forms::hand_answer_to_page))
         .layer(middleware::from_fn(require_sign_in_for_pages))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
@@ -605,7 +607,7 @@ async fn require_sign_in_for_pages(session: Session, request: Request, next: Nex
     Redirect::to(&format!("/login?{query}")).into_response()
 }
 
-fn is_page(path: &str) -> bool {
+pub(crate) fn is_page(path: &str) -> bool {
     let last_segment = path.rsplit('/').next().unwrap_or("");
     !(path == "/login"
         || path == "/healthz"

@@ -6,6 +6,7 @@ pub mod config;
 pub mod database;
 pub mod demo;
 pub mod embedded_pg;
+pub mod forms;
 pub mod http;
 pub mod jobs;
 pub mod observe;

@@ -21,3 +21,20 @@ pub mod security;
 pub mod sod;
 pub mod tokens;
 pub mod webhooks;
+
+/// The server functions whose answer holds a secret shown this once (a token, a signing
+/// secret, an authenticator's key, recovery codes). Their forms need the page's script:
+/// posted without it, they are refused before anything is made, since their answer would
+/// otherwise wait in the session until the page showed it.
+pub fn answers_shown_once() -> [&'static str; 7] {
+    use leptos::server_fn::ServerFn;
+    [
+        <tokens::CreateToken as ServerFn>::PATH,
+        <tokens::CreateProvisioningToken as ServerFn>::PATH,
+        <tokens::CreatePrincipalToken as ServerFn>::PATH,
+        <webhooks::CreateWebhook as ServerFn>::PATH,
+        <security::StartAuthenticator as ServerFn>::PATH,
+        <security::ConfirmAuthenticator as ServerFn>::PATH,
+        <security::RenewRecoveryCodes as ServerFn>::PATH,
+    ]
+}

@@ -6,9 +6,11 @@ use crate::error::AppError;
 use crate::UserSession;
 use rules::console::ConsolePermission;
 
+pub mod answer;
 mod lag;
 mod passkeys;
 mod step_up;
+pub use answer::{action, AnswerMeta};
 pub use lag::LagNotice;
 pub use passkeys::{ask_passkey, make_passkey};
 pub use step_up::{settled, CodeField, StepUp};

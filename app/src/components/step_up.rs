@@ -70,7 +70,7 @@ where
     I: Clone + Send + Sync + 'static,
     O: Send + Sync + 'static,
 {
-    let prove = ServerAction::<ProveSecondFactor>::new();
+    let prove = crate::components::action::<ProveSecondFactor>();
     let passkey = Action::new_local(|_: &()| async {
         let credential = ask_passkey().await?;
         prove_with_passkey(credential).await

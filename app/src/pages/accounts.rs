@@ -7,7 +7,7 @@ use rules::console::ConsolePermission;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
-    let create = ServerAction::<CreateAccount>::new();
+    let create = crate::components::action::<CreateAccount>();
     let create_settled = settled(create);
     let accounts = Resource::new(move || create_settled.get(), |_| list_accounts());
     view! {

@@ -181,7 +181,7 @@ pub fn ConsentPage() -> impl IntoView {
 /// The purposes consent is asked for; a DPO adds the organisation's own.
 #[component]
 fn Purposes() -> impl IntoView {
-    let add = ServerAction::<AddPurpose>::new();
+    let add = crate::components::action::<AddPurpose>();
     let add_settled = settled(add);
     let list = Resource::new(move || add_settled.get(), |_| consent_purposes());
     let error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
@@ -361,8 +361,8 @@ fn OpenRequestForm(subject: Uuid, open: ServerAction<OpenRequest>) -> impl IntoV
 #[component]
 pub fn SubjectPage() -> impl IntoView {
     let id = use_id_param();
-    let record = ServerAction::<RecordConsent>::new();
-    let open = ServerAction::<OpenRequest>::new();
+    let record = crate::components::action::<RecordConsent>();
+    let open = crate::components::action::<OpenRequest>();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(request)) = open.value().get() {

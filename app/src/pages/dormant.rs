@@ -34,7 +34,7 @@ pub fn DormantPage() -> impl IntoView {
             page: p.get("page").and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     });
-    let act = ServerAction::<ActOnPrincipals>::new();
+    let act = crate::components::action::<ActOnPrincipals>();
     let act_settled = settled(act);
     let report = Resource::new(
         move || (query.get(), act_settled.get()),

@@ -70,7 +70,7 @@ pub fn DsrPage() -> impl IntoView {
             p.get("page").and_then(|v| v.parse().ok()).unwrap_or(0u32),
         )
     });
-    let set_days = ServerAction::<SetResponseDays>::new();
+    let set_days = crate::components::action::<SetResponseDays>();
     let set_days_settled = settled(set_days);
     let list = Resource::new(
         move || (query.get(), set_days_settled.get()),
@@ -289,10 +289,10 @@ const STEPS: [DsrStatus; 4] = [
 #[component]
 pub fn DsrRequestPage() -> impl IntoView {
     let id = use_id_param();
-    let step = ServerAction::<RequestStep>::new();
-    let extend = ServerAction::<ExtendRequest>::new();
-    let rectify = ServerAction::<RectifySubject>::new();
-    let erase = ServerAction::<EraseSubject>::new();
+    let step = crate::components::action::<RequestStep>();
+    let extend = crate::components::action::<ExtendRequest>();
+    let rectify = crate::components::action::<RectifySubject>();
+    let erase = crate::components::action::<EraseSubject>();
     let settled = [
         settled(step),
         settled(extend),

@@ -9,7 +9,7 @@ use crate::components::{format_time, settled, ErrorNotice, FormError};
 
 #[component]
 pub fn ExpiringPage() -> impl IntoView {
-    let renew = ServerAction::<RenewGrant>::new();
+    let renew = crate::components::action::<RenewGrant>();
     let params = use_query_map();
     let days = Memo::new(move |_| {
         if params.read().get("days").as_deref() == Some("30") {

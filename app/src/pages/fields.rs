@@ -12,9 +12,9 @@ use rules::policy::conditions::Sensitivity;
 
 #[component]
 pub fn FieldsPage() -> impl IntoView {
-    let classify = ServerAction::<ClassifyField>::new();
-    let unclassify = ServerAction::<UnclassifyField>::new();
-    let clear = ServerAction::<SetBundleClearance>::new();
+    let classify = crate::components::action::<ClassifyField>();
+    let unclassify = crate::components::action::<UnclassifyField>();
+    let clear = crate::components::action::<SetBundleClearance>();
     let classify_settled = settled(classify);
     let unclassify_settled = settled(unclassify);
     let clear_settled = settled(clear);

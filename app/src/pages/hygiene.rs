@@ -89,7 +89,7 @@ pub fn HygienePage(report: Hygiene) -> impl IntoView {
             page: p.get("page").and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     });
-    let set_limit = ServerAction::<SetClientAccountLimit>::new();
+    let set_limit = crate::components::action::<SetClientAccountLimit>();
     let set_limit_settled = settled(set_limit);
     let table = Resource::new(
         move || (query.get(), set_limit_settled.get()),

@@ -15,13 +15,13 @@ use crate::model::lifecycle::{BirthrightRun, LifecycleSettings};
 
 #[component]
 pub fn LifecyclePage() -> impl IntoView {
-    let save = ServerAction::<SetFallbackOwner>::new();
-    let grace = ServerAction::<SetMoverGrace>::new();
-    let create = ServerAction::<CreateBirthrightRule>::new();
-    let retire = ServerAction::<RetireBirthrightRule>::new();
-    let failsafe = ServerAction::<SetFailsafe>::new();
-    let inactivity = ServerAction::<SetInactivity>::new();
-    let change = ServerAction::<ChangeBirthrightRule>::new();
+    let save = crate::components::action::<SetFallbackOwner>();
+    let grace = crate::components::action::<SetMoverGrace>();
+    let create = crate::components::action::<CreateBirthrightRule>();
+    let retire = crate::components::action::<RetireBirthrightRule>();
+    let failsafe = crate::components::action::<SetFailsafe>();
+    let inactivity = crate::components::action::<SetInactivity>();
+    let change = crate::components::action::<ChangeBirthrightRule>();
     let changed = (
         settled(save),
         settled(grace),
@@ -321,7 +321,7 @@ fn NewRule(
 /// `/lifecycle/held`: the runs the failsafe held, each to confirm or discard.
 #[component]
 pub fn HeldChangesPage() -> impl IntoView {
-    let decide = ServerAction::<DecideHeld>::new();
+    let decide = crate::components::action::<DecideHeld>();
     let decided = settled(decide);
     let held = Resource::new(move || decided.get(), |_| load_held());
     let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
@@ -385,7 +385,7 @@ fn Inactivity(
     rules: Vec<crate::model::lifecycle::InactivityRuleView>,
     save: ServerAction<SetInactivity>,
 ) -> impl IntoView {
-    let preview = ServerAction::<PreviewInactivity>::new();
+    let preview = crate::components::action::<PreviewInactivity>();
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     let preview_error = Signal::derive(move || preview.value().get().and_then(|r| r.err()));
     let kinds = || {

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::sign_in_options;
 use crate::components::{FieldError, FormError};
-use crate::error::{AppError, SIGN_IN_NOT_THROUGH, SIGN_IN_REFUSED};
+use crate::error::AppError;
 use crate::UserSession;
 
 #[component]
@@ -130,26 +130,13 @@ fn PasskeySignIn(label: &'static str) -> impl IntoView {
     }
 }
 
-/// What refused the last attempt at a sign-in step: the session's action's answer or,
-/// after its form was posted without JavaScript, the refusal the page came back with.
-/// The session's actions are made above the routes, which alone hand an action the
-/// refusal in the page's address, so an action made here reads it. Anyone can write an
-/// address: only the wrong-password answer is shown as it came, any other refusal there
-/// as [`SIGN_IN_NOT_THROUGH`], so that a link cannot put its own words on the sign-in page.
+/// What refused the last attempt at a sign-in step: the action's answer, whether its
+/// form was sent by the page's script or posted without it (see `components::answer`).
 fn refusal<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
 where
     S: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
-    let sent_back = ServerAction::<S>::new().value();
-    Signal::derive(move || {
-        action.value().get().and_then(Result::err).or_else(|| {
-            let refused = sent_back.get()?.err()?;
-            Some(match refused {
-                AppError::SignInRefused(m) if m == SIGN_IN_REFUSED => AppError::SignInRefused(m),
-                _ => AppError::SignInRefused(SIGN_IN_NOT_THROUGH.to_string()),
-            })
-        })
-    })
+    Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
 /// The card the sign-in steps are shown on.

@@ -14,10 +14,10 @@ use rules::packages::Approver;
 
 #[component]
 pub fn PackagesPage() -> impl IntoView {
-    let create = ServerAction::<CreatePackage>::new();
-    let retire = ServerAction::<RetirePackage>::new();
-    let ask = ServerAction::<RequestPackage>::new();
-    let decide = ServerAction::<DecidePackage>::new();
+    let create = crate::components::action::<CreatePackage>();
+    let retire = crate::components::action::<RetirePackage>();
+    let ask = crate::components::action::<RequestPackage>();
+    let decide = crate::components::action::<DecidePackage>();
     let changed = (
         settled(create),
         settled(retire),

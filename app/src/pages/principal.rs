@@ -24,13 +24,13 @@ use rules::principals::{kind_label, PrincipalStatus};
 #[component]
 pub fn PrincipalPage() -> impl IntoView {
     let id = use_id_param();
-    let grant = ServerAction::<GrantAccess>::new();
-    let revoke = ServerAction::<RevokeGrant>::new();
-    let edit = ServerAction::<UpdatePrincipal>::new();
-    let status = ServerAction::<SetPrincipalStatus>::new();
-    let assign = ServerAction::<SetPrincipalAccount>::new();
-    let clearance = ServerAction::<SetPrincipalClearance>::new();
-    let reset = ServerAction::<ResetSecondFactor>::new();
+    let grant = crate::components::action::<GrantAccess>();
+    let revoke = crate::components::action::<RevokeGrant>();
+    let edit = crate::components::action::<UpdatePrincipal>();
+    let status = crate::components::action::<SetPrincipalStatus>();
+    let assign = crate::components::action::<SetPrincipalAccount>();
+    let clearance = crate::components::action::<SetPrincipalClearance>();
+    let reset = crate::components::action::<ResetSecondFactor>();
     let session = expect_context::<crate::UserSession>();
     let grant_settled = settled(grant);
     let revoke_settled = settled(revoke);

@@ -20,8 +20,8 @@ use rules::sod::SodMode;
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
-    let create = ServerAction::<RequestAccess>::new();
-    let cancel = ServerAction::<CancelRequest>::new();
+    let create = crate::components::action::<RequestAccess>();
+    let cancel = crate::components::action::<CancelRequest>();
     let form = Resource::new(|| (), |_| load_request_form());
     let create_settled = settled(create);
     let cancel_settled = settled(cancel);
@@ -209,8 +209,8 @@ struct QueueKeys {
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
-    let decide = ServerAction::<DecideRequest>::new();
-    let bulk = ServerAction::<DecideRequests>::new();
+    let decide = crate::components::action::<DecideRequest>();
+    let bulk = crate::components::action::<DecideRequests>();
     let params = use_query_map();
     let filters = Memo::new(move |_| {
         let p = params.read();

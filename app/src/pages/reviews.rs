@@ -24,7 +24,7 @@ fn bar(done: i64, of: i64) -> impl IntoView {
 
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
-    let create = ServerAction::<CreateReview>::new();
+    let create = crate::components::action::<CreateReview>();
     let create_settled = settled(create);
     let query = use_query_map();
     let page = move || query.with(|q| q.get("page").and_then(|v| v.parse().ok()).unwrap_or(0u32));
@@ -146,8 +146,8 @@ pub fn ReviewsPage() -> impl IntoView {
 pub fn ReviewPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let decide = ServerAction::<DecideReviewItems>::new();
-    let close = ServerAction::<CloseReview>::new();
+    let decide = crate::components::action::<DecideReviewItems>();
+    let close = crate::components::action::<CloseReview>();
     let key = Memo::new(move |_| {
         let id = params
             .read()

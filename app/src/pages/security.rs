@@ -18,14 +18,14 @@ use crate::model::sign_on::SignOnSettings;
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let start = ServerAction::<StartAuthenticator>::new();
-    let confirm = ServerAction::<ConfirmAuthenticator>::new();
-    let remove = ServerAction::<RemoveAuthenticator>::new();
-    let renew = ServerAction::<RenewRecoveryCodes>::new();
-    let policy = ServerAction::<SetSecondFactorPolicy>::new();
+    let start = crate::components::action::<StartAuthenticator>();
+    let confirm = crate::components::action::<ConfirmAuthenticator>();
+    let remove = crate::components::action::<RemoveAuthenticator>();
+    let renew = crate::components::action::<RenewRecoveryCodes>();
+    let policy = crate::components::action::<SetSecondFactorPolicy>();
     let sign_on = SignOnActions {
-        save: ServerAction::<SetSignOn>::new(),
-        remove: ServerAction::<RemoveSignOn>::new(),
+        save: crate::components::action::<SetSignOn>(),
+        remove: crate::components::action::<RemoveSignOn>(),
     };
     let passkeys = PasskeyActions {
         add: Action::new_local(|name: &String| {
@@ -35,7 +35,7 @@ pub fn SecurityPage() -> impl IntoView {
                 add_passkey(make_passkey(options).await?).await
             }
         }),
-        remove: ServerAction::<RemovePasskey>::new(),
+        remove: crate::components::action::<RemovePasskey>(),
     };
     let changed = [
         settled(confirm),

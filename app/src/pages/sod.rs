@@ -14,8 +14,8 @@ fn mode_label(mode: &str) -> &'static str {
 
 #[component]
 pub fn SodPage() -> impl IntoView {
-    let create = ServerAction::<CreateSodRule>::new();
-    let delete = ServerAction::<DeleteSodRule>::new();
+    let create = crate::components::action::<CreateSodRule>();
+    let delete = crate::components::action::<DeleteSodRule>();
     let create_settled = settled(create);
     let delete_settled = settled(delete);
     let overview = Resource::new(

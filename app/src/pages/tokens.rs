@@ -14,9 +14,9 @@ use crate::model::tokens::{CreatedToken, PrincipalTokens, TokenApplication, Toke
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let provision = ServerAction::<CreateProvisioningToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+    let create = crate::components::action::<CreateToken>();
+    let provision = crate::components::action::<CreateProvisioningToken>();
+    let revoke = crate::components::action::<RevokeToken>();
     let create_settled = settled(create);
     let provision_settled = settled(provision);
     let revoke_settled = settled(revoke);
@@ -131,8 +131,8 @@ impl OwnTokens {
         principal: Memo<Option<uuid::Uuid>>,
         detail: Resource<Result<PrincipalDetail, AppError>>,
     ) -> Self {
-        let create = ServerAction::<CreatePrincipalToken>::new();
-        let revoke = ServerAction::<RevokePrincipalToken>::new();
+        let create = crate::components::action::<CreatePrincipalToken>();
+        let revoke = crate::components::action::<RevokePrincipalToken>();
         let create_settled = settled(create);
         let revoke_settled = settled(revoke);
         let tokens = Resource::new(

@@ -9,9 +9,9 @@ use rules::webhooks::EVENTS;
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    let create = ServerAction::<CreateWebhook>::new();
-    let toggle = ServerAction::<SetWebhookActive>::new();
-    let retry = ServerAction::<RetryDelivery>::new();
+    let create = crate::components::action::<CreateWebhook>();
+    let toggle = crate::components::action::<SetWebhookActive>();
+    let retry = crate::components::action::<RetryDelivery>();
     let create_settled = settled(create);
     let toggle_settled = settled(toggle);
     let retry_settled = settled(retry);

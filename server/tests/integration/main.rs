@@ -16,6 +16,7 @@ mod decisions;
 mod dsr;
 mod faults;
 mod fields;
+mod forms;
 mod grants;
 mod hygiene;
 mod instances;

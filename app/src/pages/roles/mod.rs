@@ -123,9 +123,9 @@ impl MatrixAddress {
 pub fn RolesPage() -> impl IntoView {
     let query = use_query_map();
     let address = Memo::new(move |_| MatrixAddress::from_query(&query.read()));
-    let create = ServerAction::<CreateBundle>::new();
-    let update = ServerAction::<UpdateBundle>::new();
-    let delete = ServerAction::<DeleteBundle>::new();
+    let create = crate::components::action::<CreateBundle>();
+    let update = crate::components::action::<UpdateBundle>();
+    let delete = crate::components::action::<DeleteBundle>();
     let create_settled = settled(create);
     let update_settled = settled(update);
     let delete_settled = settled(delete);

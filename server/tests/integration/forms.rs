@@ -1,0 +1,170 @@
+//! Forms posted by the browser itself, without the page's script: the answer comes back
+//! on the page the form was on, once, and never through the address.
+
+use crate::common::{spawn_demo, TestApp};
+use app::error::SIGN_IN_REFUSED;
+
+/// Posts a form as a browser without JavaScript does, from the page at `from`.
+async fn post_from_page(
+    app: &TestApp,
+    client: &reqwest::Client,
+    from: &str,
+    path: &str,
+    body: &[(&str, &str)],
+) -> Option<String> {
+    let response = client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url(from))
+        .body(serde_urlencoded::to_string(body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "{path} from {from}");
+    response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+}
+
+/// The page's HTML, without the markers that split its text for the script.
+async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap().replace("<!>", "")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_form_posted_without_script_shows_its_answer_once_on_its_page(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+
+    let back = post_from_page(
+        &app,
+        &admin,
+        "/accounts?from=form",
+        "/api/accounts/create",
+        &[("name", "Posted Without Script"), ("region", "EU")],
+    )
+    .await;
+    assert_eq!(back.as_deref(), Some("/accounts?from=form"));
+    let shown = page(&app, &admin, "/accounts?from=form").await;
+    assert!(
+        shown.contains("Account “Posted Without Script” created."),
+        "the notice is on the page"
+    );
+    let again = page(&app, &admin, "/accounts?from=form").await;
+    assert!(!again.contains("” created."), "the notice is shown once");
+    assert!(
+        again.contains("Posted Without Script"),
+        "the account is listed"
+    );
+
+    // A refusal comes back on its field, and nothing is made.
+    post_from_page(
+        &app,
+        &admin,
+        "/accounts",
+        "/api/accounts/create",
+        &[("name", " "), ("region", "EU")],
+    )
+    .await;
+    let refused = page(&app, &admin, "/accounts").await;
+    assert!(refused.contains("id=\"name-error\""), "the name is refused");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE name = ' '")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_address_cannot_put_an_answer_on_a_page(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    // What the framework would have read as the create-account function's refusal.
+    let forged = "/accounts?page=1&__path=%2Fapi%2Fcreate_account&__err=eyJCYWRSZXF1ZXN0IjoiQ2FsbCArMSA1NTUgMDEwMCB0byB1bmxvY2sgeW91ciBhY2NvdW50In0";
+    let response = admin.get(app.url(forged)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        response.headers().get("location").unwrap(),
+        "/accounts?page=1"
+    );
+    let signed_out = crate::common::client()
+        .get(app.url("/login?__err=eyJ4Ijoi&__path=%2Fapi%2Fauth%2Flogin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status().as_u16(), 303);
+    assert_eq!(signed_out.headers().get("location").unwrap(), "/login");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refused_sign_in_without_script_says_why_on_the_sign_in_page(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let browser = crate::common::client();
+    let back = post_from_page(
+        &app,
+        &browser,
+        "/login?next=%2Froles",
+        "/api/auth/login",
+        &[("email", "admin@northwind.example"), ("password", "wrong")],
+    )
+    .await;
+    assert_eq!(back.as_deref(), Some("/login?next=%2Froles"));
+    let shown = page(&app, &browser, "/login?next=%2Froles").await;
+    assert!(
+        shown.contains(SIGN_IN_REFUSED),
+        "the refusal is on the page"
+    );
+
+    // The right password goes where the sign-in was going.
+    let to = post_from_page(
+        &app,
+        &browser,
+        "/login?next=%2Froles",
+        "/api/auth/login",
+        &[
+            ("email", "admin@northwind.example"),
+            ("password", gatehouse_server::demo::PASSWORD),
+            ("next", "/roles"),
+        ],
+    )
+    .await;
+    assert_eq!(to.as_deref(), Some("/roles"));
+    assert!(page(&app, &browser, "/roles").await.contains("Role matrix"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_secret_shown_once_is_never_made_without_the_page_script(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM application_tokens")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let application: uuid::Uuid = sqlx::query_scalar("SELECT id FROM applications LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    post_from_page(
+        &app,
+        &admin,
+        "/tokens",
+        "/api/tokens/create",
+        &[
+            ("application", &application.to_string()),
+            ("name", "posted without script"),
+        ],
+    )
+    .await;
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM application_tokens")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "no token was made");
+    assert!(page(&app, &admin, "/tokens")
+        .await
+        .contains("This form needs JavaScript"));
+}
