@@ -15,7 +15,7 @@ use app::components::answer::{Answer, SESSION_KEY};
 use app::error::AppError;
 
 /// Most of an answer that is kept; every console answer is far smaller.
-const ANSWER_LIMIT: usize = 64 * 1024;
+const ANSWER_LIMIT: usize = 256 * 1024;
 
 /// The query parameters the framework would read an answer from.
 const ANSWER_PARAMETERS: [&str; 2] = ["__err", "__path"];
@@ -101,15 +101,23 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
         return Redirect::to(to).into_response();
     }
     let ok = response.status().is_success();
-    let body = match axum::body::to_bytes(response.into_body(), ANSWER_LIMIT).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let answer = match axum::body::to_bytes(response.into_body(), ANSWER_LIMIT).await {
+        Ok(bytes) => Answer {
+            path,
+            ok,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        },
         Err(_) => {
-            tracing::error!(path, "a form's answer was too large to keep for its page");
-            serde_json::to_string(&AppError::internal("answer too large")).unwrap_or_default()
+            tracing::warn!(path, "a form's answer was too large to keep for its page");
+            let said = if ok {
+                "Done, but the answer is too large to show without JavaScript: the page shows what changed."
+            } else {
+                "That did not go through, and the reason is too large to show without JavaScript."
+            };
+            Answer::refused(&path, &AppError::BadRequest(said.into()))
         }
     };
-    let ok = ok && body.len() <= ANSWER_LIMIT;
-    keep(&session, Answer { path, ok, body }).await;
+    keep(&session, answer).await;
     Redirect::to(&back).into_response()
 }
 
@@ -133,8 +141,13 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
                 .unwrap_or_else(|_| StatusCode::BAD_REQUEST.into_response());
         }
     }
-    match session.remove::<Answer>(SESSION_KEY).await {
+    // Read first: removing marks the session changed, and a changed session is written
+    // back (or, for a visitor without one, made) on every page view.
+    match session.get::<Answer>(SESSION_KEY).await {
         Ok(Some(answer)) => {
+            if let Err(e) = session.remove_value(SESSION_KEY).await {
+                tracing::error!(error = %e, "a page's answer could not be forgotten");
+            }
             request.extensions_mut().insert(answer);
         }
         Ok(None) => {}

@@ -93,14 +93,18 @@ pub async fn record(
     let accounts: Vec<Uuid> = events.iter().map(|(_, a)| *a).collect();
     let at: Vec<DateTime<Utc>> = events.iter().map(|(e, _)| e.at).collect();
     let evidence: Vec<serde_json::Value> = events.iter().map(|(e, _)| e.evidence.clone()).collect();
+    // Ids that grow with time: each batch's keys go to the end of the key's index, not
+    // to a thousand random pages of it.
+    let new_ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
     sqlx::query_scalar(&format!(
         "WITH e AS ( \
            SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], \
                                 $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
-                                $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], $20::jsonb[]) \
+                                $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[], $20::jsonb[], \
+                                $22::uuid[]) \
              WITH ORDINALITY AS e(event_id, subject, email, name, country, account_id, channel, purpose, status, \
                                   lawful_basis, method, source, notice_version, notice_sha256, language, \
-                                  jurisdiction, at, evidence, ord)), \
+                                  jurisdiction, at, evidence, new_id, ord)), \
          named AS ( \
            SELECT DISTINCT ON (account_id, subject) account_id, subject, email, name, country \
            FROM e ORDER BY account_id, subject, at DESC, ord DESC), \
@@ -138,7 +142,7 @@ pub async fn record(
            INSERT INTO consent_events (org_id, id, subject_id, application_id, source_event_id, channel, purpose, \
                                        status, lawful_basis, method, source_system, notice_version, notice_sha256, \
                                        language, jurisdiction, occurred_at, recorded_by_label, evidence) \
-           SELECT $1, gen_random_uuid(), s.id, $2, e.event_id, e.channel, e.purpose, e.status::consent_status, \
+           SELECT $1, e.new_id, s.id, $2, e.event_id, e.channel, e.purpose, e.status::consent_status, \
                   e.lawful_basis, e.method, e.source, e.notice_version, e.notice_sha256, e.language, \
                   e.jurisdiction, e.at, $21, e.evidence \
            FROM e JOIN subjects s ON s.account_id = e.account_id AND s.external_id = e.subject \
@@ -174,6 +178,7 @@ pub async fn record(
     .bind(at)
     .bind(evidence)
     .bind(recorded_by)
+    .bind(new_ids)
     .fetch_all(&mut **tx)
     .await
 }

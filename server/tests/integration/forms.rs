@@ -98,6 +98,15 @@ async fn an_address_cannot_put_an_answer_on_a_page(pool: sqlx::PgPool) {
         .unwrap();
     assert_eq!(signed_out.status().as_u16(), 303);
     assert_eq!(signed_out.headers().get("location").unwrap(), "/login");
+
+    // Looking for an answer makes no session for a visitor who has none.
+    let visitor = crate::common::client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visitor.status().as_u16(), 200);
+    assert!(visitor.headers().get("set-cookie").is_none());
 }
 
 #[sqlx::test(migrations = "../migrations")]
