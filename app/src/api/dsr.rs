@@ -37,7 +37,7 @@ pub async fn load_request(id: Uuid) -> Result<DsrDetail, AppError> {
     crate::service::dsr::detail(&guard::pool()?, &caller.actor(), &scope, id, can_manage).await
 }
 
-/// Opens a request for a subject; answers its id.
+/// Opens a request for a subject; answers its id, and sends the browser to the request.
 #[server(endpoint = "dsr/open")]
 pub async fn open_request(
     subject: Uuid,
@@ -58,7 +58,9 @@ pub async fn open_request(
         details: &details,
     };
     let pool = guard::pool()?;
-    open(&pool, &caller.actor(), &scope, subject, &form).await
+    let opened = open(&pool, &caller.actor(), &scope, subject, &form).await?;
+    leptos_axum::redirect(&format!("/dsr/{opened}"));
+    Ok(opened)
 }
 
 /// Verify identity, start, complete or reject (`note`: the reason or what was done).

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::api::consent::{
@@ -363,12 +363,6 @@ pub fn SubjectPage() -> impl IntoView {
     let id = use_id_param();
     let record = crate::components::action::<RecordConsent>();
     let open = crate::components::action::<OpenRequest>();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(request)) = open.value().get() {
-            navigate(&format!("/dsr/{request}"), Default::default());
-        }
-    });
     let record_settled = settled(record);
     let detail = Resource::new(
         move || (id.get(), record_settled.get()),

@@ -177,3 +177,36 @@ async fn a_secret_shown_once_is_never_made_without_the_page_script(pool: sqlx::P
         .await
         .contains("This form needs JavaScript"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_form_whose_function_goes_elsewhere_takes_the_browser_there(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let dpo = app.demo_client("dpo@northwind.example").await;
+    let subject: uuid::Uuid = sqlx::query_scalar("SELECT id FROM data_subjects LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let from = format!("/consent/{subject}");
+    let to = post_from_page(
+        &app,
+        &dpo,
+        &from,
+        "/api/dsr/open",
+        &[
+            ("subject", subject.to_string().as_str()),
+            ("kind", "access"),
+            ("received_on", "2026-12-01"),
+            ("arrived_by", "email"),
+        ],
+    )
+    .await
+    .expect("a place to go");
+    let opened: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM data_subject_requests WHERE subject_id = $1")
+            .bind(subject)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(to, format!("/dsr/{opened}"), "the new request's page");
+    assert!(page(&app, &dpo, &to).await.contains("Access"));
+}
