@@ -13,7 +13,7 @@ mod step_up;
 pub use answer::{action, AnswerMeta};
 pub use lag::LagNotice;
 pub use passkeys::{ask_passkey, make_passkey};
-pub use step_up::{settled, CodeField, StepUp};
+pub use step_up::{settled, CodeField, StepUp, StepUpAnswered};
 
 /// Renders its children only for a signed-in user who holds `permission`.
 #[component]

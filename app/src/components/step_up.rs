@@ -120,3 +120,22 @@ where
         })
     }
 }
+
+/// The answer to a code given in [`StepUp`]'s form when it was posted without the page's
+/// script, which would have sent the refused action again by itself: said once, on the
+/// page the form came back to.
+#[component]
+pub fn StepUpAnswered() -> impl IntoView {
+    let prove = super::action::<ProveSecondFactor>();
+    move || {
+        prove.value().get().map(|answer| match answer {
+            Ok(()) => view! {
+                <p class="notice notice-ok" role="status">
+                    "Confirmed. Send what you asked for again: for the next 15 minutes it goes ahead without a code."
+                </p>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    }
+}

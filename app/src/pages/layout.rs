@@ -153,6 +153,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                             })
                         })}
                     </Transition>
+                    <crate::components::StepUpAnswered />
                     <Outlet />
                 </main>
             </div>

@@ -210,3 +210,34 @@ async fn a_form_whose_function_goes_elsewhere_takes_the_browser_there(pool: sqlx
     assert_eq!(to, format!("/dsr/{opened}"), "the new request's page");
     assert!(page(&app, &dpo, &to).await.contains("Access"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_code_given_without_script_is_answered_on_the_page(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    // What the page's script would have been told.
+    let (status, refused) = app
+        .json(&admin, "/api/security/step-up", "code=123456")
+        .await;
+    assert!(status >= 400, "{status} {refused}");
+    let refused: app::error::AppError = serde_json::from_value(refused).unwrap();
+    let message = refused.to_string();
+
+    post_from_page(
+        &app,
+        &admin,
+        "/approvals",
+        "/api/security/step-up",
+        &[("code", "123456")],
+    )
+    .await;
+    let shown = page(&app, &admin, "/approvals").await;
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    assert!(
+        shown.contains(&escaped),
+        "the refusal ({message}) is on the page"
+    );
+}
