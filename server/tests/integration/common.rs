@@ -102,6 +102,8 @@ pub fn client() -> reqwest::Client {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent("gatehouse-tests")
+        // A request that is never answered fails its test rather than stalling the run.
+        .timeout(std::time::Duration::from_secs(120))
         .build()
         .unwrap()
 }
