@@ -20,7 +20,9 @@ mod support;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use support::{bench_database, load_organisation, measure, serve_signed_in, timing_header};
+use support::{
+    bench_database, load_organisation, measure, serve_signed_in, timing_header, with_sql_time,
+};
 
 const DATABASE: &str = "gatehouse_bench_scim";
 const ADMIN: &str = "scim-admin@bench.example";
@@ -94,7 +96,8 @@ fn user(n: usize, department: Option<&str>) -> Value {
 }
 
 /// Creates `count` users from `clients` clients at once, starting at user `first`, in
-/// `department` if given; prints a table row.
+/// `department` if given; prints a table row, with how long at least one of the
+/// server's statements was running meanwhile and how many it ran per user.
 async fn create(
     (url, token): (&str, &str),
     (first, count, clients): (usize, usize, usize),
@@ -103,32 +106,37 @@ async fn create(
 ) {
     let started = Instant::now();
     let each = count / clients;
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (url, token) = (url.to_string(), token.to_string());
-        tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            for n in first + c * each..first + (c + 1) * each {
-                let response = http
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/scim+json")
-                    .body(user(n, department).to_string())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status().as_u16(), 201);
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
+    let (_, sql, statements) = with_sql_time(async {
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (url, token) = (url.to_string(), token.to_string());
+            tasks.push(tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for n in first + c * each..first + (c + 1) * each {
+                    let response = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/scim+json")
+                        .body(user(n, department).to_string())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status().as_u16(), 201);
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    })
+    .await;
     let seconds = started.elapsed().as_secs_f64();
+    let users = each * clients;
     println!(
-        "| {clients} | {} | {seconds:.2} | {:.0} | {what} |",
-        each * clients,
-        (each * clients) as f64 / seconds
+        "| {clients} | {users} | {seconds:.2} | {:.0} | {:.2} | {:.1} | {what} |",
+        users as f64 / seconds,
+        sql.as_secs_f64(),
+        statements as f64 / users as f64
     );
 }
 
@@ -290,8 +298,10 @@ async fn main() {
     let token = made["token"].as_str().unwrap().to_string();
 
     println!();
-    println!("| Users created over SCIM: clients | users | seconds | users/s | rules |");
-    println!("|---:|---:|---:|---:|---|");
+    println!(
+        "| Users created over SCIM: clients | users | seconds | users/s | SQL seconds | statements per user | rules |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---|");
     let url = app.url("/scim/v2/Users");
     let none = "no birthright rule in force";
     create((&url, &token), (0, CREATED / 2, 1), None, none).await;
@@ -335,8 +345,10 @@ async fn main() {
     // Joiners weighed against a rule in force that gives each of them its role: the
     // weighing read, a grant and its audit event more for each.
     println!();
-    println!("| Users created over SCIM: clients | users | seconds | users/s | rules |");
-    println!("|---:|---:|---:|---:|---|");
+    println!(
+        "| Users created over SCIM: clients | users | seconds | users/s | SQL seconds | statements per user | rules |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---|");
     let given = "a rule in force gives each a role";
     let first = CREATED;
     create((&url, &token), (first, JOINERS, 1), Some("Revenue"), given).await;

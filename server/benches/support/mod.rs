@@ -122,6 +122,20 @@ fn watch_statements() {
     });
 }
 
+/// Runs `work` with the server's statements noted; answers what it answered, how long at
+/// least one statement was running meanwhile (see [`take_statements`]) and how many ran.
+// Each benchmark is its own crate, and not every one times a whole run.
+#[allow(dead_code)]
+pub async fn with_sql_time<T>(work: impl std::future::Future<Output = T>) -> (T, Duration, usize) {
+    watch_statements();
+    take_statements();
+    TIMING.store(true, Ordering::Relaxed);
+    let answered = work.await;
+    TIMING.store(false, Ordering::Relaxed);
+    let (busy, count) = take_statements();
+    (answered, busy, count)
+}
+
 /// The header of the tables [`measure`] writes rows of; `first` names the first column.
 pub fn timing_header(first: &str) {
     println!(
