@@ -92,6 +92,9 @@ test("without JavaScript a refused sign-in comes back with its message, and a fo
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole("alert")).toHaveText("That email and password do not match an active account.");
+  // What was typed comes back, the password aside.
+  await expect(page.getByLabel("Email")).toHaveValue("nobody-without-script@northwind.example");
+  await expect(page.getByLabel("Password")).toHaveValue("");
 
   // A link that carries its own refusal text, as the framework would read one from an
   // address (URL-safe base64, padded), is sent to the page without it.
@@ -120,9 +123,11 @@ test("without JavaScript a form that changes something answers on its page", asy
   await page.reload();
   await expect(page.getByRole("status")).toHaveCount(0);
 
-  // A refusal comes back under its field.
+  // A refusal comes back under its field, with the form as it was sent.
   await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Region").fill("EU");
+  await page.getByLabel("Region").fill("APAC");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.locator(".field-error, .form-error").first()).toContainText("already exists");
+  await expect(page.getByLabel("Name")).toHaveValue(name);
+  await expect(page.getByLabel("Region")).toHaveValue("APAC");
 });

@@ -2,13 +2,16 @@
 //! waits for a page; the function answers data. The answer is kept in the session, the
 //! browser is sent back to the page it came from, and that page shows the answer once
 //! (`app::components::answer`). Addresses never carry an answer: a link written by
-//! anyone cannot put its words on a page.
+//! anyone cannot put its words on a page. A refused form comes back as it was sent:
+//! what was typed in it (secrets aside) is kept beside the answer and written back into
+//! that form of the page.
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use app::components::answer::{Answer, SESSION_KEY};
@@ -16,6 +19,12 @@ use app::error::AppError;
 
 /// Most of an answer that is kept; every console answer is far smaller.
 const ANSWER_LIMIT: usize = 256 * 1024;
+
+/// Most of a page that is read whole to write a refused form's fields back into it.
+const PAGE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Where the session keeps what was typed into a refused form until its page is shown.
+const TYPED_KEY: &str = "gatehouse.typed";
 
 /// The query parameters the framework would read an answer from.
 const ANSWER_PARAMETERS: [&str; 2] = ["__err", "__path"];
@@ -92,7 +101,13 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
     request
         .headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let response = next.run(request).await;
+    // The body was read whole and screened on its way in (`http::screen_input`).
+    let (parts, body) = request.into_parts();
+    let Ok(sent) = axum::body::to_bytes(body, crate::http::SERVER_FN_BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let typed = Typed::read(&path, &parts.headers, &sent);
+    let response = next.run(Request::from_parts(parts, Body::from(sent))).await;
     if let Some(to) = response
         .headers()
         .get(header::LOCATION)
@@ -117,6 +132,11 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
             Answer::refused(&path, &AppError::BadRequest(said.into()))
         }
     };
+    if let (false, Some(typed)) = (answer.ok, typed) {
+        if let Err(e) = session.insert(TYPED_KEY, typed).await {
+            tracing::error!(error = %e, "what was typed into a refused form could not be kept");
+        }
+    }
     keep(&session, answer).await;
     Redirect::to(&back).into_response()
 }
@@ -143,8 +163,13 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
     }
     // Read first: removing marks the session changed, and a changed session is written
     // back (or, for a visitor without one, made) on every page view.
+    let mut typed = None;
     match session.get::<Answer>(SESSION_KEY).await {
         Ok(Some(answer)) => {
+            typed = session.remove::<Typed>(TYPED_KEY).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "what was typed into a refused form could not be read");
+                None
+            });
             if let Err(e) = session.remove_value(SESSION_KEY).await {
                 tracing::error!(error = %e, "a page's answer could not be forgotten");
             }
@@ -153,12 +178,208 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "the answer waiting for a page could not be read"),
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    match typed {
+        Some(typed) => typed.write_back(response).await,
+        None => response,
+    }
 }
 
 /// Pages, the sign-in pages included: not the API, files or the sign-on redirects.
 fn shows_answers(path: &str) -> bool {
     path == "/login" || crate::http::is_page(path)
+}
+
+/// What was typed into a form that was refused, kept so that the page it goes back to
+/// shows the form as it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Typed {
+    /// The server function the form posts to.
+    path: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Fields never kept in the session: what proves who someone is, and a passkey's answer.
+fn is_secret(name: &str) -> bool {
+    matches!(name, "password" | "code" | "token" | "passkey") || name.contains("secret")
+}
+
+impl Typed {
+    /// The fields of a form-encoded body, secrets left out; `None` when there are none.
+    fn read(path: &str, headers: &HeaderMap, body: &[u8]) -> Option<Typed> {
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return None;
+        }
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+        let fields: Vec<_> = fields.into_iter().filter(|(k, _)| !is_secret(k)).collect();
+        (!fields.is_empty()).then(|| Typed {
+            path: path.to_owned(),
+            fields,
+        })
+    }
+
+    fn sent(&self, name: &str, value: &str) -> bool {
+        self.fields.iter().any(|(k, v)| k == name && v == value)
+    }
+
+    /// The page with the fields written back into the form that was sent; as it was
+    /// when it is not a whole page or that form is not on it.
+    async fn write_back(self, response: Response) -> Response {
+        let html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if !html || response.status() != StatusCode::OK {
+            return response;
+        }
+        let (mut parts, body) = response.into_parts();
+        let page = match axum::body::to_bytes(body, PAGE_LIMIT).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::error!(error = %e, "a page could not be read to write a refused form back");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        let refilled = std::str::from_utf8(&page)
+            .ok()
+            .and_then(|page| match self.refill(page) {
+                Ok(refilled) => refilled,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a refused form could not be written back");
+                    None
+                }
+            });
+        parts.headers.remove(header::CONTENT_LENGTH);
+        match refilled {
+            Some(refilled) => Response::from_parts(parts, Body::from(refilled)),
+            None => Response::from_parts(parts, Body::from(page)),
+        }
+    }
+
+    /// `page` with the fields written into the form that was sent (`None`: it is not
+    /// there). That form posts to the function, and each of its hidden fields has the
+    /// value that was sent: of a table's forms, the one of the row it came from.
+    fn refill(&self, page: &str) -> Result<Option<String>, lol_html::errors::RewritingError> {
+        use lol_html::html_content::ContentType;
+        use lol_html::{element, rewrite_str, RewriteStrSettings};
+        use std::cell::RefCell;
+        use std::collections::HashMap;
+
+        // First the form: whether each form so far is still the one sent.
+        let forms: RefCell<Vec<bool>> = RefCell::new(Vec::new());
+        rewrite_str(
+            page,
+            RewriteStrSettings {
+                element_content_handlers: vec![
+                    element!("form", |el| {
+                        let posts_here = el.get_attribute("action").as_deref() == Some(&self.path);
+                        forms.borrow_mut().push(posts_here);
+                        Ok(())
+                    }),
+                    element!("form input[type=hidden][name]", |el| {
+                        let (name, value) = (
+                            el.get_attribute("name").unwrap_or_default(),
+                            el.get_attribute("value").unwrap_or_default(),
+                        );
+                        if let Some(last) = forms.borrow_mut().last_mut() {
+                            *last = *last && self.sent(&name, &value);
+                        }
+                        Ok(())
+                    }),
+                ],
+                ..RewriteStrSettings::new()
+            },
+        )?;
+        let Some(target) = forms.borrow().iter().position(|&sent| sent) else {
+            return Ok(None);
+        };
+
+        // Then its fields, each name's values in the order they were sent.
+        let form = RefCell::new(None::<usize>);
+        let select = RefCell::new(None::<String>);
+        let taken: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
+        let next_value = |name: &str| {
+            let mut taken = taken.borrow_mut();
+            let n = taken.entry(name.to_owned()).or_default();
+            let value = self.fields.iter().filter(|(k, _)| k == name).nth(*n);
+            *n += 1;
+            value.map(|(_, v)| v.clone())
+        };
+        let in_target = || *form.borrow() == Some(target);
+        let refilled = rewrite_str(
+            page,
+            RewriteStrSettings {
+                element_content_handlers: vec![
+                    element!("form", |_| {
+                        let mut form = form.borrow_mut();
+                        *form = Some(form.map_or(0, |n| n + 1));
+                        Ok(())
+                    }),
+                    element!("form input[name]", |el| {
+                        if !in_target() {
+                            return Ok(());
+                        }
+                        let name = el.get_attribute("name").unwrap_or_default();
+                        let kind = el
+                            .get_attribute("type")
+                            .unwrap_or_default()
+                            .to_ascii_lowercase();
+                        match kind.as_str() {
+                            "hidden" | "password" | "submit" | "button" | "reset" | "file"
+                            | "image" => {}
+                            "checkbox" | "radio" => {
+                                let value =
+                                    el.get_attribute("value").unwrap_or_else(|| "on".into());
+                                if self.sent(&name, &value) {
+                                    el.set_attribute("checked", "")?;
+                                } else {
+                                    el.remove_attribute("checked");
+                                }
+                            }
+                            _ => {
+                                if let Some(value) = next_value(&name) {
+                                    let value = html_escape::encode_double_quoted_attribute(&value);
+                                    el.set_attribute("value", &value)?;
+                                }
+                            }
+                        }
+                        Ok(())
+                    }),
+                    element!("form textarea[name]", |el| {
+                        if in_target() {
+                            let name = el.get_attribute("name").unwrap_or_default();
+                            if let Some(value) = next_value(&name) {
+                                el.set_inner_content(&value, ContentType::Text);
+                            }
+                        }
+                        Ok(())
+                    }),
+                    element!("form select", |el| {
+                        *select.borrow_mut() = el.get_attribute("name");
+                        Ok(())
+                    }),
+                    element!("form option[value]", |el| {
+                        if let (true, Some(name)) = (in_target(), select.borrow().as_deref()) {
+                            let value = el.get_attribute("value").unwrap_or_default();
+                            if self.sent(name, &value) {
+                                el.set_attribute("selected", "")?;
+                            } else {
+                                el.remove_attribute("selected");
+                            }
+                        }
+                        Ok(())
+                    }),
+                ],
+                ..RewriteStrSettings::new()
+            },
+        )?;
+        Ok(Some(refilled))
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +402,78 @@ mod tests {
         assert_eq!(came_from(&referer("//evil.example/x")), "/");
         assert_eq!(came_from(&referer("not a url at all")), "/");
         assert_eq!(came_from(&HeaderMap::new()), "/");
+    }
+
+    fn typed(fields: &[(&str, &str)]) -> Typed {
+        Typed {
+            path: "/api/grant".into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    const PAGE: &str = r#"<form action="/api/other"><input name="note" value="a"></form>
+<form action="/api/grant"><input type="hidden" name="row" value="1"><input name="note" value="one"></form>
+<form action="/api/grant"><input type="hidden" name="row" value="2"><input name="note" value="two">
+<input type="password" name="pin" value=""><textarea name="why">old</textarea>
+<select name="kind"><option value="bot" selected>Bot</option><option value="agent">Agent</option></select>
+<input type="checkbox" name="kinds[]" value="bot" checked><input type="checkbox" name="kinds[]" value="agent">
+<input name="tag" value=""><input name="tag" value=""></form>"#;
+
+    #[test]
+    fn a_refused_form_is_written_back_into_the_form_it_came_from() {
+        let sent = typed(&[
+            ("row", "2"),
+            ("note", "Say \"hi\" & <b>bye</b>"),
+            ("pin", "1234"),
+            ("why", "</textarea><script>x</script>"),
+            ("kind", "agent"),
+            ("kinds[]", "agent"),
+            ("tag", "first"),
+            ("tag", "second"),
+        ]);
+        let page = sent.refill(PAGE).unwrap().unwrap();
+        // Not the other function's form, nor the other row's.
+        assert!(page.contains(r#"<form action="/api/other"><input name="note" value="a">"#));
+        assert!(page.contains(
+            r#"<input type="hidden" name="row" value="1"><input name="note" value="one">"#
+        ));
+        assert!(page.contains(r#"value="Say &quot;hi&quot; &amp; &lt;b&gt;bye&lt;/b&gt;""#));
+        assert!(page.contains(r#"<input type="password" name="pin" value="">"#));
+        assert!(page.contains("&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"));
+        assert!(
+            page.contains(r#"<option value="bot">Bot</option><option value="agent" selected="">"#)
+        );
+        assert!(page.contains(r#"<input type="checkbox" name="kinds[]" value="bot">"#));
+        assert!(page.contains(r#"value="agent" checked="">"#));
+        assert!(
+            page.contains(r#"<input name="tag" value="first"><input name="tag" value="second">"#)
+        );
+    }
+
+    #[test]
+    fn a_page_without_the_form_sent_is_left_as_it_is() {
+        assert_eq!(typed(&[("row", "3")]).refill(PAGE).unwrap(), None);
+    }
+
+    #[test]
+    fn secrets_are_not_kept() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let body = b"email=a%40b.example&password=hunter2&code=123456&settings%5Bclient_secret%5D=s&note=kept";
+        assert_eq!(
+            Typed::read("/api/x", &headers, body).unwrap().fields,
+            vec![
+                ("email".to_string(), "a@b.example".to_string()),
+                ("note".to_string(), "kept".to_string())
+            ]
+        );
+        assert_eq!(Typed::read("/api/x", &HeaderMap::new(), body), None);
     }
 
     #[test]

@@ -118,7 +118,11 @@ async fn a_refused_sign_in_without_script_says_why_on_the_sign_in_page(pool: sql
         &browser,
         "/login?next=%2Froles",
         "/api/auth/login",
-        &[("email", "admin@northwind.example"), ("password", "wrong")],
+        &[
+            ("next", "/roles"),
+            ("email", "admin@northwind.example"),
+            ("password", "wrong-but-typed"),
+        ],
     )
     .await;
     assert_eq!(back.as_deref(), Some("/login?next=%2Froles"));
@@ -126,6 +130,16 @@ async fn a_refused_sign_in_without_script_says_why_on_the_sign_in_page(pool: sql
     assert!(
         shown.contains(SIGN_IN_REFUSED),
         "the refusal is on the page"
+    );
+    assert!(
+        shown.contains(
+            r#"name="email" autocomplete="username" required value="admin@northwind.example""#
+        ),
+        "the email comes back as it was typed"
+    );
+    assert!(
+        !shown.contains("wrong-but-typed"),
+        "the password never does"
     );
 
     // The right password goes where the sign-in was going.
@@ -239,5 +253,58 @@ async fn a_code_given_without_script_is_answered_on_the_page(pool: sqlx::PgPool)
     assert!(
         shown.contains(&escaped),
         "the refusal ({message}) is on the page"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refused_form_comes_back_as_it_was_sent_once(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool.clone()).await;
+    let admin = app.demo_client("admin@northwind.example").await;
+    let (id, name): (uuid::Uuid, String) =
+        sqlx::query_as("SELECT id, display_name FROM principals WHERE email LIKE '%.contractor1@%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let at = format!("/principals/{id}");
+    let id = id.to_string();
+    post_from_page(
+        &app,
+        &admin,
+        &at,
+        "/api/principals/update",
+        &[
+            ("principal", id.as_str()),
+            ("display_name", name.as_str()),
+            ("job_title", "Senior \"chatbot\" consultant <3"),
+            ("employment_type", "contractor"),
+            ("responsible", "no-such-person@northwind.example"),
+            ("end_date", ""),
+        ],
+    )
+    .await;
+    let refused = page(&app, &admin, &at).await;
+    assert!(
+        refused.contains(r#"id="responsible-error""#),
+        "the manager is refused"
+    );
+    assert!(
+        refused.contains(r#"value="Senior &quot;chatbot&quot; consultant &lt;3""#),
+        "the job title comes back as it was typed"
+    );
+    assert!(refused.contains(r#"value="no-such-person@northwind.example""#));
+    let stored: String = sqlx::query_scalar("SELECT job_title FROM principals WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_ne!(
+        stored, "Senior \"chatbot\" consultant <3",
+        "nothing was written"
+    );
+
+    let again = page(&app, &admin, &at).await;
+    assert!(
+        !again.contains("no-such-person@northwind.example"),
+        "it comes back once"
     );
 }
