@@ -27,21 +27,24 @@ test("a separation-of-duties block rule refuses the request with its name", asyn
   const rule = admin.locator("table.sod-rules tbody tr").filter({ hasText: "Flow designers do not also draft flows" });
   await expect(rule).toContainText("Block");
 
-  const member = await (await browser.newContext()).newPage();
-  await signIn(member, "member");
-  await member.goto("/requests");
-  await hydrated(member);
-  await member.getByLabel("Role or permission set").selectOption({ label: "Chatbot Builder — Flow Designer (role)" });
-  await member.getByLabel("Account").selectOption({ label: "Bluebird Telecom" });
-  await expect(member.locator(".sod")).toContainText("Flow designers do not also draft flows");
-  await member.getByLabel("Why").fill("Designing Bluebird's new support flows this month");
-  await member.getByRole("button", { name: "Send request" }).click();
-  await expect(
-    member.getByText("Refused by the separation-of-duties rule \u201cFlow designers do not also draft flows\u201d"),
-  ).toBeVisible();
-
-  await rule.getByRole("button", { name: "Delete" }).click();
-  await expect(rule).toHaveCount(0);
+  // The rule goes again even when a step fails, so that it blocks no other test.
+  try {
+    const member = await (await browser.newContext()).newPage();
+    await signIn(member, "member");
+    await member.goto("/requests");
+    await hydrated(member);
+    await member.getByLabel("Role or permission set").selectOption({ label: "Chatbot Builder — Flow Designer (role)" });
+    await member.getByLabel("Account").selectOption({ label: "Bluebird Telecom" });
+    await expect(member.locator(".sod")).toContainText("Flow designers do not also draft flows");
+    await member.getByLabel("Why").fill("Designing Bluebird's new support flows this month");
+    await member.getByRole("button", { name: "Send request" }).click();
+    await expect(
+      member.getByText("Refused by the separation-of-duties rule \u201cFlow designers do not also draft flows\u201d"),
+    ).toBeVisible();
+  } finally {
+    await rule.getByRole("button", { name: "Delete" }).click();
+    await expect(rule).toHaveCount(0);
+  }
 });
 
 test("approvers filter the queue, approve low-risk requests in bulk and decide with the keyboard", async ({ browser }) => {

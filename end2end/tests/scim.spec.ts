@@ -175,6 +175,9 @@ test("inactivity is previewed before it is switched on, and the failsafe's limit
   await page.getByLabel("after days without activity").fill("90");
   await page.getByRole("button", { name: "Set inactivity" }).click();
   await expect(page.locator("p.inactivity-now")).toHaveText("Now: bot after 90 days.");
+  // A form that went through comes back as it is drawn (sent without the page's script,
+  // the whole page is drawn again): the kind is chosen again.
+  await page.getByLabel("Suspend", { exact: true }).selectOption("bot");
   await page.getByLabel("after days without activity").fill("");
   await page.getByRole("button", { name: "Set inactivity" }).click();
   await expect(page.locator("p.inactivity-now")).toHaveText("Now: no kind is suspended for inactivity.");
@@ -187,7 +190,8 @@ test("inactivity is previewed before it is switched on, and the failsafe's limit
   // request short.
   const saved = page.waitForResponse((r) => r.url().includes("/api/lifecycle/failsafe"));
   await page.getByRole("button", { name: "Set the limits" }).click();
-  expect((await saved).status()).toBe(200);
+  // 200 to the page's script; 303 back to the page to a form posted without it.
+  expect([200, 303]).toContain((await saved).status());
   await page.reload();
   await expect(page.getByLabel("Principals suspended per hour")).toHaveValue("20");
   await page.getByRole("link", { name: "No held changes." }).click();
