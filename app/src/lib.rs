@@ -85,7 +85,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=cfg!(feature = "islands") />
                 <MetaTags />
                 <crate::components::AnswerMeta />
             </head>
@@ -140,19 +140,14 @@ pub fn App() -> impl IntoView {
         passkey,
         logout,
     });
-    // Effects run only in the browser, once the page is hydrated: mark it, so that
-    // people and tests can tell the page is interactive.
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        crate::components::answer::first_page_shown();
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // Effects run only in the browser, once the page is hydrated.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| crate::components::answer::first_page_shown());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") } />
+        <Live />
         <Router>
             <Routes fallback=NotFound>
                 // In order: each page's data is in the HTML as it arrives, so a browser
@@ -200,10 +195,28 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Marks the page once it is live (hydrated, or its islands are), so that people and
+/// tests can tell it is interactive. An island in islands mode only: in the usual build,
+/// with this an island, hydration met another node where it expected an element and
+/// the page's script stopped.
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
+fn Live() -> impl IntoView {
+    // Effects run only in the browser.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     components::answer::take_from_page();
+    #[cfg(feature = "islands")]
+    leptos::mount::hydrate_islands();
+    #[cfg(not(feature = "islands"))]
     leptos::mount::hydrate_body(App);
 }

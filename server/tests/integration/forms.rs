@@ -260,11 +260,12 @@ async fn a_code_given_without_script_is_answered_on_the_page(pool: sqlx::PgPool)
 async fn a_refused_form_comes_back_as_it_was_sent_once(pool: sqlx::PgPool) {
     let app = spawn_demo(pool.clone()).await;
     let admin = app.demo_client("admin@northwind.example").await;
-    let (id, name): (uuid::Uuid, String) =
-        sqlx::query_as("SELECT id, display_name FROM principals WHERE email LIKE '%.contractor1@%'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (id, name): (uuid::Uuid, String) = sqlx::query_as(
+        "SELECT id, display_name FROM principals WHERE email LIKE '%.contractor1@%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let at = format!("/principals/{id}");
     let id = id.to_string();
     post_from_page(
