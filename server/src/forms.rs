@@ -178,9 +178,14 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "the answer waiting for a page could not be read"),
     }
+    // `//host` would be read as another site.
+    let at = match request.uri().path_and_query() {
+        Some(at) if !at.as_str().starts_with("//") => at.to_string(),
+        _ => "/".to_string(),
+    };
     let response = next.run(request).await;
     match typed {
-        Some(typed) => typed.write_back(response).await,
+        Some(typed) => typed.write_back(response, &at).await,
         None => response,
     }
 }
@@ -227,8 +232,10 @@ impl Typed {
     }
 
     /// The page with the fields written back into the form that was sent; as it was
-    /// when it is not a whole page or that form is not on it.
-    async fn write_back(self, response: Response) -> Response {
+    /// when it is not a whole page or that form is not on it. A page too large to read
+    /// whole sends the browser to itself again (`at`), to be drawn as it is: what was
+    /// typed is forgotten by then.
+    async fn write_back(self, response: Response, at: &str) -> Response {
         let html = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -241,8 +248,8 @@ impl Typed {
         let page = match axum::body::to_bytes(body, PAGE_LIMIT).await {
             Ok(page) => page,
             Err(e) => {
-                tracing::error!(error = %e, "a page could not be read to write a refused form back");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                tracing::warn!(error = %e, "a page could not be read to write a refused form back");
+                return Redirect::to(at).into_response();
             }
         };
         let refilled = std::str::from_utf8(&page)
