@@ -8,22 +8,12 @@
 # directory: the bundle's last steps (its one large crate, then link-time optimisation)
 # keep one core busy, and the server's crates take the other. (Asked for both at once
 # with --precompress, cargo-leptos builds them one after the other.)
-#
-# `--islands` builds the console in islands mode instead (the `islands` features of the
-# app and the server; see the README), to try it: the end-to-end suite then runs
-# against it as against the usual build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/scripts/bin:$PWD/.tools/node_modules/.bin:$PATH"
-server_features=()
-front_features=()
-if [ "${1:-}" = "--islands" ]; then
-  server_features=(--bin-features islands)
-  front_features=(--lib-features hydrate,islands)
-fi
-cargo leptos build --release --server-only "${server_features[@]}" &
+cargo leptos build --release --server-only &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-cargo leptos build --release --precompress --frontend-only "${front_features[@]}"
+cargo leptos build --release --precompress --frontend-only
 wait "$server"
 trap - EXIT

@@ -21,7 +21,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::api::auth::{passkey_sign_in, whoami, Login, Logout, SignInCode};
+use crate::api::auth::{whoami, Login, Logout, SignInCode};
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::pages::{
@@ -85,7 +85,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=cfg!(feature = "islands") />
+                <HydrationScripts options islands=true />
                 <MetaTags />
                 <crate::components::AnswerMeta />
             </head>
@@ -103,51 +103,23 @@ pub struct UserSession {
     pub login: ServerAction<Login>,
     /// The second step of a sign-in with a second factor.
     pub code: ServerAction<SignInCode>,
-    /// A sign-in with a passkey (alone, or in place of the code); its input is where to
-    /// go next.
-    pub passkey: Action<String, Result<(), AppError>>,
     pub logout: ServerAction<Logout>,
 }
 
+/// The console. Rendered on the server only: in the browser, only its islands run.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let login = crate::components::action::<Login>();
-    let code = crate::components::action::<SignInCode>();
-    let logout = crate::components::action::<Logout>();
-    let passkey = Action::new_local(|next: &String| {
-        let next = next.clone();
-        async move {
-            let credential = crate::components::ask_passkey().await?;
-            passkey_sign_in(credential, Some(next)).await
-        }
-    });
-    let user = Resource::new(
-        move || {
-            (
-                login.version().get(),
-                code.version().get(),
-                passkey.version().get(),
-                logout.version().get(),
-            )
-        },
-        |_| whoami(),
-    );
     provide_context(UserSession {
-        user,
-        login,
-        code,
-        passkey,
-        logout,
+        user: Resource::new(|| (), |_| whoami()),
+        login: crate::components::action::<Login>(),
+        code: crate::components::action::<SignInCode>(),
+        logout: crate::components::action::<Logout>(),
     });
-    // Effects run only in the browser, once the page is hydrated.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| crate::components::answer::first_page_shown());
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_string() } else { format!("{page} · Gatehouse") } />
-        <Live />
         <Router>
             <Routes fallback=NotFound>
                 // In order: each page's data is in the HTML as it arrives, so a browser
@@ -192,15 +164,15 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        // The last island of every page: the page's script makes islands live in the
+        // order of the page, so once this one is, all are.
+        <Live />
     }
 }
 
-/// Marks the page once it is live (hydrated, or its islands are), so that people and
-/// tests can tell it is interactive. An island in islands mode only: in the usual build,
-/// with this an island, hydration met another node where it expected an element and
-/// the page's script stopped.
-#[cfg_attr(feature = "islands", island)]
-#[cfg_attr(not(feature = "islands"), component)]
+/// Marks the page once its islands are live, so that people and tests can tell it is
+/// interactive.
+#[island]
 fn Live() -> impl IntoView {
     // Effects run only in the browser.
     Effect::new(|_| {
@@ -215,8 +187,10 @@ fn Live() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     components::answer::take_from_page();
-    #[cfg(feature = "islands")]
+    // A server function that answers with a redirect (a sign-in with a passkey) sends
+    // the browser there: islands have no router of their own to follow it.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        let _ = window().location().assign(to);
+    });
     leptos::mount::hydrate_islands();
-    #[cfg(not(feature = "islands"))]
-    leptos::mount::hydrate_body(App);
 }

@@ -65,6 +65,8 @@ test("approvers filter the queue, approve low-risk requests in bulk and decide w
   await approver.getByLabel("Requester").fill("Priya");
   await approver.getByRole("button", { name: "Filter" }).click();
   await expect(approver).toHaveURL(/account=/);
+  // The filter loads the page again: its checkboxes count once the page is live.
+  await hydrated(approver);
   const rows = approver.locator("table.requests tbody tr");
   await expect(rows).toHaveCount(2);
   for (const name of ["Support Agent", "Conversation Agent"]) {

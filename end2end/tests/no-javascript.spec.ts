@@ -131,3 +131,19 @@ test("without JavaScript a form that changes something answers on its page", asy
   await expect(page.getByLabel("Name")).toHaveValue(name);
   await expect(page.getByLabel("Region")).toHaveValue("APAC");
 });
+
+test("without JavaScript a token is made and shown once, in the answer to its form", async ({ page }) => {
+  await signInWithoutScript(page, "admin");
+  await page.goto("/tokens");
+  const name = `Export without script ${Date.now()}`;
+  await page.locator("section.card").filter({ hasText: "New token" }).first().getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Make token", exact: true }).click();
+  const secret = page.locator("code.secret");
+  await expect(secret).toHaveText(/^gtk_[0-9a-f]{64}$/);
+  await expect(page.locator("table.tokens tbody tr").filter({ hasText: name })).toContainText("never");
+
+  // Read again, the page lists the token and shows no secret.
+  await page.goto("/tokens");
+  await expect(page.locator("table.tokens tbody tr").filter({ hasText: name })).toHaveCount(1);
+  await expect(secret).toHaveCount(0);
+});

@@ -4,24 +4,35 @@
 //! (`app::components::answer`). Addresses never carry an answer: a link written by
 //! anyone cannot put its words on a page. A refused form comes back as it was sent:
 //! what was typed in it (secrets aside) is kept beside the answer and written back into
-//! that form of the page.
+//! that form of the page. An answer holding a secret shown once (a token, a signing
+//! secret, recovery codes) is kept sealed, under a one-time key that only the browser
+//! holds (a cookie of this site, for five minutes): what the database holds of the
+//! session cannot be read without it.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use app::components::answer::{Answer, SESSION_KEY};
 use app::error::AppError;
+use app::service::secrets::SecretKeys;
 
 /// Most of an answer that is kept; every console answer is far smaller.
 const ANSWER_LIMIT: usize = 256 * 1024;
 
 /// Most of a page that is read whole to write a refused form's fields back into it.
 const PAGE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Where the session keeps an answer holding a secret, sealed, until its page is shown.
+const SEALED_KEY: &str = "gatehouse.sealed";
+
+/// The cookie that holds the key of the sealed answer.
+const REVEAL_COOKIE: &str = "gatehouse-reveal";
 
 /// Where the session keeps what was typed into a refused form until its page is shown.
 const TYPED_KEY: &str = "gatehouse.typed";
@@ -83,21 +94,19 @@ async fn keep(session: &Session, answer: Answer) {
 
 /// Runs a form posted by the browser as the page's script would send it, keeps the
 /// answer for the page and sends the browser back there (or where the function
-/// redirects, as a sign-in does).
-pub async fn answer_posted_forms(session: Session, mut request: Request, next: Next) -> Response {
+/// redirects, as a sign-in does). An answer that holds a secret shown once is never
+/// kept: the page it came from is drawn with it in this response.
+pub async fn answer_posted_forms(
+    State(forms): State<Forms>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if !posted_by_browser(&request) {
         return next.run(request).await;
     }
     let path = request.uri().path().to_string();
     let back = came_from(request.headers());
-    if app::api::answers_shown_once().contains(&path.as_str()) {
-        let refused = AppError::BadRequest(
-            "This form needs JavaScript: what it makes is shown once, on this page, by the page's script. Nothing was made."
-                .into(),
-        );
-        keep(&session, Answer::refused(&path, &refused)).await;
-        return Redirect::to(&back).into_response();
-    }
     request
         .headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
@@ -107,6 +116,7 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let typed = Typed::read(&path, &parts.headers, &sent);
+    let secret = app::api::answers_shown_once().contains(&path.as_str());
     let response = next.run(Request::from_parts(parts, Body::from(sent))).await;
     if let Some(to) = response
         .headers()
@@ -132,6 +142,20 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
             Answer::refused(&path, &AppError::BadRequest(said.into()))
         }
     };
+    if secret && answer.ok {
+        return match keep_sealed(&session, &answer, forms.secure_cookies).await {
+            Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "a secret could not be kept sealed for its page");
+                let lost = AppError::Conflict(
+                    "It was done, but its secret could not be shown: remove it and make another."
+                        .into(),
+                );
+                keep(&session, Answer::refused(&answer.path, &lost)).await;
+                Redirect::to(&back).into_response()
+            }
+        };
+    }
     if let (false, Some(typed)) = (answer.ok, typed) {
         if let Err(e) = session.insert(TYPED_KEY, typed).await {
             tracing::error!(error = %e, "what was typed into a refused form could not be kept");
@@ -139,6 +163,74 @@ pub async fn answer_posted_forms(session: Session, mut request: Request, next: N
     }
     keep(&session, answer).await;
     Redirect::to(&back).into_response()
+}
+
+/// How the forms' answers are handed back: whether the browser's cookies must be
+/// secure (HTTPS only).
+#[derive(Clone, Copy)]
+pub struct Forms {
+    pub secure_cookies: bool,
+}
+
+/// An answer holding a secret, kept sealed in the session under a key that is only in
+/// the browser's `REVEAL_COOKIE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Sealed {
+    path: String,
+    body: String,
+}
+
+/// The one-time key of a sealed answer, as a cookie of this site only, for five minutes.
+fn reveal_cookie(key: String, secure: bool) -> String {
+    Cookie::build((REVEAL_COOKIE, key))
+        .path("/")
+        .max_age(time::Duration::minutes(5))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .build()
+        .to_string()
+}
+
+/// Keeps `answer`, whose body is a secret, sealed in the session under a new key, and
+/// answers the cookie that carries the key.
+async fn keep_sealed(session: &Session, answer: &Answer, secure: bool) -> Result<String, String> {
+    let key = SecretKeys::generate_base64();
+    let body = SecretKeys::from_base64(&key, None)
+        .and_then(|keys| keys.seal(&answer.body).map_err(|e| e.to_string()))?;
+    let sealed = Sealed {
+        path: answer.path.clone(),
+        body,
+    };
+    session
+        .insert(SEALED_KEY, sealed)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(reveal_cookie(key, secure))
+}
+
+/// The sealed answer waiting in the session, opened with the key in the request's
+/// cookie; it is forgotten either way.
+async fn open_sealed(session: &Session, headers: &HeaderMap) -> Option<Answer> {
+    let sealed = session.remove::<Sealed>(SEALED_KEY).await.ok().flatten()?;
+    let key = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == REVEAL_COOKIE)?
+        .value()
+        .to_string();
+    let body = SecretKeys::from_base64(&key, None)
+        .ok()?
+        .open(&sealed.body)
+        .ok()?;
+    Some(Answer {
+        path: sealed.path,
+        ok: true,
+        body,
+    })
 }
 
 /// Hands a page the answer waiting for it (once), and sends an address that carries
@@ -164,6 +256,15 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
     // Read first: removing marks the session changed, and a changed session is written
     // back (or, for a visitor without one, made) on every page view.
     let mut typed = None;
+    let mut forget_key = false;
+    if request.headers().get(header::COOKIE).is_some() {
+        if let Ok(Some(_)) = session.get::<Sealed>(SEALED_KEY).await {
+            forget_key = true;
+            if let Some(answer) = open_sealed(&session, request.headers()).await {
+                request.extensions_mut().insert(answer);
+            }
+        }
+    }
     match session.get::<Answer>(SESSION_KEY).await {
         Ok(Some(answer)) => {
             typed = session.remove::<Typed>(TYPED_KEY).await.unwrap_or_else(|e| {
@@ -184,10 +285,23 @@ pub async fn hand_answer_to_page(session: Session, mut request: Request, next: N
         _ => "/".to_string(),
     };
     let response = next.run(request).await;
-    match typed {
+    let mut response = match typed {
         Some(typed) => typed.write_back(response, &at).await,
         None => response,
+    };
+    if forget_key {
+        let spent = Cookie::build((REVEAL_COOKIE, ""))
+            .path("/")
+            .max_age(time::Duration::ZERO)
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .build()
+            .to_string();
+        if let Ok(spent) = HeaderValue::from_str(&spent) {
+            response.headers_mut().append(header::SET_COOKIE, spent);
+        }
     }
+    response
 }
 
 /// Pages, the sign-in pages included: not the API, files or the sign-on redirects.

@@ -179,7 +179,12 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(screen_input))
-        .layer(middleware::from_fn(crate::forms::answer_posted_forms))
+        .layer(middleware::from_fn_with_state(
+            crate::forms::Forms {
+                secure_cookies: config.secure_cookies(leptos_options_addr),
+            },
+            crate::forms::answer_posted_forms,
+        ))
         .layer(middleware::from_fn(crate::forms::hand_answer_to_page))
         .layer(middleware::from_fn(require_sign_in_for_pages))
         .layer(sessions)
@@ -586,7 +591,8 @@ async fn export_access(
 /// they wanted kept for afterwards. Assets, server functions and the sign-in page pass.
 async fn require_sign_in_for_pages(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if request.method() != Method::GET || !is_page(path) {
+    // The second step of a sign-in is for those who have given their password.
+    if request.method() != Method::GET || !is_page(path) || path == "/login/code" {
         return next.run(request).await;
     }
     let fresh = session

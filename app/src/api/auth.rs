@@ -2,7 +2,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::CurrentUser;
-use webauthn_rs_proto::RequestChallengeResponse;
 
 /// The signed-in user, or `None`: answers only about the caller themselves.
 #[server(endpoint = "auth/me")]
@@ -88,10 +87,11 @@ pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), AppE
     after_second_factor(&session, signed_in, next.as_deref()).await
 }
 
-/// Starts a passkey sign-in (or step-up): the options for the browser. Public like
+/// Starts a passkey sign-in (or step-up): the options for the browser (WebAuthn's JSON
+/// form). Public like
 /// the password's form; the challenge is kept in this session and used once.
 #[server(endpoint = "auth/passkey/challenge")]
-pub async fn passkey_sign_in_challenge() -> Result<RequestChallengeResponse, AppError> {
+pub async fn passkey_sign_in_challenge() -> Result<serde_json::Value, AppError> {
     use crate::api::guard;
     use crate::service::passkeys::{start_authentication, AUTHENTICATION_KEY};
     let (options, state) = start_authentication(&*guard::passkeys()?)?;
@@ -99,7 +99,8 @@ pub async fn passkey_sign_in_challenge() -> Result<RequestChallengeResponse, App
         .await?
         .insert(AUTHENTICATION_KEY, state)
         .await?;
-    Ok(options)
+    serde_json::to_value(options)
+        .map_err(|e| AppError::internal(format!("passkey options cannot be written: {e}")))
 }
 
 /// Signs in with the passkey that answered the challenge: alone, or in place of the

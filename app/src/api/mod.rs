@@ -23,9 +23,8 @@ pub mod tokens;
 pub mod webhooks;
 
 /// The server functions whose answer holds a secret shown this once (a token, a signing
-/// secret, an authenticator's key, recovery codes). Their forms need the page's script:
-/// posted without it, they are refused before anything is made, since their answer would
-/// otherwise wait in the session until the page showed it.
+/// secret, an authenticator's key, recovery codes). Posted without the page's script,
+/// their answer waits for its page sealed, under a key only the browser holds.
 pub fn answers_shown_once() -> [&'static str; 7] {
     use leptos::server_fn::ServerFn;
     [

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::second_factor::{Enrolment, SecondFactorState};
-use webauthn_rs_proto::CreationChallengeResponse;
 
 #[server(endpoint = "security/state")]
 pub async fn security_state() -> Result<SecondFactorState, AppError> {
@@ -72,11 +71,12 @@ pub async fn prove_with_passkey(credential: String) -> Result<(), AppError> {
     .await
 }
 
-/// Starts adding a passkey named `name`: the options for the browser. Someone who
+/// Starts adding a passkey named `name`: the options for the browser (WebAuthn's
+/// JSON form). Someone who
 /// already has a second factor proves it first (a stolen session must not add its own
 /// way in).
 #[server(endpoint = "security/passkeys/challenge")]
-pub async fn passkey_challenge(name: String) -> Result<CreationChallengeResponse, AppError> {
+pub async fn passkey_challenge(name: String) -> Result<serde_json::Value, AppError> {
     use crate::api::guard;
     use crate::service::passkeys::REGISTRATION_KEY;
     let caller = guard::authorize::<PasskeyChallenge>().await?;
@@ -92,7 +92,8 @@ pub async fn passkey_challenge(name: String) -> Result<CreationChallengeResponse
         .await?
         .insert(REGISTRATION_KEY, pending)
         .await?;
-    Ok(options)
+    serde_json::to_value(options)
+        .map_err(|e| AppError::internal(format!("passkey options cannot be written: {e}")))
 }
 
 /// Stores the passkey the browser made for the challenge.

@@ -1,9 +1,11 @@
-//! The answer to a form posted without JavaScript (or before the page's script has
-//! loaded). The browser posts the form to its server function; the server keeps the
-//! function's answer in the session, sends the browser back to the page it came from,
-//! and hands the answer to that page's next rendering, once. The page's action for that
-//! function starts with the answer as its value, so the page shows it exactly as it
-//! shows the answer to a form sent by its script: the notice, the refused field.
+//! The answer to a form the browser posts itself: every form outside an island, and
+//! any form before the page's script has loaded. The browser posts the form to its
+//! server function; the server keeps the function's answer in the session, sends the
+//! browser back to the page it came from, and hands the answer to that page's next
+//! rendering, once (an answer holding a secret waits sealed, under a key only the
+//! browser holds). The page's action for that function starts with the answer as
+//! its value, so the page shows it exactly as an island shows the answer to a form its
+//! script sent: the notice, the refused field.
 //!
 //! The answer travels in the session, never in the page's address, so nobody can write
 //! a link that puts words of their own on a page.
@@ -79,14 +81,13 @@ fn waiting() -> Option<Answer> {
 
 #[cfg(feature = "hydrate")]
 thread_local! {
-    static FIRST_PAGE: std::cell::RefCell<Option<Answer>> = const { std::cell::RefCell::new(None) };
+    static PAGE_ANSWER: std::cell::RefCell<Option<Answer>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The answer the server rendered the first page with, until that page is live: the
-/// pages the browser shows after it are rendered here and have none.
+/// The answer the server rendered the page with: its islands start from it.
 #[cfg(feature = "hydrate")]
 fn waiting() -> Option<Answer> {
-    FIRST_PAGE.with(|first| first.borrow().clone())
+    PAGE_ANSWER.with(|first| first.borrow().clone())
 }
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
@@ -104,13 +105,7 @@ pub fn take_from_page() {
     let answer = meta
         .and_then(|m| m.get_attribute("content"))
         .and_then(|content| serde_json::from_str::<Answer>(&content).ok());
-    FIRST_PAGE.with(|first| *first.borrow_mut() = answer);
-}
-
-/// Forgets the first page's answer once that page is live.
-#[cfg(feature = "hydrate")]
-pub fn first_page_shown() {
-    FIRST_PAGE.with(|first| first.borrow_mut().take());
+    PAGE_ANSWER.with(|first| *first.borrow_mut() = answer);
 }
 
 /// The page's answer, for the script that makes the page live (in the page's head).

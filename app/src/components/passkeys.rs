@@ -1,8 +1,10 @@
-//! The browser's side of passkeys: the server's options go to the browser's credential
-//! API, and its answer goes back as JSON. Only a hydrated page calls these (from a
-//! click); rendered on the server they answer that a browser is needed.
+//! The browser's side of passkeys: the server's options (WebAuthn's JSON form) go to
+//! the browser's credential API, and its answer goes back as the same JSON. The browser
+//! itself reads and writes that form (`PublicKeyCredential.parse…FromJSON`,
+//! `toJSON`). Only a page's script calls these (from a click); rendered on the server
+//! they answer that a browser is needed.
 
-use webauthn_rs_proto::CreationChallengeResponse;
+use serde_json::Value;
 
 use crate::api::auth::passkey_sign_in_challenge;
 use crate::error::AppError;
@@ -15,7 +17,7 @@ pub async fn ask_passkey() -> Result<String, AppError> {
 }
 
 /// Asks the browser to make a passkey for `options`; answers it, as JSON.
-pub async fn make_passkey(options: CreationChallengeResponse) -> Result<String, AppError> {
+pub async fn make_passkey(options: Value) -> Result<String, AppError> {
     browser::create(options).await
 }
 
@@ -27,11 +29,10 @@ fn refused() -> AppError {
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use js_sys::{Function, Object, Reflect, JSON};
+    use serde_json::Value;
+    use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use webauthn_rs_proto::{
-        CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
-        RequestChallengeResponse,
-    };
 
     use super::refused;
     use crate::error::AppError;
@@ -42,42 +43,75 @@ mod browser {
             .ok_or_else(refused)
     }
 
-    fn to_json(value: &impl serde::Serialize) -> Result<String, AppError> {
-        serde_json::to_string(value).map_err(|e| AppError::BadRequest(e.to_string()))
+    /// `target[name]`, a function.
+    fn method(target: &JsValue, name: &str) -> Result<Function, AppError> {
+        Reflect::get(target, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| {
+                AppError::Conflict(
+                    "This browser cannot use passkeys here: use a current version, or sign in with your password.".into(),
+                )
+            })
     }
 
-    pub async fn create(options: CreationChallengeResponse) -> Result<String, AppError> {
-        let promise = credentials()?
-            .create_with_options(&options.into())
+    /// The options for the credential API: the server's `publicKey` read by the
+    /// browser's `parse` (and its `mediation`, if any).
+    fn options(server: &Value, parse: &str) -> Result<Object, AppError> {
+        let sent = JSON::parse(&server.to_string()).map_err(|_| refused())?;
+        let class = Reflect::get(&js_sys::global(), &"PublicKeyCredential".into())
             .map_err(|_| refused())?;
-        let made = JsFuture::from(promise).await.map_err(|_| refused())?;
-        let credential: RegisterPublicKeyCredential =
-            web_sys::PublicKeyCredential::from(made).into();
-        to_json(&credential)
+        let public_key = Reflect::get(&sent, &"publicKey".into()).map_err(|_| refused())?;
+        let parsed = method(&class, parse)?
+            .call1(&class, &public_key)
+            .map_err(|_| refused())?;
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"publicKey".into(), &parsed);
+        if let Some(mediation) = server.get("mediation").and_then(Value::as_str) {
+            let _ = Reflect::set(&options, &"mediation".into(), &mediation.into());
+        }
+        Ok(options)
     }
 
-    pub async fn get(options: RequestChallengeResponse) -> Result<String, AppError> {
-        let promise = credentials()?
-            .get_with_options(&options.into())
+    /// The credential the browser gave, as WebAuthn's JSON.
+    fn answer(credential: JsValue) -> Result<String, AppError> {
+        let json = method(&credential, "toJSON")?
+            .call0(&credential)
             .map_err(|_| refused())?;
-        let answered = JsFuture::from(promise).await.map_err(|_| refused())?;
-        let credential: PublicKeyCredential = web_sys::PublicKeyCredential::from(answered).into();
-        to_json(&credential)
+        JSON::stringify(&json)
+            .map(String::from)
+            .map_err(|_| refused())
+    }
+
+    pub async fn create(server: Value) -> Result<String, AppError> {
+        let options = options(&server, "parseCreationOptionsFromJSON")?;
+        let promise = credentials()?
+            .create_with_options(options.unchecked_ref())
+            .map_err(|_| refused())?;
+        answer(JsFuture::from(promise).await.map_err(|_| refused())?)
+    }
+
+    pub async fn get(server: Value) -> Result<String, AppError> {
+        let options = options(&server, "parseRequestOptionsFromJSON")?;
+        let promise = credentials()?
+            .get_with_options(options.unchecked_ref())
+            .map_err(|_| refused())?;
+        answer(JsFuture::from(promise).await.map_err(|_| refused())?)
     }
 }
 
 #[cfg(not(feature = "hydrate"))]
 mod browser {
-    use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
+    use serde_json::Value;
 
     use super::refused;
     use crate::error::AppError;
 
-    pub async fn create(_: CreationChallengeResponse) -> Result<String, AppError> {
+    pub async fn create(_: Value) -> Result<String, AppError> {
         Err(refused())
     }
 
-    pub async fn get(_: RequestChallengeResponse) -> Result<String, AppError> {
+    pub async fn get(_: Value) -> Result<String, AppError> {
         Err(refused())
     }
 }

@@ -62,10 +62,16 @@ pub fn CodeField(
 }
 
 /// Shown when `action` was refused for want of a recent second factor: a code field,
-/// or a passkey, that proves it, after which the action is sent again with its last
-/// input.
+/// or a passkey, that proves it. In an island (`live`), the action is then sent again
+/// with its last input; on a page drawn by the server, the code's form posts and the
+/// page says to send the action again ([`StepUpAnswered`]), as does the passkey.
 #[component]
-pub fn StepUp<I, O>(#[prop(into)] action: Action<I, Result<O, AppError>>) -> impl IntoView
+pub fn StepUp<I, O>(
+    #[prop(into)] action: Action<I, Result<O, AppError>>,
+    /// Whether `action` is dispatched by an island's script.
+    #[prop(optional)]
+    live: bool,
+) -> impl IntoView
 where
     I: Clone + Send + Sync + 'static,
     O: Send + Sync + 'static,
@@ -105,6 +111,14 @@ where
     };
     move || {
         asked().then(|| {
+            let by_passkey = if live {
+                view! {
+                    <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
+                }
+                .into_any()
+            } else {
+                view! { <ProveWithPasskey /> }.into_any()
+            };
             view! {
                 <div class="notice notice-warn step-up" role="group" aria-labelledby="step-up-title">
                     <p><strong id="step-up-title">"Confirm it is you"</strong>
@@ -113,11 +127,38 @@ where
                         <CodeField error id="step-up-code" label="Code from your app" />
                         <button type="submit" class="btn btn-primary">"Confirm and carry on"</button>
                     </ActionForm>
-                    <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
+                    {by_passkey}
                     <super::FormError error />
                 </div>
             }
         })
+    }
+}
+
+/// A passkey in place of the code, on a page drawn by the server: once it is accepted,
+/// the page says to send what was asked for again.
+#[island]
+fn ProveWithPasskey() -> impl IntoView {
+    let passkey = Action::new_local(|_: &()| async {
+        let credential = ask_passkey().await?;
+        prove_with_passkey(credential).await
+    });
+    view! {
+        <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
+        {move || passkey.value().get().map(|answer| match answer {
+            Ok(()) => view! { <Confirmed /> }.into_any(),
+            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })}
+    }
+}
+
+/// A second factor was given: what was refused for want of one may be sent again.
+#[component]
+fn Confirmed() -> impl IntoView {
+    view! {
+        <p class="notice notice-ok" role="status">
+            "Confirmed. Send what you asked for again: for the next 15 minutes it goes ahead without a code."
+        </p>
     }
 }
 
@@ -129,13 +170,10 @@ pub fn StepUpAnswered() -> impl IntoView {
     let prove = super::action::<ProveSecondFactor>();
     move || {
         prove.value().get().map(|answer| match answer {
-            Ok(()) => view! {
-                <p class="notice notice-ok" role="status">
-                    "Confirmed. Send what you asked for again: for the next 15 minutes it goes ahead without a code."
-                </p>
+            Ok(()) => view! { <Confirmed /> }.into_any(),
+            Err(error) => {
+                view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
             }
-            .into_any(),
-            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
         })
     }
 }

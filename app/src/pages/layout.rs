@@ -162,14 +162,12 @@ pub fn ConsoleLayout() -> impl IntoView {
 }
 
 /// How many requests wait for the signed-in approver. Asked by the browser once the
-/// page is live and on every navigation, so that no page waits for it on the server.
-#[component]
+/// page is live, so that no page waits for it on the server.
+#[island]
 fn WaitingBadge() -> impl IntoView {
-    let location = use_location();
     let waiting = RwSignal::new(None::<i64>);
     // Effects run only in the browser.
     Effect::new(move |_| {
-        location.pathname.track();
         leptos::task::spawn_local(async move {
             waiting.set(approval_count().await.ok().filter(|n| *n > 0));
         });

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::sign_in_options;
+use crate::api::auth::{passkey_sign_in, sign_in_options};
 use crate::components::{FieldError, FormError};
 use crate::error::AppError;
 use crate::UserSession;
@@ -36,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-                <PasskeySignIn label="Use a passkey" />
+                <PasskeySignIn label="Use a passkey".to_string() />
                 <ProviderSignIn />
         </LoginCard>
     }
@@ -102,28 +102,41 @@ pub fn SignInCodePage() -> impl IntoView {
                         {move || if pending.get() { "Checking…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-                <PasskeySignIn label="Use a passkey instead" />
+                <PasskeySignIn label="Use a passkey instead".to_string() />
                 <p class="muted small"><a href="/login">"Start again with your password"</a></p>
         </LoginCard>
     }
 }
 
 /// Signs in with a passkey of this device (without a password, or in place of the
-/// code), then goes where the sign-in was going.
-#[component]
-fn PasskeySignIn(label: &'static str) -> impl IntoView {
-    let passkey = expect_context::<UserSession>().passkey;
-    let query = use_query_map();
+/// code), then goes where the sign-in was going (the server's answer sends it there).
+#[island]
+fn PasskeySignIn(label: String) -> impl IntoView {
+    let passkey = Action::new_local(|next: &String| {
+        let next = next.clone();
+        async move {
+            let credential = crate::components::ask_passkey().await?;
+            passkey_sign_in(credential, Some(next)).await
+        }
+    });
     let error = Signal::derive(move || passkey.value().get().and_then(|r| r.err()));
     let pending = passkey.pending();
     let go = move |_| {
-        let next = query.read_untracked().get("next").unwrap_or_default();
+        let next = window()
+            .location()
+            .search()
+            .ok()
+            .and_then(|q| {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(q.trim_start_matches('?')).ok()
+            })
+            .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
+            .unwrap_or_default();
         passkey.dispatch(next);
     };
     view! {
         <div class="passkey-sign-in">
             <button type="button" class="btn" on:click=go disabled=pending>
-                {move || if pending.get() { "Waiting for the passkey…" } else { label }}
+                {move || if pending.get() { "Waiting for the passkey…".to_string() } else { label.clone() }}
             </button>
             <FormError error />
         </div>

@@ -1,6 +1,7 @@
 //! Asking for access (`/requests`) and deciding on it (`/approvals`).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use uuid::Uuid;
 
@@ -11,7 +12,8 @@ use crate::api::requests::{
 use crate::components::{
     format_time, settled, ConditionsField, ErrorNotice, FieldError, FormError, StepUp,
 };
-use crate::model::requests::{RequestOptions, RequestRow};
+use crate::model::requests::{RequestOptions, RequestPreview as Previewed, RequestRow};
+use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use rules::principals::PrincipalStatus;
@@ -60,25 +62,6 @@ pub fn RequestsPage() -> impl IntoView {
 fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let sent = move || matches!(create.value().get(), Some(Ok(_)));
-    let principal = RwSignal::new(options.principals.first().map(|(id, _)| *id));
-    let bundle = RwSignal::new(options.bundles.first().map(|b| b.id));
-    let account = RwSignal::new(String::new());
-    let duration = RwSignal::new("30".to_string());
-    // Follows the form's fields in the browser only: it is created inside the page's
-    // Suspend, where the server has no request context to call with. It appears once
-    // the page is hydrated, so that server and browser render the same markup first.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let preview = LocalResource::new(move || {
-        let (principal, bundle, account) = (principal.get(), bundle.get(), account.get());
-        async move {
-            match (principal, bundle) {
-                (Some(p), Some(b)) => Some(preview_request(p, b, account).await),
-                _ => None,
-            }
-        }
-    });
-    let parse = |ev: leptos::ev::Event| Uuid::parse_str(&event_target_value(&ev)).ok();
     let principals = options
         .principals
         .into_iter()
@@ -112,32 +95,33 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                 <div class="form form-inline">
                     <div class="field">
                         <label for="r-principal">"For"</label>
-                        <select id="r-principal" name="principal" on:change=move |ev| principal.set(parse(ev))>{principals}</select>
+                        <select id="r-principal" name="principal">{principals}</select>
                         <FieldError error field="principal" />
                     </div>
                     <div class="field">
                         <label for="r-bundle">"Role or permission set"</label>
-                        <select id="r-bundle" name="bundle" on:change=move |ev| bundle.set(parse(ev))>{bundles}</select>
+                        <select id="r-bundle" name="bundle">{bundles}</select>
                         <FieldError error field="bundle" />
                     </div>
                     <div class="field">
                         <label for="r-account">"Account"</label>
-                        <select id="r-account" name="account" on:change=move |ev| account.set(event_target_value(&ev))>
+                        <select id="r-account" name="account">
                             <option value="">"All accounts"</option>{accounts}
                         </select>
                         <FieldError error field="account" />
                     </div>
                     <div class="field">
                         <label for="r-duration">"For how long"</label>
-                        <select id="r-duration" name="duration" on:change=move |ev| duration.set(event_target_value(&ev))>
+                        <select id="r-duration" name="duration">
                             {presets}
                             <option value="date">"Until a date"</option>
                             <option value="none">"No end"</option>
                         </select>
                         <FieldError error field="duration" />
                     </div>
-                    <div class="field" class:hidden=move || duration.get() != "date">
-                        <label for="r-until">"Until"</label>
+                    // Hidden by the page's script while no date is asked for.
+                    <div class="field" id="r-until-field">
+                        <label for="r-until">"Until (with “Until a date”)"</label>
                         <input id="r-until" name="until" type="date" />
                         <FieldError error field="until" />
                     </div>
@@ -149,49 +133,7 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
                     <FieldError error field="justification" />
                 </div>
                 <ConditionsField id="r-conditions" error />
-                {move || hydrated.get().then(|| view! {
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            Some(Ok(p)) => {
-                                let adds = p.adds.into_iter().map(|(key, high)| view! {
-                                    <li><code>{key}</code>{high.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}</li>
-                                }).collect_view();
-                                let steps = (p.approvals_needed > 1).then(|| view! {
-                                    <p class="notice notice-warn">{format!("{} different approvers must approve: it adds high-impact permissions or meets a separation-of-duties rule that asks for another approval.", p.approvals_needed)}</p>
-                                });
-                                let conflicts = (!p.conflicts.is_empty()).then(|| {
-                                    let items = p.conflicts.iter().map(|c| {
-                                        let effect = match c.mode {
-                                            SodMode::Block => "it will be refused",
-                                            SodMode::ExtraApproval => "one more approver is needed",
-                                            SodMode::Record => "recorded for the approvers",
-                                        };
-                                        view! { <li><strong>{c.rule.clone()}</strong>" — "{effect}</li> }
-                                    }).collect_view();
-                                    view! {
-                                        <div class="notice notice-error sod">
-                                            <strong>"Separation-of-duties conflicts"</strong>
-                                            <ul>{items}</ul>
-                                        </div>
-                                    }
-                                });
-                                view! {
-                                    <div class="preview">
-                                        <h3>"What it adds"</h3>
-                                        <ul class="adds">{adds}</ul>
-                                        <p class="muted small">{p.already_held} " of its permissions are already held there. Risk: " {p.risk.clone()} "."</p>
-                                        {steps}
-                                        {conflicts}
-                                    </div>
-                                }.into_any()
-                            }
-                            Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                            None => ().into_any(),
-                        }
-                    })}
-                </Transition>
-                })}
+                <RequestPreview />
                 <button type="submit" class="btn btn-primary">"Send request"</button>
                 {move || sent().then(|| view! { <span class="muted" role="status">" Sent: it is in the approvers' queue."</span> })}
             </ActionForm>
@@ -200,89 +142,153 @@ fn RequestForm(options: RequestOptions, create: ServerAction<RequestAccess>) -> 
     }
 }
 
-/// The keyboard's reach in the queue: the rows in order, and which one is current.
-#[derive(Clone, Copy)]
-struct QueueKeys {
-    ids: RwSignal<Vec<Uuid>>,
-    current: RwSignal<usize>,
+/// In the browser, what the request form's choices would add and the
+/// separation-of-duties rules they meet, asked again as the choices change; and the
+/// date field shown only when a date is chosen.
+#[island]
+fn RequestPreview() -> impl IntoView {
+    let ask = Action::new_local(|(principal, bundle, account): &(Uuid, Uuid, String)| {
+        preview_request(*principal, *bundle, account.clone())
+    });
+    let chosen = || {
+        let value = |id: &str| {
+            document()
+                .get_element_by_id(id)
+                .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+                .map(|e| e.value())
+                .unwrap_or_default()
+        };
+        if let Some(until) = document().get_element_by_id("r-until-field") {
+            let _ = until
+                .class_list()
+                .toggle_with_force("hidden", value("r-duration") != "date");
+        }
+        let id = |field: &str| Uuid::parse_str(&value(field)).ok();
+        (id("r-principal"), id("r-bundle"), value("r-account"))
+    };
+    let again = move || {
+        if let (Some(principal), Some(bundle), account) = chosen() {
+            ask.dispatch((principal, bundle, account));
+        }
+    };
+    // Effects run only in the browser: the first preview, for the choices the page came
+    // with (a refused form comes back with them).
+    Effect::new(move |_| again());
+    let changes = window_event_listener(leptos::ev::change, move |ev| {
+        let in_form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .is_some_and(|e| e.id().starts_with("r-"));
+        if in_form {
+            again();
+        }
+    });
+    on_cleanup(move || changes.remove());
+    move || {
+        ask.value().get().map(|answer| match answer {
+            Ok(preview) => view! { <Preview preview /> }.into_any(),
+            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+        })
+    }
+}
+
+/// What a request would add, how many approvers it needs and the rules it meets.
+#[component]
+fn Preview(preview: Previewed) -> impl IntoView {
+    let p = preview;
+    let adds = p.adds.into_iter().map(|(key, high)| view! {
+        <li><code>{key}</code>{high.then(|| view! { <span class="badge badge-risk">"high impact"</span> })}</li>
+    }).collect_view();
+    let steps = (p.approvals_needed > 1).then(|| view! {
+        <p class="notice notice-warn">{format!("{} different approvers must approve: it adds high-impact permissions or meets a separation-of-duties rule that asks for another approval.", p.approvals_needed)}</p>
+    });
+    let conflicts = (!p.conflicts.is_empty()).then(|| {
+        let items = p
+            .conflicts
+            .iter()
+            .map(|c| {
+                let effect = match c.mode {
+                    SodMode::Block => "it will be refused",
+                    SodMode::ExtraApproval => "one more approver is needed",
+                    SodMode::Record => "recorded for the approvers",
+                };
+                view! { <li><strong>{c.rule.clone()}</strong>" — "{effect}</li> }
+            })
+            .collect_view();
+        view! {
+            <div class="notice notice-error sod">
+                <strong>"Separation-of-duties conflicts"</strong>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    view! {
+        <div class="preview">
+            <h3>"What it adds"</h3>
+            <ul class="adds">{adds}</ul>
+            <p class="muted small">{p.already_held} " of its permissions are already held there. Risk: " {p.risk.clone()} "."</p>
+            {steps}
+            {conflicts}
+        </div>
+    }
+}
+
+/// The approvals page's filters, as its address gives them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct QueueFilters {
+    application: String,
+    account: String,
+    risk: String,
+    requester: String,
 }
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
     let decide = crate::components::action::<DecideRequest>();
-    let bulk = crate::components::action::<DecideRequests>();
     let params = use_query_map();
-    let filters = Memo::new(move |_| {
-        let p = params.read();
-        let get = |k: &str| p.get(k).unwrap_or_default();
-        (
-            get("application"),
-            get("account"),
-            get("risk"),
-            get("requester"),
-        )
-    });
-    let decide_settled = settled(decide);
-    let bulk_settled = settled(bulk);
-    let queue = Resource::new(
-        move || (filters.get(), decide_settled.get(), bulk_settled.get()),
-        |((application, account, risk, requester), _, _)| {
-            load_approval_queue(application, account, risk, requester)
-        },
-    );
-    let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
-    let bulk_error = Signal::derive(move || bulk.value().get().and_then(|r| r.err()));
-    let keys = QueueKeys {
-        ids: RwSignal::new(Vec::new()),
-        current: RwSignal::new(0),
-    };
-    let selected = RwSignal::new(Vec::<Uuid>::new());
-    Effect::new(move |_| {
-        if let Some(Ok(q)) = queue.get() {
-            keys.ids.set(q.rows.iter().map(|r| r.id).collect());
-            keys.current.set(0);
-            selected.set(Vec::new());
-        }
-    });
-    let keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
-        on_queue_key(&ev, keys, decide);
-    });
-    on_cleanup(move || keyboard.remove());
-    let chosen = move |field: &'static str, value: String| {
+    let filters = move || {
         let p = params.read_untracked();
-        p.get(field).unwrap_or_default() == value
+        let get = |k: &str| p.get(k).unwrap_or_default();
+        QueueFilters {
+            application: get("application"),
+            account: get("account"),
+            risk: get("risk"),
+            requester: get("requester"),
+        }
     };
+    let queue = Resource::new(filters, |f| {
+        load_approval_queue(f.application, f.account, f.risk, f.requester)
+    });
     view! {
         <Title text="Approvals" />
         <h1>"Pending approvals"</h1>
         <p class="muted">"Requests you may decide, oldest first. High-impact requests need two different approvers, and a separation-of-duties rule may ask for one more. Keyboard: " <kbd>"j"</kbd> " / " <kbd>"k"</kbd> " move, " <kbd>"a"</kbd> " approve, " <kbd>"d"</kbd> " deny."</p>
-        <FieldError error field="comment" />
-        <FormError error />
-        <StepUp action=decide />
         <Transition fallback=|| view! { <p class="loading">"Loading the queue…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(q) => {
+                        let f = filters();
+                        let chosen = |now: &str, value: &str| now == value;
                         let applications = q.applications.into_iter().map(|(id, name)| {
                             let id = id.to_string();
-                            view! { <option value=id.clone() selected=chosen("application", id)>{name}</option> }
+                            view! { <option value=id.clone() selected=chosen(&f.application, &id)>{name}</option> }
                         }).collect_view();
                         let accounts = q.accounts.into_iter().map(|(id, name)| {
                             let id = id.to_string();
-                            view! { <option value=id.clone() selected=chosen("account", id)>{name}</option> }
+                            view! { <option value=id.clone() selected=chosen(&f.account, &id)>{name}</option> }
                         }).collect_view();
                         let risks = RISK_LEVELS.iter().map(|r| view! {
-                            <option value=*r selected=chosen("risk", r.to_string())>{*r}</option>
+                            <option value=*r selected=chosen(&f.risk, r)>{*r}</option>
                         }).collect_view();
-                        let requester = params.read_untracked().get("requester").unwrap_or_default();
                         let shown = q.rows.len();
                         let body = if q.rows.is_empty() {
                             view! { <p class="empty">{if q.total == 0 { "Nothing waits for you." } else { "No request matches these filters." }}</p> }.into_any()
                         } else {
                             view! {
-                                <BulkBar bulk selected />
-                                <RequestTable rows=q.rows cancel=None decide=Some(decide) keys selected />
+                                <ApprovalQueue>
+                                    <RequestTable rows=q.rows cancel=None decide=Some(decide) pick=true />
+                                </ApprovalQueue>
                             }.into_any()
                         };
                         view! {
@@ -301,19 +307,11 @@ pub fn ApprovalsPage() -> impl IntoView {
                                 </div>
                                 <div class="field">
                                     <label for="q-requester">"Requester"</label>
-                                    <input id="q-requester" name="requester" value=requester placeholder="name" />
+                                    <input id="q-requester" name="requester" value=f.requester placeholder="name" />
                                 </div>
                                 <button type="submit" class="btn">"Filter"</button>
                             </Form>
                             <p class="muted small" role="status">{format!("{shown} shown of {} waiting for you.", q.total)}</p>
-                            <FormError error=bulk_error />
-                            <FieldError error=bulk_error field="comment" />
-                            {move || bulk.value().get().and_then(|r| r.ok()).map(|o| view! {
-                                <p class="notice notice-ok" role="status">
-                                    {format!("{} decided.", o.decided)}
-                                    {o.refused.into_iter().map(|(_, why)| view! { <span class="small">" " {why}</span> }).collect_view()}
-                                </p>
-                            })}
                             {body}
                         }.into_any()
                     }
@@ -323,11 +321,188 @@ pub fn ApprovalsPage() -> impl IntoView {
     }
 }
 
+/// The queue made live: a decision (a row's button, `a` or `d` on the current row, or
+/// the selected low-risk requests at once) is sent by the script and its rows leave the
+/// table; one refused for want of a second factor asks for it in place and goes ahead
+/// once it is given. `j` and `k` move through the rows. Without the script, each form
+/// posts and the page comes back.
+#[island]
+fn ApprovalQueue(children: Children) -> impl IntoView {
+    let decide = crate::components::action::<DecideRequest>();
+    let bulk = crate::components::action::<DecideRequests>();
+    let current = RwSignal::new(0usize);
+    let selected = RwSignal::new(0usize);
+    // What was last sent (an action forgets its input once answered). Effects run only
+    // in the browser.
+    let sent = StoredValue::new((None::<Uuid>, Vec::<Uuid>::new()));
+    Effect::new(move |_| {
+        if let Some(input) = decide.input().get() {
+            sent.update_value(|s| s.0 = Some(input.request));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(input) = bulk.input().get() {
+            sent.update_value(|s| s.1 = input.requests);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = decide.value().get() {
+            if let Some(request) = sent.with_value(|s| s.0) {
+                queue::remove(&[request]);
+            }
+            selected.set(queue::selected().len());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = bulk.value().get() {
+            let decided: Vec<Uuid> = sent.with_value(|s| {
+                s.1.iter()
+                    .filter(|r| !outcome.refused.iter().any(|(id, _)| id == *r))
+                    .copied()
+                    .collect()
+            });
+            queue::remove(&decided);
+            selected.set(queue::selected().len());
+        }
+    });
+    Effect::new(move |_| {
+        queue::mark(current.get());
+        selected.set(queue::selected().len());
+    });
+    let keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
+        on_queue_key(&ev, current, decide);
+    });
+    on_cleanup(move || keyboard.remove());
+    // A row's form is sent by the script, with the button that sent it.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let Some(sent) = queue::decision(&ev) else {
+            return;
+        };
+        ev.prevent_default();
+        decide.dispatch(sent);
+    };
+    let on_bulk = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let approve = queue::approves(&ev);
+        let comment = queue::field(&ev, "comment");
+        bulk.dispatch(DecideRequests {
+            requests: queue::selected(),
+            approve,
+            comment,
+        });
+    };
+    let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
+    let bulk_error = Signal::derive(move || bulk.value().get().and_then(|r| r.err()));
+    view! {
+        <FieldError error field="comment" />
+        <FormError error />
+        <StepUp action=decide live=true />
+        <FormError error=bulk_error />
+        <FieldError error=bulk_error field="comment" />
+        {move || bulk.value().get().and_then(|r| r.ok()).map(|o| view! {
+            <p class="notice notice-ok" role="status">
+                {format!("{} decided.", o.decided)}
+                {o.refused.into_iter().map(|(_, why)| view! { <span class="small">" " {why}</span> }).collect_view()}
+            </p>
+        })}
+        <form id="bulk" class="bulk form form-inline" action=DecideRequests::url() method="post" on:submit=on_bulk>
+            <span>{move || format!("{} low-risk selected", selected.get())}</span>
+            <input name="comment" aria-label="Comment for the selected requests" placeholder="comment (needed to deny)" />
+            <button type="submit" name="approve" value="true" class="btn btn-primary">"Approve selected"</button>
+            <button type="submit" name="approve" value="false" class="btn btn-danger">"Deny selected"</button>
+        </form>
+        <div on:submit=on_submit on:change=move |_| selected.set(queue::selected().len())>{children()}</div>
+    }
+}
+
+/// The queue's rows as the page holds them (the browser's side of [`ApprovalQueue`]).
+mod queue {
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::{Element, HtmlFormElement, HtmlInputElement};
+    use uuid::Uuid;
+
+    use crate::api::requests::DecideRequest;
+    use leptos::server_fn::ServerFn;
+
+    const ROWS: &str = "table.requests tbody tr";
+
+    /// The rows' requests, in order.
+    pub fn rows() -> Vec<Uuid> {
+        let Ok(rows) = document().query_selector_all(ROWS) else {
+            return Vec::new();
+        };
+        (0..rows.length())
+            .filter_map(|i| rows.item(i)?.dyn_into::<Element>().ok())
+            .filter_map(|row| Uuid::parse_str(row.id().strip_prefix("request-")?).ok())
+            .collect()
+    }
+
+    /// Takes the rows of `requests` out of the table.
+    pub fn remove(requests: &[Uuid]) {
+        for id in requests {
+            if let Some(row) = document().get_element_by_id(&format!("request-{id}")) {
+                row.remove();
+            }
+        }
+    }
+
+    /// Marks the row at `index` as the current one.
+    pub fn mark(index: usize) {
+        for (i, id) in rows().into_iter().enumerate() {
+            if let Some(row) = document().get_element_by_id(&format!("request-{id}")) {
+                let _ = row.class_list().toggle_with_force("current", i == index);
+            }
+        }
+    }
+
+    /// The requests whose boxes are ticked for a decision in bulk.
+    pub fn selected() -> Vec<Uuid> {
+        let Ok(boxes) = document().query_selector_all("input[form=\"bulk\"]:checked") else {
+            return Vec::new();
+        };
+        (0..boxes.length())
+            .filter_map(|i| boxes.item(i)?.dyn_into::<HtmlInputElement>().ok())
+            .filter_map(|b| Uuid::parse_str(&b.value()).ok())
+            .collect()
+    }
+
+    fn form(ev: &leptos::ev::SubmitEvent) -> Option<HtmlFormElement> {
+        ev.target()?.dyn_into::<HtmlFormElement>().ok()
+    }
+
+    /// The value of the field `name` of the form sent.
+    pub fn field(ev: &leptos::ev::SubmitEvent, name: &str) -> String {
+        form(ev)
+            .and_then(|f| f.elements().named_item(name))
+            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            .map(|e| e.value())
+            .unwrap_or_default()
+    }
+
+    /// Whether the button that sent the form approves.
+    pub fn approves(ev: &leptos::ev::SubmitEvent) -> bool {
+        ev.submitter()
+            .and_then(|b| b.get_attribute("value"))
+            .is_some_and(|v| v == "true")
+    }
+
+    /// The decision a row's form sends; `None` for any other form.
+    pub fn decision(ev: &leptos::ev::SubmitEvent) -> Option<DecideRequest> {
+        let decides = form(ev)?.get_attribute("action")? == DecideRequest::url();
+        decides.then(|| DecideRequest {
+            request: Uuid::parse_str(&field(ev, "request")).unwrap_or_default(),
+            approve: approves(ev),
+            comment: field(ev, "comment"),
+        })
+    }
+}
+
 /// j / k move through the queue, a approves the current request, d asks for a reason
 /// and denies it. Keys typed into a field are the field's.
 fn on_queue_key(
     ev: &leptos::ev::KeyboardEvent,
-    keys: QueueKeys,
+    current: RwSignal<usize>,
     decide: ServerAction<DecideRequest>,
 ) {
     use wasm_bindgen::JsCast;
@@ -338,13 +513,13 @@ fn on_queue_key(
     if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
         return;
     }
-    let ids = keys.ids.get_untracked();
+    let ids = queue::rows();
     if ids.is_empty() {
         return;
     }
-    let current = keys.current.get_untracked().min(ids.len() - 1);
+    let now = current.get_untracked().min(ids.len() - 1);
     let focus = |index: usize| {
-        keys.current.set(index);
+        current.set(index);
         if let Some(row) = document()
             .get_element_by_id(&format!("request-{}", ids[index]))
             .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok())
@@ -353,11 +528,11 @@ fn on_queue_key(
         }
     };
     match ev.key().as_str() {
-        "j" => focus((current + 1).min(ids.len() - 1)),
-        "k" => focus(current.saturating_sub(1)),
+        "j" => focus((now + 1).min(ids.len() - 1)),
+        "k" => focus(now.saturating_sub(1)),
         "a" => {
             decide.dispatch(DecideRequest {
-                request: ids[current],
+                request: ids[now],
                 approve: true,
                 comment: String::new(),
             });
@@ -372,7 +547,7 @@ fn on_queue_key(
                 .unwrap_or_default();
             if !reason.trim().is_empty() {
                 decide.dispatch(DecideRequest {
-                    request: ids[current],
+                    request: ids[now],
                     approve: false,
                     comment: reason,
                 });
@@ -383,40 +558,19 @@ fn on_queue_key(
     ev.prevent_default();
 }
 
-/// Decides the selected low-risk requests at once.
-#[component]
-fn BulkBar(bulk: ServerAction<DecideRequests>, selected: RwSignal<Vec<Uuid>>) -> impl IntoView {
-    let comment = RwSignal::new(String::new());
-    let send = move |approve: bool| {
-        bulk.dispatch(DecideRequests {
-            requests: selected.get_untracked(),
-            approve,
-            comment: comment.get_untracked(),
-        });
-    };
-    view! {
-        <div class="bulk form form-inline" class:hidden=move || selected.read().is_empty()>
-            <span>{move || format!("{} low-risk selected", selected.read().len())}</span>
-            <input aria-label="Comment for the selected requests" placeholder="comment (needed to deny)"
-                prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev)) />
-            <button type="button" class="btn btn-primary" on:click=move |_| send(true)>"Approve selected"</button>
-            <button type="button" class="btn btn-danger" on:click=move |_| send(false)>"Deny selected"</button>
-        </div>
-    }
-}
-
 #[component]
 fn RequestTable(
     rows: Vec<RequestRow>,
     cancel: Option<ServerAction<CancelRequest>>,
     decide: Option<ServerAction<DecideRequest>>,
-    #[prop(optional)] keys: Option<QueueKeys>,
-    #[prop(optional)] selected: Option<RwSignal<Vec<Uuid>>>,
+    /// Whether low-risk rows have a box that picks them for a decision in bulk (the
+    /// queue's `bulk` form).
+    #[prop(optional)]
+    pick: bool,
 ) -> impl IntoView {
     let rows = rows
         .into_iter()
-        .enumerate()
-        .map(|(index, r)| {
+        .map(|r| {
             let id = r.id.to_string();
             let pending = r.status == RequestStatus::Pending;
             let step = (r.approvals_needed > 1).then(|| {
@@ -424,19 +578,11 @@ fn RequestTable(
                 format!("step {} of {}", (done + 1).min(r.approvals_needed), r.approvals_needed)
             });
             let request_id = r.id;
-            let pick = selected.map(|selected| {
+            let picker = pick.then(|| {
                 let label = format!("Select the request for {} ({})", r.principal, r.bundle);
                 if r.low_risk() {
                     view! {
-                        <input type="checkbox" aria-label=label
-                            prop:checked=move || selected.read().contains(&request_id)
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                selected.update(|s| {
-                                    s.retain(|x| *x != request_id);
-                                    if on { s.push(request_id); }
-                                });
-                            } />
+                        <input type="checkbox" form="bulk" name="requests[]" value=id.clone() aria-label=label />
                     }.into_any()
                 } else {
                     view! { <span class="muted small" title="Only low-risk requests are decided in bulk">"—"</span> }.into_any()
@@ -482,7 +628,6 @@ fn RequestTable(
                     </ActionForm>
                 }
             });
-            let current = move || keys.is_some_and(|k| k.current.get() == index);
             // What an approver weighs: what the principal holds now and what this adds.
             let details = decide.map(|_| {
                 let holds = if r.current_access.is_empty() {
@@ -502,8 +647,8 @@ fn RequestTable(
                 }
             });
             view! {
-                <tr id=format!("request-{request_id}") tabindex=keys.map(|_| "-1") class:current=current>
-                    {pick.map(|p| view! { <td>{p}</td> })}
+                <tr id=format!("request-{request_id}") tabindex=pick.then_some("-1")>
+                    {picker.map(|p| view! { <td>{p}</td> })}
                     <td>{r.principal.clone()}<div class="muted small">{r.principal_kind.replace('_', " ")} {(!facts.is_empty()).then(|| view! { <span class="badge badge-warn">{facts}</span> })}</div></td>
                     <td>{r.bundle.clone()}<div class="muted small">{r.bundle_kind.clone()} " · " {r.application.clone()}</div><div class="small">{risk}</div></td>
                     <td>{r.account.clone().unwrap_or_else(|| "All accounts".into())}
@@ -527,7 +672,7 @@ fn RequestTable(
     view! {
         <div class="table-wrap">
             <table class="table requests">
-                <thead><tr>{selected.map(|_| view! { <th><span class="sr-only">"Select"</span></th> })}<th>"For"</th><th>"What"</th><th>"Account"</th><th>"How long"</th><th>"Why"</th><th>"Status"</th>
+                <thead><tr>{pick.then(|| view! { <th><span class="sr-only">"Select"</span></th> })}<th>"For"</th><th>"What"</th><th>"Account"</th><th>"How long"</th><th>"Why"</th><th>"Status"</th>
                     {(cancel.is_some() || decide.is_some()).then(|| view! { <th></th> })}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>

@@ -10,7 +10,7 @@ use crate::api::security::{
     StartAuthenticator,
 };
 use crate::components::{
-    format_time, make_passkey, settled, CodeField, ErrorNotice, FieldError, FormError, StepUp,
+    format_time, make_passkey, CodeField, ErrorNotice, FieldError, FormError, StepUp,
 };
 use crate::error::AppError;
 use crate::model::second_factor::{Enrolment, PasskeyRow, SecondFactorPolicy};
@@ -18,61 +18,35 @@ use crate::model::sign_on::SignOnSettings;
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let start = crate::components::action::<StartAuthenticator>();
-    let confirm = crate::components::action::<ConfirmAuthenticator>();
     let remove = crate::components::action::<RemoveAuthenticator>();
     let renew = crate::components::action::<RenewRecoveryCodes>();
+    let confirm = crate::components::action::<ConfirmAuthenticator>();
+    let remove_passkey = crate::components::action::<RemovePasskey>();
     let policy = crate::components::action::<SetSecondFactorPolicy>();
     let sign_on = SignOnActions {
         save: crate::components::action::<SetSignOn>(),
         remove: crate::components::action::<RemoveSignOn>(),
     };
-    let passkeys = PasskeyActions {
-        add: Action::new_local(|name: &String| {
-            let name = name.clone();
-            async move {
-                let options = passkey_challenge(name).await?;
-                add_passkey(make_passkey(options).await?).await
-            }
-        }),
-        remove: crate::components::action::<RemovePasskey>(),
-    };
-    let changed = [
-        settled(confirm),
-        settled(remove),
-        settled(policy),
-        settled(sign_on.save),
-        settled(sign_on.remove),
-        settled(passkeys.add),
-        settled(passkeys.remove),
-    ];
-    let state = Resource::new(move || changed.map(|c| c.get()), |_| security_state());
-    let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
-    let confirm_error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
+    let state = Resource::new(|| (), |_| security_state());
     let remove_error = Signal::derive(move || remove.value().get().and_then(|r| r.err()));
     let renew_error = Signal::derive(move || renew.value().get().and_then(|r| r.err()));
-    let codes = Signal::derive(move || {
-        let confirmed = confirm.value().get().and_then(|r| r.ok());
-        let renewed = renew.value().get().and_then(|r| r.ok());
-        // The newer of the two: renewing after confirming shows the new codes.
-        if renew.version().get() > 0 {
-            renewed.or(confirmed)
-        } else {
-            confirmed
-        }
-    });
+    // Codes made by a form posted without the page's script: its page shows them.
+    let codes = renew
+        .value()
+        .get_untracked()
+        .and_then(|r| r.ok())
+        .or_else(|| confirm.value().get_untracked().and_then(|r| r.ok()));
     view! {
         <Title text="Sign-in security" />
         <h1>"Sign-in security"</h1>
         <p class="muted">"With an authenticator app, signing in takes your password and a six-digit code from your phone: "
             "a stolen password alone no longer opens the console."</p>
-        <RecoveryCodes codes />
+        {codes.map(|codes| view! { <RecoveryCodes codes /> })}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match state.await {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     Ok(s) => {
-                        let rules = view! { <PolicyCard policy=s.policy.clone() action=policy /> };
                         let mine = match s.enrolled_at {
                         Some(since) => view! {
                             <section class="card" aria-labelledby="app-on">
@@ -94,23 +68,15 @@ pub fn SecurityPage() -> impl IntoView {
                                 <p class="muted small">"Removing it, or making new recovery codes, takes a code from the app or a recovery code."</p>
                             </section>
                         }.into_any(),
-                        None => view! {
-                            <section class="card" aria-labelledby="app-off">
-                                <h2 id="app-off">"Authenticator app: off"</h2>
-                                <p>"Any app that makes time-based codes works (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden)."</p>
-                                <ActionForm action=start>
-                                    <button type="submit" class="btn btn-primary">"Set up an authenticator app"</button>
-                                </ActionForm>
-                                <FormError error=start_error />
-                                {move || start.value().get().and_then(|r| r.ok()).map(|enrolment| view! {
-                                    <NewAuthenticator enrolment confirm error=confirm_error />
-                                })}
-                            </section>
-                        }.into_any(),
+                        None => view! { <AuthenticatorSetup /> }.into_any(),
                         };
-                        let keys = view! { <PasskeysCard passkeys=s.passkeys.clone() offered=s.passkeys_offered actions=passkeys /> };
                         let provider = s.sign_on.clone().map(|settings| view! { <SignOnCard settings actions=sign_on /> });
-                        view! { {mine} {keys} {rules} {provider} }.into_any()
+                        view! {
+                            {mine}
+                            <PasskeysCard passkeys=s.passkeys.clone() offered=s.passkeys_offered remove=remove_passkey />
+                            <PolicyCard policy=s.policy.clone() action=policy />
+                            {provider}
+                        }.into_any()
                     }
                 }
             })}
@@ -118,13 +84,44 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-/// What changes the user's passkeys.
-#[derive(Clone, Copy)]
-struct PasskeyActions {
-    /// Named by its input: asks the server for a challenge, the browser for a passkey,
-    /// and stores it.
-    add: Action<String, Result<(), AppError>>,
-    remove: ServerAction<RemovePasskey>,
+/// Setting up an authenticator app: its QR code, then a code read back; once it is on,
+/// the recovery codes, shown this once.
+#[island]
+fn AuthenticatorSetup() -> impl IntoView {
+    let start = crate::components::action::<StartAuthenticator>();
+    let confirm = crate::components::action::<ConfirmAuthenticator>();
+    let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
+    let confirm_error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
+    move || {
+        match confirm.value().get() {
+        Some(Ok(codes)) => {
+            let left = codes.len();
+            view! {
+                <RecoveryCodes codes />
+                <section class="card" aria-labelledby="app-on">
+                    <h2 id="app-on">"Authenticator app: on"</h2>
+                    <p><strong data-testid="codes-left">{left}</strong> " recovery codes left. "
+                        <a href="/security">"Make new ones or remove the app"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <section class="card" aria-labelledby="app-off">
+                <h2 id="app-off">"Authenticator app: off"</h2>
+                <p>"Any app that makes time-based codes works (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden)."</p>
+                <ActionForm action=start>
+                    <button type="submit" class="btn btn-primary">"Set up an authenticator app"</button>
+                </ActionForm>
+                <FormError error=start_error />
+                {move || start.value().get().and_then(|r| r.ok()).map(|enrolment| view! {
+                    <NewAuthenticator enrolment confirm error=confirm_error />
+                })}
+            </section>
+        }
+        .into_any(),
+    }
+    }
 }
 
 /// The user's passkeys: each signs in without a password, or stands in for a code.
@@ -132,12 +129,9 @@ struct PasskeyActions {
 fn PasskeysCard(
     passkeys: Vec<PasskeyRow>,
     offered: bool,
-    actions: PasskeyActions,
+    remove: ServerAction<RemovePasskey>,
 ) -> impl IntoView {
-    let add_error = Signal::derive(move || actions.add.value().get().and_then(|r| r.err()));
-    let remove_error = Signal::derive(move || actions.remove.value().get().and_then(|r| r.err()));
-    let pending = actions.add.pending();
-    let name = RwSignal::new(String::new());
+    let remove_error = Signal::derive(move || remove.value().get().and_then(|r| r.err()));
     let rows = passkeys
         .into_iter()
         .map(|p| {
@@ -146,7 +140,7 @@ fn PasskeysCard(
                 <li>
                     <strong>{p.name}</strong>
                     <span class="muted small">" added " {format_time(p.created_at)} ", " {used}</span>
-                    <ActionForm action=actions.remove attr:class="form-inline">
+                    <ActionForm action=remove attr:class="form-inline">
                         <input type="hidden" name="passkey" value=p.id.to_string() />
                         <button type="submit" class="btn btn-quiet">"Remove"</button>
                     </ActionForm>
@@ -154,10 +148,6 @@ fn PasskeysCard(
             }
         })
         .collect_view();
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        actions.add.dispatch(name.get_untracked());
-    };
     view! {
         <section class="card" aria-labelledby="passkeys">
             <h2 id="passkeys">"Passkeys"</h2>
@@ -165,25 +155,52 @@ fn PasskeysCard(
                 "after a password it stands in for the code."</p>
             <ul class="passkeys" data-testid="passkeys">{rows}</ul>
             <FormError error=remove_error />
-            <StepUp action=actions.remove />
+            <StepUp action=remove />
             {if offered {
-                view! {
-                    <form class="form form-inline" on:submit=add>
-                        <div class="field">
-                            <label for="passkey-name">"Name of the new passkey"</label>
-                            <input id="passkey-name" name="name" required maxlength="60" placeholder="Work laptop"
-                                bind:value=name />
-                            <FieldError error=add_error field="name" />
-                        </div>
-                        <button type="submit" class="btn btn-primary" disabled=pending>"Add a passkey"</button>
-                    </form>
-                    <FormError error=add_error />
-                    <StepUp action=actions.add />
-                }.into_any()
+                view! { <AddPasskey /> }.into_any()
             } else {
                 view! { <p class="muted small">"Passkeys work when the console is opened by its host name (for example localhost), not by an IP address."</p> }.into_any()
             }}
         </section>
+    }
+}
+
+/// A new passkey, made by this device's browser (only a script can ask it); once it is
+/// stored, the page is read again to list it.
+#[island]
+fn AddPasskey() -> impl IntoView {
+    let add = Action::new_local(|name: &String| {
+        let name = name.clone();
+        async move {
+            let options = passkey_challenge(name).await?;
+            add_passkey(make_passkey(options).await?).await
+        }
+    });
+    // Effects run only in the browser.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = add.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+    let error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
+    let pending = add.pending();
+    let name = RwSignal::new(String::new());
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add.dispatch(name.get_untracked());
+    };
+    view! {
+        <form class="form form-inline" on:submit=send>
+            <div class="field">
+                <label for="passkey-name">"Name of the new passkey"</label>
+                <input id="passkey-name" name="name" required maxlength="60" placeholder="Work laptop"
+                    bind:value=name />
+                <FieldError error field="name" />
+            </div>
+            <button type="submit" class="btn btn-primary" disabled=pending>"Add a passkey"</button>
+        </form>
+        <FormError error />
+        <StepUp action=add live=true />
     }
 }
 
@@ -374,20 +391,16 @@ fn NewAuthenticator(
 
 /// Recovery codes just made: shown this once.
 #[component]
-fn RecoveryCodes(codes: Signal<Option<Vec<String>>>) -> impl IntoView {
-    move || {
-        codes.get().map(|codes| {
-            let items = codes
-                .into_iter()
-                .map(|c| view! { <li><code>{c}</code></li> })
-                .collect_view();
-            view! {
-                <div class="notice notice-ok" role="status">
-                    <strong>"Your recovery codes. Keep them somewhere safe: they are shown only this once."</strong>
-                    <p class="small">"Each one signs you in once in place of a code from the app."</p>
-                    <ul class="recovery-codes" data-testid="recovery-codes">{items}</ul>
-                </div>
-            }
-        })
+fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
+    let items = codes
+        .into_iter()
+        .map(|c| view! { <li><code>{c}</code></li> })
+        .collect_view();
+    view! {
+        <div class="notice notice-ok" role="status">
+            <strong>"Your recovery codes. Keep them somewhere safe: they are shown only this once."</strong>
+            <p class="small">"Each one signs you in once in place of a code from the app."</p>
+            <ul class="recovery-codes" data-testid="recovery-codes">{items}</ul>
+        </div>
     }
 }

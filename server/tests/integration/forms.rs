@@ -160,36 +160,78 @@ async fn a_refused_sign_in_without_script_says_why_on_the_sign_in_page(pool: sql
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_secret_shown_once_is_never_made_without_the_page_script(pool: sqlx::PgPool) {
+async fn a_secret_shown_once_waits_sealed_under_a_key_only_the_browser_holds(pool: sqlx::PgPool) {
     let app = spawn_demo(pool.clone()).await;
     let admin = app.demo_client("admin@northwind.example").await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM application_tokens")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let application: uuid::Uuid = sqlx::query_scalar("SELECT id FROM applications LIMIT 1")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    post_from_page(
-        &app,
-        &admin,
-        "/tokens",
-        "/api/tokens/create",
-        &[
-            ("application", &application.to_string()),
-            ("name", "posted without script"),
-        ],
+    let application: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM applications WHERE name = 'Acme CRM'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let form = |name: &str| {
+        vec![
+            ("application".to_string(), application.to_string()),
+            ("name".to_string(), name.to_string()),
+        ]
+    };
+    let post = |client: &reqwest::Client, name: &str| {
+        client
+            .post(app.url("/api/tokens/create"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", app.url("/tokens"))
+            .body(serde_urlencoded::to_string(form(name)).unwrap())
+            .send()
+    };
+    let made = post(&admin, "posted without script").await.unwrap();
+    assert_eq!(made.status().as_u16(), 303);
+    let cookie = made
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("gatehouse-reveal="))
+        .expect("the key goes to the browser")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let hint: String = sqlx::query_scalar(
+        "SELECT hint FROM application_tokens WHERE name = 'posted without script'",
     )
-    .await;
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM application_tokens")
-        .fetch_one(&pool)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let sessions: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM tower_sessions.session")
+        .fetch_all(&pool)
         .await
         .unwrap();
-    assert_eq!(after, before, "no token was made");
-    assert!(page(&app, &admin, "/tokens")
-        .await
-        .contains("This form needs JavaScript"));
+    let hint_bytes = hint.as_bytes();
+    assert!(
+        sessions
+            .iter()
+            .all(|s| !s.windows(hint_bytes.len()).any(|w| w == hint_bytes)),
+        "no session holds the token readably"
+    );
+
+    let shown = page(&app, &admin, "/tokens").await;
+    let token = shown
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the token is on the page");
+    assert!(
+        token.starts_with(&hint),
+        "the token made is the one shown: {token}"
+    );
+    assert!(shown.contains("posted without script"), "the list shows it");
+    assert!(
+        !page(&app, &admin, "/tokens")
+            .await
+            .contains("code class=\"secret\""),
+        "shown once"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

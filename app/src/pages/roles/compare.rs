@@ -1,26 +1,27 @@
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use uuid::Uuid;
 
-use super::MatrixAddress;
+use super::matrix::TICK_SAVED;
 use crate::api::roles::compare_bundles;
 use crate::components::FormError;
-use crate::model::roles::{BundleComparison, BundleKind, MatrixBundle};
+use crate::model::roles::{BundleComparison, BundleKind};
 
 /// Two bundles side by side: what one holds that the other lacks. The server compares
 /// them over the whole application; in the browser a choice, or a tick saved in the
-/// matrix, asks it again in place.
-#[component]
+/// matrix, asks it again in place. `names` are the page's bundles; `address` is the
+/// matrix's address without the two compared, kept by the form.
+#[island]
 pub(super) fn Compare(
-    bundles: Vec<MatrixBundle>,
+    names: Vec<(Uuid, String)>,
     compared: BundleComparison,
     kind: BundleKind,
-    /// How many ticks the matrix has saved.
-    saved: RwSignal<usize>,
-    address: MatrixAddress,
+    address: Vec<(String, String)>,
 ) -> impl IntoView {
     let left = RwSignal::new(compared.left);
     let right = RwSignal::new(compared.right);
+    let saved = RwSignal::new(0usize);
+    let listener = window_event_listener_untyped(TICK_SAVED, move |_| saved.update(|n| *n += 1));
+    on_cleanup(move || listener.remove());
     let ask = Action::new(move |&(l, r): &(Uuid, Uuid)| compare_bundles(kind, l, r));
     // Effects run only in the browser: the server's comparison is the first one shown.
     Effect::new(move |before: Option<()>| {
@@ -31,7 +32,6 @@ pub(super) fn Compare(
         }
     });
     let error = Signal::derive(move || ask.value().get().and_then(|r| r.err()));
-    let names: Vec<(Uuid, String)> = bundles.iter().map(|b| (b.id, b.name.clone())).collect();
     let name = {
         let names = names.clone();
         move |id: Uuid| {
@@ -72,21 +72,20 @@ pub(super) fn Compare(
         }
     };
     let parse = |ev: leptos::ev::Event| Uuid::parse_str(&event_target_value(&ev)).ok();
-    let kept = MatrixAddress {
-        left: None,
-        right: None,
-        ..address
-    };
+    let kept = address
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+        .collect_view();
     view! {
         <section class="card compare">
             <h2>"Compare two " {kind.noun()} "s"</h2>
-            <Form method="GET" action="" attr:class="form form-inline">
-                {kept.hidden_fields()}
+            <form method="GET" action="/roles" class="form form-inline">
+                {kept}
                 <select name="left" aria-label="First" on:change=move |ev| if let Some(id) = parse(ev) { left.set(id) }>{options(left)}</select>
                 <span class="muted">"with"</span>
                 <select name="right" aria-label="Second" on:change=move |ev| if let Some(id) = parse(ev) { right.set(id) }>{options(right)}</select>
                 <button type="submit" class="btn">"Compare"</button>
-            </Form>
+            </form>
             <FormError error />
             {diff}
         </section>

@@ -13,9 +13,6 @@ use crate::api::roles::{set_bundle_permission, CreateBundle, DeleteBundle, Updat
 use crate::components::Pager;
 use crate::model::roles::{ApplicationRef, BundleKind, MatrixBundle, MatrixPermission, RoleMatrix};
 
-/// The page's ticked cells, by (bundle, permission) positions in the page's lists.
-type Ticks = RwSignal<HashSet<(usize, usize)>>;
-
 #[component]
 pub(super) fn MatrixView(
     matrix: RoleMatrix,
@@ -28,38 +25,36 @@ pub(super) fn MatrixView(
     let app = matrix.application.clone();
     let kind = matrix.kind;
     let editable = can_manage && !app.is_console;
-    let grid = Grid {
-        kind,
-        editable,
-        bundles: StoredValue::new(matrix.bundles.clone()),
-        permissions: StoredValue::new(matrix.permissions.clone()),
-        ticks: RwSignal::new(matrix.cells.iter().copied().collect()),
-        counts: RwSignal::new(
-            matrix
-                .bundles
-                .iter()
-                .map(|b| (b.permissions, b.high_impact))
-                .collect(),
-        ),
-        saved: RwSignal::new(0),
-    };
-    let (on_cell_change, cell_error) = grid.editing();
+    let ticks: HashSet<(usize, usize)> = matrix.cells.iter().copied().collect();
     let shown = matrix.permissions.len();
     let table = if shown == 0 {
         view! { <p class="empty">"No permission of this application matches the filter."</p> }
             .into_any()
     } else {
+        let grid = Grid {
+            kind,
+            editable,
+            bundles: &matrix.bundles,
+            permissions: &matrix.permissions,
+            ticks: &ticks,
+        };
         let rows = if address.transposed {
             grid.by_bundle().into_any()
         } else {
             grid.by_permission().into_any()
         };
-        view! {
-            <div class="table-wrap">
-                <table class="table matrix" class:transposed=address.transposed on:change=on_cell_change>{rows}</table>
-            </div>
+        let table = view! { <table class="table matrix" class:transposed=address.transposed>{rows}</table> };
+        if editable {
+            let bundles = matrix.bundles.iter().map(|b| b.id).collect();
+            let permissions = matrix
+                .permissions
+                .iter()
+                .map(|p| (p.id, p.high_impact))
+                .collect();
+            view! { <MatrixCells kind bundles permissions>{table}</MatrixCells> }.into_any()
+        } else {
+            view! { <div class="table-wrap">{table}</div> }.into_any()
         }
-        .into_any()
     };
     let page_href = {
         let address = address.clone();
@@ -77,19 +72,126 @@ pub(super) fn MatrixView(
             matrix.matching
         )
     });
+    let names = matrix
+        .bundles
+        .iter()
+        .map(|b| (b.id, b.name.clone()))
+        .collect::<Vec<_>>();
 
     view! {
         <Tabs applications=matrix.applications current_app=app.id kind address=address.clone() />
         {app.is_console.then(|| view! { <p class="notice notice-warn">"The console's own roles are defined by Gatehouse; they are shown read-only."</p> })}
         <Filters resources=matrix.resources address=address.clone() />
-        {move || cell_error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
         {range.map(|r| view! { <p class="muted small matrix-range">{r}</p> })}
         {table}
         {(matrix.pages > 1).then(|| view! { <Pager page=matrix.page - 1 has_next=matrix.page < matrix.pages href=page_href /> })}
-        {matrix.comparison.map(|compared| view! {
-            <Compare bundles=matrix.bundles.clone() compared kind saved=grid.saved address=address.clone() />
+        {matrix.comparison.map(|compared| {
+            let kept = MatrixAddress { left: None, right: None, ..address.clone() };
+            let address = kept.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            view! { <Compare names compared kind address /> }
         })}
         {editable.then(|| view! { <ManageBundles kind application=app.id bundles=matrix.bundles create update delete /> })}
+    }
+}
+
+/// The name of the event a saved tick sends to the page, for the comparison to ask again.
+pub(super) const TICK_SAVED: &str = "gatehouse-tick-saved";
+
+/// The matrix's cells made editable: a tick changes at once and is saved by the server;
+/// when the server refuses, it is put back and the server's message shown. Cells are
+/// named by their bundle's and permission's positions in `bundles` and `permissions`
+/// (with whether it is high-impact), so one change listener serves the whole table.
+#[island]
+fn MatrixCells(
+    kind: BundleKind,
+    bundles: Vec<Uuid>,
+    permissions: Vec<(Uuid, bool)>,
+    children: Children,
+) -> impl IntoView {
+    let (bundles, permissions) = (StoredValue::new(bundles), StoredValue::new(permissions));
+    let ids = move |b: usize, p: usize| {
+        Some((
+            bundles.with_value(|v| v.get(b).copied())?,
+            permissions.with_value(|v| v.get(p).copied())?,
+        ))
+    };
+    let error = RwSignal::new(None::<String>);
+    let toggle = Action::new(move |&(b, p, granted): &(usize, usize, bool)| async move {
+        let result = match ids(b, p) {
+            Some((bundle, (permission, _))) => {
+                set_bundle_permission(kind, bundle, permission, granted).await
+            }
+            None => Ok(granted),
+        };
+        (b, p, granted, result)
+    });
+    // Effects run only in the browser.
+    Effect::new(move |_| match toggle.value().get() {
+        Some((b, p, granted, Err(e))) => {
+            if let Some(input) = document()
+                .query_selector(&format!("input[data-b=\"{b}\"][data-p=\"{p}\"]"))
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            {
+                input.set_checked(!granted);
+            }
+            count(b, ids(b, p).is_some_and(|(_, (_, high))| high), !granted);
+            error.set(Some(e.to_string()));
+        }
+        Some((_, _, _, Ok(_))) => {
+            if let Ok(saved) = leptos::web_sys::Event::new(TICK_SAVED) {
+                let _ = window().dispatch_event(&saved);
+            }
+        }
+        None => {}
+    });
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let index = |name: &str| {
+            input
+                .get_attribute(name)
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        let (Some(b), Some(p)) = (index("data-b"), index("data-p")) else {
+            return;
+        };
+        let Some((_, (_, high))) = ids(b, p) else {
+            return;
+        };
+        let granted = input.checked();
+        error.set(None);
+        count(b, high, granted);
+        toggle.dispatch((b, p, granted));
+    };
+    view! {
+        {move || error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+        <div class="table-wrap" on:change=on_change>{children()}</div>
+    }
+}
+
+/// Moves bundle `b`'s figures in its heading by one permission (high-impact or not),
+/// up when `held`.
+fn count(b: usize, high: bool, held: bool) {
+    let step = if held { 1 } else { -1 };
+    let figures = [("data-perms", true), ("data-high", high)];
+    for (name, moves) in figures {
+        let figure = document()
+            .query_selector(&format!("[{name}=\"{b}\"]"))
+            .ok()
+            .flatten();
+        if let (true, Some(figure)) = (moves, figure) {
+            let now: i64 = figure
+                .text_content()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(0);
+            figure.set_text_content(Some(&(now + step).to_string()));
+        }
     }
 }
 
@@ -188,121 +290,27 @@ fn Filters(resources: Vec<String>, address: MatrixAddress) -> impl IntoView {
     }
 }
 
-/// The page of the matrix and how it is drawn. Cells are named by their bundle's and
-/// permission's positions, so one change listener serves the whole table.
+/// The page of the matrix as the server draws it. Cells are named by their bundle's and
+/// permission's positions (see [`MatrixCells`]).
 #[derive(Clone, Copy)]
-struct Grid {
+struct Grid<'a> {
     kind: BundleKind,
     editable: bool,
-    bundles: StoredValue<Vec<MatrixBundle>>,
-    permissions: StoredValue<Vec<MatrixPermission>>,
-    ticks: Ticks,
-    /// Each bundle's permissions and high-impact permissions, over the whole
-    /// application (the server's figures, moved by the ticks made here).
-    counts: RwSignal<Vec<(i64, i64)>>,
-    /// How many ticks the server has saved since the page loaded.
-    saved: RwSignal<usize>,
+    bundles: &'a [MatrixBundle],
+    permissions: &'a [MatrixPermission],
+    ticks: &'a HashSet<(usize, usize)>,
 }
 
-impl Grid {
-    fn ids(self, b: usize, p: usize) -> Option<(Uuid, Uuid)> {
-        Some((
-            self.bundles.with_value(|v| v.get(b).map(|x| x.id))?,
-            self.permissions.with_value(|v| v.get(p).map(|x| x.id))?,
-        ))
-    }
-
-    /// The table's change listener and the last refusal to show. A tick changes at once;
-    /// when the server refuses, it is put back and the server's message shown.
-    fn editing(self) -> (impl Fn(leptos::ev::Event) + Copy, RwSignal<Option<String>>) {
-        let error = RwSignal::new(None::<String>);
-        let toggle = Action::new(move |&(b, p, granted): &(usize, usize, bool)| async move {
-            let result = match self.ids(b, p) {
-                Some((bundle, permission)) => {
-                    set_bundle_permission(self.kind, bundle, permission, granted).await
-                }
-                None => Ok(granted),
-            };
-            (b, p, granted, result)
-        });
-        Effect::new(move |_| match toggle.value().get() {
-            Some((b, p, granted, Err(e))) => {
-                self.tick(b, p, !granted);
-                if let Some(input) = document()
-                    .query_selector(&format!("input[data-b=\"{b}\"][data-p=\"{p}\"]"))
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-                {
-                    input.set_checked(!granted);
-                }
-                error.set(Some(e.to_string()));
-            }
-            Some((_, _, _, Ok(_))) => self.saved.update(|n| *n += 1),
-            None => {}
-        });
-        let on_change = move |ev: leptos::ev::Event| {
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let index = |name: &str| {
-                input
-                    .get_attribute(name)
-                    .and_then(|v| v.parse::<usize>().ok())
-            };
-            let (Some(b), Some(p)) = (index("data-b"), index("data-p")) else {
-                return;
-            };
-            if self.ids(b, p).is_none() {
-                return;
-            }
-            let granted = input.checked();
-            error.set(None);
-            self.tick(b, p, granted);
-            toggle.dispatch((b, p, granted));
-        };
-        (on_change, error)
-    }
-
-    /// Marks a cell held or not, and moves its bundle's counts with it.
-    fn tick(self, b: usize, p: usize, held: bool) {
-        let changed = self.ticks.try_update(|t| {
-            if held {
-                t.insert((b, p))
-            } else {
-                t.remove(&(b, p))
-            }
-        });
-        if changed != Some(true) {
-            return;
-        }
-        let high = self
-            .permissions
-            .with_value(|v| v.get(p).is_some_and(|x| x.high_impact));
-        let step = if held { 1 } else { -1 };
-        self.counts.update(|c| {
-            if let Some((all, high_impact)) = c.get_mut(b) {
-                *all += step;
-                if high {
-                    *high_impact += step;
-                }
-            }
-        });
-    }
-
-    /// A bundle's heading: name, live counts and the overload mark.
-    fn heading(self, b: usize, bundle: MatrixBundle, scope: &'static str) -> impl IntoView {
-        let counts = self.counts;
-        let count = move || counts.with(|c| c.get(b).map(|x| x.0).unwrap_or(0));
-        let high = move || counts.with(|c| c.get(b).map(|x| x.1).unwrap_or(0));
+impl Grid<'_> {
+    /// A bundle's heading: name, counts (over the whole application, moved by the ticks
+    /// made on the page) and the overload mark.
+    fn heading(b: usize, bundle: &MatrixBundle, scope: &'static str) -> impl IntoView {
         view! {
             <th class="bundle" scope=scope title=bundle.description.clone()>
                 <span class="bundle-name">{bundle.name.clone()}</span>
                 <span class="bundle-figures">
-                    {bundle.members} " members · " {count} " perms · " <span class="hi">{high} " high-impact"</span>
+                    {bundle.members} " members · " <span data-perms=b>{bundle.permissions}</span> " perms · "
+                    <span class="hi"><span data-high=b>{bundle.high_impact}</span> " high-impact"</span>
                 </span>
                 {bundle.overloaded.clone().map(|why| {
                     let title = why.clone();
@@ -313,21 +321,14 @@ impl Grid {
     }
 
     /// Permissions in rows, grouped by resource; bundles in columns. A page is a few
-    /// thousand cells of plain markup, so the body is written as one string. The rows are
-    /// not rebuilt on a toggle: the clicked checkbox already shows its new state.
+    /// thousand cells of plain markup, so the body is written as one string.
     fn by_permission(self) -> impl IntoView {
-        let body = self.bundles.with_value(|bs| {
-            self.permissions.with_value(|ps| {
-                self.ticks
-                    .with_untracked(|t| permission_rows(ps, bs, t, self.editable))
-            })
-        });
+        let body = permission_rows(self.permissions, self.bundles, self.ticks, self.editable);
         let headings = self
             .bundles
-            .get_value()
-            .into_iter()
+            .iter()
             .enumerate()
-            .map(|(i, b)| self.heading(i, b, "col"))
+            .map(|(i, b)| Self::heading(i, b, "col"))
             .collect_view();
         view! {
             <thead><tr><th>"Permission"</th><th>"Risk"</th>{headings}</tr></thead>
@@ -337,15 +338,15 @@ impl Grid {
 
     /// Bundles in rows; permissions in columns under their resource.
     fn by_bundle(self) -> impl IntoView {
-        let permissions = self.permissions.get_value();
         let mut groups: Vec<(String, usize)> = Vec::new();
-        for p in &permissions {
+        for p in self.permissions {
             match groups.last_mut() {
                 Some((resource, n)) if *resource == p.resource => *n += 1,
                 _ => groups.push((p.resource.clone(), 1)),
             }
         }
-        let columns = permissions
+        let columns = self
+            .permissions
             .iter()
             .map(|p| view! {
                 <th class="perm-col" scope="col" title=p.description.clone()>
@@ -357,16 +358,16 @@ impl Grid {
             .collect_view();
         let rows = self
             .bundles
-            .get_value()
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(bi, b)| {
-                let cells = permissions
+                let cells = self
+                    .permissions
                     .iter()
                     .enumerate()
-                    .map(|(pi, p)| self.cell(bi, &b, pi, p))
+                    .map(|(pi, p)| self.cell(bi, b, pi, p))
                     .collect_view();
-                view! { <tr>{self.heading(bi, b, "row")}{cells}</tr> }
+                view! { <tr>{Self::heading(bi, b, "row")}{cells}</tr> }
             })
             .collect_view();
         view! {
@@ -387,7 +388,7 @@ impl Grid {
         p: usize,
         permission: &MatrixPermission,
     ) -> impl IntoView {
-        let held = self.ticks.with_untracked(|t| t.contains(&(b, p)));
+        let held = self.ticks.contains(&(b, p));
         let label = format!("{} holds {}", bundle.name, permission.key());
         view! {
             <td class="cell">

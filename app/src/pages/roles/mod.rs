@@ -9,7 +9,7 @@ use leptos_router::params::ParamsMap;
 use uuid::Uuid;
 
 use crate::api::roles::{load_role_matrix, CreateBundle, DeleteBundle, UpdateBundle};
-use crate::components::{settled, ErrorNotice};
+use crate::components::ErrorNotice;
 use crate::model::roles::{BundleKind, MatrixWindow};
 use crate::UserSession;
 use matrix::MatrixView;
@@ -126,19 +126,9 @@ pub fn RolesPage() -> impl IntoView {
     let create = crate::components::action::<CreateBundle>();
     let update = crate::components::action::<UpdateBundle>();
     let delete = crate::components::action::<DeleteBundle>();
-    let create_settled = settled(create);
-    let update_settled = settled(update);
-    let delete_settled = settled(delete);
     let matrix = Resource::new(
-        move || {
-            (
-                address.get(),
-                create_settled.get(),
-                update_settled.get(),
-                delete_settled.get(),
-            )
-        },
-        |(a, ..)| load_role_matrix(a.application, a.kind, a.window, a.left, a.right),
+        move || address.get(),
+        |a| load_role_matrix(a.application, a.kind, a.window, a.left, a.right),
     );
     let session = expect_context::<UserSession>();
 
