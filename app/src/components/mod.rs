@@ -15,6 +15,19 @@ pub use lag::LagNotice;
 pub use passkeys::{ask_passkey, make_passkey};
 pub use step_up::{settled, CodeField, StepUp, StepUpAnswered};
 
+/// The value of the field `name` of the form that `ev` submits ("" when it has none):
+/// an island sends the form itself, with what the browser would have posted.
+pub fn submitted(ev: &leptos::ev::SubmitEvent, name: &str) -> String {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::{HtmlFormElement, HtmlInputElement};
+    ev.target()
+        .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        .and_then(|f| f.elements().named_item(name))
+        .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+        .map(|e| e.value())
+        .unwrap_or_default()
+}
+
 /// Renders its children only for a signed-in user who holds `permission`.
 #[component]
 pub fn IfPermitted(permission: ConsolePermission, children: ChildrenFn) -> impl IntoView {

@@ -2,7 +2,9 @@
 //! stays as it was, a code field (or a passkey) appears beside it, and once it is
 //! accepted the action is sent again with what was submitted.
 
+use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use super::passkeys::ask_passkey;
 use super::FieldError;
@@ -109,24 +111,29 @@ where
             .value()
             .with(|v| matches!(v, Some(Err(AppError::StepUpRequired))))
     };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        prove.dispatch(ProveSecondFactor {
+            code: super::submitted(&ev, "code"),
+        });
+    };
     move || {
         asked().then(|| {
             let by_passkey = if live {
-                view! {
+                Either::Left(view! {
                     <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
-                }
-                .into_any()
+                })
             } else {
-                view! { <ProveWithPasskey /> }.into_any()
+                Either::Right(view! { <ProveWithPasskey /> })
             };
             view! {
                 <div class="notice notice-warn step-up" role="group" aria-labelledby="step-up-title">
                     <p><strong id="step-up-title">"Confirm it is you"</strong>
                         " " {AppError::StepUpRequired.to_string()} " Once it is accepted, what you asked for goes ahead."</p>
-                    <ActionForm action=prove attr:class="form form-inline">
+                    <form action=ProveSecondFactor::url() method="post" class="form form-inline" on:submit=send>
                         <CodeField error id="step-up-code" label="Code from your app" />
                         <button type="submit" class="btn btn-primary">"Confirm and carry on"</button>
-                    </ActionForm>
+                    </form>
                     {by_passkey}
                     <super::FormError error />
                 </div>
@@ -146,8 +153,8 @@ fn ProveWithPasskey() -> impl IntoView {
     view! {
         <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
         {move || passkey.value().get().map(|answer| match answer {
-            Ok(()) => view! { <Confirmed /> }.into_any(),
-            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+            Ok(()) => Either::Left(view! { <Confirmed /> }),
+            Err(error) => Either::Right(view! { <p class="form-error" role="alert">{error.to_string()}</p> }),
         })}
     }
 }

@@ -1,5 +1,6 @@
 //! Asking for access (`/requests`) and deciding on it (`/approvals`).
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -186,8 +187,8 @@ fn RequestPreview() -> impl IntoView {
     on_cleanup(move || changes.remove());
     move || {
         ask.value().get().map(|answer| match answer {
-            Ok(preview) => view! { <Preview preview /> }.into_any(),
-            Err(error) => view! { <ErrorNotice error /> }.into_any(),
+            Ok(preview) => Either::Left(view! { <Preview preview /> }),
+            Err(error) => Either::Right(view! { <ErrorNotice error /> }),
         })
     }
 }
@@ -384,7 +385,7 @@ fn ApprovalQueue(children: Children) -> impl IntoView {
     let on_bulk = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let approve = queue::approves(&ev);
-        let comment = queue::field(&ev, "comment");
+        let comment = crate::components::submitted(&ev, "comment");
         bulk.dispatch(DecideRequests {
             requests: queue::selected(),
             approve,
@@ -423,6 +424,7 @@ mod queue {
     use uuid::Uuid;
 
     use crate::api::requests::DecideRequest;
+    use crate::components::submitted;
     use leptos::server_fn::ServerFn;
 
     const ROWS: &str = "table.requests tbody tr";
@@ -471,15 +473,6 @@ mod queue {
         ev.target()?.dyn_into::<HtmlFormElement>().ok()
     }
 
-    /// The value of the field `name` of the form sent.
-    pub fn field(ev: &leptos::ev::SubmitEvent, name: &str) -> String {
-        form(ev)
-            .and_then(|f| f.elements().named_item(name))
-            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-            .map(|e| e.value())
-            .unwrap_or_default()
-    }
-
     /// Whether the button that sent the form approves.
     pub fn approves(ev: &leptos::ev::SubmitEvent) -> bool {
         ev.submitter()
@@ -491,9 +484,9 @@ mod queue {
     pub fn decision(ev: &leptos::ev::SubmitEvent) -> Option<DecideRequest> {
         let decides = form(ev)?.get_attribute("action")? == DecideRequest::url();
         decides.then(|| DecideRequest {
-            request: Uuid::parse_str(&field(ev, "request")).unwrap_or_default(),
+            request: Uuid::parse_str(&submitted(ev, "request")).unwrap_or_default(),
             approve: approves(ev),
-            comment: field(ev, "comment"),
+            comment: submitted(ev, "comment"),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! second factor, and recovery codes for when the phone is lost.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::api::security::{
@@ -92,9 +93,12 @@ fn AuthenticatorSetup() -> impl IntoView {
     let confirm = crate::components::action::<ConfirmAuthenticator>();
     let start_error = Signal::derive(move || start.value().get().and_then(|r| r.err()));
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
-    move || {
-        match confirm.value().get() {
-        Some(Ok(codes)) => {
+    // Each part is drawn again only when it changes: a refused code leaves the form as
+    // it was typed.
+    let enrolment = Memo::new(move |_| start.value().get().and_then(|r| r.ok()));
+    let codes = Memo::new(move |_| confirm.value().get().and_then(|r| r.ok()));
+    view! {
+        {move || codes.get().map(|codes| {
             let left = codes.len();
             view! {
                 <RecoveryCodes codes />
@@ -104,23 +108,19 @@ fn AuthenticatorSetup() -> impl IntoView {
                         <a href="/security">"Make new ones or remove the app"</a></p>
                 </section>
             }
-            .into_any()
-        }
-        _ => view! {
-            <section class="card" aria-labelledby="app-off">
-                <h2 id="app-off">"Authenticator app: off"</h2>
-                <p>"Any app that makes time-based codes works (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden)."</p>
-                <ActionForm action=start>
-                    <button type="submit" class="btn btn-primary">"Set up an authenticator app"</button>
-                </ActionForm>
-                <FormError error=start_error />
-                {move || start.value().get().and_then(|r| r.ok()).map(|enrolment| view! {
-                    <NewAuthenticator enrolment confirm error=confirm_error />
-                })}
-            </section>
-        }
-        .into_any(),
-    }
+        })}
+        <section class="card" aria-labelledby="app-off" class:hidden=move || codes.with(Option::is_some)>
+            <h2 id="app-off">"Authenticator app: off"</h2>
+            <p>"Any app that makes time-based codes works (for example Google Authenticator, Microsoft Authenticator, 1Password or Bitwarden)."</p>
+            <form action=StartAuthenticator::url() method="post"
+                on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); start.dispatch(StartAuthenticator {}); }>
+                <button type="submit" class="btn btn-primary">"Set up an authenticator app"</button>
+            </form>
+            <FormError error=start_error />
+            {move || enrolment.get().map(|enrolment| view! {
+                <NewAuthenticator enrolment confirm error=confirm_error />
+            })}
+        </section>
     }
 }
 
@@ -369,6 +369,12 @@ fn NewAuthenticator(
     confirm: ServerAction<ConfirmAuthenticator>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        confirm.dispatch(ConfirmAuthenticator {
+            code: crate::components::submitted(&ev, "code"),
+        });
+    };
     view! {
         <ol class="enrol-steps">
             <li>"Scan this code with the app:"
@@ -379,10 +385,10 @@ fn NewAuthenticator(
                 <details><summary class="small">"The whole link"</summary><code class="small">{enrolment.uri}</code></details>
             </li>
             <li>
-                <ActionForm action=confirm attr:class="form form-inline">
+                <form action=ConfirmAuthenticator::url() method="post" class="form form-inline" on:submit=send>
                     <CodeField error id="confirm-code" label="The six digits the app shows now" />
                     <button type="submit" class="btn btn-primary">"Turn it on"</button>
-                </ActionForm>
+                </form>
                 <FormError error />
             </li>
         </ol>

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -58,9 +59,11 @@ pub(super) fn Compare(
         };
         let list = |items: Vec<String>| {
             if items.is_empty() {
-                view! { <p class="muted">"Nothing."</p> }.into_any()
+                Either::Left(view! { <p class="muted">"Nothing."</p> })
             } else {
-                view! { <ul>{items.into_iter().map(|k| view! { <li><code>{k}</code></li> }).collect_view()}</ul> }.into_any()
+                Either::Right(
+                    view! { <ul>{items.into_iter().map(|k| view! { <li><code>{k}</code></li> }).collect_view()}</ul> },
+                )
             }
         };
         view! {
