@@ -13,7 +13,7 @@ mod step_up;
 pub use answer::{action, AnswerMeta};
 pub use lag::LagNotice;
 pub use passkeys::{ask_passkey, make_passkey};
-pub use step_up::{settled, CodeField, StepUp, StepUpAnswered};
+pub use step_up::{CodeField, StepUp, StepUpAnswered};
 
 /// The value of the field `name` of the form that `ev` submits ("" when it has none):
 /// an island sends the form itself, with what the browser would have posted.

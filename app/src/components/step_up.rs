@@ -11,23 +11,6 @@ use super::FieldError;
 use crate::api::security::{prove_with_passkey, ProveSecondFactor};
 use crate::error::AppError;
 
-/// How many times `action` has finished in a way that may change what the page shows:
-/// every answer but a refusal of what was typed, or a request for a second factor. A
-/// resource keyed on it loads again after those, and a form refused for its input keeps
-/// what was typed into it.
-pub fn settled<I, O>(action: impl Into<Action<I, Result<O, AppError>>>) -> Memo<usize>
-where
-    I: Send + Sync + 'static,
-    O: Send + Sync + 'static,
-{
-    counted(action.into(), |answer| {
-        !matches!(
-            answer,
-            Err(AppError::Invalid { .. } | AppError::StepUpRequired)
-        )
-    })
-}
-
 /// How many times `action` has finished with an answer that `counts`.
 fn counted<I, O>(
     action: Action<I, Result<O, AppError>>,

@@ -2,14 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::accounts::{list_accounts, CreateAccount};
-use crate::components::{settled, ErrorNotice, FieldError, FormError, IfPermitted};
+use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted};
 use rules::console::ConsolePermission;
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let create = crate::components::action::<CreateAccount>();
-    let create_settled = settled(create);
-    let accounts = Resource::new(move || create_settled.get(), |_| list_accounts());
+    let accounts = Resource::new(|| (), |_| list_accounts());
     view! {
         <Title text="Accounts" />
         <h1>"Client accounts"</h1>

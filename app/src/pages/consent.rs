@@ -14,8 +14,8 @@ use crate::api::consent::{
 };
 use crate::api::dsr::OpenRequest;
 use crate::components::{
-    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, LagNotice,
-    MonthlyChart, Pager, Stat,
+    format_time, use_id_param, ErrorNotice, FieldError, FormError, LagNotice, MonthlyChart, Pager,
+    Stat,
 };
 use crate::model::consent::{AccountConsent, ConsentCell, SubjectDetail};
 use crate::pages::dsr::request_rows;
@@ -182,8 +182,7 @@ pub fn ConsentPage() -> impl IntoView {
 #[component]
 fn Purposes() -> impl IntoView {
     let add = crate::components::action::<AddPurpose>();
-    let add_settled = settled(add);
-    let list = Resource::new(move || add_settled.get(), |_| consent_purposes());
+    let list = Resource::new(|| (), |_| consent_purposes());
     let error = Signal::derive(move || add.value().get().and_then(|r| r.err()));
     view! {
         <h2>"Purposes"</h2>
@@ -363,10 +362,9 @@ pub fn SubjectPage() -> impl IntoView {
     let id = use_id_param();
     let record = crate::components::action::<RecordConsent>();
     let open = crate::components::action::<OpenRequest>();
-    let record_settled = settled(record);
     let detail = Resource::new(
-        move || (id.get(), record_settled.get()),
-        |(id, _)| async move {
+        move || id.get(),
+        |id| async move {
             match id {
                 Some(id) => load_subject(id).await,
                 None => Err(crate::error::AppError::NotFound(

@@ -8,7 +8,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_dormant_report, ActOnPrincipals};
-use crate::components::{settled, ErrorNotice, FieldError, FormError, LagNotice, Pager};
+use crate::components::{ErrorNotice, FieldError, FormError, LagNotice, Pager};
 use crate::model::reports::DormantQuery;
 use crate::pages::hygiene::ReportTabs;
 use rules::principals::{kind_label, PRINCIPAL_KINDS};
@@ -35,11 +35,7 @@ pub fn DormantPage() -> impl IntoView {
         }
     });
     let act = crate::components::action::<ActOnPrincipals>();
-    let act_settled = settled(act);
-    let report = Resource::new(
-        move || (query.get(), act_settled.get()),
-        |(q, _)| load_dormant_report(q),
-    );
+    let report = Resource::new(move || query.get(), load_dormant_report);
     let error = Signal::derive(move || report.get().and_then(|r| r.err()));
     let act_error = Signal::derive(move || act.value().get().and_then(|r| r.err()));
     let presets = WINDOWS

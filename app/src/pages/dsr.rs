@@ -13,7 +13,7 @@ use crate::api::dsr::{
     SetResponseDays,
 };
 use crate::components::{
-    format_time, settled, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat, StepUp,
+    format_time, use_id_param, ErrorNotice, FieldError, FormError, Pager, Stat, StepUp,
 };
 use crate::model::dsr::{DsrDetail, DsrRow};
 use rules::dsr::{DsrKind, DsrStatus, Urgency};
@@ -71,10 +71,9 @@ pub fn DsrPage() -> impl IntoView {
         )
     });
     let set_days = crate::components::action::<SetResponseDays>();
-    let set_days_settled = settled(set_days);
     let list = Resource::new(
-        move || (query.get(), set_days_settled.get()),
-        |((show, kind, page), _)| list_requests(show, kind, page),
+        move || query.get(),
+        |(show, kind, page)| list_requests(show, kind, page),
     );
     let days_error = Signal::derive(move || set_days.value().get().and_then(|r| r.err()));
     view! {
@@ -293,16 +292,9 @@ pub fn DsrRequestPage() -> impl IntoView {
     let extend = crate::components::action::<ExtendRequest>();
     let rectify = crate::components::action::<RectifySubject>();
     let erase = crate::components::action::<EraseSubject>();
-    let settled = [
-        settled(step),
-        settled(extend),
-        settled(rectify),
-        settled(erase),
-    ];
-    let changed = move || settled.map(|s| s.get());
     let detail = Resource::new(
-        move || (id.get(), changed()),
-        |(id, _)| async move {
+        move || id.get(),
+        |id| async move {
             match id {
                 Some(id) => load_request(id).await,
                 None => Err(crate::error::AppError::NotFound(

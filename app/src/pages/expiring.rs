@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::requests::{load_expiring_grants, RenewGrant};
-use crate::components::{format_time, settled, ErrorNotice, FormError};
+use crate::components::{format_time, ErrorNotice, FormError};
 
 #[component]
 pub fn ExpiringPage() -> impl IntoView {
@@ -18,11 +18,7 @@ pub fn ExpiringPage() -> impl IntoView {
             7
         }
     });
-    let renew_settled = settled(renew);
-    let grants = Resource::new(
-        move || (days.get(), renew_settled.get()),
-        |(days, _)| load_expiring_grants(days),
-    );
+    let grants = Resource::new(move || days.get(), load_expiring_grants);
     let error = Signal::derive(move || renew.value().get().and_then(|r| r.err()));
     let tab = move |n: i32| {
         view! {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::access::{load_fields, ClassifyField, SetBundleClearance, UnclassifyField};
-use crate::components::{settled, ErrorNotice, FieldError, FormError};
+use crate::components::{ErrorNotice, FieldError, FormError};
 use crate::model::access::ResourceFields;
 use rules::policy::conditions::Sensitivity;
 
@@ -15,19 +15,7 @@ pub fn FieldsPage() -> impl IntoView {
     let classify = crate::components::action::<ClassifyField>();
     let unclassify = crate::components::action::<UnclassifyField>();
     let clear = crate::components::action::<SetBundleClearance>();
-    let classify_settled = settled(classify);
-    let unclassify_settled = settled(unclassify);
-    let clear_settled = settled(clear);
-    let overview = Resource::new(
-        move || {
-            (
-                classify_settled.get(),
-                unclassify_settled.get(),
-                clear_settled.get(),
-            )
-        },
-        |_| load_fields(),
-    );
+    let overview = Resource::new(|| (), |_| load_fields());
     let error = Signal::derive(move || classify.value().get().and_then(|r| r.err()));
     let other_error = Signal::derive(move || {
         unclassify

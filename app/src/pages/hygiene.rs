@@ -7,9 +7,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::reports::{load_report, SetClientAccountLimit};
-use crate::components::{
-    settled, ErrorNotice, FieldError, FormError, IfPermitted, LagNotice, Pager,
-};
+use crate::components::{ErrorNotice, FieldError, FormError, IfPermitted, LagNotice, Pager};
 use crate::model::reports::{Cell, ReportQuery};
 use rules::console::ConsolePermission;
 use rules::hygiene::Hygiene;
@@ -90,11 +88,7 @@ pub fn HygienePage(report: Hygiene) -> impl IntoView {
         }
     });
     let set_limit = crate::components::action::<SetClientAccountLimit>();
-    let set_limit_settled = settled(set_limit);
-    let table = Resource::new(
-        move || (query.get(), set_limit_settled.get()),
-        move |(q, _)| load_report(report, q),
-    );
+    let table = Resource::new(move || query.get(), move |q| load_report(report, q));
     let error = Signal::derive(move || table.get().and_then(|r| r.err()));
     let limit_error = Signal::derive(move || set_limit.value().get().and_then(|r| r.err()));
     let base = format!("/reports/{}", report.slug());

@@ -10,7 +10,7 @@ use crate::api::lifecycle::{
     PreviewInactivity, RetireBirthrightRule, SetFailsafe, SetFallbackOwner, SetInactivity,
     SetMoverGrace,
 };
-use crate::components::{settled, ErrorNotice, FieldError, FormError};
+use crate::components::{ErrorNotice, FieldError, FormError};
 use crate::model::lifecycle::{BirthrightRun, LifecycleSettings};
 
 #[component]
@@ -22,29 +22,7 @@ pub fn LifecyclePage() -> impl IntoView {
     let failsafe = crate::components::action::<SetFailsafe>();
     let inactivity = crate::components::action::<SetInactivity>();
     let change = crate::components::action::<ChangeBirthrightRule>();
-    let changed = (
-        settled(save),
-        settled(grace),
-        settled(create),
-        settled(retire),
-        settled(failsafe),
-        settled(inactivity),
-        settled(change),
-    );
-    let settings = Resource::new(
-        move || {
-            (
-                changed.0.get(),
-                changed.1.get(),
-                changed.2.get(),
-                changed.3.get(),
-                changed.4.get(),
-                changed.5.get(),
-                changed.6.get(),
-            )
-        },
-        |_| load_lifecycle(),
-    );
+    let settings = Resource::new(|| (), |_| load_lifecycle());
     let retire_error = Signal::derive(move || retire.value().get().and_then(|r| r.err()));
     let retired = move || {
         retire
@@ -322,8 +300,7 @@ fn NewRule(
 #[component]
 pub fn HeldChangesPage() -> impl IntoView {
     let decide = crate::components::action::<DecideHeld>();
-    let decided = settled(decide);
-    let held = Resource::new(move || decided.get(), |_| load_held());
+    let held = Resource::new(|| (), |_| load_held());
     let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Held changes" />

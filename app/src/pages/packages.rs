@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use crate::api::packages::{
     load_packages, CreatePackage, DecidePackage, RequestPackage, RetirePackage,
 };
-use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError};
 use crate::model::packages::{PackageRequestView, PackageView, PackagesOverview};
 use rules::packages::Approver;
 
@@ -18,23 +18,7 @@ pub fn PackagesPage() -> impl IntoView {
     let retire = crate::components::action::<RetirePackage>();
     let ask = crate::components::action::<RequestPackage>();
     let decide = crate::components::action::<DecidePackage>();
-    let changed = (
-        settled(create),
-        settled(retire),
-        settled(ask),
-        settled(decide),
-    );
-    let overview = Resource::new(
-        move || {
-            (
-                changed.0.get(),
-                changed.1.get(),
-                changed.2.get(),
-                changed.3.get(),
-            )
-        },
-        |_| load_packages(),
-    );
+    let overview = Resource::new(|| (), |_| load_packages());
     let retire_error = Signal::derive(move || retire.value().get().and_then(|r| r.err()));
     let decide_error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
     let decided = move || {

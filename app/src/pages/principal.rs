@@ -13,7 +13,7 @@ use crate::api::principals::{
     load_principal, ResetSecondFactor, SetPrincipalAccount, SetPrincipalStatus, UpdatePrincipal,
 };
 use crate::components::{
-    format_time, settled, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
+    format_time, use_id_param, ConditionsField, ErrorNotice, FieldError, FormError,
 };
 use crate::model::packages::PackageAssignmentView;
 use crate::model::principals::{GrantRow, GrantableBundle, PrincipalRow};
@@ -32,27 +32,9 @@ pub fn PrincipalPage() -> impl IntoView {
     let clearance = crate::components::action::<SetPrincipalClearance>();
     let reset = crate::components::action::<ResetSecondFactor>();
     let session = expect_context::<crate::UserSession>();
-    let grant_settled = settled(grant);
-    let revoke_settled = settled(revoke);
-    let edit_settled = settled(edit);
-    let status_settled = settled(status);
-    let assign_settled = settled(assign);
-    let clearance_settled = settled(clearance);
-    let reset_settled = settled(reset);
     let detail = Resource::new(
-        move || {
-            (
-                id.get(),
-                grant_settled.get(),
-                revoke_settled.get(),
-                edit_settled.get(),
-                status_settled.get(),
-                assign_settled.get(),
-                clearance_settled.get(),
-                reset_settled.get(),
-            )
-        },
-        |(id, ..)| async move {
+        move || id.get(),
+        |id| async move {
             match id {
                 Some(id) => load_principal(id).await,
                 None => Err(crate::error::AppError::NotFound(

@@ -10,9 +10,7 @@ use crate::api::requests::{
     load_approval_queue, load_request_form, my_requests, preview_request, CancelRequest,
     DecideRequest, DecideRequests, RequestAccess,
 };
-use crate::components::{
-    format_time, settled, ConditionsField, ErrorNotice, FieldError, FormError, StepUp,
-};
+use crate::components::{format_time, ConditionsField, ErrorNotice, FieldError, FormError, StepUp};
 use crate::model::requests::{RequestOptions, RequestPreview as Previewed, RequestRow};
 use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::Form;
@@ -26,12 +24,7 @@ pub fn RequestsPage() -> impl IntoView {
     let create = crate::components::action::<RequestAccess>();
     let cancel = crate::components::action::<CancelRequest>();
     let form = Resource::new(|| (), |_| load_request_form());
-    let create_settled = settled(create);
-    let cancel_settled = settled(cancel);
-    let mine = Resource::new(
-        move || (create_settled.get(), cancel_settled.get()),
-        |_| my_requests(),
-    );
+    let mine = Resource::new(|| (), |_| my_requests());
     let cancel_error = Signal::derive(move || cancel.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Access requests" />

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::api::reviews::{
     load_review, load_reviews, CloseReview, CreateReview, DecideReviewItems,
 };
-use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, Pager};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError, Pager};
 use rules::principals::kind_label;
 use rules::principals::PRINCIPAL_KINDS;
 
@@ -25,13 +25,9 @@ fn bar(done: i64, of: i64) -> impl IntoView {
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
     let create = crate::components::action::<CreateReview>();
-    let create_settled = settled(create);
     let query = use_query_map();
     let page = move || query.with(|q| q.get("page").and_then(|v| v.parse().ok()).unwrap_or(0u32));
-    let overview = Resource::new(
-        move || (create_settled.get(), page()),
-        |(_, page)| load_reviews(page),
-    );
+    let overview = Resource::new(page, load_reviews);
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let in_two_weeks = (chrono::Utc::now().date_naive() + chrono::Duration::days(14)).to_string();
     view! {
@@ -158,11 +154,9 @@ pub fn ReviewPage() -> impl IntoView {
         let mine = q.get("mine").as_deref() == Some("1");
         (id, page, mine)
     });
-    let decide_settled = settled(decide);
-    let close_settled = settled(close);
     let detail = Resource::new(
-        move || (key.get(), decide_settled.get(), close_settled.get()),
-        |((id, page, mine), _, _)| async move {
+        move || key.get(),
+        |(id, page, mine)| async move {
             match id {
                 Some(id) => load_review(id, page, mine).await,
                 None => Err(crate::error::AppError::NotFound(

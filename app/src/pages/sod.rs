@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::sod::{load_sod_rules, CreateSodRule, DeleteSodRule};
-use crate::components::{settled, ErrorNotice, FieldError, FormError};
+use crate::components::{ErrorNotice, FieldError, FormError};
 use crate::model::sod::SodOverview;
 use rules::sod::SodMode;
 
@@ -16,12 +16,7 @@ fn mode_label(mode: &str) -> &'static str {
 pub fn SodPage() -> impl IntoView {
     let create = crate::components::action::<CreateSodRule>();
     let delete = crate::components::action::<DeleteSodRule>();
-    let create_settled = settled(create);
-    let delete_settled = settled(delete);
-    let overview = Resource::new(
-        move || (create_settled.get(), delete_settled.get()),
-        |_| load_sod_rules(),
-    );
+    let overview = Resource::new(|| (), |_| load_sod_rules());
     let delete_error = Signal::derive(move || delete.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Separation of duties" />

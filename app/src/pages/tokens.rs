@@ -7,7 +7,7 @@ use crate::api::tokens::{
     load_principal_tokens, load_tokens, CreatePrincipalToken, CreateProvisioningToken, CreateToken,
     RevokePrincipalToken, RevokeToken,
 };
-use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError, StepUp};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError, StepUp};
 use crate::error::AppError;
 use crate::model::principals::PrincipalDetail;
 use crate::model::tokens::{CreatedToken, PrincipalTokens, TokenApplication, TokenRow};
@@ -17,19 +17,7 @@ pub fn TokensPage() -> impl IntoView {
     let create = crate::components::action::<CreateToken>();
     let provision = crate::components::action::<CreateProvisioningToken>();
     let revoke = crate::components::action::<RevokeToken>();
-    let create_settled = settled(create);
-    let provision_settled = settled(provision);
-    let revoke_settled = settled(revoke);
-    let overview = Resource::new(
-        move || {
-            (
-                create_settled.get(),
-                provision_settled.get(),
-                revoke_settled.get(),
-            )
-        },
-        |_| load_tokens(),
-    );
+    let overview = Resource::new(|| (), |_| load_tokens());
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(|r| r.err()));
     view! {
@@ -133,11 +121,9 @@ impl OwnTokens {
     ) -> Self {
         let create = crate::components::action::<CreatePrincipalToken>();
         let revoke = crate::components::action::<RevokePrincipalToken>();
-        let create_settled = settled(create);
-        let revoke_settled = settled(revoke);
         let tokens = Resource::new(
-            move || (principal.get(), create_settled.get(), revoke_settled.get()),
-            move |(principal, ..)| async move {
+            move || principal.get(),
+            move |principal| async move {
                 let Some(id) = principal else {
                     return Ok(None);
                 };

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::webhooks::{load_webhooks, CreateWebhook, RetryDelivery, SetWebhookActive};
-use crate::components::{format_time, settled, ErrorNotice, FieldError, FormError};
+use crate::components::{format_time, ErrorNotice, FieldError, FormError};
 use rules::webhooks::EVENTS;
 
 #[component]
@@ -12,19 +12,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let create = crate::components::action::<CreateWebhook>();
     let toggle = crate::components::action::<SetWebhookActive>();
     let retry = crate::components::action::<RetryDelivery>();
-    let create_settled = settled(create);
-    let toggle_settled = settled(toggle);
-    let retry_settled = settled(retry);
-    let overview = Resource::new(
-        move || {
-            (
-                create_settled.get(),
-                toggle_settled.get(),
-                retry_settled.get(),
-            )
-        },
-        |_| load_webhooks(),
-    );
+    let overview = Resource::new(|| (), |_| load_webhooks());
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()));
     let change_error = Signal::derive(move || {
         toggle
