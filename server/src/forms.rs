@@ -94,8 +94,8 @@ async fn keep(session: &Session, answer: Answer) {
 
 /// Runs a form posted by the browser as the page's script would send it, keeps the
 /// answer for the page and sends the browser back there (or where the function
-/// redirects, as a sign-in does). An answer that holds a secret shown once is never
-/// kept: the page it came from is drawn with it in this response.
+/// redirects, as a sign-in does). An answer that holds a secret shown once is kept
+/// sealed, its key sent to the browser alone (`keep_sealed`).
 pub async fn answer_posted_forms(
     State(forms): State<Forms>,
     session: Session,
