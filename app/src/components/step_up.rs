@@ -62,10 +62,7 @@ where
     O: Send + Sync + 'static,
 {
     let prove = crate::components::action::<ProveSecondFactor>();
-    let passkey = Action::new_local(|_: &()| async {
-        let credential = ask_passkey().await?;
-        prove_with_passkey(credential).await
-    });
+    let passkey = passkey_proof();
     let last = StoredValue::new(None::<I>);
     Effect::new(move |_| {
         if let Some(input) = action.input().get() {
@@ -125,14 +122,19 @@ where
     }
 }
 
+/// Asks the browser for a passkey and proves the second factor with it.
+fn passkey_proof() -> Action<(), Result<(), AppError>> {
+    Action::new_local(|_: &()| async {
+        let credential = ask_passkey().await?;
+        prove_with_passkey(credential).await
+    })
+}
+
 /// A passkey in place of the code, on a page drawn by the server: once it is accepted,
 /// the page says to send what was asked for again.
 #[island]
 fn ProveWithPasskey() -> impl IntoView {
-    let passkey = Action::new_local(|_: &()| async {
-        let credential = ask_passkey().await?;
-        prove_with_passkey(credential).await
-    });
+    let passkey = passkey_proof();
     view! {
         <button type="button" class="btn" on:click=move |_| { passkey.dispatch(()); }>"Use a passkey instead"</button>
         {move || passkey.value().get().map(|answer| match answer {

@@ -36,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-                <PasskeySignIn label="Use a passkey".to_string() />
+                <PasskeySignIn label="Use a passkey".to_string() next=next() />
                 <ProviderSignIn />
         </LoginCard>
     }
@@ -102,7 +102,7 @@ pub fn SignInCodePage() -> impl IntoView {
                         {move || if pending.get() { "Checking…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
-                <PasskeySignIn label="Use a passkey instead".to_string() />
+                <PasskeySignIn label="Use a passkey instead".to_string() next=next() />
                 <p class="muted small"><a href="/login">"Start again with your password"</a></p>
         </LoginCard>
     }
@@ -111,7 +111,11 @@ pub fn SignInCodePage() -> impl IntoView {
 /// Signs in with a passkey of this device (without a password, or in place of the
 /// code), then goes where the sign-in was going (the server's answer sends it there).
 #[island]
-fn PasskeySignIn(label: String) -> impl IntoView {
+fn PasskeySignIn(
+    label: String,
+    /// Where the sign-in goes (the page's `next`).
+    next: String,
+) -> impl IntoView {
     let passkey = Action::new_local(|next: &String| {
         let next = next.clone();
         async move {
@@ -122,16 +126,7 @@ fn PasskeySignIn(label: String) -> impl IntoView {
     let error = Signal::derive(move || passkey.value().get().and_then(|r| r.err()));
     let pending = passkey.pending();
     let go = move |_| {
-        let next = window()
-            .location()
-            .search()
-            .ok()
-            .and_then(|q| {
-                serde_urlencoded::from_str::<Vec<(String, String)>>(q.trim_start_matches('?')).ok()
-            })
-            .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
-            .unwrap_or_default();
-        passkey.dispatch(next);
+        passkey.dispatch(next.clone());
     };
     view! {
         <div class="passkey-sign-in">

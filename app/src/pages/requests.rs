@@ -169,11 +169,11 @@ fn RequestPreview() -> impl IntoView {
     // with (a refused form comes back with them).
     Effect::new(move |_| again());
     let changes = window_event_listener(leptos::ev::change, move |ev| {
-        let in_form = ev
+        let a_choice = ev
             .target()
-            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
             .is_some_and(|e| e.id().starts_with("r-"));
-        if in_form {
+        if a_choice {
             again();
         }
     });
@@ -276,15 +276,15 @@ pub fn ApprovalsPage() -> impl IntoView {
                             <option value=*r selected=chosen(&f.risk, r)>{*r}</option>
                         }).collect_view();
                         let shown = q.rows.len();
-                        let body = if q.rows.is_empty() {
+                        // The queue answers a decision posted without the script even when
+                        // it took the last row.
+                        let empty = q.rows.is_empty();
+                        let body = if empty {
                             view! { <p class="empty">{if q.total == 0 { "Nothing waits for you." } else { "No request matches these filters." }}</p> }.into_any()
                         } else {
-                            view! {
-                                <ApprovalQueue>
-                                    <RequestTable rows=q.rows cancel=None decide=Some(decide) pick=true />
-                                </ApprovalQueue>
-                            }.into_any()
+                            view! { <RequestTable rows=q.rows cancel=None decide=Some(decide) pick=true /> }.into_any()
                         };
+                        let body = view! { <ApprovalQueue empty>{body}</ApprovalQueue> };
                         view! {
                             <Form method="GET" action="" attr:class="form form-inline filters">
                                 <div class="field">
@@ -321,24 +321,25 @@ pub fn ApprovalsPage() -> impl IntoView {
 /// once it is given. `j` and `k` move through the rows. Without the script, each form
 /// posts and the page comes back.
 #[island]
-fn ApprovalQueue(children: Children) -> impl IntoView {
+fn ApprovalQueue(
+    /// Whether the page came with no row (then there is nothing to pick in bulk).
+    empty: bool,
+    children: Children,
+) -> impl IntoView {
     let decide = crate::components::action::<DecideRequest>();
     let bulk = crate::components::action::<DecideRequests>();
     let current = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
-    // What was last sent (an action forgets its input once answered). Effects run only
-    // in the browser.
+    // What was sent (an action forgets its input once answered): one decision at a
+    // time, so that an answer is always that of the rows recorded. A step-up sends the
+    // same decision again. Effects run only in the browser.
     let sent = StoredValue::new((None::<Uuid>, Vec::<Uuid>::new()));
-    Effect::new(move |_| {
-        if let Some(input) = decide.input().get() {
-            sent.update_value(|s| s.0 = Some(input.request));
+    let send = move |decision: DecideRequest| {
+        if !decide.pending().get_untracked() {
+            sent.update_value(|s| s.0 = Some(decision.request));
+            decide.dispatch(decision);
         }
-    });
-    Effect::new(move |_| {
-        if let Some(input) = bulk.input().get() {
-            sent.update_value(|s| s.1 = input.requests);
-        }
-    });
+    };
     Effect::new(move |_| {
         if let Some(Ok(_)) = decide.value().get() {
             if let Some(request) = sent.with_value(|s| s.0) {
@@ -364,7 +365,7 @@ fn ApprovalQueue(children: Children) -> impl IntoView {
         selected.set(queue::selected().len());
     });
     let keyboard = window_event_listener(leptos::ev::keydown, move |ev| {
-        on_queue_key(&ev, current, decide);
+        on_queue_key(&ev, current, send);
     });
     on_cleanup(move || keyboard.remove());
     // A row's form is sent by the script, with the button that sent it.
@@ -373,16 +374,19 @@ fn ApprovalQueue(children: Children) -> impl IntoView {
             return;
         };
         ev.prevent_default();
-        decide.dispatch(sent);
+        send(sent);
     };
     let on_bulk = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let approve = queue::approves(&ev);
-        let comment = crate::components::submitted(&ev, "comment");
+        if bulk.pending().get_untracked() {
+            return;
+        }
+        let requests = queue::selected();
+        sent.update_value(|s| s.1 = requests.clone());
         bulk.dispatch(DecideRequests {
-            requests: queue::selected(),
-            approve,
-            comment,
+            requests,
+            approve: queue::approves(&ev),
+            comment: crate::components::submitted(&ev, "comment"),
         });
     };
     let error = Signal::derive(move || decide.value().get().and_then(|r| r.err()));
@@ -399,12 +403,14 @@ fn ApprovalQueue(children: Children) -> impl IntoView {
                 {o.refused.into_iter().map(|(_, why)| view! { <span class="small">" " {why}</span> }).collect_view()}
             </p>
         })}
-        <form id="bulk" class="bulk form form-inline" action=DecideRequests::url() method="post" on:submit=on_bulk>
-            <span>{move || format!("{} low-risk selected", selected.get())}</span>
-            <input name="comment" aria-label="Comment for the selected requests" placeholder="comment (needed to deny)" />
-            <button type="submit" name="approve" value="true" class="btn btn-primary">"Approve selected"</button>
-            <button type="submit" name="approve" value="false" class="btn btn-danger">"Deny selected"</button>
-        </form>
+        {(!empty).then(|| view! {
+            <form id="bulk" class="bulk form form-inline" action=DecideRequests::url() method="post" on:submit=on_bulk>
+                <span>{move || format!("{} low-risk selected", selected.get())}</span>
+                <input name="comment" aria-label="Comment for the selected requests" placeholder="comment (needed to deny)" />
+                <button type="submit" name="approve" value="true" class="btn btn-primary">"Approve selected"</button>
+                <button type="submit" name="approve" value="false" class="btn btn-danger">"Deny selected"</button>
+            </form>
+        })}
         <div on:submit=on_submit on:change=move |_| selected.set(queue::selected().len())>{children()}</div>
     }
 }
@@ -489,7 +495,7 @@ mod queue {
 fn on_queue_key(
     ev: &leptos::ev::KeyboardEvent,
     current: RwSignal<usize>,
-    decide: ServerAction<DecideRequest>,
+    decide: impl Fn(DecideRequest),
 ) {
     use wasm_bindgen::JsCast;
     let typing = ev
@@ -517,7 +523,7 @@ fn on_queue_key(
         "j" => focus((now + 1).min(ids.len() - 1)),
         "k" => focus(now.saturating_sub(1)),
         "a" => {
-            decide.dispatch(DecideRequest {
+            decide(DecideRequest {
                 request: ids[now],
                 approve: true,
                 comment: String::new(),
@@ -532,7 +538,7 @@ fn on_queue_key(
                 .flatten()
                 .unwrap_or_default();
             if !reason.trim().is_empty() {
-                decide.dispatch(DecideRequest {
+                decide(DecideRequest {
                     request: ids[now],
                     approve: false,
                     comment: reason,

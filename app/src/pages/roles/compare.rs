@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::matrix::TICK_SAVED;
+use super::MatrixAddress;
 use crate::api::roles::compare_bundles;
 use crate::components::FormError;
 use crate::model::roles::{BundleComparison, BundleKind};
@@ -10,13 +11,13 @@ use crate::model::roles::{BundleComparison, BundleKind};
 /// Two bundles side by side: what one holds that the other lacks. The server compares
 /// them over the whole application; in the browser a choice, or a tick saved in the
 /// matrix, asks it again in place. `names` are the page's bundles; `address` is the
-/// matrix's address without the two compared, kept by the form.
+/// matrix's address without the two compared, which the form keeps.
 #[island]
 pub(super) fn Compare(
     names: Vec<(Uuid, String)>,
     compared: BundleComparison,
     kind: BundleKind,
-    address: Vec<(String, String)>,
+    address: MatrixAddress,
 ) -> impl IntoView {
     let left = RwSignal::new(compared.left);
     let right = RwSignal::new(compared.right);
@@ -75,15 +76,11 @@ pub(super) fn Compare(
         }
     };
     let parse = |ev: leptos::ev::Event| Uuid::parse_str(&event_target_value(&ev)).ok();
-    let kept = address
-        .into_iter()
-        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
-        .collect_view();
     view! {
         <section class="card compare">
             <h2>"Compare two " {kind.noun()} "s"</h2>
             <form method="GET" action="/roles" class="form form-inline">
-                {kept}
+                {address.hidden_fields()}
                 <select name="left" aria-label="First" on:change=move |ev| if let Some(id) = parse(ev) { left.set(id) }>{options(left)}</select>
                 <span class="muted">"with"</span>
                 <select name="right" aria-label="Second" on:change=move |ev| if let Some(id) = parse(ev) { right.set(id) }>{options(right)}</select>

@@ -86,8 +86,7 @@ pub(super) fn MatrixView(
         {table}
         {(matrix.pages > 1).then(|| view! { <Pager page=matrix.page - 1 has_next=matrix.page < matrix.pages href=page_href /> })}
         {matrix.comparison.map(|compared| {
-            let kept = MatrixAddress { left: None, right: None, ..address.clone() };
-            let address = kept.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let address = MatrixAddress { left: None, right: None, ..address.clone() };
             view! { <Compare names compared kind address /> }
         })}
         {editable.then(|| view! { <ManageBundles kind application=app.id bundles=matrix.bundles create update delete /> })}

@@ -24,7 +24,7 @@ const TRANSPOSED: &str = "bundles-as-rows";
 
 /// What the page's address chooses: the application, roles or permission sets, the
 /// layout, the filter and page of the permissions, and the two bundles compared.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct MatrixAddress {
     application: Option<Uuid>,
     kind: BundleKind,
