@@ -329,3 +329,81 @@ async fn batches_naming_the_same_people_at_once_are_all_recorded(pool: sqlx::PgP
         "last activity reaches the latest event"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_principal_or_account_still_named_by_permission_use_is_not_deleted(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let token = crm_token(&app).await;
+    let org = id_of(&app, "SELECT id FROM organisations").await;
+    let newcomer: Uuid = sqlx::query_scalar(
+        "INSERT INTO principals (org_id, id, kind, display_name, email, employment_type) \
+         VALUES ($1, gen_random_uuid(), 'human', 'Newcomer', 'newcomer@northwind.example', 'employee') \
+         RETURNING id",
+    )
+    .bind(org)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let account: Uuid = sqlx::query_scalar(
+        "INSERT INTO accounts (org_id, id, name, region) \
+         VALUES ($1, gen_random_uuid(), 'Short-lived Client', 'EU') RETURNING id",
+    )
+    .bind(org)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let trial: Uuid = sqlx::query_scalar(
+        "INSERT INTO permissions (org_id, id, application_id, resource, action) \
+         SELECT $1, gen_random_uuid(), id, 'trial', 'view' FROM applications WHERE name = 'Acme CRM' \
+         RETURNING id",
+    )
+    .bind(org)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let at = chrono::Utc::now().to_rfc3339();
+    let (_, report) = send(
+        &app,
+        Some(&token),
+        &json!({"events": [event("n-1", "newcomer@northwind.example", "trial.view", Some("Short-lived Client"), &at)]}),
+    )
+    .await;
+    assert_eq!(report["recorded"], 1, "{report}");
+
+    let refused = |table: &'static str, id: Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap_err()
+                .as_database_error()
+                .and_then(|e| e.code())
+                .map(|c| c.into_owned())
+        }
+    };
+    assert_eq!(refused("principals", newcomer).await.as_deref(), Some("23503"));
+    assert_eq!(refused("accounts", account).await.as_deref(), Some("23503"));
+
+    // A permission's use goes with it; then nothing names the principal, which may go.
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM permissions WHERE id = $1")
+        .bind(trial)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM permission_usage WHERE permission_id = $1")
+        .bind(trial)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let gone = sqlx::query("DELETE FROM principals WHERE id = $1")
+        .bind(newcomer)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(gone.rows_affected(), 1);
+    tx.rollback().await.unwrap();
+}

@@ -233,6 +233,48 @@ async fn consent_events_need_a_token(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_subject_or_application_named_by_consent_events_is_not_deleted(pool: sqlx::PgPool) {
+    let app = spawn_demo(pool).await;
+    let account = first_account(&app).await;
+    let token = crm_token(&app).await;
+    let batch = json!({"events": [event("k1", "s-kept", &account, "email", "marketing", "granted", Utc::now())]});
+    let (status, answer) = post_batch(&app, PATH, Some(&token), &batch).await;
+    assert_eq!(status, 200, "{answer}");
+    // An application that nothing else names than one consent event (a copy of the one
+    // just sent).
+    sqlx::query(
+        "WITH app AS (INSERT INTO applications (org_id, id, name) \
+                      SELECT id, gen_random_uuid(), 'Retired chatbot' FROM organisations RETURNING org_id, id) \
+         INSERT INTO consent_events (org_id, id, subject_id, application_id, source_event_id, channel, purpose, \
+                                     status, lawful_basis, method, source_system, notice_version, notice_sha256, \
+                                     language, jurisdiction, occurred_at, recorded_by_label) \
+         SELECT e.org_id, gen_random_uuid(), e.subject_id, app.id, 'k2', e.channel, e.purpose, e.status, \
+                e.lawful_basis, e.method, e.source_system, e.notice_version, e.notice_sha256, e.language, \
+                e.jurisdiction, e.occurred_at, e.recorded_by_label \
+         FROM consent_events e, app WHERE e.source_event_id = 'k1'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    for statement in [
+        "DELETE FROM data_subjects WHERE external_id = 's-kept'",
+        "DELETE FROM applications WHERE name = 'Retired chatbot'",
+    ] {
+        let refused = sqlx::query(statement).execute(&app.pool).await.unwrap_err();
+        assert_eq!(
+            refused.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("23503"),
+            "{statement}: {refused}"
+        );
+    }
+    let stored: i64 = sqlx::query_scalar(SENT_HERE)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn the_state_agrees_with_the_history_whatever_the_order_and_concurrency(pool: sqlx::PgPool) {
     let app = spawn_demo(pool).await;
     let token = crm_token(&app).await;
