@@ -27,9 +27,9 @@ pub async fn record(
     tx: &mut Tx<'_>,
     org_id: Uuid,
     application_id: Uuid,
-    events: &[ActivityEvent],
+    events: &[&ActivityEvent],
 ) -> sqlx::Result<Vec<Recorded>> {
-    let column = |f: fn(&ActivityEvent) -> &str| events.iter().map(f).collect::<Vec<_>>();
+    let column = |f: fn(&ActivityEvent) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let accounts = events
         .iter()
         .map(|e| e.account.as_deref())

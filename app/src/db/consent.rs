@@ -23,52 +23,52 @@ const MOVE_STATE: &str = "INSERT INTO consent_state AS cs \
            seq = excluded.seq, event_id = excluded.event_id \
        WHERE (excluded.occurred_at, excluded.precedence, excluded.seq) > (cs.occurred_at, cs.precedence, cs.seq)";
 
-/// What the database knows of one event of a batch, by its position.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Resolved {
-    pub ord: i64,
-    pub account_id: Option<Uuid>,
-    pub purpose_known: bool,
-    /// An event with this id came from the application before.
-    pub seen: bool,
+/// The accounts and purposes a batch names, as the database knows them.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Each name or id of an account that exists, with its id.
+    pub accounts: std::collections::HashMap<String, Uuid>,
+    /// Each purpose that is built in or the organisation's own.
+    pub purposes: std::collections::HashSet<String>,
 }
 
-/// Looks up each event's account (by id or name) and purpose, and whether it was
-/// recorded before.
-pub async fn resolve(
+/// Looks up each account (by id or name) and purpose the events name, once each.
+pub async fn resolve<'a>(
     tx: &mut Tx<'_>,
     org_id: Uuid,
-    application_id: Uuid,
-    events: &[ConsentEvent],
-) -> sqlx::Result<Vec<Resolved>> {
-    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    let accounts: Vec<&str> = events.iter().map(|e| e.account.as_str()).collect();
-    let account_ids: Vec<Option<Uuid>> = events
-        .iter()
-        .map(|e| Uuid::parse_str(&e.account).ok())
-        .collect();
-    let purposes: Vec<&str> = events.iter().map(|e| e.purpose.as_str()).collect();
-    sqlx::query_as(
-        "SELECT e.ord, coalesce(ai.id, an.id) AS account_id, \
-                (e.purpose = ANY($7) OR EXISTS (SELECT 1 FROM consent_purposes cp \
-                                               WHERE cp.org_id = $1 AND cp.key = e.purpose)) AS purpose_known, \
-                EXISTS (SELECT 1 FROM consent_events ce WHERE ce.org_id = $1 AND ce.application_id = $2 \
-                          AND ce.source_event_id = e.id) AS seen \
-         FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[]) \
-           WITH ORDINALITY AS e(id, account, account_uuid, purpose, ord) \
-         LEFT JOIN accounts ai ON ai.org_id = $1 AND ai.id = e.account_uuid \
-         LEFT JOIN accounts an ON an.org_id = $1 AND an.name = e.account \
-         ORDER BY e.ord",
+    events: impl Iterator<Item = &'a ConsentEvent> + Clone,
+) -> sqlx::Result<Known> {
+    let mut named: Vec<&str> = events.clone().map(|e| e.account.as_str()).collect();
+    named.sort_unstable();
+    named.dedup();
+    let ids: Vec<Option<Uuid>> = named.iter().map(|a| Uuid::parse_str(a).ok()).collect();
+    let accounts: Vec<(String, Uuid)> = sqlx::query_as(
+        "SELECT n.named, coalesce(ai.id, an.id) FROM unnest($2::text[], $3::uuid[]) AS n(named, id) \
+         LEFT JOIN accounts ai ON ai.org_id = $1 AND ai.id = n.id \
+         LEFT JOIN accounts an ON an.org_id = $1 AND an.name = n.named \
+         WHERE coalesce(ai.id, an.id) IS NOT NULL",
     )
     .bind(org_id)
-    .bind(application_id)
+    .bind(&named)
     .bind(ids)
-    .bind(accounts)
-    .bind(account_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut purposes: Vec<&str> = events.map(|e| e.purpose.as_str()).collect();
+    purposes.sort_unstable();
+    purposes.dedup();
+    let purposes: Vec<String> = sqlx::query_scalar(
+        "SELECT p FROM unnest($2::text[]) AS p \
+         WHERE p = ANY($3) OR EXISTS (SELECT 1 FROM consent_purposes cp WHERE cp.org_id = $1 AND cp.key = p)",
+    )
+    .bind(org_id)
     .bind(purposes)
     .bind(&BUILT_IN_PURPOSES[..])
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    Ok(Known {
+        accounts: accounts.into_iter().collect(),
+        purposes: purposes.into_iter().collect(),
+    })
 }
 
 /// Records events whose account and purpose are known (`accounts[i]` is event `i`'s),
@@ -109,16 +109,16 @@ pub async fn record(
            SELECT DISTINCT ON (account_id, subject) account_id, subject, email, name, country \
            FROM e ORDER BY account_id, subject, at DESC, ord DESC), \
          known AS ( \
-           SELECT d.id, d.account_id, d.external_id FROM named n \
-           JOIN data_subjects d ON d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject), \
-         previous AS ( \
-           SELECT d.id, d.email, d.name, d.country FROM named n \
+           SELECT d.id, d.account_id, d.external_id, d.email, d.name, d.country FROM named n \
            JOIN data_subjects d ON d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject), \
          changed AS ( \
            UPDATE data_subjects d SET email = coalesce(n.email, d.email), name = coalesce(n.name, d.name), \
                   country = coalesce(n.country, d.country) \
-           FROM named n \
-           WHERE d.org_id = $1 AND d.account_id = n.account_id AND d.external_id = n.subject \
+           FROM known k JOIN named n ON n.account_id = k.account_id AND n.subject = k.external_id \
+           WHERE ((n.email IS NOT NULL AND n.email IS DISTINCT FROM k.email) \
+               OR (n.name IS NOT NULL AND n.name IS DISTINCT FROM k.name) \
+               OR (n.country IS NOT NULL AND n.country IS DISTINCT FROM k.country)) \
+             AND d.org_id = $1 AND d.id = k.id \
              AND ((n.email IS NOT NULL AND n.email IS DISTINCT FROM d.email) \
                OR (n.name IS NOT NULL AND n.name IS DISTINCT FROM d.name) \
                OR (n.country IS NOT NULL AND n.country IS DISTINCT FROM d.country)) \
@@ -128,7 +128,7 @@ pub async fn record(
                                      before, after, reason) \
            SELECT $1, $21, {updated}, c.id::text, c.external_id, \
                   {BEFORE}, {AFTER}, 'Details reported with a consent event' \
-           FROM changed c JOIN previous p ON p.id = c.id), \
+           FROM changed c JOIN known p ON p.id = c.id), \
          added AS ( \
            INSERT INTO data_subjects AS d (org_id, id, account_id, external_id, email, name, country) \
            SELECT $1, gen_random_uuid(), n.account_id, n.subject, n.email, n.name, n.country FROM named n \
@@ -137,7 +137,7 @@ pub async fn record(
              SET email = coalesce(excluded.email, d.email), name = coalesce(excluded.name, d.name), \
                  country = coalesce(excluded.country, d.country) \
            RETURNING d.id, d.account_id, d.external_id), \
-         subjects AS (SELECT * FROM known UNION ALL SELECT * FROM added), \
+         subjects AS (SELECT id, account_id, external_id FROM known UNION ALL SELECT * FROM added), \
          inserted AS ( \
            INSERT INTO consent_events (org_id, id, subject_id, application_id, source_event_id, channel, purpose, \
                                        status, lawful_basis, method, source_system, notice_version, notice_sha256, \
@@ -147,7 +147,7 @@ pub async fn record(
                   e.jurisdiction, e.at, $21, e.evidence \
            FROM e JOIN subjects s ON s.account_id = e.account_id AND s.external_id = e.subject \
            ORDER BY e.ord \
-           ON CONFLICT DO NOTHING \
+           ON CONFLICT (org_id, application_id, source_event_id) DO NOTHING \
            RETURNING id, seq, subject_id, channel, purpose, status, occurred_at, source_event_id), \
          standing AS ( \
            SELECT DISTINCT ON (subject_id, channel, purpose) i.*, {PRECEDENCE} AS precedence \

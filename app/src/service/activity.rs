@@ -4,16 +4,13 @@
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::db;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
+use crate::service::batches;
 use rules::activity::{self, BatchReport, EventStatus};
-
-/// Concurrent batches touching the same rows may deadlock; PostgreSQL then aborts one,
-/// which is tried again this many times.
-pub(crate) const ATTEMPTS: usize = 3;
 
 pub async fn ingest(
     pool: &PgPool,
@@ -62,31 +59,45 @@ pub async fn ingest(
     Ok(BatchReport::new(outcomes))
 }
 
+/// Events about some of the principals of a batch (their positions in it).
+struct Part<'a> {
+    caller: &'a TokenCaller,
+    events: &'a [activity::ActivityEvent],
+    positions: Vec<usize>,
+}
+
+impl batches::Part for Part<'_> {
+    type Recorded = Vec<db::activity::Recorded>;
+
+    async fn record(&self, conn: &mut PgConnection) -> Result<Self::Recorded, sqlx::Error> {
+        let events: Vec<&activity::ActivityEvent> =
+            self.positions.iter().map(|&i| &self.events[i]).collect();
+        let mut tx = sqlx::Connection::begin(conn).await?;
+        let mut rows =
+            db::activity::record(&mut tx, self.caller.org_id, self.caller.application_id, &events)
+                .await?;
+        tx.commit().await?;
+        // Numbered within the part, as positions in the batch.
+        for row in &mut rows {
+            row.ord = self.positions[(row.ord - 1) as usize] as i64 + 1;
+        }
+        Ok(rows)
+    }
+}
+
+/// Records the events in parts side by side (`service::batches`), those about one
+/// principal in one part; answers each event's row, in the order of `events`.
 async fn record(
     pool: &PgPool,
     caller: TokenCaller,
     events: &[activity::ActivityEvent],
 ) -> Result<Vec<db::activity::Recorded>, AppError> {
-    let mut attempt = 1;
-    loop {
-        let mut tx = pool.begin().await?;
-        let result =
-            db::activity::record(&mut tx, caller.org_id, caller.application_id, events).await;
-        let result = match result {
-            Ok(rows) => tx.commit().await.map(|_| rows),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(rows) => return Ok(rows),
-            Err(e) if attempt < ATTEMPTS && is_deadlock(&e) => attempt += 1,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-pub(crate) fn is_deadlock(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "40P01")
+    let parts: Vec<Part> = batches::parts(events.len(), |i| events[i].principal.to_lowercase())
+        .into_iter()
+        .map(|positions| Part { caller: &caller, events, positions })
+        .collect();
+    let mut rows: Vec<db::activity::Recorded> =
+        batches::side_by_side(pool, &parts).await?.into_iter().flatten().collect();
+    rows.sort_by_key(|row| row.ord);
+    Ok(rows)
 }

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod admin;
 pub mod audit_chain;
 pub mod audit_trail;
+pub mod batches;
 pub mod birthright;
 pub mod consent;
 pub mod csv_export;

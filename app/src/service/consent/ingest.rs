@@ -4,13 +4,13 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::db;
 use crate::db::tokens::TokenCaller;
 use crate::error::AppError;
-use crate::service::activity::{is_deadlock, ATTEMPTS};
-use rules::activity::{batch, screen, BatchReport, EventOutcome, EventStatus};
+use crate::service::batches;
+use rules::activity::{batch, screen, BatchReport, EventStatus};
 use rules::consent::{parse_event, ConsentEvent};
 
 pub async fn ingest(
@@ -21,55 +21,66 @@ pub async fn ingest(
     let values = batch(body).map_err(|m| AppError::invalid("events", m))?;
     let now = Utc::now();
     let (mut outcomes, events) = screen(values, |v| parse_event(v, now), |e| e.id.as_str());
-    if !events.is_empty() {
-        let mut attempt = 1;
-        loop {
-            match record(pool, &caller, &events, &mut outcomes).await {
-                Ok(()) => break,
-                Err(e) if attempt < ATTEMPTS && is_deadlock(&e) => attempt += 1,
-                Err(e) => return Err(e.into()),
-            }
-        }
+    // Events about one subject in one part.
+    let parts: Vec<Part> =
+        batches::parts(events.len(), |i| (&events[i].1.account, &events[i].1.subject))
+            .into_iter()
+            .map(|positions| Part { caller: &caller, events: &events, positions })
+            .collect();
+    let refusals = batches::side_by_side(pool, &parts).await?;
+    for (index, status, error) in refusals.into_iter().flatten() {
+        outcomes[index].status = status;
+        outcomes[index].error = Some(error);
     }
     Ok(BatchReport::new(outcomes))
 }
 
-/// Resolves and records the well-formed events in one transaction, marking in
-/// `outcomes` those refused by what the database holds, and those recorded before.
+/// Well-formed events about some of the subjects of a batch (`positions` in `events`,
+/// each event with its position in the batch).
+struct Part<'a> {
+    caller: &'a TokenCaller,
+    events: &'a [(usize, ConsentEvent)],
+    positions: Vec<usize>,
+}
+
+impl batches::Part for Part<'_> {
+    type Recorded = Vec<(usize, EventStatus, String)>;
+
+    async fn record(&self, conn: &mut PgConnection) -> Result<Self::Recorded, sqlx::Error> {
+        let events: Vec<&(usize, ConsentEvent)> =
+            self.positions.iter().map(|&i| &self.events[i]).collect();
+        record(conn, self.caller, &events).await
+    }
+}
+
+/// Resolves and records the events (each with its position in the batch) in one
+/// transaction; answers those refused by what the database holds and those recorded
+/// before, by position, with their status and why.
 async fn record(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &TokenCaller,
-    events: &[(usize, ConsentEvent)],
-    outcomes: &mut [EventOutcome],
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let list: Vec<ConsentEvent> = events.iter().map(|(_, e)| e.clone()).collect();
-    let resolved =
-        db::consent::resolve(&mut tx, caller.org_id, caller.application_id, &list).await?;
+    events: &[&(usize, ConsentEvent)],
+) -> Result<Vec<(usize, EventStatus, String)>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let known = db::consent::resolve(&mut tx, caller.org_id, events.iter().map(|(_, e)| e)).await?;
+    let mut refused = Vec::new();
     let mut writable = Vec::with_capacity(events.len());
-    for row in resolved {
-        let (index, event) = &events[(row.ord - 1) as usize];
-        let outcome = &mut outcomes[*index];
-        match row.account_id {
-            None => {
-                outcome.status = EventStatus::Rejected;
-                outcome.error = Some(format!(
-                    "No account is named or has the id \u{201c}{}\u{201d}.",
-                    event.account
-                ));
-            }
-            Some(_) if !row.purpose_known => {
-                outcome.status = EventStatus::Rejected;
-                outcome.error = Some(format!(
+    for (index, event) in events.iter().copied() {
+        match known.accounts.get(&event.account) {
+            None => refused.push((
+                *index,
+                EventStatus::Rejected,
+                format!("No account is named or has the id \u{201c}{}\u{201d}.", event.account),
+            )),
+            Some(_) if !known.purposes.contains(&event.purpose) => refused.push((
+                *index,
+                EventStatus::Rejected,
+                format!(
                     "\u{201c}{}\u{201d} is not a purpose of this organisation; a DPO may add it.",
                     event.purpose
-                ));
-            }
-            Some(_) if row.seen => {
-                outcome.status = EventStatus::Duplicate;
-                outcome.error = Some("An event with this id was recorded before.".into());
-            }
-            Some(account) => writable.push((event, account, *index)),
+                ),
+            )),
+            Some(account) => writable.push((event, *account, *index)),
         }
     }
     if !writable.is_empty() {
@@ -81,14 +92,17 @@ async fn record(
                 .await?
                 .into_iter()
                 .collect();
-        // Recorded meanwhile by a concurrent batch with the same ids.
+        // Recorded before, or meanwhile by a concurrent batch with the same ids.
         for (event, _, index) in &writable {
             if !stored.contains(&event.id) {
-                outcomes[*index].status = EventStatus::Duplicate;
-                outcomes[*index].error = Some("An event with this id was recorded before.".into());
+                refused.push((
+                    *index,
+                    EventStatus::Duplicate,
+                    "An event with this id was recorded before.".into(),
+                ));
             }
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(refused)
 }
