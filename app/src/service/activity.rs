@@ -73,9 +73,13 @@ impl batches::Part for Part<'_> {
         let events: Vec<&activity::ActivityEvent> =
             self.positions.iter().map(|&i| &self.events[i]).collect();
         let mut tx = sqlx::Connection::begin(conn).await?;
-        let mut rows =
-            db::activity::record(&mut tx, self.caller.org_id, self.caller.application_id, &events)
-                .await?;
+        let mut rows = db::activity::record(
+            &mut tx,
+            self.caller.org_id,
+            self.caller.application_id,
+            &events,
+        )
+        .await?;
         tx.commit().await?;
         // Numbered within the part, as positions in the batch.
         for row in &mut rows {
@@ -94,10 +98,17 @@ async fn record(
 ) -> Result<Vec<db::activity::Recorded>, AppError> {
     let parts: Vec<Part> = batches::parts(events.len(), |i| events[i].principal.to_lowercase())
         .into_iter()
-        .map(|positions| Part { caller: &caller, events, positions })
+        .map(|positions| Part {
+            caller: &caller,
+            events,
+            positions,
+        })
         .collect();
-    let mut rows: Vec<db::activity::Recorded> =
-        batches::side_by_side(pool, &parts).await?.into_iter().flatten().collect();
+    let mut rows: Vec<db::activity::Recorded> = batches::side_by_side(pool, &parts)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     rows.sort_by_key(|row| row.ord);
     Ok(rows)
 }

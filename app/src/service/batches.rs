@@ -13,9 +13,11 @@
 
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
 
 use futures::future::try_join_all;
-use sqlx::{PgConnection, PgPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
 
 /// Concurrent batches touching the same rows may deadlock; PostgreSQL then aborts one,
 /// which is tried again this many times.
@@ -24,6 +26,9 @@ pub(crate) const ATTEMPTS: usize = 3;
 /// The fewest events worth a part of their own: below this, a second transaction costs
 /// more than it saves.
 const PART_AT_LEAST: usize = 250;
+
+/// The longest a batch waits for a new connection for another part.
+const CONNECTING: Duration = Duration::from_millis(100);
 
 pub(crate) fn is_deadlock(error: &sqlx::Error) -> bool {
     error
@@ -59,8 +64,9 @@ pub(crate) trait Part {
 }
 
 /// Records each part with a connection of its own, at once. The first part has a
-/// connection waited for; each other part one the pool has idle, or else it waits for the
-/// first part's, after it (a batch never holds one connection while waiting for another).
+/// connection waited for; each other part one the pool has idle or opens for it, or else
+/// it waits for the first part's, after it (a batch never holds one connection while
+/// waiting long for another).
 /// Answers what each part recorded, in order.
 pub(crate) async fn side_by_side<P: Part + Sync>(
     pool: &PgPool,
@@ -70,17 +76,41 @@ pub(crate) async fn side_by_side<P: Part + Sync>(
         return Ok(Vec::new());
     };
     let mut own = pool.acquire().await?;
-    let mut idle: Vec<_> = rest.iter().map_while(|_| pool.try_acquire()).collect();
+    let mut idle = Vec::with_capacity(rest.len());
+    for _ in rest {
+        match another(pool).await {
+            Some(conn) => idle.push(conn),
+            None => break,
+        }
+    }
     let (alone, waiting) = rest.split_at(idle.len());
     let mut recorded = try_join_all(
-        std::iter::once(retried(first, &mut own))
-            .chain(idle.iter_mut().zip(alone).map(|(conn, part)| retried(part, conn))),
+        std::iter::once(retried(first, &mut own)).chain(
+            idle.iter_mut()
+                .zip(alone)
+                .map(|(conn, part)| retried(part, conn)),
+        ),
     )
     .await?;
     for part in waiting {
         recorded.push(retried(part, &mut own).await?);
     }
     Ok(recorded)
+}
+
+/// A connection the pool has idle, or a new one if it has room for it (waiting no
+/// longer than it takes to connect); else none.
+async fn another(pool: &PgPool) -> Option<PoolConnection<Postgres>> {
+    if let Some(conn) = pool.try_acquire() {
+        return Some(conn);
+    }
+    if pool.size() >= pool.options().get_max_connections() {
+        return None;
+    }
+    tokio::time::timeout(CONNECTING, pool.acquire())
+        .await
+        .ok()?
+        .ok()
 }
 
 /// Records `part`, again after a deadlock, at most `ATTEMPTS` times.
@@ -107,7 +137,9 @@ mod tests {
         assert_eq!(seen, (0..1_000).collect::<Vec<_>>());
         for (n, part) in parts.iter().enumerate() {
             for other in &parts[n + 1..] {
-                assert!(part.iter().all(|&i| other.iter().all(|&j| keys[i] != keys[j])));
+                assert!(part
+                    .iter()
+                    .all(|&i| other.iter().all(|&j| keys[i] != keys[j])));
             }
         }
         assert!(parts.len() <= 4);

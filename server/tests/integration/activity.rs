@@ -383,7 +383,10 @@ async fn a_principal_or_account_still_named_by_permission_use_is_not_deleted(poo
                 .map(|c| c.into_owned())
         }
     };
-    assert_eq!(refused("principals", newcomer).await.as_deref(), Some("23503"));
+    assert_eq!(
+        refused("principals", newcomer).await.as_deref(),
+        Some("23503")
+    );
     assert_eq!(refused("accounts", account).await.as_deref(), Some("23503"));
 
     // A permission's use goes with it; then nothing names the principal, which may go.
@@ -393,11 +396,12 @@ async fn a_principal_or_account_still_named_by_permission_use_is_not_deleted(poo
         .execute(&mut *tx)
         .await
         .unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM permission_usage WHERE permission_id = $1")
-        .bind(trial)
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM permission_usage WHERE permission_id = $1")
+            .bind(trial)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
     assert_eq!(left, 0);
     let gone = sqlx::query("DELETE FROM principals WHERE id = $1")
         .bind(newcomer)

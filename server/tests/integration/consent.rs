@@ -262,7 +262,10 @@ async fn a_subject_or_application_named_by_consent_events_is_not_deleted(pool: s
     ] {
         let refused = sqlx::query(statement).execute(&app.pool).await.unwrap_err();
         assert_eq!(
-            refused.as_database_error().and_then(|e| e.code()).as_deref(),
+            refused
+                .as_database_error()
+                .and_then(|e| e.code())
+                .as_deref(),
             Some("23503"),
             "{statement}: {refused}"
         );

@@ -22,11 +22,16 @@ pub async fn ingest(
     let now = Utc::now();
     let (mut outcomes, events) = screen(values, |v| parse_event(v, now), |e| e.id.as_str());
     // Events about one subject in one part.
-    let parts: Vec<Part> =
-        batches::parts(events.len(), |i| (&events[i].1.account, &events[i].1.subject))
-            .into_iter()
-            .map(|positions| Part { caller: &caller, events: &events, positions })
-            .collect();
+    let parts: Vec<Part> = batches::parts(events.len(), |i| {
+        (&events[i].1.account, &events[i].1.subject)
+    })
+    .into_iter()
+    .map(|positions| Part {
+        caller: &caller,
+        events: &events,
+        positions,
+    })
+    .collect();
     let refusals = batches::side_by_side(pool, &parts).await?;
     for (index, status, error) in refusals.into_iter().flatten() {
         outcomes[index].status = status;
@@ -70,7 +75,10 @@ async fn record(
             None => refused.push((
                 *index,
                 EventStatus::Rejected,
-                format!("No account is named or has the id \u{201c}{}\u{201d}.", event.account),
+                format!(
+                    "No account is named or has the id \u{201c}{}\u{201d}.",
+                    event.account
+                ),
             )),
             Some(_) if !known.purposes.contains(&event.purpose) => refused.push((
                 *index,
