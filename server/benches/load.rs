@@ -59,11 +59,7 @@ struct Tally {
 
 #[tokio::main]
 async fn main() {
-    // A fault's cause is logged by the server: show it.
-    tracing_subscriber::fmt()
-        .with_env_filter("error")
-        .with_writer(std::io::stderr)
-        .init();
+    // A fault's cause is logged by the server: `bench_database` shows errors on stderr.
     let pool = bench_database(DATABASE).await;
     gatehouse_server::database::migrate(&pool).await.unwrap();
     demo::load(&pool).await.unwrap();
